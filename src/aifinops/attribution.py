@@ -1,0 +1,79 @@
+"""Which S3 storage and data transfer counts as AI spend (DESIGN.md "AI taxonomy").
+
+S3 and transfer rows are AI when a cost allocation tag marks them (default tag keys in
+taxonomy.DEFAULT_AI_TAG_KEYS), when the bucket is in the configured list ($AIFINOPS_AI_BUCKETS,
+comma-separated), or when collected inventory shows an AI resource using the bucket (training job
+input/output/checkpoint URIs, model artifacts, endpoint data capture). The rule runs on the small
+``usage_daily`` table after the rollup, and again whenever inventory is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+
+import duckdb
+
+from aifinops.taxonomy import DEFAULT_AI_TAG_KEYS
+
+_S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")
+AI_RESOURCE_TYPES = ("sagemaker-training-job", "sagemaker-endpoint", "sagemaker-model", "sagemaker-processing-job",
+                     "sagemaker-transform-job", "bedrock-invocation-logging", "sagemaker-notebook")
+
+
+def configured_ai_buckets() -> list[str]:
+    return [b.strip() for b in os.environ.get("AIFINOPS_AI_BUCKETS", "").split(",") if b.strip()]
+
+
+def inventory_ai_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Bucket names referenced by S3 URIs in the attributes of AI resources."""
+    placeholders = ", ".join("?" for _ in AI_RESOURCE_TYPES)
+    rows = con.execute(
+        f"SELECT CAST(attributes AS VARCHAR) FROM resources WHERE resource_type IN ({placeholders})",
+        list(AI_RESOURCE_TYPES),
+    ).fetchall()
+    buckets = {m for (text,) in rows if text for m in _S3_URI.findall(text)}
+    tagged = con.execute(
+        "SELECT name, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 's3-bucket'"
+    ).fetchall()
+    for name, text in tagged:
+        tags = _bucket_tags(text)
+        if any(k in tags for k in DEFAULT_AI_TAG_KEYS):
+            buckets.add(name)
+    return sorted(buckets)
+
+
+def _bucket_tags(attributes_json: str | None) -> set[str]:
+    from aifinops.taxonomy import canonical_tag_key
+
+    try:
+        attrs = json.loads(attributes_json or "{}")
+    except json.JSONDecodeError:
+        return set()
+    tag_set = attrs.get("Tags") or attrs.get("TagSet") or []
+    if isinstance(tag_set, dict):
+        return {canonical_tag_key(k) for k in tag_set}
+    return {canonical_tag_key(t.get("Key", "")) for t in tag_set if isinstance(t, dict)}
+
+
+def apply_ai_attribution(con: duckdb.DuckDBPyConnection, periods: list[date] | None = None) -> None:
+    """Mark S3 / data-transfer rows as AI by tag, configured bucket list, or inventory."""
+    scope = "ai_service IN ('s3', 'data-transfer')"
+    params: list = []
+    if periods:
+        scope += " AND billing_period IN (" + ", ".join("?" for _ in periods) + ")"
+        params.extend(periods)
+    con.execute(f"UPDATE usage_daily SET is_ai = FALSE, ai_reason = NULL WHERE {scope}", params)
+    tag_test = " OR ".join(f"json_extract_string(tags, '$.{k}') IS NOT NULL" for k in DEFAULT_AI_TAG_KEYS)
+    con.execute(
+        f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = 'tag' WHERE {scope} AND ({tag_test})", params
+    )
+    for reason, buckets in (("bucket-list", configured_ai_buckets()), ("inventory", inventory_ai_buckets(con))):
+        if buckets:
+            con.execute(
+                f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = ? WHERE {scope} AND NOT is_ai "
+                f"AND resource_id IN ({', '.join('?' for _ in buckets)})",
+                [reason, *params, *buckets],
+            )

@@ -1,0 +1,101 @@
+"""CUR 2.0 (Data Exports) loader: Parquet read in place, gzip CSV converted once.
+
+Cost semantics per line item type: shared/reference/data-formats-and-prices.md §1.3 (billed =
+``line_item_unblended_cost`` for every row; effective = amortized per type).
+"""
+
+from __future__ import annotations
+
+from aifinops.ingest.cur2_columns import CUR2_REQUIRED
+from aifinops.ingest.sqlparts import Columns, canonical_tags_sql
+
+FORMAT = "cur2"
+TITLE = "CUR 2.0"
+REQUIRED = CUR2_REQUIRED
+COST_COLUMN = "line_item_unblended_cost"
+CURRENCY_COLUMN = "line_item_currency_code"
+PERIOD_COLUMN = "bill_billing_period_start_date"
+NUMERIC_COLUMNS = [
+    "line_item_unblended_cost", "line_item_usage_amount", "pricing_public_on_demand_cost",
+    "savings_plan_savings_plan_effective_cost", "reservation_effective_cost",
+]
+
+# FOCUS ChargeCategory for each CUR line item type (focus-converter's mapping, reference §1.3).
+CHARGE_CATEGORY = {
+    "Usage": "Usage", "SavingsPlanCoveredUsage": "Usage", "SavingsPlanNegation": "Usage",
+    "DiscountedUsage": "Usage", "BundledDiscount": "Usage", "Discount": "Usage", "EdpDiscount": "Usage",
+    "PrivateRateDiscount": "Usage", "SavingsPlanUpfrontFee": "Purchase", "SavingsPlanRecurringFee": "Purchase",
+    "RIFee": "Purchase", "Fee": "Purchase", "Tax": "Tax", "Credit": "Adjustment", "Refund": "Adjustment",
+}
+
+
+def _case(expr: str, mapping: dict[str, str], default: str) -> str:
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
+    return f"CASE {expr} {whens} ELSE {default} END"
+
+
+def effective_cost_sql(c: Columns) -> str:
+    """Amortized cost per line item type (reference §1.3)."""
+    lit = c.text("line_item_line_item_type")
+    unblended = c.money("line_item_unblended_cost")
+    return (
+        f"CASE {lit}"
+        f" WHEN 'SavingsPlanCoveredUsage' THEN {c.money('savings_plan_savings_plan_effective_cost')}"
+        " WHEN 'SavingsPlanNegation' THEN 0.0"
+        " WHEN 'SavingsPlanUpfrontFee' THEN 0.0"
+        f" WHEN 'SavingsPlanRecurringFee' THEN {c.money('savings_plan_total_commitment_to_date')}"
+        f" - {c.money('savings_plan_used_commitment')}"
+        f" WHEN 'DiscountedUsage' THEN {c.money('reservation_effective_cost')}"
+        f" WHEN 'RIFee' THEN {c.money('reservation_unused_amortized_upfront_fee_for_billing_period')}"
+        f" + {c.money('reservation_unused_recurring_fee')}"
+        f" WHEN 'Fee' THEN CASE WHEN {c.text('reservation_reservation_a_r_n')} IS NOT NULL THEN 0.0 ELSE {unblended} END"
+        f" ELSE {unblended} END"
+    )
+
+
+def normalize_select(c: Columns, relation: str) -> str:
+    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a CUR 2.0 relation."""
+    lit = c.text("line_item_line_item_type")
+    product = c.string_map("product")
+    product_name = f"NULLIF({product}['product_name'], '')" if product else "CAST(NULL AS VARCHAR)"
+    sp_arn, ri_arn = c.text("savings_plan_savings_plan_a_r_n"), c.text("reservation_reservation_a_r_n")
+    term = c.text("pricing_term")
+    fields = [
+        f"CAST(date_trunc('month', {c.timestamp('bill_billing_period_start_date')}) AS DATE)",
+        c.timestamp("line_item_usage_start_date"),
+        c.timestamp("line_item_usage_end_date"),
+        c.text("bill_payer_account_id"),
+        c.text("line_item_usage_account_id"),
+        c.text("product_region_code"),
+        c.text("line_item_availability_zone"),
+        c.text("line_item_product_code"),
+        product_name,
+        c.text("bill_billing_entity"),
+        c.text("line_item_usage_type"),
+        c.text("line_item_operation"),
+        c.text("line_item_resource_id"),
+        lit,
+        _case(lit, CHARGE_CATEGORY, "'Usage'"),
+        term,
+        f"CASE WHEN {lit} LIKE 'SavingsPlan%' OR {lit} IN ('DiscountedUsage', 'RIFee') THEN 'Committed'"
+        f" WHEN {term} = 'OnDemand' THEN 'Standard' WHEN {term} = 'Spot' THEN 'Dynamic'"
+        f" WHEN {term} = 'Reserved' THEN 'Committed' ELSE 'Other' END",
+        f"COALESCE({sp_arn}, {ri_arn})",
+        f"CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' WHEN {ri_arn} IS NOT NULL THEN 'Reserved Instance' END",
+        c.text("product_instance_type"),
+        c.text("product_product_family"),
+        c.number("line_item_usage_amount"),
+        c.text("pricing_unit"),
+        c.money("pricing_public_on_demand_cost"),
+        c.money("line_item_unblended_cost"),
+        effective_cost_sql(c),
+        c.text("line_item_currency_code"),
+        c.text("line_item_line_item_description"),
+        canonical_tags_sql(c.string_map("resource_tags")),
+        f"'{FORMAT}'",
+        "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)",
+    ]
+    from aifinops.store import CHARGE_COLUMN_NAMES
+
+    select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(fields, CHARGE_COLUMN_NAMES, strict=True))
+    return f"SELECT\n  {select}\nFROM {relation}"

@@ -1,0 +1,265 @@
+"""``ingest``: billing files → the store, per billing period, atomically and idempotently.
+
+AWS re-delivers the current month several times a day, so ingesting a billing period again
+replaces it (its older sources become inactive, its copied rows are deleted) inside the same
+transaction that adds the new data and rebuilds that period's rollup. A failure anywhere rolls
+everything back: the store is never half-written. Totals are reconciled to the cent with the source.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from aifinops.errors import InputError
+from aifinops.ingest import registry
+from aifinops.ingest.files import expand_inputs, file_kind
+from aifinops.ingest.sqlparts import Columns, qident
+from aifinops.rollup import rebuild_usage_daily
+from aifinops.store import Store, ensure_charges_view
+from aifinops.workspace import clear_demo
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass
+class PeriodTotal:
+    billing_period: date
+    rows: int
+    billed_cost: float
+
+
+@dataclass
+class IngestResult:
+    ingest_id: str
+    files: list[str]
+    formats: list[str]
+    periods: list[PeriodTotal] = field(default_factory=list)
+    replaced_demo: bool = False
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.periods)
+
+    @property
+    def billed_cost(self) -> float:
+        return sum(p.billed_cost for p in self.periods)
+
+
+@dataclass
+class _Batch:
+    """Files of one format and kind, loaded together."""
+
+    module: object
+    kind: str  # parquet | csv
+    files: list[Path]
+    relation: str = ""
+    columns: Columns | None = None
+    summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
+
+
+def ingest_paths(
+    store: Store, paths: list[str | Path], progress: Progress | None = None, keep_demo: bool = False
+) -> IngestResult:
+    """Ingest billing files, folders or globs into ``store``; returns what was loaded.
+
+    Real data replaces a demo account held in the store (workspace.clear_demo), in the same transaction.
+    """
+    report = progress or (lambda what, done, total: None)
+    files = expand_inputs(paths)
+    result = IngestResult(ingest_id=uuid.uuid4().hex[:12], files=[str(f) for f in files], formats=[])
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    with store.transaction() as con:
+        if not keep_demo:
+            result.replaced_demo = clear_demo(con)
+        batches = _read_batches(con, files, report)
+        totals: dict[date, list] = {}
+        for n, batch in enumerate(batches):
+            report("validate", n, len(batches))
+            _validate_numbers(con, batch)
+            batch.summary = _summarise(con, batch)
+            for period, _currency, rows, cost, _file in batch.summary:
+                agg = totals.setdefault(period, [0, 0.0])
+                agg[0] += rows
+                agg[1] += cost
+        periods = sorted(totals)
+        _check_currency(con, batches, periods)
+        report("replace periods", 0, 1)
+        _supersede(con, periods)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        for batch in batches:
+            _store_batch(con, batch, result.ingest_id, now)
+        ensure_charges_view(con)
+        report("rollup", 0, 1)
+        rebuild_usage_daily(con, periods)
+        result.periods = [PeriodTotal(p, totals[p][0], totals[p][1]) for p in periods]
+        _reconcile(con, result.periods)
+        result.formats = sorted({b.module.FORMAT for b in batches})
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.ingest_id, started, datetime.now(timezone.utc).replace(tzinfo=None), ",".join(result.formats),
+             result.files, periods, result.rows, result.billed_cost, None],
+        )
+        report("done", 1, 1)
+    return result
+
+
+def _read_batches(con: duckdb.DuckDBPyConnection, files: list[Path], report: Progress) -> list[_Batch]:
+    groups: dict[tuple[str, str], _Batch] = {}
+    for n, path in enumerate(files):
+        report("read", n, len(files))
+        kind = file_kind(path)
+        if kind == "parquet":
+            columns = _parquet_columns(con, path)
+            module = registry.detect_format(columns.names, str(path))
+            batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
+            batch.files.append(path)
+        else:
+            module = _load_csv(con, path, len(groups) + n)
+            batch = groups.setdefault((module.FORMAT, "csv"), _Batch(module, "csv", []))
+            batch.files.append(path)
+    batches = list(groups.values())
+    for i, batch in enumerate(batches):
+        if batch.kind == "parquet":
+            paths = [str(p) for p in batch.files]
+            batch.relation = registry.parquet_relation(paths)
+            batch.columns = registry.parquet_columns(con, paths)
+        else:
+            tables = [f"csv_{abs(hash(str(p)))}" for p in batch.files]
+            con.execute(f"CREATE TEMP VIEW csv_batch_{i} AS " + " UNION ALL BY NAME ".join(
+                f"SELECT * FROM {t}" for t in tables))
+            batch.relation = f"csv_batch_{i}"
+            rows = con.execute(f"DESCRIBE SELECT * FROM {batch.relation}").fetchall()
+            batch.columns = Columns([r[0] for r in rows], {r[0]: r[1] for r in rows})
+    return batches
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> Columns:
+    try:
+        return registry.parquet_columns(con, [str(path)])
+    except duckdb.Error as exc:
+        raise InputError(
+            f"{path}: not a readable Parquet file ({_first_line(exc)}); it may be truncated or corrupt.",
+            "re-download it from the export bucket.",
+        ) from exc
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, n: int):
+    """Parse a CSV (plain or gzip) once into a temp table of text columns; detect its format."""
+    table = f"csv_{abs(hash(str(path)))}"
+    literal = "'" + str(path).replace("'", "''") + "'"
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT *, {literal} AS filename FROM read_csv({literal}, header = true, "
+            "all_varchar = true, nullstr = ['', 'NULL'], quote = '\"', escape = '\"', sample_size = -1)"
+        )
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)}).",
+                         "pass a CUR 2.0 / FOCUS / legacy CUR export (.parquet, .csv or .csv.gz).") from exc
+    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "filename"]
+    module = registry.detect_format(names, str(path))
+    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    if rows == 0:
+        raise InputError(f"{path}: has a header but no rows.", "re-download the export; this file holds no charges.")
+    return module
+
+
+def _validate_numbers(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """Text columns that must hold numbers (CSV, or a Parquet export with string costs)."""
+    c = batch.columns
+    assert c is not None
+    for name in batch.module.NUMERIC_COLUMNS:
+        ref = c.ref(name)
+        if ref is None or not c.types.get(c._lower[name.lower()], "").upper().startswith("VARCHAR"):
+            continue
+        bad = con.execute(
+            f"SELECT {ref}, filename FROM {batch.relation} WHERE {ref} IS NOT NULL "
+            f"AND {ref} <> '' AND TRY_CAST({ref} AS DOUBLE) IS NULL LIMIT 1"
+        ).fetchone()
+        if bad:
+            raise InputError(f"{bad[1]}: column {name} holds a non-numeric value {bad[0]!r}.",
+                             "fix or re-export the file; costs and quantities must be numbers.")
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
+    """One pass over the batch: rows and billed cost per billing period and currency."""
+    sql = batch.module.normalize_select(batch.columns, batch.relation)
+    summary = con.execute(
+        f"SELECT billing_period, currency, count(*), sum(billed_cost), any_value(source_file) FROM ({sql}) "
+        "GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    for period, _currency, rows, _cost, filename in summary:
+        if period is None:
+            raise InputError(f"{filename or batch.files[0]}: {rows} row(s) have no billing period.",
+                             "re-export the file; every line item must carry its billing period start date.")
+    return summary
+
+
+def _check_currency(con: duckdb.DuckDBPyConnection, batches: list[_Batch], periods: list[date]) -> None:
+    seen: dict[str, str] = {}
+    for batch in batches:
+        for _period, currency, _rows, _cost, filename in batch.summary:
+            if currency is not None:
+                seen.setdefault(currency, filename or str(batch.files[0]))
+    dates = ", ".join("?" for _ in periods) or "NULL"
+    for (currency,) in con.execute(
+        f"SELECT DISTINCT currency FROM usage_daily WHERE currency IS NOT NULL AND billing_period NOT IN ({dates})",
+        periods,
+    ).fetchall():
+        seen.setdefault(currency, "the store")
+    if len(seen) > 1:
+        where = ", ".join(f"{cur} ({src})" for cur, src in sorted(seen.items()))
+        raise InputError(f"Mixed billing currencies: {where}.",
+                         "ingest each currency into its own store (--store PATH); amounts are never converted.")
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, periods: list[date]) -> None:
+    if not periods:
+        return
+    marks = ", ".join("?" for _ in periods)
+    con.execute(f"UPDATE sources SET active = FALSE WHERE billing_period IN ({marks})", periods)
+    con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", periods)
+
+
+def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, now: datetime) -> None:
+    sql = batch.module.normalize_select(batch.columns, batch.relation)
+    paths = [str(p) for p in batch.files]
+    storage = "in-place" if batch.kind == "parquet" else "native"
+    if storage == "native":
+        con.execute(f"INSERT INTO charges_native {sql}")
+    per_period: dict[date, list] = {}
+    for period, _currency, rows, cost, _file in batch.summary:
+        agg = per_period.setdefault(period, [0, 0.0])
+        agg[0] += rows
+        agg[1] += cost
+    for period, (rows, cost) in sorted(per_period.items()):
+        con.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
+            [uuid.uuid4().hex[:12], ingest_id, batch.module.FORMAT, storage, paths, period, rows, cost, now],
+        )
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> None:
+    """The rollup must hold exactly what the source files hold, to the cent."""
+    for p in periods:
+        (stored,) = con.execute(
+            "SELECT COALESCE(sum(billed_cost), 0) FROM usage_daily WHERE billing_period = ?", [p.billing_period]
+        ).fetchone()
+        if abs(stored - p.billed_cost) >= 0.005:
+            raise InputError(
+                f"Billing period {p.billing_period}: the store would hold {stored:.2f} but the files sum to "
+                f"{p.billed_cost:.2f}.",
+                "report this as a bug with the file's header; nothing was written.",
+            )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+__all__ = ["IngestResult", "PeriodTotal", "ingest_paths", "qident"]

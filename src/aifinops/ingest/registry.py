@@ -1,0 +1,70 @@
+"""Billing formats: detection from the columns, and the per-format normalizing SELECT."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import duckdb
+
+from aifinops.errors import InputError, StoreError
+from aifinops.ingest import cur2
+from aifinops.ingest.sqlparts import Columns
+
+
+def formats() -> dict[str, ModuleType]:
+    """Format name → loader module (FORMAT, REQUIRED, normalize_select, COST_COLUMN, …)."""
+    from aifinops.ingest import cur_legacy, focus
+
+    return {m.FORMAT: m for m in (cur2, cur_legacy, focus)}
+
+
+def detect_format(columns: list[str], path: str) -> ModuleType:
+    """The loader whose required columns the file has; a clear error when none fits."""
+    lower = {c.lower() for c in columns}
+    best: tuple[int, ModuleType] | None = None
+    for module in formats().values():
+        present = sum(1 for r in module.REQUIRED if r.lower() in lower)
+        if present == len(module.REQUIRED):
+            return module
+        if present and (best is None or present > best[0]):
+            best = (present, module)
+    if best is not None:
+        module = best[1]
+        missing = [r for r in module.REQUIRED if r.lower() not in lower]
+        raise InputError(
+            f"{path}: looks like {module.TITLE} but lacks the column(s) {', '.join(missing)}.",
+            f"export the file with the standard {module.TITLE} columns, or fix its header.",
+        )
+    shown = ", ".join(columns[:8]) + (", …" if len(columns) > 8 else "")
+    raise InputError(
+        f"{path}: not a CUR 2.0, legacy CUR or FOCUS billing file (its columns: {shown}).",
+        "pass an AWS Data Exports (CUR 2.0 or FOCUS) or legacy CUR file.",
+    )
+
+
+def parquet_relation(paths: list[str]) -> str:
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{quoted}], filename = true, union_by_name = true)"
+
+
+def parquet_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> Columns:
+    cur = con.execute(f"DESCRIBE SELECT * FROM {parquet_relation(paths)}")
+    rows = cur.fetchall()
+    return Columns([r[0] for r in rows], {r[0]: r[1] for r in rows})
+
+
+def in_place_select(fmt: str, paths: list[str], periods: list) -> str:
+    """The charges rows of Parquet files read where they lie, limited to their active periods."""
+    module = formats()[fmt]
+    con = duckdb.connect()
+    try:
+        columns = parquet_columns(con, paths)
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"A Parquet source of this store can no longer be read ({paths[0]}…): {exc}.",
+            "restore the files or re-ingest those billing periods from their new location.",
+        ) from exc
+    finally:
+        con.close()
+    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
+    return f"SELECT * FROM ({module.normalize_select(columns, parquet_relation(paths))}) WHERE billing_period IN ({dates})"

@@ -1,0 +1,68 @@
+"""Small SQL builders shared by the per-format loaders (column present → expression, else NULL)."""
+
+from __future__ import annotations
+
+
+def qident(name: str) -> str:
+    """Quote an identifier taken from a file header (never from user arguments)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Columns:
+    """The columns a source relation has, with helpers that degrade to NULL when one is absent."""
+
+    def __init__(self, names: list[str], types: dict[str, str] | None = None):
+        self.names = list(names)
+        self.types = types or {}
+        self._lower = {n.lower(): n for n in names}
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self._lower
+
+    def ref(self, name: str) -> str | None:
+        real = self._lower.get(name.lower())
+        return qident(real) if real else None
+
+    def text(self, name: str) -> str:
+        ref = self.ref(name)
+        return f"NULLIF(CAST({ref} AS VARCHAR), '')" if ref else "CAST(NULL AS VARCHAR)"
+
+    def number(self, name: str) -> str:
+        ref = self.ref(name)
+        return f"CAST(NULLIF(CAST({ref} AS VARCHAR), '') AS DOUBLE)" if ref else "CAST(NULL AS DOUBLE)"
+
+    def money(self, name: str) -> str:
+        """A cost column; absent or empty counts as 0 so sums stay exact."""
+        return f"COALESCE({self.number(name)}, 0.0)"
+
+    def timestamp(self, name: str) -> str:
+        ref = self.ref(name)
+        if not ref:
+            return "CAST(NULL AS TIMESTAMP)"
+        if self.types.get(self._lower[name.lower()], "").upper().startswith("TIMESTAMP"):
+            return f"CAST({ref} AS TIMESTAMP)"
+        return f"CAST(NULLIF(CAST({ref} AS VARCHAR), '') AS TIMESTAMP)"
+
+    def string_map(self, name: str) -> str | None:
+        """A map<string,string> column: Parquet MAP as is; CSV JSON text parsed."""
+        ref = self.ref(name)
+        if not ref:
+            return None
+        if self.types.get(self._lower[name.lower()], "").upper().startswith("MAP"):
+            return ref
+        return f"TRY_CAST(json(NULLIF(CAST({ref} AS VARCHAR), '')) AS MAP(VARCHAR, VARCHAR))"
+
+
+def canonical_tags_sql(map_expr: str | None) -> str:
+    """Tag map with keys canonicalised like taxonomy.canonical_tag_key and empty values dropped."""
+    if map_expr is None:
+        return "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
+    key = (
+        "trim(regexp_replace(lower(regexp_replace(e.key, '^(resourceTags/)?user[:_]', '')), "
+        "'[^a-z0-9]+', '_', 'g'), '_')"
+    )
+    return (
+        "map_from_entries(list_transform(list_filter(map_entries(COALESCE("
+        f"{map_expr}, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))), lambda e: e.value IS NOT NULL AND e.value <> ''), "
+        f"lambda e: struct_pack(key := {key}, value := e.value)))"
+    )

@@ -1,0 +1,281 @@
+"""The DuckDB store: schema, connections and ingest bookkeeping.
+
+One file holds everything (DESIGN.md "Store"). Only inputs write it; analysis reads it.
+Writers keep a connection open only for the length of one transaction, so a second process
+(a dashboard, an MCP server) that reads the store waits at most that long; it retries while the
+file is locked and then fails with a clear message instead of a stack trace.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from aifinops.config import default_store_path
+from aifinops.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+# The normalized line-item columns every loader produces, in FOCUS-aligned names.
+# Costs keep full precision (DOUBLE, as in CUR 2.0 and AWS FOCUS exports).
+CHARGE_COLUMNS: list[tuple[str, str]] = [
+    ("billing_period", "DATE"),  # first day of the billing month (a period is [start, end))
+    ("charge_period_start", "TIMESTAMP"),
+    ("charge_period_end", "TIMESTAMP"),
+    ("billing_account_id", "VARCHAR"),  # payer
+    ("sub_account_id", "VARCHAR"),  # usage (linked) account
+    ("region_id", "VARCHAR"),
+    ("availability_zone", "VARCHAR"),
+    ("service_code", "VARCHAR"),  # CUR line_item_product_code / FOCUS x_ServiceCode
+    ("service_name", "VARCHAR"),  # human name; Marketplace rows "… (Amazon Bedrock Edition)"
+    ("billing_entity", "VARCHAR"),  # 'AWS' | 'AWS Marketplace'
+    ("usage_type", "VARCHAR"),
+    ("operation", "VARCHAR"),
+    ("resource_id", "VARCHAR"),
+    ("line_item_type", "VARCHAR"),  # CUR line_item_line_item_type (FOCUS: derived)
+    ("charge_category", "VARCHAR"),  # FOCUS ChargeCategory
+    ("pricing_term", "VARCHAR"),  # OnDemand | Spot | Reserved | …
+    ("pricing_category", "VARCHAR"),  # FOCUS PricingCategory
+    ("commitment_discount_id", "VARCHAR"),
+    ("commitment_discount_type", "VARCHAR"),
+    ("instance_type", "VARCHAR"),
+    ("product_family", "VARCHAR"),
+    ("usage_quantity", "DOUBLE"),
+    ("pricing_unit", "VARCHAR"),
+    ("list_cost", "DOUBLE"),
+    ("billed_cost", "DOUBLE"),
+    ("effective_cost", "DOUBLE"),
+    ("currency", "VARCHAR"),
+    ("description", "VARCHAR"),
+    ("tags", "MAP(VARCHAR, VARCHAR)"),  # tag keys without the 'user:' prefix
+    ("source_format", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+]
+CHARGE_COLUMN_NAMES = [name for name, _ in CHARGE_COLUMNS]
+
+# One row per day x account x region x service x usage type x resource x pricing category
+# (plus the columns that follow from those), with the AI taxonomy. Built by rollup.py.
+USAGE_DAILY_COLUMNS: list[tuple[str, str]] = [
+    ("billing_period", "DATE"),
+    ("usage_date", "DATE"),
+    ("billing_account_id", "VARCHAR"),
+    ("account_id", "VARCHAR"),
+    ("region", "VARCHAR"),
+    ("service_code", "VARCHAR"),
+    ("service_name", "VARCHAR"),
+    ("billing_entity", "VARCHAR"),
+    ("usage_type", "VARCHAR"),
+    ("operation", "VARCHAR"),
+    ("resource_id", "VARCHAR"),
+    ("line_item_type", "VARCHAR"),
+    ("charge_category", "VARCHAR"),
+    ("pricing_term", "VARCHAR"),
+    ("pricing_category", "VARCHAR"),
+    ("product_instance_type", "VARCHAR"),
+    ("pricing_unit", "VARCHAR"),
+    ("currency", "VARCHAR"),
+    ("tags", "VARCHAR"),  # JSON object of the row's tags, '{}' when none
+    ("usage_quantity", "DOUBLE"),
+    ("list_cost", "DOUBLE"),
+    ("billed_cost", "DOUBLE"),
+    ("effective_cost", "DOUBLE"),
+    ("line_items", "BIGINT"),
+    # AI taxonomy (taxonomy.py)
+    ("ai_service", "VARCHAR"),
+    ("workload", "VARCHAR"),
+    ("component", "VARCHAR"),
+    ("instance_type", "VARCHAR"),
+    ("instance_family", "VARCHAR"),
+    ("accelerated", "BOOLEAN"),
+    ("purchase_option", "VARCHAR"),
+    ("model", "VARCHAR"),
+    ("token_kind", "VARCHAR"),
+    ("inference_tier", "VARCHAR"),
+    ("cross_region", "BOOLEAN"),
+    ("is_ai", "BOOLEAN"),
+    ("ai_reason", "VARCHAR"),  # why the row counts as AI (service, tag, bucket rule, inventory)
+]
+USAGE_DAILY_COLUMN_NAMES = [name for name, _ in USAGE_DAILY_COLUMNS]
+
+
+def _columns_sql(columns: list[tuple[str, str]]) -> str:
+    return ",\n  ".join(f"{name} {kind}" for name, kind in columns)
+
+
+SCHEMA_SQL = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS charges_native (
+  {_columns_sql(CHARGE_COLUMNS)}
+);
+CREATE TABLE IF NOT EXISTS sources (
+  source_id VARCHAR,          -- one row per (input files, billing period)
+  ingest_id VARCHAR,
+  format VARCHAR,             -- cur2 | cur-legacy | focus
+  storage VARCHAR,            -- 'native' (copied into charges_native) | 'in-place' (Parquet read where it lies)
+  paths VARCHAR[],
+  billing_period DATE,
+  rows BIGINT,
+  billed_cost DOUBLE,
+  active BOOLEAN,             -- false once a later ingest of the same period supersedes it
+  ingested_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS ingests (
+  ingest_id VARCHAR PRIMARY KEY,
+  started_at TIMESTAMP,
+  finished_at TIMESTAMP,
+  format VARCHAR,
+  paths VARCHAR[],
+  billing_periods DATE[],
+  rows BIGINT,
+  billed_cost DOUBLE,
+  note VARCHAR
+);
+CREATE TABLE IF NOT EXISTS usage_daily (
+  {_columns_sql(USAGE_DAILY_COLUMNS)}
+);
+CREATE TABLE IF NOT EXISTS resources (
+  account_id VARCHAR,
+  region VARCHAR,
+  resource_type VARCHAR,      -- sagemaker-endpoint | sagemaker-notebook | training-job | s3-bucket | …
+  resource_id VARCHAR,        -- ARN where one exists, else a stable key
+  name VARCHAR,
+  attributes JSON,            -- the API response, credentials never included
+  collected_at TIMESTAMP,
+  source VARCHAR              -- demo | aws | snapshot
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  account_id VARCHAR,
+  region VARCHAR,
+  namespace VARCHAR,
+  metric_name VARCHAR,
+  dimensions MAP(VARCHAR, VARCHAR),
+  ts TIMESTAMP,
+  period_s INTEGER,
+  statistic VARCHAR,
+  value DOUBLE,
+  unit VARCHAR,
+  source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prices (
+  service_code VARCHAR,
+  region VARCHAR,
+  usage_type VARCHAR,
+  attributes JSON,
+  unit VARCHAR,
+  usd_per_unit DOUBLE,
+  source VARCHAR,
+  fetched_at DATE
+);
+"""
+
+
+class Store:
+    """A handle on one DuckDB store file. Connections are opened per operation."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path).expanduser() if path else default_store_path()
+
+    @contextmanager
+    def connect(self, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the store; create and migrate it when opened for writing."""
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"No store at {self.path}.",
+                "run `aifinops ingest PATH` or `aifinops scan` first, or pass --store PATH.",
+            )
+        if not read_only:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Cannot create the store folder {self.path.parent}: {exc}.",
+                                 "pass --store PATH in a writable folder.") from exc
+        con = _open_with_retry(self.path, read_only, wait_s)
+        try:
+            if not read_only:
+                _ensure_schema(con, self.path)
+            else:
+                _check_version(con, self.path)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection inside one transaction: all of it lands, or none of it."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+
+def _open_with_retry(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            locked = "lock" in text.lower()
+            if locked and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            if locked:
+                raise StoreError(
+                    f"The store {path} is in use by another process (waited {wait_s:.0f}s).",
+                    "wait for the other aifinops command to finish, or pass --store PATH.",
+                ) from exc
+            raise StoreError(f"Cannot open the store {path}: {text}.",
+                             "pass --store PATH to a new file, or delete the damaged one.") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"Cannot open the store {path}: {exc}.",
+                             "pass --store PATH to a new file; this one is not a DuckDB database.") from exc
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    con.execute(SCHEMA_SQL)
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    row = rows[0] if rows else None
+    if row is None:
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        ensure_charges_view(con)
+    elif int(row[0]) != SCHEMA_VERSION:
+        raise StoreError(
+            f"The store {path} has schema version {row[0]}; this aifinops uses {SCHEMA_VERSION}.",
+            "re-ingest into a new store with --store PATH.",
+        )
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        row = rows[0] if rows else None
+    except duckdb.CatalogException as exc:
+        raise StoreError(f"{path} is not an aifinops store.", "pass --store PATH to an aifinops store.") from exc
+    if row is None or int(row[0]) != SCHEMA_VERSION:
+        raise StoreError(f"The store {path} has an unknown schema version.",
+                         "re-ingest into a new store with --store PATH.")
+
+
+def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build the ``charges`` view: copied rows plus active Parquet sources read in place."""
+    from aifinops.ingest.registry import in_place_select  # inputs own the per-format SQL
+
+    parts = [f"SELECT {', '.join(CHARGE_COLUMN_NAMES)} FROM charges_native"]
+    groups = con.execute(
+        """SELECT format, paths, list(billing_period ORDER BY billing_period)
+           FROM sources WHERE active AND storage = 'in-place'
+           GROUP BY format, paths ORDER BY min(ingested_at)"""
+    ).fetchall()
+    for fmt, paths, periods in groups:
+        parts.append(in_place_select(fmt, list(paths), list(periods)))
+    con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))

@@ -1,0 +1,225 @@
+"""AI taxonomy: classify billing rows by product code and usage type (DESIGN.md "AI taxonomy").
+
+The rules are data (the tables below) compiled into SQL CASE expressions, so the same rules run
+inside the portable ``usage_daily`` rollup on DuckDB or Spark. ``classify()`` runs the compiled SQL
+in DuckDB on literal values, so tests exercise exactly the expressions the rollup uses.
+
+Usage-type grammar and strings: shared/reference/data-formats-and-prices.md §1.5–1.8.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from importlib import resources
+
+# --- rules as data ------------------------------------------------------------------------------
+
+# Product codes (CUR line_item_product_code / FOCUS x_ServiceCode) and service names (FOCUS
+# ServiceName, CUR product['product_name']) of the AI services this tool prices in detail.
+AI_SERVICES: dict[str, tuple[list[str], list[str]]] = {
+    "sagemaker": (["AmazonSageMaker"], ["Amazon SageMaker"]),
+    # Anthropic and other third-party models bill through AWS Marketplace as
+    # "<model> (Amazon Bedrock Edition)"; the offer codes are in §1.7.
+    "bedrock": (["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels"], ["Amazon Bedrock"]),
+    "comprehend": (["comprehend"], ["Amazon Comprehend"]),  # the product code is lowercase
+    "textract": (["AmazonTextract"], ["Amazon Textract"]),
+    "rekognition": (["AmazonRekognition"], ["Amazon Rekognition"]),
+}
+BEDROCK_MARKETPLACE_SUFFIX = "(Amazon Bedrock Edition)"
+
+# Current and previous GPU / AWS-silicon families (EC2 names; SageMaker adds 'ml.').
+ACCELERATED_FAMILIES = [
+    "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
+    "g3", "g3s", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f", "g7e",
+    "inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u", "dl1", "dl2q", "f1", "f2", "vt1",
+]
+PREVIOUS_GENERATION_ACCELERATORS = ["p2", "p3", "p3dn", "g3", "g3s", "g4dn", "g4ad", "inf1"]
+
+# SageMaker usage-type component → workload (§1.6; CUDOS "Usage Type Group").
+SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
+    "Host": "inference", "AsyncInf": "inference", "ServerlessInf": "inference", "InferenceComponent": "inference",
+    "Train": "training", "TrSpt": "training",
+    "Notebk": "notebook", "Studio": "notebook", "RStudio": "notebook", "Canvas": "notebook",
+    "Processing": "processing", "DataWrangler": "processing",
+    "Tsform": "batch-transform",
+}
+
+# EC2 instance-hour usage types (§1.8): BoxUsage on-demand, SpotUsage spot, dedicated/host variants.
+EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "ReservedHostUsage", "UnusedBox"]
+
+# Data-transfer usage types (§1.8); look-alikes such as Ingestion-Bytes are deliberately absent.
+TRANSFER_PATTERNS = [
+    "%-AWS-Out-Bytes", "%-AWS-In-Bytes", "%DataTransfer-Out-Bytes", "%DataTransfer-In-Bytes",
+    "%DataTransfer-Regional-Bytes", "%NatGateway-Bytes", "%VpcEndpoint-Bytes", "%CloudFront-Out-Bytes",
+    "%CloudFront-In-Bytes", "%DataTransfer-xAZ-In-Bytes", "%DataTransfer-xAZ-Out-Bytes",
+]
+
+# Services that count as AI without detailed rules: FOCUS ServiceCategory "AI and Machine Learning".
+AI_CATEGORY = "AI and Machine Learning"
+
+# Tags that mark S3 / transfer spend as AI when present (canonical keys; configurable in attribution).
+DEFAULT_AI_TAG_KEYS = ["model", "workload_type", "ml_project"]
+
+_REGION_PREFIX = r"^(?:[A-Z]{2,4}[0-9]?-)?"
+
+
+@cache
+def other_ai_product_codes() -> list[str]:
+    """Product codes in the FOCUS 'AI and Machine Learning' category not covered by AI_SERVICES."""
+    detailed = {code for codes, _ in AI_SERVICES.values() for code in codes}
+    text = resources.files("aifinops.data").joinpath("aws_product_code_to_focus_service_category.csv").read_text()
+    rows = csv.DictReader(text.splitlines())
+    return sorted(r["product_code"] for r in rows if r["ServiceCategory"] == AI_CATEGORY and r["product_code"] not in detailed)
+
+
+def canonical_tag_key(key: str) -> str:
+    """The store's tag key: 'user:' / 'user_' prefix dropped, lowercase, runs of other characters → '_'.
+
+    CUR 2.0 writes activated user tags as ``user_<name>`` with the name normalised this way
+    ('karpenter.sh/nodepool' → 'user_karpenter_sh_nodepool'); legacy CUR as ``resourceTags/user:<name>``;
+    FOCUS as plain names. Canonical keys make the three comparable.
+    """
+    key = re.sub(r"^(resourceTags/)?user[:_]", "", key.strip())
+    return re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
+
+
+# --- SQL ------------------------------------------------------------------------------------------
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _in(values: list[str]) -> str:
+    return "(" + ", ".join(_q(v) for v in values) + ")"
+
+
+def parse_columns_sql() -> list[str]:
+    """Layer 1: parse instance type, family and SageMaker component out of the usage type."""
+    ec2 = "|".join(EC2_INSTANCE_USAGE)
+    return [
+        f"NULLIF(regexp_extract(usage_type, '{_REGION_PREFIX}([A-Za-z]+):', 1), '') AS ut_component",
+        "COALESCE(NULLIF(regexp_extract(usage_type, '(ml\\.[a-z0-9-]+\\.[a-z0-9]+)', 1), ''), "
+        f"NULLIF(regexp_extract(usage_type, '(?:{ec2})[^:]*:([a-z0-9-]+\\.[a-z0-9]+)', 1), '')) AS ut_instance",
+    ]
+
+
+def family_columns_sql() -> list[str]:
+    """Layer 2: the instance family and the AI service."""
+    clauses = []
+    for service, (codes, names) in AI_SERVICES.items():
+        cond = f"service_code IN {_in(codes)} OR service_name IN {_in(names)}"
+        if service == "bedrock":
+            cond += f" OR service_name LIKE {_q('%' + BEDROCK_MARKETPLACE_SUFFIX)}"
+        clauses.append(f"WHEN {cond} THEN {_q(service)}")
+    transfer = " OR ".join(f"usage_type LIKE {_q(p)}" for p in TRANSFER_PATTERNS)
+    family = "NULLIF(regexp_extract(ut_instance, '^(?:ml\\.)?([a-z0-9-]+)\\.', 1), '')"
+    ec2_gpu = (
+        f"(service_code = 'AmazonEC2' OR service_name LIKE 'Amazon Elastic Compute Cloud%') "
+        f"AND ut_instance IS NOT NULL AND {family} IN {_in(ACCELERATED_FAMILIES)}"
+    )
+    return [
+        f"{family} AS instance_family",
+        "CASE " + " ".join(clauses)
+        + f" WHEN {ec2_gpu} THEN 'gpu-ec2'"
+        + f" WHEN {transfer} THEN 'data-transfer'"
+        + " WHEN service_code = 'AmazonS3' OR service_name = 'Amazon Simple Storage Service' THEN 's3'"
+        + f" WHEN service_code IN {_in(other_ai_product_codes())} THEN 'other-ai'"
+        + " ELSE 'other' END AS ai_service",
+    ]
+
+
+def taxonomy_columns_sql() -> list[str]:
+    """Layer 3: workload, component, purchase option, Bedrock model and token kind, is_ai."""
+    lut = "lower(usage_type)"
+    sm_workload = " ".join(
+        f"WHEN ut_component = {_q(c)} THEN {_q(w)}" for c, w in SAGEMAKER_COMPONENT_WORKLOAD.items()
+    )
+    workload_tag = "lower(json_extract_string(tags, '$.workload_type'))"
+    ai_list = _in(["sagemaker", "bedrock", "comprehend", "textract", "rekognition", "gpu-ec2", "other-ai"])
+    model_re = _REGION_PREFIX + "(.+?)-(?:input|output|cache|Customization|ModelUnit|ProvisionedThroughput)"
+    return [
+        "CASE"
+        " WHEN ai_service = 'sagemaker' AND (usage_type LIKE '%VolumeUsage%' OR operation LIKE 'CreateVolume%')"
+        " THEN 'storage'"
+        " WHEN ai_service = 'sagemaker' AND usage_type LIKE '%Data-Bytes%' THEN 'transfer'"
+        f" WHEN ai_service = 'sagemaker' THEN CASE {sm_workload} ELSE 'other' END"
+        f" WHEN ai_service = 'bedrock' AND {lut} LIKE '%customization%' AND {lut} LIKE '%storage%' THEN 'storage'"
+        f" WHEN ai_service = 'bedrock' AND {lut} LIKE '%customization%' THEN 'training'"
+        f" WHEN ai_service = 'bedrock' AND ({lut} LIKE '%provisionedthroughput%' OR {lut} LIKE '%modelunit%')"
+        " THEN 'inference'"
+        " WHEN ai_service = 'bedrock' THEN 'tokens'"
+        f" WHEN ai_service = 'rekognition' AND {lut} LIKE '%minutestrained%' THEN 'training'"
+        " WHEN ai_service IN ('comprehend', 'textract', 'rekognition', 'other-ai') THEN 'inference'"
+        f" WHEN ai_service = 'gpu-ec2' AND {workload_tag} IN ('training', 'inference') THEN {workload_tag}"
+        " WHEN ai_service = 'gpu-ec2' THEN 'compute'"
+        " WHEN ai_service = 's3' THEN 'storage'"
+        " WHEN ai_service = 'data-transfer' THEN 'transfer'"
+        " ELSE 'other' END AS workload",
+        "CASE WHEN ai_service = 'sagemaker' THEN ut_component END AS component",
+        "CASE WHEN ut_instance IS NOT NULL THEN ut_instance"
+        " WHEN ai_service IN ('sagemaker', 'gpu-ec2') THEN product_instance_type END AS instance_type",
+        "instance_family",
+        f"COALESCE(instance_family IN {_in(ACCELERATED_FAMILIES)}, FALSE) AS accelerated",
+        "CASE WHEN line_item_type LIKE 'SavingsPlan%' THEN 'savings-plan'"
+        " WHEN line_item_type IN ('DiscountedUsage', 'RIFee') THEN 'reserved'"
+        " WHEN ut_component = 'TrSpt' OR pricing_term = 'Spot' OR usage_type LIKE '%SpotUsage%'"
+        " OR pricing_category = 'Dynamic' THEN 'spot'"
+        " ELSE 'on-demand' END AS purchase_option",
+        f"CASE WHEN service_name LIKE {_q('%' + BEDROCK_MARKETPLACE_SUFFIX)}"
+        f" THEN trim(replace(service_name, {_q(BEDROCK_MARKETPLACE_SUFFIX)}, ''))"
+        f" WHEN ai_service = 'bedrock' THEN NULLIF(regexp_extract(usage_type, '{model_re}', 1), '')"
+        " END AS model",
+        "CASE WHEN ai_service <> 'bedrock' THEN NULL"
+        f" WHEN {lut} LIKE '%cache%read%' THEN 'cache-read'"
+        f" WHEN {lut} LIKE '%cache%write%' THEN 'cache-write'"
+        f" WHEN {lut} LIKE '%input%' THEN 'input'"
+        f" WHEN {lut} LIKE '%output%' THEN 'output'"
+        " ELSE 'other' END AS token_kind",
+        "CASE WHEN ai_service <> 'bedrock' THEN NULL"
+        f" WHEN {lut} LIKE '%batch%' THEN 'batch'"
+        f" WHEN {lut} LIKE '%flex%' THEN 'flex'"
+        f" WHEN {lut} LIKE '%priority%' THEN 'priority'"
+        f" WHEN {lut} LIKE '%latency-optimized%' THEN 'latency-optimized'"
+        f" WHEN {lut} LIKE '%provisionedthroughput%' OR {lut} LIKE '%modelunit%' THEN 'provisioned'"
+        " ELSE 'standard' END AS inference_tier",
+        f"CASE WHEN ai_service <> 'bedrock' THEN NULL"
+        f" ELSE ({lut} LIKE '%global%' OR {lut} LIKE '%cross-region%') END AS cross_region",
+        f"ai_service IN {ai_list} AS is_ai",
+        f"CASE WHEN ai_service IN {ai_list} THEN 'service' END AS ai_reason",
+    ]
+
+
+INPUT_COLUMNS = [
+    "service_code", "service_name", "billing_entity", "usage_type", "operation",
+    "line_item_type", "pricing_term", "pricing_category", "product_instance_type", "tags",
+]
+
+
+def classify_sql(relation: str) -> str:
+    """A SELECT adding the taxonomy columns to every row of ``relation`` (which has INPUT_COLUMNS)."""
+    return (
+        f"WITH t1 AS (SELECT *, {', '.join(parse_columns_sql())} FROM {relation}),\n"
+        f"t2 AS (SELECT *, {', '.join(family_columns_sql())} FROM t1)\n"
+        f"SELECT * EXCLUDE (ut_component, ut_instance, instance_family), {', '.join(taxonomy_columns_sql())} FROM t2"
+    )
+
+
+def classify(rows: list[dict]) -> list[dict]:
+    """Classify literal rows with the rollup's own SQL (DuckDB, in memory). Keys: INPUT_COLUMNS."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE r (" + ", ".join(f"{c} VARCHAR" for c in INPUT_COLUMNS) + ", ord INTEGER)")
+        con.executemany(
+            f"INSERT INTO r VALUES ({', '.join('?' for _ in INPUT_COLUMNS)}, ?)",
+            [[row.get(c, "{}" if c == "tags" else None) for c in INPUT_COLUMNS] + [i] for i, row in enumerate(rows)],
+        )
+        cur = con.execute(classify_sql("r") + " ORDER BY ord")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+    finally:
+        con.close()

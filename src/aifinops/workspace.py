@@ -1,0 +1,72 @@
+"""Which data a command works on: the given store, or the embedded demo account.
+
+With no input and a store holding no billing data, commands load the demo account into the store
+and say so. A store holding the demo is marked in ``meta`` (key ``demo_version``); ingesting real
+billing files into it first removes every demo row, in the same transaction, so demo and real data
+never mix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from aifinops.store import Store
+
+DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics")
+
+
+def has_billing_data(store: Store) -> bool:
+    if not store.path.exists():
+        return False
+    with store.connect() as con:
+        return bool(con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0])
+
+
+def demo_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("SELECT value FROM meta WHERE key = 'demo_version'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Remove the demo account from a store about to receive real data; True if there was one."""
+    if demo_version(con) is None:
+        return False
+    for table in DATA_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    con.execute("DELETE FROM meta WHERE key = 'demo_version'")
+    from aifinops.store import ensure_charges_view
+
+    ensure_charges_view(con)
+    return True
+
+
+def load_demo(store: Store, progress=None) -> Path:
+    """Write (once, cached) and ingest the demo account into ``store``; returns the demo folder."""
+    from aifinops.attribution import apply_ai_attribution
+    from aifinops.demo import demo_dir
+    from aifinops.ingest.pipeline import ingest_paths
+    from aifinops.ingest.snapshot import load_snapshot
+
+    folder = demo_dir()
+    version = folder.name
+    if store.path.exists():
+        with store.connect() as con:
+            if demo_version(con) == version:
+                return folder
+    ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True)
+    with store.transaction() as con:
+        load_snapshot(con, folder / "snapshot", source="demo")
+        apply_ai_attribution(con)
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [version])
+    return folder
+
+
+def ensure_data(store: Store, progress=None) -> bool:
+    """Load the demo into an empty store; True when the store now holds the demo account."""
+    if not has_billing_data(store):
+        load_demo(store, progress)
+        return True
+    with store.connect() as con:
+        return demo_version(con) is not None
