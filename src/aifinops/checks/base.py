@@ -1,0 +1,337 @@
+"""The checks framework: a registry of waste checks, the context they read, and the runner.
+
+A check is a class registered with ``@register`` that declares its contract (DESIGN.md
+"checks", STYLE.md habit 2): ``id``, ``title``, ``needs`` (which data it reads), ``Params`` (a
+pydantic model that forbids unknown fields; every threshold has a default whose source is named
+in its description), ``iam_permissions`` (what running it live implies) and a docstring with an
+example. ``run(ctx, params)`` reads the store through a ``CheckContext`` and returns findings; it
+never changes anything.
+
+``run_checks`` runs every check whose data is present, records the skipped ones with the reason
+and isolates a failing check so the others still report. ``deduplicate`` turns findings into the
+gross and deduplicated savings totals of the scan contract.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from aifinops.config import HOURS_PER_MONTH
+from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.model import Finding
+
+DATA_KINDS = ("billing", "inventory", "metrics")
+
+# Which table proves each kind of data is present, and what to do when it is not.
+_DATA_TABLES = {"billing": "usage_daily", "inventory": "resources", "metrics": "metrics"}
+_MISSING_DATA_FIX = {
+    "billing": "run `aifinops ingest PATH` with a CUR 2.0, legacy CUR or FOCUS export",
+    "inventory": "run `aifinops collect` or ingest a snapshot",
+    "metrics": "run `aifinops collect` (CloudWatch metrics) or ingest a snapshot",
+}
+
+# Line item types that carry usage hours. Cost sums use every line item type (the invoice);
+# hours from Tax/Credit/negation lines would double count or be meaningless.
+USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
+USAGE_LINE_SQL = (
+    "(line_item_type IS NULL OR line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage'))"
+)
+# CUR writes 'Hrs', FOCUS exports 'Hours'; some sources leave the unit empty for instance hours.
+HOURS_UNIT_SQL = "(pricing_unit IS NULL OR lower(pricing_unit) IN ('hrs', 'hr', 'hours', 'hour'))"
+
+
+class Check:
+    """Base class of every check. Subclasses set the class attributes and implement ``run``."""
+
+    id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    needs: ClassVar[frozenset[str]] = frozenset()
+    iam_permissions: ClassVar[list[str]] = []
+    iam_note: ClassVar[str] = ""
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+    def run(self, ctx: CheckContext, params: Any) -> list[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator: add a check to the registry under its ``id``."""
+    if not cls.id:
+        raise TypeError(f"{cls.__name__} has no id")
+    if cls.id in REGISTRY and REGISTRY[cls.id] is not cls:
+        raise TypeError(
+            f"check id {cls.id!r} is registered twice ({REGISTRY[cls.id].__name__}, {cls.__name__})"
+        )
+    unknown = set(cls.needs) - set(DATA_KINDS)
+    if unknown:
+        raise TypeError(f"{cls.__name__}.needs has unknown data kinds {sorted(unknown)}")
+    REGISTRY[cls.id] = cls
+    return cls
+
+
+# --- context --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A look-back window of whole UTC days, both ends inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass
+class CheckContext:
+    """What a check may read: the store connection and the dates of the data in it.
+
+    ``as_of`` is the last ``usage_date`` in ``usage_daily`` (today, UTC, when there is no billing
+    data); ``period_start``/``period_end`` bound the billing data present (None without billing).
+    """
+
+    con: duckdb.DuckDBPyConnection
+    as_of: date
+    period_start: date | None
+    period_end: date | None
+    available: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_connection(cls, con: duckdb.DuckDBPyConnection) -> CheckContext:
+        available = frozenset(kind for kind, table in _DATA_TABLES.items() if _has_rows(con, table))
+        first, last = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone() or (
+            None,
+            None,
+        )
+        as_of = last or datetime.now(UTC).date()
+        return cls(con=con, as_of=as_of, period_start=first, period_end=last, available=available)
+
+    def window(self, lookback_days: int) -> Window:
+        """The last ``lookback_days`` days up to ``as_of``, clipped to the billing data present."""
+        start = self.as_of - timedelta(days=lookback_days - 1)
+        if self.period_start and self.period_start > start:
+            start = self.period_start
+        return Window(start=start, end=self.as_of)
+
+    def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run SQL on the store and return the rows as dicts."""
+        cur = self.con.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def usage(
+        self,
+        window: Window,
+        where: str = "TRUE",
+        params: list[Any] | tuple[Any, ...] = (),
+        columns: str = "*",
+    ) -> list[dict[str, Any]]:
+        """``usage_daily`` rows inside ``window`` that match ``where`` (SQL with ``?`` parameters)."""
+        sql = f"SELECT {columns} FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ({where})"
+        return self.query(sql, [window.start, window.end, *params])
+
+    def resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
+        """Inventory rows (``attributes`` parsed from JSON), optionally of one resource type."""
+        where, params = ("resource_type = ?", [resource_type]) if resource_type else ("TRUE", [])
+        rows = self.query(f"SELECT * FROM resources WHERE {where} ORDER BY resource_id", params)
+        for row in rows:
+            if isinstance(row.get("attributes"), str):
+                row["attributes"] = json.loads(row["attributes"])
+        return rows
+
+    def metrics(
+        self, namespace: str, metric_name: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """One metric's data points (``dimensions`` as a dict), ``[start, end)`` when given."""
+        sql = "SELECT * FROM metrics WHERE namespace = ? AND metric_name = ?"
+        params: list[Any] = [namespace, metric_name]
+        if start:
+            sql += " AND ts >= ?"
+            params.append(start)
+        if end:
+            sql += " AND ts < ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY ts", params)
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # type: ignore[index]
+
+
+def monthly_usd(cost_usd: float, days: int) -> float:
+    """Scale a cost observed over ``days`` whole days to a 730-hour month."""
+    return cost_usd * HOURS_PER_MONTH / (24.0 * days)
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SkippedCheck:
+    check: str
+    reason: str
+
+
+@dataclass
+class CheckError:
+    check: str
+    message: str
+
+
+@dataclass
+class CheckRun:
+    """The outcome of ``run_checks``: findings (savings desc), what was skipped, what failed."""
+
+    as_of: date
+    period_start: date | None
+    period_end: date | None
+    available: list[str]
+    ran: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[SkippedCheck] = field(default_factory=list)
+    errors: list[CheckError] = field(default_factory=list)
+
+    @property
+    def savings(self) -> dict[str, Any]:
+        return deduplicate(self.findings)
+
+
+def get_check(check_id: str) -> type[Check]:
+    """The registered check class for ``check_id``; ArgumentError with a suggestion otherwise."""
+    try:
+        return REGISTRY[check_id]
+    except KeyError:
+        raise ArgumentError(
+            f"Unknown check {check_id!r}.{did_you_mean(check_id, REGISTRY)}",
+            "run `aifinops checks list` to see the check ids.",
+        ) from None
+
+
+def parse_params(check_id: str, values: dict[str, Any] | None) -> BaseModel:
+    """Validate ``values`` against a check's Params; unknown or bad values raise ArgumentError."""
+    cls = get_check(check_id)
+    try:
+        return cls.Params(**(values or {}))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(part) for part in err["loc"])
+            if err["type"] == "extra_forbidden":
+                hint = did_you_mean(name, cls.Params.model_fields)
+                problems.append(f"unknown parameter {name!r}.{hint}")
+            else:
+                problems.append(f"{name}: {err['msg']}")
+        raise ArgumentError(
+            f"Bad parameters for check {check_id!r}: {'; '.join(problems)}",
+            f"run `aifinops checks explain {check_id}` to see its parameters.",
+        ) from None
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection,
+    only: list[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> CheckRun:
+    """Run the registered checks (or ``only`` those) whose data is present in the store.
+
+    Arguments are validated before anything runs: an unknown check id or parameter raises
+    ArgumentError. A check that raises is recorded in ``errors`` and the others still run.
+    """
+    ids = list(dict.fromkeys(only)) if only else sorted(REGISTRY)
+    parsed = {
+        check_id: parse_params(check_id, (params or {}).get(check_id)) for check_id in [*(params or {}), *ids]
+    }
+
+    ctx = CheckContext.from_connection(con)
+    run = CheckRun(
+        as_of=ctx.as_of,
+        period_start=ctx.period_start,
+        period_end=ctx.period_end,
+        available=sorted(ctx.available),
+    )
+    for check_id in ids:
+        cls = REGISTRY[check_id]
+        missing = [kind for kind in DATA_KINDS if kind in cls.needs and kind not in ctx.available]
+        if missing:
+            reason = "; ".join(f"needs {kind}: {_MISSING_DATA_FIX[kind]}" for kind in missing)
+            run.skipped.append(SkippedCheck(check_id, reason))
+            continue
+        try:
+            findings = cls().run(ctx, parsed[check_id])
+        except Exception as exc:  # one broken check must not hide the others' findings
+            run.errors.append(CheckError(check_id, f"{type(exc).__name__}: {exc}"))
+            continue
+        run.ran.append(check_id)
+        run.findings.extend(findings)
+    run.findings.sort(key=lambda f: (-f.monthly_savings_usd, -f.monthly_cost_usd, f.check, f.resource_id))
+    return run
+
+
+def deduplicate(findings: list[Finding]) -> dict[str, Any]:
+    """Gross savings (the plain sum) and the deduplicated total.
+
+    Several checks may price the same resource (stop it, rightsize it): those savings overlap,
+    so a resource counts for at most its largest single saving and never more than its monthly
+    cost.
+    """
+    gross = sum(f.monthly_savings_usd for f in findings)
+    best: dict[str, tuple[float, float]] = {}
+    for f in findings:
+        saving, cost = best.get(f.resource_id, (0.0, 0.0))
+        best[f.resource_id] = (max(saving, f.monthly_savings_usd), max(cost, f.monthly_cost_usd))
+    total = sum(min(saving, cost) for saving, cost in best.values())
+    return {"gross_monthly_usd": gross, "total_monthly_usd": total, "resources": len(best)}
+
+
+# --- describing -----------------------------------------------------------------------------------
+
+
+def list_checks() -> list[dict[str, Any]]:
+    """Every registered check: id, title and the data it needs, sorted by id."""
+    return [{"id": c.id, "title": c.title, "needs": sorted(c.needs)} for _, c in sorted(REGISTRY.items())]
+
+
+def explain_check(check_id: str) -> dict[str, Any]:
+    """A check's full contract: parameters with defaults and descriptions, IAM, example."""
+    cls = get_check(check_id)
+    params = [
+        {
+            "name": name,
+            "type": _type_name(f.annotation),
+            "default": f.get_default(call_default_factory=True),
+            "description": f.description or "",
+        }
+        for name, f in cls.Params.model_fields.items()
+    ]
+    doc = inspect.getdoc(cls) or ""
+    summary, _, rest = doc.partition("\n\n")
+    example = rest[rest.find("Example") :] if "Example" in rest else ""
+    return {
+        "id": cls.id,
+        "title": cls.title,
+        "needs": sorted(cls.needs),
+        "description": summary,
+        "params": params,
+        "iam_permissions": list(cls.iam_permissions),
+        "iam_note": cls.iam_note,
+        "example": example,
+        "doc": doc,
+    }
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")

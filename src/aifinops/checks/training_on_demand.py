@@ -1,0 +1,183 @@
+"""Check: SageMaker training on GPU/accelerator instances paid at the on-demand rate.
+
+Managed Spot training bills the same jobs at a fraction of the rate (the guide's "Implement Spot
+training" and Scenario 1). Billing shows on-demand training as usage types ``<R>-Train:ml.*``;
+managed Spot training bills as ``TrSpt`` and is not flagged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.model import Action, Finding
+
+
+class TrainingParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(
+        30,
+        ge=1,
+        le=366,
+        description=("Days before the last billed day to examine. Default 30: about one month of jobs."),
+    )
+    spot_discount: float = Field(
+        0.70,
+        gt=0,
+        lt=1,
+        description=(
+            "Managed Spot discount off the on-demand rate. Default 0.70: SageMaker docs say 'up to 90%'; the "
+            "reference's planning figure is 60-70% (data-formats-and-prices.md §3b); the guide's Scenario 1 "
+            "reports 85%. 70% is the top of the planning range, below the best case."
+        ),
+    )
+    eligible_fraction: float = Field(
+        0.80,
+        gt=0,
+        le=1,
+        description=(
+            "Share of the on-demand training that can move to Spot (checkpointable, not deadline-bound). "
+            "Default 0.80: the guide's Scenario 1 migrated 80% of training jobs."
+        ),
+    )
+    min_monthly_cost_usd: float = Field(
+        1.0,
+        ge=0,
+        description=(
+            "Ignore resources whose monthly on-demand training cost is below this. Default $1 (noise floor)."
+        ),
+    )
+
+
+@register
+class TrainingOnDemand(Check):
+    """SageMaker training jobs on accelerated instances billed on-demand instead of managed Spot.
+
+    Reads the ``Train`` (not ``TrSpt``) rows of accelerated instance types with purchase option
+    on-demand over the look-back, one finding per training job (resource id), or per account,
+    region and instance type when the bill has no resource ids. Monthly cost is the look-back's
+    billed cost scaled to a 730-hour month; savings = cost x eligible fraction x Spot discount.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["sagemaker-training-on-demand"],
+        ...                  params={"sagemaker-training-on-demand": {"spot_discount": 0.6}})
+        >>> sum(f.monthly_savings_usd for f in run.findings)
+    """
+
+    id = "sagemaker-training-on-demand"
+    title = "GPU training on on-demand instead of managed Spot"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    Params = TrainingParams
+
+    def run(self, ctx: CheckContext, params: TrainingParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        rows = ctx.usage(
+            window,
+            "ai_service = 'sagemaker' AND component = 'Train' AND accelerated"
+            " AND purchase_option = 'on-demand'",
+            columns=f"""COALESCE(resource_id, '') <> '' AS has_id,
+                COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/' || instance_type) AS key,
+                account_id, region, instance_type, usage_date,
+                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours,
+                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END AS usage_cost,
+                billed_cost""",
+        )
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            groups[row["key"]].append(row)
+        findings = []
+        for key, group in sorted(groups.items()):
+            finding = self._assess(key, group, window.days, params)
+            if finding:
+                findings.append(finding)
+        return findings
+
+    def _assess(
+        self, key: str, rows: list[dict[str, Any]], days: int, params: TrainingParams
+    ) -> Finding | None:
+        cost_usd = sum(r["billed_cost"] or 0.0 for r in rows)
+        monthly_cost = monthly_usd(max(cost_usd, 0.0), days)
+        if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
+            return None
+        savings = monthly_cost * params.eligible_fraction * params.spot_discount
+        hours = sum(r["hours"] or 0.0 for r in rows)
+        usage_cost = sum(r["usage_cost"] or 0.0 for r in rows)
+        first = rows[0]
+        has_id = first["has_id"]
+        types = sorted({r["instance_type"] for r in rows if r["instance_type"]})
+        evidence = {
+            "instance_type": ", ".join(types),
+            "hours": hours,
+            "window_cost_usd": cost_usd,
+            "usd_per_hour": usage_cost / hours if hours > 0 else None,
+            "days_in_window": days,
+            "days_billed": len({r["usage_date"] for r in rows}),
+            "jobs": 1 if has_id else None,
+            "spot_discount": params.spot_discount,
+            "eligible_fraction": params.eligible_fraction,
+        }
+        name = key.rsplit("/", 1)[-1] if has_id and key.startswith("arn:") else None
+        what = f"Training job {name}" if name else f"On-demand training on {', '.join(types)}"
+        return Finding(
+            check=self.id,
+            title=f"{what}: on-demand GPU hours that fit managed Spot",
+            resource_id=key,
+            resource_type="training-job" if has_id else "sagemaker-training-instance-type",
+            region=first["region"],
+            account_id=first["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=savings,
+            confidence="medium",
+            evidence=evidence,
+            assumptions=[
+                f"{params.eligible_fraction:.0%} of this training can run on Spot at "
+                f"{params.spot_discount:.0%} off; Spot prices vary by type, region and hour.",
+                "Jobs checkpoint to S3 and resume after an interruption (CheckpointConfig); the rework "
+                "after interruptions is not priced here (see `aifinops simulate spot`).",
+                "Jobs are not deadline-bound: MaxWaitTimeInSeconds allows waiting for Spot capacity.",
+                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            ],
+            actions=_actions(name),
+        )
+
+
+def _actions(job_name: str | None) -> list[Action]:
+    job = job_name or "JOB_NAME"
+    return [
+        Action(
+            kind="console",
+            text="SageMaker console → Training → Training jobs → Create training job: under "
+            "'Managed spot training' enable it, set the maximum wait time and an S3 checkpoint location.",
+        ),
+        Action(
+            kind="cli",
+            text=f"aws sagemaker describe-training-job --training-job-name {job} --query "
+            "'{spot:EnableManagedSpotTraining,checkpoint:CheckpointConfig,stop:StoppingCondition}'",
+        ),
+        Action(
+            kind="cli",
+            text="aws sagemaker create-training-job ... --enable-managed-spot-training "
+            "--stopping-condition MaxRuntimeInSeconds=86400,MaxWaitTimeInSeconds=172800 "
+            "--checkpoint-config S3Uri=s3://BUCKET/checkpoints/,LocalPath=/opt/ml/checkpoints",
+        ),
+        Action(
+            kind="note",
+            text="API/boto3: EnableManagedSpotTraining=True, StoppingCondition="
+            "{'MaxRuntimeInSeconds': ..., 'MaxWaitTimeInSeconds': ...} (MaxWait >= MaxRuntime), "
+            "CheckpointConfig={'S3Uri': 's3://BUCKET/checkpoints/'}. SageMaker Python SDK Estimator: "
+            "use_spot_instances=True, max_wait=..., checkpoint_s3_uri=.... The training script must save "
+            "to and resume from /opt/ml/checkpoints.",
+        ),
+        Action(
+            kind="note",
+            text="After the switch, DescribeTrainingJob shows the saving as "
+            "1 - BillableTimeInSeconds / TrainingTimeInSeconds.",
+        ),
+    ]

@@ -1,0 +1,207 @@
+"""Check: AI spend without the cost allocation tags that attribute it (a governance finding).
+
+The guide's "Cost Allocation Tags" list (model, environment, team, workload type) is what makes
+per-model and per-team AI costs possible. Spend missing any of them cannot be attributed; the
+finding saves nothing by itself (savings 0) but sizes the blind spot.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.model import Action, Finding
+from aifinops.taxonomy import canonical_tag_key
+
+
+class UntaggedParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required_tags: list[str] = Field(
+        ["model", "environment", "team", "workload-type"],
+        min_length=1,
+        description=(
+            "Cost allocation tag keys every AI resource should carry, compared in the store's canonical form "
+            "(lowercase; 'workload-type' matches 'workload_type'). "
+            "Default: the guide's 'Cost Allocation Tags' "
+            "list (model name and version, environment, team, workload type)."
+        ),
+    )
+    lookback_days: int = Field(
+        30,
+        ge=1,
+        le=366,
+        description=("Days before the last billed day to examine. Default 30: about one month of spend."),
+    )
+    min_monthly_cost_usd: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Leave out resources whose untagged monthly cost is below this. Default 0: report every one."
+        ),
+    )
+
+
+@register
+class UntaggedAiSpend(Check):
+    """AI resources whose billing rows lack required cost allocation tags.
+
+    Reads the AI rows (``is_ai``) of ``usage_daily`` over the look-back and their ``tags`` JSON.
+    One finding per resource id (per account, service and usage type for rows without one), with
+    the monthly cost of its untagged rows (scaled to a 730-hour month), the missing keys, and the
+    share of all AI spend that is untagged. Savings are 0: tagging saves nothing by itself.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["ai-spend-untagged"],
+        ...                  params={"ai-spend-untagged": {"required_tags": ["team", "cost-center"]}})
+        >>> [(f.resource_id, f.evidence["missing_tags"]) for f in run.findings]
+    """
+
+    id = "ai-spend-untagged"
+    title = "AI spend without cost allocation tags"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    Params = UntaggedParams
+
+    def run(self, ctx: CheckContext, params: UntaggedParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        rows = self._rows(ctx, window)
+        ai_total = sum(r["cost_usd"] or 0.0 for r in rows)
+        required = {canonical_tag_key(k): k for k in params.required_tags}
+        untagged: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            present = _present_keys(row["tags"])
+            missing = [name for canon, name in required.items() if canon not in present]
+            if not missing:
+                continue
+            entry = untagged.setdefault(
+                row["key"], {"row": row, "cost_usd": 0.0, "missing": set(), "present": set()}
+            )
+            entry["cost_usd"] += row["cost_usd"] or 0.0
+            entry["missing"].update(missing)
+            entry["present"].update(present)
+        untagged_total = sum(max(e["cost_usd"], 0.0) for e in untagged.values())
+        share_untagged = untagged_total / ai_total if ai_total > 0 else None
+        findings = []
+        for key, entry in sorted(untagged.items()):
+            monthly_cost = monthly_usd(entry["cost_usd"], window.days)
+            if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
+                continue
+            row = entry["row"]
+            missing = [k for k in params.required_tags if k in entry["missing"]]
+            findings.append(
+                Finding(
+                    check=self.id,
+                    title=f"AI spend missing tags {', '.join(missing)}",
+                    resource_id=key,
+                    resource_type=_resource_type(key, row["ai_service"], row["has_id"]),
+                    region=row["region"],
+                    account_id=row["account_id"],
+                    monthly_cost_usd=monthly_cost,
+                    monthly_savings_usd=0.0,
+                    confidence="high",
+                    evidence={
+                        "missing_tags": missing,
+                        "tags_present": sorted(entry["present"]),
+                        "window_cost_untagged_usd": entry["cost_usd"],
+                        "share_of_ai_spend": entry["cost_usd"] / ai_total if ai_total > 0 else None,
+                        "ai_spend_untagged_share": share_untagged,
+                        "ai_spend_untagged_monthly_usd": monthly_usd(untagged_total, window.days),
+                        "ai_spend_monthly_usd": monthly_usd(ai_total, window.days),
+                        "ai_service": row["ai_service"],
+                    },
+                    assumptions=[
+                        "Tag keys compare in canonical form: lowercase, other characters as '_' "
+                        "(as CUR 2.0 writes them).",
+                        "A tag counts only once it is activated as a cost allocation tag: "
+                        "earlier rows stay untagged.",
+                    ],
+                    actions=_actions(key, row, missing),
+                )
+            )
+        return findings
+
+    @staticmethod
+    def _rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
+        return ctx.query(
+            """SELECT COALESCE(resource_id, '') <> '' AS has_id,
+                      COALESCE(NULLIF(resource_id, ''),
+                               account_id || '/' || service_code || '/' || usage_type) AS key,
+                      any_value(account_id) AS account_id, any_value(region) AS region,
+                      any_value(ai_service) AS ai_service, tags, sum(billed_cost) AS cost_usd
+               FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
+               GROUP BY ALL""",
+            [window.start, window.end],
+        )
+
+
+def _present_keys(tags: str | None) -> set[str]:
+    """Canonical keys of the tags with a non-empty value."""
+    try:
+        parsed = json.loads(tags) if tags else {}
+    except json.JSONDecodeError:
+        return set()
+    if not isinstance(parsed, dict):
+        return set()
+    return {canonical_tag_key(k) for k, v in parsed.items() if v not in (None, "")}
+
+
+def _resource_type(key: str, ai_service: str | None, has_id: bool) -> str:
+    if key.startswith("arn:"):
+        service, resource = key.split(":")[2], key.split(":", 5)[-1]
+        return f"{service}-{resource.split('/')[0].split(':')[0]}"
+    if has_id and ai_service == "s3":
+        return "s3-bucket"
+    return f"{ai_service or 'aws'}-usage"
+
+
+def _actions(key: str, row: dict[str, Any], missing: list[str]) -> list[Action]:
+    arn = (
+        key
+        if key.startswith("arn:")
+        else f"arn:aws:s3:::{key}"
+        if row["ai_service"] == "s3" and row["has_id"]
+        else None
+    )
+    tags = ",".join(f"{k}=VALUE" for k in missing)
+    status = " ".join(f"TagKey={k},Status=Active" for k in missing)
+    region = f" --region {row['region']}" if row["region"] else ""
+    actions = []
+    if arn:
+        actions.append(
+            Action(
+                kind="cli",
+                text=f"aws resourcegroupstaggingapi tag-resources "
+                f"--resource-arn-list {arn} --tags {tags}{region}",
+            )
+        )
+    else:
+        actions.append(
+            Action(
+                kind="note",
+                text="These rows carry no resource id (e.g. Bedrock on-demand tokens): "
+                "route the calls through a tagged resource, such as a Bedrock application "
+                "inference profile (`aws bedrock create-inference-profile --inference-profile-name "
+                "NAME --model-source copyFrom=MODEL_ARN --tags key=team,value=VALUE`), so the "
+                "bill can attribute them.",
+            )
+        )
+    actions.append(
+        Action(
+            kind="console",
+            text="Billing and Cost Management → Cost allocation tags: activate "
+            f"{', '.join(missing)} (tags appear there up to 24 h after first use).",
+        )
+    )
+    actions.append(
+        Action(
+            kind="cli",
+            text=f"aws ce update-cost-allocation-tags-status --cost-allocation-tags-status {status}",
+        )
+    )
+    return actions
