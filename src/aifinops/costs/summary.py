@@ -1,0 +1,155 @@
+"""The AI cost overview: total vs AI cost, by AI service and workload, and the guide's cost drivers.
+
+The guide ("AI Workloads Cost Optimization Guide", "Primary Cost Drivers") says GPU instance
+hours are 60-80% of AI workload cost, data storage and transfer 10-20%, model hosting and
+endpoints 15-25%. The drivers overlap (a GPU endpoint is both GPU hours and hosting), as the
+guide's ranges do, so their shares need not sum to one; what is in none of them is reported
+as ``other_ai_cost_usd``. Every figure is billed cost, computed through the Cost Explorer
+query path with the AI taxonomy dimensions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from aifinops.costs.breakdown import cost_breakdown, data_period
+
+GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
+
+_IS_AI = {"Dimensions": {"Key": "IS_AI", "Values": ["true"]}}
+# SageMaker usage-type components that bill instance hours.
+INSTANCE_HOUR_COMPONENTS = ["Host", "Train", "TrSpt", "AsyncInf", "Notebk", "Studio", "Processing", "Tsform"]
+
+
+def _dim(key: str, *values: str) -> dict[str, Any]:
+    return {"Dimensions": {"Key": key, "Values": list(values)}}
+
+
+GPU_INSTANCE_HOURS = {
+    "Or": [
+        {
+            "And": [
+                _dim("AI_SERVICE", "sagemaker"),
+                _dim("ACCELERATED", "true"),
+                _dim("COMPONENT", *INSTANCE_HOUR_COMPONENTS),
+            ]
+        },
+        {
+            "And": [
+                _dim("AI_SERVICE", "gpu-ec2"),
+                _dim("ACCELERATED", "true"),
+                {"Not": _dim("INSTANCE_TYPE", "NoInstanceType")},
+            ]
+        },
+    ]
+}
+DATA_STORAGE_TRANSFER = {
+    "Or": [_dim("AI_SERVICE", "s3", "data-transfer"), _dim("WORKLOAD", "storage", "transfer")]
+}
+MODEL_HOSTING = {
+    "Or": [
+        {"And": [_dim("AI_SERVICE", "sagemaker"), _dim("WORKLOAD", "inference")]},
+        {"And": [_dim("AI_SERVICE", "bedrock"), _dim("INFERENCE_TIER", "provisioned")]},
+    ]
+}
+
+# (id, the guide's words, what we count, CE filter, expected share of AI cost from the guide)
+DRIVERS: list[tuple[str, str, str, dict[str, Any], tuple[float, float]]] = [
+    (
+        "gpu_instance_hours",
+        "GPU instance hours for training and inference",
+        "SageMaker instance hours (Host, Train, TrSpt, AsyncInf, Notebk, Studio, Processing, Tsform) on "
+        "GPU/Neuron types, and GPU EC2 instance hours",
+        GPU_INSTANCE_HOURS,
+        (0.60, 0.80),
+    ),
+    (
+        "data_storage_transfer",
+        "Data storage and transfer for large datasets",
+        "S3 and data transfer counted as AI, and SageMaker storage and data transfer",
+        DATA_STORAGE_TRANSFER,
+        (0.10, 0.20),
+    ),
+    (
+        "model_hosting_endpoints",
+        "Model hosting and endpoint costs",
+        "SageMaker inference (real-time, async, serverless endpoints, CPU and GPU) and Bedrock "
+        "provisioned throughput",
+        MODEL_HOSTING,
+        (0.15, 0.25),
+    ),
+]
+
+
+def ai_cost_summary(
+    con: duckdb.DuckDBPyConnection, start: date | str | None = None, end: date | str | None = None
+) -> dict[str, Any]:
+    """Total and AI billed cost for [start, end), by AI service and workload, with the guide's drivers.
+
+    Without dates: the last full month of data (a partial month only when the store holds no full one).
+    """
+    notes: list[str] = []
+    if start is None and end is None:
+        start, end = last_full_month(con, notes)
+    elif start is None or end is None:
+        first, end_excl = data_period(con)
+        start, end = start or first, end or end_excl
+    start, end = str(start), str(end)
+
+    def total(expression: dict[str, Any] | None) -> float:
+        return sum(r["amount"] for r in cost_breakdown(con, start, end, [], filters=expression))
+
+    def by(name: str) -> dict[str, float]:
+        sums: dict[str, float] = {}
+        for row in cost_breakdown(con, start, end, [name], filters=_IS_AI):
+            sums[row[name]] = sums.get(row[name], 0.0) + row["amount"]
+        return dict(sorted(sums.items(), key=lambda kv: -kv[1]))
+
+    total_usd, ai_usd = total(None), total(_IS_AI)
+    drivers = []
+    for driver_id, name, counts, expression, (low, high) in DRIVERS:
+        cost = total({"And": [_IS_AI, expression]})
+        share = cost / ai_usd if ai_usd else None
+        drivers.append(
+            {
+                "id": driver_id,
+                "name": name,
+                "counts": counts,
+                "cost_usd": cost,
+                "share_of_ai": share,
+                "expected_share": {"min": low, "max": high},
+                "in_range": None if share is None else low <= share <= high,
+            }
+        )
+    other = total({"And": [_IS_AI, {"Not": {"Or": [d[3] for d in DRIVERS]}}]})
+    return {
+        "start": start,
+        "end": end,
+        "currency": "USD",
+        "total_cost_usd": total_usd,
+        "ai_cost_usd": ai_usd,
+        "ai_share": ai_usd / total_usd if total_usd else None,
+        "by_ai_service": by("ai_service"),
+        "by_workload": by("workload"),
+        "drivers": drivers,
+        "other_ai_cost_usd": other,
+        "drivers_source": GUIDE_SOURCE,
+        "notes": notes,
+    }
+
+
+def last_full_month(con: duckdb.DuckDBPyConnection, notes: list[str] | None = None) -> tuple[date, date]:
+    """[first day, first day of next) of the last calendar month the store covers to its end."""
+    first, end_excl = data_period(con)
+    last_month = (end_excl - timedelta(days=1)).replace(day=1)
+    if end_excl.day == 1 and first <= last_month:
+        return last_month, end_excl
+    previous = (last_month - timedelta(days=1)).replace(day=1)
+    if first <= previous:
+        return previous, last_month
+    if notes is not None:
+        notes.append(f"The store holds no full month; showing {first} to {end_excl} (partial).")
+    return first, end_excl
