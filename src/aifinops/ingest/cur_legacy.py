@@ -1,0 +1,170 @@
+"""Legacy CUR loader (``lineItem/UsageType`` headers, CSV or gzip CSV) and its manifest handling.
+
+Legacy headers are ``category/Name``; AWS's Athena integration snake-cases them into the CUR 2.0
+names (``lineItem/UsageType`` → ``line_item_usage_type``, ``savingsPlan/SavingsPlanARN`` →
+``savings_plan_savings_plan_a_r_n``; reference §1.4). This loader applies that renaming to the
+column references and then runs the CUR 2.0 loader's own SELECT, so both formats share one set of
+cost semantics (billed = unblended; effective per line item type, reference §1.3). The parts CUR 2.0
+keeps in maps are rebuilt: ``product['product_name']`` from ``product/ProductName``, and
+``resource_tags`` from the one-column-per-tag ``resourceTags/user:team`` headers.
+
+AWS re-delivers a month as a new *assembly* (a folder named by its assemblyId) and rewrites the
+month's manifest to name the new files; ``select_current_assemblies`` keeps only those.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from aifinops.errors import InputError
+from aifinops.ingest import cur2
+from aifinops.ingest.sqlparts import Columns
+
+FORMAT = "cur-legacy"
+TITLE = "legacy CUR"
+REQUIRED = [
+    "lineItem/UsageType", "lineItem/UnblendedCost", "lineItem/LineItemType", "bill/BillingPeriodStartDate",
+]
+COST_COLUMN = "lineItem/UnblendedCost"
+CURRENCY_COLUMN = "lineItem/CurrencyCode"
+PERIOD_COLUMN = "bill/BillingPeriodStartDate"
+NUMERIC_COLUMNS = [
+    "lineItem/UnblendedCost", "lineItem/UsageAmount", "pricing/publicOnDemandCost",
+    "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment",
+    "reservation/EffectiveCost", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+    "reservation/UnusedRecurringFee",
+]
+TAG_PREFIX = "resourceTags/"
+# Older reports have only product/region, which holds the region code that CUR 2.0 calls product_region_code.
+EXTRA_ALIASES = {"product_region_code": "product/region"}
+
+_PERIOD_DIR = re.compile(r"^\d{8}-\d{8}$")
+
+
+def athena_name(header: str) -> str:
+    """The CUR 2.0 / Athena name of a legacy header.
+
+    'savingsPlan/SavingsPlanARN' → 'savings_plan_savings_plan_a_r_n' (every capital starts a word).
+    """
+    return "_".join(re.sub(r"(?<!^)([A-Z])", r"_\1", part).lower() for part in header.split("/"))
+
+
+class LegacyColumns(Columns):
+    """A legacy relation's columns, answering to CUR 2.0 names so that cur2.normalize_select reads it."""
+
+    def __init__(self, c: Columns):
+        super().__init__(c.names, c.types)
+        for name in c.names:
+            if "/" in name and not name.startswith(TAG_PREFIX):
+                self._lower.setdefault(athena_name(name), name)
+        for cur2_name, legacy in EXTRA_ALIASES.items():
+            if legacy.lower() in self._lower:
+                self._lower.setdefault(cur2_name, self._lower[legacy.lower()])
+
+    def string_map(self, name: str) -> str | None:
+        if name == "product":
+            if not self.has("product/ProductName"):
+                return None
+            return f"MAP(['product_name'], [{self.text('product/ProductName')}])"
+        if name == "resource_tags":
+            return tags_map_sql(self)
+        return super().string_map(name)
+
+
+def tags_map_sql(c: Columns) -> str | None:
+    """A MAP of the ``resourceTags/…`` columns, keyed without the prefix ('user:team').
+
+    Columns whose keys canonicalise alike ('user:Team', 'user:team') become one entry, the first
+    non-empty value winning, so that canonical_tags_sql never sees a duplicate key. DuckDB's CSV
+    reader, whose names are case-insensitive, has already renamed the second of those to
+    'resourceTags/user:team_1'; such a suffix is dropped when the name without it is also a column.
+    """
+    from aifinops.taxonomy import canonical_tag_key
+
+    lower = {n.lower() for n in c.names}
+    groups: dict[str, list[str]] = {}
+    for name in c.names:
+        if name.startswith(TAG_PREFIX) and len(name) > len(TAG_PREFIX):
+            base = re.sub(r"_\d+$", "", name)
+            key = base if base != name and base.lower() in lower else name
+            groups.setdefault(canonical_tag_key(key[len(TAG_PREFIX):]), []).append(name)
+    if not groups:
+        return None
+    keys, values = [], []
+    for names in groups.values():
+        keys.append("'" + names[0][len(TAG_PREFIX):].replace("'", "''") + "'")
+        texts = [c.text(n) for n in names]
+        values.append(texts[0] if len(texts) == 1 else f"COALESCE({', '.join(texts)})")
+    return f"MAP([{', '.join(keys)}], [{', '.join(values)}])"
+
+
+def normalize_select(c: Columns, relation: str) -> str:
+    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a legacy CUR relation."""
+    inner = cur2.normalize_select(LegacyColumns(c), relation)
+    return f"SELECT * REPLACE ('{FORMAT}' AS source_format) FROM (\n{inner}\n) AS legacy_cur"
+
+
+# --- manifests -----------------------------------------------------------------------------------
+
+
+def select_current_assemblies(files: list[Path]) -> list[Path]:
+    """Keep, in each legacy CUR month folder that has a manifest, only the files the manifest names.
+
+    Layout: ``<prefix>/<report>/YYYYMMDD-YYYYMMDD/<report>-Manifest.json`` naming
+    ``reportKeys`` under ``…/YYYYMMDD-YYYYMMDD/<assemblyId>/<report>-N.csv.gz`` (or directly in the
+    month folder for overwrite-style reports). Keys are S3 keys, so they are matched by their path
+    below the month folder. Files of other assemblies are superseded and dropped; files outside such
+    a layout pass through unchanged. A manifest naming a file that is not there is an error: the month
+    would be incomplete.
+    """
+    kept: list[Path] = []
+    current: dict[Path, set[Path]] = {}
+    for path in files:
+        month = _month_folder(path)
+        if month is None:
+            kept.append(path)
+            continue
+        if month not in current:
+            current[month] = _manifest_files(month)
+        if path.resolve() in current[month]:
+            kept.append(path)
+    return kept
+
+
+def _month_folder(path: Path) -> Path | None:
+    """The YYYYMMDD-YYYYMMDD folder holding a manifest that governs ``path`` (its parent or grandparent)."""
+    for folder in (path.parent, path.parent.parent):
+        if _PERIOD_DIR.match(folder.name) and any(folder.glob("*-Manifest.json")):
+            return folder
+    return None
+
+
+def _manifest_files(month: Path) -> set[Path]:
+    named: set[Path] = set()
+    for manifest in sorted(month.glob("*-Manifest.json")):
+        for key in _report_keys(manifest):
+            parts = [p for p in key.split("/") if p]
+            below = parts[len(parts) - parts[::-1].index(month.name):] if month.name in parts else parts[-2:]
+            local = month.joinpath(*below)
+            if not local.is_file():
+                raise InputError(
+                    f"{manifest}: names {key}, but {local} is missing.",
+                    "download the whole month folder again (the manifest and every file it names).",
+                )
+            named.add(local.resolve())
+    return named
+
+
+def _report_keys(manifest: Path) -> list[str]:
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{manifest}: not a readable CUR manifest ({exc}).",
+                         "download it again from the report's S3 prefix.") from exc
+    keys = data.get("reportKeys") if isinstance(data, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise InputError(f"{manifest}: has no reportKeys list, so it is not a legacy CUR manifest.",
+                         "download it again from the report's S3 prefix, or remove it from the folder.")
+    return keys
