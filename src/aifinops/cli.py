@@ -1,0 +1,307 @@
+"""The ``aifinops`` command line: a thin adapter that parses, calls one library function, formats."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aifinops.errors import AifinopsError, ArgumentError
+from aifinops.store import Store
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Find, price and track the waste in AWS AI workloads.")
+checks_app = typer.Typer(help="List the checks and explain one.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", envvar="AIFINOPS_STORE",
+                                               help="DuckDB store file (default: user data dir).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="rich | json | markdown | csv")]
+
+
+def _store(path: Path | None) -> Store:
+    return Store(path)
+
+
+def _progress() -> tuple[Progress, Any]:
+    """A progress bar on stderr (shown only on a terminal) and the callback the library calls."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn(), console=err, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def report(what: str, done: int, total: int) -> None:
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=max(total, 1))
+        bar.update(tasks[what], completed=done, total=max(total, 1))
+
+    return bar, report
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text)
+        except OSError as exc:
+            raise ArgumentError(f"Cannot write {output}: {exc.strerror}.", "pass --output in a writable folder.") from exc
+        err.print(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def _say_demo(store: Store) -> None:
+    err.print(f"[yellow]Using the embedded demo account[/] (no input given; store {store.path}).")
+
+
+def _format_for(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
+    if fmt is None:
+        suffix = output.suffix.lower() if output else ""
+        fmt = {".json": "json", ".md": "markdown", ".csv": "csv"}.get(suffix, "rich")
+    if fmt not in allowed:
+        raise ArgumentError(f"Unknown format {fmt!r}.", f"use one of: {', '.join(allowed)}.")
+    return fmt
+
+
+@app.command()
+def scan(
+    cur: Annotated[list[str] | None, typer.Option("--cur", help="CUR 2.0 / legacy CUR files, folders or globs.")] = None,
+    focus: Annotated[list[str] | None, typer.Option("--focus", help="FOCUS 1.0-1.2 files, folders or globs.")] = None,
+    check: Annotated[list[str] | None, typer.Option("--check", help="Run only these check ids.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | markdown")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    top: Annotated[int, typer.Option(help="Findings shown in the summary.")] = 15,
+    store: StoreOpt = None,
+) -> None:
+    """Ingest what is given (the demo account when nothing is), run every check, print the findings."""
+    from aifinops.render import scan_markdown
+    from aifinops.scan import ScanInputs, run_scan
+
+    fmt = _format_for(fmt, output, ("rich", "json", "markdown"))
+    st = _store(store)
+    bar, report = _progress()
+    with bar:
+        doc = run_scan(st, ScanInputs(cur=cur or [], focus=focus or [], only_checks=check), progress=report)
+    if doc["source"]["kind"] == "demo":
+        _say_demo(st)
+    if fmt == "json":
+        _emit(json.dumps(doc, indent=2) + "\n", output)
+    elif fmt == "markdown":
+        _emit(scan_markdown(doc, top=top), output)
+    else:
+        _print_scan(doc, top)
+        if output:
+            _emit(scan_markdown(doc, top=top), output)
+
+
+def _print_scan(doc: dict, top: int) -> None:
+    from aifinops.render import usd
+
+    t, s = doc["totals"], doc["savings"]
+    out.print(f"[bold]AI spend[/] {usd(t['ai_cost_usd'])} of {usd(t['total_cost_usd'])} total "
+              f"({(t.get('ai_share') or 0) * 100:.1f}%), {doc['period']['start']} to {doc['period']['end']} (excl.)")
+    by = Table(title="AI spend by service and workload", show_lines=False)
+    by.add_column("Service")
+    by.add_column("Cost", justify="right")
+    by.add_column("Workload")
+    by.add_column("Cost", justify="right")
+    services = sorted(t["by_service"].items(), key=lambda kv: -kv[1])
+    workloads = sorted(t["by_workload"].items(), key=lambda kv: -kv[1])
+    for i in range(max(len(services), len(workloads))):
+        sv = services[i] if i < len(services) else ("", None)
+        wl = workloads[i] if i < len(workloads) else ("", None)
+        by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
+    out.print(by)
+    table = Table(title=f"Top findings ({len(doc['findings'])} in all)")
+    for col, just in (("Check", "left"), ("Resource", "left"), ("Cost/mo", "right"), ("Savings/mo", "right"),
+                      ("Conf.", "left")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for f in doc["findings"][:top]:
+        table.add_row(f["check"], f["resource_id"], usd(f["monthly_cost_usd"]), usd(f["monthly_savings_usd"]),
+                      f["confidence"])
+    out.print(table)
+    out.print(f"[bold green]Savings {usd(s['total_monthly_usd'])}/month[/] "
+              f"(gross {usd(s['gross_monthly_usd'])}/month before per-resource deduplication)")
+    for skipped in doc["checks"]["skipped"]:
+        out.print(f"[dim]skipped {skipped['check']}: {skipped['reason']}[/]")
+    for e in doc["checks"]["errors"]:
+        out.print(f"[red]check {e['check']} failed: {e['error']}[/]")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Billing files, folders or globs (CUR 2.0, legacy CUR, FOCUS).")],
+    store: StoreOpt = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None,
+) -> None:
+    """Load billing files into the store (a billing period ingested again replaces the old one)."""
+    from aifinops.ingest.pipeline import ingest_paths
+
+    fmt = _format_for(fmt, None, ("rich", "json"))
+    st = _store(store)
+    bar, report = _progress()
+    with bar:
+        result = ingest_paths(st, paths, progress=report)
+    periods = [{"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
+               for p in result.periods]
+    if fmt == "json":
+        _emit(json.dumps({"ingest_id": result.ingest_id, "store": str(st.path), "files": result.files,
+                          "formats": result.formats, "periods": periods, "replaced_demo": result.replaced_demo},
+                         indent=2) + "\n", None)
+        return
+    if result.replaced_demo:
+        err.print("Removed the demo account from this store before loading real data.")
+    table = Table(title=f"Ingested {len(result.files)} file(s) ({', '.join(result.formats)}) into {st.path}")
+    table.add_column("Billing period")
+    table.add_column("Rows", justify="right")
+    table.add_column("Billed cost", justify="right")
+    for p in periods:
+        table.add_row(p["billing_period"], f"{p['rows']:,}", f"${p['billed_cost_usd']:,.2f}")
+    out.print(table)
+
+
+@app.command()
+def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the demo account into.")]) -> None:
+    """Write the embedded demo account (CUR 2.0 files, inventory, metrics) as files."""
+    from aifinops.demo import write_demo
+
+    info = write_demo(out_dir)
+    out.print(f"Wrote the demo account to {out_dir}")
+    if isinstance(info, dict):
+        for key, value in info.items():
+            out.print(f"  {key}: {value}")
+
+
+@app.command()
+def costs(
+    group_by: Annotated[list[str] | None, typer.Option("--group-by", "-g", help="service, usage_type, workload, "
+                                                       "ai_service, model, region, account, tag:team, …")] = None,
+    granularity: Annotated[str, typer.Option(help="DAILY or MONTHLY")] = "MONTHLY",
+    start: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: start of data)")] = None,
+    end: Annotated[str | None, typer.Option(help="YYYY-MM-DD, exclusive (default: end of data)")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="KEY=V1,V2 (e.g. ai_service=sagemaker)")] = None,
+    metric: Annotated[str, typer.Option(help="UnblendedCost, AmortizedCost, UsageQuantity, …")] = "UnblendedCost",
+    ai_only: Annotated[bool, typer.Option("--ai-only", help="Only AI spend.")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | csv")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Cost breakdowns by any dimension or tag, daily or monthly, with filters (Cost Explorer semantics)."""
+    from aifinops.costs import ai_cost_summary, cost_breakdown, data_period
+    from aifinops.workspace import ensure_data
+
+    fmt = _format_for(fmt, output, ("rich", "json", "csv"))
+    st = _store(store)
+    if ensure_data(st):
+        _say_demo(st)
+    filters: dict[str, list[str]] = {}
+    for item in filter_ or []:
+        if "=" not in item:
+            raise ArgumentError(f"Bad --filter {item!r}.", "write it as KEY=VALUE[,VALUE…], e.g. ai_service=bedrock.")
+        key, values = item.split("=", 1)
+        filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
+    if ai_only:
+        filters["is_ai"] = ["true"]
+    with st.connect() as con:
+        lo, hi = data_period(con)
+        start_d, end_d = start or lo.isoformat(), end or hi.isoformat()
+        rows = cost_breakdown(con, start_d, end_d, group_by=group_by or ["service"], granularity=granularity.upper(),
+                              filters=filters or None, metric=metric)
+        summary = ai_cost_summary(con, start_d, end_d) if not group_by else None
+    if fmt == "json":
+        _emit(json.dumps({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, indent=2,
+                         default=str) + "\n", output)
+        return
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        if rows:
+            writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
+            writer.writeheader()
+            writer.writerows(rows)
+        _emit(buf.getvalue(), output)
+        return
+    table = Table(title=f"{metric} {start_d} to {end_d} (excl.) by {', '.join(group_by or ['service'])}")
+    if rows:
+        for key in rows[0]:
+            table.add_column(str(key), justify="right" if isinstance(rows[0][key], float) else "left")
+        for row in rows:
+            table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row.values()])
+    out.print(table)
+    if summary:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    from aifinops.render import usd
+
+    out.print(f"AI spend {usd(summary['ai_cost_usd'])} of {usd(summary['total_cost_usd'])} "
+              f"({(summary.get('ai_share') or 0) * 100:.1f}%)")
+    drivers = Table(title="The guide's primary AI cost drivers")
+    for col in ("Driver", "Cost", "Share of AI", "Guide's range"):
+        drivers.add_column(col)
+    for d in summary.get("drivers", []):
+        expected = d.get("expected_share") or {}
+        span = f"{expected['min'] * 100:.0f}–{expected['max'] * 100:.0f}%" if expected else ""
+        drivers.add_row(d["name"], usd(d["cost_usd"]), f"{(d['share_of_ai'] or 0) * 100:.1f}%",
+                        span + ("" if d.get("in_range", True) else " (outside)"))
+    out.print(drivers)
+
+
+@checks_app.command("list")
+def checks_list(fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None) -> None:
+    """Every check: id, what it needs, what it finds."""
+    from aifinops.checks import list_checks
+
+    fmt = _format_for(fmt, None, ("rich", "json"))
+    items = list_checks()
+    if fmt == "json":
+        _emit(json.dumps(items, indent=2, default=str) + "\n", None)
+        return
+    table = Table(title="aifinops checks")
+    for col in ("Id", "Needs", "Title"):
+        table.add_column(col)
+    for c in items:
+        table.add_row(c["id"], ", ".join(sorted(c["needs"])), c["title"])
+    out.print(table)
+
+
+@checks_app.command("explain")
+def checks_explain(check_id: str) -> None:
+    """A check's parameters (with defaults and their sources), IAM permissions and example."""
+    from aifinops.checks import explain_check
+
+    _emit(json.dumps(explain_check(check_id), indent=2, default=str) + "\n", None)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AifinopsError as exc:
+        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        raise SystemExit(130) from None
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        if isinstance(exc, click.exceptions.Exit):
+            raise SystemExit(exc.exit_code) from None
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Render a scan document as Markdown (the JSON is the document itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def usd(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
+    totals, savings, src = doc["totals"], doc["savings"], doc["source"]
+    lines = [
+        "# aifinops scan",
+        "",
+        f"Period {doc['period']['start']} to {doc['period']['end']} (end exclusive), "
+        f"source: {'the embedded demo account' if src['kind'] == 'demo' else 'billing files'}.",
+        "",
+        f"- AI spend: **{usd(totals['ai_cost_usd'])}** of {usd(totals['total_cost_usd'])} total "
+        f"({(totals.get('ai_share') or 0) * 100:.1f}%)",
+        f"- Savings found: **{usd(savings['total_monthly_usd'])}/month** "
+        f"(gross {usd(savings['gross_monthly_usd'])}/month before per-resource deduplication)",
+        "",
+        "## AI spend by service",
+        "",
+        "| Service | Cost |",
+        "|---|---:|",
+    ]
+    lines += [f"| {k} | {usd(v)} |" for k, v in sorted(totals["by_service"].items(), key=lambda kv: -kv[1])]
+    lines += ["", "## AI spend by workload", "", "| Workload | Cost |", "|---|---:|"]
+    lines += [f"| {k} | {usd(v)} |" for k, v in sorted(totals["by_workload"].items(), key=lambda kv: -kv[1])]
+    lines += ["", f"## Findings ({len(doc['findings'])})", "",
+              "| Check | Resource | Monthly cost | Monthly savings | Confidence |", "|---|---|---:|---:|---|"]
+    for f in doc["findings"][:top]:
+        lines.append(f"| {f['check']} | `{f['resource_id']}` | {usd(f['monthly_cost_usd'])} | "
+                     f"{usd(f['monthly_savings_usd'])} | {f['confidence']} |")
+    if len(doc["findings"]) > top:
+        lines.append(f"| … | {len(doc['findings']) - top} more in the JSON report | | | |")
+    skipped = doc.get("checks", {}).get("skipped", [])
+    if skipped:
+        lines += ["", "## Checks skipped", ""] + [f"- `{s['check']}`: {s['reason']}" for s in skipped]
+    errors = doc.get("checks", {}).get("errors", [])
+    if errors:
+        lines += ["", "## Checks that failed", ""] + [f"- `{e['check']}`: {e['error']}" for e in errors]
+    return "\n".join(lines) + "\n"

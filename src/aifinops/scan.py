@@ -1,0 +1,82 @@
+"""The main job: ingest what is given (or the demo), run every check, build ``aifinops.scan/1``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aifinops import __version__
+from aifinops.model import SCAN_SCHEMA
+from aifinops.store import Store
+
+
+@dataclass
+class ScanInputs:
+    cur: list[str] = field(default_factory=list)
+    focus: list[str] = field(default_factory=list)
+    only_checks: list[str] | None = None
+    check_params: dict[str, dict] | None = None
+
+
+def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
+    """Ingest, roll up, run the checks; return the scan document (DESIGN.md findings contract)."""
+    from aifinops.checks import run_checks
+    from aifinops.costs import ai_cost_summary, data_period
+    from aifinops.ingest.pipeline import ingest_paths
+    from aifinops.workspace import demo_version, ensure_data
+
+    ingested = None
+    given = inputs.cur + inputs.focus
+    if given:
+        ingested = ingest_paths(store, given, progress=progress)
+        is_demo = False
+    else:
+        is_demo = ensure_data(store, progress)
+    with store.connect() as con:
+        start, end = data_period(con)
+        summary = ai_cost_summary(con, start, end)
+        run = run_checks(con, only=inputs.only_checks, params=inputs.check_params)
+        version = demo_version(con)
+        sources = con.execute(
+            "SELECT format, storage, count(*), sum(rows), sum(billed_cost) FROM sources WHERE active GROUP BY ALL"
+        ).fetchall()
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
+    findings = [f.model_dump(mode="json") for f in run.findings]
+    savings = run.savings
+    return {
+        "schema": SCAN_SCHEMA,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": {
+            "kind": "demo" if is_demo else "billing-files",
+            "demo_version": version,
+            "store": str(store.path),
+            "inputs": [str(Path(p)) for p in given],
+            "ingested_files": ingested.files if ingested else [],
+            "billing_sources": [
+                {"format": f, "storage": s, "periods": n, "rows": r, "billed_cost_usd": c} for f, s, n, r, c in sources
+            ],
+            "inventory_resources": counts["resources"],
+            "metric_datapoints": counts["metrics"],
+            "as_of": run.as_of.isoformat() if run.as_of else None,
+            "aifinops_version": __version__,
+        },
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "currency": "USD",
+        "totals": {
+            "ai_cost_usd": summary["ai_cost_usd"],
+            "total_cost_usd": summary["total_cost_usd"],
+            "ai_share": summary["ai_share"],
+            "by_service": summary["by_ai_service"],
+            "by_workload": summary["by_workload"],
+            "cost_drivers": summary["drivers"],
+        },
+        "findings": findings,
+        "checks": {
+            "ran": run.ran,
+            "skipped": [{"check": s.check, "reason": s.reason} for s in run.skipped],
+            "errors": [{"check": e.check, "error": e.message} for e in run.errors],
+        },
+        "savings": {"gross_monthly_usd": savings["gross_monthly_usd"], "total_monthly_usd": savings["total_monthly_usd"]},
+    }

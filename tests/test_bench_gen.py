@@ -1,0 +1,150 @@
+"""The benchmark's synthetic CUR 2.0 generator (bench/gen_cur2.py) and the scan benchmark's floor run.
+
+The generator feeds the performance figures, so its file must be real-shaped: the exact CUR 2.0 schema,
+about 30 % AI rows, hourly usage inside the billing period, money that reconciles, and the same bytes for
+the same seed. Checked with DuckDB over the written Parquet file, not with the generator's own code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from aifinops.ingest.cur2_columns import CUR2_SCHEMA
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+ROWS = 20_000
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+gen_cur2 = _load("gen_cur2")
+
+# AI rows by the taxonomy's rules (vocab: SageMaker, Bedrock incl. Marketplace, comprehend, GPU EC2).
+AI_ROW_SQL = """
+line_item_product_code IN ('AmazonSageMaker', 'AmazonBedrock', 'comprehend')
+OR (bill_billing_entity = 'AWS Marketplace' AND product['product_name'] LIKE '%(Amazon Bedrock Edition)')
+OR (line_item_product_code = 'AmazonEC2'
+    AND regexp_matches(line_item_usage_type, '(BoxUsage|SpotUsage):(g4dn|g5|g6|g6e|p3|p4d|p5|inf2|trn1)\\.'))
+"""
+
+
+@pytest.fixture(scope="module")
+def cur_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("gen") / "cur2.parquet"
+    gen_cur2.generate(ROWS, path, seed=11, periods=2, batch_rows=7_000)
+    return path
+
+
+def _one(path: Path, sql: str):
+    return duckdb.connect().execute(sql.replace("{file}", f"read_parquet('{path}')")).fetchone()
+
+
+def test_schema_is_cur2_and_rows_are_batched(cur_file):
+    meta = pq.ParquetFile(cur_file).metadata
+    assert pq.read_schema(cur_file).equals(CUR2_SCHEMA, check_metadata=False)
+    assert meta.num_rows == ROWS
+    assert meta.num_row_groups == 3  # 7000 + 7000 + 6000
+
+
+def test_ai_share_and_shapes(cur_file):
+    ai_share, marketplace, distinct_resources = _one(
+        cur_file,
+        f"""
+        SELECT avg(CASE WHEN {AI_ROW_SQL} THEN 1 ELSE 0 END),
+               count(*) FILTER (WHERE product['product_name'] = 'Claude Sonnet 4.5 (Amazon Bedrock Edition)'
+                                AND line_item_usage_type LIKE '%-MP:%_InputTokenCount-Units'),
+               count(DISTINCT line_item_resource_id)
+        FROM {{file}}""",
+    )
+    assert 0.25 <= ai_share <= 0.35
+    assert marketplace > 0
+    assert distinct_resources > 5_000  # 50k resources in the pool; 20k rows reach a good part of them
+    types = {
+        t
+        for (t,) in duckdb.connect()
+        .execute(f"SELECT DISTINCT line_item_line_item_type FROM read_parquet('{cur_file}')")
+        .fetchall()
+    }
+    assert types == {"Usage", "SavingsPlanCoveredUsage", "SavingsPlanNegation", "Credit", "Tax"}
+    for usage_type in [
+        "USE1-Host:ml.g5.xlarge",
+        "USE1-Train:ml.p4d.24xlarge",
+        "USE1-Notebk:ml.t3.medium",
+        "USE1-TrSpt:ml.g5.2xlarge",
+        "USE1-NovaLite-input-tokens",
+        "BoxUsage:p4d.24xlarge",
+        "USE1-USW2-AWS-Out-Bytes",
+        "USE1-TimedStorage-ByteHrs",
+    ]:
+        (count,) = _one(
+            cur_file, f"SELECT count(*) FROM {{file}} WHERE line_item_usage_type = '{usage_type}'"
+        )
+        assert count > 0, usage_type
+
+
+def test_usage_hours_fall_in_their_billing_period(cur_file):
+    outside, not_hourly, months = _one(
+        cur_file,
+        """
+        SELECT count(*) FILTER (WHERE line_item_usage_start_date < bill_billing_period_start_date
+                                 OR line_item_usage_end_date > bill_billing_period_end_date),
+               count(*) FILTER (WHERE line_item_line_item_type NOT IN ('Credit', 'Tax') AND (
+                   date_trunc('hour', line_item_usage_start_date) != line_item_usage_start_date
+                   OR line_item_usage_end_date - line_item_usage_start_date != INTERVAL 1 HOUR)),
+               count(DISTINCT bill_billing_period_start_date)
+        FROM {file}""",
+    )
+    assert (outside, not_hourly, months) == (0, 0, 2)
+
+
+def test_money_is_finite_and_reconciles(cur_file):
+    total_usd, list_usd, mismatched, sp_balance_usd = _one(
+        cur_file,
+        """
+        SELECT sum(line_item_unblended_cost), sum(pricing_public_on_demand_cost),
+               count(*) FILTER (WHERE line_item_line_item_type IN ('Usage', 'SavingsPlanCoveredUsage')
+                 AND abs(line_item_usage_amount * CAST(line_item_unblended_rate AS DOUBLE)
+                         - line_item_unblended_cost) > 1e-9 * greatest(1, abs(line_item_unblended_cost))),
+               sum(line_item_unblended_cost) FILTER (WHERE line_item_line_item_type = 'SavingsPlanNegation')
+        FROM {file}""",
+    )
+    assert math.isfinite(total_usd) and math.isfinite(list_usd)
+    assert total_usd > 0 and list_usd > 0
+    assert mismatched == 0  # cost = usage x rate, rates being strings as in CUR 2.0
+    assert sp_balance_usd < 0
+
+
+def test_same_seed_same_rows_other_seed_other_rows(cur_file, tmp_path):
+    again, other = tmp_path / "again.parquet", tmp_path / "other.parquet"
+    gen_cur2.generate(ROWS, again, seed=11, periods=2, batch_rows=7_000)
+    gen_cur2.generate(ROWS, other, seed=12, periods=2, batch_rows=7_000)
+    first = pq.read_table(cur_file)
+    assert pq.read_table(again).equals(first)
+    assert not pq.read_table(other).equals(first)
+
+
+def test_bench_floor_runs_and_counts_the_groups(tmp_path, capsys):
+    bench_scan = _load("bench_scan")
+    assert bench_scan.main(["--rows", "3000", "--workdir", str(tmp_path), "--skip-scan", "--json"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])["results"][0]
+    path = tmp_path / "cur2_3000_s7.parquet"
+    (groups,) = (
+        duckdb.connect().execute(f"SELECT count(*) FROM ({bench_scan.FLOOR_SQL})", [str(path)]).fetchone()
+    )
+    assert result["rows"] == 3000 and result["floor_groups"] == groups > 0
+    assert result["floor_s"] > 0 and result["floor_rss_mib"] > 0 and result["scan_s"] is None
