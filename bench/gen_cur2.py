@@ -432,10 +432,22 @@ def _pick(u: pa.Array, n) -> pa.Array:
     return pc.cast(pc.floor(pc.multiply(u, scale)), pa.int64())
 
 
+def _series_uniform(series: pa.Array, seed: int, salt: int) -> pa.Array:
+    """A deterministic uniform [0, 1) variate per series number (a multiplicative hash)."""
+    mixed = pc.bit_wise_and(pc.multiply(pc.add(series, seed * 7919 + salt * 104_729), 2_654_435_761), 0xFFFFFFFF)
+    return pc.divide(pc.cast(mixed, pa.float64()), float(2**32))
+
+
 def make_batch(plan: Plan, rows: int, seed: int, batch_index: int, first_row: int) -> pa.Table:
     """One batch of ``rows`` CUR 2.0 rows; the same (plan, seed, batch_index) always gives the same rows."""
-    u = pc.random(rows * 6, initializer=seed * 1_000_003 + batch_index)
-    u_kind, u_res, u_type, u_hour, u_amount = (u.slice(i * rows, rows) for i in range(5))
+    u = pc.random(rows * 2, initializer=seed * 1_000_003 + batch_index)
+    u_type, u_amount = u.slice(0, rows), u.slice(rows, rows)
+    # Real hourly CUR: each resource's usage line repeats every hour it runs. Row i belongs to series
+    # i // total_hours (one resource, one usage type) at hour i % total_hours; the series' kind and
+    # resource are drawn from a hash of its number, so they do not depend on the batch boundaries.
+    idx = pa.array(range(first_row, first_row + rows), pa.int64())
+    series = pc.divide(idx, plan.total_hours)
+    u_kind, u_res = (_series_uniform(series, seed, salt) for salt in (1, 2))
     kc = plan.kind_cols
     kind = pc.take(plan.kind_lut, _pick(u_kind, LUT_SIZE))
     res = pc.add(pc.take(plan.res_first, kind), _pick(u_res, pc.take(plan.res_count, kind)))
@@ -444,7 +456,7 @@ def make_batch(plan: Plan, rows: int, seed: int, batch_index: int, first_row: in
     is_sp_covered, is_tax = pc.equal(lit, 1), pc.equal(lit, 4)
     is_period_line = pc.greater_equal(lit, 3)  # Credit and Tax cover the whole period, no resource
 
-    hour = _pick(u_hour, plan.total_hours)
+    hour = pc.subtract(idx, pc.multiply(series, plan.total_hours))
     period = pc.take(plan.hour_period, hour)
     period_start_ms = pa.array([int(b.timestamp() * 1000) for b, _ in plan.periods], pa.int64())
     period_end_ms = pa.array([int(e.timestamp() * 1000) for _, e in plan.periods], pa.int64())

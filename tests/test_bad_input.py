@@ -5,10 +5,10 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from clirun import run_cli
-from curfixtures import cur2_row, write_cur2
 
 from aifinops.store import Store
+from clirun import run_cli
+from curfixtures import cur2_row, write_cur2
 
 
 @pytest.fixture

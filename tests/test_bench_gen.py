@@ -20,7 +20,7 @@ import pytest
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-ROWS = 20_000
+ROWS = 600_000  # about 400 hourly series (resource x usage type) over two monthly periods
 
 
 def _load(name: str):
@@ -45,7 +45,7 @@ OR (line_item_product_code = 'AmazonEC2'
 @pytest.fixture(scope="module")
 def cur_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("gen") / "cur2.parquet"
-    gen_cur2.generate(ROWS, path, seed=11, periods=2, batch_rows=7_000)
+    gen_cur2.generate(ROWS, path, seed=11, periods=2, batch_rows=250_000)
     return path
 
 
@@ -57,7 +57,7 @@ def test_schema_is_cur2_and_rows_are_batched(cur_file):
     meta = pq.ParquetFile(cur_file).metadata
     assert pq.read_schema(cur_file).equals(CUR2_SCHEMA, check_metadata=False)
     assert meta.num_rows == ROWS
-    assert meta.num_row_groups == 3  # 7000 + 7000 + 6000
+    assert meta.num_row_groups == 3  # 250k + 250k + 100k
 
 
 def test_ai_share_and_shapes(cur_file):
@@ -70,9 +70,9 @@ def test_ai_share_and_shapes(cur_file):
                count(DISTINCT line_item_resource_id)
         FROM {{file}}""",
     )
-    assert 0.25 <= ai_share <= 0.35
+    assert 0.2 <= ai_share <= 0.4  # 30% of series, sampled
     assert marketplace > 0
-    assert distinct_resources > 5_000  # 50k resources in the pool; 20k rows reach a good part of them
+    assert distinct_resources > 300  # one resource per hourly series, drawn from a 50k pool
     types = {
         t
         for (t,) in duckdb.connect()
@@ -80,20 +80,21 @@ def test_ai_share_and_shapes(cur_file):
         .fetchall()
     }
     assert types == {"Usage", "SavingsPlanCoveredUsage", "SavingsPlanNegation", "Credit", "Tax"}
-    for usage_type in [
-        "USE1-Host:ml.g5.xlarge",
-        "USE1-Train:ml.p4d.24xlarge",
-        "USE1-Notebk:ml.t3.medium",
-        "USE1-TrSpt:ml.g5.2xlarge",
-        "USE1-NovaLite-input-tokens",
-        "BoxUsage:p4d.24xlarge",
-        "USE1-USW2-AWS-Out-Bytes",
-        "USE1-TimedStorage-ByteHrs",
+    # every family of usage type appears (exact types are drawn per series, so rare ones may not)
+    for pattern in [
+        "%-Host:ml.%",
+        "%-Train:ml.%",
+        "%-Notebk:ml.%",
+        "%-TrSpt:ml.%",
+        "%-input-tokens",
+        "BoxUsage:%",
+        "%-AWS-Out-Bytes",
+        "%TimedStorage-ByteHrs",
     ]:
         (count,) = _one(
-            cur_file, f"SELECT count(*) FROM {{file}} WHERE line_item_usage_type = '{usage_type}'"
+            cur_file, f"SELECT count(*) FROM {{file}} WHERE line_item_usage_type LIKE '{pattern}'"
         )
-        assert count > 0, usage_type
+        assert count > 0, pattern
 
 
 def test_usage_hours_fall_in_their_billing_period(cur_file):
@@ -130,8 +131,8 @@ def test_money_is_finite_and_reconciles(cur_file):
 
 def test_same_seed_same_rows_other_seed_other_rows(cur_file, tmp_path):
     again, other = tmp_path / "again.parquet", tmp_path / "other.parquet"
-    gen_cur2.generate(ROWS, again, seed=11, periods=2, batch_rows=7_000)
-    gen_cur2.generate(ROWS, other, seed=12, periods=2, batch_rows=7_000)
+    gen_cur2.generate(ROWS, again, seed=11, periods=2, batch_rows=250_000)
+    gen_cur2.generate(ROWS, other, seed=12, periods=2, batch_rows=250_000)
     first = pq.read_table(cur_file)
     assert pq.read_table(again).equals(first)
     assert not pq.read_table(other).equals(first)

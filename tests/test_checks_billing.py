@@ -338,3 +338,16 @@ def test_untagged_ai_spend_honours_configured_keys(con):
     only_team = findings_of(con, UNTAGGED, {"required_tags": ["Team"]})
     assert set(only_team) == {ep + "blank-team", bedrock_key}
     assert only_team[bedrock_key].evidence["missing_tags"] == ["Team"]
+
+
+def test_untagged_ignores_tax_credit_and_fee_rows_without_usage_type(con):
+    """Real CUR tax and credit rows of AI services carry no usage type and no tags."""
+    ep = "arn:aws:sagemaker:us-east-1:111122223333:endpoint/"
+    insert(con, [
+        tagged(ep + "untagged", 120.0, {}),
+        tagged(None, 40.0, {}, usage_type=None, line_item_type="Tax", charge_category="Tax"),
+        tagged(None, -25.0, {}, usage_type=None, line_item_type="Credit", charge_category="Adjustment"),
+    ])
+    found = findings_of(con, UNTAGGED)
+    assert set(found) == {ep + "untagged"}
+    assert found[ep + "untagged"].evidence["ai_spend_untagged_share"] == pytest.approx(1.0)

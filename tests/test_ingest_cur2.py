@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from curfixtures import cur2_row, write_cur2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
+from curfixtures import cur2_row, write_cur2
 
 SP_ARN = "arn:aws:savingsplans::111122223333:savingsplan/abc"
 

@@ -15,16 +15,21 @@ from rich.table import Table
 from aifinops.errors import AifinopsError, ArgumentError
 from aifinops.store import Store
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="Find, price and track the waste in AWS AI workloads.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    help="Find, price and track the waste in AWS AI workloads.",
+)
 checks_app = typer.Typer(help="List the checks and explain one.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 
 out = Console()
 err = Console(stderr=True)
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", envvar="AIFINOPS_STORE",
-                                               help="DuckDB store file (default: user data dir).")]
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", envvar="AIFINOPS_STORE", help="DuckDB store file (default: user data dir).")
+]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="rich | json | markdown | csv")]
 
 
@@ -34,8 +39,14 @@ def _store(path: Path | None) -> Store:
 
 def _progress() -> tuple[Progress, Any]:
     """A progress bar on stderr (shown only on a terminal) and the callback the library calls."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                   TimeElapsedColumn(), console=err, transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     tasks: dict[str, Any] = {}
 
     def report(what: str, done: int, total: int) -> None:
@@ -52,7 +63,9 @@ def _emit(text: str, output: Path | None) -> None:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text)
         except OSError as exc:
-            raise ArgumentError(f"Cannot write {output}: {exc.strerror}.", "pass --output in a writable folder.") from exc
+            raise ArgumentError(
+                f"Cannot write {output}: {exc.strerror}.", "pass --output in a writable folder."
+            ) from exc
         err.print(f"Wrote {output}")
     else:
         sys.stdout.write(text)
@@ -73,7 +86,9 @@ def _format_for(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) 
 
 @app.command()
 def scan(
-    cur: Annotated[list[str] | None, typer.Option("--cur", help="CUR 2.0 / legacy CUR files, folders or globs.")] = None,
+    cur: Annotated[
+        list[str] | None, typer.Option("--cur", help="CUR 2.0 / legacy CUR files, folders or globs.")
+    ] = None,
     focus: Annotated[list[str] | None, typer.Option("--focus", help="FOCUS 1.0-1.2 files, folders or globs.")] = None,
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only these check ids.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | markdown")] = None,
@@ -106,8 +121,10 @@ def _print_scan(doc: dict, top: int) -> None:
     from aifinops.render import usd
 
     t, s = doc["totals"], doc["savings"]
-    out.print(f"[bold]AI spend[/] {usd(t['ai_cost_usd'])} of {usd(t['total_cost_usd'])} total "
-              f"({(t.get('ai_share') or 0) * 100:.1f}%), {doc['period']['start']} to {doc['period']['end']} (excl.)")
+    out.print(
+        f"[bold]AI spend[/] {usd(t['ai_cost_usd'])} of {usd(t['total_cost_usd'])} total "
+        f"({(t.get('ai_share') or 0) * 100:.1f}%), {doc['period']['start']} to {doc['period']['end']} (excl.)"
+    )
     by = Table(title="AI spend by service and workload", show_lines=False)
     by.add_column("Service")
     by.add_column("Cost", justify="right")
@@ -121,15 +138,23 @@ def _print_scan(doc: dict, top: int) -> None:
         by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
     out.print(by)
     table = Table(title=f"Top findings ({len(doc['findings'])} in all)")
-    for col, just in (("Check", "left"), ("Resource", "left"), ("Cost/mo", "right"), ("Savings/mo", "right"),
-                      ("Conf.", "left")):
+    for col, just in (
+        ("Check", "left"),
+        ("Resource", "left"),
+        ("Cost/mo", "right"),
+        ("Savings/mo", "right"),
+        ("Conf.", "left"),
+    ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for f in doc["findings"][:top]:
-        table.add_row(f["check"], f["resource_id"], usd(f["monthly_cost_usd"]), usd(f["monthly_savings_usd"]),
-                      f["confidence"])
+        table.add_row(
+            f["check"], f["resource_id"], usd(f["monthly_cost_usd"]), usd(f["monthly_savings_usd"]), f["confidence"]
+        )
     out.print(table)
-    out.print(f"[bold green]Savings {usd(s['total_monthly_usd'])}/month[/] "
-              f"(gross {usd(s['gross_monthly_usd'])}/month before per-resource deduplication)")
+    out.print(
+        f"[bold green]Savings {usd(s['total_monthly_usd'])}/month[/] "
+        f"(gross {usd(s['gross_monthly_usd'])}/month before per-resource deduplication)"
+    )
     for skipped in doc["checks"]["skipped"]:
         out.print(f"[dim]skipped {skipped['check']}: {skipped['reason']}[/]")
     for e in doc["checks"]["errors"]:
@@ -150,12 +175,26 @@ def ingest(
     bar, report = _progress()
     with bar:
         result = ingest_paths(st, paths, progress=report)
-    periods = [{"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
-               for p in result.periods]
+    periods = [
+        {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
+        for p in result.periods
+    ]
     if fmt == "json":
-        _emit(json.dumps({"ingest_id": result.ingest_id, "store": str(st.path), "files": result.files,
-                          "formats": result.formats, "periods": periods, "replaced_demo": result.replaced_demo},
-                         indent=2) + "\n", None)
+        _emit(
+            json.dumps(
+                {
+                    "ingest_id": result.ingest_id,
+                    "store": str(st.path),
+                    "files": result.files,
+                    "formats": result.formats,
+                    "periods": periods,
+                    "replaced_demo": result.replaced_demo,
+                },
+                indent=2,
+            )
+            + "\n",
+            None,
+        )
         return
     if result.replaced_demo:
         err.print("Removed the demo account from this store before loading real data.")
@@ -182,8 +221,12 @@ def demo(out_dir: Annotated[Path, typer.Option("--out", help="Folder to write th
 
 @app.command()
 def costs(
-    group_by: Annotated[list[str] | None, typer.Option("--group-by", "-g", help="service, usage_type, workload, "
-                                                       "ai_service, model, region, account, tag:team, …")] = None,
+    group_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group-by", "-g", help="service, usage_type, workload, ai_service, model, region, account, tag:team, …"
+        ),
+    ] = None,
     granularity: Annotated[str, typer.Option(help="DAILY or MONTHLY")] = "MONTHLY",
     start: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: start of data)")] = None,
     end: Annotated[str | None, typer.Option(help="YYYY-MM-DD, exclusive (default: end of data)")] = None,
@@ -213,12 +256,22 @@ def costs(
     with st.connect() as con:
         lo, hi = data_period(con)
         start_d, end_d = start or lo.isoformat(), end or hi.isoformat()
-        rows = cost_breakdown(con, start_d, end_d, group_by=group_by or ["service"], granularity=granularity.upper(),
-                              filters=filters or None, metric=metric)
+        rows = cost_breakdown(
+            con,
+            start_d,
+            end_d,
+            group_by=group_by or ["service"],
+            granularity=granularity.upper(),
+            filters=filters or None,
+            metric=metric,
+        )
         summary = ai_cost_summary(con, start_d, end_d) if not group_by else None
     if fmt == "json":
-        _emit(json.dumps({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, indent=2,
-                         default=str) + "\n", output)
+        _emit(
+            json.dumps({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, indent=2, default=str)
+            + "\n",
+            output,
+        )
         return
     if fmt == "csv":
         import csv
@@ -245,16 +298,22 @@ def costs(
 def _print_summary(summary: dict) -> None:
     from aifinops.render import usd
 
-    out.print(f"AI spend {usd(summary['ai_cost_usd'])} of {usd(summary['total_cost_usd'])} "
-              f"({(summary.get('ai_share') or 0) * 100:.1f}%)")
+    out.print(
+        f"AI spend {usd(summary['ai_cost_usd'])} of {usd(summary['total_cost_usd'])} "
+        f"({(summary.get('ai_share') or 0) * 100:.1f}%)"
+    )
     drivers = Table(title="The guide's primary AI cost drivers")
     for col in ("Driver", "Cost", "Share of AI", "Guide's range"):
         drivers.add_column(col)
     for d in summary.get("drivers", []):
         expected = d.get("expected_share") or {}
         span = f"{expected['min'] * 100:.0f}–{expected['max'] * 100:.0f}%" if expected else ""
-        drivers.add_row(d["name"], usd(d["cost_usd"]), f"{(d['share_of_ai'] or 0) * 100:.1f}%",
-                        span + ("" if d.get("in_range", True) else " (outside)"))
+        drivers.add_row(
+            d["name"],
+            usd(d["cost_usd"]),
+            f"{(d['share_of_ai'] or 0) * 100:.1f}%",
+            span + ("" if d.get("in_range", True) else " (outside)"),
+        )
     out.print(drivers)
 
 
@@ -292,15 +351,11 @@ def main() -> None:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
-        raise
+    except typer.Exit as exc:
+        raise SystemExit(getattr(exc, "exit_code", 0)) from None
+    except typer.exceptions.TyperException as exc:  # usage errors: bad option, missing argument
+        err.print(f"[red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+        raise SystemExit(2 if exc.exit_code == 1 else exc.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
     savings = run.savings
     return {
         "schema": SCAN_SCHEMA,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": {
             "kind": "demo" if is_demo else "billing-files",
             "demo_version": version,
@@ -78,5 +78,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "skipped": [{"check": s.check, "reason": s.reason} for s in run.skipped],
             "errors": [{"check": e.check, "error": e.message} for e in run.errors],
         },
-        "savings": {"gross_monthly_usd": savings["gross_monthly_usd"], "total_monthly_usd": savings["total_monthly_usd"]},
+        "savings": {
+            "gross_monthly_usd": savings["gross_monthly_usd"],
+            "total_monthly_usd": savings["total_monthly_usd"],
+        },
     }

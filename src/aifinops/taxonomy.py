@@ -31,18 +31,57 @@ BEDROCK_MARKETPLACE_SUFFIX = "(Amazon Bedrock Edition)"
 
 # Current and previous GPU / AWS-silicon families (EC2 names; SageMaker adds 'ml.').
 ACCELERATED_FAMILIES = [
-    "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-    "g3", "g3s", "g4dn", "g4ad", "g5", "g5g", "g6", "g6e", "g6f", "gr6", "gr6f", "g7e",
-    "inf1", "inf2", "trn1", "trn1n", "trn2", "trn2u", "dl1", "dl2q", "f1", "f2", "vt1",
+    "p2",
+    "p3",
+    "p3dn",
+    "p4d",
+    "p4de",
+    "p5",
+    "p5e",
+    "p5en",
+    "p6-b200",
+    "p6-b300",
+    "p6e-gb200",
+    "g3",
+    "g3s",
+    "g4dn",
+    "g4ad",
+    "g5",
+    "g5g",
+    "g6",
+    "g6e",
+    "g6f",
+    "gr6",
+    "gr6f",
+    "g7e",
+    "inf1",
+    "inf2",
+    "trn1",
+    "trn1n",
+    "trn2",
+    "trn2u",
+    "dl1",
+    "dl2q",
+    "f1",
+    "f2",
+    "vt1",
 ]
 PREVIOUS_GENERATION_ACCELERATORS = ["p2", "p3", "p3dn", "g3", "g3s", "g4dn", "g4ad", "inf1"]
 
 # SageMaker usage-type component → workload (§1.6; CUDOS "Usage Type Group").
 SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
-    "Host": "inference", "AsyncInf": "inference", "ServerlessInf": "inference", "InferenceComponent": "inference",
-    "Train": "training", "TrSpt": "training",
-    "Notebk": "notebook", "Studio": "notebook", "RStudio": "notebook", "Canvas": "notebook",
-    "Processing": "processing", "DataWrangler": "processing",
+    "Host": "inference",
+    "AsyncInf": "inference",
+    "ServerlessInf": "inference",
+    "InferenceComponent": "inference",
+    "Train": "training",
+    "TrSpt": "training",
+    "Notebk": "notebook",
+    "Studio": "notebook",
+    "RStudio": "notebook",
+    "Canvas": "notebook",
+    "Processing": "processing",
+    "DataWrangler": "processing",
     "Tsform": "batch-transform",
 }
 
@@ -51,9 +90,17 @@ EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "R
 
 # Data-transfer usage types (§1.8); look-alikes such as Ingestion-Bytes are deliberately absent.
 TRANSFER_PATTERNS = [
-    "%-AWS-Out-Bytes", "%-AWS-In-Bytes", "%DataTransfer-Out-Bytes", "%DataTransfer-In-Bytes",
-    "%DataTransfer-Regional-Bytes", "%NatGateway-Bytes", "%VpcEndpoint-Bytes", "%CloudFront-Out-Bytes",
-    "%CloudFront-In-Bytes", "%DataTransfer-xAZ-In-Bytes", "%DataTransfer-xAZ-Out-Bytes",
+    "%-AWS-Out-Bytes",
+    "%-AWS-In-Bytes",
+    "%DataTransfer-Out-Bytes",
+    "%DataTransfer-In-Bytes",
+    "%DataTransfer-Regional-Bytes",
+    "%NatGateway-Bytes",
+    "%VpcEndpoint-Bytes",
+    "%CloudFront-Out-Bytes",
+    "%CloudFront-In-Bytes",
+    "%DataTransfer-xAZ-In-Bytes",
+    "%DataTransfer-xAZ-Out-Bytes",
 ]
 
 # Services that count as AI without detailed rules: FOCUS ServiceCategory "AI and Machine Learning".
@@ -71,7 +118,9 @@ def other_ai_product_codes() -> list[str]:
     detailed = {code for codes, _ in AI_SERVICES.values() for code in codes}
     text = resources.files("aifinops.data").joinpath("aws_product_code_to_focus_service_category.csv").read_text()
     rows = csv.DictReader(text.splitlines())
-    return sorted(r["product_code"] for r in rows if r["ServiceCategory"] == AI_CATEGORY and r["product_code"] not in detailed)
+    return sorted(
+        r["product_code"] for r in rows if r["ServiceCategory"] == AI_CATEGORY and r["product_code"] not in detailed
+    )
 
 
 def canonical_tag_key(key: str) -> str:
@@ -122,7 +171,8 @@ def family_columns_sql() -> list[str]:
     )
     return [
         f"{family} AS instance_family",
-        "CASE " + " ".join(clauses)
+        "CASE "
+        + " ".join(clauses)
         + f" WHEN {ec2_gpu} THEN 'gpu-ec2'"
         + f" WHEN {transfer} THEN 'data-transfer'"
         + " WHEN service_code = 'AmazonS3' OR service_name = 'Amazon Simple Storage Service' THEN 's3'"
@@ -134,10 +184,7 @@ def family_columns_sql() -> list[str]:
 def taxonomy_columns_sql() -> list[str]:
     """Layer 3: workload, component, purchase option, Bedrock model and token kind, is_ai."""
     lut = "lower(usage_type)"
-    sm_workload = " ".join(
-        f"WHEN ut_component = {_q(c)} THEN {_q(w)}" for c, w in SAGEMAKER_COMPONENT_WORKLOAD.items()
-    )
-    workload_tag = "lower(json_extract_string(tags, '$.workload_type'))"
+    sm_workload = " ".join(f"WHEN ut_component = {_q(c)} THEN {_q(w)}" for c, w in SAGEMAKER_COMPONENT_WORKLOAD.items())
     ai_list = _in(["sagemaker", "bedrock", "comprehend", "textract", "rekognition", "gpu-ec2", "other-ai"])
     model_re = _REGION_PREFIX + "(.+?)-(?:input|output|cache|Customization|ModelUnit|ProvisionedThroughput)"
     return [
@@ -153,7 +200,6 @@ def taxonomy_columns_sql() -> list[str]:
         " WHEN ai_service = 'bedrock' THEN 'tokens'"
         f" WHEN ai_service = 'rekognition' AND {lut} LIKE '%minutestrained%' THEN 'training'"
         " WHEN ai_service IN ('comprehend', 'textract', 'rekognition', 'other-ai') THEN 'inference'"
-        f" WHEN ai_service = 'gpu-ec2' AND {workload_tag} IN ('training', 'inference') THEN {workload_tag}"
         " WHEN ai_service = 'gpu-ec2' THEN 'compute'"
         " WHEN ai_service = 's3' THEN 'storage'"
         " WHEN ai_service = 'data-transfer' THEN 'transfer'"
@@ -192,18 +238,69 @@ def taxonomy_columns_sql() -> list[str]:
     ]
 
 
+def workload_tag_sql(tags_json: str) -> str:
+    """The workload a 'workload-type' tag declares, when it is one the taxonomy knows."""
+    tag = f"lower(json_extract_string({tags_json}, '$.workload_type'))"
+    return f"CASE WHEN {tag} IN ('training', 'inference') THEN {tag} END"
+
+
+def workload_override_sql(workload: str, tag_workload: str) -> str:
+    """GPU EC2 is 'compute' unless a workload-type tag says training or inference."""
+    return f"CASE WHEN {workload} = 'compute' AND {tag_workload} IS NOT NULL THEN {tag_workload} ELSE {workload} END"
+
+
+def canonical_tags_json_sql(tags_map: str) -> str:
+    """A tag MAP as a JSON object with canonical keys (see canonical_tag_key), empty values dropped,
+    the first value kept when two keys canonicalise alike ('Team' and 'team')."""
+    canon_key = (
+        "trim(regexp_replace(lower(regexp_replace(e.key, '^(resourceTags/)?user[:_]', '')), "
+        "'[^a-z0-9]+', '_', 'g'), '_')"
+    )
+    entries = (
+        f"list_transform(list_filter(map_entries({tags_map}), lambda e: e.value IS NOT NULL AND e.value <> ''), "
+        f"lambda e: struct_pack(key := {canon_key}, value := e.value))"
+    )
+    first_per_key = (
+        f"list_filter({entries}, lambda e, i: list_position(list_transform({entries}, lambda x: x.key), e.key) = i)"
+    )
+    return f"COALESCE(CAST(to_json(map_from_entries({first_per_key})) AS VARCHAR), '{{}}')"
+
+
+# Columns the taxonomy reads; the rollup classifies each distinct combination once.
 INPUT_COLUMNS = [
-    "service_code", "service_name", "billing_entity", "usage_type", "operation",
-    "line_item_type", "pricing_term", "pricing_category", "product_instance_type", "tags",
+    "service_code",
+    "service_name",
+    "billing_entity",
+    "usage_type",
+    "operation",
+    "line_item_type",
+    "pricing_term",
+    "pricing_category",
+    "product_instance_type",
+]
+OUTPUT_COLUMNS = [
+    "ai_service",
+    "workload",
+    "component",
+    "instance_type",
+    "instance_family",
+    "accelerated",
+    "purchase_option",
+    "model",
+    "token_kind",
+    "inference_tier",
+    "cross_region",
+    "is_ai",
+    "ai_reason",
 ]
 
 
 def classify_sql(relation: str) -> str:
-    """A SELECT adding the taxonomy columns to every row of ``relation`` (which has INPUT_COLUMNS)."""
+    """A SELECT of INPUT_COLUMNS plus the taxonomy columns for every row of ``relation``."""
     return (
-        f"WITH t1 AS (SELECT *, {', '.join(parse_columns_sql())} FROM {relation}),\n"
-        f"t2 AS (SELECT *, {', '.join(family_columns_sql())} FROM t1)\n"
-        f"SELECT * EXCLUDE (ut_component, ut_instance, instance_family), {', '.join(taxonomy_columns_sql())} FROM t2"
+        f"WITH t1 AS (SELECT {', '.join(INPUT_COLUMNS)}, {', '.join(parse_columns_sql())} FROM {relation}),\n"
+        f"t2 AS (SELECT t1.*, {', '.join(family_columns_sql())} FROM t1)\n"
+        f"SELECT {', '.join(INPUT_COLUMNS)}, ai_service, {', '.join(taxonomy_columns_sql())} FROM t2"
     )
 
 
@@ -213,12 +310,22 @@ def classify(rows: list[dict]) -> list[dict]:
 
     con = duckdb.connect()
     try:
-        con.execute("CREATE TABLE r (" + ", ".join(f"{c} VARCHAR" for c in INPUT_COLUMNS) + ", ord INTEGER)")
+        con.execute("CREATE TABLE r (" + ", ".join(f"{c} VARCHAR" for c in INPUT_COLUMNS) + ", tags VARCHAR, ord INT)")
         con.executemany(
-            f"INSERT INTO r VALUES ({', '.join('?' for _ in INPUT_COLUMNS)}, ?)",
-            [[row.get(c, "{}" if c == "tags" else None) for c in INPUT_COLUMNS] + [i] for i, row in enumerate(rows)],
+            f"INSERT INTO r VALUES ({', '.join('?' for _ in INPUT_COLUMNS)}, ?, ?)",
+            [[row.get(c) for c in INPUT_COLUMNS] + [row.get("tags", "{}"), i] for i, row in enumerate(rows)],
         )
-        cur = con.execute(classify_sql("r") + " ORDER BY ord")
+        joined = " AND ".join(f"r.{c} IS NOT DISTINCT FROM k.{c}" for c in INPUT_COLUMNS)
+        outputs = [
+            f"k.{c}"
+            if c != "workload"
+            else workload_override_sql("k.workload", workload_tag_sql("r.tags")) + " AS workload"
+            for c in OUTPUT_COLUMNS
+        ]
+        cur = con.execute(
+            f"WITH k AS ({classify_sql('(SELECT DISTINCT * EXCLUDE (tags, ord) FROM r)')}) "
+            f"SELECT r.*, {', '.join(outputs)} FROM r JOIN k ON {joined} ORDER BY r.ord"
+        )
         names = [d[0] for d in cur.description]
         return [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.taxonomy import canonical_tag_key
 
@@ -131,10 +131,13 @@ class UntaggedAiSpend(Check):
         return ctx.query(
             """SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
-                               account_id || '/' || service_code || '/' || usage_type) AS key,
+                               COALESCE(account_id, '') || '/' || COALESCE(service_code, '') || '/'
+                               || COALESCE(usage_type, '')) AS key,
                       any_value(account_id) AS account_id, any_value(region) AS region,
                       any_value(ai_service) AS ai_service, tags, sum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
+                 -- tags exist on usage; taxes, credits and commitment fees never carry them
+                 AND """ + USAGE_LINE_SQL + """
                GROUP BY ALL""",
             [window.start, window.end],
         )

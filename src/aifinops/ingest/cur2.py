@@ -16,16 +16,30 @@ COST_COLUMN = "line_item_unblended_cost"
 CURRENCY_COLUMN = "line_item_currency_code"
 PERIOD_COLUMN = "bill_billing_period_start_date"
 NUMERIC_COLUMNS = [
-    "line_item_unblended_cost", "line_item_usage_amount", "pricing_public_on_demand_cost",
-    "savings_plan_savings_plan_effective_cost", "reservation_effective_cost",
+    "line_item_unblended_cost",
+    "line_item_usage_amount",
+    "pricing_public_on_demand_cost",
+    "savings_plan_savings_plan_effective_cost",
+    "reservation_effective_cost",
 ]
 
 # FOCUS ChargeCategory for each CUR line item type (focus-converter's mapping, reference §1.3).
 CHARGE_CATEGORY = {
-    "Usage": "Usage", "SavingsPlanCoveredUsage": "Usage", "SavingsPlanNegation": "Usage",
-    "DiscountedUsage": "Usage", "BundledDiscount": "Usage", "Discount": "Usage", "EdpDiscount": "Usage",
-    "PrivateRateDiscount": "Usage", "SavingsPlanUpfrontFee": "Purchase", "SavingsPlanRecurringFee": "Purchase",
-    "RIFee": "Purchase", "Fee": "Purchase", "Tax": "Tax", "Credit": "Adjustment", "Refund": "Adjustment",
+    "Usage": "Usage",
+    "SavingsPlanCoveredUsage": "Usage",
+    "SavingsPlanNegation": "Usage",
+    "DiscountedUsage": "Usage",
+    "BundledDiscount": "Usage",
+    "Discount": "Usage",
+    "EdpDiscount": "Usage",
+    "PrivateRateDiscount": "Usage",
+    "SavingsPlanUpfrontFee": "Purchase",
+    "SavingsPlanRecurringFee": "Purchase",
+    "RIFee": "Purchase",
+    "Fee": "Purchase",
+    "Tax": "Tax",
+    "Credit": "Adjustment",
+    "Refund": "Adjustment",
 }
 
 
@@ -48,7 +62,8 @@ def effective_cost_sql(c: Columns) -> str:
         f" WHEN 'DiscountedUsage' THEN {c.money('reservation_effective_cost')}"
         f" WHEN 'RIFee' THEN {c.money('reservation_unused_amortized_upfront_fee_for_billing_period')}"
         f" + {c.money('reservation_unused_recurring_fee')}"
-        f" WHEN 'Fee' THEN CASE WHEN {c.text('reservation_reservation_a_r_n')} IS NOT NULL THEN 0.0 ELSE {unblended} END"
+        f" WHEN 'Fee' THEN CASE WHEN {c.text('reservation_reservation_a_r_n')} IS NOT NULL"
+        f" THEN 0.0 ELSE {unblended} END"
         f" ELSE {unblended} END"
     )
 

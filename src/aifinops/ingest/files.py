@@ -25,7 +25,9 @@ def file_kind(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}).", "check the path and its permissions.") from exc
     if not head:
-        raise InputError(f"{path}: the file is empty (0 bytes).", "re-download the export; AWS never writes empty files.")
+        raise InputError(
+            f"{path}: the file is empty (0 bytes).", "re-download the export; AWS never writes empty files."
+        )
     if head == b"PAR1":
         return "parquet"
     if head[:2] == b"\x1f\x8b":
@@ -33,13 +35,16 @@ def file_kind(path: Path) -> str:
     if head[:2] == b"PK":
         raise InputError(f"{path}: a ZIP archive.", "unzip it and pass the CSV inside.")
     if path.name.endswith(".parquet"):
-        raise InputError(f"{path}: not a Parquet file (no PAR1 header).", "re-download the export; this one is damaged.")
+        raise InputError(
+            f"{path}: not a Parquet file (no PAR1 header).", "re-download the export; this one is damaged."
+        )
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError:
         if b"\x00" in sample or len(sample) < 4096:
-            raise InputError(f"{path}: a binary file, neither Parquet nor CSV.",
-                             "pass a billing export (.parquet, .csv or .csv.gz).") from None
+            raise InputError(
+                f"{path}: a binary file, neither Parquet nor CSV.", "pass a billing export (.parquet, .csv or .csv.gz)."
+            ) from None
     return "csv"
 
 
@@ -58,19 +63,25 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
         if any(ch in text for ch in "*?["):
             matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
             if not matches:
-                raise InputError(f"{text}: the pattern matches no file.", "check the pattern, or quote it for the shell.")
+                raise InputError(
+                    f"{text}: the pattern matches no file.", "check the pattern, or quote it for the shell."
+                )
             for match in matches:
                 found.extend(_expand_one(match))
             continue
         path = Path(text).expanduser()
         if not path.exists():
-            raise InputError(f"{path}: no such file or folder.", "check the path (billing exports end in .parquet or .csv.gz).")
+            raise InputError(
+                f"{path}: no such file or folder.", "check the path (billing exports end in .parquet or .csv.gz)."
+            )
         found.extend(_expand_one(path))
     unique = sorted({p.resolve() for p in found})
     unique = select_current_assemblies(unique)
     if not unique:
-        raise InputError(f"No billing files (.parquet, .csv, .csv.gz) under {', '.join(map(str, paths))}.",
-                         "pass the folder of an AWS Data Export or the files themselves.")
+        raise InputError(
+            f"No billing files (.parquet, .csv, .csv.gz) under {', '.join(map(str, paths))}.",
+            "pass the folder of an AWS Data Export or the files themselves.",
+        )
     return unique
 
 

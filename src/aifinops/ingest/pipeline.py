@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -73,7 +73,7 @@ def ingest_paths(
     report = progress or (lambda what, done, total: None)
     files = expand_inputs(paths)
     result = IngestResult(ingest_id=uuid.uuid4().hex[:12], files=[str(f) for f in files], formats=[])
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     with store.transaction() as con:
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
@@ -91,7 +91,7 @@ def ingest_paths(
         _check_currency(con, batches, periods)
         report("replace periods", 0, 1)
         _supersede(con, periods)
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         for batch in batches:
             _store_batch(con, batch, result.ingest_id, now)
         ensure_charges_view(con)
@@ -102,7 +102,7 @@ def ingest_paths(
         result.formats = sorted({b.module.FORMAT for b in batches})
         con.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [result.ingest_id, started, datetime.now(timezone.utc).replace(tzinfo=None), ",".join(result.formats),
+            [result.ingest_id, started, datetime.now(UTC).replace(tzinfo=None), ",".join(result.formats),
              result.files, periods, result.rows, result.billed_cost, None],
         )
         report("done", 1, 1)

@@ -67,4 +67,6 @@ def in_place_select(fmt: str, paths: list[str], periods: list) -> str:
     finally:
         con.close()
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
-    return f"SELECT * FROM ({module.normalize_select(columns, parquet_relation(paths))}) WHERE billing_period IN ({dates})"
+    return (
+        f"SELECT * FROM ({module.normalize_select(columns, parquet_relation(paths))}) WHERE billing_period IN ({dates})"
+    )

@@ -8,6 +8,10 @@ def qident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+NUMERIC_TYPES = {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
+                 "UINTEGER", "USMALLINT", "UTINYINT"}
+
+
 class Columns:
     """The columns a source relation has, with helpers that degrade to NULL when one is absent."""
 
@@ -25,11 +29,22 @@ class Columns:
 
     def text(self, name: str) -> str:
         ref = self.ref(name)
-        return f"NULLIF(CAST({ref} AS VARCHAR), '')" if ref else "CAST(NULL AS VARCHAR)"
+        if not ref:
+            return "CAST(NULL AS VARCHAR)"
+        if self._type(name) == "VARCHAR":
+            return f"NULLIF({ref}, '')"
+        return f"NULLIF(CAST({ref} AS VARCHAR), '')"
+
+    def _type(self, name: str) -> str:
+        return self.types.get(self._lower[name.lower()], "").upper()
 
     def number(self, name: str) -> str:
         ref = self.ref(name)
-        return f"CAST(NULLIF(CAST({ref} AS VARCHAR), '') AS DOUBLE)" if ref else "CAST(NULL AS DOUBLE)"
+        if not ref:
+            return "CAST(NULL AS DOUBLE)"
+        if self._type(name) in NUMERIC_TYPES or self._type(name).startswith("DECIMAL"):
+            return f"CAST({ref} AS DOUBLE)"  # typed Parquet: no round trip through text
+        return f"CAST(NULLIF(CAST({ref} AS VARCHAR), '') AS DOUBLE)"
 
     def money(self, name: str) -> str:
         """A cost column; absent or empty counts as 0 so sums stay exact."""
@@ -54,15 +69,7 @@ class Columns:
 
 
 def canonical_tags_sql(map_expr: str | None) -> str:
-    """Tag map with keys canonicalised like taxonomy.canonical_tag_key and empty values dropped."""
+    """The row's tag map as delivered; the rollup canonicalises keys once per distinct tag set."""
     if map_expr is None:
         return "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
-    key = (
-        "trim(regexp_replace(lower(regexp_replace(e.key, '^(resourceTags/)?user[:_]', '')), "
-        "'[^a-z0-9]+', '_', 'g'), '_')"
-    )
-    return (
-        "map_from_entries(list_transform(list_filter(map_entries(COALESCE("
-        f"{map_expr}, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))), lambda e: e.value IS NOT NULL AND e.value <> ''), "
-        f"lambda e: struct_pack(key := {key}, value := e.value)))"
-    )
+    return f"COALESCE({map_expr}, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))"
