@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from aifinops.commands.common import (
+    StoreOpt,
+    emit,
+    err,
+    format_for,
+    out,
+    progress_bar,
+    say_demo,
+    store_of,
+)
 from aifinops.errors import AifinopsError, ArgumentError
-from aifinops.store import Store
 
 app = typer.Typer(
     add_completion=False,
@@ -23,65 +29,6 @@ app = typer.Typer(
 )
 checks_app = typer.Typer(help="List the checks and explain one.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
-
-out = Console()
-err = Console(stderr=True)
-
-StoreOpt = Annotated[
-    Path | None, typer.Option("--store", envvar="AIFINOPS_STORE", help="DuckDB store file (default: user data dir).")
-]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="rich | json | markdown | csv")]
-
-
-def _store(path: Path | None) -> Store:
-    return Store(path)
-
-
-def _progress() -> tuple[Progress, Any]:
-    """A progress bar on stderr (shown only on a terminal) and the callback the library calls."""
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def report(what: str, done: int, total: int) -> None:
-        if what not in tasks:
-            tasks[what] = bar.add_task(what, total=max(total, 1))
-        bar.update(tasks[what], completed=done, total=max(total, 1))
-
-    return bar, report
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text)
-        except OSError as exc:
-            raise ArgumentError(
-                f"Cannot write {output}: {exc.strerror}.", "pass --output in a writable folder."
-            ) from exc
-        err.print(f"Wrote {output}")
-    else:
-        sys.stdout.write(text)
-
-
-def _say_demo(store: Store) -> None:
-    err.print(f"[yellow]Using the embedded demo account[/] (no input given; store {store.path}).")
-
-
-def _format_for(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -> str:
-    if fmt is None:
-        suffix = output.suffix.lower() if output else ""
-        fmt = {".json": "json", ".md": "markdown", ".csv": "csv"}.get(suffix, "rich")
-    if fmt not in allowed:
-        raise ArgumentError(f"Unknown format {fmt!r}.", f"use one of: {', '.join(allowed)}.")
-    return fmt
 
 
 @app.command()
@@ -100,21 +47,21 @@ def scan(
     from aifinops.render import scan_markdown
     from aifinops.scan import ScanInputs, run_scan
 
-    fmt = _format_for(fmt, output, ("rich", "json", "markdown"))
-    st = _store(store)
-    bar, report = _progress()
+    fmt = format_for(fmt, output, ("rich", "json", "markdown"))
+    st = store_of(store)
+    bar, report = progress_bar()
     with bar:
         doc = run_scan(st, ScanInputs(cur=cur or [], focus=focus or [], only_checks=check), progress=report)
     if doc["source"]["kind"] == "demo":
-        _say_demo(st)
+        say_demo(st)
     if fmt == "json":
-        _emit(json.dumps(doc, indent=2) + "\n", output)
+        emit(json.dumps(doc, indent=2) + "\n", output)
     elif fmt == "markdown":
-        _emit(scan_markdown(doc, top=top), output)
+        emit(scan_markdown(doc, top=top), output)
     else:
         _print_scan(doc, top)
         if output:
-            _emit(scan_markdown(doc, top=top), output)
+            emit(scan_markdown(doc, top=top), output)
 
 
 def _print_scan(doc: dict, top: int) -> None:
@@ -170,9 +117,9 @@ def ingest(
     """Load billing files into the store (a billing period ingested again replaces the old one)."""
     from aifinops.ingest.pipeline import ingest_paths
 
-    fmt = _format_for(fmt, None, ("rich", "json"))
-    st = _store(store)
-    bar, report = _progress()
+    fmt = format_for(fmt, None, ("rich", "json"))
+    st = store_of(store)
+    bar, report = progress_bar()
     with bar:
         result = ingest_paths(st, paths, progress=report)
     periods = [
@@ -180,7 +127,7 @@ def ingest(
         for p in result.periods
     ]
     if fmt == "json":
-        _emit(
+        emit(
             json.dumps(
                 {
                     "ingest_id": result.ingest_id,
@@ -241,10 +188,10 @@ def costs(
     from aifinops.costs import ai_cost_summary, cost_breakdown, data_period
     from aifinops.workspace import ensure_data
 
-    fmt = _format_for(fmt, output, ("rich", "json", "csv"))
-    st = _store(store)
+    fmt = format_for(fmt, output, ("rich", "json", "csv"))
+    st = store_of(store)
     if ensure_data(st):
-        _say_demo(st)
+        say_demo(st)
     filters: dict[str, list[str]] = {}
     for item in filter_ or []:
         if "=" not in item:
@@ -267,7 +214,7 @@ def costs(
         )
         summary = ai_cost_summary(con, start_d, end_d) if not group_by else None
     if fmt == "json":
-        _emit(
+        emit(
             json.dumps({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, indent=2, default=str)
             + "\n",
             output,
@@ -282,7 +229,7 @@ def costs(
             writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
             writer.writeheader()
             writer.writerows(rows)
-        _emit(buf.getvalue(), output)
+        emit(buf.getvalue(), output)
         return
     table = Table(title=f"{metric} {start_d} to {end_d} (excl.) by {', '.join(group_by or ['service'])}")
     if rows:
@@ -322,10 +269,10 @@ def checks_list(fmt: Annotated[str | None, typer.Option("--format", "-f", help="
     """Every check: id, what it needs, what it finds."""
     from aifinops.checks import list_checks
 
-    fmt = _format_for(fmt, None, ("rich", "json"))
+    fmt = format_for(fmt, None, ("rich", "json"))
     items = list_checks()
     if fmt == "json":
-        _emit(json.dumps(items, indent=2, default=str) + "\n", None)
+        emit(json.dumps(items, indent=2, default=str) + "\n", None)
         return
     table = Table(title="aifinops checks")
     for col in ("Id", "Needs", "Title"):
@@ -340,7 +287,22 @@ def checks_explain(check_id: str) -> None:
     """A check's parameters (with defaults and their sources), IAM permissions and example."""
     from aifinops.checks import explain_check
 
-    _emit(json.dumps(explain_check(check_id), indent=2, default=str) + "\n", None)
+    emit(json.dumps(explain_check(check_id), indent=2, default=str) + "\n", None)
+
+
+def _register_commands() -> None:
+    """Command groups of later features live in aifinops.commands.<name> with a ``register(app)``."""
+    import importlib
+    import pkgutil
+
+    import aifinops.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name != "common" and not info.name.startswith("_"):
+            importlib.import_module(f"aifinops.commands.{info.name}").register(app)
+
+
+_register_commands()
 
 
 def main() -> None:
