@@ -114,3 +114,26 @@ def test_bad_argument(tmp_path):
     result = run_cli("scan", "--format", "yaml", "--store", str(tmp_path / "s.duckdb"))
     assert result.returncode == 2
     assert "yaml" in result.stderr and "To fix:" in result.stderr
+
+
+def test_ingest_loads_a_snapshot_folder_beside_billing_files(tmp_path):
+    """`aifinops ingest` routes snapshot folders (collect --out, the demo) to the inventory loader."""
+    from aifinops.demo import demo_dir
+
+    demo = demo_dir()
+    store = tmp_path / "s.duckdb"
+    result = run_cli("ingest", str(demo / "cur2"), str(demo / "snapshot"), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert "Loaded snapshot" in result.stderr
+    with Store(store).connect(read_only=True) as con:
+        resources = con.execute("SELECT count(*) FROM resources").fetchall()[0][0]
+        ai_buckets = con.execute("SELECT count(*) FROM usage_daily WHERE ai_reason = 'inventory'").fetchall()[0][0]
+    assert resources > 100
+    assert ai_buckets > 0  # S3 spend attributed to AI from training-job S3 URIs in the snapshot
+
+
+def test_a_bad_snapshot_leaves_the_store_unchanged(loaded_store, tmp_path):
+    folder = tmp_path / "snap"
+    folder.mkdir()
+    (folder / "resources.jsonl").write_text('{"account_id": "1"}\nnot json\n')
+    assert_rejected(loaded_store, folder, "resources.jsonl")

@@ -110,18 +110,26 @@ def _print_scan(doc: dict, top: int) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Billing files, folders or globs (CUR 2.0, legacy CUR, FOCUS).")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Billing files, folders or globs (CUR 2.0, legacy CUR, FOCUS); snapshot folders."),
+    ],
     store: StoreOpt = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None,
 ) -> None:
-    """Load billing files into the store (a billing period ingested again replaces the old one)."""
-    from aifinops.ingest.pipeline import ingest_paths
+    """Load billing files (a billing period ingested again replaces the old one) and snapshot folders."""
+    from aifinops.ingest.inputs import ingest_inputs
 
     fmt = format_for(fmt, None, ("rich", "json"))
     st = store_of(store)
     bar, report = progress_bar()
     with bar:
-        result = ingest_paths(st, paths, progress=report)
+        both = ingest_inputs(st, paths, progress=report)
+    for snap in both.snapshots:
+        err.print(f"Loaded snapshot {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints")
+    result = both.billing
+    if result is None:
+        return
     periods = [
         {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
         for p in result.periods

@@ -1,0 +1,86 @@
+"""The store: schema version, clear errors, and a second process that reads while another writes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from aifinops.errors import StoreError
+from aifinops.store import SCHEMA_VERSION, Store
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from aifinops.store import Store
+    with Store(sys.argv[1]).transaction() as con:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('written_by', 'holder')")
+        print("locked", flush=True)
+        time.sleep(float(sys.argv[2]))
+""")
+
+
+def test_schema_version_recorded(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(str(SCHEMA_VERSION),)]
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM usage_daily").fetchall() == [(0,)]
+
+
+def test_unknown_schema_version_is_refused(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        con.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 999"):
+        with store.connect():
+            pass
+
+
+def test_a_file_that_is_not_a_store(tmp_path):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("hello, I am not a database\n")
+    with pytest.raises(StoreError, match="To fix"):
+        with Store(path).connect():
+            pass
+
+
+def test_reading_a_missing_store_says_what_to_do(tmp_path):
+    with pytest.raises(StoreError, match="aifinops ingest"):
+        with Store(tmp_path / "none.duckdb").connect(read_only=True):
+            pass
+
+
+def _hold(path, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_a_reader_waits_for_a_writer_in_another_process(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path).connect():
+        pass
+    holder = _hold(path, 1.5)
+    started = time.monotonic()
+    with Store(path).connect(read_only=True, wait_s=30) as con:
+        written = con.execute("SELECT value FROM meta WHERE key = 'written_by'").fetchall()
+    assert holder.wait(timeout=30) == 0
+    assert written == [("holder",)]  # the reader saw the committed transaction, never half of it
+    assert time.monotonic() - started >= 0.5
+
+
+def test_a_reader_gives_up_with_a_clear_error(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with Store(path).connect():
+        pass
+    holder = _hold(path, 5)
+    try:
+        with pytest.raises(StoreError, match="in use by another process"):
+            with Store(path).connect(read_only=True, wait_s=0.5):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
