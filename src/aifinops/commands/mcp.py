@@ -1,0 +1,46 @@
+"""CLI: ``aifinops mcp`` serves the MCP tools over stdio (default) or streamable HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from aifinops.commands.aws import DaysOpt, ProfileOpt, RegionOpt, RoleOpt
+from aifinops.commands.common import StoreOpt, err, store_of
+from aifinops.errors import ArgumentError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mcp")(mcp_command)
+
+
+def mcp_command(
+    transport: Annotated[str, typer.Option("--transport", "-t", help="stdio | http (streamable HTTP)")] = "stdio",
+    port: Annotated[int, typer.Option("--port", "-p", help="HTTP port on 127.0.0.1.")] = 8765,
+    aws: Annotated[bool, typer.Option("--aws", help="Collect from live AWS (read-only) into the store first.")] = False,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    role_arn: RoleOpt = None,
+    days: DaysOpt = 14,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the guide's MCP tools and the high-level cost tools from the store (the demo account by default)."""
+    from aifinops.mcp_server import serve
+    from aifinops.workspace import ensure_data
+
+    if transport not in ("stdio", "http"):
+        raise ArgumentError(f"Unknown transport {transport!r}.", "use --transport stdio or --transport http.")
+    if not 1 <= port <= 65535:
+        raise ArgumentError(f"Port {port} is out of range.", "pass --port between 1 and 65535.")
+    st = store_of(store)
+    if aws:
+        from aifinops.aws.collect import CollectOptions, collect
+
+        collect(st, CollectOptions(profile=profile, regions=region or [], role_arns=role_arn or [], days=days))
+        err.print(f"Collected from AWS into {st.path}.")
+    elif ensure_data(st):
+        err.print(f"[yellow]Serving the embedded demo account[/] (store {st.path}).")
+    if transport == "http":
+        err.print(f"MCP over streamable HTTP at http://127.0.0.1:{port}/mcp")
+    serve(st, "stdio" if transport == "stdio" else "http", port)

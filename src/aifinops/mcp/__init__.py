@@ -1,0 +1,22 @@
+"""What the MCP tools answer, as library functions over the store (no MCP SDK in here).
+
+The guide (shared/reference/000_1a56f705ffb61e57.txt) calls AWS Labs MCP tools with its own argument
+shapes, some of them wrong. This package accepts both the guide's shapes and the real AWS ones,
+answers in AWS response shapes, and where a call is itself wrong says precisely what is wrong and
+what to ask instead:
+
+- ``args``: argument normalization (JSON strings or objects, CamelCase or snake_case keys, dates,
+  enums) and paging with opaque tokens, answers kept under ``MAX_ANSWER_BYTES``.
+- ``cost_explorer``: the ``cost_explorer`` operations over ``aifinops.costs``.
+- ``metrics`` and ``metric_math``: GetMetricStatistics / GetMetricData over the ``metrics`` table,
+  metric math over the ids defined in the request, derived metrics (TrainingJobDuration).
+- ``inventory``: DescribeAlarms, ListDashboards, GetDashboard and DescribeBudgets over ``resources``.
+- ``pricing``: ``get_pricing`` arguments for the price catalog.
+- ``waste``: findings ranked by dollars, paged, and one finding explained.
+
+``aifinops.mcp_server`` registers these as MCP tools; it holds no logic of its own.
+"""
+
+from aifinops.mcp.args import MAX_ANSWER_BYTES, to_json
+
+__all__ = ["MAX_ANSWER_BYTES", "to_json"]

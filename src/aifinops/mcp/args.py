@@ -1,0 +1,177 @@
+"""Argument normalization for the MCP tools, and paging that keeps every answer small.
+
+Assistants pass the same argument in several shapes: a JSON string or an object, ``metric_stat``
+or ``MetricStat``, ``"2024-11-01"`` or ``"2024-11-01T00:00:00Z"``. Everything here turns those into
+one Python shape or raises ``ArgumentError`` naming the argument and the fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from aifinops.errors import ArgumentError, did_you_mean
+
+# No answer should cost the assistant more context than this (the AWS Labs billing server offloads
+# answers over 25 KB); tools page past it.
+MAX_ANSWER_BYTES = 25_000
+
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def to_json(obj: Any) -> str:
+    """Compact JSON: dates as ISO strings, no spaces."""
+    return json.dumps(obj, separators=(",", ":"), default=_default, ensure_ascii=False)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def iso_time(ts: datetime) -> str:
+    """A UTC timestamp as CloudWatch prints it ('2024-11-01T00:00:00Z')."""
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def snake(key: str) -> str:
+    """'MetricStat' → 'metric_stat', 'metric_name' stays."""
+    return _CAMEL_RE.sub("_", key).lower()
+
+
+def snake_keys(value: Any) -> Any:
+    """The same structure with every dict key in snake_case (values untouched)."""
+    if isinstance(value, dict):
+        return {snake(str(k)): snake_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_keys(v) for v in value]
+    return value
+
+
+def json_arg(value: Any, name: str, kind: type | tuple[type, ...], example: str) -> Any:
+    """An argument given as a JSON string or as the object itself; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ArgumentError(f"{name} is not valid JSON ({exc.msg}).", f"pass e.g. {name}={example}.") from None
+    if not isinstance(value, kind):
+        raise ArgumentError(f"{name} has the wrong shape ({type(value).__name__}).", f"pass e.g. {name}={example}.")
+    return value
+
+
+def string_list(value: Any, name: str, example: str) -> list[str]:
+    """A list of strings given as a list, a JSON list string, or one plain string."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        value = json_arg(text, name, list, example) if text.startswith("[") else [text]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ArgumentError(f"{name} must be a list of strings.", f"pass e.g. {name}={example}.")
+    return list(value)
+
+
+def check_keys(given: dict[str, Any], allowed: list[str], where: str) -> None:
+    """Refuse keys a request object does not take, suggesting the closest one."""
+    for key in given:
+        if key not in allowed:
+            raise ArgumentError(
+                f"{where} has no field {key!r}.{did_you_mean(key, allowed)}", f"use only {', '.join(allowed)}."
+            )
+
+
+def choose(value: Any, name: str, choices: list[str], aliases: dict[str, str] | None = None) -> str:
+    """One of ``choices``, matched case-insensitively (or through ``aliases``)."""
+    text = str(value)
+    by_folded = {c.lower(): c for c in choices}
+    by_folded.update({k.lower(): v for k, v in (aliases or {}).items()})
+    if text.lower() in by_folded:
+        return by_folded[text.lower()]
+    raise ArgumentError(f"Unknown {name} {text!r}.{did_you_mean(text, choices)}", f"use one of {', '.join(choices)}.")
+
+
+def parse_date(value: Any, name: str) -> date:
+    """A 'YYYY-MM-DD' date (a timestamp's date part is accepted)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ArgumentError(f"{name} {value!r} is not a date.", "write dates as YYYY-MM-DD (UTC).") from None
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """An ISO-8601 instant as a naive UTC datetime (the store's timestamps are UTC)."""
+    if isinstance(value, datetime):
+        ts = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            ts = datetime.fromisoformat(text)
+        except ValueError:
+            raise ArgumentError(
+                f"{name} {value!r} is not an ISO-8601 time.", f'write e.g. {name}="2024-11-01T00:00:00Z" (UTC).'
+            ) from None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def fingerprint(request: Any) -> str:
+    """A short stable hash of a request, so a page token only works with the request that made it."""
+    return hashlib.sha256(to_json(request).encode()).hexdigest()[:12]
+
+
+def encode_token(offset: int, owner: str) -> str:
+    return base64.urlsafe_b64encode(to_json({"o": offset, "f": owner}).encode()).decode()
+
+
+def decode_token(token: Any, owner: str) -> int:
+    """The offset a token carries; ArgumentError when it belongs to another request."""
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+        offset, mine = int(data["o"]), data["f"] == owner
+    except (ValueError, TypeError, KeyError):
+        offset, mine = -1, False
+    if not mine or offset < 0:
+        raise ArgumentError(
+            "next_token does not belong to this request.",
+            "pass the token back with the same arguments that returned it, or drop it.",
+        )
+    return offset
+
+
+def page(items: list[Any], limit: int, token: Any, request: Any) -> tuple[list[Any], str | None]:
+    """Items ``[offset, offset + limit)`` and the token of the next page (None on the last)."""
+    if limit < 1:
+        raise ArgumentError(f"max_results {limit} is below 1.", "pass a positive max_results.")
+    owner = fingerprint(request)
+    offset = decode_token(token, owner)
+    chunk = items[offset : offset + limit]
+    nxt = offset + limit
+    return chunk, (encode_token(nxt, owner) if nxt < len(items) else None)
+
+
+def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
+    """``build(size)`` with the page size halved until the answer fits ``MAX_ANSWER_BYTES``."""
+    while True:
+        answer = build(size)
+        if size <= floor or len(to_json(answer).encode()) <= MAX_ANSWER_BYTES:
+            return answer
+        size = max(floor, size // 2)

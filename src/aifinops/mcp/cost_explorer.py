@@ -1,0 +1,381 @@
+"""The ``cost_explorer`` tool: the guide's and the AWS Labs argument shapes → Cost Explorer answers.
+
+Operations: getCostAndUsage (``aifinops.costs.get_cost_and_usage``), getDimensionValues,
+getCostForecast (``aifinops.monitor.forecast``). The guide passes ``filters``; the real tool takes
+``filter``: both work. A USAGE_TYPE value that is not a usage type (the guide's ``ML.Training``) gets
+a correction listing the usage types of that workload present, with the filter to ask instead;
+a value missing only its region prefix is read as the prefixed values, and said so.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from aifinops.costs import get_cost_and_usage
+from aifinops.costs.dimensions import Sql
+from aifinops.costs.filters import FilterCompiler, dimension_sql
+from aifinops.errors import ArgumentError
+from aifinops.mcp.args import (
+    choose,
+    fit,
+    json_arg,
+    page,
+    parse_date,
+    string_list,
+)
+
+OPERATIONS = ["getCostAndUsage", "getDimensionValues", "getCostForecast"]
+GRANULARITIES = ["DAILY", "MONTHLY", "HOURLY"]
+TOP_GROUPS = 10
+_GROUP_EXAMPLE = '[{"Type": "DIMENSION", "Key": "SERVICE"}]'
+_FILTER_EXAMPLE = '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}'
+_EXPR_KEYS = {k.lower(): k for k in ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories")}
+_LEAF_KEYS = {k.lower(): k for k in ("Key", "Values", "MatchOptions")}
+_REGION_PREFIX_RE = re.compile(r"^(?:[A-Z]{2,4}\d?-){1,2}")
+# Words in a wrong USAGE_TYPE value → the WORKLOAD it most likely meant.
+_WORKLOAD_WORDS = [
+    ("train", "training"),
+    ("host", "inference"),
+    ("inference", "inference"),
+    ("endpoint", "inference"),
+    ("notebook", "notebook"),
+    ("notebk", "notebook"),
+    ("studio", "notebook"),
+    ("processing", "processing"),
+    ("transform", "batch-transform"),
+    ("token", "tokens"),
+    ("transfer", "transfer"),
+    ("storage", "storage"),
+]
+
+
+def cost_explorer(con: duckdb.DuckDBPyConnection, operation: str = "getCostAndUsage", **kw: Any) -> dict[str, Any]:
+    """Run one Cost Explorer operation from the tool's arguments."""
+    op = choose(operation, "operation", OPERATIONS)
+    if op == "getCostAndUsage":
+        return cost_and_usage(con, **kw)
+    if op == "getDimensionValues":
+        return dimension_values(con, **kw)
+    return cost_forecast(con, **kw)
+
+
+# ---------------------------------------------------------------- argument shapes
+
+
+def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) -> tuple[date, date]:
+    """[start, end) from the arguments; without them, the last 30 days of data in the store."""
+    if start_date and end_date:
+        start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
+    else:
+        last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
+        if last is None:
+            raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+        end = parse_date(end_date, "end_date") if end_date else last + timedelta(days=1)
+        start = parse_date(start_date, "start_date") if start_date else end - timedelta(days=30)
+    if end <= start:
+        raise ArgumentError(
+            f"end_date {end} is not after start_date {start}.",
+            "end_date is exclusive: a month is 2024-11-01 to 2024-12-01.",
+        )
+    return start, end
+
+
+def filter_arg(filter: Any, filters: Any, notes: list[str]) -> dict[str, Any] | None:  # noqa: A002
+    """The CE filter Expression from ``filter`` (real name) or ``filters`` (the guide's)."""
+    parsed = json_arg(filter, "filter", dict, _FILTER_EXAMPLE)
+    guide = json_arg(filters, "filters", dict, _FILTER_EXAMPLE)
+    if parsed is not None and guide is not None and parsed != guide:
+        raise ArgumentError(
+            "Both filter and filters are given and differ.", "pass one of them (filter is the real name)."
+        )
+    if guide is not None:
+        notes.append("Read 'filters' as 'filter' (the AWS Labs cost-explorer tool takes 'filter').")
+    expression = parsed if parsed is not None else guide
+    return camel_expression(expression) if expression else None
+
+
+def camel_expression(expr: Any) -> Any:
+    """A CE Expression with its keys in Cost Explorer's case ('dimensions' → 'Dimensions')."""
+    if isinstance(expr, list):
+        return [camel_expression(e) for e in expr]
+    if not isinstance(expr, dict):
+        return expr
+    out: dict[str, Any] = {}
+    for key, value in expr.items():
+        folded = str(key).replace("_", "").lower()
+        if folded in _EXPR_KEYS:
+            name = _EXPR_KEYS[folded]
+            if name in ("Dimensions", "Tags", "CostCategories") and isinstance(value, dict):
+                value = {_LEAF_KEYS.get(str(k).replace("_", "").lower(), k): v for k, v in value.items()}
+            else:
+                value = camel_expression(value)
+            out[name] = value
+        else:
+            out[key] = value
+    return out
+
+
+def group_by_arg(group_by: Any) -> list[dict[str, str]]:
+    """GroupBy entries from a JSON string, a list, one object, or a bare dimension key."""
+    if isinstance(group_by, str) and group_by.strip() and group_by.strip()[0] not in "[{":
+        return [{"Type": "DIMENSION", "Key": group_by.strip()}]
+    value = json_arg(group_by, "group_by", (list, dict), _GROUP_EXAMPLE) or []
+    items = [value] if isinstance(value, dict) else value
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({"Type": "DIMENSION", "Key": item})
+            continue
+        if not isinstance(item, dict):
+            raise ArgumentError(f"group_by entry {item!r} is not an object.", f"pass e.g. group_by={_GROUP_EXAMPLE}.")
+        folded = {str(k).lower(): v for k, v in item.items()}
+        if "key" not in folded:
+            raise ArgumentError(f"group_by entry {item!r} has no Key.", f"pass e.g. group_by={_GROUP_EXAMPLE}.")
+        out.append({"Type": str(folded.get("type", "DIMENSION")).upper(), "Key": str(folded["key"])})
+    return out
+
+
+# ---------------------------------------------------------------- getCostAndUsage
+
+
+def cost_and_usage(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    granularity: str = "MONTHLY",
+    group_by: Any = None,
+    metrics: Any = None,
+    filter: Any = None,  # noqa: A002 - the real tool's argument name
+    filters: Any = None,
+    next_token: str | None = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetCostAndUsage from the tool's arguments, paged to fit, with corrections and a top-N summary."""
+    _refuse(unused, "getCostAndUsage")
+    notes: list[str] = []
+    start, end = time_period(con, start_date, end_date)
+    expression = filter_arg(filter, filters, notes)
+    corrections: list[dict[str, Any]] = []
+    if expression:
+        expression = correct_usage_types(con, expression, start, end, notes, corrections)
+    request: dict[str, Any] = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Granularity": choose(granularity, "granularity", GRANULARITIES),
+        "Metrics": string_list(metrics, "metrics", '["UnblendedCost"]') or ["UnblendedCost"],
+        "GroupBy": group_by_arg(group_by),
+    }
+    if expression:
+        request["Filter"] = expression
+    if next_token:
+        request["NextPageToken"] = next_token
+    per_entry = max(1, len(request["Metrics"]))
+
+    def build(size: int) -> dict[str, Any]:
+        return get_cost_and_usage(con, request, page_size=size)
+
+    response = fit(build, 220 // per_entry)
+    if request["GroupBy"]:
+        response["aifinops_summary"] = _summary(con, request)
+    notes.extend(response.pop("aifinops_notes", []))
+    if notes:
+        response["aifinops_notes"] = notes
+    if corrections:
+        response["aifinops_corrections"] = corrections
+    return response
+
+
+def _summary(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> dict[str, Any]:
+    """Each group's total over the whole request, top ``TOP_GROUPS`` by the first metric."""
+    whole = {k: v for k, v in request.items() if k != "NextPageToken"} | {"Granularity": "MONTHLY"}
+    answer = get_cost_and_usage(con, whole, page_size=10**9)
+    metric = whole["Metrics"][0]
+    sums: dict[tuple[str, ...], float] = {}
+    for period in answer["ResultsByTime"]:
+        for group in period["Groups"]:
+            key = tuple(group["Keys"])
+            sums[key] = sums.get(key, 0.0) + float(group["Metrics"][metric]["Amount"])
+    ranked = sorted(sums.items(), key=lambda kv: -kv[1])
+    return {
+        "metric": metric,
+        "total": sum(sums.values()),
+        "groups": len(ranked),
+        "top": [{"Keys": list(k), "Amount": v} for k, v in ranked[:TOP_GROUPS]],
+    }
+
+
+def correct_usage_types(
+    con: duckdb.DuckDBPyConnection,
+    expr: Any,
+    start: date,
+    end: date,
+    notes: list[str],
+    corrections: list[dict[str, Any]],
+) -> Any:
+    """Walk the filter: fix USAGE_TYPE values that miss a region prefix, explain invented ones."""
+    if isinstance(expr, list):
+        return [correct_usage_types(con, e, start, end, notes, corrections) for e in expr]
+    if not isinstance(expr, dict):
+        return expr
+    out = {}
+    for key, value in expr.items():
+        if key == "Dimensions" and isinstance(value, dict) and str(value.get("Key", "")).upper() == "USAGE_TYPE":
+            if value.get("MatchOptions") in (None, [], ["EQUALS"]) and isinstance(value.get("Values"), list):
+                value = dict(value, Values=_usage_type_values(con, value["Values"], start, end, notes, corrections))
+        elif key in ("And", "Or", "Not"):
+            value = correct_usage_types(con, value, start, end, notes, corrections)
+        out[key] = value
+    return out
+
+
+def _usage_type_values(
+    con: duckdb.DuckDBPyConnection,
+    values: list[Any],
+    start: date,
+    end: date,
+    notes: list[str],
+    corrections: list[dict[str, Any]],
+) -> list[Any]:
+    rows = con.execute("SELECT DISTINCT usage_type FROM usage_daily WHERE usage_type IS NOT NULL").fetchall()
+    known = {r[0] for r in rows}
+    out: list[Any] = []
+    for value in values:
+        if not isinstance(value, str) or value in known:
+            out.append(value)
+            continue
+        prefixed = sorted(u for u in known if _REGION_PREFIX_RE.sub("", u) == value)
+        if prefixed:
+            out.extend(prefixed)
+            notes.append(
+                f"USAGE_TYPE {value!r} carries a region prefix in billing; read as {', '.join(map(repr, prefixed))}."
+            )
+            continue
+        out.append(value)
+        workload = next((w for word, w in _WORKLOAD_WORDS if word in value.lower()), None)
+        if workload:
+            corrections.append(_workload_correction(con, value, workload, start, end))
+    return out
+
+
+def _workload_correction(
+    con: duckdb.DuckDBPyConnection, value: str, workload: str, start: date, end: date
+) -> dict[str, Any]:
+    rows = con.execute(
+        """SELECT usage_type, sum(billed_cost) FROM usage_daily
+           WHERE workload = ? AND usage_type IS NOT NULL AND usage_date >= ? AND usage_date < ?
+           GROUP BY usage_type ORDER BY 2 DESC, 1""",
+        [workload, start, end],
+    ).fetchall()
+    # 'ML.Training' has neither the region prefix nor the 'Kind:detail' / 'A-B-C' form of real usage types.
+    invented = "-" not in value and ":" not in value
+    what = "is not a usage type" if invented else "matches no usage type in the store for this period"
+    return {
+        "problem": f"USAGE_TYPE {value!r} {what}, so it reads as $0. Usage types carry a region prefix and a "
+        "detail, e.g. 'USE1-Train:ml.p3.2xlarge' (SageMaker training on demand), 'USE1-TrSpt:ml.g5.2xlarge' "
+        f"(managed spot training). The {workload} usage types present are listed below.",
+        "workload": workload,
+        "usage_types_present": [{"usage_type": u, "cost_usd": c} for u, c in rows],
+        "ask_instead": {"filter": {"Dimensions": {"Key": "WORKLOAD", "Values": [workload]}}},
+    }
+
+
+# ---------------------------------------------------------------- getDimensionValues
+
+
+def dimension_values(
+    con: duckdb.DuckDBPyConnection,
+    dimension: str = "SERVICE",
+    start_date: Any = None,
+    end_date: Any = None,
+    search_string: str | None = None,
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
+    max_results: int = 100,
+    next_token: str | None = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetDimensionValues: the values of one dimension in the period, with their billed cost."""
+    _refuse(unused, "getDimensionValues")
+    notes: list[str] = []
+    start, end = time_period(con, start_date, end_date)
+    _, value_sql = dimension_sql(dimension)
+    expression = filter_arg(filter, filters, notes)
+    where = FilterCompiler(con, notes).compile(expression) if expression else Sql("TRUE")
+    sql = (
+        Sql("SELECT ")
+        + value_sql
+        + Sql(" AS v, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ", (start, end))
+        + where
+        + Sql(" GROUP BY v ORDER BY v")
+    )
+    rows = con.execute(sql.text, list(sql.params)).fetchall()
+    if search_string:
+        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
+    request = [dimension, start, end, search_string, expression]
+    chunk, token = page(rows, max_results, next_token, request)
+    answer: dict[str, Any] = {
+        "DimensionValues": [{"Value": str(v), "Attributes": {}, "aifinops_cost_usd": c} for v, c in chunk],
+        "ReturnSize": len(chunk),
+        "TotalSize": len(rows),
+    }
+    if token:
+        answer["NextPageToken"] = token
+    if notes:
+        answer["aifinops_notes"] = notes
+    return answer
+
+
+# ---------------------------------------------------------------- getCostForecast
+
+
+def cost_forecast(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    granularity: str = "MONTHLY",
+    metric: str = "UNBLENDED_COST",
+    prediction_interval_level: int = 80,
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetCostForecast through ``aifinops.monitor.forecast``; default: the day after the data to next month's end."""
+    _refuse(unused, "getCostForecast")
+    from aifinops.monitor.forecast import get_cost_forecast
+
+    notes: list[str] = []
+    last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
+    if last is None:
+        raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+    start = parse_date(start_date, "start_date") if start_date else last + timedelta(days=1)
+    if end_date:
+        end = parse_date(end_date, "end_date")
+    else:
+        month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    request: dict[str, Any] = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Metric": choose(metric, "metric", ["UNBLENDED_COST", "AMORTIZED_COST", "BLENDED_COST", "NET_UNBLENDED_COST"]),
+        "Granularity": choose(granularity, "granularity", ["DAILY", "MONTHLY"]),
+        "PredictionIntervalLevel": prediction_interval_level,
+    }
+    expression = filter_arg(filter, filters, notes)
+    if expression:
+        request["Filter"] = expression
+    answer = get_cost_forecast(con, request)
+    notes.extend(answer.pop("aifinops_notes", []))
+    if notes:
+        answer["aifinops_notes"] = notes
+    return answer
+
+
+def _refuse(unused: dict[str, Any], operation: str) -> None:
+    given = [k for k, v in unused.items() if v not in (None, "", [], {})]
+    if given:
+        raise ArgumentError(
+            f"{operation} does not take {', '.join(sorted(given))}.",
+            "drop those arguments, or pick the operation that takes them.",
+        )

@@ -1,0 +1,89 @@
+"""Findings for the assistant: ranked by dollars, top-N with paging, and one finding in full."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.mcp.args import fit, page
+
+# The last few check runs, by (data key, check): every check reads the whole store, which takes seconds;
+# the server passes a key that changes whenever the store file does.
+_RUNS: dict[tuple[str, str | None], Any] = {}
+_MAX_RUNS = 4
+
+_BRIEF = ("id", "check", "title", "resource_id", "resource_type", "region", "monthly_cost_usd",
+          "monthly_savings_usd", "confidence")
+
+
+def find_waste(
+    con: duckdb.DuckDBPyConnection,
+    top: int = 10,
+    check: str | None = None,
+    min_monthly_savings_usd: float = 0.0,
+    next_token: str | None = None,
+    data_key: str | None = None,
+) -> dict[str, Any]:
+    """Every check's findings, largest monthly savings first; ``top`` per page."""
+    from aifinops.checks import deduplicate
+
+    run = _run(con, check, data_key)
+    findings = [f for f in run.findings if f.monthly_savings_usd >= min_monthly_savings_usd]
+    savings = deduplicate(findings)
+    request = [check, min_monthly_savings_usd]
+
+    def build(size: int) -> dict[str, Any]:
+        chunk, token = page(findings, min(size, top), next_token, request)
+        answer: dict[str, Any] = {
+            "as_of": run.as_of.isoformat() if run.as_of else None,
+            "currency": "USD",
+            "findings_total": len(findings),
+            "savings": {
+                "gross_monthly_usd": savings["gross_monthly_usd"],
+                "deduplicated_monthly_usd": savings["total_monthly_usd"],
+            },
+            "findings": [{k: getattr(f, k) for k in _BRIEF} for f in chunk],
+            "checks": {"ran": run.ran, "skipped": [s.__dict__ for s in run.skipped],
+                       "errors": [e.__dict__ for e in run.errors]},
+            "hint": "explain_finding(finding_id) gives the evidence, assumptions and actions of one finding.",
+        }
+        if token:
+            answer["next_token"] = token
+        return answer
+
+    return fit(build, top)
+
+
+def _run(con: duckdb.DuckDBPyConnection, check: str | None, data_key: str | None) -> Any:
+    from aifinops.checks import run_checks
+
+    key = (data_key or "", check)
+    if data_key is None or key not in _RUNS:
+        run = run_checks(con, only=[check] if check else None)
+        if data_key is None:
+            return run
+        while len(_RUNS) >= _MAX_RUNS:
+            _RUNS.pop(next(iter(_RUNS)))
+        _RUNS[key] = run
+    return _RUNS[key]
+
+
+def explain_finding(con: duckdb.DuckDBPyConnection, finding_id: str, data_key: str | None = None) -> dict[str, Any]:
+    """One finding in full (evidence, assumptions, actions) and what its check looks for."""
+    from aifinops.checks import explain_check
+
+    run = _run(con, None, data_key)  # the same run find_waste paged through (cached)
+    for f in run.findings:
+        if f.id == finding_id:
+            about = explain_check(f.check)
+            return {
+                "finding": f.model_dump(mode="json"),
+                "check": {k: about[k] for k in ("id", "title", "description", "params", "iam_permissions")},
+            }
+    ids = [f.id for f in run.findings]
+    raise ArgumentError(
+        f"No finding {finding_id!r} in the current data.{did_you_mean(finding_id, ids)}",
+        "call find_waste for the finding ids (they look like 'check-id:1a2b3c4d5e6f').",
+    )
