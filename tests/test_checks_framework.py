@@ -155,7 +155,8 @@ def test_check_needing_metrics_is_skipped_with_a_reason(con, scratch_registry):
             return []
 
     insert(con, always_on_notebook())
-    run = run_checks(con)
+    only = ["test-needs-metrics", "sagemaker-notebook-always-on"]
+    run = run_checks(con, only=only)
     assert [(s.check, s.reason) for s in run.skipped] == [
         (
             "test-needs-metrics",
@@ -164,11 +165,17 @@ def test_check_needing_metrics_is_skipped_with_a_reason(con, scratch_registry):
     ]
     assert "sagemaker-notebook-always-on" in run.ran and run.findings
     assert run.available == ["billing"]
+    # every registered check that needs data absent here is skipped with a reason, none silently
+    everything = run_checks(con)
+    assert {s.check for s in everything.skipped} == {
+        cid for cid, check in scratch_registry.items() if not check.needs <= {"billing"}
+    }
+    assert all(s.reason.startswith("needs ") for s in everything.skipped)
 
     con.execute(
         "INSERT INTO metrics (namespace, metric_name, value) VALUES ('AWS/SageMaker', 'Invocations', 1)"
     )
-    run = run_checks(con)
+    run = run_checks(con, only=only)
     assert run.skipped == [] and "test-needs-metrics" in run.ran
 
 
@@ -185,12 +192,13 @@ def test_a_failing_check_does_not_hide_the_others(con, scratch_registry):
             raise RuntimeError("boom")
 
     insert(con, always_on_notebook())
-    run = run_checks(con)
+    run = run_checks(con, only=["test-broken", "sagemaker-notebook-always-on", "ai-spend-untagged"])
     assert [(e.check, e.message) for e in run.errors] == [("test-broken", "RuntimeError: boom")]
     assert {(f.check, f.resource_id) for f in run.findings} == {
         ("sagemaker-notebook-always-on", NB_ARN),
         ("ai-spend-untagged", NB_ARN),
     }
+    assert [e.check for e in run_checks(con).errors] == ["test-broken"]  # all checks: only the broken one fails
 
 
 def test_unknown_check_or_parameter_is_an_argument_error(con):

@@ -1,0 +1,432 @@
+"""Shared reading for the SageMaker endpoint checks: inventory, per-variant metrics, billed cost, prices.
+
+- ``endpoints(ctx)``: InService real-time endpoints from the inventory (DescribeEndpoint +
+  DescribeEndpointConfig + Application Auto Scaling shapes, see ``aifinops.demo.inventory``), one
+  ``VariantInfo`` per production variant.
+- ``variant_stats(ctx, window)``: CloudWatch aggregates per (account, region, EndpointName,
+  VariantName). SageMaker publishes endpoint metrics per variant only; series with more dimensions
+  (InstanceId, ContainerName, InferenceComponentName) are left out so nothing is counted twice.
+  Data points are first folded into hours (Sum for counts, mean for Average, max for Maximum), so
+  1-minute and 1-hour collections read the same. No data point means *unknown*, never zero.
+- ``endpoint_costs(ctx, window)``: what the bill says each endpoint ARN cost in the window, and its
+  own $/h per instance type (Host/AsyncInf usage rows).
+- ``catalog_hourly`` / ``specs``: the price catalog and instance specs (``aifinops.pricing``);
+  a missing price is ``None`` and the caller says so in evidence, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window
+from aifinops.config import HOURS_PER_MONTH
+from aifinops.pricing import PriceNotFound, effective_or_list_hourly, instance_specs
+
+ENDPOINT_METRICS = (
+    "Invocations",
+    "InvocationsPerInstance",
+    "ModelLatency",
+    "CPUUtilization",
+    "MemoryUtilization",
+    "GPUUtilization",
+    "GPUMemoryUtilization",
+)
+# CloudWatch permissions every metrics-reading endpoint check implies when run live.
+ENDPOINT_IAM = [
+    "sagemaker:ListEndpoints",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:ListTags",
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
+]
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    name: str
+    instance_type: str | None  # None for serverless variants
+    instance_count: int
+    serverless: dict[str, Any] | None
+    image: str | None
+    model_name: str | None
+    autoscaling: bool  # a scalable target with at least one scaling policy or scheduled action
+    scaling_min: int | None = None
+    scaling_max: int | None = None
+
+
+@dataclass(frozen=True)
+class EndpointInfo:
+    arn: str
+    name: str
+    account_id: str | None
+    region: str | None
+    status: str
+    created: datetime | None
+    config_name: str | None
+    variants: tuple[VariantInfo, ...]
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def instance_variants(self) -> list[VariantInfo]:
+        return [v for v in self.variants if v.instance_type and v.instance_count > 0]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _autoscaling(attrs: dict[str, Any], endpoint: str, variant: str) -> tuple[bool, int | None, int | None]:
+    scaling = attrs.get("Autoscaling") or {}
+    resource = f"endpoint/{endpoint}/variant/{variant}"
+    targets = [t for t in scaling.get("ScalableTargets") or [] if t.get("ResourceId") == resource]
+    acting = [
+        p
+        for key in ("ScalingPolicies", "ScheduledActions")
+        for p in scaling.get(key) or []
+        if p.get("ResourceId") == resource
+    ]
+    if not targets:
+        return False, None, None
+    target = targets[0]
+    return bool(acting), target.get("MinCapacity"), target.get("MaxCapacity")
+
+
+def parse_endpoint(row: dict[str, Any]) -> EndpointInfo | None:
+    """An inventory row (resource_type 'sagemaker-endpoint') as an EndpointInfo; None if unusable."""
+    attrs = row.get("attributes") or {}
+    if isinstance(attrs, str):
+        attrs = json.loads(attrs)
+    ep = attrs.get("Endpoint") or {}
+    config = attrs.get("EndpointConfig") or {}
+    name = ep.get("EndpointName") or row.get("name")
+    if not name:
+        return None
+    configured = {v.get("VariantName"): v for v in config.get("ProductionVariants") or []}
+    live = ep.get("ProductionVariants") or [{"VariantName": n} for n in configured]
+    variants = []
+    for summary in live:
+        vname = summary.get("VariantName") or "AllTraffic"
+        conf = configured.get(vname, {})
+        serverless = summary.get("CurrentServerlessConfig") or conf.get("ServerlessConfig")
+        count = summary.get("CurrentInstanceCount", conf.get("InitialInstanceCount", 0)) or 0
+        images = summary.get("DeployedImages") or []
+        image = (images[0].get("SpecifiedImage") or images[0].get("ResolvedImage")) if images else None
+        auto, lo, hi = _autoscaling(attrs, name, vname)
+        variants.append(
+            VariantInfo(
+                name=vname,
+                instance_type=None if serverless else conf.get("InstanceType"),
+                instance_count=0 if serverless else int(count),
+                serverless=serverless,
+                image=image,
+                model_name=conf.get("ModelName"),
+                autoscaling=auto,
+                scaling_min=lo,
+                scaling_max=hi,
+            )
+        )
+    tags = {t["Key"]: t["Value"] for t in attrs.get("Tags") or [] if "Key" in t}
+    return EndpointInfo(
+        arn=ep.get("EndpointArn") or row["resource_id"],
+        name=name,
+        account_id=row.get("account_id"),
+        region=row.get("region"),
+        status=ep.get("EndpointStatus") or "Unknown",
+        created=_parse_time(ep.get("CreationTime")),
+        config_name=ep.get("EndpointConfigName"),
+        variants=tuple(variants),
+        tags=tags,
+    )
+
+
+def endpoints(ctx: CheckContext, statuses: tuple[str, ...] = ("InService",)) -> list[EndpointInfo]:
+    """Endpoints of the inventory in one of ``statuses``, sorted by ARN."""
+    out = []
+    for row in ctx.resources("sagemaker-endpoint"):
+        info = parse_endpoint(row)
+        if info and info.status in statuses:
+            out.append(info)
+    return sorted(out, key=lambda e: e.arn)
+
+
+# --- metrics --------------------------------------------------------------------------------------
+
+
+@dataclass
+class MetricAgg:
+    hours: int  # hours with at least one data point
+    total: float  # sum of the hourly values
+    mean: float  # mean of the hourly values
+    peak: float  # largest hourly value
+
+
+@dataclass
+class VariantStats:
+    """Hourly-folded CloudWatch aggregates of one variant over a window (raw CloudWatch units)."""
+
+    metrics: dict[tuple[str, str], MetricAgg] = field(default_factory=dict)  # (metric, statistic)
+    hourly_invocations: dict[datetime, float] = field(default_factory=dict)
+
+    def get(self, metric: str, statistic: str) -> MetricAgg | None:
+        return self.metrics.get((metric, statistic))
+
+    @property
+    def invocation_hours(self) -> int:
+        agg = self.get("Invocations", "Sum")
+        return agg.hours if agg else 0
+
+    @property
+    def invocations(self) -> float | None:
+        """Total invocations, or None when no Invocations data point exists (unknown)."""
+        agg = self.get("Invocations", "Sum")
+        return agg.total if agg else None
+
+    def util(self, metric: str, divisor: int) -> tuple[float, float] | None:
+        """(mean, peak hourly) utilization in percent per core/GPU: CloudWatch sums over ``divisor``."""
+        agg = self.get(metric, "Average")
+        if not agg or divisor <= 0:
+            return None
+        return agg.mean / divisor, agg.peak / divisor
+
+
+def metric_bounds(window: Window) -> tuple[datetime, datetime]:
+    start = datetime(window.start.year, window.start.month, window.start.day)
+    end = datetime(window.end.year, window.end.month, window.end.day) + timedelta(days=1)
+    return start, end
+
+
+def variant_stats(ctx: CheckContext, window: Window) -> dict[tuple[str | None, str | None, str, str], VariantStats]:
+    """Per (account, region, endpoint name, variant) aggregates of the endpoint metrics in ``window``."""
+    start, end = metric_bounds(window)
+    names = ", ".join(f"'{m}'" for m in ENDPOINT_METRICS)
+    base = f"""
+        WITH pts AS (
+            SELECT account_id, region, dimensions['EndpointName'] AS endpoint,
+                   dimensions['VariantName'] AS variant, metric_name, statistic,
+                   date_trunc('hour', ts) AS hour, value
+            FROM metrics
+            WHERE namespace IN ('AWS/SageMaker', '/aws/sagemaker/Endpoints')
+              AND metric_name IN ({names}) AND ts >= ? AND ts < ? AND value IS NOT NULL
+              AND cardinality(dimensions) = 2
+              AND dimensions['EndpointName'] IS NOT NULL AND dimensions['VariantName'] IS NOT NULL
+        ), hourly AS (
+            SELECT account_id, region, endpoint, variant, metric_name, statistic, hour,
+                   CASE WHEN statistic IN ('Sum', 'SampleCount') THEN sum(value)
+                        WHEN statistic = 'Maximum' THEN max(value)
+                        WHEN statistic = 'Minimum' THEN min(value)
+                        ELSE avg(value) END AS value
+            FROM pts GROUP BY account_id, region, endpoint, variant, metric_name, statistic, hour
+        )"""
+    out: dict[tuple[str | None, str | None, str, str], VariantStats] = defaultdict(VariantStats)
+    for r in ctx.query(
+        base
+        + """SELECT account_id, region, endpoint, variant, metric_name, statistic,
+                    count(*) AS hours, sum(value) AS total, avg(value) AS mean, max(value) AS peak
+             FROM hourly GROUP BY ALL""",
+        [start, end],
+    ):
+        key = (r["account_id"], r["region"], r["endpoint"], r["variant"])
+        out[key].metrics[(r["metric_name"], r["statistic"])] = MetricAgg(
+            int(r["hours"]), float(r["total"]), float(r["mean"]), float(r["peak"])
+        )
+    for r in ctx.query(
+        base
+        + """SELECT account_id, region, endpoint, variant, hour, value FROM hourly
+             WHERE metric_name = 'Invocations' AND statistic = 'Sum'""",
+        [start, end],
+    ):
+        out[(r["account_id"], r["region"], r["endpoint"], r["variant"])].hourly_invocations[r["hour"]] = float(
+            r["value"]
+        )
+    return dict(out)
+
+
+def stats_for(
+    stats: dict[tuple[str | None, str | None, str, str], VariantStats], endpoint: EndpointInfo, variant: str
+) -> VariantStats:
+    """The variant's stats; metrics stored without account/region match any. Empty when none."""
+    for key in (
+        (endpoint.account_id, endpoint.region, endpoint.name, variant),
+        (None, endpoint.region, endpoint.name, variant),
+        (None, None, endpoint.name, variant),
+        (endpoint.account_id, None, endpoint.name, variant),
+    ):
+        if key in stats:
+            return stats[key]
+    return VariantStats()
+
+
+def observed_hours(window: Window, endpoint: EndpointInfo) -> int:
+    """Hours of the window during which the endpoint existed (from its CreationTime)."""
+    start, end = metric_bounds(window)
+    start = start.replace(tzinfo=UTC)
+    end = end.replace(tzinfo=UTC)
+    if endpoint.created and endpoint.created > start:
+        start = endpoint.created
+    return max(0, int((end - start).total_seconds() // 3600))
+
+
+# --- billing --------------------------------------------------------------------------------------
+
+
+@dataclass
+class EndpointCost:
+    """The bill's view of one endpoint ARN over a window."""
+
+    window_cost_usd: float  # every row of the ARN (instance hours, ML storage, data processed)
+    first_day: date
+    days: int  # from the first billed day in the window to the window's end
+    hours_by_type: dict[str, float]
+    cost_by_type: dict[str, float]
+    savings_plan_covered: bool
+
+    @property
+    def monthly_cost_usd(self) -> float:
+        return self.window_cost_usd * HOURS_PER_MONTH / (24.0 * self.days)
+
+    def usd_per_hour(self, instance_type: str | None) -> float | None:
+        hours = self.hours_by_type.get(instance_type or "", 0.0)
+        return self.cost_by_type[instance_type or ""] / hours if hours > 0 else None
+
+
+def endpoint_costs(ctx: CheckContext, window: Window) -> dict[str, EndpointCost]:
+    """Billed cost per endpoint ARN (lower-cased key) in ``window``; empty without billing data."""
+    if "billing" not in ctx.available:
+        return {}
+    rows = ctx.usage(
+        window,
+        "ai_service = 'sagemaker' AND resource_id LIKE 'arn:%:endpoint/%'",
+        columns=f"""lower(resource_id) AS arn, usage_date, instance_type, line_item_type, billed_cost,
+            CASE WHEN component IN ('Host', 'AsyncInf') AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}
+                 THEN usage_quantity ELSE 0 END AS hours,
+            CASE WHEN component IN ('Host', 'AsyncInf') AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}
+                 THEN billed_cost ELSE 0 END AS host_cost""",
+    )
+    out: dict[str, EndpointCost] = {}
+    for r in rows:
+        c = out.get(r["arn"])
+        if c is None:
+            c = out[r["arn"]] = EndpointCost(0.0, r["usage_date"], 0, defaultdict(float), defaultdict(float), False)
+        c.window_cost_usd += r["billed_cost"] or 0.0
+        c.first_day = min(c.first_day, r["usage_date"])
+        if r["hours"]:
+            c.hours_by_type[r["instance_type"] or ""] += r["hours"]
+            c.cost_by_type[r["instance_type"] or ""] += r["host_cost"] or 0.0
+        c.savings_plan_covered |= r["line_item_type"] == "SavingsPlanCoveredUsage"
+    for c in out.values():
+        c.days = (window.end - c.first_day).days + 1
+    return out
+
+
+# --- prices and specs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    usd_per_hour: float
+    basis: str  # 'billing' (this endpoint's own bill or this account's bill) | 'list'
+    source: str
+
+
+def catalog_hourly(
+    ctx: CheckContext, instance_type: str, region: str | None, component: str = "Hosting"
+) -> Rate | None:
+    """The catalog's $/h (this bill's effective rate first, else list); None when no price is known."""
+    try:
+        price = effective_or_list_hourly(ctx.con, instance_type, region or "us-east-1", component=component)
+    except PriceNotFound:
+        return None
+    return Rate(float(price.usd_per_unit), str(price.basis), f"{price.source} ({price.fetched_at})")
+
+
+@dataclass(frozen=True)
+class Specs:
+    vcpus: int
+    gpus: int
+    memory_gib: float
+    gpu_memory_gib: float  # total over all GPUs/accelerators; 0 for CPU types
+    accelerator: str | None  # e.g. 'NVIDIA A10G', 'Inferentia2'; None for CPU types
+
+
+def specs(instance_type: str) -> Specs | None:
+    """vCPUs, GPUs and memory of an instance type from the catalog; None when unknown."""
+    try:
+        s = instance_specs(instance_type)
+    except PriceNotFound:
+        return None
+    return Specs(s.vcpu, s.gpus, s.memory_gib, s.gpu_memory_gib, s.accelerator or None)
+
+
+def monthly(usd_per_hour: float, instances: float = 1.0) -> float:
+    return usd_per_hour * instances * HOURS_PER_MONTH
+
+
+def variant_rate(
+    ctx: CheckContext, endpoint: EndpointInfo, variant: VariantInfo, cost: EndpointCost | None
+) -> Rate | None:
+    """The variant's $/h per instance: the endpoint's own bill first, else the catalog."""
+    if cost is not None:
+        own = cost.usd_per_hour(variant.instance_type)
+        if own:
+            return Rate(own, "billing", "this endpoint's Host usage rows (billed_cost / usage_quantity)")
+    if not variant.instance_type:
+        return None
+    return catalog_hourly(ctx, variant.instance_type, endpoint.region)
+
+
+def endpoint_monthly_cost(
+    ctx: CheckContext, endpoint: EndpointInfo, cost: EndpointCost | None
+) -> tuple[float, str, dict[str, Any]]:
+    """(monthly cost, basis text, evidence) for a whole endpoint: billed, else instances x rate x 730."""
+    if cost is not None and cost.window_cost_usd > 0:
+        return (
+            cost.monthly_cost_usd,
+            "billing",
+            {
+                "window_billed_cost_usd": cost.window_cost_usd,
+                "billed_days": cost.days,
+                "savings_plan_covered": cost.savings_plan_covered,
+            },
+        )
+    total, missing, rates = 0.0, [], {}
+    for v in endpoint.instance_variants:
+        rate = variant_rate(ctx, endpoint, v, None)
+        if rate is None:
+            missing.append(v.instance_type)
+            continue
+        rates[v.name] = {"usd_per_hour": rate.usd_per_hour, "basis": rate.basis, "source": rate.source}
+        total += monthly(rate.usd_per_hour, v.instance_count)
+    evidence: dict[str, Any] = {"not_billed_in_window": True, "variant_rates": rates}
+    if missing:
+        evidence["price_not_found"] = sorted(set(filter(None, missing)))
+    return total, "instances x hourly price x 730", evidence
+
+
+def image_key(image: str | None) -> str | None:
+    """The container image without its registry host: 'pytorch-inference:2.3.0-cpu-py311-…'."""
+    if not image:
+        return None
+    return image.split("/", 1)[-1].split("@", 1)[0]
+
+
+def family_of(instance_type: str) -> str:
+    return instance_type.removeprefix("ml.").split(".")[0]
+
+
+def region_flag(region: str | None) -> str:
+    return f" --region {region}" if region else ""
