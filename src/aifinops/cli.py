@@ -290,6 +290,17 @@ def checks_list(fmt: Annotated[str | None, typer.Option("--format", "-f", help="
     out.print(table)
 
 
+@checks_app.command("docs")
+def checks_docs(
+    write: Annotated[bool, typer.Option("--write", help="Write the file instead of printing it.")] = False,
+    output: Annotated[Path, typer.Option("--output", help="Where --write writes.")] = Path("docs/checks.md"),
+) -> None:
+    """Every check with its parameters, data needs, IAM permissions and savings formula (Markdown)."""
+    from aifinops.checks.docs import render_checks_markdown
+
+    emit(render_checks_markdown(), output if write else None)
+
+
 @checks_app.command("explain")
 def checks_explain(check_id: str) -> None:
     """A check's parameters (with defaults and their sources), IAM permissions and example."""

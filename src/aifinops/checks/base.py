@@ -55,6 +55,7 @@ class Check:
     needs: ClassVar[frozenset[str]] = frozenset()
     iam_permissions: ClassVar[list[str]] = []
     iam_note: ClassVar[str] = ""
+    savings_formula: ClassVar[str] = ""  # how monthly_savings_usd is computed, in words (docs/checks.md)
 
     class Params(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -328,6 +329,7 @@ def explain_check(check_id: str) -> dict[str, Any]:
         "params": params,
         "iam_permissions": list(cls.iam_permissions),
         "iam_note": cls.iam_note,
+        "savings_formula": cls.savings_formula,
         "example": example,
         "doc": doc,
     }

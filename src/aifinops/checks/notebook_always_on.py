@@ -29,8 +29,7 @@ class NotebookParams(BaseModel):
         ge=1,
         le=366,
         description=(
-            "Days before the last billed day to examine. "
-            "Default 14: two full weeks, so weekends are in the sample."
+            "Days before the last billed day to examine. Default 14: two full weeks, so weekends are in the sample."
         ),
     )
     min_hours_per_day: float = Field(
@@ -47,16 +46,13 @@ class NotebookParams(BaseModel):
         23.5,
         gt=0,
         le=24,
-        description=(
-            "Hours billed on every day for high confidence. Default 23.5: a full day minus a short restart."
-        ),
+        description=("Hours billed on every day for high confidence. Default 23.5: a full day minus a short restart."),
     )
     min_days_observed: int = Field(
         3,
         ge=1,
         description=(
-            "Fewest billed days before a pattern is reported. "
-            "Default 3: fewer days show no habit (judgement)."
+            "Fewest billed days before a pattern is reported. Default 3: fewer days show no habit (judgement)."
         ),
     )
     working_hours_per_week: float = Field(
@@ -105,6 +101,7 @@ class NotebookAlwaysOn(Check):
     needs = frozenset({"billing"})
     iam_permissions: list[str] = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = "monthly cost x (1 - min(1, working_hours_per_week / (hours_per_day x 7)))"
     Params = NotebookParams
 
     def run(self, ctx: CheckContext, params: NotebookParams) -> list[Finding]:
@@ -184,9 +181,7 @@ class NotebookAlwaysOn(Check):
                 "Billing rows carry no resource id: hours are summed over every instance of this "
                 f"type in the account and region ({instances} estimated from the busiest day)."
             )
-        actions = (
-            _studio_actions(key, latest["region"]) if studio else _notebook_actions(key, latest["region"])
-        )
+        actions = _studio_actions(key, latest["region"]) if studio else _notebook_actions(key, latest["region"])
         if (
             _is_large(instance_type, bool(latest["accelerated"]), params.large_from_xlarge)
             and instance_type != params.rightsize_to
@@ -326,8 +321,7 @@ def _studio_actions(arn: str, region: str | None) -> list[Action]:
         ),
         Action(
             kind="cli",
-            text=f"aws sagemaker update-domain --domain-id {domain} "
-            f"--default-user-settings '{settings}'{reg}",
+            text=f"aws sagemaker update-domain --domain-id {domain} --default-user-settings '{settings}'{reg}",
         ),
         Action(
             kind="note",

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 
@@ -47,9 +48,7 @@ class TrainingParams(BaseModel):
     min_monthly_cost_usd: float = Field(
         1.0,
         ge=0,
-        description=(
-            "Ignore resources whose monthly on-demand training cost is below this. Default $1 (noise floor)."
-        ),
+        description=("Ignore resources whose monthly on-demand training cost is below this. Default $1 (noise floor)."),
     )
 
 
@@ -73,15 +72,22 @@ class TrainingOnDemand(Check):
     title = "GPU training on on-demand instead of managed Spot"
     needs = frozenset({"billing"})
     iam_permissions: list[str] = []
-    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    iam_note = (
+        "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call. When inventory "
+        "was collected (sagemaker:ListTrainingJobs, sagemaker:DescribeTrainingJob) it adds each job's "
+        "spot, checkpoint and billable-time fields, and prices on-demand jobs missing from the bill."
+    )
+    savings_formula = (
+        "monthly on-demand training cost x eligible_fraction x spot_discount (inventory-only jobs: "
+        "TrainingTimeInSeconds x InstanceCount / 3600 x the type's $/h, scaled to 730 h)"
+    )
     Params = TrainingParams
 
     def run(self, ctx: CheckContext, params: TrainingParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         rows = ctx.usage(
             window,
-            "ai_service = 'sagemaker' AND component = 'Train' AND accelerated"
-            " AND purchase_option = 'on-demand'",
+            "ai_service = 'sagemaker' AND component = 'Train' AND accelerated AND purchase_option = 'on-demand'",
             columns=f"""COALESCE(resource_id, '') <> '' AS has_id,
                 COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/' || instance_type) AS key,
                 account_id, region, instance_type, usage_date,
@@ -97,11 +103,11 @@ class TrainingOnDemand(Check):
             finding = self._assess(key, group, window.days, params)
             if finding:
                 findings.append(finding)
+        if "inventory" in ctx.available:
+            findings = training_inventory.enrich(ctx, findings, groups, window, params)
         return findings
 
-    def _assess(
-        self, key: str, rows: list[dict[str, Any]], days: int, params: TrainingParams
-    ) -> Finding | None:
+    def _assess(self, key: str, rows: list[dict[str, Any]], days: int, params: TrainingParams) -> Finding | None:
         cost_usd = sum(r["billed_cost"] or 0.0 for r in rows)
         monthly_cost = monthly_usd(max(cost_usd, 0.0), days)
         if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:

@@ -39,9 +39,7 @@ class UntaggedParams(BaseModel):
     min_monthly_cost_usd: float = Field(
         0.0,
         ge=0,
-        description=(
-            "Leave out resources whose untagged monthly cost is below this. Default 0: report every one."
-        ),
+        description=("Leave out resources whose untagged monthly cost is below this. Default 0: report every one."),
     )
 
 
@@ -66,6 +64,7 @@ class UntaggedAiSpend(Check):
     needs = frozenset({"billing"})
     iam_permissions: list[str] = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = "0 (governance: sizes the spend that cannot be attributed)"
     Params = UntaggedParams
 
     def run(self, ctx: CheckContext, params: UntaggedParams) -> list[Finding]:
@@ -79,9 +78,7 @@ class UntaggedAiSpend(Check):
             missing = [name for canon, name in required.items() if canon not in present]
             if not missing:
                 continue
-            entry = untagged.setdefault(
-                row["key"], {"row": row, "cost_usd": 0.0, "missing": set(), "present": set()}
-            )
+            entry = untagged.setdefault(row["key"], {"row": row, "cost_usd": 0.0, "missing": set(), "present": set()})
             entry["cost_usd"] += row["cost_usd"] or 0.0
             entry["missing"].update(missing)
             entry["present"].update(present)
@@ -118,8 +115,7 @@ class UntaggedAiSpend(Check):
                     assumptions=[
                         "Tag keys compare in canonical form: lowercase, other characters as '_' "
                         "(as CUR 2.0 writes them).",
-                        "A tag counts only once it is activated as a cost allocation tag: "
-                        "earlier rows stay untagged.",
+                        "A tag counts only once it is activated as a cost allocation tag: earlier rows stay untagged.",
                     ],
                     actions=_actions(key, row, missing),
                 )
@@ -137,7 +133,9 @@ class UntaggedAiSpend(Check):
                       any_value(ai_service) AS ai_service, tags, sum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
-                 AND """ + USAGE_LINE_SQL + """
+                 AND """
+            + USAGE_LINE_SQL
+            + """
                GROUP BY ALL""",
             [window.start, window.end],
         )
@@ -179,8 +177,7 @@ def _actions(key: str, row: dict[str, Any], missing: list[str]) -> list[Action]:
         actions.append(
             Action(
                 kind="cli",
-                text=f"aws resourcegroupstaggingapi tag-resources "
-                f"--resource-arn-list {arn} --tags {tags}{region}",
+                text=f"aws resourcegroupstaggingapi tag-resources --resource-arn-list {arn} --tags {tags}{region}",
             )
         )
     else:
@@ -208,3 +205,108 @@ def _actions(key: str, row: dict[str, Any], missing: list[str]) -> list[Action]:
         )
     )
     return actions
+
+
+class NoOwnerParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owner_tags: list[str] = Field(
+        ["team", "owner"],
+        min_length=1,
+        description="Tag keys any one of which names an owner (canonical form). Default: the guide's 'team' "
+        "cost allocation tag, and 'owner', the other common convention.",
+    )
+    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+    min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+
+
+@register
+class AiSpendNoOwner(Check):
+    """AI spend with no owner tag, per account and AI service (a governance finding, savings 0).
+
+    Reads the AI usage rows (``is_ai``) of ``usage_daily`` and keeps those without a non-empty
+    value for any of ``owner_tags``. One finding per account and AI service with the monthly
+    ownerless cost, its share of that service's AI spend and the largest ownerless resources.
+    Nobody reviews spend nobody owns: this is where idle resources hide.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["ai-spend-no-owner"],
+        ...                  params={"ai-spend-no-owner": {"owner_tags": ["team", "cost-center"]}})
+        >>> [(f.resource_id, f.evidence["share_of_service_ai_spend"]) for f in run.findings]
+    """
+
+    id = "ai-spend-no-owner"
+    title = "AI spend with no owner"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = "0 (governance: sizes the AI spend no team owns)"
+    Params = NoOwnerParams
+
+    def run(self, ctx: CheckContext, params: NoOwnerParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        owners = {canonical_tag_key(k) for k in params.owner_tags}
+        total: dict[tuple[str, str], float] = {}
+        ownerless: dict[tuple[str, str], dict[str, float]] = {}
+        regions: dict[tuple[str, str], set[str]] = {}
+        for row in UntaggedAiSpend._rows(ctx, window):
+            group = (row["account_id"] or "", row["ai_service"] or "other")
+            total[group] = total.get(group, 0.0) + (row["cost_usd"] or 0.0)
+            if owners & _present_keys(row["tags"]):
+                continue
+            by_key = ownerless.setdefault(group, {})
+            by_key[row["key"]] = by_key.get(row["key"], 0.0) + (row["cost_usd"] or 0.0)
+            regions.setdefault(group, set()).add(row["region"] or "global")
+        findings = []
+        for (account, service), by_key in sorted(ownerless.items()):
+            cost = sum(by_key.values())
+            monthly_cost = monthly_usd(max(cost, 0.0), window.days)
+            if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
+                continue
+            top = sorted(by_key.items(), key=lambda kv: -kv[1])[:5]
+            service_total = total[(account, service)]
+            findings.append(
+                Finding(
+                    check=self.id,
+                    title=f"{service} spend with no {' or '.join(params.owner_tags)} tag in account {account}",
+                    resource_id=f"{account}/{service}/no-owner",
+                    resource_type="ai-spend-group",
+                    region=next(iter(regions[(account, service)])) if len(regions[(account, service)]) == 1 else None,
+                    account_id=account,
+                    monthly_cost_usd=monthly_cost,
+                    monthly_savings_usd=0.0,
+                    confidence="high",
+                    evidence={
+                        "window_cost_no_owner_usd": cost,
+                        "share_of_service_ai_spend": cost / service_total if service_total > 0 else None,
+                        "resources_no_owner": len(by_key),
+                        "top_resources": [{"resource": k, "window_cost_usd": v} for k, v in top],
+                        "owner_tags": params.owner_tags,
+                    },
+                    assumptions=["A tag counts once activated as a cost allocation tag; earlier rows stay untagged."],
+                    actions=[
+                        Action(
+                            kind="console",
+                            text="Resource Groups & Tag Editor → find the resources listed in "
+                            f"the evidence → add {params.owner_tags[0]}=TEAM; Billing → Cost allocation tags: "
+                            "activate it.",
+                        ),
+                        Action(
+                            kind="cli",
+                            text="aws resourcegroupstaggingapi get-resources --tags-per-page 100 "
+                            "--query \"ResourceTagMappingList[?!not_null(Tags[?Key=='"
+                            + params.owner_tags[0]
+                            + "'])].ResourceARN\"",
+                        ),
+                        Action(
+                            kind="custodian",
+                            text="policies:\n  - name: sagemaker-endpoint-require-owner\n"
+                            "    resource: aws.sagemaker-endpoint\n    filters:\n"
+                            f'      - "tag:{params.owner_tags[0]}": absent\n'
+                            "    actions:\n      - type: tag\n        key: needs-owner\n        value: 'true'\n",
+                        ),
+                    ],
+                )
+            )
+        return findings

@@ -1,0 +1,204 @@
+"""Check: steady, machine-generated Bedrock traffic on on-demand that batch inference does at 50%.
+
+Batch inference costs 50% of on-demand for supported models (AWS Bedrock docs, reference §3c) and
+answers within 24 hours. People chat on weekdays; pipelines run every day: traffic whose weekend
+volume matches its weekday volume and varies little day to day is the batch candidate. This module
+also holds the per-model token rollup the other Bedrock checks read.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.model import Action, Finding
+
+_UNIT_TOKENS = {"tokens": 1.0, "1k tokens": 1e3, "1m tokens": 1e6, "units": 1e6}
+
+
+def tokens(quantity: float | None, unit: str | None) -> float | None:
+    """A usage quantity in tokens ('1K tokens', '1M tokens'); None when the unit is not a token unit."""
+    factor = _UNIT_TOKENS.get((unit or "").strip().lower())
+    return None if factor is None or quantity is None else quantity * factor
+
+
+def model_key(model: str | None) -> str:
+    """'Claude Sonnet 4.5' and 'ClaudeSonnet4.5' and 'NovaLite' compare as 'claudesonnet45', 'novalite'."""
+    return re.sub(r"[^a-z0-9]", "", (model or "").lower())
+
+
+def bedrock_models(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
+    """Per account, region and model: cost and tokens by kind and tier, and the daily series."""
+    rows = ctx.query(
+        f"""SELECT account_id, region, model, token_kind, inference_tier, usage_date, pricing_unit,
+                   sum(usage_quantity) AS quantity, sum(billed_cost) AS cost
+            FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND model IS NOT NULL
+              AND {USAGE_LINE_SQL} GROUP BY ALL""",
+        [window.start, window.end],
+    )
+    models: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in rows:
+        m = models.setdefault(
+            (r["account_id"], r["region"], r["model"]),
+            {
+                "account_id": r["account_id"],
+                "region": r["region"],
+                "model": r["model"],
+                "cost": defaultdict(float),  # (tier, kind) -> $
+                "tokens": defaultdict(float),  # (tier, kind) -> tokens
+                "daily_standard_cost": defaultdict(float),
+                "daily_standard_tokens": defaultdict(float),
+            },
+        )
+        key = (r["inference_tier"], r["token_kind"])
+        m["cost"][key] += r["cost"] or 0.0
+        n = tokens(r["quantity"], r["pricing_unit"])
+        if n is not None:
+            m["tokens"][key] += n
+        if r["inference_tier"] == "standard":
+            m["daily_standard_cost"][r["usage_date"]] += r["cost"] or 0.0
+            m["daily_standard_tokens"][r["usage_date"]] += n or 0.0
+    return [models[k] for k in sorted(models)]
+
+
+def standard_cost(m: dict[str, Any], *kinds: str) -> float:
+    return sum(v for (tier, kind), v in m["cost"].items() if tier == "standard" and (not kinds or kind in kinds))
+
+
+def standard_tokens(m: dict[str, Any], kind: str) -> float:
+    return m["tokens"].get(("standard", kind), 0.0)
+
+
+def resource_key(m: dict[str, Any]) -> str:
+    return f"bedrock/{m['account_id']}/{m['region']}/{m['model']}"
+
+
+class BedrockBatchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(28, ge=7, le=366, description="Days examined. Default 28: four whole weeks.")
+    min_active_days: int = Field(
+        14, ge=1, description="Days with on-demand traffic needed. Default 14: half the default look-back."
+    )
+    min_weekend_ratio: float = Field(
+        0.8,
+        gt=0,
+        description="Weekend-day tokens / weekday-day tokens from which traffic counts as machine-generated. "
+        "Default 0.8: people-driven traffic drops far more at weekends (judgement).",
+    )
+    max_daily_cv: float = Field(
+        0.35,
+        gt=0,
+        description="Largest coefficient of variation of daily tokens for 'steady'. Default 0.35 (judgement).",
+    )
+    eligible_fraction: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the steady traffic that can wait up to 24 h. Default 0.5: billing cannot tell "
+        "which calls wait on a user (judgement).",
+    )
+    batch_discount: float = Field(
+        0.5, gt=0, lt=1, description="Batch price cut. Default 0.5: 'batch = 50% of on-demand' (AWS docs, §3c)."
+    )
+    min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+
+
+@register
+class BedrockBatchCandidate(Check):
+    """Bedrock models whose on-demand (standard tier) traffic is steady every day of the week.
+
+    Reads the Bedrock rows of ``usage_daily`` per account, region and model. Steady = tokens on at
+    least ``min_active_days`` days, weekend days at ``min_weekend_ratio`` or more of weekdays, and
+    a daily coefficient of variation under ``max_daily_cv``. Savings = monthly on-demand input and
+    output cost x eligible fraction x batch discount.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["bedrock-batch-candidate"],
+        ...                  params={"bedrock-batch-candidate": {"eligible_fraction": 0.8}})
+        >>> [(f.resource_id, f.evidence["weekend_ratio"]) for f in run.findings]
+    """
+
+    id = "bedrock-batch-candidate"
+    title = "Steady Bedrock traffic that fits batch inference"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = "monthly on-demand input+output token cost x eligible_fraction x batch_discount (0.5)"
+    Params = BedrockBatchParams
+
+    def run(self, ctx: CheckContext, params: BedrockBatchParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        findings = []
+        for m in bedrock_models(ctx, window):
+            finding = self._assess(m, window, params)
+            if finding:
+                findings.append(finding)
+        return findings
+
+    def _assess(self, m: dict[str, Any], window: Window, params: BedrockBatchParams) -> Finding | None:
+        cost = standard_cost(m, "input", "output")
+        monthly_cost = monthly_usd(max(cost, 0.0), window.days)
+        daily = m["daily_standard_tokens"]
+        active = [d for d, n in daily.items() if n > 0]
+        if monthly_cost < params.min_monthly_cost_usd or len(active) < params.min_active_days:
+            return None
+        span = [window.start + timedelta(days=i) for i in range((window.end - window.start).days + 1)]
+        series = [daily.get(d, 0.0) for d in span]
+        weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
+        weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
+        if not weekday or not weekend or statistics.fmean(weekday) <= 0:
+            return None
+        weekend_ratio = statistics.fmean(weekend) / statistics.fmean(weekday)
+        cv = statistics.pstdev(series) / statistics.fmean(series)
+        if weekend_ratio < params.min_weekend_ratio or cv > params.max_daily_cv:
+            return None
+        batch_tokens = sum(v for (tier, _), v in m["tokens"].items() if tier == "batch")
+        all_tokens = sum(m["tokens"].values())
+        return Finding(
+            check=self.id,
+            title=f"Bedrock {m['model']}: steady on-demand traffic every day of the week fits batch",
+            resource_id=resource_key(m),
+            resource_type="bedrock-model",
+            region=m["region"],
+            account_id=m["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=monthly_cost * params.eligible_fraction * params.batch_discount,
+            confidence="low",
+            evidence={
+                "weekend_ratio": weekend_ratio,
+                "daily_tokens_cv": cv,
+                "active_days": len(active),
+                "window_on_demand_cost_usd": cost,
+                "batch_share_of_tokens": batch_tokens / all_tokens if all_tokens else 0.0,
+            },
+            assumptions=[
+                f"{params.eligible_fraction:.0%} of this traffic can wait up to 24 h; the model supports batch.",
+                "Batch needs at least the model's minimum records per job (JSONL on S3).",
+                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            ],
+            actions=_actions(m["model"]),
+        )
+
+
+def _actions(model: str) -> list[Action]:
+    return [
+        Action(
+            kind="console",
+            text="Bedrock console → Inference → Batch inference → Create job: input JSONL "
+            f"in S3 (one record per request to {model}), output prefix, service role.",
+        ),
+        Action(
+            kind="cli",
+            text="aws bedrock create-model-invocation-job --job-name NIGHTLY --model-id MODEL_ID "
+            "--role-arn ROLE_ARN --input-data-config s3InputDataConfig={s3Uri=s3://BUCKET/in/} "
+            "--output-data-config s3OutputDataConfig={s3Uri=s3://BUCKET/out/}",
+        ),
+    ]

@@ -1,0 +1,157 @@
+"""Check: Bedrock models that read many more tokens than they write and use little prompt caching.
+
+A high input/output ratio means long prompts (system prompts, RAG context, documents) sent again
+and again; a cached prefix is read at 0.1x the input price for Claude and 0.25x for Nova (AWS,
+reference §3c) after one write at 1.25x (Claude) or free (Nova).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
+from aifinops.model import Action, Finding
+
+
+class PromptCachingParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+    min_input_output_ratio: float = Field(
+        4.0,
+        gt=0,
+        description="Input tokens per output token from which prompts count as long and repeated. Default 4 "
+        "(judgement: chat without retrieved context runs near 1-3).",
+    )
+    max_cached_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Cache-read share of prompt tokens below which caching counts as unused. Default 0.2 (judgement).",
+    )
+    repeated_prefix_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of input tokens that is a repeated prefix. Default 0.5 (judgement; measure with "
+        "the CacheReadInputTokenCount metric after enabling).",
+    )
+    reads_per_write: float = Field(
+        10.0,
+        gt=0,
+        description="Cache hits per cache write within the TTL. Default 10 (judgement: steady traffic "
+        "refreshes the 5-minute TTL).",
+    )
+    cache_read_multipliers: dict[str, float] = Field(
+        default_factory=lambda: {"claude": 0.1, "nova": 0.25},
+        description="Cache read price / input price per model family. Default: Claude 0.1, Nova 0.25 "
+        "(AWS Bedrock pricing, reference §3c). Families not listed are not flagged.",
+    )
+    cache_write_multipliers: dict[str, float] = Field(
+        default_factory=lambda: {"claude": 1.25, "nova": 1.0},
+        description="Cache write price / input price. Default: Claude 1.25 (5-minute TTL), Nova 1.0 (no "
+        "write fee) (reference §3c).",
+    )
+    min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+
+
+@register
+class BedrockPromptCaching(Check):
+    """Bedrock models with a high input/output token ratio and little cache use.
+
+    Reads standard-tier Bedrock token rows per account, region and model. Flags models of a
+    family that supports caching whose input/output ratio is at least ``min_input_output_ratio``
+    and whose cache-read share of prompt tokens is below ``max_cached_share``. Savings = monthly
+    input cost x repeated prefix share x (1 - (write x 1 + read x n) / (n + 1)), n = reads per write.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["bedrock-prompt-caching"])
+        >>> [(f.resource_id, f.evidence["input_output_ratio"]) for f in run.findings]
+    """
+
+    id = "bedrock-prompt-caching"
+    title = "Bedrock prompts that prompt caching would make cheaper"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = (
+        "monthly input cost x repeated_prefix_share x (1 - (write_mult + n x read_mult) / (n + 1)), n = reads_per_write"
+    )
+    Params = PromptCachingParams
+
+    def run(self, ctx: CheckContext, params: PromptCachingParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        return [f for m in bedrock_models(ctx, window) if (f := self._assess(m, window, params))]
+
+    def _assess(self, m: dict[str, Any], window: Window, params: PromptCachingParams) -> Finding | None:
+        key = model_key(m["model"])
+        family = next((f for f in params.cache_read_multipliers if f in key), None)
+        if family is None:
+            return None
+        input_tokens = standard_tokens(m, "input")
+        output_tokens = standard_tokens(m, "output")
+        cache_tokens = standard_tokens(m, "cache-read")
+        input_cost = standard_cost(m, "input")
+        monthly_input = monthly_usd(max(input_cost, 0.0), window.days)
+        if output_tokens <= 0 or monthly_input < params.min_monthly_cost_usd:
+            return None
+        ratio = (input_tokens + cache_tokens) / output_tokens
+        cached_share = cache_tokens / (input_tokens + cache_tokens)
+        if ratio < params.min_input_output_ratio or cached_share >= params.max_cached_share:
+            return None
+        read = params.cache_read_multipliers[family]
+        write = params.cache_write_multipliers.get(family, 1.25)
+        n = params.reads_per_write
+        saved_fraction = max(0.0, 1.0 - (write + n * read) / (n + 1))
+        monthly_cost = monthly_usd(max(standard_cost(m), 0.0), window.days)
+        savings = min(monthly_input * params.repeated_prefix_share * saved_fraction, monthly_cost)
+        return Finding(
+            check=self.id,
+            title=f"Bedrock {m['model']}: {ratio:.1f} input tokens per output token, {cached_share:.0%} cached",
+            resource_id=resource_key(m),
+            resource_type="bedrock-model",
+            region=m["region"],
+            account_id=m["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=savings,
+            confidence="low",
+            evidence={
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cache_read_tokens": cache_tokens,
+                "input_output_ratio": ratio,
+                "cached_share": cached_share,
+                "monthly_input_cost_usd": monthly_input,
+                "cache_read_multiplier": read,
+                "cache_write_multiplier": write,
+                "saved_fraction_of_cached_tokens": saved_fraction,
+            },
+            assumptions=[
+                f"{params.repeated_prefix_share:.0%} of input tokens is a prefix repeated within the cache TTL, "
+                f"hit {n:g} times per write; prefixes must exceed the model's minimum (1,024 tokens for Sonnet).",
+                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            ],
+            actions=[
+                Action(
+                    kind="note",
+                    text="Converse API: put a cachePoint block after the static part of the "
+                    "prompt (system prompt, tools, documents): "
+                    "system=[{'text': SYSTEM_PROMPT}, {'cachePoint': {'type': 'default'}}].",
+                ),
+                Action(
+                    kind="note",
+                    text='InvokeModel (Anthropic format): add "cache_control": {"type": '
+                    '"ephemeral"} to the last static content block.',
+                ),
+                Action(
+                    kind="cli",
+                    text="aws cloudwatch get-metric-statistics --namespace AWS/Bedrock "
+                    "--metric-name CacheReadInputTokenCount --dimensions Name=ModelId,Value=MODEL_ID "
+                    "--statistics Sum --period 86400 --start-time START --end-time END",
+                ),
+            ],
+        )

@@ -1,0 +1,152 @@
+"""Check: AI data moved between regions (inter-region transfer) that co-location would avoid.
+
+The guide's Pitfall 3 ("excessive data transfer between regions") and "co-locate AI workloads and
+data in the same region". CUR bills inter-region bytes as ``<FROM>-<TO>-AWS-Out-Bytes`` on the
+source region's row (inbound is free), with the bucket or instance as the resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.model import Action, Finding
+
+# Usage-type region prefixes (AWS Price List `usagetype` prefixes; 'EU' is eu-west-1's).
+REGION_CODES = {
+    "USE1": "us-east-1", "USE2": "us-east-2", "USW1": "us-west-1", "USW2": "us-west-2",
+    "CAN1": "ca-central-1", "CAN2": "ca-west-1", "EU": "eu-west-1", "EUW2": "eu-west-2", "EUW3": "eu-west-3",
+    "EUC1": "eu-central-1", "EUC2": "eu-central-2", "EUN1": "eu-north-1", "EUS1": "eu-south-1",
+    "EUS2": "eu-south-2", "APN1": "ap-northeast-1", "APN2": "ap-northeast-2", "APN3": "ap-northeast-3",
+    "APS1": "ap-southeast-1", "APS2": "ap-southeast-2", "APS3": "ap-south-1", "APS4": "ap-southeast-3",
+    "APS5": "ap-south-2", "APS6": "ap-southeast-4", "APE1": "ap-east-1", "SAE1": "sa-east-1",
+    "MES1": "me-south-1", "MEC1": "me-central-1", "AFS1": "af-south-1", "ILC1": "il-central-1",
+    "UGW1": "us-gov-west-1", "UGE1": "us-gov-east-1",
+}  # fmt: skip
+INTER_REGION = re.compile(r"^([A-Z]{2,4}\d?)-([A-Z]{2,4}\d?)-AWS-Out-Bytes$")
+
+
+class CrossRegionParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+    avoidable_fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the inter-region bytes that co-location removes. Default 1.0: compute moved "
+        "next to the data (or one replica read locally) needs no inter-region reads at all.",
+    )
+    min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+
+
+@register
+class CrossRegionAiTransfer(Check):
+    """Inter-region data transfer of AI resources (buckets, instances), in dollars per region pair.
+
+    Reads ``usage_daily`` rows that are AI (``is_ai``) with usage type ``<FROM>-<TO>-AWS-Out-Bytes``,
+    one finding per resource and region pair (per account and pair without resource ids). Monthly
+    cost = billed cost scaled to 730 h; savings = cost x avoidable fraction. A replica in the other
+    region would add its storage; moving the compute adds nothing.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["cross-region-ai-transfer"])
+        >>> [(f.resource_id, f.evidence["gb"]) for f in run.findings]
+    """
+
+    id = "cross-region-ai-transfer"
+    title = "AI data transferred between regions"
+    needs = frozenset({"billing"})
+    iam_permissions: list[str] = []
+    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    savings_formula = "monthly inter-region transfer cost x avoidable_fraction"
+    Params = CrossRegionParams
+
+    def run(self, ctx: CheckContext, params: CrossRegionParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        rows = ctx.query(
+            """SELECT account_id, region, usage_type, resource_id, any_value(pricing_unit) AS unit,
+                      sum(usage_quantity) AS quantity, sum(billed_cost) AS cost,
+                      count(DISTINCT usage_date) AS days_billed
+               FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai AND usage_type LIKE '%-AWS-Out-Bytes'
+               GROUP BY ALL""",
+            [window.start, window.end],
+        )
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            match = INTER_REGION.match(row["usage_type"] or "")
+            if not match:
+                continue
+            source, dest = (REGION_CODES.get(code, code) for code in match.groups())
+            owner = row["resource_id"] or f"{row['account_id']}/transfer"
+            groups[(owner, source, dest)].append(row)
+        findings = []
+        for (owner, source, dest), group in sorted(groups.items()):
+            cost = sum(r["cost"] or 0.0 for r in group)
+            monthly_cost = monthly_usd(max(cost, 0.0), window.days)
+            if monthly_cost < params.min_monthly_cost_usd:
+                continue
+            gb = sum(r["quantity"] or 0.0 for r in group)
+            findings.append(
+                Finding(
+                    check=self.id,
+                    title=f"{owner}: AI data sent {source} → {dest} (${monthly_cost:,.2f}/month)",
+                    resource_id=f"{owner}:{source}->{dest}",
+                    resource_type="region-pair",
+                    region=source,
+                    account_id=group[0]["account_id"],
+                    monthly_cost_usd=monthly_cost,
+                    monthly_savings_usd=monthly_cost * params.avoidable_fraction,
+                    confidence="high" if group[0]["resource_id"] else "medium",
+                    evidence={
+                        "source_region": source,
+                        "destination_region": dest,
+                        "gb": gb,
+                        "window_cost_usd": cost,
+                        "usd_per_gb": cost / gb if gb > 0 else None,
+                        "days_billed": max(r["days_billed"] for r in group),
+                        "days_in_window": window.days,
+                        "resource": owner,
+                    },
+                    assumptions=[
+                        f"{params.avoidable_fraction:.0%} of these bytes disappear once compute and data share "
+                        "a region; a one-time copy (bytes x the same $/GB) and a replica's storage are not "
+                        "counted.",
+                        "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+                    ],
+                    actions=_actions(owner, source, dest, group[0]["usage_type"]),
+                )
+            )
+        return findings
+
+
+def _actions(owner: str, source: str, dest: str, usage_type: str) -> list[Action]:
+    bucket = owner if "/" not in owner and not owner.startswith(("arn:", "i-")) else "BUCKET"
+    return [
+        Action(
+            kind="note",
+            text=f"Run the jobs that read this data in {source} (training jobs, endpoints, "
+            f"instances now in {dest}), or keep one copy in {dest} and read it there.",
+        ),
+        Action(
+            kind="cli",
+            text=f"aws s3 sync s3://{bucket}/ s3://{bucket}-{dest}/ --source-region {source} "
+            f"--region {dest}  # one-time copy, then point the {dest} jobs at the new bucket",
+        ),
+        Action(
+            kind="console",
+            text="S3 console → bucket → Management → Replication rules: replicate only the "
+            "prefixes the other region reads, if both regions must keep working.",
+        ),
+        Action(
+            kind="cli",
+            text="aws ce get-cost-and-usage --time-period Start=YYYY-MM-01,End=YYYY-MM-01 "
+            "--granularity MONTHLY --metrics UnblendedCost UsageQuantity --group-by Type=DIMENSION,Key=SERVICE "
+            f'--filter \'{{"Dimensions":{{"Key":"USAGE_TYPE","Values":["{usage_type}"]}}}}\'',
+        ),
+    ]

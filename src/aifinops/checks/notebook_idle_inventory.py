@@ -1,0 +1,274 @@
+"""Check: running notebook instances and Studio apps with no automatic shutdown (inventory view).
+
+The guide's Pitfall 1 ("interactive notebooks without automatic shutdown", "over-provisioning GPU
+instances for development work"). The inventory says what billing cannot: whether a lifecycle
+configuration (the usual home of an auto-stop script) is attached, the instance type, and when the
+notebook was last modified. Billing, when present, gives the hours-per-day pattern that sets the
+confidence and the cost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.checks import _rates
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
+from aifinops.config import HOURS_PER_MONTH
+from aifinops.model import Action, Finding
+from aifinops.taxonomy import ACCELERATED_FAMILIES
+
+RUNNING = {"notebook": ("InService", "Pending", "Updating"), "studio": ("InService", "Pending")}
+
+
+class NotebookInventoryParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = Field(
+        14, ge=1, le=366, description="Days of billing read for the hours-per-day pattern. Default 14: two weeks."
+    )
+    working_hours_per_week: float = Field(
+        50.0,
+        gt=0,
+        le=168,
+        description="Hours a week a notebook is needed. Default 50: a 10-hour day on a 5-day week "
+        "(as sagemaker-notebook-always-on).",
+    )
+    always_on_hours_per_day: float = Field(
+        20.0,
+        gt=0,
+        le=24,
+        description="Average billed hours per day from which confidence is high. Default 20: the "
+        "'never stopped' rule of thumb of sagemaker-notebook-always-on (guide Pitfall 1).",
+    )
+    stale_after_days: int = Field(
+        60,
+        ge=1,
+        description="Days since LastModifiedTime after which an always-on notebook counts as forgotten. "
+        "Default 60: two months without a change (judgement).",
+    )
+    rightsize_to: str = Field(
+        "ml.t3.medium",
+        description="Suggested type for GPU or large development notebooks. Default ml.t3.medium: "
+        "SageMaker's default notebook type (reference §3a).",
+    )
+    large_from_xlarge: float = Field(
+        2.0, gt=0, description="CPU size (xlarge units) from which a notebook is large. Default 2 (8 vCPUs)."
+    )
+
+
+@register
+class NotebookNoAutoStop(Check):
+    """Running notebook instances without a lifecycle configuration, and running Studio apps.
+
+    Reads inventory (DescribeNotebookInstance, ListApps) for resources that are running now and
+    have no auto-stop: a notebook instance with no ``NotebookInstanceLifecycleConfigName``, a
+    Studio app (idle shutdown is a domain setting the inventory does not show). The billed
+    ``Notebk``/``Studio`` hours of the same ARN give hours per day and the monthly cost; without
+    billing the cost is the type's rate x 730 h (running around the clock is then an assumption,
+    low confidence). Savings keep only the working week's hours. GPU and large types add a
+    rightsizing note; LastModifiedTime older than ``stale_after_days`` is reported.
+
+    Example:
+        >>> from aifinops.checks import run_checks
+        >>> run = run_checks(con, only=["sagemaker-notebook-no-autostop"])
+        >>> [(f.resource_id, f.evidence["lifecycle_config"]) for f in run.findings]
+    """
+
+    id = "sagemaker-notebook-no-autostop"
+    title = "Running notebooks and Studio apps without automatic shutdown"
+    needs = frozenset({"inventory"})
+    iam_permissions = [
+        "sagemaker:ListNotebookInstances",
+        "sagemaker:DescribeNotebookInstance",
+        "sagemaker:ListApps",
+        "sagemaker:ListTags",
+    ]
+    savings_formula = (
+        "monthly cost x (1 - min(1, working_hours_per_week / (hours_per_day x 7))); monthly cost = billed "
+        "cost of the ARN scaled to 730 h, else the type's $/h x 730"
+    )
+    Params = NotebookInventoryParams
+
+    def run(self, ctx: CheckContext, params: NotebookInventoryParams) -> list[Finding]:
+        window = ctx.window(params.lookback_days)
+        billed = self._billed(ctx, window.start, window.end) if "billing" in ctx.available else {}
+        findings = []
+        for kind, resource_type in (("notebook", "sagemaker-notebook"), ("studio", "sagemaker-studio-app")):
+            for res in ctx.resources(resource_type):
+                finding = self._assess(ctx, kind, res, billed.get(res["resource_id"]), window.end, params)
+                if finding:
+                    findings.append(finding)
+        return findings
+
+    @staticmethod
+    def _billed(ctx: CheckContext, start: date, end: date) -> dict[str, dict[str, Any]]:
+        rows = ctx.query(
+            f"""SELECT resource_id, usage_date,
+                   sum(CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END) AS hours,
+                   sum(billed_cost) AS cost
+                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'sagemaker'
+                  AND component IN ('Notebk', 'Studio') AND COALESCE(resource_id, '') <> ''
+                GROUP BY ALL""",
+            [start, end],
+        )
+        by_id: dict[str, dict[str, Any]] = defaultdict(lambda: {"hours": {}, "cost": 0.0})
+        for row in rows:
+            entry = by_id[row["resource_id"]]
+            entry["hours"][row["usage_date"]] = row["hours"] or 0.0
+            entry["cost"] += row["cost"] or 0.0
+        for entry in by_id.values():
+            first = min(entry["hours"])
+            entry["days"] = (end - first).days + 1
+            entry["hours_per_day"] = sum(entry["hours"].values()) / entry["days"]
+            span = [first + timedelta(days=i) for i in range(entry["days"])]
+            entry["min_hours"] = min(entry["hours"].get(d, 0.0) for d in span)
+        return dict(by_id)
+
+    def _assess(
+        self,
+        ctx: CheckContext,
+        kind: str,
+        res: dict[str, Any],
+        billed: dict[str, Any] | None,
+        as_of: date,
+        params: NotebookInventoryParams,
+    ) -> Finding | None:
+        attrs = res["attributes"] or {}
+        if kind == "notebook":
+            status = attrs.get("NotebookInstanceStatus")
+            instance_type = attrs.get("InstanceType")
+            lifecycle = attrs.get("NotebookInstanceLifecycleConfigName")
+            if lifecycle:
+                return None  # an on-start script is where auto-stop lives; trust it
+        else:
+            status = attrs.get("Status")
+            instance_type = (attrs.get("ResourceSpec") or {}).get("InstanceType")
+            lifecycle = None
+        if status not in RUNNING[kind] or not instance_type:
+            return None
+        component = "Notebk" if kind == "notebook" else "Studio"
+        evidence: dict[str, Any] = {
+            "status": status,
+            "instance_type": instance_type,
+            "lifecycle_config": lifecycle,
+        }
+        assumptions = [f"Needed {params.working_hours_per_week:g} h a week; stopped the rest."]
+        if billed and billed["cost"] > 0:
+            hours_per_day = billed["hours_per_day"]
+            monthly_cost = monthly_usd(billed["cost"], billed["days"])
+            confidence = "high" if hours_per_day >= params.always_on_hours_per_day else "low"
+            evidence.update(
+                hours_per_day_avg=hours_per_day,
+                hours_per_day_min=billed["min_hours"],
+                days_in_window=billed["days"],
+                window_cost_usd=billed["cost"],
+            )
+            assumptions.append("Monthly cost is the look-back's billed cost of this ARN scaled to 730 h.")
+        else:
+            rate = _rates.hourly(ctx, instance_type, res["region"], component)
+            if rate is None:
+                return self._unpriced(res, kind, instance_type, evidence)
+            hours_per_day = 24.0
+            monthly_cost = rate.usd_per_unit * HOURS_PER_MONTH
+            confidence = "low"
+            evidence.update(usd_per_hour=rate.usd_per_unit, rate=rate.describe())
+            assumptions.append(
+                "No billed hours for this ARN: assumed running around the clock since it is running now."
+            )
+        kept = min(1.0, params.working_hours_per_week / (hours_per_day * 7)) if hours_per_day > 0 else 1.0
+        savings = monthly_cost * (1.0 - kept)
+        evidence["kept_fraction"] = kept
+        modified = _parse_ts(attrs.get("LastModifiedTime") or attrs.get("CreationTime"))
+        if modified:
+            age_days = (as_of - modified.date()).days
+            evidence["last_modified"] = modified.isoformat()
+            evidence["days_since_modified"] = age_days
+            if age_days >= params.stale_after_days and confidence == "low" and hours_per_day >= 20:
+                confidence = "medium"
+        accelerated = _accelerated(instance_type)
+        name = res.get("name") or res["resource_id"]
+        actions = (
+            _notebook_actions(res["resource_id"], res["region"])
+            if kind == "notebook"
+            else _studio_actions(res["resource_id"], res["region"])
+        )
+        if kind == "notebook":
+            actions.append(Action(kind="custodian", text=_custodian_notebook(name)))
+        if _is_large(instance_type, accelerated, params.large_from_xlarge) and instance_type != params.rightsize_to:
+            evidence["rightsize_to"] = params.rightsize_to
+            actions.append(
+                Action(
+                    kind="note",
+                    text=f"{instance_type} is {'a GPU' if accelerated else 'a large'} type for development: "
+                    f"move editing to {params.rightsize_to} and send heavy runs to training or processing jobs.",
+                )
+            )
+        what = "Notebook instance" if kind == "notebook" else "Studio app"
+        why = "no lifecycle configuration" if kind == "notebook" else "no app-level auto-stop in inventory"
+        return Finding(
+            check=self.id,
+            title=f"{what} {name} running with {why} ({instance_type}, {hours_per_day:.1f} h/day)",
+            resource_id=res["resource_id"],
+            resource_type=f"sagemaker-{'notebook' if kind == 'notebook' else 'studio-app'}",
+            region=res["region"],
+            account_id=res["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=savings,
+            confidence=confidence,
+            evidence=evidence,
+            assumptions=assumptions,
+            actions=actions,
+        )
+
+    def _unpriced(self, res: dict[str, Any], kind: str, instance_type: str, evidence: dict[str, Any]) -> Finding:
+        return Finding(
+            check=self.id,
+            title=f"{'Notebook instance' if kind == 'notebook' else 'Studio app'} {res.get('name')} running "
+            f"without automatic shutdown ({instance_type}; not priced)",
+            resource_id=res["resource_id"],
+            resource_type=f"sagemaker-{'notebook' if kind == 'notebook' else 'studio-app'}",
+            region=res["region"],
+            account_id=res["account_id"],
+            monthly_cost_usd=0.0,
+            monthly_savings_usd=0.0,
+            confidence="low",
+            evidence=evidence,
+            assumptions=[f"No billed hours and no known price for {instance_type}: the saving is not priced."],
+            actions=(
+                _notebook_actions(res["resource_id"], res["region"])
+                if kind == "notebook"
+                else _studio_actions(res["resource_id"], res["region"])
+            ),
+        )
+
+
+def _accelerated(instance_type: str) -> bool:
+    return instance_type.removeprefix("ml.").split(".")[0] in ACCELERATED_FAMILIES
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _custodian_notebook(name: str) -> str:
+    return (
+        "policies:\n"
+        "  - name: sagemaker-notebook-stop-without-autostop\n"
+        "    resource: aws.sagemaker-notebook\n"
+        "    filters:\n"
+        "      - NotebookInstanceStatus: InService\n"
+        "      - NotebookInstanceLifecycleConfigName: absent\n"
+        f"      - NotebookInstanceName: {name}\n"
+        "    actions:\n"
+        "      - stop\n"
+    )
