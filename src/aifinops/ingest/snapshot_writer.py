@@ -1,0 +1,56 @@
+"""Write an inventory/metrics snapshot folder that ``ingest.snapshot.load_snapshot`` reads back offline.
+
+The folder gets ``resources.jsonl`` (one record a line), ``metrics.parquet`` (the metrics table's
+columns) and ``manifest.json`` (``schema`` ``aifinops.snapshot/1`` plus what the caller adds: when,
+which accounts and regions, counts, what was skipped). Each file is written to a temporary name and
+renamed into place, so an interrupted write never leaves a half file under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aifinops.errors import ArgumentError
+
+SNAPSHOT_SCHEMA = "aifinops.snapshot/1"
+
+
+def write_snapshot(folder: Path, records: list[dict], metrics: pa.Table, manifest: dict | None = None) -> Path:
+    """Write the three files under ``folder`` (created if needed); return the folder."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArgumentError(f"Cannot create the snapshot folder {folder}: {exc.strerror}.",
+                            "pass --out in a writable place.") from exc
+    lines = b"".join(json.dumps(r, separators=(",", ":"), default=str).encode() + b"\n" for r in records)
+    _atomic(folder / "resources.jsonl", lambda p: Path(p).write_bytes(lines))
+    _atomic(folder / "metrics.parquet", lambda p: pq.write_table(metrics, p, compression="zstd"))
+    doc = {
+        "schema": SNAPSHOT_SCHEMA,
+        **(manifest or {}),
+        "files": {"resources": "resources.jsonl", "metrics": "metrics.parquet"},
+        "resources": dict(sorted(Counter(r["resource_type"] for r in records).items())),
+        "metrics": metrics.num_rows,
+    }
+    text = (json.dumps(doc, indent=2, default=str) + "\n").encode()
+    _atomic(folder / "manifest.json", lambda p: Path(p).write_bytes(text))
+    return folder
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
