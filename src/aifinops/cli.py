@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from aifinops.commands.aws import DaysOpt, OutOpt, ProfileOpt, RegionOpt, RoleOpt
 from aifinops.commands.common import (
     StoreOpt,
     emit,
@@ -41,6 +42,14 @@ def scan(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | markdown")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     top: Annotated[int, typer.Option(help="Findings shown in the summary.")] = 15,
+    aws: Annotated[
+        bool, typer.Option("--aws", help="Also read inventory, metrics and costs live (read-only).")
+    ] = False,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    role_arn: RoleOpt = None,
+    snapshot_out: OutOpt = None,
+    days: DaysOpt = 14,
     store: StoreOpt = None,
 ) -> None:
     """Ingest what is given (the demo account when nothing is), run every check, print the findings."""
@@ -49,9 +58,23 @@ def scan(
 
     fmt = format_for(fmt, output, ("rich", "json", "markdown"))
     st = store_of(store)
+    options = None
+    if aws:
+        from aifinops.aws.collect import CollectOptions
+
+        options = CollectOptions(
+            profile=profile, regions=region or [], role_arns=role_arn or [], days=days, out_dir=snapshot_out
+        )
+    elif profile or region or role_arn or snapshot_out:
+        raise ArgumentError("--profile, --region, --role-arn and --out read AWS live.", "add --aws.")
+    inputs = ScanInputs(cur=cur or [], focus=focus or [], only_checks=check, aws=options)
     bar, report = progress_bar()
     with bar:
-        doc = run_scan(st, ScanInputs(cur=cur or [], focus=focus or [], only_checks=check), progress=report)
+        doc = run_scan(st, inputs, progress=report)
+    if doc["source"].get("aws"):
+        from aifinops.commands.aws import print_collect
+
+        print_collect(doc["source"]["aws"])
     if doc["source"]["kind"] == "demo":
         say_demo(st)
     if fmt == "json":

@@ -18,6 +18,7 @@ class ScanInputs:
     focus: list[str] = field(default_factory=list)
     only_checks: list[str] | None = None
     check_params: dict[str, dict] | None = None
+    aws: Any = None  # aifinops.aws.collect.CollectOptions: read inventory, metrics and costs live
 
 
 def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
@@ -28,16 +29,31 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
     from aifinops.workspace import demo_version, ensure_data
 
     ingested = None
+    collected = None
     given = inputs.cur + inputs.focus
     if given:
         ingested = ingest_paths(store, given, progress=progress)
-        is_demo = False
-    else:
-        is_demo = ensure_data(store, progress)
+    if inputs.aws is not None:
+        from aifinops.aws.collect import collect
+
+        collected = collect(store, inputs.aws, progress=progress)  # replaces a demo account, never mixes
+    is_demo = False if (given or collected) else ensure_data(store, progress)
     with store.connect() as con:
-        start, end = data_period(con)
-        summary = ai_cost_summary(con, start, end)
+        has_billing = con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0] > 0
         run = run_checks(con, only=inputs.only_checks, params=inputs.check_params)
+        if has_billing:
+            start, end = data_period(con)
+            summary = ai_cost_summary(con, start, end)
+        else:  # live inventory and metrics only: no billing rows to total
+            start = end = run.as_of
+            summary = {
+                "ai_cost_usd": 0.0,
+                "total_cost_usd": 0.0,
+                "ai_share": None,
+                "by_ai_service": {},
+                "by_workload": {},
+                "drivers": [],
+            }
         version = demo_version(con)
         sources = con.execute(
             "SELECT format, storage, count(*), sum(rows), sum(billed_cost) FROM sources WHERE active GROUP BY ALL"
@@ -60,6 +76,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "inventory_resources": counts["resources"],
             "metric_datapoints": counts["metrics"],
             "as_of": run.as_of.isoformat() if run.as_of else None,
+            "billing": has_billing,
+            "aws": collected.to_dict() if collected else None,
             "aifinops_version": __version__,
         },
         "period": {"start": start.isoformat(), "end": end.isoformat()},

@@ -1,0 +1,79 @@
+"""The dashboard through HTTP: FastAPI TestClient for the API, a real uvicorn server for Chromium."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from aifinops.store import Store
+from aifinops.web import create_app
+from aifinops.workspace import ensure_data
+from test_report import SECTIONS, load_in_chromium
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    store = Store(tmp_path_factory.mktemp("demo-web") / "demo.duckdb")
+    ensure_data(store)
+    return store
+
+
+@pytest.fixture(scope="module")
+def client(demo_store):
+    return TestClient(create_app(demo_store))
+
+
+def test_api_routes_answer_json(client):
+    anomalies = client.get("/api/anomalies", params={"start": "2024-11-01"}).json()
+    assert any(a["start_date"] == "2024-11-14" for a in anomalies["anomalies"])
+    assert client.get("/api/forecast").json()["next_month"]["start"] == "2024-12-01"
+    assert {b["name"] for b in client.get("/api/budgets").json()} == {"SageMaker-Monthly", "Bedrock-Monthly"}
+    assert client.get("/api/alerts").json()["alerts"]
+    views = client.get("/api/views", params={"period": "weekly"}).json()
+    assert views["period"]["days"] == 7
+    assert client.get("/api/anomalies", params={"by": "nonsense"}).status_code == 400
+    assert client.get("/", params={"period": "yearly"}).status_code == 422
+
+
+def test_static_plotly_is_served_locally(client):
+    js = client.get("/static/plotly.min.js")
+    assert js.status_code == 200 and "plotly.js" in js.text[:200]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_store):
+    port = _free_port()
+    config = uvicorn.Config(create_app(demo_store), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_dashboard_renders_in_chromium_over_real_http(server):
+    page = httpx.get(server + "/?period=weekly", timeout=60)
+    assert page.status_code == 200 and '<script src="/static/plotly.min.js">' in page.text
+    seen = load_in_chromium(server + "/?period=weekly", "dashboard-weekly.png")
+    assert seen["errors"] == []
+    assert seen["outside"] == []
+    assert seen["charts"] >= 8
+    assert seen["sections"] == SECTIONS
