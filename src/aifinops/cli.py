@@ -87,6 +87,13 @@ def scan(
             emit(scan_markdown(doc, top=top), output)
 
 
+def _short_resource(resource_id: str) -> str:
+    """'arn:aws:sagemaker:us-east-1:1111:endpoint/x' → 'endpoint/x' (the JSON keeps the full ARN)."""
+    return (
+        resource_id.split(":", 5)[5] if resource_id.startswith("arn:") and resource_id.count(":") >= 5 else resource_id
+    )
+
+
 def _print_scan(doc: dict, top: int) -> None:
     from aifinops.render import usd
 
@@ -107,18 +114,22 @@ def _print_scan(doc: dict, top: int) -> None:
         wl = workloads[i] if i < len(workloads) else ("", None)
         by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
     out.print(by)
-    table = Table(title=f"Top findings ({len(doc['findings'])} in all)")
+    table = Table(title=f"Top findings ({len(doc['findings'])} in all, largest savings first)")
     for col, just in (
+        ("Savings/mo", "right"),
+        ("Cost/mo", "right"),
+        ("Conf.", "left"),
         ("Check", "left"),
         ("Resource", "left"),
-        ("Cost/mo", "right"),
-        ("Savings/mo", "right"),
-        ("Conf.", "left"),
     ):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
     for f in doc["findings"][:top]:
         table.add_row(
-            f["check"], f["resource_id"], usd(f["monthly_cost_usd"]), usd(f["monthly_savings_usd"]), f["confidence"]
+            usd(f["monthly_savings_usd"]),
+            usd(f["monthly_cost_usd"]),
+            f["confidence"],
+            f["check"],
+            _short_resource(f["resource_id"]),
         )
     out.print(table)
     out.print(
