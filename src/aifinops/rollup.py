@@ -1,9 +1,11 @@
 """The ``usage_daily`` rollup: the one query that touches raw line items (DESIGN.md "Store").
 
-``rollup_sql()`` is a single statement in standard SQL (CTEs, CASE, CAST, GROUP BY on columns),
-with engine-specific functions limited to regexp_extract and JSON extraction, which sqlglot
-translates; the Spark engine runs the same text. The taxonomy is applied after grouping, on the
-small grouped result, so its regular expressions cost nothing at scale.
+``rollup_sql()`` is a single statement in DuckDB SQL written so that sqlglot transpiles it to Spark
+and Trino/Athena (engines/sql.py): CTEs, CASE, CAST, GROUP BY on plain columns and on the tag set
+as a list of (key, value) structs (no engine but DuckDB groups by a MAP), list lambdas without
+element indexes, regexp_extract and JSON extraction. The Spark engine runs that text transpiled.
+The taxonomy and the tag canonicalisation run after grouping, once per distinct value, so their
+regular expressions cost nothing at scale.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ GROUP_KEYS = [
     ("instance_type", "product_instance_type"),
     ("pricing_unit", "pricing_unit"),
     ("currency", "currency"),
-    ("COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))", "raw_tags"),
+    # Tags as a list of (key, value) structs: Spark cannot group by a MAP.
+    ("map_entries(COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR))))", "raw_tags"),
 ]
 MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
 
@@ -66,8 +69,9 @@ def rollup_sql(source: str = "charges", where: str = "") -> str:
     return (
         f"WITH c AS (SELECT {keyed}, {measures} FROM {source}{where_sql}),\n"
         f"g AS (SELECT {keys}, {sums} FROM c GROUP BY {keys}),\n"
-        f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('raw_tags')} AS tags"
+        f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql('raw_tags')} AS entries"
         " FROM (SELECT DISTINCT raw_tags FROM g) AS d),\n"
+        f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
         f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload FROM tj0),\n"
         f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + ' FROM g) AS kd')})\n"
         f"SELECT {', '.join(columns)}\nFROM g JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
@@ -81,6 +85,26 @@ def rebuild_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date]) -> 
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
     con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
     con.execute(f"INSERT INTO usage_daily {rollup_sql('charges', f'billing_period IN ({dates})')}")
+    from aifinops.attribution import apply_ai_attribution
+
+    apply_ai_attribution(con, periods)
+
+
+def load_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date], rows) -> None:
+    """Replace the rollup rows of ``periods`` with ``rows`` (a pyarrow Table with the usage_daily columns,
+    computed elsewhere, e.g. engines.spark.rollup_on_spark); the caller holds the transaction."""
+    if not periods:
+        return
+    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
+    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
+    con.register("aifinops_rollup_rows", rows)
+    try:
+        names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
+        con.execute(
+            f"INSERT INTO usage_daily SELECT {names} FROM aifinops_rollup_rows WHERE billing_period IN ({dates})"
+        )
+    finally:
+        con.unregister("aifinops_rollup_rows")
     from aifinops.attribution import apply_ai_attribution
 
     apply_ai_attribution(con, periods)

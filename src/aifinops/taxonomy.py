@@ -249,21 +249,33 @@ def workload_override_sql(workload: str, tag_workload: str) -> str:
     return f"CASE WHEN {workload} = 'compute' AND {tag_workload} IS NOT NULL THEN {tag_workload} ELSE {workload} END"
 
 
-def canonical_tags_json_sql(tags_map: str) -> str:
-    """A tag MAP as a JSON object with canonical keys (see canonical_tag_key), empty values dropped,
-    the first value kept when two keys canonicalise alike ('Team' and 'team')."""
+def tag_entries_sql(entries: str) -> str:
+    """A tag set's non-empty entries, keys canonicalised (see canonical_tag_key), as a list of
+    (key, value, okey) structs where okey is the key as delivered.
+
+    ``entries`` is the set as a list of (key, value) structs (``map_entries`` of a tag MAP): a list,
+    unlike a MAP, can be grouped on and compared by every engine the rollup runs on.
+    """
     canon_key = (
         "trim(regexp_replace(lower(regexp_replace(e.key, '^(resourceTags/)?user[:_]', '')), "
         "'[^a-z0-9]+', '_', 'g'), '_')"
     )
-    entries = (
-        f"list_transform(list_filter(map_entries({tags_map}), lambda e: e.value IS NOT NULL AND e.value <> ''), "
-        f"lambda e: struct_pack(key := {canon_key}, value := e.value))"
+    return (
+        f"list_transform(list_filter({entries}, lambda e: e.value IS NOT NULL AND e.value <> ''), "
+        f"lambda e: struct_pack(key := {canon_key}, value := e.value, okey := e.key))"
     )
-    first_per_key = (
-        f"list_filter({entries}, lambda e, i: list_position(list_transform({entries}, lambda x: x.key), e.key) = i)"
+
+
+def canonical_tags_json_sql(tag_entries: str) -> str:
+    """A JSON object of ``tag_entries`` (from tag_entries_sql). When two keys canonicalise alike
+    ('Team' and 'team') the value of the key that sorts first as delivered wins, so the result does
+    not depend on the order a file lists its tags in."""
+    kept = (
+        f"list_filter({tag_entries}, lambda e: "
+        f"array_length(list_filter({tag_entries}, lambda x: x.key = e.key AND x.okey < e.okey)) = 0)"
     )
-    return f"COALESCE(CAST(to_json(map_from_entries({first_per_key})) AS VARCHAR), '{{}}')"
+    pairs = f"list_transform({kept}, lambda e: struct_pack(key := e.key, value := e.value))"
+    return f"COALESCE(CAST(to_json(map_from_entries({pairs})) AS VARCHAR), '{{}}')"
 
 
 # Columns the taxonomy reads; the rollup classifies each distinct combination once.

@@ -1,0 +1,44 @@
+"""``aifinops rollup-sql``: print the usage_daily rollup for another engine (Athena, Spark, Trino, DuckDB)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aifinops.commands.common import emit
+from aifinops.errors import ArgumentError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rollup-sql")(rollup_sql)
+
+
+def rollup_sql(
+    dialect: Annotated[str, typer.Option("--dialect", help="athena | spark | trino | duckdb")] = "athena",
+    fmt: Annotated[str, typer.Option("--format", help="The table's export format: cur2 | focus")] = "cur2",
+    table: Annotated[str, typer.Option("--table", help="The table (or view) holding the export.")] = "cur",
+    period: Annotated[
+        list[str] | None, typer.Option("--period", help="Only this billing period, YYYY-MM (repeatable).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the SQL to this file.")] = None,
+) -> None:
+    """Print the one statement that turns a CUR 2.0 / FOCUS export table into aifinops' usage_daily rows.
+
+    Run it where the data lies (an Athena table created by the Data Exports CloudFormation template,
+    a Spark or Trino table with the standard columns) and load its result with `aifinops ingest`.
+    """
+    from aifinops.engines.sql import rollup_statement, standard_columns, to_dialect
+
+    periods = [_period(p) for p in period or []]
+    sql = to_dialect(rollup_statement(fmt, standard_columns(fmt), table, periods), dialect, pretty=True)
+    emit(sql + ";\n", output)
+
+
+def _period(text: str) -> date:
+    try:
+        return date.fromisoformat(text + "-01")
+    except ValueError:
+        raise ArgumentError(f"Not a billing period: {text!r}.", "pass --period YYYY-MM, e.g. 2024-11.") from None
