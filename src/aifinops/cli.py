@@ -22,6 +22,11 @@ from aifinops.commands.common import (
 )
 from aifinops.errors import AifinopsError, ArgumentError
 
+EngineOpt = Annotated[str, typer.Option("--engine", help="Where the billing rollup runs: duckdb | spark")]
+SparkMasterOpt = Annotated[
+    str | None, typer.Option("--spark-master", help="Spark master URL (default local[2]); with --engine spark.")
+]
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -50,6 +55,8 @@ def scan(
     role_arn: RoleOpt = None,
     snapshot_out: OutOpt = None,
     days: DaysOpt = 14,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Ingest what is given (the demo account when nothing is), run every check, print the findings."""
@@ -67,7 +74,9 @@ def scan(
         )
     elif profile or region or role_arn or snapshot_out:
         raise ArgumentError("--profile, --region, --role-arn and --out read AWS live.", "add --aws.")
-    inputs = ScanInputs(cur=cur or [], focus=focus or [], only_checks=check, aws=options)
+    inputs = ScanInputs(
+        cur=cur or [], focus=focus or [], only_checks=check, aws=options, engine=engine, spark_master=spark_master
+    )
     bar, report = progress_bar()
     with bar:
         doc = run_scan(st, inputs, progress=report)
@@ -150,6 +159,8 @@ def ingest(
     ],
     store: StoreOpt = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Load billing files (a billing period ingested again replaces the old one) and snapshot folders."""
     from aifinops.ingest.inputs import ingest_inputs
@@ -158,7 +169,7 @@ def ingest(
     st = store_of(store)
     bar, report = progress_bar()
     with bar:
-        both = ingest_inputs(st, paths, progress=report)
+        both = ingest_inputs(st, paths, progress=report, engine=engine, spark_master=spark_master)
     for snap in both.snapshots:
         err.print(f"Loaded snapshot {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints")
     result = both.billing

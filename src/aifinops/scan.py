@@ -18,6 +18,8 @@ class ScanInputs:
     focus: list[str] = field(default_factory=list)
     only_checks: list[str] | None = None
     check_params: dict[str, dict] | None = None
+    engine: str = "duckdb"  # where the rollup runs: duckdb | spark
+    spark_master: str | None = None
     aws: Any = None  # aifinops.aws.collect.CollectOptions: read inventory, metrics and costs live
 
 
@@ -32,12 +34,12 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
     collected = None
     given = inputs.cur + inputs.focus
     if given:
-        ingested = ingest_paths(store, given, progress=progress)
+        ingested = ingest_paths(store, given, progress=progress, engine=inputs.engine, spark_master=inputs.spark_master)
     if inputs.aws is not None:
         from aifinops.aws.collect import collect
 
         collected = collect(store, inputs.aws, progress=progress)  # replaces a demo account, never mixes
-    is_demo = False if (given or collected) else ensure_data(store, progress)
+    is_demo = False if (given or collected) else ensure_data(store, progress, inputs.engine, inputs.spark_master)
     with store.connect() as con:
         has_billing = con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0] > 0
         run = run_checks(con, only=inputs.only_checks, params=inputs.check_params)

@@ -42,7 +42,7 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return True
 
 
-def load_demo(store: Store, progress=None) -> Path:
+def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> Path:
     """Write (once, cached) and ingest the demo account into ``store``; returns the demo folder."""
     from aifinops.attribution import apply_ai_attribution
     from aifinops.demo import demo_dir
@@ -55,7 +55,7 @@ def load_demo(store: Store, progress=None) -> Path:
         with store.connect() as con:
             if demo_version(con) == version:
                 return folder
-    ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True)
+    ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True, engine=engine, spark_master=spark_master)
     with store.transaction() as con:
         load_snapshot(con, folder / "snapshot", source="demo")
         apply_ai_attribution(con)
@@ -63,10 +63,10 @@ def load_demo(store: Store, progress=None) -> Path:
     return folder
 
 
-def ensure_data(store: Store, progress=None) -> bool:
+def ensure_data(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> bool:
     """Load the demo into an empty store; True when the store now holds the demo account."""
     if not has_billing_data(store):
-        load_demo(store, progress)
+        load_demo(store, progress, engine=engine, spark_master=spark_master)
         return True
     with store.connect() as con:
         return demo_version(con) is not None

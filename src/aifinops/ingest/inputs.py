@@ -26,7 +26,13 @@ def is_snapshot_dir(path: Path) -> bool:
     return (path / "resources.jsonl").is_file()
 
 
-def ingest_inputs(store: Store, paths: list[str | Path], progress: Progress | None = None) -> InputsResult:
+def ingest_inputs(
+    store: Store,
+    paths: list[str | Path],
+    progress: Progress | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> InputsResult:
     """Ingest billing files and snapshot folders; each kind lands atomically."""
     from aifinops.attribution import apply_ai_attribution
     from aifinops.ingest.snapshot import load_snapshot
@@ -36,7 +42,7 @@ def ingest_inputs(store: Store, paths: list[str | Path], progress: Progress | No
     billing = [p for p in paths if Path(p) not in snapshots]
     result = InputsResult()
     if billing:
-        result.billing = ingest_paths(store, billing, progress=progress)
+        result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
     for folder in snapshots:
         with store.transaction() as con:
             clear_demo(con)

@@ -64,12 +64,31 @@ class _Batch:
 
 
 def ingest_paths(
-    store: Store, paths: list[str | Path], progress: Progress | None = None, keep_demo: bool = False
+    store: Store,
+    paths: list[str | Path],
+    progress: Progress | None = None,
+    keep_demo: bool = False,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> IngestResult:
     """Ingest billing files, folders or globs into ``store``; returns what was loaded.
 
     Real data replaces a demo account held in the store (workspace.clear_demo), in the same transaction.
+    ``engine='spark'`` runs the rollup on Spark (engines.spark_ingest): Parquet only, local paths or s3a:// URLs.
     """
+    if engine == "spark":
+        from aifinops.engines.spark import DEFAULT_MASTER
+        from aifinops.engines.spark_ingest import ingest_on_spark
+
+        return ingest_on_spark(
+            store,
+            [str(p) for p in paths],
+            master=spark_master or DEFAULT_MASTER,
+            progress=progress,
+            keep_demo=keep_demo,
+        )
+    if engine != "duckdb":
+        raise InputError(f"Unknown engine {engine!r}.", "pass --engine duckdb or --engine spark.")
     report = progress or (lambda what, done, total: None)
     files = expand_inputs(paths)
     result = IngestResult(ingest_id=uuid.uuid4().hex[:12], files=[str(f) for f in files], formats=[])
@@ -102,8 +121,17 @@ def ingest_paths(
         result.formats = sorted({b.module.FORMAT for b in batches})
         con.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [result.ingest_id, started, datetime.now(UTC).replace(tzinfo=None), ",".join(result.formats),
-             result.files, periods, result.rows, result.billed_cost, None],
+            [
+                result.ingest_id,
+                started,
+                datetime.now(UTC).replace(tzinfo=None),
+                ",".join(result.formats),
+                result.files,
+                periods,
+                result.rows,
+                result.billed_cost,
+                None,
+            ],
         )
         report("done", 1, 1)
     return result
@@ -131,8 +159,9 @@ def _read_batches(con: duckdb.DuckDBPyConnection, files: list[Path], report: Pro
             batch.columns = registry.parquet_columns(con, paths)
         else:
             tables = [f"csv_{abs(hash(str(p)))}" for p in batch.files]
-            con.execute(f"CREATE TEMP VIEW csv_batch_{i} AS " + " UNION ALL BY NAME ".join(
-                f"SELECT * FROM {t}" for t in tables))
+            con.execute(
+                f"CREATE TEMP VIEW csv_batch_{i} AS " + " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
+            )
             batch.relation = f"csv_batch_{i}"
             rows = con.execute(f"DESCRIBE SELECT * FROM {batch.relation}").fetchall()
             batch.columns = Columns([r[0] for r in rows], {r[0]: r[1] for r in rows})
@@ -159,8 +188,10 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, n: int):
             "all_varchar = true, nullstr = ['', 'NULL'], quote = '\"', escape = '\"', sample_size = -1)"
         )
     except duckdb.Error as exc:
-        raise InputError(f"{path}: cannot be read as CSV ({_first_line(exc)}).",
-                         "pass a CUR 2.0 / FOCUS / legacy CUR export (.parquet, .csv or .csv.gz).") from exc
+        raise InputError(
+            f"{path}: cannot be read as CSV ({_first_line(exc)}).",
+            "pass a CUR 2.0 / FOCUS / legacy CUR export (.parquet, .csv or .csv.gz).",
+        ) from exc
     names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "filename"]
     module = registry.detect_format(names, str(path))
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -182,8 +213,10 @@ def _validate_numbers(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
             f"AND {ref} <> '' AND TRY_CAST({ref} AS DOUBLE) IS NULL LIMIT 1"
         ).fetchone()
         if bad:
-            raise InputError(f"{bad[1]}: column {name} holds a non-numeric value {bad[0]!r}.",
-                             "fix or re-export the file; costs and quantities must be numbers.")
+            raise InputError(
+                f"{bad[1]}: column {name} holds a non-numeric value {bad[0]!r}.",
+                "fix or re-export the file; costs and quantities must be numbers.",
+            )
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
@@ -195,8 +228,10 @@ def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
     ).fetchall()
     for period, _currency, rows, _cost, filename in summary:
         if period is None:
-            raise InputError(f"{filename or batch.files[0]}: {rows} row(s) have no billing period.",
-                             "re-export the file; every line item must carry its billing period start date.")
+            raise InputError(
+                f"{filename or batch.files[0]}: {rows} row(s) have no billing period.",
+                "re-export the file; every line item must carry its billing period start date.",
+            )
     return summary
 
 
@@ -214,8 +249,10 @@ def _check_currency(con: duckdb.DuckDBPyConnection, batches: list[_Batch], perio
         seen.setdefault(currency, "the store")
     if len(seen) > 1:
         where = ", ".join(f"{cur} ({src})" for cur, src in sorted(seen.items()))
-        raise InputError(f"Mixed billing currencies: {where}.",
-                         "ingest each currency into its own store (--store PATH); amounts are never converted.")
+        raise InputError(
+            f"Mixed billing currencies: {where}.",
+            "ingest each currency into its own store (--store PATH); amounts are never converted.",
+        )
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, periods: list[date]) -> None:
