@@ -58,6 +58,9 @@ CASES = [
         dict(purchase_option="savings-plan", instance_family="p4d", accelerated=True),
     ),
     (SM | {"usage_type": "USE1-Host:ml.p6-b200.48xlarge"}, dict(instance_family="p6-b200", accelerated=True)),
+    # charges that are not usage: their own workload, never 'other'
+    (SM | {"usage_type": None, "line_item_type": "Tax"}, dict(ai_service="sagemaker", workload="tax", is_ai=True)),
+    (SM | {"usage_type": None, "line_item_type": "Credit"}, dict(workload="credit")),
     # Bedrock first party (§1.7)
     (
         BR | {"usage_type": "USE1-NovaLite-input-tokens"},
@@ -161,7 +164,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("row, expected", CASES, ids=[c[0]["usage_type"] for c in CASES])
+@pytest.mark.parametrize("row, expected", CASES, ids=[c[0]["usage_type"] or c[0]["line_item_type"] for c in CASES])
 def test_real_usage_types(row, expected):
     (result,) = classify([row])
     assert {k: result[k] for k in expected} == expected

@@ -189,6 +189,9 @@ def taxonomy_columns_sql() -> list[str]:
     model_re = _REGION_PREFIX + "(.+?)-(?:input|output|cache|Customization|ModelUnit|ProvisionedThroughput)"
     return [
         "CASE"
+        # charges that are not usage keep their nature, so 'other' means unclassified usage only
+        " WHEN line_item_type = 'Tax' THEN 'tax'"
+        " WHEN line_item_type IN ('Credit', 'Refund') THEN 'credit'"
         " WHEN ai_service = 'sagemaker' AND (usage_type LIKE '%VolumeUsage%' OR operation LIKE 'CreateVolume%')"
         " THEN 'storage'"
         " WHEN ai_service = 'sagemaker' AND usage_type LIKE '%Data-Bytes%' THEN 'transfer'"
