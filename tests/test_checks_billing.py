@@ -8,8 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from aifinops.checks import run_checks
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+import usagerows
+from aifinops.store import Store
+from usagerows import findings_by_resource
+from usagerows import insert_usage as insert
 
 AS_OF = date(2025, 6, 30)
 ACCOUNT = "111122223333"
@@ -20,33 +22,20 @@ GPU_FAMILIES = {"g5", "p4d", "p5"}
 
 def usage_row(**values) -> dict:
     """One usage_daily row: SageMaker on-demand usage in us-east-1 unless told otherwise."""
-    row = dict.fromkeys(USAGE_DAILY_COLUMN_NAMES)
-    row.update(
-        billing_period=date(2025, 6, 1),
-        usage_date=AS_OF,
-        billing_account_id=ACCOUNT,
-        account_id=ACCOUNT,
-        region="us-east-1",
-        service_code="AmazonSageMaker",
-        service_name="Amazon SageMaker",
-        billing_entity="AWS",
-        line_item_type="Usage",
-        charge_category="Usage",
-        pricing_term="OnDemand",
-        pricing_category="Standard",
-        pricing_unit="Hrs",
-        currency="USD",
-        tags="{}",
-        usage_quantity=0.0,
-        billed_cost=0.0,
-        line_items=1,
-        ai_service="sagemaker",
-        accelerated=False,
-        purchase_option="on-demand",
-        is_ai=True,
-        ai_reason="service",
+    row = usagerows.usage_row(
+        **{
+            "billing_account_id": ACCOUNT,
+            "service_name": "Amazon SageMaker",
+            "billing_entity": "AWS",
+            "charge_category": "Usage",
+            "pricing_term": "OnDemand",
+            "pricing_category": "Standard",
+            "currency": "USD",
+            "line_items": 1,
+            "ai_reason": "service",
+            **values,
+        }
     )
-    row.update(values)
     for money in ("list_cost", "effective_cost"):
         row[money] = row[money] if row[money] is not None else row["billed_cost"]
     return row
@@ -79,15 +68,6 @@ def instance_row(
     )
 
 
-def insert(con, rows: list[dict]) -> None:
-    cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    marks = ", ".join("?" for _ in USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({cols}) VALUES ({marks})",
-        [[r[c] for c in USAGE_DAILY_COLUMN_NAMES] for r in rows],
-    )
-
-
 def days_back(n: int) -> list[date]:
     """The n days ending at AS_OF, oldest first."""
     return [AS_OF - timedelta(days=i) for i in reversed(range(n))]
@@ -100,9 +80,7 @@ def con(tmp_path):
 
 
 def findings_of(con, check: str, params: dict | None = None) -> dict:
-    run = run_checks(con, only=[check], params={check: params} if params else None)
-    assert run.errors == []
-    return {f.resource_id: f for f in run.findings}
+    return findings_by_resource(con, check, params, allow_skipped=True)
 
 
 # --- sagemaker-notebook-always-on ---------------------------------------------------------------

@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from aifinops.checks import run_checks
 from aifinops.pricing import bedrock_token_price, instance_hourly, instance_specs, s3_storage_price, similar_instances
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from aifinops.store import Store
+from usagerows import findings_by_resource, usage_row
+from usagerows import insert_usage as insert
 
 AS_OF = date(2025, 6, 30)
 ACCOUNT = "111122223333"
@@ -31,15 +32,7 @@ def days_back(n: int) -> list[date]:
 
 
 def row(**values) -> dict:
-    r = dict.fromkeys(USAGE_DAILY_COLUMN_NAMES)
-    r.update(
-        billing_period=date(2025, 6, 1), usage_date=AS_OF, billing_account_id=ACCOUNT, account_id=ACCOUNT,
-        region=REGION, service_code="AmazonSageMaker", line_item_type="Usage", pricing_unit="Hrs", tags="{}",
-        usage_quantity=0.0, billed_cost=0.0, ai_service="sagemaker", accelerated=False,
-        purchase_option="on-demand", is_ai=True,
-    )  # fmt: skip
-    r.update(values)
-    return r
+    return usage_row(**{"billing_account_id": ACCOUNT, **values})
 
 
 def sm_row(component: str, itype: str, day: date, hours: float, rate: float, resource_id: str | None, **kw):
@@ -55,14 +48,6 @@ def sm_row(component: str, itype: str, day: date, hours: float, rate: float, res
 def con(tmp_path):
     with Store(tmp_path / "s.duckdb").connect() as connection:
         yield connection
-
-
-def insert(con, rows: list[dict]) -> None:
-    cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    marks = ", ".join("?" for _ in USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({cols}) VALUES ({marks})", [[r[c] for c in USAGE_DAILY_COLUMN_NAMES] for r in rows]
-    )
 
 
 def resource(con, kind: str, resource_id: str, name: str, attributes: dict, region: str = REGION) -> None:
@@ -84,10 +69,7 @@ def hours_of(day_count: int) -> list[datetime]:
     return [start + timedelta(hours=h) for h in range(24 * day_count)]
 
 
-def findings(con, check: str, params: dict | None = None):
-    run = run_checks(con, only=[check], params={check: params} if params else None)
-    assert run.errors == [] and run.skipped == []
-    return {f.resource_id: f for f in run.findings}
+findings = findings_by_resource
 
 
 # --- notebooks (inventory) -------------------------------------------------------------------

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pytest
 
-from aifinops.checks import run_checks
 from aifinops.pricing import instance_hourly, load_catalog, serverless_inference_price
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from aifinops.store import Store
+from usagerows import findings_by_resource, insert_usage, usage_row
 
 AS_OF = date(2025, 6, 30)
 DAYS = 14
@@ -33,10 +33,7 @@ def con(tmp_path):
         yield connection
 
 
-def findings_of(con, check: str, params: dict | None = None) -> dict:
-    run = run_checks(con, only=[check], params={check: params} if params else None)
-    assert run.errors == [] and run.skipped == []
-    return {f.resource_id: f for f in run.findings}
+findings_of = findings_by_resource
 
 
 # --- writers: the store's real tables, in the shapes collect/the demo write --------------------------
@@ -145,28 +142,6 @@ def endpoint_series(name: str, invocations, cpu=None, memory=None, gpu=None, gpu
     return rows
 
 
-def usage_row(**values) -> dict:
-    row = dict.fromkeys(USAGE_DAILY_COLUMN_NAMES)
-    row.update(
-        billing_period=date(2025, 6, 1),
-        usage_date=AS_OF,
-        account_id=ACCOUNT,
-        region=REGION,
-        service_code="AmazonSageMaker",
-        line_item_type="Usage",
-        pricing_unit="Hrs",
-        tags="{}",
-        usage_quantity=0.0,
-        billed_cost=0.0,
-        ai_service="sagemaker",
-        purchase_option="on-demand",
-        is_ai=True,
-        accelerated=False,
-    )
-    row.update(values)
-    return row
-
-
 def bill_endpoint(con, name: str, instance_type: str, usd_per_hour: float, count: int = 1, days: int = DAYS) -> None:
     rows = [
         usage_row(
@@ -182,11 +157,7 @@ def bill_endpoint(con, name: str, instance_type: str, usd_per_hour: float, count
         )
         for i in range(days)
     ]
-    cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({cols}) VALUES ({', '.join('?' * len(USAGE_DAILY_COLUMN_NAMES))})",
-        [[r[c] for c in USAGE_DAILY_COLUMN_NAMES] for r in rows],
-    )
+    insert_usage(con, rows)
 
 
 def diurnal(peak: float):
@@ -566,11 +537,7 @@ def test_comprehend_idle_endpoint_uses_its_bill(con):
         usage_quantity=86400.0,
         billed_cost=43.2,
     )
-    cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({cols}) VALUES ({', '.join('?' * len(USAGE_DAILY_COLUMN_NAMES))})",
-        [[{**row, "usage_date": AS_OF - timedelta(days=i)}[c] for c in USAGE_DAILY_COLUMN_NAMES] for i in range(DAYS)],
-    )
+    insert_usage(con, [{**row, "usage_date": AS_OF - timedelta(days=i)} for i in range(DAYS)])
     f = findings_of(con, COMPREHEND)[comprehend_arn("billed-cls")]
     assert f.monthly_savings_usd == pytest.approx(43.2 * DAYS * MONTH_H / (24 * DAYS))
     assert f.evidence["cost_basis"] == "billing" and f.confidence == "high"

@@ -24,42 +24,12 @@ from aifinops.checks import (
 )
 from aifinops.errors import ArgumentError
 from aifinops.model import Finding
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from aifinops.store import Store
+from usagerows import insert_usage as insert
+from usagerows import usage_row
 
 AS_OF = date(2025, 6, 30)
 NB_ARN = "arn:aws:sagemaker:us-east-1:111122223333:notebook-instance/lab"
-
-
-def usage_row(**values) -> dict:
-    """One usage_daily row (SageMaker, on-demand, us-east-1) with the given values."""
-    row = dict.fromkeys(USAGE_DAILY_COLUMN_NAMES)
-    row.update(
-        billing_period=date(2025, 6, 1),
-        usage_date=AS_OF,
-        account_id="111122223333",
-        region="us-east-1",
-        service_code="AmazonSageMaker",
-        line_item_type="Usage",
-        pricing_unit="Hrs",
-        tags="{}",
-        usage_quantity=0.0,
-        billed_cost=0.0,
-        ai_service="sagemaker",
-        accelerated=False,
-        purchase_option="on-demand",
-        is_ai=True,
-    )
-    row.update(values)
-    return row
-
-
-def insert(con, rows: list[dict]) -> None:
-    cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    marks = ", ".join("?" for _ in USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({cols}) VALUES ({marks})",
-        [[r[c] for c in USAGE_DAILY_COLUMN_NAMES] for r in rows],
-    )
 
 
 def always_on_notebook(days: int = 14, usd_per_hour: float = 0.05) -> list[dict]:

@@ -10,6 +10,8 @@
   1-minute and 1-hour collections read the same. No data point means *unknown*, never zero.
 - ``endpoint_costs(ctx, window)``: what the bill says each endpoint ARN cost in the window, and its
   own $/h per instance type (Host/AsyncInf usage rows).
+- ``look_back(ctx, lookback_days)``: the window and all three of the above, read once per run and
+  shared by every endpoint check (``CheckContext.cached``).
 - ``catalog_hourly`` / ``specs``: the price catalog and instance specs (``aifinops.pricing``);
   a missing price is ``None`` and the caller says so in evidence, never a guess.
 """
@@ -20,8 +22,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+from aifinops.checks._common import region_flag  # noqa: F401  (the endpoint checks' ep.region_flag)
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.pricing import PriceNotFound, effective_or_list_hourly, instance_specs
@@ -156,12 +159,31 @@ def parse_endpoint(row: dict[str, Any]) -> EndpointInfo | None:
 
 def endpoints(ctx: CheckContext, statuses: tuple[str, ...] = ("InService",)) -> list[EndpointInfo]:
     """Endpoints of the inventory in one of ``statuses``, sorted by ARN."""
+    return list(ctx.cached(("endpoints", statuses), lambda: _read_endpoints(ctx, statuses)))
+
+
+def _read_endpoints(ctx: CheckContext, statuses: tuple[str, ...]) -> list[EndpointInfo]:
     out = []
     for row in ctx.resources("sagemaker-endpoint"):
         info = parse_endpoint(row)
         if info and info.status in statuses:
             out.append(info)
     return sorted(out, key=lambda e: e.arn)
+
+
+class LookBack(NamedTuple):
+    """What an endpoint check reads over its look-back: the window, metrics, costs and endpoints."""
+
+    window: Window
+    stats: dict[tuple[str | None, str | None, str, str], VariantStats]
+    costs: dict[str, EndpointCost]
+    endpoints: list[EndpointInfo]
+
+
+def look_back(ctx: CheckContext, lookback_days: int) -> LookBack:
+    """The window of ``lookback_days`` with its variant stats, billed costs and InService endpoints."""
+    window = ctx.window(lookback_days)
+    return LookBack(window, variant_stats(ctx, window), endpoint_costs(ctx, window), endpoints(ctx))
 
 
 # --- metrics --------------------------------------------------------------------------------------
@@ -212,6 +234,12 @@ def metric_bounds(window: Window) -> tuple[datetime, datetime]:
 
 def variant_stats(ctx: CheckContext, window: Window) -> dict[tuple[str | None, str | None, str, str], VariantStats]:
     """Per (account, region, endpoint name, variant) aggregates of the endpoint metrics in ``window``."""
+    return ctx.cached(("endpoint-variant-stats", window), lambda: _read_variant_stats(ctx, window))
+
+
+def _read_variant_stats(
+    ctx: CheckContext, window: Window
+) -> dict[tuple[str | None, str | None, str, str], VariantStats]:
     start, end = metric_bounds(window)
     names = ", ".join(f"'{m}'" for m in ENDPOINT_METRICS)
     base = f"""
@@ -308,6 +336,10 @@ def endpoint_costs(ctx: CheckContext, window: Window) -> dict[str, EndpointCost]
     """Billed cost per endpoint ARN (lower-cased key) in ``window``; empty without billing data."""
     if "billing" not in ctx.available:
         return {}
+    return ctx.cached(("endpoint-costs", window), lambda: _read_endpoint_costs(ctx, window))
+
+
+def _read_endpoint_costs(ctx: CheckContext, window: Window) -> dict[str, EndpointCost]:
     rows = ctx.usage(
         window,
         "ai_service = 'sagemaker' AND resource_id LIKE 'arn:%:endpoint/%'",
@@ -426,7 +458,3 @@ def image_key(image: str | None) -> str | None:
 
 def family_of(instance_type: str) -> str:
     return instance_type.removeprefix("ml.").split(".")[0]
-
-
-def region_flag(region: str | None) -> str:
-    return f" --region {region}" if region else ""

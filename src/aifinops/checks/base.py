@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -28,6 +29,7 @@ from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
 
 DATA_KINDS = ("billing", "inventory", "metrics")
+T = TypeVar("T")
 
 # Which table proves each kind of data is present, and what to do when it is not.
 _DATA_TABLES = {"billing": "usage_daily", "inventory": "resources", "metrics": "metrics"}
@@ -110,6 +112,7 @@ class CheckContext:
     period_start: date | None
     period_end: date | None
     available: frozenset[str] = frozenset()
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> CheckContext:
@@ -127,6 +130,17 @@ class CheckContext:
         if self.period_start and self.period_start > start:
             start = self.period_start
         return Window(start=start, end=self.as_of)
+
+    def cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``'s result, computed once per context for ``key`` and reused after.
+
+        For read-only aggregates several checks of one run read alike (the endpoint metrics and
+        costs of a window): the store does not change while the checks run. Callers must not
+        change what they get back.
+        """
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
 
     def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run SQL on the store and return the rows as dicts."""

@@ -107,11 +107,9 @@ class EndpointConsolidation(Check):
     savings_formula = "sum of the members' monthly costs - packed instances x $/h x 730"
 
     def run(self, ctx: CheckContext, params: ConsolidationParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             member = self._member(ctx, endpoint, stats, costs.get(endpoint.arn.lower()), window, params)
             if member:
                 key = (endpoint.account_id, endpoint.region, member["family"], member["image"])

@@ -9,13 +9,13 @@ busy its GPUs were. Idle → stop it; busy on a fraction of its GPUs → a small
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _rates
+from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -92,14 +92,12 @@ class GpuEc2Idle(Check):
             columns=f"""resource_id, account_id, region, instance_type, purchase_option, usage_date,
                 CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
         )
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[row["resource_id"]].append(row)
+        groups = group_rows(rows, "resource_id")
         start = datetime.combine(window.start, time())
         end = datetime.combine(window.end + timedelta(days=1), time())
         util = _gpu_utilization(ctx, start, end) if "metrics" in ctx.available else {}
         findings = []
-        for key, group in sorted(groups.items()):
+        for key, group in groups.items():
             finding = self._assess(ctx, key, group, util.get(_instance_id(key)), window.days, params)
             if finding:
                 findings.append(finding)
@@ -114,8 +112,8 @@ class GpuEc2Idle(Check):
         days: int,
         params: GpuEc2Params,
     ) -> Finding | None:
-        hours = sum(r["hours"] or 0.0 for r in rows)
-        cost = sum(r["billed_cost"] or 0.0 for r in rows)
+        hours = total(rows, "hours")
+        cost = total(rows, "billed_cost")
         first_day = min(r["usage_date"] for r in rows)
         span = (max(r["usage_date"] for r in rows) - first_day).days + 1
         hours_per_day = hours / max(span, 1)
@@ -246,7 +244,7 @@ def _smaller(itype: str, region: str | None, gpus_needed: int) -> tuple[str, _ra
 
 
 def _actions(instance_id: str, region: str | None, what: str, target: str | None = None) -> list[Action]:
-    reg = f" --region {region}" if region else ""
+    reg = region_flag(region)
     if what == "agent":
         return [
             Action(

@@ -110,11 +110,9 @@ class GpuRightsizing(Check):
     # --- endpoints --------------------------------------------------------------------------------
 
     def _endpoints(self, ctx: CheckContext, params: GpuRightsizingParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        _, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             cost = costs.get(endpoint.arn.lower())
             for v in endpoint.instance_variants:
                 finding = self._endpoint_variant(ctx, endpoint, v, ep.stats_for(stats, endpoint, v.name), cost, params)
@@ -166,22 +164,17 @@ class GpuRightsizing(Check):
                 min_vcpu=spec.vcpus,
                 same_vendor=False,
             )
-        considered, best = [], None
-        for cand in options:
-            cand_rate = ep.catalog_hourly(ctx, cand.instance_type, endpoint.region)
-            entry = {
+        priced = [(cand, ep.catalog_hourly(ctx, cand.instance_type, endpoint.region)) for cand in options]
+        considered = [
+            {
                 "instance_type": cand.instance_type,
                 "accelerator": cand.accelerator or "CPU",
                 "usd_per_hour": cand_rate.usd_per_hour if cand_rate else None,
                 "rate_basis": cand_rate.basis if cand_rate else "price not found",
             }
-            considered.append(entry)
-            if (
-                cand_rate
-                and cand_rate.usd_per_hour < rate.usd_per_hour
-                and (best is None or cand_rate.usd_per_hour < best[1].usd_per_hour)
-            ):
-                best = (cand, cand_rate)
+            for cand, cand_rate in priced
+        ]
+        best = _cheapest_below(priced, rate.usd_per_hour)
         if best is None:
             return None
         cand, cand_rate = best
@@ -281,9 +274,8 @@ class GpuRightsizing(Check):
         rate = ep.catalog_hourly(ctx, itype, region, component="Training")
         if rate is None:
             return None
-        best = None
         per_gpu = spec.gpu_memory_gib / spec.gpus
-        for cand in _candidates(
+        options = _candidates(
             itype,
             region,
             True,
@@ -291,16 +283,14 @@ class GpuRightsizing(Check):
             min_gpus=gpus_needed,
             max_gpus=spec.gpus,
             min_gpu_memory_gib=per_gpu * gpus_needed,
-        ):
-            if cand.accelerator != spec.accelerator:
-                continue  # the same GPU model, fewer of them: the job's per-device batch and speed stay
-            cand_rate = ep.catalog_hourly(ctx, cand.instance_type, region, component="Training")
-            if (
-                cand_rate
-                and cand_rate.usd_per_hour < rate.usd_per_hour
-                and (best is None or cand_rate.usd_per_hour < best[1].usd_per_hour)
-            ):
-                best = (cand, cand_rate)
+        )
+        # The same GPU model, fewer of them: the job's per-device batch and speed stay.
+        priced = [
+            (cand, ep.catalog_hourly(ctx, cand.instance_type, region, component="Training"))
+            for cand in options
+            if cand.accelerator == spec.accelerator
+        ]
+        best = _cheapest_below(priced, rate.usd_per_hour)
         if best is None:
             return None
         cand, cand_rate = best
@@ -358,6 +348,19 @@ def _candidates(instance_type: str, region: str, accelerated: bool, component: s
         return similar_instances(instance_type, accelerated=accelerated, region=region, component=component, **limits)
     except PriceNotFound:
         return []
+
+
+def _cheapest_below(priced: list[tuple[Any, ep.Rate | None]], usd_per_hour: float) -> tuple[Any, ep.Rate] | None:
+    """The first of the cheapest priced candidates whose $/h is below ``usd_per_hour``; None if none is."""
+    best: tuple[Any, ep.Rate] | None = None
+    for cand, cand_rate in priced:
+        if (
+            cand_rate
+            and cand_rate.usd_per_hour < usd_per_hour
+            and (best is None or cand_rate.usd_per_hour < best[1].usd_per_hour)
+        ):
+            best = (cand, cand_rate)
+    return best
 
 
 def _training_gpu_util(ctx: CheckContext, window: Window) -> dict[str, tuple[float, float, int]]:

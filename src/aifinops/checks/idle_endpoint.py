@@ -86,11 +86,9 @@ class IdleEndpoint(Check):
     )
 
     def run(self, ctx: CheckContext, params: IdleEndpointParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             finding = self._assess(ctx, endpoint, stats, costs.get(endpoint.arn.lower()), window, params)
             if finding:
                 findings.append(finding)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, kept_fraction, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 
@@ -113,15 +114,12 @@ class NotebookAlwaysOn(Check):
                     account_id || '/' || region || '/' || usage_type) AS key,
                 COALESCE(resource_id, '') <> '' AS has_id, account_id, region, component, instance_type,
                 accelerated, usage_date,
-                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours,
-                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END AS usage_cost,
+                {USAGE_HOURS_SQL} AS hours, {USAGE_HOURS_COST_SQL} AS usage_cost,
                 billed_cost""",
         )
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[row["key"]].append(row)
+        groups = group_rows(rows)
         findings = []
-        for key, group in sorted(groups.items()):
+        for key, group in groups.items():
             finding = self._assess(ctx, key, group, window.end, params)
             if finding:
                 findings.append(finding)
@@ -145,17 +143,17 @@ class NotebookAlwaysOn(Check):
         min_h = min(daily) / instances
         if avg_h < params.min_hours_per_day:
             return None
-        cost_usd = sum(r["billed_cost"] or 0.0 for r in rows)
+        cost_usd = total(rows, "billed_cost")
         if cost_usd <= 0:
             return None
         monthly_cost = monthly_usd(cost_usd, len(span))
-        kept = min(1.0, params.working_hours_per_week / (avg_h * 7))
+        kept = kept_fraction(params.working_hours_per_week, avg_h)
         savings = monthly_cost * (1.0 - kept)
 
         latest = max(rows, key=lambda r: (r["usage_date"], r["hours"] or 0.0))
         instance_type, component = latest["instance_type"], latest["component"]
         hours = sum(daily)
-        usage_cost = sum(r["usage_cost"] or 0.0 for r in rows)
+        usage_cost = total(rows, "usage_cost")
         rate = usage_cost / hours if hours > 0 else None
         studio = component == "Studio"
         confidence = "low" if not has_id else "high" if min_h >= params.always_on_hours_per_day else "medium"
@@ -268,7 +266,7 @@ def _is_large(instance_type: str, accelerated: bool, from_xlarge: float) -> bool
 
 def _notebook_actions(arn: str, region: str | None) -> list[Action]:
     name = arn.rsplit("/", 1)[-1] if arn.startswith("arn:") else "NOTEBOOK_NAME"
-    reg = f" --region {region}" if region else ""
+    reg = region_flag(region)
     return [
         Action(
             kind="console",
@@ -302,7 +300,7 @@ def _studio_actions(arn: str, region: str | None) -> list[Action]:
     domain, owner, app_type, app = (
         parts[1:5] if len(parts) >= 5 else ("DOMAIN_ID", "SPACE_NAME", "JupyterLab", "default")
     )
-    reg = f" --region {region}" if region else ""
+    reg = region_flag(region)
     settings = (
         '{"JupyterLabAppSettings":{"AppLifecycleManagement":{"IdleSettings":'
         '{"LifecycleManagement":"ENABLED","IdleTimeoutInMinutes":60}}}}'

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks._common import USAGE_HOURS_SQL, kept_fraction
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -109,7 +110,7 @@ class NotebookNoAutoStop(Check):
     def _billed(ctx: CheckContext, start: date, end: date) -> dict[str, dict[str, Any]]:
         rows = ctx.query(
             f"""SELECT resource_id, usage_date,
-                   sum(CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END) AS hours,
+                   sum({USAGE_HOURS_SQL}) AS hours,
                    sum(billed_cost) AS cost
                 FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'sagemaker'
                   AND component IN ('Notebk', 'Studio') AND COALESCE(resource_id, '') <> ''
@@ -180,7 +181,7 @@ class NotebookNoAutoStop(Check):
             assumptions.append(
                 "No billed hours for this ARN: assumed running around the clock since it is running now."
             )
-        kept = min(1.0, params.working_hours_per_week / (hours_per_day * 7)) if hours_per_day > 0 else 1.0
+        kept = kept_fraction(params.working_hours_per_week, hours_per_day)
         savings = monthly_cost * (1.0 - kept)
         evidence["kept_fraction"] = kept
         modified = _parse_ts(attrs.get("LastModifiedTime") or attrs.get("CreationTime"))

@@ -87,11 +87,9 @@ class OverprovisionedEndpoint(Check):
     )
 
     def run(self, ctx: CheckContext, params: OverprovisionedParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             cost = costs.get(endpoint.arn.lower())
             plans = []
             for v in endpoint.instance_variants:

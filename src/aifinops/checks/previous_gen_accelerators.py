@@ -8,12 +8,12 @@ catalog, the old one from the bill. A type with no known replacement price is re
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _rates
+from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 
@@ -94,19 +94,17 @@ class PreviousGenAccelerators(Check):
                 instance_type, instance_family, purchase_option,
                 CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
         )
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[row["key"]].append(row)
+        groups = group_rows(rows)
         findings = []
-        for key, group in sorted(groups.items()):
+        for key, group in groups.items():
             finding = self._assess(key, group, window.days, params)
             if finding:
                 findings.append(finding)
         return findings
 
     def _assess(self, key: str, rows: list[dict[str, Any]], days: int, params: PreviousGenParams) -> Finding | None:
-        cost = sum(r["billed_cost"] or 0.0 for r in rows)
-        hours = sum(r["hours"] or 0.0 for r in rows)
+        cost = total(rows, "billed_cost")
+        hours = total(rows, "hours")
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         if monthly_cost < params.min_monthly_cost_usd or hours <= 0:
             return None
@@ -175,7 +173,7 @@ def _resource_type(key: str, row: dict[str, Any]) -> str:
 
 def _actions(key: str, row: dict[str, Any], new_type: str) -> list[Action]:
     name = key.rsplit("/", 1)[-1] if key.startswith("arn:") else "NAME"
-    reg = f" --region {row['region']}" if row["region"] else ""
+    reg = region_flag(row["region"])
     component = row["component"]
     if row["ai_service"] == "gpu-ec2":
         return [

@@ -149,11 +149,9 @@ class RealtimeForBatch(Check):
     savings_formula = "monthly endpoint cost - (busy hours per day + job_overhead_h) x 730 / 24 x instances x $/h"
 
     def run(self, ctx: CheckContext, params: BatchParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        _, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             variants = endpoint.instance_variants
             if len(variants) != 1:
                 continue  # several variants share traffic by weight: not one batch consumer

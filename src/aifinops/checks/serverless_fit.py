@@ -172,11 +172,9 @@ class ServerlessFit(Check):
     savings_formula = "monthly endpoint cost - invocations per month x duration (s) x serverless $/s at the memory size"
 
     def run(self, ctx: CheckContext, params: ServerlessParams) -> list[Finding]:
-        window = ctx.window(params.lookback_days)
-        stats = ep.variant_stats(ctx, window)
-        costs = ep.endpoint_costs(ctx, window)
+        window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
-        for endpoint in ep.endpoints(ctx):
+        for endpoint in endpoints:
             variants = endpoint.instance_variants
             if len(variants) != 1 or len(endpoint.variants) != 1:
                 continue

@@ -7,13 +7,13 @@ managed Spot training bills as ``TrSpt`` and is not flagged.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import training_spot_checkpoint as training_inventory
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 
 
@@ -91,15 +91,12 @@ class TrainingOnDemand(Check):
             columns=f"""COALESCE(resource_id, '') <> '' AS has_id,
                 COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/' || instance_type) AS key,
                 account_id, region, instance_type, usage_date,
-                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours,
-                CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END AS usage_cost,
+                {USAGE_HOURS_SQL} AS hours, {USAGE_HOURS_COST_SQL} AS usage_cost,
                 billed_cost""",
         )
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            groups[row["key"]].append(row)
+        groups = group_rows(rows)
         findings = []
-        for key, group in sorted(groups.items()):
+        for key, group in groups.items():
             finding = self._assess(key, group, window.days, params)
             if finding:
                 findings.append(finding)
@@ -108,13 +105,13 @@ class TrainingOnDemand(Check):
         return findings
 
     def _assess(self, key: str, rows: list[dict[str, Any]], days: int, params: TrainingParams) -> Finding | None:
-        cost_usd = sum(r["billed_cost"] or 0.0 for r in rows)
+        cost_usd = total(rows, "billed_cost")
         monthly_cost = monthly_usd(max(cost_usd, 0.0), days)
         if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
             return None
         savings = monthly_cost * params.eligible_fraction * params.spot_discount
-        hours = sum(r["hours"] or 0.0 for r in rows)
-        usage_cost = sum(r["usage_cost"] or 0.0 for r in rows)
+        hours = total(rows, "hours")
+        usage_cost = total(rows, "usage_cost")
         first = rows[0]
         has_id = first["has_id"]
         types = sorted({r["instance_type"] for r in rows if r["instance_type"]})

@@ -1,0 +1,43 @@
+"""Small helpers several checks share: SQL for usage hours, grouping and summing rows, CLI flags.
+
+- ``USAGE_HOURS_SQL`` / ``USAGE_HOURS_COST_SQL``: a usage row's instance hours and the cost of those
+  hours (0 for Tax/Credit/fee lines and non-hour units), for ``ctx.usage(columns=...)``.
+- ``group_rows``: rows grouped by one column, in sorted key order.
+- ``total``: the sum of one column over rows, a NULL counting as 0.
+- ``kept_fraction``: the share of a resource's hours a working-hours schedule keeps.
+- ``region_flag``: `` --region R`` for a CLI action, empty without a region.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL
+
+USAGE_HOURS_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END"
+USAGE_HOURS_COST_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END"
+
+
+def group_rows(rows: Iterable[dict[str, Any]], column: str = "key") -> dict[Any, list[dict[str, Any]]]:
+    """``rows`` grouped by their ``column`` value, the groups in sorted key order, rows in input order."""
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[row[column]].append(row)
+    return dict(sorted(groups.items()))
+
+
+def total(rows: Iterable[dict[str, Any]], column: str) -> float:
+    """The sum of ``column`` over ``rows``; NULL counts as 0."""
+    return sum(r[column] or 0.0 for r in rows)
+
+
+def kept_fraction(working_hours_per_week: float, hours_per_day: float) -> float:
+    """Share of the hours kept when running only ``working_hours_per_week``; 1 when nothing runs."""
+    return min(1.0, working_hours_per_week / (hours_per_day * 7)) if hours_per_day > 0 else 1.0
+
+
+def region_flag(region: str | None) -> str:
+    """`` --region R`` to append to an AWS CLI command, empty when the region is unknown."""
+    return f" --region {region}" if region else ""
