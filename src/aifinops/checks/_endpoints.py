@@ -299,13 +299,20 @@ def stats_for(
     return VariantStats()
 
 
-def observed_hours(window: Window, endpoint: EndpointInfo) -> int:
-    """Hours of the window during which the endpoint existed (from its CreationTime)."""
+def observed_hours(window: Window, endpoint: EndpointInfo, stats: dict | None = None) -> int:
+    """Hours of the window during which the endpoint existed: from its CreationTime, or from its first
+    Invocations data point when CloudWatch reports the endpoint's name earlier (an endpoint deleted and
+    re-created under the same name keeps its metric history, and the series is what the checks judge)."""
     start, end = metric_bounds(window)
     start = start.replace(tzinfo=UTC)
     end = end.replace(tzinfo=UTC)
-    if endpoint.created and endpoint.created > start:
-        start = endpoint.created
+    since = endpoint.created
+    if since is not None and stats is not None:
+        hours = [h for v in endpoint.variants for h in stats_for(stats, endpoint, v.name).hourly_invocations]
+        if hours:
+            since = min(since, min(hours).replace(tzinfo=UTC))
+    if since and since > start:
+        start = since
     return max(0, int((end - start).total_seconds() // 3600))
 
 

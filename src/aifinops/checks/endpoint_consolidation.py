@@ -153,7 +153,7 @@ class EndpointConsolidation(Check):
         if gpu and gpu[1] < GpuRightsizingParams().max_peak_gpu_pct:
             return None  # the GPU rightsizing check prices this endpoint on its own
         monthly_cost, basis, _ = ep.endpoint_monthly_cost(ctx, endpoint, cost)
-        observed_h = ep.observed_hours(window, endpoint)
+        observed_h = ep.observed_hours(window, endpoint, stats)
         if serverless_assess(ctx, endpoint, v, s, monthly_cost, observed_h, ServerlessParams()) is not None:
             return None
         gmem = s.util("GPUMemoryUtilization", spec.gpus) if spec.gpus else None

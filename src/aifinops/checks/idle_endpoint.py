@@ -106,7 +106,7 @@ class IdleEndpoint(Check):
         variants = endpoint.instance_variants
         if not variants:
             return None  # serverless variants cost nothing while idle
-        observed_h = ep.observed_hours(window, endpoint)
+        observed_h = ep.observed_hours(window, endpoint, stats)
         if observed_h < params.min_observed_days * 24:
             return None
         per_variant = {}

@@ -94,7 +94,7 @@ class OverprovisionedEndpoint(Check):
             plans = []
             for v in endpoint.instance_variants:
                 s = ep.stats_for(stats, endpoint, v.name)
-                plan = assess_variant(ctx, endpoint, v, s, cost, params, ep.observed_hours(window, endpoint))
+                plan = assess_variant(ctx, endpoint, v, s, cost, params, ep.observed_hours(window, endpoint, stats))
                 if plan:
                     plans.append(plan)
             if plans:

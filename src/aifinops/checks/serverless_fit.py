@@ -181,7 +181,7 @@ class ServerlessFit(Check):
             v = variants[0]
             cost = costs.get(endpoint.arn.lower())
             monthly_cost, basis, cost_evidence = ep.endpoint_monthly_cost(ctx, endpoint, cost)
-            observed_h = ep.observed_hours(window, endpoint)
+            observed_h = ep.observed_hours(window, endpoint, stats)
             fit = assess(ctx, endpoint, v, ep.stats_for(stats, endpoint, v.name), monthly_cost, observed_h, params)
             if fit is None:
                 continue
