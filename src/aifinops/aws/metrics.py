@@ -22,23 +22,9 @@ from typing import Any
 import pyarrow as pa
 
 from aifinops.aws.runner import Scope
+from aifinops.ingest.metrics_columns import DAY_S, HOUR_S, METRICS_SCHEMA
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
-HOUR_S, DAY_S = 3600, 86400
-METRICS_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("region", pa.string()),
-        ("namespace", pa.string()),
-        ("metric_name", pa.string()),
-        ("dimensions", pa.map_(pa.string(), pa.string())),
-        ("ts", pa.timestamp("us")),
-        ("period_s", pa.int32()),
-        ("statistic", pa.string()),
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-    ]
-)
 ENDPOINT_INVOCATION_METRICS = ("Invocations", "InvocationsPerInstance")
 ENDPOINT_UTILIZATION_METRICS = ("CPUUtilization", "MemoryUtilization", "GPUUtilization", "GPUMemoryUtilization")
 BEDROCK_METRICS = ("Invocations", "InputTokenCount", "OutputTokenCount", "CacheReadInputTokens",

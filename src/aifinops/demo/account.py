@@ -100,9 +100,7 @@ class Endpoint:
             return 0.0
         if self.role == "burst":
             return round(self.peak_invocations_per_hour * (0.8 + 0.4 * noise)) if ts.hour == 2 else 0.0
-        return float(
-            round(self.peak_invocations_per_hour * diurnal(ts.hour, ts.weekday()) * (0.8 + 0.4 * noise))
-        )
+        return float(round(self.peak_invocations_per_hour * diurnal(ts.hour, ts.weekday()) * (0.8 + 0.4 * noise)))
 
 
 @dataclass(frozen=True)
@@ -132,9 +130,7 @@ class StudioApp:
 
     @property
     def arn(self) -> str:
-        return arn(
-            "sagemaker", self.region, self.account, f"app/{STUDIO_DOMAIN}/{self.space}/jupyterlab/default"
-        )
+        return arn("sagemaker", self.region, self.account, f"app/{STUDIO_DOMAIN}/{self.space}/jupyterlab/default")
 
 
 @dataclass(frozen=True)
@@ -219,131 +215,30 @@ def running_hours(schedule: str, day: date) -> list[int]:
 
 
 def _endpoints() -> list[Endpoint]:
+    # fmt: off
     gpu = [
-        Endpoint(
-            "my-model-endpoint",
-            PAYER,
-            "us-east-1",
-            "ml.g5.xlarge",
-            1,
-            "steady",
-            120,
-            18,
-            41,
-            6,
-            tags("ml-platform", "my-model", "production", "inference"),
-            data_capture=True,
-        ),
-        Endpoint(
-            "image-embed-endpoint",
-            PAYER,
-            "us-east-1",
-            "ml.g4dn.xlarge",
-            2,
-            "overprovisioned",
-            260,
-            9,
-            35,
-            12,
-            tags("vision", "clip-embed", "production", "inference"),
-        ),
-        Endpoint(
-            "search-rerank-endpoint",
-            LINKED,
-            "us-east-1",
-            "ml.g5.xlarge",
-            1,
-            "steady",
-            2400,
-            38,
-            52,
-            45,
-            tags("search", "rerank-xl", "production", "inference"),
-            autoscaling=(1, 3),
-            data_capture=True,
-        ),
+        Endpoint("my-model-endpoint", PAYER, "us-east-1", "ml.g5.xlarge", 1, "steady", 120, 18, 41, 6,
+            tags("ml-platform", "my-model", "production", "inference"), data_capture=True),
+        Endpoint("image-embed-endpoint", PAYER, "us-east-1", "ml.g4dn.xlarge", 2, "overprovisioned", 260, 9, 35, 12,
+            tags("vision", "clip-embed", "production", "inference")),
+        Endpoint("search-rerank-endpoint", LINKED, "us-east-1", "ml.g5.xlarge", 1, "steady", 2400, 38, 52, 45,
+            tags("search", "rerank-xl", "production", "inference"), autoscaling=(1, 3), data_capture=True),
     ]
     over = [
-        Endpoint(
-            "fraud-score-endpoint",
-            LINKED,
-            "us-east-1",
-            "ml.c5.2xlarge",
-            3,
-            "overprovisioned",
-            800,
-            4,
-            22,
-            tags=tags("risk", "fraud-gbm", "production", "inference"),
-            autoscaling=(3, 6),
-        ),
-        Endpoint(
-            "churn-predict-endpoint",
-            PAYER,
-            "us-east-1",
-            "ml.m5.2xlarge",
-            4,
-            "overprovisioned",
-            150,
-            3,
-            18,
-            tags=tags("growth", "churn-xgb", "production", "inference"),
-        ),
-        Endpoint(
-            "price-optimizer-endpoint",
-            PAYER,
-            "us-east-1",
-            "ml.m5.xlarge",
-            3,
-            "overprovisioned",
-            90,
-            5,
-            27,
-            tags=tags("pricing", None, "production", "inference"),
-        ),
+        Endpoint("fraud-score-endpoint", LINKED, "us-east-1", "ml.c5.2xlarge", 3, "overprovisioned", 800, 4, 22,
+            tags=tags("risk", "fraud-gbm", "production", "inference"), autoscaling=(3, 6)),
+        Endpoint("churn-predict-endpoint", PAYER, "us-east-1", "ml.m5.2xlarge", 4, "overprovisioned", 150, 3, 18,
+            tags=tags("growth", "churn-xgb", "production", "inference")),
+        Endpoint("price-optimizer-endpoint", PAYER, "us-east-1", "ml.m5.xlarge", 3, "overprovisioned", 90, 5, 27,
+            tags=tags("pricing", None, "production", "inference")),
     ]
     categories = [
-        "books",
-        "electronics",
-        "fashion",
-        "home",
-        "garden",
-        "toys",
-        "sports",
-        "beauty",
-        "grocery",
-        "pets",
-        "auto",
-        "music",
-        "movies",
-        "games",
-        "office",
-        "baby",
-        "health",
-        "jewelry",
-        "shoes",
-        "outdoor",
-        "kitchen",
-        "tools",
-        "crafts",
-        "luggage",
-        "watches",
-        "software",
-        "industrial",
-        "appliances",
-        "furniture",
-        "lighting",
-        "bedding",
-        "camera",
-        "phones",
-        "computers",
-        "audio",
-        "video",
-        "wearables",
-        "smart-home",
-        "deals",
-        "home-feed",
+        "books", "electronics", "fashion", "home", "garden", "toys", "sports", "beauty", "grocery", "pets", "auto",
+        "music", "movies", "games", "office", "baby", "health", "jewelry", "shoes", "outdoor", "kitchen", "tools",
+        "crafts", "luggage", "watches", "software", "industrial", "appliances", "furniture", "lighting", "bedding",
+        "camera", "phones", "computers", "audio", "video", "wearables", "smart-home", "deals", "home-feed",
     ]
+    # fmt: on
     reco = []
     for i, cat in enumerate(categories):
         itype = "ml.m5.xlarge" if i % 5 in (0, 3) else "ml.m5.large"
@@ -366,85 +261,26 @@ def _endpoints() -> list[Endpoint]:
         )
     covered = [e for e in reco if e.instance_type == "ml.m5.xlarge" and e.account == PAYER and e.tags][:10]
     reco = [_replace(e, savings_plan=True) if e in covered else e for e in reco]
+    # fmt: off
     odd = [
         Endpoint("legacy-sentiment-v1", PAYER, "us-east-1", "ml.m5.large", 1, "idle", 0, 2, 24),
-        Endpoint(
-            "ab-test-ranker-b",
-            PAYER,
-            "us-east-1",
-            "ml.c5.xlarge",
-            1,
-            "idle",
-            0,
-            2,
-            19,
-            tags=tags("recsys", "ranker-b", "staging", "experimentation"),
-        ),
-        Endpoint(
-            "demo-chatbot-endpoint",
-            LINKED,
-            "us-east-1",
-            "ml.g4dn.xlarge",
-            1,
-            "idle",
-            0,
-            1,
-            46,
-            0.5,
-            tags=tags("genai", "chatbot-demo", "development", "experimentation"),
-        ),
-        Endpoint(
-            "reco-toys-v1",
-            PAYER,
-            "us-east-1",
-            "ml.m5.large",
-            1,
-            "idle",
-            0,
-            2,
-            31,
-            tags=tags("recsys", "reco-toys", "production", "inference"),
-        ),
+        Endpoint("ab-test-ranker-b", PAYER, "us-east-1", "ml.c5.xlarge", 1, "idle", 0, 2, 19,
+            tags=tags("recsys", "ranker-b", "staging", "experimentation")),
+        Endpoint("demo-chatbot-endpoint", LINKED, "us-east-1", "ml.g4dn.xlarge", 1, "idle", 0, 1, 46, 0.5,
+            tags=tags("genai", "chatbot-demo", "development", "experimentation")),
+        Endpoint("reco-toys-v1", PAYER, "us-east-1", "ml.m5.large", 1, "idle", 0, 2, 31,
+            tags=tags("recsys", "reco-toys", "production", "inference")),
         Endpoint("forecast-old-endpoint", LINKED, "us-west-2", "ml.m5.xlarge", 1, "idle", 0, 2, 28),
-        Endpoint(
-            "nlp-ner-staging",
-            LINKED,
-            "us-east-1",
-            "ml.m5.large",
-            1,
-            "idle",
-            0,
-            2,
-            26,
-            tags=tags("nlp", "ner-bert", "staging", "inference"),
-        ),
+        Endpoint("nlp-ner-staging", LINKED, "us-east-1", "ml.m5.large", 1, "idle", 0, 2, 26,
+            tags=tags("nlp", "ner-bert", "staging", "inference")),
         Endpoint("partner-scoring-endpoint", PAYER, "us-east-1", "ml.m5.xlarge", 1, "unknown", 0, 0, 0),
-        Endpoint(
-            "nightly-batch-scorer",
-            PAYER,
-            "us-east-1",
-            "ml.c5.2xlarge",
-            1,
-            "burst",
-            42000,
-            85,
-            33,
-            tags=tags("growth", "ltv-model", "production", "inference"),
-        ),
-        Endpoint(
-            "churn-model-v1",
-            PAYER,
-            "us-east-1",
-            "ml.m5.xlarge",
-            1,
-            "steady",
-            40,
-            6,
-            25,
+        Endpoint("nightly-batch-scorer", PAYER, "us-east-1", "ml.c5.2xlarge", 1, "burst", 42000, 85, 33,
+            tags=tags("growth", "ltv-model", "production", "inference")),
+        Endpoint("churn-model-v1", PAYER, "us-east-1", "ml.m5.xlarge", 1, "steady", 40, 6, 25,
             tags=tags("growth", "churn-xgb", "production", "inference"),
-            deleted=datetime(2024, 10, 20, 17, 0, tzinfo=UTC),
-        ),
+            deleted=datetime(2024, 10, 20, 17, 0, tzinfo=UTC)),
     ]
+    # fmt: on
     return gpu + over + reco + odd
 
 
@@ -453,168 +289,52 @@ def _replace(endpoint: Endpoint, **changes: object) -> Endpoint:
 
 
 def _notebooks() -> list[Notebook]:
+    # fmt: off
     return [
-        Notebook(
-            "research-gpu-notebook",
-            PAYER,
-            "us-east-1",
-            "ml.g4dn.xlarge",
-            "always",
-            tags("vision", None, "development", "experimentation"),
-        ),
+        Notebook("research-gpu-notebook", PAYER, "us-east-1", "ml.g4dn.xlarge", "always",
+            tags("vision", None, "development", "experimentation")),
         Notebook("data-explore-notebook", PAYER, "us-east-1", "ml.m5.xlarge", "always", {}),
-        Notebook(
-            "team-shared-notebook",
-            LINKED,
-            "us-east-1",
-            "ml.t3.medium",
-            "always",
-            tags("nlp", None, "development", "experimentation"),
-        ),
-        Notebook(
-            "feature-eng-notebook",
-            LINKED,
-            "us-east-1",
-            "ml.m5.2xlarge",
-            "always",
-            tags("recsys", None, "development", "experimentation"),
-        ),
-        Notebook(
-            "analyst-notebook",
-            PAYER,
-            "us-east-1",
-            "ml.m5.xlarge",
-            "weekdays-8h",
-            tags("growth", None, "development", "experimentation"),
-            lifecycle_config="auto-stop-idle",
-        ),
+        Notebook("team-shared-notebook", LINKED, "us-east-1", "ml.t3.medium", "always",
+            tags("nlp", None, "development", "experimentation")),
+        Notebook("feature-eng-notebook", LINKED, "us-east-1", "ml.m5.2xlarge", "always",
+            tags("recsys", None, "development", "experimentation")),
+        Notebook("analyst-notebook", PAYER, "us-east-1", "ml.m5.xlarge", "weekdays-8h",
+            tags("growth", None, "development", "experimentation"), lifecycle_config="auto-stop-idle"),
     ]
+    # fmt: on
 
 
 def _studio_apps() -> list[StudioApp]:
+    # fmt: off
     return [
-        StudioApp(
-            "vision-lab",
-            PAYER,
-            "us-east-1",
-            "ml.g4dn.xlarge",
-            "always",
-            tags("vision", None, "development", "experimentation"),
-        ),
+        StudioApp("vision-lab", PAYER, "us-east-1", "ml.g4dn.xlarge", "always",
+            tags("vision", None, "development", "experimentation")),
         StudioApp("nlp-sandbox", PAYER, "us-east-1", "ml.t3.medium", "weekdays-8h", {}),
-        StudioApp(
-            "analytics",
-            PAYER,
-            "us-east-1",
-            "ml.m5.large",
-            "weekdays-8h",
-            tags("growth", None, "development", "experimentation"),
-        ),
+        StudioApp("analytics", PAYER, "us-east-1", "ml.m5.large", "weekdays-8h",
+            tags("growth", None, "development", "experimentation")),
     ]
+    # fmt: on
 
 
 # (name, account, region, instance type, count, cadence, start hour, hours lo/hi, spot, model, team, gpu %)
+# fmt: off
 _PIPELINES = [
-    (
-        "cv-detector-train",
-        PAYER,
-        "us-east-1",
-        "ml.p3.8xlarge",
-        2,
-        "daily",
-        1,
-        (10, 14),
-        False,
-        "yolo-detector",
-        "vision",
-        61,
-    ),
-    (
-        "cv-segmenter-train",
-        PAYER,
-        "us-east-1",
-        "ml.g5.12xlarge",
-        2,
-        "daily",
-        2,
-        (12, 18),
-        False,
-        "mask-segmenter",
-        "vision",
-        58,
-    ),
-    (
-        "recsys-ranker-train",
-        LINKED,
-        "us-west-2",
-        "ml.p3.2xlarge",
-        4,
-        "daily",
-        3,
-        (7, 11),
-        False,
-        "reco-ranker",
-        "recsys",
-        55,
-    ),
-    (
-        "cv-backbone-pretrain",
-        PAYER,
-        "us-east-1",
-        "ml.p3.16xlarge",
-        1,
-        "mondays",
-        0,
-        (18, 24),
-        False,
-        "vit-backbone",
-        "vision",
-        66,
-    ),
-    (
-        "nlp-intent-train",
-        LINKED,
-        "us-east-1",
-        "ml.g5.2xlarge",
-        1,
-        "weekdays",
-        14,
-        (6, 10),
-        False,
-        "intent-bert",
-        "nlp",
-        52,
-    ),
+    ("cv-detector-train", PAYER, "us-east-1", "ml.p3.8xlarge", 2, "daily", 1, (10, 14), False,
+        "yolo-detector", "vision", 61),
+    ("cv-segmenter-train", PAYER, "us-east-1", "ml.g5.12xlarge", 2, "daily", 2, (12, 18), False,
+        "mask-segmenter", "vision", 58),
+    ("recsys-ranker-train", LINKED, "us-west-2", "ml.p3.2xlarge", 4, "daily", 3, (7, 11), False,
+        "reco-ranker", "recsys", 55),
+    ("cv-backbone-pretrain", PAYER, "us-east-1", "ml.p3.16xlarge", 1, "mondays", 0, (18, 24), False,
+        "vit-backbone", "vision", 66),
+    ("nlp-intent-train", LINKED, "us-east-1", "ml.g5.2xlarge", 1, "weekdays", 14, (6, 10), False,
+        "intent-bert", "nlp", 52),
     ("exp", PAYER, "us-east-1", "ml.g5.12xlarge", 1, "half", 10, (3, 10), False, None, None, 47),
-    (
-        "asr-finetune-spot",
-        LINKED,
-        "us-east-1",
-        "ml.g5.2xlarge",
-        1,
-        "daily",
-        5,
-        (5, 9),
-        True,
-        "whisper-ft",
-        "nlp",
-        63,
-    ),
-    (
-        "ocr-layout-spot",
-        PAYER,
-        "us-east-1",
-        "ml.p3.2xlarge",
-        1,
-        "weekdays",
-        20,
-        (3, 6),
-        True,
-        "layout-lm",
-        "vision",
-        59,
-    ),
+    ("asr-finetune-spot", LINKED, "us-east-1", "ml.g5.2xlarge", 1, "daily", 5, (5, 9), True, "whisper-ft", "nlp", 63),
+    ("ocr-layout-spot", PAYER, "us-east-1", "ml.p3.2xlarge", 1, "weekdays", 20, (3, 6), True, "layout-lm",
+        "vision", 59),
 ]
+# fmt: on
 _DATA_BUCKET = "acme-ml-training-data"
 _ARTIFACT_BUCKET = "acme-ml-model-artifacts"
 _CHECKPOINT_BUCKET = "acme-ml-checkpoints"
@@ -633,20 +353,14 @@ def _runs_on(cadence: str, day: date, rng: random.Random) -> bool:
 def _training_jobs(rng: random.Random) -> list[TrainingJob]:
     jobs = []
     for day in days():
-        for name, account, region, itype, count, cadence, hour, (
-            lo,
-            hi,
-        ), spot, model, team, gpu in _PIPELINES:
+        for name, account, region, itype, count, cadence, hour, (lo, hi), spot, model, team, gpu in _PIPELINES:
             if not _runs_on(cadence, day, rng):
                 continue
-            start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC) + timedelta(
-                minutes=int(rng.random() * 50)
-            )
+            start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+            start += timedelta(minutes=int(rng.random() * 50))
             job = f"{name}-{start:%Y-%m-%d-%H-%M-%S}"
             seconds = int((lo + (hi - lo) * rng.random()) * 3600)
-            ckpt = (
-                f"s3://{_CHECKPOINT_BUCKET}/{name}/{job}/" if spot or name.startswith("cv-backbone") else None
-            )
+            ckpt = f"s3://{_CHECKPOINT_BUCKET}/{name}/{job}/" if spot or name.startswith("cv-backbone") else None
             jobs.append(
                 TrainingJob(
                     job,
@@ -688,34 +402,15 @@ def _training_jobs(rng: random.Random) -> list[TrainingJob]:
 
 
 def _instances() -> list[Ec2Instance]:
+    # fmt: off
     gpu = [
-        Ec2Instance(
-            "i-0a1b2c3d4e5f60718",
-            PAYER,
-            "us-east-1",
-            "p4d.24xlarge",
-            False,
-            tags("research", "llm-pretrain", "development", "training"),
-            2000,
-            11.0,
-            8,
-            "NVIDIA A100-SXM4-40GB",
-            launch=datetime(2024, 7, 15, 8, 30, tzinfo=UTC),
-        ),
-        Ec2Instance(
-            "i-0f9e8d7c6b5a40321",
-            LINKED,
-            "us-east-1",
-            "g5.xlarge",
-            True,
-            {},
-            500,
-            71.0,
-            1,
-            "NVIDIA A10G",
-            launch=datetime(2024, 8, 20, 12, 0, tzinfo=UTC),
-        ),
+        Ec2Instance("i-0a1b2c3d4e5f60718", PAYER, "us-east-1", "p4d.24xlarge", False,
+            tags("research", "llm-pretrain", "development", "training"), 2000, 11.0, 8, "NVIDIA A100-SXM4-40GB",
+            launch=datetime(2024, 7, 15, 8, 30, tzinfo=UTC)),
+        Ec2Instance("i-0f9e8d7c6b5a40321", LINKED, "us-east-1", "g5.xlarge", True,
+            {}, 500, 71.0, 1, "NVIDIA A10G", launch=datetime(2024, 8, 20, 12, 0, tzinfo=UTC)),
     ]
+    # fmt: on
     fleet = []
     for kind, n, team in (
         ("m5.4xlarge", 80, "web"),
@@ -727,16 +422,12 @@ def _instances() -> list[Ec2Instance]:
             account = PAYER if k % 3 else LINKED
             region = "us-west-2" if k % 8 == 5 else "us-east-1"
             iid = "i-0" + stable_id(kind, k, length=16)
-            fleet.append(
-                Ec2Instance(iid, account, region, kind, False, tags(team, None, "production", None), 500)
-            )
+            fleet.append(Ec2Instance(iid, account, region, kind, False, tags(team, None, "production", None), 500))
     return gpu + fleet
 
 
 def _buckets() -> list[Bucket]:
-    expire_logs = [
-        {"ID": "expire-logs", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 30}}
-    ]
+    expire_logs = [{"ID": "expire-logs", "Filter": {"Prefix": ""}, "Status": "Enabled", "Expiration": {"Days": 30}}]
     to_ia = [
         {
             "ID": "artifacts-to-ia",
@@ -745,90 +436,28 @@ def _buckets() -> list[Bucket]:
             "Transitions": [{"Days": 90, "StorageClass": "STANDARD_IA"}],
         }
     ]
+    # fmt: off
     return [
-        Bucket(
-            _DATA_BUCKET,
-            PAYER,
-            "us-east-1",
-            28_000,
-            20,
-            tags("vision", None, "training", "training"),
-            None,
-            2_500_000,
-            ai=True,
-        ),
-        Bucket(
-            _ARTIFACT_BUCKET,
-            PAYER,
-            "us-east-1",
-            2_500,
-            4,
-            tags("ml-platform", None, "production", "inference"),
-            to_ia,
-            40_000,
-            ai=True,
-        ),
+        Bucket(_DATA_BUCKET, PAYER, "us-east-1", 28_000, 20,
+            tags("vision", None, "training", "training"), None, 2_500_000, ai=True),
+        Bucket(_ARTIFACT_BUCKET, PAYER, "us-east-1", 2_500, 4,
+            tags("ml-platform", None, "production", "inference"), to_ia, 40_000, ai=True),
         Bucket(_CHECKPOINT_BUCKET, PAYER, "us-east-1", 4_000, 6, {}, None, 8_000, ai=True),
-        Bucket(
-            "acme-bedrock-batch-io",
-            LINKED,
-            "us-east-1",
-            300,
-            1,
-            tags("genai", None, "production", "inference"),
-            None,
-            2_000,
-            ai=True,
-        ),
-        Bucket(
-            "acme-web-assets",
-            PAYER,
-            "us-east-1",
-            1_500,
-            0,
-            tags("web", None, "production", None),
-            None,
-            900_000,
-        ),
-        Bucket(
-            "acme-app-logs",
-            LINKED,
-            "us-east-1",
-            7_000,
-            0,
-            tags("platform", None, "production", None),
-            expire_logs,
-            5_000,
-        ),
-        Bucket(
-            "acme-db-backups",
-            PAYER,
-            "us-west-2",
-            3_000,
-            2,
-            tags("platform", None, "production", None),
-            None,
-            100,
-        ),
+        Bucket("acme-bedrock-batch-io", LINKED, "us-east-1", 300, 1,
+            tags("genai", None, "production", "inference"), None, 2_000, ai=True),
+        Bucket("acme-web-assets", PAYER, "us-east-1", 1_500, 0, tags("web", None, "production", None), None, 900_000),
+        Bucket("acme-app-logs", LINKED, "us-east-1", 7_000, 0,
+            tags("platform", None, "production", None), expire_logs, 5_000),
+        Bucket("acme-db-backups", PAYER, "us-west-2", 3_000, 2, tags("platform", None, "production", None), None, 100),
     ]
+    # fmt: on
 
 
 def _rds() -> list[tuple[str, str, str, str]]:
-    return [
-        (PAYER if k % 2 else LINKED, "us-east-1", f"{name}-db", cls)
-        for k, (name, cls) in enumerate(
-            [
-                ("orders", "db.r5.4xlarge"),
-                ("catalog", "db.r5.4xlarge"),
-                ("users", "db.r5.4xlarge"),
-                ("payments", "db.r5.4xlarge"),
-                ("search", "db.r5.2xlarge"),
-                ("cms", "db.r5.2xlarge"),
-                ("reports", "db.r5.2xlarge"),
-                ("audit", "db.r5.2xlarge"),
-            ]
-        )
-    ]
+    databases = [("orders", "db.r5.4xlarge"), ("catalog", "db.r5.4xlarge"), ("users", "db.r5.4xlarge"),
+                 ("payments", "db.r5.4xlarge"), ("search", "db.r5.2xlarge"), ("cms", "db.r5.2xlarge"),
+                 ("reports", "db.r5.2xlarge"), ("audit", "db.r5.2xlarge")]  # fmt: skip
+    return [(PAYER if k % 2 else LINKED, "us-east-1", f"{name}-db", cls) for k, (name, cls) in enumerate(databases)]
 
 
 def build_account(seed: int = SEED) -> DemoAccount:

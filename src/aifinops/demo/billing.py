@@ -19,6 +19,7 @@ import calendar
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,6 +33,10 @@ from aifinops.demo.account import (
     PAYER,
     REGIONS,
     DemoAccount,
+    Endpoint,
+    Notebook,
+    StudioApp,
+    TrainingJob,
     ai_service_usage,
     bedrock_usage,
     days,
@@ -52,6 +57,11 @@ _NORMALIZATION = {"xlarge": 8.0, "2xlarge": 16.0, "4xlarge": 32.0, "24xlarge": 1
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return start, start + timedelta(days=1)
+
+
+def _daily(day: date, **fields: Any) -> dict:
+    """One CUR 2.0 row for the usage of ``day`` (DAILY granularity)."""
+    return line(*_day_bounds(day), **fields)
 
 
 def _period(day: date) -> tuple[datetime, datetime]:
@@ -175,25 +185,21 @@ def _rate(rate: float | None) -> str | None:
 
 def _sagemaker(
     day: date,
-    account: str,
-    region: str,
+    res: Endpoint | Notebook | StudioApp | TrainingJob,
     component: str,
     detail: str,
     hours: float,
-    resource_id: str,
-    tags: dict[str, str],
-    itype: str,
     words: str,
     rate: float | None = None,
     term: str = "OnDemand",
 ) -> dict:
+    """A SageMaker instance-hours row of ``res`` (account, region, arn, tags, instance type) for ``day``."""
+    itype, region = res.instance_type, res.region
     od = p.SAGEMAKER_USD_PER_HOUR[itype]
     rate = od if rate is None else rate
-    start, end = _day_bounds(day)
-    return line(
-        start,
-        end,
-        account=account,
+    return _daily(
+        day,
+        account=res.account,
         region=region,
         product_code="AmazonSageMaker",
         product_name="Amazon SageMaker",
@@ -204,8 +210,8 @@ def _sagemaker(
         od_rate=od,
         unit="Hrs",
         description=words.format(rate=p.rate_text(rate), itype=itype, loc=REGIONS[region][1]),
-        resource_id=resource_id,
-        tags=tags,
+        resource_id=res.arn,
+        tags=res.tags,
         term=term,
         family="ML Instance",
         instance_type=itype,
@@ -220,19 +226,7 @@ def _endpoint_rows(acct: DemoAccount, rows: list[dict], sp_used: dict[date, floa
             hours = float(sum(e.instances_at(start + timedelta(hours=h)) for h in range(24)))
             if not hours:
                 continue
-            words = "{rate} per Hosting {itype} hour in {loc}"
-            row = _sagemaker(
-                day,
-                e.account,
-                e.region,
-                "Host",
-                e.instance_type,
-                hours,
-                e.arn,
-                e.tags,
-                e.instance_type,
-                words,
-            )
+            row = _sagemaker(day, e, "Host", e.instance_type, hours, "{rate} per Hosting {itype} hour in {loc}")
             if e.savings_plan:
                 sp_rate = round(p.SAGEMAKER_USD_PER_HOUR[e.instance_type] * (1 - p.SAVINGS_PLAN_DISCOUNT), 10)
                 row["line_item_line_item_type"] = "SavingsPlanCoveredUsage"
@@ -247,11 +241,9 @@ def _endpoint_rows(acct: DemoAccount, rows: list[dict], sp_used: dict[date, floa
                 negations[(day, e.account, e.region, e.instance_type, row["product_sku"])] += hours
             rows.append(row)
     for (day, account, region, itype, sku), hours in sorted(negations.items()):
-        start, end = _day_bounds(day)
         rows.append(
-            line(
-                start,
-                end,
+            _daily(
+                day,
                 account=account,
                 region=region,
                 product_code="AmazonSageMaker",
@@ -272,21 +264,17 @@ def _endpoint_rows(acct: DemoAccount, rows: list[dict], sp_used: dict[date, floa
 
 def savings_plan_commitment_usd_per_hour(acct: DemoAccount) -> float:
     """The plan was sized at purchase to about 97 % of the covered endpoints' discounted hourly cost."""
-    covered = sum(
-        p.SAGEMAKER_USD_PER_HOUR[e.instance_type] * e.count for e in acct.endpoints if e.savings_plan
-    )
+    covered = sum(p.SAGEMAKER_USD_PER_HOUR[e.instance_type] * e.count for e in acct.endpoints if e.savings_plan)
     return round(covered * (1 - p.SAVINGS_PLAN_DISCOUNT) / 0.97, 2)
 
 
 def _savings_plan_fees(acct: DemoAccount, rows: list[dict], sp_used: dict[date, float]) -> None:
     commitment = savings_plan_commitment_usd_per_hour(acct)
     for day in days():
-        start, end = _day_bounds(day)
         month_hours = 24 * calendar.monthrange(day.year, day.month)[1]
         rows.append(
-            line(
-                start,
-                end,
+            _daily(
+                day,
                 account=PAYER,
                 region=None,
                 product_code="MachineLearningSavingsPlans",
@@ -318,46 +306,24 @@ def _savings_plan_fees(acct: DemoAccount, rows: list[dict], sp_used: dict[date, 
 
 
 def _scheduled_rows(acct: DemoAccount, rows: list[dict]) -> None:
-    for nb in acct.notebooks:
+    notebooks = [(nb, "Notebk", nb.instance_type, "Notebook") for nb in acct.notebooks]
+    studio_apps = [(app, "Studio", f"JupyterLab-{app.instance_type}", "Studio-JupyterLab") for app in acct.studio_apps]
+    for res, component, detail, what in notebooks + studio_apps:
+        words = f"{{rate}} per {what} {{itype}} hour in {{loc}}"
         for day in days():
-            hours = len(running_hours(nb.schedule, day))
+            hours = len(running_hours(res.schedule, day))
             if hours:
-                rows.append(
-                    _sagemaker(
-                        day,
-                        nb.account,
-                        nb.region,
-                        "Notebk",
-                        nb.instance_type,
-                        float(hours),
-                        nb.arn,
-                        nb.tags,
-                        nb.instance_type,
-                        "{rate} per Notebook {itype} hour in {loc}",
-                    )
-                )
-    for app in acct.studio_apps:
-        for day in days():
-            hours = len(running_hours(app.schedule, day))
-            if hours:
-                rows.append(
-                    _sagemaker(
-                        day,
-                        app.account,
-                        app.region,
-                        "Studio",
-                        f"JupyterLab-{app.instance_type}",
-                        float(hours),
-                        app.arn,
-                        app.tags,
-                        app.instance_type,
-                        "{rate} per Studio-JupyterLab {itype} hour in {loc}",
-                    )
-                )
+                rows.append(_sagemaker(day, res, component, detail, float(hours), words))
 
 
 def _training_rows(acct: DemoAccount, rows: list[dict]) -> None:
     for job in acct.training_jobs:
+        od = p.SAGEMAKER_USD_PER_HOUR[job.instance_type]
+        rate: float | None = None
+        component, words, term = "Train", "{rate} for Training job {itype} per hour", "OnDemand"
+        if job.spot:
+            rate = od * p.SAGEMAKER_SPOT_BILLABLE_FRACTION
+            component, words, term = "TrSpt", "{rate} for Spot Training job {itype} per hour", "Spot"
         day = job.start.date()
         while True:
             day_start, day_end = _day_bounds(day)
@@ -365,45 +331,12 @@ def _training_rows(acct: DemoAccount, rows: list[dict]) -> None:
             if overlap_s <= 0:
                 break
             hours = overlap_s / 3600 * job.count
-            od = p.SAGEMAKER_USD_PER_HOUR[job.instance_type]
-            if job.spot:
-                rows.append(
-                    _sagemaker(
-                        day,
-                        job.account,
-                        job.region,
-                        "TrSpt",
-                        job.instance_type,
-                        hours,
-                        job.arn,
-                        job.tags,
-                        job.instance_type,
-                        "{rate} for Spot Training job {itype} per hour",
-                        rate=od * p.SAGEMAKER_SPOT_BILLABLE_FRACTION,
-                        term="Spot",
-                    )
-                )
-            else:
-                rows.append(
-                    _sagemaker(
-                        day,
-                        job.account,
-                        job.region,
-                        "Train",
-                        job.instance_type,
-                        hours,
-                        job.arn,
-                        job.tags,
-                        job.instance_type,
-                        "{rate} for Training job {itype} per hour",
-                    )
-                )
+            rows.append(_sagemaker(day, job, component, job.instance_type, hours, words, rate=rate, term=term))
             day += timedelta(days=1)
 
 
 def _bedrock_rows(rows: list[dict]) -> None:
     for day in days():
-        start, end = _day_bounds(day)
         use = bedrock_usage(day)
         nova = use[NOVA_LITE_ID]
         for kind, suffix, factor, feature in (
@@ -416,9 +349,8 @@ def _bedrock_rows(rows: list[dict]) -> None:
             if not tokens:
                 continue
             rate = p.NOVA_LITE_USD_PER_1K[kind.removeprefix("batch-")] * factor
-            row = line(
-                start,
-                end,
+            row = _daily(
+                day,
                 account=PAYER,
                 region="us-east-1",
                 product_code="AmazonBedrock",
@@ -442,9 +374,8 @@ def _bedrock_rows(rows: list[dict]) -> None:
         ):
             rate = p.CLAUDE_SONNET_45_USD_PER_1M[kind]
             rows.append(
-                line(
-                    start,
-                    end,
+                _daily(
+                    day,
                     account=PAYER,
                     region="us-east-1",
                     product_code="AmazonBedrockFoundationModels",
@@ -499,13 +430,11 @@ def _ai_service_rows(rows: list[dict]) -> None:
         ),
     ]
     for day in days():
-        start, end = _day_bounds(day)
         use = ai_service_usage(day)
         for key, code, name, usage_type, op, rate, unit, words, team in specs:
             rows.append(
-                line(
-                    start,
-                    end,
+                _daily(
+                    day,
                     account=PAYER,
                     region="us-east-1",
                     product_code=code,
@@ -527,19 +456,14 @@ def _ec2_rows(acct: DemoAccount, rows: list[dict]) -> None:
         size = inst.instance_type.split(".")[1]
         od = p.EC2_USD_PER_HOUR[inst.instance_type]
         rate = od * p.EC2_SPOT_FRACTION if inst.spot else od
-        kind, words = (
-            ("SpotUsage", "Linux/UNIX (Amazon VPC) Spot") if inst.spot else ("BoxUsage", "On Demand Linux")
-        )
+        kind, words = ("SpotUsage", "Linux/UNIX (Amazon VPC) Spot") if inst.spot else ("BoxUsage", "On Demand Linux")
+        where = {**ec2, "account": inst.account, "region": inst.region, "tags": inst.tags}
+        az = {"line_item_availability_zone": inst.az}
         for day in days():
-            start, end = _day_bounds(day)
             dim = calendar.monthrange(day.year, day.month)[1]
-            az = {"line_item_availability_zone": inst.az}
-            row = line(
-                start,
-                end,
-                account=inst.account,
-                region=inst.region,
-                **ec2,
+            row = _daily(
+                day,
+                **where,
                 usage_type=_prefixed(inst.region, f"{kind}:{inst.instance_type}", bare_in_use1=True),
                 operation="RunInstances",
                 usage=24.0,
@@ -548,7 +472,6 @@ def _ec2_rows(acct: DemoAccount, rows: list[dict]) -> None:
                 unit="Hrs",
                 description=f"{p.rate_text(rate)} per {words} {inst.instance_type} Instance Hour",
                 resource_id=inst.instance_id,
-                tags=inst.tags,
                 term="Spot" if inst.spot else "OnDemand",
                 family="Compute Instance",
                 instance_type=inst.instance_type,
@@ -560,12 +483,9 @@ def _ec2_rows(acct: DemoAccount, rows: list[dict]) -> None:
             )
             rows.append(row)
             rows.append(
-                line(
-                    start,
-                    end,
-                    account=inst.account,
-                    region=inst.region,
-                    **ec2,
+                _daily(
+                    day,
+                    **where,
                     usage_type=_prefixed(inst.region, "EBS:VolumeUsage.gp3", bare_in_use1=True),
                     operation="CreateVolume-Gp3",
                     usage=inst.volume_gb / dim,
@@ -574,19 +494,16 @@ def _ec2_rows(acct: DemoAccount, rows: list[dict]) -> None:
                     description=f"{p.rate_text(p.EBS_GP3_USD_PER_GB_MONTH)} per GB-month of General "
                     "Purpose (gp3) provisioned storage",
                     resource_id="vol-0" + inst.instance_id[3:],
-                    tags=inst.tags,
                     family="Storage",
                     extra=az,
                 )
             )
     web = next(i for i in acct.instances if i.instance_type == "m5.4xlarge" and i.region == "us-east-1")
     for day in days():
-        start, end = _day_bounds(day)
         rate = p.TRANSFER_INTERNET_USD_PER_GB
         rows.append(
-            line(
-                start,
-                end,
+            _daily(
+                day,
                 account=web.account,
                 region="us-east-1",
                 **ec2,
@@ -613,11 +530,9 @@ def _other_rows(acct: DemoAccount, rows: list[dict]) -> None:
     for account, region, name, cls in acct.rds:
         rate = 2 * p.RDS_MYSQL_USD_PER_HOUR[cls]
         for day in days():
-            start, end = _day_bounds(day)
             rows.append(
-                line(
-                    start,
-                    end,
+                _daily(
+                    day,
                     account=account,
                     region=region,
                     product_code="AmazonRDS",
@@ -638,15 +553,13 @@ def _other_rows(acct: DemoAccount, rows: list[dict]) -> None:
     for k, account in enumerate(sorted({a for a, *_ in acct.rds})):
         fn = f"arn:aws:lambda:us-east-1:{account}:function:order-events-{k}"
         for day in days():
-            start, end = _day_bounds(day)
             for usage_type, usage, rate, unit in (
                 ("USE1-Lambda-GB-Second", _gb(day, 1.6e6), p.LAMBDA_USD_PER_GB_SECOND, "Lambda-GB-Second"),
                 ("USE1-Request", _gb(day, 2.4e7), p.LAMBDA_USD_PER_REQUEST, "Requests"),
             ):
                 rows.append(
-                    line(
-                        start,
-                        end,
+                    _daily(
+                        day,
                         account=account,
                         region="us-east-1",
                         product_code="AWSLambda",
@@ -668,17 +581,14 @@ def _s3_rows(acct: DemoAccount, rows: list[dict]) -> None:
     s3 = {"product_code": "AmazonS3", "product_name": "Amazon Simple Storage Service"}
     reads = {j.start.date() for j in acct.training_jobs if j.region == "us-west-2"}
     for b in acct.buckets:
+        bucket = {**s3, "account": b.account, "region": b.region, "resource_id": b.name, "tags": b.tags}
         for i, day in enumerate(days()):
-            start, end = _day_bounds(day)
             dim = calendar.monthrange(day.year, day.month)[1]
             size_gb = b.standard_gb + b.growth_gb_per_day * i
             rows.append(
-                line(
-                    start,
-                    end,
-                    account=b.account,
-                    region=b.region,
-                    **s3,
+                _daily(
+                    day,
+                    **bucket,
                     usage_type=_prefixed(b.region, "TimedStorage-ByteHrs", bare_in_use1=True),
                     operation="StandardStorage",
                     usage=size_gb / dim,
@@ -686,39 +596,29 @@ def _s3_rows(acct: DemoAccount, rows: list[dict]) -> None:
                     unit="GB-Mo",
                     description=f"{p.rate_text(p.S3_STANDARD_USD_PER_GB_MONTH)} per GB - "
                     "first 50 TB / month of storage used",
-                    resource_id=b.name,
-                    tags=b.tags,
                     family="Storage",
                 )
             )
             if b.get_requests_per_day:
                 rows.append(
-                    line(
-                        start,
-                        end,
-                        account=b.account,
-                        region=b.region,
-                        **s3,
+                    _daily(
+                        day,
+                        **bucket,
                         usage_type=_prefixed(b.region, "Requests-Tier2", bare_in_use1=True),
                         operation="GetObject",
                         usage=float(round(b.get_requests_per_day)),
                         rate=p.S3_GET_USD_PER_REQUEST,
                         unit="Requests",
                         description="$0.004 per 10,000 GET and all other requests",
-                        resource_id=b.name,
-                        tags=b.tags,
                         family="API Request",
                     )
                 )
             if b.region == "us-east-1" and b.ai and day in reads and b.name.endswith("training-data"):
                 rate = p.TRANSFER_INTER_REGION_USD_PER_GB
                 rows.append(
-                    line(
-                        start,
-                        end,
-                        account=b.account,
-                        region=b.region,
-                        **s3,
+                    _daily(
+                        day,
+                        **bucket,
                         usage_type="USE1-USW2-AWS-Out-Bytes",
                         operation="GetObject",
                         usage=_gb(day, 640),
@@ -726,8 +626,6 @@ def _s3_rows(acct: DemoAccount, rows: list[dict]) -> None:
                         unit="GB",
                         description=f"{p.rate_text(rate)} per GB - US East (Northern Virginia) data "
                         "transfer to US West (Oregon)",
-                        resource_id=b.name,
-                        tags=b.tags,
                         servicecode="AWSDataTransfer",
                         family="Data Transfer",
                         extra={

@@ -37,23 +37,10 @@ from aifinops.demo.account import (
     bedrock_usage,
     days,
 )
+from aifinops.ingest.metrics_columns import DAY_S, HOUR_S
+from aifinops.ingest.metrics_columns import METRICS_SCHEMA as METRICS_COLUMNS_SCHEMA
 
-METRICS_SCHEMA = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("region", pa.string()),
-        ("namespace", pa.string()),
-        ("metric_name", pa.string()),
-        ("dimensions", pa.map_(pa.string(), pa.string())),
-        ("ts", pa.timestamp("us")),
-        ("period_s", pa.int32()),
-        ("statistic", pa.string()),
-        ("value", pa.float64()),
-        ("unit", pa.string()),
-        ("source", pa.string()),
-    ]
-)
-HOUR_S, DAY_S = 3600, 86400
+METRICS_SCHEMA = METRICS_COLUMNS_SCHEMA.append(pa.field("source", pa.string()))
 
 
 class _Rows:

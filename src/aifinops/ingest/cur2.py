@@ -7,7 +7,7 @@ Cost semantics per line item type: shared/reference/data-formats-and-prices.md Â
 from __future__ import annotations
 
 from aifinops.ingest.cur2_columns import CUR2_REQUIRED
-from aifinops.ingest.sqlparts import Columns, canonical_tags_sql
+from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
 
 FORMAT = "cur2"
 TITLE = "CUR 2.0"
@@ -107,10 +107,5 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("line_item_currency_code"),
         c.text("line_item_line_item_description"),
         canonical_tags_sql(c.string_map("resource_tags")),
-        f"'{FORMAT}'",
-        "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)",
     ]
-    from aifinops.store import CHARGE_COLUMN_NAMES
-
-    select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(fields, CHARGE_COLUMN_NAMES, strict=True))
-    return f"SELECT\n  {select}\nFROM {relation}"
+    return charge_select(c, fields, FORMAT, relation)

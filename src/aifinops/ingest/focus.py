@@ -20,7 +20,7 @@ Decisions (the store describes AWS spend, and its rollup knows AWS usage types o
 
 from __future__ import annotations
 
-from aifinops.ingest.sqlparts import Columns, canonical_tags_sql
+from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
 
 FORMAT = "focus"
 TITLE = "FOCUS"
@@ -157,8 +157,6 @@ def _first(c: Columns, *names: str) -> str:
 
 def normalize_select(c: Columns, relation: str) -> str:
     """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a FOCUS relation's AWS rows."""
-    from aifinops.store import CHARGE_COLUMN_NAMES
-
     consumed = c.number("ConsumedQuantity")
     fields = [
         f"CAST(date_trunc('month', {c.timestamp('BillingPeriodStart')}) AS DATE)",
@@ -190,11 +188,8 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("BillingCurrency"),
         c.text("ChargeDescription"),
         canonical_tags_sql(c.string_map("Tags")),
-        f"'{FORMAT}'",
-        "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)",
     ]
-    select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(fields, CHARGE_COLUMN_NAMES, strict=True))
-    return f"SELECT\n  {select}\nFROM {relation}\nWHERE {aws_rows_sql(c)}"
+    return charge_select(c, fields, FORMAT, relation, where=aws_rows_sql(c))
 
 
 def excluded_providers_select(c: Columns, relation: str) -> str | None:

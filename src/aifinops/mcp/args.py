@@ -168,6 +168,17 @@ def page(items: list[Any], limit: int, token: Any, request: Any) -> tuple[list[A
     return chunk, (encode_token(nxt, owner) if nxt < len(items) else None)
 
 
+def paged(
+    answer: dict[str, Any], token: str | None, notes: list[str] | None = None, token_key: str = "NextToken"
+) -> dict[str, Any]:
+    """``answer`` with the next page's token and the notes added, each only when there is one."""
+    if token:
+        answer[token_key] = token
+    if notes:
+        answer["aifinops_notes"] = notes
+    return answer
+
+
 def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
     """``build(size)`` with the page size halved until the answer fits ``MAX_ANSWER_BYTES``."""
     while True:

@@ -24,6 +24,7 @@ from aifinops.mcp.args import (
     fit,
     json_arg,
     page,
+    paged,
     parse_date,
     string_list,
 )
@@ -71,9 +72,7 @@ def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) 
     if start_date and end_date:
         start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
     else:
-        last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
-        if last is None:
-            raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+        last = _last_usage_date(con)
         end = parse_date(end_date, "end_date") if end_date else last + timedelta(days=1)
         start = parse_date(start_date, "start_date") if start_date else end - timedelta(days=30)
     if end <= start:
@@ -82,6 +81,13 @@ def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) 
             "end_date is exclusive: a month is 2024-11-01 to 2024-12-01.",
         )
     return start, end
+
+
+def _last_usage_date(con: duckdb.DuckDBPyConnection) -> date:
+    last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
+    if last is None:
+        raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+    return last
 
 
 def filter_arg(filter: Any, filters: Any, notes: list[str]) -> dict[str, Any] | None:  # noqa: A002
@@ -321,11 +327,7 @@ def dimension_values(
         "ReturnSize": len(chunk),
         "TotalSize": len(rows),
     }
-    if token:
-        answer["NextPageToken"] = token
-    if notes:
-        answer["aifinops_notes"] = notes
-    return answer
+    return paged(answer, token, notes, token_key="NextPageToken")
 
 
 # ---------------------------------------------------------------- getCostForecast
@@ -347,9 +349,7 @@ def cost_forecast(
     from aifinops.monitor.forecast import get_cost_forecast
 
     notes: list[str] = []
-    last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
-    if last is None:
-        raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+    last = _last_usage_date(con)
     start = parse_date(start_date, "start_date") if start_date else last + timedelta(days=1)
     if end_date:
         end = parse_date(end_date, "end_date")

@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 
 from aifinops.errors import ArgumentError, did_you_mean
-from aifinops.mcp.args import choose, fit, json_arg, page, string_list
+from aifinops.mcp.args import choose, fit, json_arg, page, paged, string_list
+from aifinops.monitor import budgets as monitor_budgets
 
 ALARM_STATES = ["OK", "ALARM", "INSUFFICIENT_DATA"]
 
@@ -81,10 +82,7 @@ def list_dashboards(
         if not dashboard_name_prefix or d.get("DashboardName", "").startswith(dashboard_name_prefix)
     ]
     chunk, token = page(entries, 100, next_token, [dashboard_name_prefix])
-    answer: dict[str, Any] = {"DashboardEntries": chunk}
-    if token:
-        answer["NextToken"] = token
-    return answer
+    return paged({"DashboardEntries": chunk}, token)
 
 
 def get_dashboard(con: duckdb.DuckDBPyConnection, dashboard_name: str) -> dict[str, Any]:
@@ -110,7 +108,8 @@ def describe_budgets(
     max_results: int = 100,
     next_token: str | None = None,
 ) -> dict[str, Any]:
-    """DescribeBudgets {Budgets}; ``filters`` (the guide's) keeps budgets covering the services named."""
+    """DescribeBudgets {Budgets} from ``aifinops.monitor.budgets.describe_budgets`` (CalculatedSpend from the
+    store), paged; ``filters`` (the guide's) keeps budgets covering the services named."""
     notes: list[str] = []
     expression = json_arg(filters if filters is not None else filter, "filters", dict,
                           '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}')
@@ -120,8 +119,9 @@ def describe_budgets(
             "The AWS Budgets API takes no filter; kept the budgets whose CostFilters name "
             f"{', '.join(sorted(services or [])) or 'those services'}, and budgets without a service filter."
         )
+    every = monitor_budgets.describe_budgets(con)["Budgets"]
     budgets = []
-    for b in _budget_records(con):
+    for b in every:
         if budget_name and b.get("BudgetName") != budget_name:
             continue
         covered = set((b.get("CostFilters") or {}).get("Service", []))
@@ -129,26 +129,9 @@ def describe_budgets(
             continue
         budgets.append(b)
     chunk, token = page(budgets, max_results, next_token, [budget_name, expression])
-    answer: dict[str, Any] = {"Budgets": chunk}
-    if token:
-        answer["NextToken"] = token
     if not budgets:
-        notes.append("No budget matches." if _budget_records(con) else "The store holds no budgets.")
-    if notes:
-        answer["aifinops_notes"] = notes
-    return answer
-
-
-def _budget_records(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """DescribeBudgets items: from ``aifinops.monitor.budgets`` when present, else the stored records."""
-    try:
-        from aifinops.monitor import budgets as monitor_budgets
-    except ImportError:
-        return _records(con, "budget")
-    reader = getattr(monitor_budgets, "describe_budgets", None)
-    if reader is None:
-        return _records(con, "budget")
-    return list(reader(con).get("Budgets", []))
+        notes.append("No budget matches." if every else "The store holds no budgets.")
+    return paged({"Budgets": chunk}, token, notes)
 
 
 def _services_in(expr: Any) -> set[str]:

@@ -33,6 +33,7 @@ from aifinops.mcp.args import (
     iso_time,
     json_arg,
     page,
+    paged,
     parse_time,
     snake_keys,
     string_list,
@@ -314,11 +315,7 @@ def get_metric_statistics(
         chunk, token = page(datapoints, min(size, max_datapoints), next_token, request)
         answer = {"Label": key.label() if found.corrected else metric_name, "Datapoints": chunk}
         answer["aifinops_summary"] = _summary(agg)
-        if token:
-            answer["NextToken"] = token
-        if notes:
-            answer["aifinops_notes"] = notes
-        return answer
+        return paged(answer, token, notes)
 
     return fit(build, max_datapoints)
 
@@ -586,11 +583,7 @@ def get_metric_data(
             ],
             "Messages": [],
         }
-        if token:
-            answer["NextToken"] = token
-        if notes:
-            answer["aifinops_notes"] = notes
-        return answer
+        return paged(answer, token, notes)
 
     return fit(build, max_datapoints)
 

@@ -117,16 +117,17 @@ def filter_sql(con: duckdb.DuckDBPyConnection, filters: Any, notes: list[str]) -
 
 def usage_condition(ai_only: bool, where: Sql) -> Sql:
     """Rows that count as daily usage spend (AI only when asked) and match ``where``."""
-    placeholders = ", ".join("?" * len(ONE_OFF_LINE_ITEM_TYPES))
-    base = Sql(f"coalesce(line_item_type, 'Usage') NOT IN ({placeholders})", tuple(ONE_OFF_LINE_ITEM_TYPES))
-    if ai_only:
-        base = base + Sql(" AND coalesce(is_ai, false)")
-    return base + Sql(" AND ") + where
+    return _line_item_condition("NOT IN", ai_only, where)
 
 
 def one_off_condition(ai_only: bool, where: Sql) -> Sql:
+    """Rows of one-off line item types (credits, tax, fees; AI only when asked) that match ``where``."""
+    return _line_item_condition("IN", ai_only, where)
+
+
+def _line_item_condition(membership: str, ai_only: bool, where: Sql) -> Sql:
     placeholders = ", ".join("?" * len(ONE_OFF_LINE_ITEM_TYPES))
-    base = Sql(f"coalesce(line_item_type, 'Usage') IN ({placeholders})", tuple(ONE_OFF_LINE_ITEM_TYPES))
+    base = Sql(f"coalesce(line_item_type, 'Usage') {membership} ({placeholders})", tuple(ONE_OFF_LINE_ITEM_TYPES))
     if ai_only:
         base = base + Sql(" AND coalesce(is_ai, false)")
     return base + Sql(" AND ") + where

@@ -1,0 +1,26 @@
+"""The CloudWatch datapoint columns of the store's ``metrics`` table as an Arrow schema.
+
+One row per datapoint: account_id, region, namespace, metric_name, dimensions (map), ts (UTC, start of the
+period), period_s, statistic, value, unit. Used by the live collector (``aws.metrics``) and the demo account
+(``demo.metrics``, which adds ``source``) to build the ``metrics.parquet`` that ``ingest.snapshot`` loads.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+METRICS_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("region", pa.string()),
+        ("namespace", pa.string()),
+        ("metric_name", pa.string()),
+        ("dimensions", pa.map_(pa.string(), pa.string())),
+        ("ts", pa.timestamp("us")),
+        ("period_s", pa.int32()),
+        ("statistic", pa.string()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+    ]
+)
+HOUR_S, DAY_S = 3600, 86400  # CloudWatch periods: hourly series, and daily ones (S3 sizes, demo Bedrock)
