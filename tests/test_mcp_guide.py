@@ -25,7 +25,7 @@ from aifinops.store import Store
 from aifinops.workspace import ensure_data
 from clirun import AIFINOPS
 
-GUIDE = Path(__file__).parents[2] / "shared" / "reference" / "000_1a56f705ffb61e57.txt"
+GUIDE = Path(__file__).parent / "data" / "guide" / "000_1a56f705ffb61e57.txt"
 _CALL_RE = re.compile(r'usePower\(\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*"([^"]*)"\s*,\s*')
 
 

@@ -29,7 +29,7 @@ from aifinops.pricing.seed import PRICE_COLUMNS, SPEC_COLUMNS, build_price_rows,
 from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
 from clirun import run_cli
 
-LITELLM = Path("/work/shared/data/bedrock-prices/litellm_bedrock_prices.json")
+LITELLM = Path(__file__).parent / "data" / "bedrock-prices" / "litellm_bedrock_prices.json"
 
 
 def test_bundled_snapshot_is_what_the_seed_builds():
@@ -111,7 +111,6 @@ def test_bedrock_names_from_both_grammars_and_tiers():
     assert bedrock_token_price("Nova Pro", "input", tier="flex").usd_per_unit == pytest.approx(0.0004)
 
 
-@pytest.mark.skipif(not LITELLM.exists(), reason="shared litellm price file not present")
 def test_bedrock_snapshot_agrees_with_litellm_file():
     models = json.loads(LITELLM.read_text())["models"]
     for row in build_price_rows():

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from clirun import run_cli
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17 (.ci/run warns when it is missing)"),
-]
+pytestmark = [pytest.mark.slow]
 
 
 def _scan(tmp_path, *extra):

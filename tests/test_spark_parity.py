@@ -11,6 +11,7 @@ import shutil
 from datetime import date
 
 import duckdb
+import pyspark  # noqa: E402,F401  (the spark extra; part of dev)
 import pytest
 
 from aifinops.engines.sql import rollup_statement
@@ -19,8 +20,11 @@ from aifinops.ingest.registry import formats, parquet_columns, parquet_relation
 from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
 from curfixtures import cur2_row, write_cur2
 
-pyspark = pytest.importorskip("pyspark")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")]
+pytestmark = [pytest.mark.slow]
+
+
+def test_java_is_on_the_path():
+    assert shutil.which("java"), "Spark needs Java 17 on PATH (the parity tests below would fail without it)"
 
 SP_ARN = "arn:aws:savingsplans::111122223333:savingsplan/sp-1"
 MONEY = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
