@@ -75,3 +75,39 @@ def test_what_could_not_be_read_is_reported(scanned):
     assert aws["accounts"][0]["regions"] == ["us-east-1", "us-west-2"]
     skipped = {(s["service"], s["operation"], s["kind"]) for s in aws["skipped"]}
     assert ("sagemaker", "ListApps", "service-error") in skipped  # moto lacks it: reported, the rest read
+
+
+def _ce_page(day: str, service: str, usage_type: str, amount: str, token: str | None = None) -> dict:
+    page = {
+        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+        "ResultsByTime": [{"TimePeriod": {"Start": day, "End": day}, "Total": {}, "Estimated": False, "Groups": [
+            {"Keys": [service, usage_type], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"},
+                                                        "AmortizedCost": {"Amount": amount, "Unit": "USD"},
+                                                        "UsageQuantity": {"Amount": "24", "Unit": "N/A"}}}]}],
+        "DimensionValueAttributes": [],
+    }
+    return page | ({"NextPageToken": token} if token else {})
+
+
+def test_without_billing_files_costs_come_from_cost_explorer(moto_server, tmp_path):
+    now = datetime.now(UTC)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in moto_server.env.items():
+            mp.setenv(key, value)
+        moto_server.reset()
+        seed_region(boto3.Session(region_name="us-east-1"), "us-east-1", now)
+    day = (now - timedelta(days=1)).date().isoformat()
+    moto_server.queue_cost_and_usage(
+        _ce_page(day, "Amazon SageMaker", "USE1-Host:ml.g4dn.xlarge", "17.6736", "page-2"),
+        _ce_page(day, "Claude Sonnet 4.5 (Amazon Bedrock Edition)", "USE1-MP:USE1_InputTokenCount-Units", "3.5"),
+    )
+    env = aws_environ(moto_server) | {"AIFINOPS_CE_CACHE": str(tmp_path / "ce-cache")}
+    out = tmp_path / "scan.json"
+    result = run_cli("scan", "--aws", "--region", "us-east-1", "-f", "json", "-o", str(out),
+                     "--store", str(tmp_path / "s.duckdb"), env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert doc["source"]["kind"] == "aws" and doc["source"]["billing"]
+    assert doc["totals"]["total_cost_usd"] == pytest.approx(17.6736 + 3.5)
+    assert doc["totals"]["by_service"] == pytest.approx({"sagemaker": 17.6736, "bedrock": 3.5})
+    assert doc["source"]["aws"]["cost_explorer"]["paid_calls"] == 2  # two pages

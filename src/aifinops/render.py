@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+SOURCE_KINDS = {
+    "demo": "the embedded demo account",
+    "billing-files": "billing files",
+    "aws": "live AWS (Cost Explorer)",
+}
+
 
 def usd(value: float | None) -> str:
     return "—" if value is None else f"${value:,.2f}"
@@ -15,7 +21,7 @@ def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
         "# aifinops scan",
         "",
         f"Period {doc['period']['start']} to {doc['period']['end']} (end exclusive), "
-        f"source: {'the embedded demo account' if src['kind'] == 'demo' else 'billing files'}.",
+        f"source: {SOURCE_KINDS.get(src['kind'], src['kind'])}.",
         "",
         f"- AI spend: **{usd(totals['ai_cost_usd'])}** of {usd(totals['total_cost_usd'])} total "
         f"({(totals.get('ai_share') or 0) * 100:.1f}%)",
@@ -30,11 +36,18 @@ def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
     lines += [f"| {k} | {usd(v)} |" for k, v in sorted(totals["by_service"].items(), key=lambda kv: -kv[1])]
     lines += ["", "## AI spend by workload", "", "| Workload | Cost |", "|---|---:|"]
     lines += [f"| {k} | {usd(v)} |" for k, v in sorted(totals["by_workload"].items(), key=lambda kv: -kv[1])]
-    lines += ["", f"## Findings ({len(doc['findings'])})", "",
-              "| Check | Resource | Monthly cost | Monthly savings | Confidence |", "|---|---|---:|---:|---|"]
+    lines += [
+        "",
+        f"## Findings ({len(doc['findings'])})",
+        "",
+        "| Check | Resource | Monthly cost | Monthly savings | Confidence |",
+        "|---|---|---:|---:|---|",
+    ]
     for f in doc["findings"][:top]:
-        lines.append(f"| {f['check']} | `{f['resource_id']}` | {usd(f['monthly_cost_usd'])} | "
-                     f"{usd(f['monthly_savings_usd'])} | {f['confidence']} |")
+        lines.append(
+            f"| {f['check']} | `{f['resource_id']}` | {usd(f['monthly_cost_usd'])} | "
+            f"{usd(f['monthly_savings_usd'])} | {f['confidence']} |"
+        )
     if len(doc["findings"]) > top:
         lines.append(f"| … | {len(doc['findings']) - top} more in the JSON report | | | |")
     skipped = doc.get("checks", {}).get("skipped", [])

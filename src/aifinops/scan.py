@@ -37,8 +37,11 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ingested = ingest_paths(store, given, progress=progress, engine=inputs.engine, spark_master=inputs.spark_master)
     if inputs.aws is not None:
         from aifinops.aws.collect import collect
+        from aifinops.ingest.cost_explorer import load_cost_explorer
 
         collected = collect(store, inputs.aws, progress=progress)  # replaces a demo account, never mixes
+        with store.transaction() as con:
+            load_cost_explorer(con)  # billing periods no file holds: costs from Cost Explorer
     is_demo = False if (given or collected) else ensure_data(store, progress, inputs.engine, inputs.spark_master)
     with store.connect() as con:
         has_billing = con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0] > 0
@@ -67,7 +70,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         "schema": SCAN_SCHEMA,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": {
-            "kind": "demo" if is_demo else "billing-files",
+            "kind": "demo" if is_demo else ("billing-files" if given else "aws"),
             "demo_version": version,
             "store": str(store.path),
             "inputs": [str(Path(p)) for p in given],

@@ -35,6 +35,7 @@ def ingest_inputs(
 ) -> InputsResult:
     """Ingest billing files and snapshot folders; each kind lands atomically."""
     from aifinops.attribution import apply_ai_attribution
+    from aifinops.ingest.cost_explorer import load_cost_explorer
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.workspace import clear_demo
 
@@ -48,5 +49,6 @@ def ingest_inputs(
             clear_demo(con)
             loaded = load_snapshot(con, folder, source=f"snapshot:{folder.resolve()}")
             apply_ai_attribution(con)
+            loaded["cost_explorer_periods"] = [p.isoformat() for p in load_cost_explorer(con)]
         result.snapshots.append({"folder": str(folder), **loaded})
     return result

@@ -1,0 +1,104 @@
+"""Cost Explorer answers as billing rows, for accounts scanned without billing files.
+
+``collect`` stores each GetCostAndUsage answer (DAILY, grouped by SERVICE and USAGE_TYPE) as a
+``cost-and-usage`` resource. This loader turns those answers into ``charges_native`` rows
+(``source_format = 'cost-explorer'``) and rolls them up, so costs, checks that need billing only, and
+the scan totals work from Cost Explorer alone. Billing files are complete and win: a billing period
+that a CUR or FOCUS file already holds is never loaded from Cost Explorer, and ingesting files for a
+period later replaces these rows (pipeline._supersede).
+
+What Cost Explorer cannot say stays empty: resource ids, regions (usage types still carry their
+prefix), tags, list cost (set equal to the billed cost), line item types (all 'Usage', except the
+'Tax' service).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+
+from aifinops.costs.dimensions import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
+from aifinops.store import CHARGE_COLUMN_NAMES
+
+FORMAT = "cost-explorer"
+_CODES = {name: code for code, name in CE_SERVICE_NAMES.items()} | {EC2_COMPUTE: "AmazonEC2", EC2_OTHER: "AmazonEC2"}
+
+
+def _rows_of(account_id: str, answer: dict) -> list[dict]:
+    request, response = answer.get("Request") or {}, answer.get("Response") or {}
+    keys = [g.get("Key") for g in request.get("GroupBy") or response.get("GroupDefinitions") or []]
+    if request.get("Granularity", "DAILY") != "DAILY" or keys != ["SERVICE", "USAGE_TYPE"]:
+        return []
+    rows = []
+    for period in response.get("ResultsByTime") or []:
+        day = date.fromisoformat(period["TimePeriod"]["Start"])
+        for group in period.get("Groups") or []:
+            service, usage_type = (group.get("Keys") or [None, None])[:2]
+            metrics = group.get("Metrics") or {}
+
+            def amount(name: str, metrics=metrics) -> float | None:
+                value = (metrics.get(name) or {}).get("Amount")
+                return float(value) if value not in (None, "") else None
+
+            billed = amount("UnblendedCost") or 0.0
+            marketplace = service is not None and service.endswith("(Amazon Bedrock Edition)")
+            rows.append({
+                "billing_period": day.replace(day=1),
+                "charge_period_start": datetime(day.year, day.month, day.day),
+                "charge_period_end": datetime(day.year, day.month, day.day) + timedelta(days=1),
+                "billing_account_id": account_id,
+                "sub_account_id": account_id,
+                "service_code": "AmazonBedrockFoundationModels" if marketplace else _CODES.get(service, service),
+                "service_name": service,
+                "billing_entity": "AWS Marketplace" if marketplace else "AWS",
+                "usage_type": usage_type if usage_type not in ("", "NoUsageType") else None,
+                "line_item_type": "Tax" if service == "Tax" else "Usage",
+                "charge_category": "Tax" if service == "Tax" else "Usage",
+                "usage_quantity": amount("UsageQuantity"),
+                "list_cost": billed,
+                "billed_cost": billed,
+                "effective_cost": amount("AmortizedCost") if amount("AmortizedCost") is not None else billed,
+                "currency": (metrics.get("UnblendedCost") or {}).get("Unit") or "USD",
+                "source_format": FORMAT,
+                "source_file": f"cost-explorer:{account_id}",
+            })
+    return rows
+
+
+def load_cost_explorer(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Roll up the stored Cost Explorer answers into the periods no billing file holds; the periods loaded."""
+    from aifinops.rollup import rebuild_usage_daily
+    from aifinops.store import ensure_charges_view
+
+    answers = con.execute(
+        "SELECT account_id, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 'cost-and-usage'"
+    ).fetchall()
+    rows = [r for account_id, text in answers for r in _rows_of(account_id, json.loads(text or "{}"))]
+    from_files = {p for (p,) in con.execute(
+        "SELECT DISTINCT billing_period FROM sources WHERE active AND format <> ?", [FORMAT]).fetchall()}
+    rows = [r for r in rows if r["billing_period"] not in from_files]
+    periods = sorted({r["billing_period"] for r in rows})
+    if not periods:
+        return []
+    marks = ", ".join("?" for _ in periods)
+    con.execute(f"DELETE FROM charges_native WHERE source_format = ? AND billing_period IN ({marks})",
+                [FORMAT, *periods])
+    con.execute(f"UPDATE sources SET active = FALSE WHERE format = ? AND billing_period IN ({marks})",
+                [FORMAT, *periods])
+    con.executemany(
+        f"INSERT INTO charges_native ({', '.join(CHARGE_COLUMN_NAMES)}) "
+        f"VALUES ({', '.join('?' for _ in CHARGE_COLUMN_NAMES)})",
+        [[r.get(c) for c in CHARGE_COLUMN_NAMES] for r in rows],
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for period in periods:
+        part = [r for r in rows if r["billing_period"] == period]
+        con.execute("INSERT INTO sources VALUES (?, ?, ?, 'native', ?, ?, ?, ?, TRUE, ?)",
+                    [uuid.uuid4().hex[:12], "cost-explorer", FORMAT, ["cost-explorer"], period, len(part),
+                     sum(r["billed_cost"] for r in part), now])
+    ensure_charges_view(con)
+    rebuild_usage_daily(con, periods)
+    return periods
