@@ -43,6 +43,29 @@ CHARGE_CATEGORY = {
 }
 
 
+# product['product_name'] of common AWS services (as CUR writes them), for rows read without the map.
+PRODUCT_NAMES = {
+    "AmazonEC2": "Amazon Elastic Compute Cloud",
+    "AmazonS3": "Amazon Simple Storage Service",
+    "AWSDataTransfer": "AWS Data Transfer",
+    "AmazonRDS": "Amazon Relational Database Service",
+    "AWSLambda": "AWS Lambda",
+    "AmazonCloudWatch": "AmazonCloudWatch",
+    "AmazonVPC": "Amazon Virtual Private Cloud",
+    "AmazonECS": "Amazon Elastic Container Service",
+    "AmazonEKS": "Amazon Elastic Kubernetes Service",
+    "AmazonDynamoDB": "Amazon DynamoDB",
+    "AWSELB": "Elastic Load Balancing",
+    "AmazonCloudFront": "Amazon CloudFront",
+    "AWSGlue": "AWS Glue",
+    "AmazonAthena": "Amazon Athena",
+    "AmazonKendra": "Amazon Kendra",
+    "transcribe": "Amazon Transcribe",
+    "translate": "Amazon Translate",
+    "AmazonPolly": "Amazon Polly",
+}
+
+
 def _case(expr: str, mapping: dict[str, str], default: str) -> str:
     whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in mapping.items())
     return f"CASE {expr} {whens} ELSE {default} END"
@@ -73,6 +96,32 @@ def normalize_select(c: Columns, relation: str) -> str:
     lit = c.text("line_item_line_item_type")
     product = c.string_map("product")
     product_name = f"NULLIF({product}['product_name'], '')" if product else "CAST(NULL AS VARCHAR)"
+    fields = _fields(c, lit, product_name)
+    entity = c.ref("bill_billing_entity")
+    if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
+        return charge_select(c, fields, FORMAT, relation)
+    # Parquet read in place: decoding the `product` map costs more than the rest of a row. Only
+    # Marketplace rows need it (their product name names the model, "Claude Sonnet 4.5 (Amazon
+    # Bedrock Edition)"); AWS services are named from their product code, so the map is read for
+    # those rows alone (a filter DuckDB pushes into the Parquet scan).
+    named = _fields(c, lit, _service_name_sql(c))
+    return (
+        charge_select(c, fields, FORMAT, relation, where=f"{entity} = 'AWS Marketplace'")
+        + "\nUNION ALL\n"
+        + charge_select(c, named, FORMAT, relation, where=f"{entity} IS DISTINCT FROM 'AWS Marketplace'")
+    )
+
+
+def _service_name_sql(c: Columns) -> str:
+    """The product name of an AWS service, from its product code (CUR product['product_name'] values)."""
+    from aifinops.taxonomy import AI_SERVICES
+
+    names = {codes[0]: names[0] for codes, names in AI_SERVICES.values()} | PRODUCT_NAMES
+    whens = " ".join(f"WHEN '{code}' THEN '{name}'" for code, name in sorted(names.items()))
+    return f"CASE {c.text('line_item_product_code')} {whens} END"
+
+
+def _fields(c: Columns, lit: str, product_name: str) -> list[str]:
     sp_arn, ri_arn = c.text("savings_plan_savings_plan_a_r_n"), c.text("reservation_reservation_a_r_n")
     term = c.text("pricing_term")
     fields = [
@@ -108,4 +157,4 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("line_item_line_item_description"),
         canonical_tags_sql(c.string_map("resource_tags")),
     ]
-    return charge_select(c, fields, FORMAT, relation)
+    return fields
