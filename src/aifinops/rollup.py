@@ -2,7 +2,7 @@
 
 ``rollup_sql()`` is a single statement in DuckDB SQL written so that sqlglot transpiles it to Spark
 and Trino/Athena (engines/sql.py): CTEs, CASE, CAST, GROUP BY on plain columns and on the tag set
-as a list of (key, value) structs (no engine but DuckDB groups by a MAP), list lambdas without
+as JSON text (no engine but DuckDB groups by a MAP), list lambdas without
 element indexes, regexp_extract and JSON extraction. The Spark engine runs that text transpiled.
 The taxonomy and the tag canonicalisation run after grouping, once per distinct value, so their
 regular expressions cost nothing at scale.
@@ -36,9 +36,11 @@ GROUP_KEYS = [
     ("instance_type", "product_instance_type"),
     ("pricing_unit", "pricing_unit"),
     ("currency", "currency"),
-    # Tags as a list of (key, value) structs: Spark cannot group by a MAP.
-    ("map_entries(COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR))))", "raw_tags"),
+    # Tags as their JSON text: no engine but DuckDB groups by a MAP, and a string hashes faster than a
+    # list of structs. Parsed back once per distinct tag set below.
+    ("CAST(to_json(COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))) AS VARCHAR)", "raw_tags"),
 ]
+TAG_ENTRIES_OF_JSON = "map_entries(CAST(json(raw_tags) AS MAP(VARCHAR, VARCHAR)))"
 MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
 
 
@@ -69,7 +71,7 @@ def rollup_sql(source: str = "charges", where: str = "") -> str:
     return (
         f"WITH c AS (SELECT {keyed}, {measures} FROM {source}{where_sql}),\n"
         f"g AS (SELECT {keys}, {sums} FROM c GROUP BY {keys}),\n"
-        f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql('raw_tags')} AS entries"
+        f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql(TAG_ENTRIES_OF_JSON)} AS entries"
         " FROM (SELECT DISTINCT raw_tags FROM g) AS d),\n"
         f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
         f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload FROM tj0),\n"
