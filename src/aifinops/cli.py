@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from aifinops.commands.aws import DaysOpt, OutOpt, ProfileOpt, RegionOpt, RoleOpt
@@ -369,16 +370,41 @@ def _register_commands() -> None:
 _register_commands()
 
 
+# Packages of the optional extras (pyproject.toml), by the extra that installs them.
+EXTRAS = {
+    "boto3": "aws",
+    "botocore": "aws",
+    "mcp": "mcp",
+    "fastapi": "web",
+    "uvicorn": "web",
+    "plotly": "web",
+    "jinja2": "web",
+    "starlette": "web",
+    "pyspark": "spark",
+}
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
     except AifinopsError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
         raise SystemExit(130) from None
     except typer.Exit as exc:
         raise SystemExit(getattr(exc, "exit_code", 0)) from None
+    except ModuleNotFoundError as exc:  # an optional extra that is not installed
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        message = f"this command needs the {exc.name!r} package (the '{extra}' extra). "
+        err.print(
+            "[red]error:[/] " + escape(message + f"To fix: pip install 'aifinops[{extra}]'"),
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise SystemExit(2) from None
     except typer.exceptions.TyperException as exc:  # usage errors: bad option, missing argument
         err.print(f"[red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
         raise SystemExit(2 if exc.exit_code == 1 else exc.exit_code) from None
