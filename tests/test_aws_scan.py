@@ -12,7 +12,7 @@ import pytest
 
 from clirun import run_cli
 from curfixtures import cur2_row, write_cur2
-from moto_server import aws_environ, moto_server, put_hourly, seed_buckets, seed_region  # noqa: F401
+from moto_server import aws_environ, moto_server, put_hourly, seed_buckets, seed_budget, seed_region  # noqa: F401
 
 ACCOUNT = "123456789012"  # moto's account
 
@@ -111,3 +111,21 @@ def test_without_billing_files_costs_come_from_cost_explorer(moto_server, tmp_pa
     assert doc["totals"]["total_cost_usd"] == pytest.approx(17.6736 + 3.5)
     assert doc["totals"]["by_service"] == pytest.approx({"sagemaker": 17.6736, "bedrock": 3.5})
     assert doc["source"]["aws"]["cost_explorer"]["paid_calls"] == 2  # two pages
+
+
+def test_budgets_read_live_with_aws(moto_server, tmp_path):
+    now = datetime.now(UTC)
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in moto_server.env.items():
+            mp.setenv(key, value)
+        moto_server.reset()
+        seed_budget(boto3.Session(region_name="us-east-1"))
+    day = (now - timedelta(days=1)).date().isoformat()
+    moto_server.queue_cost_and_usage(_ce_page(day, "Amazon SageMaker", "USE1-Host:ml.g4dn.xlarge", "1900"))
+    env = aws_environ(moto_server) | {"AIFINOPS_CE_CACHE": str(tmp_path / "ce-cache")}
+    result = run_cli("budgets", "--aws", "--region", "us-east-1", "-f", "json", "--store", str(tmp_path / "s.duckdb"),
+                     env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Read AWS live: 1 budget(s)" in result.stderr
+    (status,) = json.loads(result.stdout)
+    assert status["name"] == "SageMaker-Monthly" and status["limit_usd"] == 38000

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from aifinops.commands.aws import ProfileOpt, RegionOpt, RoleOpt
 from aifinops.commands.common import StoreOpt, emit, err, format_for, out, say_demo, store_of
 from aifinops.errors import ArgumentError
 from aifinops.render import usd
@@ -21,6 +22,21 @@ BudgetOpt = Annotated[
     typer.Option("--budget", help="NAME=LIMIT[:key=v1|v2,...], e.g. training=30000:workload=training."),
 ]
 FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
+
+
+def _collect_live(st, profile, region, role_arn) -> None:
+    """Read the account live (AWS Budgets, Cost Explorer, inventory) into the store before answering."""
+    from aifinops.aws.collect import CollectOptions, collect
+    from aifinops.ingest.cost_explorer import load_cost_explorer
+
+    result = collect(st, CollectOptions(profile=profile, regions=region or [], role_arns=role_arn or []))
+    with st.transaction() as con:
+        load_cost_explorer(con)
+    doc = result.to_dict()
+    err.print(
+        f"Read AWS live: {doc['resource_counts'].get('budget', 0)} budget(s), "
+        f"{doc['cost_explorer']['paid_calls']} paid Cost Explorer call(s), {len(doc['skipped'])} item(s) skipped."
+    )
 
 
 def _store(path: Path | None):
@@ -128,12 +144,18 @@ def register(app: typer.Typer) -> None:
         budgets_file: BudgetsOpt = None,
         budget: BudgetOpt = None,
         fmt: FmtOpt = None,
+        aws: Annotated[bool, typer.Option("--aws", help="Read AWS Budgets (and costs) live first, read-only.")] = False,
+        profile: ProfileOpt = None,
+        region: RegionOpt = None,
+        role_arn: RoleOpt = None,
         store: StoreOpt = None,
     ) -> None:
         """Budget status, forecasted overrun and 50/80/100% alerts."""
         from aifinops.monitor.budgets import evaluate_budgets
 
         fmt = format_for(fmt, None, ("rich", "json"))
+        if aws:
+            _collect_live(store_of(store), profile, region, role_arn)
         with _store(store).connect(read_only=True) as con:
             items = _budgets(con, budgets_file, budget)
             result = evaluate_budgets(con, items)
