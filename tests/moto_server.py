@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,18 @@ def aws_env(moto_server, monkeypatch):
     for key, value in moto_server.env.items():
         monkeypatch.setenv(key, value)
     return moto_server
+
+
+@contextmanager
+def seeding(server: MotoServer):
+    """A freshly reset server and a boto3 session (us-east-1) pointed at it, for seeding in-process."""
+    import boto3
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in server.env.items():
+            mp.setenv(key, value)
+        server.reset()
+        yield boto3.Session(region_name="us-east-1")
 
 
 def aws_environ(server: MotoServer) -> dict:

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import pytest
 
 from aifinops.ingest.snapshot import load_snapshot
@@ -21,6 +20,7 @@ from moto_server import (  # noqa: F401 - fixtures
     seed_buckets,
     seed_budget,
     seed_region,
+    seeding,
 )
 
 SECRET = "aifinops-test-secret-never-stored"
@@ -47,11 +47,7 @@ def _cost_page(day: str, amount: str, token: str | None) -> dict:
 @pytest.fixture(scope="module")
 def seeded(moto_server, tmp_path_factory):  # noqa: F811
     now = datetime.now(UTC)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env.items():
-            mp.setenv(key, value)
-        moto_server.reset()
-        session = boto3.Session(region_name="us-east-1")
+    with seeding(moto_server) as session:
         seed_region(session, "us-east-1", now)
         seed_region(session, "us-west-2", now, prefix="w-")
         seed_buckets(session, now)

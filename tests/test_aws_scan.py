@@ -7,12 +7,19 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
 from clirun import run_cli
 from curfixtures import cur2_row, write_cur2
-from moto_server import aws_environ, moto_server, put_hourly, seed_buckets, seed_budget, seed_region  # noqa: F401
+from moto_server import (  # noqa: F401 - fixtures
+    aws_environ,
+    moto_server,
+    put_hourly,
+    seed_buckets,
+    seed_budget,
+    seed_region,
+    seeding,
+)
 
 ACCOUNT = "123456789012"  # moto's account
 
@@ -20,11 +27,7 @@ ACCOUNT = "123456789012"  # moto's account
 @pytest.fixture(scope="module")
 def scanned(moto_server, tmp_path_factory):
     now = datetime.now(UTC)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env.items():
-            mp.setenv(key, value)
-        moto_server.reset()
-        session = boto3.Session(region_name="us-east-1")
+    with seeding(moto_server) as session:
         seed_region(session, "us-east-1", now)
         seed_region(session, "us-west-2", now, prefix="w-")
         seed_buckets(session, now)
@@ -91,11 +94,8 @@ def _ce_page(day: str, service: str, usage_type: str, amount: str, token: str | 
 
 def test_without_billing_files_costs_come_from_cost_explorer(moto_server, tmp_path):
     now = datetime.now(UTC)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env.items():
-            mp.setenv(key, value)
-        moto_server.reset()
-        seed_region(boto3.Session(region_name="us-east-1"), "us-east-1", now)
+    with seeding(moto_server) as session:
+        seed_region(session, "us-east-1", now)
     day = (now - timedelta(days=1)).date().isoformat()
     moto_server.queue_cost_and_usage(
         _ce_page(day, "Amazon SageMaker", "USE1-Host:ml.g4dn.xlarge", "17.6736", "page-2"),
@@ -115,11 +115,8 @@ def test_without_billing_files_costs_come_from_cost_explorer(moto_server, tmp_pa
 
 def test_budgets_read_live_with_aws(moto_server, tmp_path):
     now = datetime.now(UTC)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in moto_server.env.items():
-            mp.setenv(key, value)
-        moto_server.reset()
-        seed_budget(boto3.Session(region_name="us-east-1"))
+    with seeding(moto_server) as session:
+        seed_budget(session)
     day = (now - timedelta(days=1)).date().isoformat()
     moto_server.queue_cost_and_usage(_ce_page(day, "Amazon SageMaker", "USE1-Host:ml.g4dn.xlarge", "1900"))
     env = aws_environ(moto_server) | {"AIFINOPS_CE_CACHE": str(tmp_path / "ce-cache")}
