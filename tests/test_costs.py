@@ -7,6 +7,7 @@ not computed with the code under test.
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -552,7 +553,18 @@ def test_any_single_group_by_sums_to_the_ungrouped_total(
         ungrouped = get_cost_and_usage(c, request)
         grouped = get_cost_and_usage(c, dict(request, GroupBy=[group]), page_size=10**6)
     assert len(ungrouped["ResultsByTime"]) == len(grouped["ResultsByTime"])
+    field = "usage_quantity" if metric == "UsageQuantity" else "billed_cost"  # _row: effective = list = billed
+    end = start + timedelta(days=days)
+    periods = [(date.fromisoformat(r["TimePeriod"]["Start"]), date.fromisoformat(r["TimePeriod"]["End"]))
+               for r in ungrouped["ResultsByTime"]]
+    # The periods tile [start, end) exactly (End exclusive), and each Total is the sum of its rows, by hand.
+    assert periods[0][0] == start and periods[-1][1] == end
+    assert all(a[1] == b[0] for a, b in zip(periods, periods[1:], strict=False))
+    for (p_start, p_end), whole in zip(periods, ungrouped["ResultsByTime"], strict=True):
+        expected = math.fsum(r[field] for r in rows if p_start <= r["usage_date"] < p_end)
+        assert isinstance(whole["Total"][metric]["Amount"], str)
+        assert float(whole["Total"][metric]["Amount"]) == pytest.approx(expected, abs=1e-6)
     for whole, parts in zip(ungrouped["ResultsByTime"], grouped["ResultsByTime"], strict=True):
-        assert whole["TimePeriod"] == parts["TimePeriod"]
+        assert whole["TimePeriod"] == parts["TimePeriod"] and parts["Total"] == {}
         part_sum = sum(float(g["Metrics"][metric]["Amount"]) for g in parts["Groups"])
         assert part_sum == pytest.approx(float(whole["Total"][metric]["Amount"]), abs=1e-6)

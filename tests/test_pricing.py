@@ -45,6 +45,11 @@ def test_every_row_names_source_confidence_and_date():
     for row in build_price_rows():
         assert row["source"] and row["confidence"] in ("A", "B", "C") and date.fromisoformat(row["fetched_at"])
         assert float(row["usd_per_unit"]) >= 0
+        if float(row["usd_per_unit"]) == 0:  # only the free items the reference names, never a gap
+            attrs = json.loads(row["attributes"])
+            nova_cache_write = attrs.get("token_kind") == "cache-write" and attrs["model"].startswith("Nova")  # §3c
+            origin_to_cloudfront = attrs.get("kind") == "to-cloudfront"  # §3d: S3/EC2 to CloudFront, no charge
+            assert nova_cache_write or origin_to_cloudfront, row
 
 
 def test_sagemaker_current_vs_2024_price_after_the_june_2025_cut():
@@ -183,6 +188,8 @@ def test_effective_rate_from_billing_wins_over_list(tmp_path):
     assert "10 daily rows" in billed.source and billed.fetched_at == date(2024, 11, 10)
     assert listed.basis == "list" and listed.usd_per_unit == 1.4084
     assert ec2.basis == "list" and ec2.usd_per_unit == 21.957642
+    with store.connect(read_only=True) as con, pytest.raises(AifinopsError, match="window_days"):
+        effective_or_list_hourly(con, "ml.g5.xlarge", window_days=0)
 
 
 def _items(doc):

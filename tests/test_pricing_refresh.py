@@ -121,3 +121,31 @@ def test_access_denied_names_the_permission(clients, tmp_path):
     ps.add_client_error("get_products", service_error_code="AccessDeniedException", http_status_code=400)
     with pytest.raises(PriceRefreshError, match="pricing:GetProducts"):
         refresh_snapshot(pricing, None, tmp_path / "p.csv", services=["AmazonSageMaker"], regions=["us-east-1"])
+
+
+def _transfer_item(tiers: list[tuple[str, str, str]]) -> dict:
+    """An AWSDataTransfer product whose on-demand term is tiered, free allowance first, as the Price List has it."""
+    sku = "TTTTRRRRAAAANNN1"
+    dims = {f"{sku}.JRTCKXETXF.{i}": {"unit": "GB", "beginRange": begin, "endRange": end,
+                                      "description": f"${usd} per GB - data transfer out ({begin}-{end} GB)",
+                                      "pricePerUnit": {"USD": usd}, "appliesTo": []}
+            for i, (begin, end, usd) in enumerate(tiers)}
+    return {"product": {"productFamily": "Data Transfer", "sku": sku, "attributes": {
+                "servicecode": "AWSDataTransfer", "transferType": "AWS Outbound", "fromRegionCode": "us-east-1",
+                "usagetype": "USE1-DataTransfer-Out-Bytes", "operation": ""}},
+            "serviceCode": "AWSDataTransfer",
+            "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {"offerTermCode": "JRTCKXETXF", "sku": sku,
+                                                         "effectiveDate": "2026-09-01T00:00:00Z",
+                                                         "termAttributes": {}, "priceDimensions": dims}}}}
+
+
+def test_a_free_first_tier_is_not_taken_as_the_price():
+    from aifinops.pricing.refresh import product_rows
+
+    tiered = _transfer_item([("10240", "51200", "0.0850000000"), ("0", "100", "0.0000000000"),
+                             ("100", "10240", "0.0900000000")])
+    (row,) = product_rows("AWSDataTransfer", "us-east-1", [tiered], "2026-11-27")
+    assert float(row["usd_per_unit"]) == 0.09 and "0.09" in row["description"]
+    free = _transfer_item([("0", "Inf", "0.0000000000")])  # transfer in: free in every tier, a real zero
+    (row,) = product_rows("AWSDataTransfer", "us-east-1", [free], "2026-11-27")
+    assert float(row["usd_per_unit"]) == 0.0

@@ -46,8 +46,13 @@ def test_spot_savings_never_exceed_on_demand_cost(hours, rate, discount, lam, ck
                                trials=20, seed=seed)
     assert r.expected_savings_usd <= r.on_demand_cost_usd
     assert r.expected_spot_cost_usd >= hours * r.spot_usd_per_hour * (1 - 1e-12)  # rework only adds
+    assert r.spot_usd_per_hour == pytest.approx(rate * (1 - discount), rel=1e-12, abs=1e-15)
     costs = [q["spot_cost_usd"] for q in r.quantiles]
     assert costs == sorted(costs)
+    assert costs[0] >= hours * r.spot_usd_per_hour * (1 - 1e-12)  # even the luckiest run pays every hour once
+    # Unbilled capacity waits are zero here, so wall time is the billed time: cost = wall x spot rate.
+    assert r.expected_spot_cost_usd == pytest.approx(r.expected_wall_h * r.spot_usd_per_hour, rel=1e-9)
+    assert 0 <= r.spot_costs_more_share <= 1
 
 
 def test_spot_monte_carlo_matches_first_order_expectation():
@@ -114,6 +119,12 @@ def test_savings_plan_utilization_never_exceeds_100_percent(spend, discount, com
         assert point["coverage"] <= 1 + 1e-12
         assert point["savings_usd"] <= r.on_demand_cost_usd + 1e-9
     assert r.optimal["savings_usd"] >= max(p["savings_usd"] for p in r.curve) - 1e-6
+    # Independently: each hour pays the commitment plus on-demand for spend beyond what it covers.
+    cost = math.fsum(commitment + max(0.0, s - commitment / (1 - discount)) for s in spend)
+    assert r.given["cost_usd"] == pytest.approx(cost, rel=1e-9, abs=1e-9)
+    assert r.given["savings_usd"] == pytest.approx(math.fsum(spend) - cost, rel=1e-9, abs=1e-6)
+    # The optimum is an optimum: no commitment (the given one included) saves more.
+    assert r.optimal["savings_usd"] >= r.given["savings_usd"] - 1e-9 * max(1.0, r.on_demand_cost_usd)
 
 
 def test_savings_plan_on_steady_spend_saves_the_discount_fully_used():
@@ -136,6 +147,13 @@ def test_savings_plan_overcommitment_wastes_money():
         simulate_savings_plan(spend, discount=0.8)
 
 
+def test_evaluate_commitment_refuses_what_would_divide_by_zero():
+    with pytest.raises(ArgumentError, match="empty"):
+        evaluate_commitment([], 5.0, 0.3)
+    with pytest.raises(ArgumentError, match="below 1"):
+        evaluate_commitment([10.0], 5.0, 1.0)
+
+
 # --------------------------------------------------------------------------------------- Consolidation
 endpoint_lists = st.lists(
     st.builds(
@@ -152,12 +170,9 @@ def test_consolidation_never_drops_capacity_below_demand(endpoints, mode, headro
     r = simulate_consolidation(endpoints, host_instance_type="ml.m5.xlarge", host_memory_gib=16,
                                host_usd_per_hour=0.23, mode=mode, memory_headroom=headroom,
                                target_utilization=target, instances_per_host=per_host, mix_tiers=mix)
-    served: dict[str, float] = {}
     for h in r.hosts:
         assert h["memory_used_gib"] <= 16 * (1 - headroom) + 1e-9
         assert h["throughput_used"] <= target * per_host + 1e-9
-        for model in h["models"]:
-            served.setdefault(model.split("#")[0], 0.0)
     for e in endpoints:
         placed = [m for h in r.hosts for m in h["models"] if m.split("#")[0] == e.name]
         kept = [k for k in r.kept_separate if k["name"] == e.name]
@@ -169,6 +184,9 @@ def test_consolidation_never_drops_capacity_below_demand(endpoints, mode, headro
     packed_demand = sum(e.peak_rps for e in endpoints if e.name not in {k["name"] for k in r.kept_separate})
     assert total_served == pytest.approx(packed_demand)
     assert r.monthly_savings_usd <= r.monthly_cost_before_usd + 1e-9
+    kept_usd = sum(e.usd_per_hour for e in endpoints if e.name in {k["name"] for k in r.kept_separate})
+    assert r.monthly_cost_before_usd == pytest.approx(sum(e.usd_per_hour for e in endpoints) * 730)
+    assert r.monthly_cost_after_usd == pytest.approx((len(r.hosts) * per_host * 0.23 + kept_usd) * 730)
 
 
 def test_consolidation_first_fit_decreasing_by_memory():
@@ -229,6 +247,9 @@ def test_inference_mode_flags_serverless_limits_and_checks_the_profile():
     assert not serverless["feasible"] and "1-6 GB" in serverless["notes"][-1]
     with pytest.raises(ArgumentError, match="24 values"):
         simulate_inference_modes([1.0] * 23, duration_ms=100, instance_usd_per_hour=1.0)
+    for bad in ((0.0, 10.0), (5.0, 1.0)):
+        with pytest.raises(ArgumentError, match="scale_range"):
+            simulate_inference_modes([1.0] * 24, duration_ms=100, instance_usd_per_hour=1.0, scale_range=bad)
 
 
 # -------------------------------------------------------------------------------------------- Bedrock
@@ -265,6 +286,22 @@ def test_bedrock_savings_never_exceed_cost(requests, tin, tout, prefix_share, hi
     r = simulate_bedrock(requests, tin, tout, input_usd_per_1k=pin, output_usd_per_1k=pout,
                          cached_prefix_tokens=tin * prefix_share, cache_hit_rate=hit, batch_share=batch_share)
     on_demand = r.options[0]["monthly_cost_usd"]
-    for o in r.options:
-        assert o["monthly_cost_usd"] >= 0
-        assert o["savings_usd"] <= on_demand * (1 + 1e-12)
+    assert r.options[0]["option"] == "on-demand"
+    assert on_demand == pytest.approx(requests * (tin * pin + tout * pout) / 1000, rel=1e-9, abs=1e-12)
+    o = {row["option"]: row["monthly_cost_usd"] for row in r.options}
+    assert o["batch"] == pytest.approx(on_demand * (1 - 0.5 * batch_share), rel=1e-9, abs=1e-12)
+    # Claude multipliers: a cached prefix token costs 0.1x (hit) or 1.25x (miss) the input price.
+    prefix = tin * prefix_share
+    cached = requests * ((tin - prefix + prefix * (hit * 0.1 + (1 - hit) * 1.25)) * pin + tout * pout) / 1000
+    assert o["prompt-caching"] == pytest.approx(cached, rel=1e-9, abs=1e-9)
+    for row in r.options:
+        assert row["monthly_cost_usd"] >= 0
+        assert row["savings_usd"] <= on_demand * (1 + 1e-12)
+
+
+def test_bedrock_cheaper_model_needs_both_prices():
+    with pytest.raises(ArgumentError, match="both"):
+        simulate_bedrock(10, 100, 10, input_usd_per_1k=0.003, output_usd_per_1k=0.015, cheaper_input_usd_per_1k=0.001)
+    with pytest.raises(ArgumentError, match="cheaper_output_usd_per_1k"):
+        simulate_bedrock(10, 100, 10, input_usd_per_1k=0.003, output_usd_per_1k=0.015,
+                         cheaper_input_usd_per_1k=0.001, cheaper_output_usd_per_1k=-1.0)

@@ -12,6 +12,7 @@ from datetime import date
 
 import duckdb
 
+from aifinops.errors import ArgumentError
 from aifinops.pricing.catalog import Price, normalize_key
 from aifinops.pricing.lookups import SPOT_COMPONENTS, instance_hourly, sagemaker_component
 from aifinops.pricing.seed import SM_COMPONENTS
@@ -31,6 +32,9 @@ SELECT sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), 
 def billed_hourly(con: duckdb.DuckDBPyConnection, instance_type: str, region: str = "us-east-1",
                   component: str = "Hosting", window_days: int = 30) -> Price | None:
     """The billed $/hour for this instance type in the store, or None when the bills hold none."""
+    if int(window_days) < 1:
+        raise ArgumentError(f"window_days must be at least 1, got {window_days!r}.",
+                            "pass the number of recent days of bills to average over, e.g. 30.")
     params: list = [instance_type, region]
     if instance_type.startswith("ml."):
         spot = normalize_key(component) in SPOT_COMPONENTS

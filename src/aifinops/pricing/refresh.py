@@ -92,12 +92,18 @@ def iter_products(client, service_code: str, filters: list[tuple[str, str]]) -> 
 
 
 def _ondemand_dimension(item: dict) -> tuple[dict, str] | None:
-    """The first-tier USD price dimension of the on-demand term, and the term's effective date."""
+    """The first paid USD tier of the on-demand term, and the term's effective date.
+
+    Tiered products often open with a free allowance ("$0.00 per GB - first 100 GB / month"); taking
+    that tier would price every GB at zero, so the lowest tier with a positive price wins. A product
+    whose every tier is free (data transfer in) keeps its real $0.00.
+    """
     for term in item.get("terms", {}).get("OnDemand", {}).values():
         dims = sorted(term.get("priceDimensions", {}).values(), key=lambda d: float(d.get("beginRange", "0") or 0))
-        for dim in dims:
-            if "USD" in dim.get("pricePerUnit", {}):
-                return dim, term.get("effectiveDate", "")[:10]
+        usd = [d for d in dims if "USD" in d.get("pricePerUnit", {})]
+        if usd:
+            paid = [d for d in usd if float(d["pricePerUnit"]["USD"]) > 0]
+            return (paid or usd)[0], term.get("effectiveDate", "")[:10]
     return None
 
 

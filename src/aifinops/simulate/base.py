@@ -67,6 +67,9 @@ def catalog_hourly_usd(instance_type: str, region: str, component: str) -> tuple
     from aifinops.pricing import instance_hourly  # lazy: simulators work without the catalog
 
     price = instance_hourly(instance_type, region=region, component=component)
+    need(price.usd_per_unit > 0, f"The catalog's {instance_type} {component} rate in {region} is "
+         f"${price.usd_per_unit}/h ({price.source}); a simulator cannot use a zero rate.",
+         "pass the hourly rate you pay (usd_per_hour), or fix the price snapshot.")
     origin = f"catalog: {instance_type} {component} {region}, {price.source}, {price.fetched_at}"
     return float(price.usd_per_unit), origin
 

@@ -118,7 +118,12 @@ def simulate_bedrock(
         need(model_units >= 1, "model_units must be >= 1.", "pass 1 or more model units.")
         pt_monthly = provisioned_usd_per_hour * model_units * HOURS_PER_MONTH
         costs["provisioned-throughput"] = pt_monthly
+    need((cheaper_input_usd_per_1k is None) == (cheaper_output_usd_per_1k is None),
+         "Only one of the cheaper model's two token prices was given.",
+         "pass both cheaper_input_usd_per_1k and cheaper_output_usd_per_1k, or neither.")
     if cheaper_input_usd_per_1k is not None and cheaper_output_usd_per_1k is not None:
+        need_non_negative("cheaper_input_usd_per_1k", cheaper_input_usd_per_1k)
+        need_non_negative("cheaper_output_usd_per_1k", cheaper_output_usd_per_1k)
         costs["cheaper-model"] = requests_per_month * (
             input_tokens * cheaper_input_usd_per_1k + output_tokens * cheaper_output_usd_per_1k) / 1000
     options = [{"option": k, "monthly_cost_usd": v, "savings_usd": on_demand - v,

@@ -152,6 +152,9 @@ def simulate_inference_modes(
     need(async_min_instances >= 0 and batch_jobs_per_day >= 1, "async_min_instances must be >= 0 and "
          "batch_jobs_per_day >= 1.", "pass non-negative counts.")
     need_non_negative("batch_startup_h", batch_startup_h)
+    need(len(scale_range) == 2 and 0 < scale_range[0] < scale_range[1] and math.isfinite(scale_range[1]),
+         f"scale_range must be two scale factors 0 < low < high, got {scale_range!r}.",
+         "pass e.g. (0.001, 1000.0).")
     rate, source = hourly_rate(instance_usd_per_hour, instance_type, region, "Hosting")
     p = _Params(duration_ms / 1000.0, payload_kb / 1024 / 1024, memory_gb, rate, concurrency_per_instance,
                 target_utilization, min_instances, async_min_instances, batch_startup_h, batch_jobs_per_day,

@@ -49,6 +49,8 @@ class SavingsPlanResult(Result):
 def evaluate_commitment(hourly_spend_usd: Sequence[float], commitment_usd_per_hour: float, discount: float) -> dict:
     """Cost, savings, utilization and coverage of one commitment level over the history."""
     need_non_negative("commitment_usd_per_hour", commitment_usd_per_hour)
+    need(len(hourly_spend_usd) > 0, "The hourly spend history is empty.", "pass at least one hour of spend.")
+    need_share("discount", discount, allow_one=False)  # c / (1 - discount) below
     c = commitment_usd_per_hour
     on_demand = covered = cost = 0.0
     used_shares = []  # per hour, used / committed: each <= 1, so their mean is too (no rounding drift)

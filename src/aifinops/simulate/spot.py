@@ -23,6 +23,7 @@ from aifinops.simulate.base import (
     need_positive,
     need_share,
     quantile,
+    share,
 )
 
 # SageMaker managed Spot training saves "up to 90%" (SageMaker docs, reference §3a); no public GPU Spot
@@ -165,7 +166,7 @@ def simulate_spot_training(
         on_demand_cost_usd=on_demand_cost,
         expected_spot_cost_usd=mean_cost,
         expected_savings_usd=on_demand_cost - mean_cost,
-        expected_savings_share=(on_demand_cost - mean_cost) / on_demand_cost,
+        expected_savings_share=share(on_demand_cost - mean_cost, on_demand_cost),
         expected_wall_h=_mean(walls),
         expected_interruptions=sum(n for _, _, n in runs) / trials,
         spot_costs_more_share=sum(c > on_demand_cost for c in costs) / trials,
