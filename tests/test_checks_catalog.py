@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from aifinops.checks import run_checks
 from aifinops.pricing import bedrock_token_price, instance_hourly, instance_specs, s3_storage_price, similar_instances
 from aifinops.store import Store
 from usagerows import findings_by_resource, usage_row
@@ -207,6 +208,17 @@ def test_gpu_ec2_idle_stopped_low_rightsized_busy_and_part_time_ignored(con):
     assert low.monthly_savings_usd == pytest.approx(expected, rel=1e-9)
 
 
+def test_gpu_ec2_metrics_without_a_gpu_index_take_the_gpu_count_from_the_catalog(con):
+    insert(con, ec2_rows("i-agg", "p4d.24xlarge", 32.7726, 24))
+    dims = {"InstanceId": "i-agg", "InstanceType": "p4d.24xlarge"}  # one series for the instance, no 'index'
+    metric(con, "CWAgent", "nvidia_smi_utilization_gpu", dims, [(ts, 11.0) for ts in hours_of(14)])
+    got = findings(con, "gpu-ec2-idle")["i-agg"]
+    # the GPU count is the catalog's 8, not 0: ceil(8 x 11 / 70) = 2 GPUs needed, as with per-GPU series
+    assert got.evidence["gpus"] == instance_specs("p4d.24xlarge").gpus == 8
+    assert got.evidence["gpus_needed_at_target"] == 2
+    assert 0 < got.monthly_savings_usd < got.monthly_cost_usd
+
+
 # --- previous generation ---------------------------------------------------------------------
 
 
@@ -335,6 +347,22 @@ def test_bedrock_prompt_caching_for_long_prompts_without_cache(con):
     assert got[key].monthly_savings_usd == pytest.approx(input_monthly * 0.5 * (1 - (1.25 + 10 * 0.1) / 11), rel=1e-12)
 
 
+def test_bedrock_prompt_caching_needs_a_known_write_price_and_input_tokens(con):
+    rows = []
+    for d in days_back(30):
+        rows += [
+            bedrock_rows("NovaLite", "input", d, 100_000, 0.00006),
+            bedrock_rows("NovaLite", "output", d, 10_000, 0.00024),
+            bedrock_rows("ClaudeSonnet4", "output", d, 1_000, 0.015),  # output only: no prompt to cache
+        ]
+    insert(con, rows)
+    key = f"bedrock/{ACCOUNT}/{REGION}/NovaLite"
+    assert set(findings(con, "bedrock-prompt-caching", {"min_monthly_cost_usd": 0})) == {key}
+    # Without a write multiplier for 'nova' no write price is guessed: nothing is priced, nothing flagged.
+    no_write = {"cache_write_multipliers": {"claude": 1.25}, "min_monthly_cost_usd": 0}
+    assert findings(con, "bedrock-prompt-caching", no_write) == {}
+
+
 def test_bedrock_model_tier_routes_short_answers_and_keeps_long_ones(con):
     rows, points_short, points_long = [], [], []
     for d in days_back(30):
@@ -421,6 +449,25 @@ def test_savings_plan_sized_on_low_percentile_after_other_findings(con):
     assert finding.evidence["commitment_usd_per_hour"] == pytest.approx(hourly * 0.8, rel=1e-12)
     gross = findings(con, "sagemaker-savings-plan", {"net_of_findings": False})[f"sagemaker-savings-plan/{ACCOUNT}"]
     assert gross.monthly_savings_usd == pytest.approx((1.0 + 2.0 + 0.5) * 0.2 * 730, rel=1e-12)
+
+
+def test_savings_plan_nets_the_other_checks_run_with_the_scans_parameters(con):
+    nb = f"{ARN}notebook-instance/nb"
+    rows = [sm_row("Host", "ml.m5.large", d, 24.0, 1.0, f"{ARN}endpoint/a") for d in days_back(30)]
+    rows += [sm_row("Notebk", "ml.t3.medium", d, 24.0, 0.5, nb) for d in days_back(30)]
+    insert(con, rows)
+    # The scan asks for an 84-hour working week: the notebook keeps 84/168 of its hours, not 50/168.
+    run = run_checks(
+        con,
+        only=["sagemaker-savings-plan"],
+        params={"sagemaker-notebook-always-on": {"working_hours_per_week": 84}},
+    )
+    assert run.errors == [] and run.ran == ["sagemaker-savings-plan"]
+    finding = {f.resource_id: f for f in run.findings}[f"sagemaker-savings-plan/{ACCOUNT}"]
+    hourly = 1.0 + 0.5 * 84 / 168
+    assert finding.evidence["covered_on_demand_usd_per_hour"] == pytest.approx(hourly, rel=1e-12)
+    default = findings(con, "sagemaker-savings-plan")[f"sagemaker-savings-plan/{ACCOUNT}"]
+    assert default.evidence["covered_on_demand_usd_per_hour"] == pytest.approx(1.0 + 0.5 * 50 / 168, rel=1e-12)
 
 
 def test_savings_plan_ignores_spot_and_covered_usage(con):

@@ -541,3 +541,15 @@ def test_comprehend_idle_endpoint_uses_its_bill(con):
     f = findings_of(con, COMPREHEND)[comprehend_arn("billed-cls")]
     assert f.monthly_savings_usd == pytest.approx(43.2 * DAYS * MONTH_H / (24 * DAYS))
     assert f.evidence["cost_basis"] == "billing" and f.confidence == "high"
+
+
+def test_without_a_region_nothing_is_priced(con):
+    from aifinops.checks import CheckContext
+    from aifinops.checks import _endpoints as ep
+    from aifinops.checks.serverless_fit import serverless_usd_per_second
+
+    ctx = CheckContext.from_connection(con)
+    assert ep.catalog_hourly(ctx, "ml.m5.large", REGION) is not None  # the catalog knows the type
+    assert ep.catalog_hourly(ctx, "ml.m5.large", None) is None  # no region guessed
+    assert serverless_usd_per_second(ctx, 2048, REGION) is not None
+    assert serverless_usd_per_second(ctx, 2048, None) is None

@@ -385,9 +385,14 @@ class Rate:
 def catalog_hourly(
     ctx: CheckContext, instance_type: str, region: str | None, component: str = "Hosting"
 ) -> Rate | None:
-    """The catalog's $/h (this bill's effective rate first, else list); None when no price is known."""
+    """The catalog's $/h (this bill's effective rate first, else list); None when no price is known.
+
+    Without a region there is no price: rates differ by region and none is guessed.
+    """
+    if not region:
+        return None
     try:
-        price = effective_or_list_hourly(ctx.con, instance_type, region or "us-east-1", component=component)
+        price = effective_or_list_hourly(ctx.con, instance_type, region, component=component)
     except PriceNotFound:
         return None
     return Rate(float(price.usd_per_unit), str(price.basis), f"{price.source} ({price.fetched_at})")

@@ -112,6 +112,9 @@ class CheckContext:
     period_start: date | None
     period_end: date | None
     available: frozenset[str] = frozenset()
+    # The per-check parameters this run was given (check id -> values), for a check that runs
+    # the others itself (the Savings Plan check nets their savings) to run them alike.
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -272,6 +275,7 @@ def run_checks(
     }
 
     ctx = CheckContext.from_connection(con)
+    ctx.params = {check_id: dict(values or {}) for check_id, values in (params or {}).items()}
     run = CheckRun(
         as_of=ctx.as_of,
         period_start=ctx.period_start,

@@ -53,7 +53,7 @@ class PromptCachingParams(BaseModel):
     cache_write_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"claude": 1.25, "nova": 1.0},
         description="Cache write price / input price. Default: Claude 1.25 (5-minute TTL), Nova 1.0 (no "
-        "write fee) (reference §3c).",
+        "write fee) (reference §3c). Families without a write multiplier are not flagged.",
     )
     min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
 
@@ -97,14 +97,16 @@ class BedrockPromptCaching(Check):
         cache_tokens = standard_tokens(m, "cache-read")
         input_cost = standard_cost(m, "input")
         monthly_input = monthly_usd(max(input_cost, 0.0), window.days)
-        if output_tokens <= 0 or monthly_input < params.min_monthly_cost_usd:
+        if output_tokens <= 0 or input_tokens + cache_tokens <= 0 or monthly_input < params.min_monthly_cost_usd:
             return None
+        if family not in params.cache_write_multipliers:
+            return None  # no known write price for this family: the saving cannot be priced
         ratio = (input_tokens + cache_tokens) / output_tokens
         cached_share = cache_tokens / (input_tokens + cache_tokens)
         if ratio < params.min_input_output_ratio or cached_share >= params.max_cached_share:
             return None
         read = params.cache_read_multipliers[family]
-        write = params.cache_write_multipliers.get(family, 1.25)
+        write = params.cache_write_multipliers[family]
         n = params.reads_per_write
         saved_fraction = max(0.0, 1.0 - (write + n * read) / (n + 1))
         monthly_cost = monthly_usd(max(standard_cost(m), 0.0), window.days)

@@ -150,7 +150,8 @@ class ComprehendIdleEndpoint(Check):
                 usage_types=sorted(filter(None, billed["usage_types"])),
             )
         else:
-            price = load_catalog().best("comprehend", row.get("region") or "us-east-1", None, api=ENDPOINT_PRICE_API)
+            region = row.get("region")
+            price = load_catalog().best("comprehend", region, None, api=ENDPOINT_PRICE_API) if region else None
             if price is None:
                 monthly_cost = 0.0
                 evidence.update(

@@ -146,7 +146,9 @@ class GpuEc2Idle(Check):
                 "running 24/7, GPU utilization unknown",
             )
         mean = util["mean_pct"]
-        gpus = util["gpus"]
+        # GPUs seen in the metrics (the agent's 'index' dimension), else the type's; None when unknown
+        spec = _rates.instance_specs(itype) if not util["gpus"] else None
+        gpus = util["gpus"] or (spec.gpus if spec and spec.gpus else None)
         evidence.update(
             gpu_util_mean_pct=mean, gpu_util_p95_pct=util["p95_pct"], gpus=gpus, datapoints=util["datapoints"]
         )
@@ -165,9 +167,9 @@ class GpuEc2Idle(Check):
             )
         if mean >= params.low_gpu_pct:
             return None
-        needed = max(1, math.ceil(gpus * mean / params.target_gpu_pct - 1e-9))
+        needed = max(1, math.ceil(gpus * mean / params.target_gpu_pct - 1e-9)) if gpus else None
         evidence["gpus_needed_at_target"] = needed
-        target = _smaller(itype, region, needed)
+        target = _smaller(itype, region, needed) if needed else None
         rate = evidence["usd_per_hour"]
         savings = 0.0
         if target and rate and target[1].usd_per_unit < rate:
@@ -179,7 +181,11 @@ class GpuEc2Idle(Check):
                 f"at {params.target_gpu_pct:g}% utilization; interconnect (NVLink/EFA) needs must be checked."
             )
         else:
-            assumptions.append("No smaller GPU type with a known price: the rightsizing is not priced.")
+            assumptions.append(
+                "No smaller GPU type with a known price: the rightsizing is not priced."
+                if gpus
+                else "GPU count unknown (no per-GPU metrics, type not in the catalog): the rightsizing is not priced."
+            )
         return self._finding(
             key,
             rows,
@@ -190,7 +196,7 @@ class GpuEc2Idle(Check):
             evidence,
             assumptions,
             _actions(instance_id, region, "rightsize", target[0] if target else None),
-            f"{mean:.1f}% mean GPU utilization on {gpus} GPUs",
+            f"{mean:.1f}% mean GPU utilization on {gpus or 'an unknown number of'} GPUs",
         )
 
     def _finding(

@@ -39,8 +39,9 @@ class GpuRightsizingParams(BaseModel):
         gt=0,
         le=100,
         description=(
-            "Endpoints: busiest-hour GPU utilization (per GPU) below which the GPU is oversized. Default 20: the "
-            "guide's 'LowGPUUtilization' alert, 20% being the threshold of the account's alarms."
+            "Endpoints: busiest-hour GPU utilization (per GPU) below which the GPU is oversized. Default 20 "
+            "(judgement: even the busiest hour uses a fifth of the device; the guide's 'LowGPUUtilization' "
+            "alarm names the signal but gives no threshold)."
         ),
     )
     max_mean_training_gpu_pct: float = Field(
@@ -143,7 +144,9 @@ class GpuRightsizing(Check):
         rate = ep.variant_rate(ctx, endpoint, v, cost)
         if rate is None:
             return None
-        region = endpoint.region or "us-east-1"
+        region = endpoint.region
+        if not region:
+            return None  # prices differ by region: without one no candidate can be priced
         need_gpu, need_host = gpu_mem_used * params.memory_headroom, host_mem_used * params.memory_headroom
         # GPUs and Inferentia (same_vendor=False: a move to Inferentia needs a Neuron compile, said below).
         options = _candidates(
@@ -270,7 +273,9 @@ class GpuRightsizing(Check):
             return None
         count = int((attrs.get("ResourceConfig") or {}).get("InstanceCount") or 1)
         gpus_needed = max(1, math.ceil(spec.gpus * peak_pct / params.target_gpu_pct))
-        region = row.get("region") or "us-east-1"
+        region = row.get("region")
+        if not region:
+            return None  # prices differ by region: without one no candidate can be priced
         rate = ep.catalog_hourly(ctx, itype, region, component="Training")
         if rate is None:
             return None

@@ -61,9 +61,10 @@ class SageMakerSavingsPlan(Check):
 
     Reads on-demand SageMaker instance-hour rows (every component; Spot and usage already covered
     by a plan are left out) per payer account. Each resource's usage is reduced by the largest
-    saving another check finds for it (as a fraction of its cost), then daily spend / 24 gives the
-    hourly series. Commitment (on-demand equivalent) = the ``percentile`` of that series; savings
-    = commitment x discount x 730; the plan's own $/h = commitment x (1 - discount).
+    saving another check finds for it (as a fraction of its cost; the other checks run with the
+    parameters this run gives them), then daily spend / 24 gives the hourly series. Commitment
+    (on-demand equivalent) = the ``percentile`` of that series; savings = commitment x discount
+    x 730; the plan's own $/h = commitment x (1 - discount).
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -115,7 +116,10 @@ class SageMakerSavingsPlan(Check):
         token = _NESTED.set(True)
         try:
             others = [cid for cid in sorted(base.REGISTRY) if cid != self.id]
-            run = base.run_checks(ctx.con, only=others)
+            # the other checks run with the parameters this scan gave them, so the netted savings
+            # are the ones the report shows
+            given = {cid: values for cid, values in ctx.params.items() if cid in others}
+            run = base.run_checks(ctx.con, only=others, params=given)
         finally:
             _NESTED.reset(token)
         cuts: dict[str, float] = {}

@@ -70,9 +70,11 @@ def serverless_memory_mb(needed_mb: float) -> int | None:
 
 
 def serverless_usd_per_second(ctx: CheckContext, memory_mb: int, region: str | None) -> tuple[float, str] | None:
-    """$/s of a serverless endpoint of ``memory_mb`` from the catalog; None when unknown."""
+    """$/s of a serverless endpoint of ``memory_mb`` from the catalog; None when unknown (or no region)."""
+    if not region:
+        return None
     try:
-        price = serverless_inference_price(memory_mb / 1024, region or "us-east-1")
+        price = serverless_inference_price(memory_mb / 1024, region)
     except PriceNotFound:
         return None
     return float(price.usd_per_unit), f"{price.source} ({price.fetched_at})"
@@ -107,6 +109,8 @@ def assess(
         return None
     latency = s.get("ModelLatency", "Average")
     duration_s = latency.mean / 1e6 if latency else params.duration_when_unknown_ms / 1000.0
+    if duration_s <= 0:
+        return None  # a zero mean latency prices nothing and has no break-even
     peak_concurrency = math.ceil((s.get("Invocations", "Sum").peak / 3600.0) * duration_s)  # type: ignore[union-attr]
     if peak_concurrency > params.max_concurrency:
         return None
