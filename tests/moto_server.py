@@ -8,6 +8,7 @@ Explorer results and switch moto's IAM enforcement on and off. ``aws_env`` (func
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -121,6 +122,9 @@ def aws_environ(server: MotoServer) -> dict:
 # --- seeding (raw boto3 clients: the write calls our read-only factory refuses) ----------------------
 
 EXECUTION_ROLE = "arn:aws:iam::{account}:role/service-role/AmazonSageMaker-ExecutionRole"
+# Pasted into a lifecycle script and a hyperparameter, as people do: it must never reach a snapshot or the store.
+SEEDED_SECRET = "hf_aifinopsSeededSecretNeverStored"
+LIFECYCLE_SCRIPT = base64.b64encode(f"export HF_TOKEN={SEEDED_SECRET}\necho idle-stop".encode()).decode()
 
 
 def put_hourly(cw, namespace: str, metric: str, dims: dict, values: list[float], end, unit: str = "None") -> None:
@@ -164,7 +168,7 @@ def seed_region(session, region: str, now, account: str = "123456789012", prefix
                                "PredefinedMetricSpecification": {
                                    "PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}})
     sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=f"{prefix}auto-stop",
-                                                 OnStart=[{"Content": "ZWNobyBpZGxlLXN0b3A="}])
+                                                 OnStart=[{"Content": LIFECYCLE_SCRIPT}])
     sm.create_notebook_instance(NotebookInstanceName=f"{prefix}research-nb", InstanceType="ml.t3.medium", RoleArn=role,
                                 LifecycleConfigName=f"{prefix}auto-stop")
     sm.create_training_job(
@@ -177,6 +181,7 @@ def seed_region(session, region: str, now, account: str = "123456789012", prefix
         OutputDataConfig={"S3OutputPath": "s3://acme-models/out/"},
         ResourceConfig={"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
         StoppingCondition={"MaxRuntimeInSeconds": 86400, "MaxWaitTimeInSeconds": 172800},
+        HyperParameters={"epochs": "3", "wandb_api_key": SEEDED_SECRET},
         EnableManagedSpotTraining=True,
         CheckpointConfig={"S3Uri": "s3://acme-training-data/checkpoints/"},
     )

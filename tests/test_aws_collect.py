@@ -4,16 +4,21 @@ an assumed role in a second account, the snapshot read back offline, and the Cos
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from aifinops.aws.inventory import redact_job
 from aifinops.ingest.snapshot import load_snapshot
 from aifinops.store import Store
 from clirun import run_cli
 from moto_server import (  # noqa: F401 - fixtures
+    LIFECYCLE_SCRIPT,
+    SEEDED_SECRET,
     assumed_session,
     aws_environ,
     moto_server,
@@ -111,7 +116,11 @@ def test_collected_shapes_in_the_store(first_run):
     assert busy["Autoscaling"]["ScalingPolicies"][0]["PolicyName"] == "invocations-target"
     _, nb = by_name[("sagemaker-notebook", "research-nb")]
     assert nb["LifecycleConfig"]["NotebookInstanceLifecycleConfigName"] == "auto-stop"
+    digest = hashlib.sha256(LIFECYCLE_SCRIPT.encode()).hexdigest()
+    # the script itself (it holds a token) is not kept, only its length and digest
+    assert nb["LifecycleConfig"]["OnStart"] == [{"ContentLength": len(LIFECYCLE_SCRIPT), "ContentSha256": digest}]
     _, job = by_name[("sagemaker-training-job", "bert-train")]
+    assert job["HyperParameters"] == {"epochs": "3", "wandb_api_key": "REDACTED"}
     assert job["EnableManagedSpotTraining"] is True
     assert job["CheckpointConfig"]["S3Uri"] == "s3://acme-training-data/checkpoints/"
     region, models = by_name[("s3-bucket", "acme-models")]
@@ -121,6 +130,13 @@ def test_collected_shapes_in_the_store(first_run):
     _, data = by_name[("s3-bucket", "acme-training-data")]
     assert "LifecycleConfiguration" not in data and data["TagSet"] == [{"Key": "team", "Value": "ml"}]
     assert {json.loads(a)["InstanceType"] for k, _, _, _, a in rows if k == "ec2-instance"} == {"g5.xlarge"}
+
+
+def test_job_secrets_are_redacted():
+    job = {"TrainingJobName": "j", "Environment": {"HF_TOKEN": "hf_x", "MODE": "fast"},
+           "HyperParameters": {"lr": "0.1", "db_password": "p", "apiKey": "k"}}
+    assert redact_job(job) == {"TrainingJobName": "j", "Environment": {"HF_TOKEN": "REDACTED", "MODE": "REDACTED"},
+                               "HyperParameters": {"lr": "0.1", "db_password": "REDACTED", "apiKey": "REDACTED"}}
 
 
 def test_collected_metrics(first_run):
@@ -153,8 +169,17 @@ def test_snapshot_loads_offline_and_holds_no_credentials(first_run, tmp_path):
     with store.transaction() as con:
         counts = load_snapshot(con, snap, source="snapshot")
     assert counts["resources"] == doc["resources"] and counts["metrics"] == doc["metric_datapoints"]
-    for path in [*snap.iterdir(), base / "s.duckdb"]:
+    files = [p for p in snap.rglob("*") if p.is_file()]
+    assert files
+    for path in [*files, base / "s.duckdb"]:
         assert SECRET.encode() not in path.read_bytes(), path
+        assert SEEDED_SECRET.encode() not in path.read_bytes(), path
+    # the store may compress text on disk: ask it too
+    encoded = base64.b64encode(f"export HF_TOKEN={SEEDED_SECRET}".encode()).decode()[:24]
+    for text in (SECRET, SEEDED_SECRET, encoded):
+        hits = _rows(base / "s.duckdb", "SELECT count(*) FROM resources WHERE CAST(attributes AS VARCHAR) LIKE ?",
+                     [f"%{text}%"])
+        assert hits == [(0,)], text
 
 
 def test_cost_explorer_pages_merged_then_cached(first_run, seeded):

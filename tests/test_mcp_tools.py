@@ -125,7 +125,39 @@ def test_simulators(store):
     levers = call(store, "bedrock_cost_levers", {"requests_per_month": 100000, "input_tokens": 1000,
                                                  "output_tokens": 200, "input_usd_per_1k": 0.003,
                                                  "output_usd_per_1k": 0.015})
-    assert levers
+    options = {o["option"]: o["monthly_cost_usd"] for o in levers["options"]}
+    assert options["on-demand"] == pytest.approx(100000 * (1000 * 0.003 + 200 * 0.015) / 1000)
+    assert options["batch"] < options["on-demand"] and levers["cheapest"] == min(options, key=options.get)
+
+
+def test_budgets_honour_account_id(store):
+    with store.connect(read_only=True) as con:
+        (account,) = con.execute("SELECT any_value(account_id) FROM resources WHERE resource_type = 'budget'"
+                                 ).fetchone()
+    mine = call(store, "budgets", {"account_id": account})["Budgets"]
+    assert mine and len(mine) == len(call(store, "budgets", {})["Budgets"])
+    other = "9" * 12 if account != "9" * 12 else "8" * 12
+    doc = call(store, "budgets", {"account_id": other})
+    assert doc["Budgets"] == [] and doc["aifinops_notes"] == ["No budget matches."]
+
+
+def test_cost_anomaly_refuses_a_token_of_another_request(store):
+    args = {"start_date": "2024-09-01", "end_date": "2024-11-30"}
+    every = call(store, "cost_anomaly", args)["Anomalies"]
+    first = call(store, "cost_anomaly", {**args, "max_results": 1})
+    assert every and first["Anomalies"] == every[:1]
+    assert ("NextPageToken" in first) == (len(every) > 1)
+    text = error(store, "cost_anomaly", {**args, "next_token": "5"})  # was read as an offset, silently
+    assert "does not belong" in text
+
+
+def test_an_answer_over_the_limit_is_refused_not_sent():
+    from aifinops.mcp_server import _within_limit
+
+    small = '{"a":1}'
+    assert _within_limit(small) == small
+    with pytest.raises(Exception, match="over the 25,000-byte limit.*To fix"):
+        _within_limit('"' + "x" * MAX_ANSWER_BYTES + '"')
 
 
 # ---------------------------------------------------------------- the guide tools, other shapes

@@ -108,6 +108,7 @@ def test_accuracy_metrics_feed_the_model_performance_view(demo_store, tmp_path):
     assert perf["unmatched"] == ["not-a-model"]
     html = render_html(views, inline_js=False)
     assert 'id="fig-model_performance"' in html and "No accuracy metrics supplied" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html, re.I)  # no CDN, no outside link
 
 
 def test_review_periods_have_their_windows():

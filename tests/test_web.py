@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -44,6 +45,23 @@ def test_api_routes_answer_json(client):
 def test_static_plotly_is_served_locally(client):
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and "plotly.js" in js.text[:200]
+
+
+def test_serve_binds_to_localhost_by_default():
+    import click
+    import typer.main
+
+    from aifinops.cli import app
+
+    cli = typer.main.get_command(app)
+    serve = cli.get_command(click.Context(cli), "serve")
+    assert {p.name: p.default for p in serve.params}["host"] == "127.0.0.1"
+
+
+def test_dashboard_page_fetches_nothing_from_outside(client):
+    page = client.get("/", params={"period": "monthly"})
+    assert page.status_code == 200 and '<script src="/static/plotly.min.js">' in page.text
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.text, re.I)
 
 
 def _free_port() -> int:

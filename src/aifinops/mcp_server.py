@@ -19,7 +19,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aifinops.errors import AifinopsError, did_you_mean
-from aifinops.mcp import to_json
+from aifinops.mcp import MAX_ANSWER_BYTES, to_json
 from aifinops.store import Store
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -55,7 +55,7 @@ def build_server(store: Store) -> MCPServer:
     def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
         try:
             with store.connect(read_only=True) as con:
-                return to_json(fn(con, *args, **kwargs))
+                return _within_limit(to_json(fn(con, *args, **kwargs)))
         except AifinopsError as exc:
             raise ToolError(exc.message) from None
 
@@ -68,7 +68,7 @@ def build_server(store: Store) -> MCPServer:
             result = fn(*args, **kwargs)
         except AifinopsError as exc:
             raise ToolError(exc.message) from None
-        return to_json(result.to_dict() if hasattr(result, "to_dict") else result)
+        return _within_limit(to_json(result.to_dict() if hasattr(result, "to_dict") else result))
 
     def tool(description: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
         return server.tool(description=description, annotations=READ_ONLY, structured_output=False)
@@ -342,9 +342,20 @@ def build_server(store: Store) -> MCPServer:
     return server
 
 
+def _within_limit(text: str) -> str:
+    """The answer, or a tool error when it is over ``MAX_ANSWER_BYTES`` (tools page; this is the backstop)."""
+    size = len(text.encode())
+    if size > MAX_ANSWER_BYTES:
+        raise ToolError(
+            f"The answer is {size:,} bytes, over the {MAX_ANSWER_BYTES:,}-byte limit. "
+            "To fix: ask for less (a shorter period, a filter, a smaller max_results or top)."
+        )
+    return text
+
+
 def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low: Any, high: Any,
                max_results: int, next_token: Any) -> dict[str, Any]:
-    from aifinops.mcp.args import parse_date
+    from aifinops.mcp.args import fit, page, parse_date
     from aifinops.monitor.anomalies import get_anomalies
 
     end_excl = parse_date(end, "end_date") + timedelta(days=1) if end else None
@@ -353,21 +364,36 @@ def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low:
         impact = {"NumericOperator": operator, "StartValue": low or 0.0}
         if high is not None:
             impact["EndValue"] = high
-    answer = get_anomalies(con, start, end_excl, filters, total_impact=impact, max_results=max_results,
-                           next_page_token=next_token)
+    every = get_anomalies(con, start, end_excl, filters, total_impact=impact)
+    notes = every.get("aifinops_notes", [])
     if filters is not None:
-        answer.setdefault("aifinops_notes", []).append(
-            "The AWS Labs cost-anomaly tool takes no filter; applied it to the anomaly search here.")
-    return answer
+        notes.append("The AWS Labs cost-anomaly tool takes no filter; applied it to the anomaly search here.")
+    request = [start, end, filters, impact]
+
+    def build(size: int) -> dict[str, Any]:
+        chunk, token = page(every["Anomalies"], min(size, max_results), next_token, request)
+        answer: dict[str, Any] = {"Anomalies": chunk}
+        if token:
+            answer["NextPageToken"] = token
+        if notes:
+            answer["aifinops_notes"] = notes
+        return answer
+
+    return fit(build, max_results)
 
 
 def _detect(con: Any, start: Any, end: Any, by: str, filters: Any, ai_only: bool, top: int) -> dict[str, Any]:
+    from aifinops.mcp.args import fit
     from aifinops.monitor.anomalies import detect_anomalies
 
     doc = detect_anomalies(con, start, end, by=by, filters=filters, ai_only=ai_only)
-    doc["anomalies_total"] = len(doc["anomalies"])
-    doc["anomalies"] = doc["anomalies"][:top]
-    return doc
+    every = doc["anomalies"]
+    doc["anomalies_total"] = len(every)
+
+    def build(size: int) -> dict[str, Any]:
+        return {**doc, "anomalies": every[: min(size, top)]}
+
+    return fit(build, top)
 
 
 def _forecast(con: Any, as_of: Any, filters: Any, ai_only: bool, metric: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import boto3
 
 from aifinops.aws import alarms, costs, inventory, metrics
-from aifinops.aws.costexplorer import DEFAULT_MAX_AGE_S, CostExplorer
+from aifinops.aws.costexplorer import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
 from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, classify, iso
 from aifinops.aws.session import SessionFactory
 from aifinops.errors import AifinopsError, ArgumentError, did_you_mean
@@ -60,7 +60,7 @@ class CollectResult:
 
     @property
     def ce_cost_usd(self) -> float:
-        return self.ce_paid_calls * 0.01
+        return self.ce_paid_calls * USD_PER_REQUEST
 
     def to_dict(self) -> dict:
         return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -28,6 +29,7 @@ USD_PER_REQUEST = 0.01  # https://aws.amazon.com/aws-cost-management/aws-cost-ex
 DEFAULT_MAX_AGE_S = 86400
 MAX_GROUP_BYS = 2
 CACHE_ENV = "AIFINOPS_CE_CACHE"
+log = logging.getLogger(__name__)
 
 # operation -> (list keys merged across pages, request token field, response token field)
 _PAGED: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -127,11 +129,15 @@ class CostExplorer:
     def _write(self, path: Path, operation: str, request: dict, response: dict) -> None:
         doc = {"account_id": self.account_id, "operation": operation, "request": request,
                "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "response": response}
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".ce-", dir=path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh)
             os.replace(tmp, path)
-        except OSError:
-            pass  # an unwritable cache costs money later, never correctness now
+        except OSError as exc:  # an unwritable cache costs money later, never correctness now: say so
+            log.warning("Cost Explorer answer not cached (%s); the same request will be paid again. "
+                        "To fix: make %s writable or set %s.", exc, self.cache_dir, CACHE_ENV)
+            if tmp and os.path.exists(tmp):
+                os.unlink(tmp)

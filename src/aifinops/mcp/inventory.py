@@ -109,7 +109,8 @@ def describe_budgets(
     next_token: str | None = None,
 ) -> dict[str, Any]:
     """DescribeBudgets {Budgets} from ``aifinops.monitor.budgets.describe_budgets`` (CalculatedSpend from the
-    store), paged; ``filters`` (the guide's) keeps budgets covering the services named."""
+    store), paged; ``filters`` (the guide's) keeps budgets covering the services named; ``account_id`` keeps
+    the budgets the inventory holds for that account (DescribeBudgets' AccountId)."""
     notes: list[str] = []
     expression = json_arg(filters if filters is not None else filter, "filters", dict,
                           '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}')
@@ -120,18 +121,34 @@ def describe_budgets(
             f"{', '.join(sorted(services or [])) or 'those services'}, and budgets without a service filter."
         )
     every = monitor_budgets.describe_budgets(con)["Budgets"]
+    of_account = _budget_names_of(con, account_id) if account_id else None
     budgets = []
     for b in every:
         if budget_name and b.get("BudgetName") != budget_name:
+            continue
+        if of_account is not None and b.get("BudgetName") not in of_account:
             continue
         covered = set((b.get("CostFilters") or {}).get("Service", []))
         if services is not None and covered and not covered & services:
             continue
         budgets.append(b)
-    chunk, token = page(budgets, max_results, next_token, [budget_name, expression])
     if not budgets:
         notes.append("No budget matches." if every else "The store holds no budgets.")
-    return paged({"Budgets": chunk}, token, notes)
+    request = [budget_name, expression, account_id]
+
+    def build(size: int) -> dict[str, Any]:
+        chunk, token = page(budgets, min(size, max_results), next_token, request)
+        return paged({"Budgets": chunk}, token, list(notes))
+
+    return fit(build, max_results)
+
+
+def _budget_names_of(con: duckdb.DuckDBPyConnection, account_id: str) -> set[str]:
+    """Names of the budgets the inventory holds for ``account_id`` (DescribeBudgets' AccountId)."""
+    rows = con.execute(
+        "SELECT name FROM resources WHERE resource_type = 'budget' AND account_id = ?", [str(account_id)]
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def _services_in(expr: Any) -> set[str]:
