@@ -137,3 +137,26 @@ def test_property_rollup_total_equals_source_total(tmp_path_factory, items):
     assert totals(store)[0] == pytest.approx(sum(r["line_item_unblended_cost"] for r in rows), abs=0.005)
     ingest_paths(store, [f])  # idempotent
     assert totals(store)[0] == pytest.approx(sum(r["line_item_unblended_cost"] for r in rows), abs=0.005)
+
+
+def test_an_export_with_only_some_columns(tmp_path):
+    """Data Exports let users pick columns: a CUR 2.0 file with the required ones alone still loads,
+    reconciles and classifies (no tags, no product map, no pricing or savings plan columns)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aifinops.ingest.cur2_columns import CUR2_REQUIRED, CUR2_SCHEMA
+
+    keep = [*CUR2_REQUIRED, "line_item_usage_amount", "line_item_resource_id", "line_item_usage_account_id"]
+    rows = month_rows("2024-10")
+    table = pa.table({name: [r.get(name) for r in rows] for name in keep},
+                     schema=pa.schema([CUR2_SCHEMA.field(n) for n in keep]))
+    path = tmp_path / "narrow.parquet"
+    pq.write_table(table, path)
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [path])
+    assert totals(store)[0] == pytest.approx(sum(r["line_item_unblended_cost"] for r in rows), abs=0.005)
+    with store.connect(read_only=True) as con:
+        host = con.execute("SELECT ai_service, workload, tags FROM usage_daily "
+                           "WHERE usage_type = 'USE1-Host:ml.g5.xlarge'").fetchall()
+    assert host == [("sagemaker", "inference", "{}")]
