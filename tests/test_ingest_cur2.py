@@ -160,3 +160,28 @@ def test_an_export_with_only_some_columns(tmp_path):
         host = con.execute("SELECT ai_service, workload, tags FROM usage_daily "
                            "WHERE usage_type = 'USE1-Host:ml.g5.xlarge'").fetchall()
     assert host == [("sagemaker", "inference", "{}")]
+
+
+def test_legacy_cur_in_athena_parquet_keeps_its_tags_and_product_name(tmp_path):
+    """Legacy CUR read through Athena is snake_case Parquet with a column per tag and product_product_name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from aifinops.ingest.cur2_columns import CUR2_REQUIRED, CUR2_SCHEMA
+
+    rows = month_rows("2024-10")[:1]  # the SageMaker endpoint row, tagged team=vision
+    columns = {name: [r.get(name) for r in rows] for name in CUR2_REQUIRED}
+    columns["resource_tags_user_team"] = ["vision"]
+    columns["resource_tags_user_cost_center"] = [""]
+    columns["product_product_name"] = ["Amazon SageMaker"]
+    fields = [CUR2_SCHEMA.field(n) for n in CUR2_REQUIRED] + [pa.field(n, pa.string()) for n in
+                                                               ("resource_tags_user_team",
+                                                                "resource_tags_user_cost_center",
+                                                                "product_product_name")]
+    path = tmp_path / "athena.parquet"
+    pq.write_table(pa.table(columns, schema=pa.schema(fields)), path)
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [path])
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT tags, service_name FROM usage_daily").fetchall() == [
+            ('{"team":"vision"}', "Amazon SageMaker")]

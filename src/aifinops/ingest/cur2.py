@@ -95,7 +95,7 @@ def normalize_select(c: Columns, relation: str) -> str:
     """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a CUR 2.0 relation."""
     lit = c.text("line_item_line_item_type")
     product = c.string_map("product")
-    product_name = f"NULLIF({product}['product_name'], '')" if product else "CAST(NULL AS VARCHAR)"
+    product_name = f"NULLIF({product}['product_name'], '')" if product else c.text("product_product_name")
     fields = _fields(c, lit, product_name)
     entity = c.ref("bill_billing_entity")
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
@@ -155,6 +155,14 @@ def _fields(c: Columns, lit: str, product_name: str) -> list[str]:
         effective_cost_sql(c),
         c.text("line_item_currency_code"),
         c.text("line_item_line_item_description"),
-        canonical_tags_sql(c.string_map("resource_tags")),
+        canonical_tags_sql(_tags_map(c)),
     ]
     return fields
+
+
+def _tags_map(c: Columns) -> str | None:
+    """The ``resource_tags`` map; legacy CUR queried through Athena (snake_case Parquet) has one column
+    per activated tag instead (``resource_tags_user_team``), gathered into a map here."""
+    from aifinops.ingest.cur_legacy import tags_map_sql
+
+    return c.string_map("resource_tags") or tags_map_sql(c, prefix="resource_tags_")

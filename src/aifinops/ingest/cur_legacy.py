@@ -73,8 +73,8 @@ class LegacyColumns(Columns):
         return super().string_map(name)
 
 
-def tags_map_sql(c: Columns) -> str | None:
-    """A MAP of the ``resourceTags/…`` columns, keyed without the prefix ('user:team').
+def tags_map_sql(c: Columns, prefix: str = TAG_PREFIX) -> str | None:
+    """A MAP of the ``resourceTags/…`` columns (or another ``prefix``), keyed without it ('user:team').
 
     Columns whose keys canonicalise alike ('user:Team', 'user:team') become one entry, the first
     non-empty value winning, so that canonical_tags_sql never sees a duplicate key. DuckDB's CSV
@@ -86,15 +86,15 @@ def tags_map_sql(c: Columns) -> str | None:
     lower = {n.lower() for n in c.names}
     groups: dict[str, list[str]] = {}
     for name in c.names:
-        if name.startswith(TAG_PREFIX) and len(name) > len(TAG_PREFIX):
+        if name.startswith(prefix) and len(name) > len(prefix):
             base = re.sub(r"_\d+$", "", name)
             key = base if base != name and base.lower() in lower else name
-            groups.setdefault(canonical_tag_key(key[len(TAG_PREFIX):]), []).append(name)
+            groups.setdefault(canonical_tag_key(key[len(prefix):]), []).append(name)
     if not groups:
         return None
     keys, values = [], []
     for names in groups.values():
-        keys.append("'" + names[0][len(TAG_PREFIX):].replace("'", "''") + "'")
+        keys.append("'" + names[0][len(prefix):].replace("'", "''") + "'")
         texts = [c.text(n) for n in names]
         values.append(texts[0] if len(texts) == 1 else f"COALESCE({', '.join(texts)})")
     return f"MAP([{', '.join(keys)}], [{', '.join(values)}])"
