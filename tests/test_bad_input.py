@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -124,7 +126,7 @@ def test_ingest_loads_a_snapshot_folder_beside_billing_files(tmp_path):
     store = tmp_path / "s.duckdb"
     result = run_cli("ingest", str(demo / "cur2"), str(demo / "snapshot"), "--store", str(store))
     assert result.returncode == 0, result.stderr
-    assert "Loaded snapshot" in result.stderr
+    assert f"Loaded {demo / 'snapshot'}" in result.stderr
     with Store(store).connect(read_only=True) as con:
         resources = con.execute("SELECT count(*) FROM resources").fetchall()[0][0]
         ai_buckets = con.execute("SELECT count(*) FROM usage_daily WHERE ai_reason = 'inventory'").fetchall()[0][0]
@@ -137,3 +139,39 @@ def test_a_bad_snapshot_leaves_the_store_unchanged(loaded_store, tmp_path):
     folder.mkdir()
     (folder / "resources.jsonl").write_text('{"account_id": "1"}\nnot json\n')
     assert_rejected(loaded_store, folder, "resources.jsonl")
+
+
+def _ce_answer(days: list[str], groups: list[tuple[str, str, str]], keys=("SERVICE", "USAGE_TYPE")) -> dict:
+    return {
+        "GroupDefinitions": [{"Type": "DIMENSION", "Key": k} for k in keys],
+        "ResultsByTime": [
+            {"TimePeriod": {"Start": d, "End": (date.fromisoformat(d) + timedelta(days=1)).isoformat()},
+             "Total": {}, "Estimated": False,
+             "Groups": [{"Keys": [s, u], "Metrics": {"UnblendedCost": {"Amount": a, "Unit": "USD"}}}
+                        for s, u, a in groups]}
+            for d in days],
+        "DimensionValueAttributes": [],
+    }
+
+
+def test_ingest_a_saved_cost_explorer_answer(tmp_path):
+    """`aws ce get-cost-and-usage … > ce.json` then `aifinops ingest ce.json`: costs without billing files."""
+    answer = _ce_answer(["2024-10-01", "2024-10-02"], [("Amazon SageMaker", "USE1-Train:ml.p4d.24xlarge", "786.54"),
+                                                      ("Amazon Simple Storage Service", "TimedStorage-ByteHrs", "1.5")])
+    path = tmp_path / "ce.json"
+    path.write_text(json.dumps(answer))
+    store = tmp_path / "s.duckdb"
+    result = run_cli("ingest", str(path), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert "2024-10-01" in result.stderr
+    with Store(store).connect(read_only=True) as con:
+        rows = con.execute("SELECT ai_service, workload, instance_type, sum(billed_cost) FROM usage_daily "
+                           "GROUP BY ALL ORDER BY 4 DESC").fetchall()
+    assert rows == [("sagemaker", "training", "ml.p4d.24xlarge", pytest.approx(2 * 786.54)),
+                    ("s3", "storage", None, pytest.approx(3.0))]
+
+
+def test_a_cost_explorer_answer_grouped_otherwise_is_refused(loaded_store, tmp_path):
+    path = tmp_path / "by-region.json"
+    path.write_text(json.dumps(_ce_answer(["2024-10-01"], [("us-east-1", "x", "1")], keys=("REGION", "SERVICE"))))
+    assert_rejected(loaded_store, path, "by-region.json", "SERVICE and USAGE_TYPE")

@@ -172,7 +172,11 @@ def ingest(
     with bar:
         both = ingest_inputs(st, paths, progress=report, engine=engine, spark_master=spark_master)
     for snap in both.snapshots:
-        err.print(f"Loaded snapshot {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints")
+        periods = ", ".join(snap.get("cost_explorer_periods") or []) or "none"
+        err.print(
+            f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "
+            f"billing periods from Cost Explorer: {periods}"
+        )
     result = both.billing
     if result is None:
         return

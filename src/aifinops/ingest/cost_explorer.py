@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 
@@ -66,6 +67,42 @@ def _rows_of(account_id: str, answer: dict) -> list[dict]:
                 "source_file": f"cost-explorer:{account_id}",
             })
     return rows
+
+
+def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[date]:
+    """A saved GetCostAndUsage answer (``aws ce get-cost-and-usage … > ce.json``) as billing rows."""
+    from aifinops.errors import InputError
+
+    fix = ("save the answer of `aws ce get-cost-and-usage --granularity DAILY --metrics UnblendedCost AmortizedCost "
+           "UsageQuantity --group-by Type=DIMENSION,Key=SERVICE Type=DIMENSION,Key=USAGE_TYPE` (all pages).")
+    try:
+        answer = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable Cost Explorer JSON answer ({exc}).", fix) from exc
+    periods = answer.get("ResultsByTime") if isinstance(answer, dict) else None
+    keys = [g.get("Key") for g in answer.get("GroupDefinitions") or []] if isinstance(answer, dict) else []
+    if not isinstance(periods, list) or keys != ["SERVICE", "USAGE_TYPE"]:
+        raise InputError(f"{path}: a Cost Explorer answer must be grouped by SERVICE and USAGE_TYPE "
+                         f"(this one: {keys or 'no GroupDefinitions'}).", fix)
+    for period in periods:
+        span = date.fromisoformat(period["TimePeriod"]["End"]) - date.fromisoformat(period["TimePeriod"]["Start"])
+        if span.days != 1:
+            raise InputError(f"{path}: Cost Explorer periods must be single days (found {period['TimePeriod']}).", fix)
+    source = f"ce-file:{path.resolve()}"
+    con.execute("DELETE FROM resources WHERE source = ?", [source])
+    con.execute(
+        "INSERT INTO resources (account_id, region, resource_type, resource_id, name, attributes, collected_at, source)"
+        " VALUES (NULL, 'us-east-1', 'cost-and-usage', ?, ?, ?, now(), ?)",
+        [source, path.name, json.dumps({"Request": {"Granularity": "DAILY"}, "Response": answer}), source],
+    )
+    return load_cost_explorer(con)
+
+
+def is_cost_explorer_file(path: Path) -> bool:
+    if not (path.is_file() and path.suffix.lower() == ".json"):
+        return False
+    with path.open("rb") as fh:
+        return b'"ResultsByTime"' in fh.read(65536)
 
 
 def load_cost_explorer(con: duckdb.DuckDBPyConnection) -> list[date]:

@@ -1,6 +1,7 @@
 """``aifinops ingest PATH...``: billing files go to the billing pipeline, snapshot folders to the
-inventory/metrics loader. A snapshot folder is one holding ``resources.jsonl`` or a ``manifest.json``
-whose schema is ``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account)."""
+inventory/metrics loader, saved Cost Explorer answers (GetCostAndUsage JSON) to cost_explorer.py.
+A snapshot folder is one holding ``resources.jsonl`` or a ``manifest.json`` whose schema is
+``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account)."""
 
 from __future__ import annotations
 
@@ -35,13 +36,20 @@ def ingest_inputs(
 ) -> InputsResult:
     """Ingest billing files and snapshot folders; each kind lands atomically."""
     from aifinops.attribution import apply_ai_attribution
-    from aifinops.ingest.cost_explorer import load_cost_explorer
+    from aifinops.ingest.cost_explorer import is_cost_explorer_file, load_cost_explorer, load_cost_explorer_file
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.workspace import clear_demo
 
     snapshots = [Path(p) for p in paths if is_snapshot_dir(Path(p))]
-    billing = [p for p in paths if Path(p) not in snapshots]
+    answers = [Path(p) for p in paths if is_cost_explorer_file(Path(p))]
+    billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers]
     result = InputsResult()
+    for path in answers:
+        with store.transaction() as con:
+            clear_demo(con)
+            loaded = load_cost_explorer_file(con, path)
+        result.snapshots.append({"folder": str(path), "resources": 1, "metrics": 0,
+                                 "cost_explorer_periods": [p.isoformat() for p in loaded]})
     if billing:
         result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
     for folder in snapshots:
