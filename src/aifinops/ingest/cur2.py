@@ -12,9 +12,6 @@ from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
 FORMAT = "cur2"
 TITLE = "CUR 2.0"
 REQUIRED = CUR2_REQUIRED
-COST_COLUMN = "line_item_unblended_cost"
-CURRENCY_COLUMN = "line_item_currency_code"
-PERIOD_COLUMN = "bill_billing_period_start_date"
 NUMERIC_COLUMNS = [
     "line_item_unblended_cost",
     "line_item_usage_amount",

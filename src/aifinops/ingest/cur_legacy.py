@@ -27,9 +27,6 @@ TITLE = "legacy CUR"
 REQUIRED = [
     "lineItem/UsageType", "lineItem/UnblendedCost", "lineItem/LineItemType", "bill/BillingPeriodStartDate",
 ]
-COST_COLUMN = "lineItem/UnblendedCost"
-CURRENCY_COLUMN = "lineItem/CurrencyCode"
-PERIOD_COLUMN = "bill/BillingPeriodStartDate"
 NUMERIC_COLUMNS = [
     "lineItem/UnblendedCost", "lineItem/UsageAmount", "pricing/publicOnDemandCost",
     "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment",

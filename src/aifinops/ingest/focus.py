@@ -21,13 +21,11 @@ Decisions (the store describes AWS spend, and its rollup knows AWS usage types o
 from __future__ import annotations
 
 from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
+from aifinops.taxonomy import BEDROCK_MARKETPLACE_SUFFIX
 
 FORMAT = "focus"
 TITLE = "FOCUS"
 REQUIRED = ["BilledCost", "ChargePeriodStart", "BillingPeriodStart", "ServiceName", "ChargeCategory"]
-COST_COLUMN = "BilledCost"
-CURRENCY_COLUMN = "BillingCurrency"
-PERIOD_COLUMN = "BillingPeriodStart"
 NUMERIC_COLUMNS = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "PricingQuantity",
 ]
@@ -60,7 +58,6 @@ SERVICE_CODES = {
     "Amazon CloudWatch": "AmazonCloudWatch",
     "AmazonCloudWatch": "AmazonCloudWatch",
 }
-BEDROCK_MARKETPLACE_SUFFIX = "(Amazon Bedrock Edition)"
 
 
 def _q(value: str) -> str:

@@ -19,7 +19,7 @@ import duckdb
 from aifinops.errors import InputError
 from aifinops.ingest import registry
 from aifinops.ingest.files import expand_inputs, file_kind
-from aifinops.ingest.sqlparts import Columns, qident
+from aifinops.ingest.sqlparts import Columns
 from aifinops.rollup import rebuild_usage_daily
 from aifinops.store import Store, ensure_charges_view
 from aifinops.workspace import clear_demo
@@ -148,7 +148,7 @@ def _read_batches(con: duckdb.DuckDBPyConnection, files: list[Path], report: Pro
             batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
             batch.files.append(path)
         else:
-            module = _load_csv(con, path, len(groups) + n)
+            module = _load_csv(con, path)
             batch = groups.setdefault((module.FORMAT, "csv"), _Batch(module, "csv", []))
             batch.files.append(path)
     batches = list(groups.values())
@@ -178,7 +178,7 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> Columns:
         ) from exc
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, n: int):
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path):
     """Parse a CSV (plain or gzip) once into a temp table of text columns; detect its format."""
     table = f"csv_{abs(hash(str(path)))}"
     literal = "'" + str(path).replace("'", "''") + "'"
@@ -298,5 +298,3 @@ def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> No
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:200]
 
-
-__all__ = ["IngestResult", "PeriodTotal", "ingest_paths", "qident"]

@@ -12,7 +12,7 @@ from aifinops.ingest.sqlparts import Columns
 
 
 def formats() -> dict[str, ModuleType]:
-    """Format name → loader module (FORMAT, REQUIRED, normalize_select, COST_COLUMN, …)."""
+    """Format name → loader module (FORMAT, TITLE, REQUIRED, NUMERIC_COLUMNS, normalize_select)."""
     from aifinops.ingest import cur_legacy, focus
 
     return {m.FORMAT: m for m in (cur2, cur_legacy, focus)}
