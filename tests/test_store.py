@@ -84,3 +84,24 @@ def test_a_reader_gives_up_with_a_clear_error(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_demo_load_cut_short_is_finished_by_the_next_command(tmp_path, monkeypatch):
+    """Billing and inventory of the demo land in two transactions; a crash between them must not leave a
+    store that passes for a complete demo account."""
+    from aifinops import workspace
+    from aifinops.ingest import snapshot
+
+    store = Store(tmp_path / "s.duckdb")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed between the two transactions")
+
+    monkeypatch.setattr(snapshot, "load_snapshot", crash)
+    with pytest.raises(RuntimeError):
+        workspace.ensure_data(store)
+    monkeypatch.undo()
+    assert workspace.ensure_data(store) is True
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM resources").fetchall()[0][0] > 0
+        assert not workspace.demo_version(con).startswith(workspace.LOADING)

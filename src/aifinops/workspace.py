@@ -42,6 +42,14 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return True
 
 
+LOADING = "loading:"
+
+
+def _demo_load_unfinished(store: Store) -> bool:
+    with store.connect() as con:
+        return (demo_version(con) or "").startswith(LOADING)
+
+
 def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> Path:
     """Write (once, cached) and ingest the demo account into ``store``; returns the demo folder."""
     from aifinops.attribution import apply_ai_attribution
@@ -55,6 +63,10 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
         with store.connect() as con:
             if demo_version(con) == version:
                 return folder
+    # Billing and inventory land in two transactions; the marker says a load is under way, so a load cut
+    # short between them is finished by the next command instead of passing for a complete demo.
+    with store.transaction() as con:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [LOADING + version])
     ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True, engine=engine, spark_master=spark_master)
     with store.transaction() as con:
         load_snapshot(con, folder / "snapshot", source="demo")
@@ -65,7 +77,7 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
 
 def ensure_data(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> bool:
     """Load the demo into an empty store; True when the store now holds the demo account."""
-    if not has_billing_data(store):
+    if not has_billing_data(store) or _demo_load_unfinished(store):
         load_demo(store, progress, engine=engine, spark_master=spark_master)
         return True
     with store.connect() as con:
