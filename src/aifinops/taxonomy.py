@@ -111,6 +111,19 @@ DEFAULT_AI_TAG_KEYS = ["model", "workload_type", "ml_project"]
 
 _REGION_PREFIX = r"^(?:[A-Z]{2,4}[0-9]?-)?"
 
+# Region → the code EC2 puts before its usage types (AWS Price List ``usagetype``: 'USW2-BoxUsage:…';
+# us-east-1 has none for EC2, 'EU' is eu-west-1). Used to rebuild usage types for files that lack them.
+REGION_USAGE_PREFIXES = {
+    "us-east-1": "", "us-east-2": "USE2", "us-west-1": "USW1", "us-west-2": "USW2",
+    "ca-central-1": "CAN1", "ca-west-1": "CAN2", "eu-west-1": "EU", "eu-west-2": "EUW2", "eu-west-3": "EUW3",
+    "eu-central-1": "EUC1", "eu-central-2": "EUC2", "eu-north-1": "EUN1", "eu-south-1": "EUS1",
+    "eu-south-2": "EUS2", "ap-northeast-1": "APN1", "ap-northeast-2": "APN2", "ap-northeast-3": "APN3",
+    "ap-southeast-1": "APS1", "ap-southeast-2": "APS2", "ap-south-1": "APS3", "ap-southeast-3": "APS4",
+    "ap-south-2": "APS5", "ap-southeast-4": "APS6", "ap-east-1": "APE1", "sa-east-1": "SAE1",
+    "me-south-1": "MES1", "me-central-1": "MEC1", "af-south-1": "AFS1", "il-central-1": "ILC1",
+    "us-gov-west-1": "UGW1", "us-gov-east-1": "UGE1",
+}  # fmt: skip
+
 
 @cache
 def other_ai_product_codes() -> list[str]:
@@ -151,7 +164,9 @@ def parse_columns_sql() -> list[str]:
     return [
         f"NULLIF(regexp_extract(usage_type, '{_REGION_PREFIX}([A-Za-z]+):', 1), '') AS ut_component",
         "COALESCE(NULLIF(regexp_extract(usage_type, '(ml\\.[a-z0-9-]+\\.[a-z0-9]+)', 1), ''), "
-        f"NULLIF(regexp_extract(usage_type, '(?:{ec2})[^:]*:([a-z0-9-]+\\.[a-z0-9]+)', 1), '')) AS ut_instance",
+        f"NULLIF(regexp_extract(usage_type, '(?:{ec2})[^:]*:([a-z0-9-]+\\.[a-z0-9]+)', 1), ''), "
+        # a source without usage types (FOCUS from other exporters) may still name the instance type
+        "CASE WHEN usage_type IS NULL THEN product_instance_type END) AS ut_instance",
     ]
 
 

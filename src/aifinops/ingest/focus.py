@@ -20,6 +20,7 @@ Decisions (the store describes AWS spend, and its rollup knows AWS usage types o
 
 from __future__ import annotations
 
+from aifinops.ingest.focus_instances import instance_type_sql, usage_type_sql
 from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
 from aifinops.taxonomy import BEDROCK_MARKETPLACE_SUFFIX
 
@@ -166,7 +167,7 @@ def normalize_select(c: Columns, relation: str) -> str:
         service_code_sql(c),
         c.text("ServiceName"),
         billing_entity_sql(c),
-        _first(c, "x_UsageType", "SkuMeter"),
+        f"COALESCE({_first(c, 'x_UsageType', 'SkuMeter')}, {usage_type_sql(c)})",
         c.text("x_Operation"),
         c.text("ResourceId"),
         line_item_type_sql(c),
@@ -175,7 +176,7 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("PricingCategory"),
         c.text("CommitmentDiscountId"),
         commitment_type_sql(c),
-        "CAST(NULL AS VARCHAR)",  # instance type: parsed from the usage type by the rollup
+        instance_type_sql(c),  # EC2 instance hours without a usage type; else parsed from it by the rollup
         "CAST(NULL AS VARCHAR)",  # product family: FOCUS has no equivalent
         f"COALESCE({consumed}, {c.number('PricingQuantity')})",
         f"CASE WHEN {consumed} IS NOT NULL THEN {c.text('ConsumedUnit')} ELSE {c.text('PricingUnit')} END",
