@@ -258,7 +258,7 @@ def costs(
         filters[key.strip()] = [v.strip() for v in values.split(",") if v.strip()]
     if ai_only:
         filters["is_ai"] = ["true"]
-    with st.connect() as con:
+    with st.connect(read_only=True) as con:
         lo, hi = data_period(con)
         start_d, end_d = start or lo.isoformat(), end or hi.isoformat()
         rows = cost_breakdown(
@@ -388,9 +388,64 @@ EXTRAS = {
 }
 
 
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an unexpected error, print the Python traceback too.")
+    ] = False,
+) -> None:
+    """Find, price and track the waste in AWS AI workloads."""
+
+
+def _redacted_argv(argv: list[str]) -> str:
+    """The command line as typed, with URL paths and queries (webhook secrets) cut off."""
+    shown = []
+    for arg in argv:
+        if "://" in arg:
+            scheme, rest = arg.split("://", 1)
+            host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+            arg = f"{scheme}://{host}/…" if rest != host else arg
+        shown.append(arg)
+    return " ".join(shown)
+
+
+def _unexpected(exc: BaseException, argv: list[str], debug: bool) -> None:
+    """One line for an error aifinops did not foresee (a bug): the command, its input, where to report it."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" (at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno})"
+    detail = " ".join(str(exc).split())[:200]
+    err.print(
+        "[red]error:[/] "
+        + escape(
+            f"`aifinops {_redacted_argv(argv)}` failed unexpectedly: {type(exc).__name__}: {detail}{where}. "
+            "This is a bug in aifinops, not in your input's format as far as it knows: please report it to the"
+            " aifinops issue tracker with this line and the output of the same command run with --debug"
+            " (`aifinops --debug …`)."
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def main() -> None:
+    import os
+    import sys
+
+    argv = sys.argv[1:]
+    debug = "--debug" in argv or os.environ.get("AIFINOPS_DEBUG", "") not in ("", "0")
     try:
-        app(standalone_mode=False)
+        # --debug is accepted anywhere on the line, not only before the command.
+        app(
+            args=["--debug", *[a for a in argv if a != "--debug"]] if "--debug" in argv else argv, standalone_mode=False
+        )
     except AifinopsError as exc:
         err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
@@ -401,7 +456,8 @@ def main() -> None:
     except ModuleNotFoundError as exc:  # an optional extra that is not installed
         extra = EXTRAS.get((exc.name or "").split(".")[0])
         if extra is None:
-            raise
+            _unexpected(exc, argv, debug)
+            raise SystemExit(1) from None
         message = f"this command needs the {exc.name!r} package (the '{extra}' extra). "
         err.print(
             "[red]error:[/] " + escape(message + f"To fix: pip install 'aifinops[{extra}]'"),
@@ -412,6 +468,11 @@ def main() -> None:
     except typer.exceptions.TyperException as exc:  # usage errors: bad option, missing argument
         err.print(f"[red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
         raise SystemExit(2 if exc.exit_code == 1 else exc.exit_code) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug: one line, the traceback only under --debug
+        _unexpected(exc, argv, debug)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         with store.transaction() as con:
             load_cost_explorer(con)  # billing periods no file holds: costs from Cost Explorer
     is_demo = False if (given or collected) else ensure_data(store, progress, inputs.engine, inputs.spark_master)
-    with store.connect() as con:
+    with store.connect(read_only=True) as con:
         has_billing = con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0] > 0
         run = run_checks(con, only=inputs.only_checks, params=inputs.check_params)
         if has_billing:

@@ -181,7 +181,16 @@ class Store:
 
     @contextmanager
     def connect(self, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the store; create and migrate it when opened for writing."""
+        """Open the store; create and migrate it when opened for writing.
+
+        Read-only connections (every command that only reads) work on a file this process cannot
+        write, and many of them can be open at once in different processes.
+        """
+        if self.path.is_dir():
+            raise StoreError(
+                f"The store path {self.path} is a folder, not a store file.",
+                f"pass --store {self.path / 'aifinops.duckdb'} (a file path; it is created on first ingest).",
+            )
         if read_only and not self.path.exists():
             raise StoreError(
                 f"No store at {self.path}.",
@@ -234,8 +243,16 @@ def _open_with_retry(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckD
                     f"The store {path} is in use by another process (waited {wait_s:.0f}s).",
                     "wait for the other aifinops command to finish, or pass --store PATH.",
                 ) from exc
+            if "permission denied" in text.lower() or "read-only file system" in text.lower():
+                if read_only:
+                    raise StoreError(f"Cannot read the store {path}: permission denied.",
+                                     "give your user read access to the file, or pass --store PATH.") from exc
+                raise StoreError(
+                    f"Cannot write the store {path}: permission denied (commands that only read work on it).",
+                    "pass --store PATH in a folder you can write, or give your user write access to the file.",
+                ) from exc
             raise StoreError(f"Cannot open the store {path}: {text}.",
-                             "pass --store PATH to a new file, or delete the damaged one.") from exc
+                             "pass --store PATH to another file; keep this one if it holds data you need.") from exc
         except duckdb.Error as exc:
             raise StoreError(f"Cannot open the store {path}: {exc}.",
                              "pass --store PATH to a new file; this one is not a DuckDB database.") from exc

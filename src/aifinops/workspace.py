@@ -20,7 +20,7 @@ DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources
 def has_billing_data(store: Store) -> bool:
     if not store.path.exists():
         return False
-    with store.connect() as con:
+    with store.connect(read_only=True) as con:
         return bool(con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0])
 
 
@@ -46,7 +46,7 @@ LOADING = "loading:"
 
 
 def _demo_load_unfinished(store: Store) -> bool:
-    with store.connect() as con:
+    with store.connect(read_only=True) as con:
         return (demo_version(con) or "").startswith(LOADING)
 
 
@@ -60,7 +60,7 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
     folder = demo_dir()
     version = folder.name
     if store.path.exists():
-        with store.connect() as con:
+        with store.connect(read_only=True) as con:
             if demo_version(con) == version:
                 return folder
     # Billing and inventory land in two transactions; the marker says a load is under way, so a load cut
@@ -80,5 +80,5 @@ def ensure_data(store: Store, progress=None, engine: str = "duckdb", spark_maste
     if not has_billing_data(store) or _demo_load_unfinished(store):
         load_demo(store, progress, engine=engine, spark_master=spark_master)
         return True
-    with store.connect() as con:
+    with store.connect(read_only=True) as con:
         return demo_version(con) is not None

@@ -117,9 +117,12 @@ def cost_breakdown(
             notes.extend(n for n in response.get("aifinops_notes", []) if n not in notes)
         for result in response["ResultsByTime"]:
             period = {"start": result["TimePeriod"]["Start"], "end": result["TimePeriod"]["End"]}
-            cells = result["Groups"] or [{"Keys": [], "Metrics": result["Total"]}]
+            # A grouped period with no cost has no groups (and an empty Total): it adds no rows.
+            cells = result["Groups"] if group_by else [{"Keys": [], "Metrics": result["Total"]}]
             for cell in cells:
-                ((name, value),) = cell["Metrics"].items()
+                if not cell["Metrics"]:
+                    continue
+                ((_, value),) = cell["Metrics"].items()
                 row = dict(period)
                 for group, key in zip(group_by, cell["Keys"], strict=True):
                     row[group] = _tag_value(key) if group.startswith("tag:") else key
