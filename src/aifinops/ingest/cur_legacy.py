@@ -36,6 +36,12 @@ NUMERIC_COLUMNS = [
 TAG_PREFIX = "resourceTags/"
 # Older reports have only product/region, which holds the region code that CUR 2.0 calls product_region_code.
 EXTRA_ALIASES = {"product_region_code": "product/region"}
+# Columns that only CUR 2.0 has: its maps and the account names it added. Legacy CUR read through
+# Athena (snake_case, the same names as CUR 2.0 otherwise) never has them, and has what CUR 2.0 keeps in
+# its maps as flat columns: product_product_name, product_region, one resource_tags_user_* per tag.
+CUR2_ONLY = {"product", "resource_tags", "cost_category", "discount", "bill_payer_account_name",
+             "line_item_usage_account_name"}
+ATHENA_LEGACY_MARKS = ("product_product_name", "product_region", "product_servicename")
 
 _PERIOD_DIR = re.compile(r"^\d{8}-\d{8}$")
 
@@ -46,6 +52,20 @@ def athena_name(header: str) -> str:
     'savingsPlan/SavingsPlanARN' → 'savings_plan_savings_plan_a_r_n' (every capital starts a word).
     """
     return "_".join(re.sub(r"(?<!^)([A-Z])", r"_\1", part).lower() for part in header.split("/"))
+
+
+# The same numbers under their Athena names, for legacy CUR queried through Athena and saved as CSV.
+NUMERIC_COLUMNS += [athena_name(n) for n in NUMERIC_COLUMNS]
+
+
+def is_athena_legacy(names: list[str]) -> bool:
+    """A snake_case file with CUR 2.0's column names that is legacy CUR as Athena presents it."""
+    lower = {n.lower() for n in names}
+    if lower & CUR2_ONLY:
+        return False
+    return any(m in lower for m in ATHENA_LEGACY_MARKS) or any(
+        n.startswith(("resource_tags_user_", "resource_tags_aws_")) for n in lower
+    )
 
 
 class LegacyColumns(Columns):

@@ -25,6 +25,11 @@ def detect_format(columns: list[str], path: str) -> ModuleType:
     for module in formats().values():
         present = sum(1 for r in module.REQUIRED if r.lower() in lower)
         if present == len(module.REQUIRED):
+            if module is cur2:
+                from aifinops.ingest import cur_legacy
+
+                if cur_legacy.is_athena_legacy(columns):
+                    return cur_legacy  # legacy CUR through Athena: CUR 2.0's names, legacy content
             return module
         if present and (best is None or present > best[0]):
             best = (present, module)
