@@ -1,10 +1,10 @@
 """Which S3 storage and data transfer counts as AI spend (DESIGN.md "AI taxonomy").
 
-S3 and transfer rows are AI when a cost allocation tag marks them (default tag keys in
-taxonomy.DEFAULT_AI_TAG_KEYS), when the bucket is in the configured list ($AIFINOPS_AI_BUCKETS,
-comma-separated), or when collected inventory shows an AI resource using the bucket (training job
-input/output/checkpoint URIs, model artifacts, endpoint data capture). The rule runs on the small
-``usage_daily`` table after the rollup, and again whenever inventory is loaded.
+S3 and transfer rows are AI when a cost allocation tag's value marks them (taxonomy.AI_TAG_RULES:
+``workload_type=training`` does, ``workload_type=production`` does not), when the bucket is in the
+configured list ($AIFINOPS_AI_BUCKETS, comma-separated), or when collected inventory shows an AI resource
+using the bucket (training job input/output/checkpoint URIs, model artifacts, endpoint data capture). The
+rule runs on the small ``usage_daily`` table after the rollup, and again whenever inventory is loaded.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date
 
 import duckdb
 
-from aifinops.taxonomy import DEFAULT_AI_TAG_KEYS
+from aifinops.taxonomy import ai_tag_sql, canonical_tag_key, is_ai_tag
 
 _S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")
 AI_RESOURCE_TYPES = ("sagemaker-training-job", "sagemaker-endpoint", "sagemaker-model", "sagemaker-processing-job",
@@ -39,23 +39,22 @@ def inventory_ai_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT name, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 's3-bucket'"
     ).fetchall()
     for name, text in tagged:
-        tags = _bucket_tags(text)
-        if any(k in tags for k in DEFAULT_AI_TAG_KEYS):
+        if any(is_ai_tag(k, v) for k, v in _bucket_tags(text).items()):
             buckets.add(name)
     return sorted(buckets)
 
 
-def _bucket_tags(attributes_json: str | None) -> set[str]:
-    from aifinops.taxonomy import canonical_tag_key
-
+def _bucket_tags(attributes_json: str | None) -> dict[str, str]:
+    """A bucket's tags, canonical key → value, from its collected attributes."""
     try:
         attrs = json.loads(attributes_json or "{}")
     except json.JSONDecodeError:
-        return set()
+        return {}
     tag_set = attrs.get("Tags") or attrs.get("TagSet") or []
     if isinstance(tag_set, dict):
-        return {canonical_tag_key(k) for k in tag_set}
-    return {canonical_tag_key(t.get("Key", "")) for t in tag_set if isinstance(t, dict)}
+        return {canonical_tag_key(str(k)): str(v) for k, v in tag_set.items()}
+    return {canonical_tag_key(str(t.get("Key", ""))): str(t.get("Value", ""))
+            for t in tag_set if isinstance(t, dict)}
 
 
 def apply_ai_attribution(con: duckdb.DuckDBPyConnection, periods: list[date] | None = None) -> None:
@@ -66,9 +65,8 @@ def apply_ai_attribution(con: duckdb.DuckDBPyConnection, periods: list[date] | N
         scope += " AND billing_period IN (" + ", ".join("?" for _ in periods) + ")"
         params.extend(periods)
     con.execute(f"UPDATE usage_daily SET is_ai = FALSE, ai_reason = NULL WHERE {scope}", params)
-    tag_test = " OR ".join(f"json_extract_string(tags, '$.{k}') IS NOT NULL" for k in DEFAULT_AI_TAG_KEYS)
     con.execute(
-        f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = 'tag' WHERE {scope} AND ({tag_test})", params
+        f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = 'tag' WHERE {scope} AND {ai_tag_sql('tags')}", params
     )
     for reason, buckets in (("bucket-list", configured_ai_buckets()), ("inventory", inventory_ai_buckets(con))):
         if buckets:

@@ -106,8 +106,46 @@ TRANSFER_PATTERNS = [
 # Services that count as AI without detailed rules: FOCUS ServiceCategory "AI and Machine Learning".
 AI_CATEGORY = "AI and Machine Learning"
 
-# Tags that mark S3 / transfer spend as AI when present (canonical keys; configurable in attribution).
-DEFAULT_AI_TAG_KEYS = ["model", "workload_type", "ml_project"]
+# Tags that mark S3 / transfer spend as AI: canonical key → the values that do (None: any real value).
+# The value decides, never the key alone: `workload_type=production` is not AI. Values follow the guide's
+# "Cost Allocation Tags" (model name, workload type training / inference / experimentation) and common
+# spellings of the same workloads; compared lowercased with '-' and ' ' read as '_'.
+AI_TAG_RULES: dict[str, tuple[str, ...] | None] = {
+    "workload_type": (
+        "training", "inference", "experimentation", "fine_tuning", "finetuning", "batch_inference",
+        "realtime_inference", "real_time_inference", "hpo", "hyperparameter_tuning", "model_training",
+        "model_inference", "model_hosting", "notebook", "ml", "ai", "genai", "llm", "embeddings",
+        "evaluation", "model_evaluation", "data_labeling", "feature_engineering",
+    ),
+    "model": None,
+    "ml_project": None,
+}  # fmt: skip
+# Values that say "no" in a tag meant to name something (`model=none`).
+EMPTY_TAG_VALUES = ("", "none", "n/a", "na", "null", "false", "no", "-", "unknown", "untagged")
+
+
+def _tag_value_norm(value_sql: str) -> str:
+    return f"replace(replace(lower(trim({value_sql})), '-', '_'), ' ', '_')"
+
+
+def ai_tag_sql(tags_json: str) -> str:
+    """TRUE when a row's tags (a JSON object with canonical keys) mark it as AI spend (AI_TAG_RULES)."""
+    tests = []
+    for key, values in AI_TAG_RULES.items():
+        value = _tag_value_norm(f"json_extract_string({tags_json}, '$.{key}')")
+        listed = EMPTY_TAG_VALUES if values is None else values
+        test = "NOT IN" if values is None else "IN"
+        tests.append(f"COALESCE({value} {test} ({', '.join(repr(v) for v in listed)}), FALSE)")
+    return "(" + " OR ".join(tests) + ")"
+
+
+def is_ai_tag(key: str, value: str | None) -> bool:
+    """The same rule as ai_tag_sql for one (canonical key, value) pair."""
+    if key not in AI_TAG_RULES or value is None:
+        return False
+    norm = value.strip().lower().replace("-", "_").replace(" ", "_")
+    allowed = AI_TAG_RULES[key]
+    return norm not in EMPTY_TAG_VALUES if allowed is None else norm in allowed
 
 _REGION_PREFIX = r"^(?:[A-Z]{2,4}[0-9]?-)?"
 
