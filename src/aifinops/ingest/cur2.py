@@ -93,7 +93,7 @@ def normalize_select(c: Columns, relation: str) -> str:
     lit = c.text("line_item_line_item_type")
     product = c.string_map("product")
     product_name = f"NULLIF({product}['product_name'], '')" if product else c.text("product_product_name")
-    fields = _fields(c, lit, product_name)
+    fields = _fields(c, lit, product_name, product)
     entity = c.ref("bill_billing_entity")
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
         return charge_select(c, fields, FORMAT, relation)
@@ -118,7 +118,20 @@ def _service_name_sql(c: Columns) -> str:
     return f"CASE {c.text('line_item_product_code')} {whens} END"
 
 
-def _fields(c: Columns, lit: str, product_name: str) -> list[str]:
+def region_sql(c: Columns, product: str | None = None) -> str:
+    """``product_region_code``; where it is empty, the older ``region`` attribute (CUR 2.0's
+    ``product['region']``, a flattened ``product_region`` / ``product.region``, legacy ``product/region``),
+    which holds the same region code."""
+    parts = [c.text("product_region_code")]
+    if product is not None:
+        parts.append(f"NULLIF({product}['region'], '')")
+    for name in ("product_region", "product.region", "product/region"):
+        if c.has(name) and c.text(name) not in parts:
+            parts.append(c.text(name))
+    return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
+
+
+def _fields(c: Columns, lit: str, product_name: str, product: str | None = None) -> list[str]:
     sp_arn, ri_arn = c.text("savings_plan_savings_plan_a_r_n"), c.text("reservation_reservation_a_r_n")
     term = c.text("pricing_term")
     fields = [
@@ -127,7 +140,7 @@ def _fields(c: Columns, lit: str, product_name: str) -> list[str]:
         c.timestamp("line_item_usage_end_date"),
         c.text("bill_payer_account_id"),
         c.text("line_item_usage_account_id"),
-        c.text("product_region_code"),
+        region_sql(c, product),
         c.text("line_item_availability_zone"),
         c.text("line_item_product_code"),
         product_name,
