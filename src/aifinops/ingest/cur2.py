@@ -60,6 +60,32 @@ PRODUCT_NAMES = {
     "transcribe": "Amazon Transcribe",
     "translate": "Amazon Translate",
     "AmazonPolly": "Amazon Polly",
+    # as product_product_name spells them in the real legacy CUR files of tests/data/real
+    "AWSBudgets": "AWS Budgets",
+    "AWSCloudTrail": "AWS CloudTrail",
+    "AWSConfig": "AWS Config",
+    "AWSEvents": "CloudWatch Events",
+    "AWSQueueService": "Amazon Simple Queue Service",
+    "AmazonGlacier": "Amazon Glacier",
+    "AmazonGuardDuty": "Amazon GuardDuty",
+    "AmazonQuickSight": "Amazon QuickSight",
+    "AmazonSNS": "Amazon Simple Notification Service",
+    "awskms": "AWS Key Management Service",
+    "AWSCloudShell": "AWS CloudShell",
+    "AWSIoT": "AWS IoT",
+    "AWSSecretsManager": "AWS Secrets Manager",
+    "AmazonEFS": "Amazon Elastic File System",
+    "AmazonStates": "AWS Step Functions",
+    # AWS Price List service names
+    "AmazonSES": "Amazon Simple Email Service",
+    "AmazonLocationService": "Amazon Location Service",
+    "AmazonRoute53": "Amazon Route 53",
+    "AmazonECR": "Amazon EC2 Container Registry (ECR)",
+    "AmazonKinesis": "Amazon Kinesis",
+    "AmazonApiGateway": "Amazon API Gateway",
+    "AmazonElastiCache": "Amazon ElastiCache",
+    "AmazonRedshift": "Amazon Redshift",
+    "AWSBackup": "AWS Backup",
 }
 
 
@@ -92,7 +118,10 @@ def normalize_select(c: Columns, relation: str) -> str:
     """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a CUR 2.0 relation."""
     lit = c.text("line_item_line_item_type")
     product = c.string_map("product")
-    product_name = f"NULLIF({product}['product_name'], '')" if product else c.text("product_product_name")
+    # The product name as delivered; a file without it (a loader that dropped or split off the `product`
+    # map) is named from its product code, as the map would have named it.
+    delivered = f"NULLIF({product}['product_name'], '')" if product else c.text("product_product_name")
+    product_name = f"COALESCE({delivered}, {_service_name_sql(c)})"
     fields = _fields(c, lit, product_name, product)
     entity = c.ref("bill_billing_entity")
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):

@@ -41,6 +41,7 @@ class IngestResult:
     formats: list[str]
     periods: list[PeriodTotal] = field(default_factory=list)
     replaced_demo: bool = False
+    skipped: list[str] = field(default_factory=list)  # "file: why", files under the paths that hold no charges
 
     @property
     def rows(self) -> int:
@@ -96,7 +97,7 @@ def ingest_paths(
     with store.transaction() as con:
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
-        batches = _read_batches(con, files, report)
+        batches = _read_batches(con, files, report, result.skipped)
         totals: dict[date, list] = {}
         for n, batch in enumerate(batches):
             report("validate", n, len(batches))
@@ -137,13 +138,19 @@ def ingest_paths(
     return result
 
 
-def _read_batches(con: duckdb.DuckDBPyConnection, files: list[Path], report: Progress) -> list[_Batch]:
+def _read_batches(
+    con: duckdb.DuckDBPyConnection, files: list[Path], report: Progress, skipped: list[str]
+) -> list[_Batch]:
     groups: dict[tuple[str, str], _Batch] = {}
     for n, path in enumerate(files):
         report("read", n, len(files))
         kind = file_kind(path)
         if kind == "parquet":
             columns = _parquet_columns(con, path)
+            if columns.has("_dlt_parent_id"):
+                # a dlt loader's child table (a map or list split off the main table): no charges in it
+                skipped.append(f"{path}: a dlt child table, not billing rows")
+                continue
             module = registry.detect_format(columns.names, str(path))
             batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
             batch.files.append(path)
@@ -152,6 +159,11 @@ def _read_batches(con: duckdb.DuckDBPyConnection, files: list[Path], report: Pro
             batch = groups.setdefault((module.FORMAT, "csv"), _Batch(module, "csv", []))
             batch.files.append(path)
     batches = list(groups.values())
+    if not batches:
+        raise InputError(
+            f"{files[0]}: none of the {len(files)} file(s) holds billing rows ({skipped[0]}).",
+            "pass the export's main data files (CUR 2.0, legacy CUR or FOCUS).",
+        )
     for i, batch in enumerate(batches):
         if batch.kind == "parquet":
             paths = [str(p) for p in batch.files]

@@ -1,0 +1,67 @@
+"""A CUR 2.0 export as the dlt loader stored it (ssp-data/cloud-cost-analyzer): no `product` map and no
+product_product_name, extra `_dlt_*` columns, a child table beside it. Services must be named, not shown
+by their product codes; totals reconcile with DuckDB SQL over the raw file written here."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from aifinops.ingest.pipeline import ingest_paths
+from aifinops.store import Store
+
+DIR = Path(__file__).parent / "data" / "real" / "dlt-cur2-cloud-cost-analyzer"
+MAIN = DIR / "1763377237.403768.d09cb80191.parquet"
+CHILD = DIR / "product-child-1763377237.403768.916525c612.parquet"
+# Product names as AWS writes them (Price List / product_product_name), for codes in this file.
+NAMES = {
+    "AmazonRDS": "Amazon Relational Database Service",
+    "AmazonSES": "Amazon Simple Email Service",
+    "AmazonSNS": "Amazon Simple Notification Service",
+    "AmazonS3": "Amazon Simple Storage Service",
+    "awskms": "AWS Key Management Service",
+    "AWSSecretsManager": "AWS Secrets Manager",
+    "AWSQueueService": "Amazon Simple Queue Service",
+}
+
+
+def test_services_are_named_and_totals_reconcile(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    result = ingest_paths(store, [MAIN])
+    rows, total = (
+        duckdb.connect()
+        .execute(f"SELECT count(*), sum(line_item_unblended_cost) FROM read_parquet('{MAIN}')")
+        .fetchone()
+    )
+    by_code = dict(
+        duckdb.connect()
+        .execute(f"SELECT line_item_product_code, sum(line_item_unblended_cost) FROM read_parquet('{MAIN}') GROUP BY 1")
+        .fetchall()
+    )
+    assert result.formats == ["cur2"]
+    assert result.rows == rows and abs(result.billed_cost - total) < 0.005
+    with store.connect(read_only=True) as con:
+        named = dict(con.execute("SELECT service_code, any_value(service_name) FROM usage_daily GROUP BY 1").fetchall())
+        stored = dict(con.execute("SELECT service_code, sum(billed_cost) FROM usage_daily GROUP BY 1").fetchall())
+        columns = [r[0] for r in con.execute("DESCRIBE charges").fetchall()]
+    assert all(name for name in named.values()), named  # no service left to show by its code
+    for code, name in NAMES.items():
+        assert named[code] == name
+    assert stored.keys() == by_code.keys()
+    for code, cost in by_code.items():
+        assert abs(stored[code] - cost) < 1e-9, code
+    assert not [c for c in columns if c.startswith("_dlt")]
+
+
+def test_loader_folder_with_a_child_table(tmp_path):
+    folder = tmp_path / "aws_costs"
+    (folder / "cur_export_test_00001").mkdir(parents=True)
+    (folder / "cur_export_test_00001__product").mkdir()
+    shutil.copy(MAIN, folder / "cur_export_test_00001" / MAIN.name)
+    shutil.copy(CHILD, folder / "cur_export_test_00001__product" / CHILD.name)
+    result = ingest_paths(Store(tmp_path / "s.duckdb"), [folder])
+    (total,) = duckdb.connect().execute(f"SELECT sum(line_item_unblended_cost) FROM read_parquet('{MAIN}')").fetchone()
+    assert abs(result.billed_cost - total) < 0.005
+    assert len(result.skipped) == 1 and "dlt child table" in result.skipped[0]
