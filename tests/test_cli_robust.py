@@ -202,3 +202,26 @@ def test_webhook_secrets_are_not_echoed(no_ai_store):
                         "service=https://hooks.slack.com/services/T000/B000/SECRETTOKEN")
     assert result.returncode == 1
     assert "SECRETTOKEN" not in result.stderr and "https://hooks.slack.com/" in result.stderr
+
+
+def test_a_store_of_schema_version_1_is_upgraded_by_a_read_command(no_ai_store, tmp_path):
+    """Version 1 had no provider / product_family columns; a read command adds them once and answers."""
+    import duckdb
+
+    from aifinops.store import SCHEMA_VERSION
+
+    store = tmp_path / "v1.duckdb"
+    shutil.copy(no_ai_store, store)
+    with duckdb.connect(str(store)) as con:
+        con.execute("DROP VIEW charges")
+        for table, column in (("charges_native", "provider"), ("usage_daily", "provider"),
+                              ("usage_daily", "product_family")):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    result = run_cli("costs", "-f", "json", "--store", str(store))
+    _no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(store), read_only=True) as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        assert con.execute("SELECT DISTINCT provider FROM usage_daily").fetchall() == [("AWS",)]
+        assert con.execute("SELECT count(*) FROM charges WHERE provider = 'AWS'").fetchone()[0] == 3

@@ -16,7 +16,6 @@ import pytest
 from aifinops.ingest import focus
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.ingest.registry import parquet_columns, parquet_relation
-from aifinops.ingest.sqlparts import Columns
 from aifinops.store import Store
 
 SAMPLE = Path(__file__).parent / "data" / "focus" / "focus_sample_1000.csv"
@@ -80,37 +79,41 @@ def daily(store: Store, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def test_focus_sample_reconciles_to_its_aws_rows(tmp_path):
+def test_focus_sample_keeps_every_provider_and_reconciles(tmp_path):
     con = duckdb.connect()
     expected_rows, expected_billed, expected_effective = con.execute(
-        "SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM read_csv(?, nullstr = 'NULL') "
-        "WHERE ProviderName = 'AWS'", [str(SAMPLE)]).fetchone()
-    others = con.execute(
-        "SELECT ProviderName, count(*), sum(BilledCost) FROM read_csv(?, nullstr = 'NULL') "
-        "WHERE ProviderName <> 'AWS' GROUP BY ALL ORDER BY 1", [str(SAMPLE)]).fetchall()
+        "SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM read_csv(?, nullstr = 'NULL')",
+        [str(SAMPLE)]).fetchone()
+    by_provider = con.execute(
+        "SELECT ProviderName, count(*), sum(BilledCost), sum(BilledCost) FILTER (WHERE ServiceCategory ="
+        " 'AI and Machine Learning') FROM read_csv(?, nullstr = 'NULL') GROUP BY ALL ORDER BY 1",
+        [str(SAMPLE)]).fetchall()
     store = Store(tmp_path / "s.duckdb")
 
     result = ingest_paths(store, [SAMPLE])
 
     assert result.formats == ["focus"]
-    assert result.rows == expected_rows == 942
-    assert round(result.billed_cost, 4) == 18.0066
+    assert result.rows == expected_rows == 1000
+    assert round(result.billed_cost, 4) == round(expected_billed, 4) == 20.5202
     ((rows, billed, effective),) = daily(
         store, "SELECT count(*), sum(billed_cost), sum(effective_cost) FROM charges")
     assert rows == expected_rows
     assert billed == pytest.approx(expected_billed, abs=1e-9)
-    assert round(billed, 4) == 18.0066
     assert effective == pytest.approx(expected_effective, abs=1e-9)
     ((rolled,),) = daily(store, "SELECT sum(billed_cost) FROM usage_daily")
     assert rolled == pytest.approx(expected_billed, abs=1e-9)
-    # The skipped providers are reported, not lost silently.
-    con.execute(f"CREATE TABLE f AS SELECT * FROM read_csv('{SAMPLE}', all_varchar = true, "
-                "nullstr = ['', 'NULL'])")
-    names = [r[0] for r in con.execute("DESCRIBE f").fetchall()]
-    skipped = con.execute(focus.excluded_providers_select(Columns(names), "f")).fetchall()
-    assert [(p, n) for p, n, _ in skipped] == [(p, n) for p, n, _ in others]
-    assert [(p, n) for p, n, _ in skipped] == [("Microsoft", 51), ("Oracle", 7)]
-    assert sum(b for _, _, b in skipped) == pytest.approx(sum(b for _, _, b in others))
+    # Other providers are kept, by name, with their own AI spend (FOCUS ServiceCategory).
+    stored = daily(store, "SELECT provider, sum(line_items), sum(billed_cost), sum(billed_cost) FILTER (WHERE is_ai)"
+                          " FROM usage_daily GROUP BY ALL ORDER BY 1")
+    assert [(p, n) for p, n, _, _ in stored] == [(p, n) for p, n, _, _ in by_provider]
+    assert [(p, n) for p, n, _, _ in stored] == [("AWS", 942), ("Microsoft", 51), ("Oracle", 7)]
+    for (_, _, cost, _), (_, _, want, _) in zip(stored, by_provider, strict=True):
+        assert cost == pytest.approx(want, abs=1e-9)
+    assert stored[1][3] == pytest.approx(by_provider[1][3], abs=1e-9)  # Azure Machine Learning
+    assert stored[2][3] is None  # no Oracle AI service
+    # AWS's AI rows are decided by AWS usage (GPU instance hours), never by another cloud's categories.
+    ((aws_ai,),) = daily(store, "SELECT sum(billed_cost) FROM usage_daily WHERE is_ai AND provider = 'AWS'")
+    assert round(aws_ai, 4) == 12.1265
 
 
 def test_focus_sample_tags_commitments_and_marketplace(tmp_path):
@@ -122,7 +125,8 @@ def test_focus_sample_tags_commitments_and_marketplace(tmp_path):
     assert {r[:2] for r in sp} == {("SavingsPlanCoveredUsage", "Savings Plan")}
     assert all(r[2] == 0 and r[3] > 0 for r in sp)
     # The Red Hat row is sold through AWS by a third party.
-    assert daily(store, "SELECT billing_entity, service_name FROM charges WHERE billing_entity <> 'AWS'") == [
+    assert daily(store, "SELECT billing_entity, service_name FROM charges"
+                        " WHERE billing_entity <> 'AWS' AND provider = 'AWS'") == [
         ("AWS Marketplace", "Red Hat OpenShift Service on AWS")]
     tagged = daily(store, "SELECT count(*) FROM charges WHERE cardinality(tags) > 0")[0][0]
     assert tagged > 500
@@ -203,10 +207,12 @@ def test_focus12_usage_type_from_sku_meter_and_service_code_from_name(tmp_path):
 
     result = ingest_paths(store, [path])
 
-    assert result.rows == 4  # the Microsoft row is not AWS spend
-    assert result.billed_cost == pytest.approx(33.792 + 15.15 + 0.06 + 2.0)
-    sql = "SELECT usage_type, service_code, ai_service, workload FROM usage_daily"
+    assert result.rows == 5  # the Microsoft row is kept, as Microsoft's
+    assert result.billed_cost == pytest.approx(33.792 + 15.15 + 0.06 + 2.0 + 9.99)
+    sql = "SELECT usage_type, service_code, ai_service, workload FROM usage_daily WHERE provider = 'AWS'"
     got = {r[0]: r[1:] for r in daily(store, sql)}
+    assert daily(store, "SELECT provider, billing_entity, billed_cost FROM usage_daily WHERE provider <> 'AWS'") == [
+        ("Microsoft", "Microsoft", 9.99)]
     assert got["USE1-Host:ml.g5.xlarge"] == ("AmazonSageMaker", "sagemaker", "inference")
     assert got["USE1-NovaLite-input-tokens"] == ("AmazonBedrock", "bedrock", "tokens")
     assert got["USE1-Comprehend-EA"] == ("comprehend", "comprehend", "inference")

@@ -124,6 +124,10 @@ def _print_scan(doc: dict, top: int) -> None:
         wl = workloads[i] if i < len(workloads) else ("", None)
         by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
     out.print(by)
+    from aifinops.render import coverage_lines
+
+    for line in coverage_lines(doc["source"]):
+        out.print(escape(line[2:]), highlight=False)
     table = Table(title=f"Top findings ({len(doc['findings'])} in all, largest savings first)")
     for col, just in (
         ("Savings/mo", "right"),
@@ -184,6 +188,11 @@ def ingest(
         {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
         for p in result.periods
     ]
+    from aifinops.costs.summary import provider_totals
+
+    with st.connect(read_only=True) as con:
+        marks = ", ".join("CAST(? AS DATE)" for _ in periods) or "NULL"
+        providers = provider_totals(con, f"billing_period IN ({marks})", [p["billing_period"] for p in periods])
     if fmt == "json":
         emit(
             json.dumps(
@@ -193,6 +202,7 @@ def ingest(
                     "files": result.files,
                     "formats": result.formats,
                     "periods": periods,
+                    "providers": providers,
                     "replaced_demo": result.replaced_demo,
                 },
                 indent=2,
@@ -210,6 +220,10 @@ def ingest(
     for p in periods:
         table.add_row(p["billing_period"], f"{p['rows']:,}", f"${p['billed_cost_usd']:,.2f}")
     out.print(table)
+    others = [p for p in providers if not p["checked"]]
+    if others:
+        listed = ", ".join(f"{p['provider']} {p['line_items']:,} rows ${p['billed_cost_usd']:,.2f}" for p in others)
+        out.print(f"Kept other providers' rows (in the totals; the waste checks cover AWS only): {listed}")
 
 
 @app.command()

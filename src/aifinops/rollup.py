@@ -36,6 +36,8 @@ GROUP_KEYS = [
     ("instance_type", "product_instance_type"),
     ("pricing_unit", "pricing_unit"),
     ("currency", "currency"),
+    ("COALESCE(provider, 'AWS')", "provider"),
+    ("product_family", "product_family"),
     # Tags as their JSON text: no engine but DuckDB groups by a MAP, and a string hashes faster than a
     # list of structs. Parsed back once per distinct tag set below.
     ("CAST(to_json(COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))) AS VARCHAR)", "raw_tags"),

@@ -26,7 +26,7 @@ class ScanInputs:
 def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
     """Ingest, roll up, run the checks; return the scan document (DESIGN.md findings contract)."""
     from aifinops.checks import run_checks
-    from aifinops.costs import ai_cost_summary, data_period
+    from aifinops.costs import ai_cost_summary, coverage, data_period
     from aifinops.ingest.pipeline import ingest_paths
     from aifinops.workspace import demo_version, ensure_data
 
@@ -49,8 +49,10 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         if has_billing:
             start, end = data_period(con)
             summary = ai_cost_summary(con, start, end)
+            covered = coverage(con, start, end)
         else:  # live inventory and metrics only: no billing rows to total
             start = end = run.as_of
+            covered = {"providers": [], "not_understood": [], "checks_scope": None}
             summary = {
                 "ai_cost_usd": 0.0,
                 "total_cost_usd": 0.0,
@@ -82,6 +84,9 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "metric_datapoints": counts["metrics"],
             "as_of": run.as_of.isoformat() if run.as_of else None,
             "billing": has_billing,
+            # every provider's rows are in the totals; what the checks cannot read is listed with its dollars
+            "providers": covered["providers"],
+            "not_understood": covered["not_understood"],
             "aws": collected.to_dict() if collected else None,
             "aifinops_version": __version__,
         },
@@ -100,6 +105,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "ran": run.ran,
             "skipped": [{"check": s.check, "reason": s.reason} for s in run.skipped],
             "errors": [{"check": e.check, "error": e.message} for e in run.errors],
+            "scope": covered["checks_scope"],
         },
         "savings": {
             "gross_monthly_usd": savings["gross_monthly_usd"],

@@ -18,7 +18,7 @@ import duckdb
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: provider (multi-provider FOCUS files keep every row) and product_family
 
 # The normalized line-item columns every loader produces, in FOCUS-aligned names.
 # Costs keep full precision (DOUBLE, as in CUR 2.0 and AWS FOCUS exports).
@@ -54,6 +54,7 @@ CHARGE_COLUMNS: list[tuple[str, str]] = [
     ("tags", "MAP(VARCHAR, VARCHAR)"),  # tag keys without the 'user:' prefix
     ("source_format", "VARCHAR"),
     ("source_file", "VARCHAR"),
+    ("provider", "VARCHAR"),  # 'AWS', or the FOCUS ProviderName of another cloud's rows in the same file
 ]
 CHARGE_COLUMN_NAMES = [name for name, _ in CHARGE_COLUMNS]
 
@@ -98,7 +99,15 @@ USAGE_DAILY_COLUMNS: list[tuple[str, str]] = [
     ("cross_region", "BOOLEAN"),
     ("is_ai", "BOOLEAN"),
     ("ai_reason", "VARCHAR"),  # why the row counts as AI (service, tag, bucket rule, inventory)
+    ("provider", "VARCHAR"),  # 'AWS' | another provider of a FOCUS file ('Microsoft', 'Oracle', …)
+    ("product_family", "VARCHAR"),  # CUR product family; FOCUS ServiceCategory ('AI and Machine Learning', …)
 ]
+# Columns added after schema version 1, with the version that added them (appended, so old and new stores
+# keep one column order).
+_ADDED_COLUMNS = {
+    2: [("charges_native", "provider", "VARCHAR"), ("usage_daily", "provider", "VARCHAR"),
+        ("usage_daily", "product_family", "VARCHAR")],
+}
 USAGE_DAILY_COLUMN_NAMES = [name for name, _ in USAGE_DAILY_COLUMNS]
 
 
@@ -206,6 +215,12 @@ class Store:
         try:
             if not read_only:
                 _ensure_schema(con, self.path)
+            elif (_stored_version(con, self.path) or SCHEMA_VERSION) < SCHEMA_VERSION:
+                con.close()  # written by an older aifinops: upgrade once (added columns), then read
+                with self.connect(wait_s=wait_s):
+                    pass
+                con = _open_with_retry(self.path, read_only, wait_s)
+                _check_version(con, self.path)
             else:
                 _check_version(con, self.path)
             yield con
@@ -265,6 +280,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         ensure_charges_view(con)
+    elif int(row[0]) < SCHEMA_VERSION:
+        _migrate(con, int(row[0]))
     elif int(row[0]) != SCHEMA_VERSION:
         raise StoreError(
             f"The store {path} has schema version {row[0]}; this aifinops uses {SCHEMA_VERSION}.",
@@ -272,13 +289,28 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a store written by an older aifinops up to SCHEMA_VERSION (added columns only)."""
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        for table, column, kind in _ADDED_COLUMNS.get(step, []):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        if step == 2:
+            con.execute("UPDATE usage_daily SET provider = 'AWS' WHERE provider IS NULL")
+            con.execute("UPDATE charges_native SET provider = 'AWS' WHERE provider IS NULL")
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+    ensure_charges_view(con)
+
+
+def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     try:
         rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        row = rows[0] if rows else None
     except duckdb.CatalogException as exc:
         raise StoreError(f"{path} is not an aifinops store.", "pass --store PATH to an aifinops store.") from exc
-    if row is None or int(row[0]) != SCHEMA_VERSION:
+    return int(rows[0][0]) if rows else None
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if _stored_version(con, path) != SCHEMA_VERSION:
         raise StoreError(f"The store {path} has an unknown schema version.",
                          "re-ingest into a new store with --store PATH.")
 

@@ -222,14 +222,21 @@ def family_columns_sql() -> list[str]:
         f"(service_code = 'AmazonEC2' OR service_name LIKE 'Amazon Elastic Compute Cloud%') "
         f"AND ut_instance IS NOT NULL AND {family} IN {_in(ACCELERATED_FAMILIES)}"
     )
+    # Rows of another cloud in a multi-provider FOCUS file: AI by their FOCUS service category only.
+    other_provider = (
+        f"WHEN COALESCE(provider, 'AWS') <> 'AWS' THEN CASE WHEN product_family = {_q(AI_CATEGORY)}"
+        " THEN 'other-ai' ELSE 'other' END "
+    )
     return [
         f"{family} AS instance_family",
         "CASE "
+        + other_provider
         + " ".join(clauses)
         + f" WHEN {ec2_gpu} THEN 'gpu-ec2'"
         + f" WHEN {transfer} THEN 'data-transfer'"
         + " WHEN service_code = 'AmazonS3' OR service_name = 'Amazon Simple Storage Service' THEN 's3'"
         + f" WHEN service_code IN {_in(other_ai_product_codes())} THEN 'other-ai'"
+        + f" WHEN product_family = {_q(AI_CATEGORY)} THEN 'other-ai'"
         + " ELSE 'other' END AS ai_service",
     ]
 
@@ -345,6 +352,8 @@ INPUT_COLUMNS = [
     "pricing_term",
     "pricing_category",
     "product_instance_type",
+    "provider",
+    "product_family",
 ]
 OUTPUT_COLUMNS = [
     "ai_service",

@@ -132,6 +132,7 @@ class UntaggedAiSpend(Check):
                       any_value(account_id) AS account_id, any_value(region) AS region,
                       any_value(ai_service) AS ai_service, tags, sum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
+                 AND COALESCE(provider, 'AWS') = 'AWS'  -- the checks cover AWS (costs.summary.CHECKS_SCOPE)
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
                  AND """
             + USAGE_LINE_SQL

@@ -11,7 +11,7 @@ comes from a fixed table (``dimensions.DIMENSIONS``).
 
 from aifinops.costs.breakdown import GROUP_NAMES, cost_breakdown, data_period
 from aifinops.costs.explorer import METRICS, amount_string, get_cost_and_usage
-from aifinops.costs.summary import DRIVERS, ai_cost_summary, last_full_month
+from aifinops.costs.summary import DRIVERS, ai_cost_summary, coverage, last_full_month
 
 __all__ = [
     "DRIVERS",
@@ -20,6 +20,7 @@ __all__ = [
     "ai_cost_summary",
     "amount_string",
     "cost_breakdown",
+    "coverage",
     "data_period",
     "get_cost_and_usage",
     "last_full_month",

@@ -153,3 +153,55 @@ def last_full_month(con: duckdb.DuckDBPyConnection, notes: list[str] | None = No
     if notes is not None:
         notes.append(f"The store holds no full month; showing {first} to {end_excl} (partial).")
     return first, end_excl
+
+
+CHECKS_SCOPE = (
+    "The waste checks read AWS usage types, inventory and metrics: they cover AWS rows only. Other providers'"
+    " rows of a FOCUS file are in the totals (AI by FOCUS ServiceCategory 'AI and Machine Learning'), unchecked."
+)
+
+
+def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str) -> dict[str, Any]:
+    """What [start, end)'s totals hold, by provider, and the dollars the taxonomy could not read.
+
+    ``providers``: every provider's rows and billed cost (AI cost too), and whether the checks cover it.
+    ``not_understood``: AWS usage without a usage type (the taxonomy classifies it by service name only and
+    no usage-type check can read it), e.g. Cost Explorer answers grouped by service only.
+    """
+    window = "usage_date >= CAST(? AS DATE) AND usage_date < CAST(? AS DATE)"
+    providers = provider_totals(con, window, [str(start), str(end)])
+    items, cost = con.execute(
+        f"SELECT sum(line_items), sum(billed_cost) FROM usage_daily WHERE {window}"
+        " AND COALESCE(provider, 'AWS') = 'AWS' AND usage_type IS NULL"
+        " AND COALESCE(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund')",
+        [str(start), str(end)],
+    ).fetchone()
+    not_understood = []
+    if items:
+        not_understood.append(
+            {
+                "what": "AWS charges without a usage type",
+                "line_items": int(items),
+                "billed_cost_usd": float(cost or 0.0),
+                "effect": "classified by service name only; usage-type checks (instances, tokens, transfer) skip them",
+            }
+        )
+    return {"providers": providers, "not_understood": not_understood, "checks_scope": CHECKS_SCOPE}
+
+
+def provider_totals(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list | None = None) -> list[dict]:
+    """Line items, billed and AI cost per provider of the ``usage_daily`` rows matching ``where``."""
+    return [
+        {
+            "provider": provider,
+            "line_items": int(items or 0),
+            "billed_cost_usd": float(cost or 0.0),
+            "ai_cost_usd": float(ai or 0.0),
+            "checked": provider == "AWS",
+        }
+        for provider, items, cost, ai in con.execute(
+            f"SELECT COALESCE(provider, 'AWS'), sum(line_items), sum(billed_cost),"
+            f" sum(billed_cost) FILTER (WHERE is_ai) FROM usage_daily WHERE {where} GROUP BY 1 ORDER BY 3 DESC, 1",
+            params or [],
+        ).fetchall()
+    ]

@@ -29,7 +29,8 @@ FOCUS_TYPES = {
     "Tags": "MAP(VARCHAR, VARCHAR)",
     **{c: "VARCHAR" for c in (
         "BillingAccountId", "SubAccountId", "RegionId", "AvailabilityZone", "ServiceName", "ServiceCategory",
-        "ProviderName", "PublisherName", "x_ServiceCode", "x_UsageType", "SkuMeter", "x_Operation", "ResourceId",
+        "ProviderName", "PublisherName", "InvoiceIssuerName", "x_ServiceCode", "x_UsageType", "SkuMeter",
+        "x_Operation", "ResourceId",
         "ChargeCategory", "ChargeFrequency", "PricingCategory", "CommitmentDiscountId", "CommitmentDiscountType",
         "CommitmentDiscountStatus", "ConsumedUnit", "PricingUnit", "BillingCurrency", "ChargeDescription")},
 }

@@ -5,10 +5,11 @@ Columns: shared/reference/data-formats-and-prices.md §2.1–2.2. AWS exports ca
 ``x_ServiceCode``; everything in §1.5–1.8 about usage types then applies unchanged.
 
 Decisions (the store describes AWS spend, and its rollup knows AWS usage types only):
-- Only rows whose provider is AWS are loaded (``ProviderName`` 'AWS' or 'Amazon Web Services…');
-  rows of other providers in the same file are skipped, and ``excluded_providers_select`` tells how
-  many and how much. The filter lives in ``normalize_select`` so that the pipeline's own totals, the
-  stored rows and the reconciliation all see the same rows.
+- Every row is loaded. ``provider`` is 'AWS' for AWS's rows (``ProviderName`` 'AWS' or 'Amazon Web
+  Services…', or a file without a provider column: AWS's own export) and the ``ProviderName`` of other
+  clouds' rows in a multi-provider file; ``costs.summary.provider_totals`` reports them. Totals cover every
+  provider; AI spend of other providers is their FOCUS ``ServiceCategory`` 'AI and Machine Learning'
+  (kept in ``product_family``); the waste checks read AWS usage types, so they cover AWS rows only.
 - ``billing_entity`` is 'AWS Marketplace' when an AWS row's ``PublisherName`` is a third party
   (neither 'AWS' nor 'Amazon…') or its service is a "… (Amazon Bedrock Edition)" model; else 'AWS'.
 - ``pricing_term`` (CUR vocabulary) from ``PricingCategory``: Standard → OnDemand, Dynamic → Spot,
@@ -78,7 +79,12 @@ def aws_rows_sql(c: Columns) -> str:
     if not (c.has("ProviderName") or c.has("ServiceProviderName")):
         return "TRUE"
     p = provider_sql(c)
-    return f"COALESCE(upper(trim({p})) = 'AWS' OR {p} ILIKE 'Amazon Web Services%', FALSE)"
+    return f"COALESCE(upper(trim({p})) = 'AWS' OR {p} ILIKE 'Amazon Web Services%', {p} IS NULL)"
+
+
+def row_provider_sql(c: Columns) -> str:
+    """The store's provider: 'AWS' for AWS rows, else the row's provider name as written."""
+    return f"CASE WHEN {aws_rows_sql(c)} THEN 'AWS' ELSE trim({provider_sql(c)}) END"
 
 
 def commitment_type_sql(c: Columns) -> str:
@@ -136,9 +142,11 @@ def service_code_sql(c: Columns) -> str:
 
 
 def billing_entity_sql(c: Columns) -> str:
+    """'AWS' | 'AWS Marketplace' for AWS rows; another provider's rows keep their invoice issuer."""
     publisher = c.text("PublisherName")
     return (
-        f"CASE WHEN {c.text('ServiceName')} LIKE {_q('%' + BEDROCK_MARKETPLACE_SUFFIX)}"
+        f"CASE WHEN NOT ({aws_rows_sql(c)}) THEN COALESCE({c.text('InvoiceIssuerName')}, trim({provider_sql(c)}))"
+        f" WHEN {c.text('ServiceName')} LIKE {_q('%' + BEDROCK_MARKETPLACE_SUFFIX)}"
         " THEN 'AWS Marketplace'"
         f" WHEN {publisher} IS NULL OR upper(trim({publisher})) = 'AWS' OR {publisher} ILIKE 'Amazon%'"
         " THEN 'AWS'"
@@ -154,7 +162,7 @@ def _first(c: Columns, *names: str) -> str:
 
 
 def normalize_select(c: Columns, relation: str) -> str:
-    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a FOCUS relation's AWS rows."""
+    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a FOCUS relation, every provider."""
     consumed = c.number("ConsumedQuantity")
     fields = [
         f"CAST(date_trunc('month', {c.timestamp('BillingPeriodStart')}) AS DATE)",
@@ -177,7 +185,7 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("CommitmentDiscountId"),
         commitment_type_sql(c),
         instance_type_sql(c),  # EC2 instance hours without a usage type; else parsed from it by the rollup
-        "CAST(NULL AS VARCHAR)",  # product family: FOCUS has no equivalent
+        c.text("ServiceCategory"),  # product family: FOCUS's nearest equivalent is its service category
         f"COALESCE({consumed}, {c.number('PricingQuantity')})",
         f"CASE WHEN {consumed} IS NOT NULL THEN {c.text('ConsumedUnit')} ELSE {c.text('PricingUnit')} END",
         c.money("ListCost"),
@@ -187,14 +195,4 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("ChargeDescription"),
         canonical_tags_sql(c.string_map("Tags")),
     ]
-    return charge_select(c, fields, FORMAT, relation, where=aws_rows_sql(c))
-
-
-def excluded_providers_select(c: Columns, relation: str) -> str | None:
-    """SELECT provider, rows, billed_cost of the rows normalize_select skips (None: no provider column)."""
-    if not (c.has("ProviderName") or c.has("ServiceProviderName")):
-        return None
-    return (
-        f"SELECT {provider_sql(c)} AS provider, count(*) AS rows, sum({c.money('BilledCost')}) AS billed_cost"
-        f" FROM {relation} WHERE NOT ({aws_rows_sql(c)}) GROUP BY ALL ORDER BY 1"
-    )
+    return charge_select(c, fields, FORMAT, relation, provider=row_provider_sql(c))

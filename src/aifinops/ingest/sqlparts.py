@@ -75,10 +75,15 @@ def canonical_tags_sql(map_expr: str | None) -> str:
     return f"COALESCE({map_expr}, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))"
 
 
-def charge_select(c: Columns, fields: list[str], source_format: str, relation: str, where: str | None = None) -> str:
-    """SELECT ``fields`` + source_format + filename AS the store's charge columns (store.CHARGE_COLUMNS order)."""
+def charge_select(
+    c: Columns, fields: list[str], source_format: str, relation: str, where: str | None = None,
+    provider: str = "'AWS'",
+) -> str:
+    """SELECT ``fields`` + source_format + filename + provider AS the store's charge columns
+    (store.CHARGE_COLUMNS order). ``provider`` is an SQL expression: 'AWS' for AWS's own exports."""
     from aifinops.store import CHARGE_COLUMN_NAMES
 
-    exprs = [*fields, f"'{source_format}'", "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)"]
+    filename = "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)"
+    exprs = [*fields, f"'{source_format}'", filename, provider]
     select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(exprs, CHARGE_COLUMN_NAMES, strict=True))
     return f"SELECT\n  {select}\nFROM {relation}" + (f"\nWHERE {where}" if where else "")
