@@ -161,16 +161,26 @@ def _month_folder(path: Path) -> Path | None:
 def _manifest_files(month: Path) -> set[Path]:
     named: set[Path] = set()
     for manifest in sorted(month.glob("*-Manifest.json")):
-        for key in _report_keys(manifest):
-            parts = [p for p in key.split("/") if p]
-            below = parts[len(parts) - parts[::-1].index(month.name):] if month.name in parts else parts[-2:]
-            local = month.joinpath(*below)
-            if not local.is_file():
-                raise InputError(
-                    f"{manifest}: names {key}, but {local} is missing.",
-                    "download the whole month folder again (the manifest and every file it names).",
-                )
-            named.add(local.resolve())
+        named |= manifest_report_files(manifest, month)
+    return named
+
+
+def manifest_report_files(manifest: Path, month: Path | None = None) -> set[Path]:
+    """The local files a legacy CUR manifest's reportKeys name, below its month folder (the manifest's
+    folder, or its parent for the copy AWS also writes inside each assembly folder)."""
+    if month is None:
+        month = manifest.parent.parent if _PERIOD_DIR.match(manifest.parent.parent.name) else manifest.parent
+    named: set[Path] = set()
+    for key in _report_keys(manifest):
+        parts = [p for p in key.split("/") if p]
+        below = parts[len(parts) - parts[::-1].index(month.name):] if month.name in parts else parts[-2:]
+        local = month.joinpath(*below)
+        if not local.is_file():
+            raise InputError(
+                f"{manifest}: names {key}, but {local} is missing.",
+                "download the whole month folder again (the manifest and every file it names).",
+            )
+        named.add(local.resolve())
     return named
 
 
@@ -178,7 +188,7 @@ def _report_keys(manifest: Path) -> list[str]:
     try:
         data = json.loads(manifest.read_text())
     except (OSError, ValueError) as exc:
-        raise InputError(f"{manifest}: not a readable CUR manifest ({exc}).",
+        raise InputError(f"{manifest}: not a readable CUR manifest ({type(exc).__name__}).",
                          "download it again from the report's S3 prefix.") from exc
     keys = data.get("reportKeys") if isinstance(data, dict) else None
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):

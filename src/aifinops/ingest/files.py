@@ -30,6 +30,12 @@ def file_kind(path: Path) -> str:
         )
     if head == b"PAR1":
         return "parquet"
+    if sample.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise InputError(
+            f"{path}: a JSON document, not a billing file (nor a Cost Explorer answer or an export manifest).",
+            "pass the export's data files (.parquet, .csv.gz), its -Manifest.json, or a saved "
+            "`aws ce get-cost-and-usage` answer.",
+        )
     if head[:2] == b"\x1f\x8b":
         return "csv.gz"
     if head[:2] == b"PK":
@@ -74,6 +80,9 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
             raise InputError(
                 f"{path}: no such file or folder.", "check the path (billing exports end in .parquet or .csv.gz)."
             )
+        if is_manifest(path):
+            found.extend(manifest_data_files(path))
+            continue
         found.extend(_expand_one(path))
     unique = sorted({p.resolve() for p in found})
     unique = select_current_assemblies(unique)
@@ -89,3 +98,70 @@ def _expand_one(path: Path) -> list[Path]:
     if path.is_dir():
         return [p for p in path.rglob("*") if _is_billing_file(p)]
     return [path]
+
+
+# --- manifests ------------------------------------------------------------------------------------
+
+
+def is_manifest(path: Path) -> bool:
+    """A Data Exports (``dataFiles``) or legacy CUR (``reportKeys``) manifest given as an input."""
+    if not (path.is_file() and path.name.lower().endswith(".json")):
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    return b'"dataFiles"' in head or b'"reportKeys"' in head
+
+
+def manifest_data_files(manifest: Path) -> list[Path]:
+    """The local data files a manifest names, in the layout AWS delivers them.
+
+    Data Exports (CUR 2.0, FOCUS): ``<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``
+    lists ``dataFiles`` as full S3 URIs ``s3://bucket/<prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/…``;
+    each is looked for below the local export folder (the part from ``data/`` on), then beside the
+    manifest. Legacy CUR: ``reportKeys`` below the month folder (cur_legacy.manifest_report_files).
+    """
+    from aifinops.ingest.cur_legacy import manifest_report_files
+
+    data = _read_manifest(manifest)
+    if "reportKeys" in data:
+        return sorted(manifest_report_files(manifest))
+    uris = data.get("dataFiles")
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise InputError(
+            f"{manifest}: its dataFiles is not a list of file names.",
+            "download the manifest again from the export's metadata/ folder.",
+        )
+    if not uris:
+        raise InputError(
+            f"{manifest}: the manifest lists no data files (an export execution with no rows).",
+            "pass another billing period's manifest or the export folder.",
+        )
+    root = manifest.parent.parent.parent if manifest.parent.parent.name == "metadata" else manifest.parent
+    files, missing = [], []
+    for uri in uris:
+        parts = [p for p in uri.split("://", 1)[-1].split("/") if p]
+        below = parts[parts.index("data"):] if "data" in parts else parts[-1:]
+        candidates = [root.joinpath(*below), manifest.parent / parts[-1]]
+        local = next((c for c in candidates if c.is_file()), None)
+        (files if local else missing).append(local or candidates[0])
+    if missing:
+        raise InputError(
+            f"{manifest}: {len(missing)} of its {len(uris)} data file(s) are not here (first: {missing[0]}).",
+            "download the export folder whole: metadata/ and data/ side by side, as AWS delivers them.",
+        )
+    return files
+
+
+def _read_manifest(manifest: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            f"{manifest}: not a readable export manifest ({type(exc).__name__}).",
+            "download it again from the export's metadata/ folder.",
+        ) from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{manifest}: not an export manifest (a JSON list).", "pass the -Manifest.json AWS wrote.")
+    return data

@@ -40,11 +40,17 @@ def detect_format(columns: list[str], path: str) -> ModuleType:
             f"{path}: looks like {module.TITLE} but lacks the column(s) {', '.join(missing)}.",
             f"export the file with the standard {module.TITLE} columns, or fix its header.",
         )
-    shown = ", ".join(columns[:8]) + (", …" if len(columns) > 8 else "")
+    shown = ", ".join(_short(c) for c in columns[:8]) + (", …" if len(columns) > 8 else "")
     raise InputError(
         f"{path}: not a CUR 2.0, legacy CUR or FOCUS billing file (its columns: {shown}).",
         "pass an AWS Data Exports (CUR 2.0 or FOCUS) or legacy CUR file.",
     )
+
+
+def _short(name: str, limit: int = 40) -> str:
+    """A column name fit for a one-line message (a JSON or text file read as CSV has one huge 'column')."""
+    name = " ".join(name.split())
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def parquet_relation(paths: list[str]) -> str:
