@@ -28,16 +28,40 @@ FORMAT = "cost-explorer"
 _CODES = {name: code for code, name in CE_SERVICE_NAMES.items()} | {EC2_COMPUTE: "AmazonEC2", EC2_OTHER: "AmazonEC2"}
 
 
+# The groupings a saved answer may have, and what each leaves out (said at ingest, see fidelity_note).
+ACCEPTED_KEYS = ([], ["SERVICE"], ["SERVICE", "USAGE_TYPE"])
+NEEDS_USAGE_TYPES = (
+    "no usage types: the AI taxonomy beyond the service (SageMaker component, instance type, GPU EC2, "
+    "Bedrock model and tokens) and every usage-type-based check cannot run"
+)
+
+
+def fidelity_note(keys: list[str], granularity: str) -> str | None:
+    """What a saved answer of this shape cannot support, or None for the full DAILY SERVICE×USAGE_TYPE."""
+    missing = []
+    if keys == []:
+        missing.append("no services: only the total, nothing is classified as AI")
+    elif keys == ["SERVICE"]:
+        missing.append(NEEDS_USAGE_TYPES)
+    if granularity != "DAILY":
+        missing.append("monthly totals only: daily trends, anomalies and forecasts need DAILY")
+    return "; ".join(missing) or None
+
+
 def _rows_of(account_id: str, answer: dict) -> list[dict]:
     request, response = answer.get("Request") or {}, answer.get("Response") or {}
     keys = [g.get("Key") for g in request.get("GroupBy") or response.get("GroupDefinitions") or []]
-    if request.get("Granularity", "DAILY") != "DAILY" or keys != ["SERVICE", "USAGE_TYPE"]:
+    if request.get("Granularity", "DAILY") not in ("DAILY", "MONTHLY") or keys not in ACCEPTED_KEYS:
         return []
     rows = []
     for period in response.get("ResultsByTime") or []:
         day = date.fromisoformat(period["TimePeriod"]["Start"])
-        for group in period.get("Groups") or []:
-            service, usage_type = (group.get("Keys") or [None, None])[:2]
+        end = date.fromisoformat(period["TimePeriod"]["End"])
+        groups = period.get("Groups") or []
+        if not keys and period.get("Total"):
+            groups = [{"Keys": [], "Metrics": period["Total"]}]
+        for group in groups:
+            service, usage_type = ([*(group.get("Keys") or []), None, None])[:2]
             metrics = group.get("Metrics") or {}
 
             def amount(name: str, metrics=metrics) -> float | None:
@@ -49,7 +73,7 @@ def _rows_of(account_id: str, answer: dict) -> list[dict]:
             rows.append({
                 "billing_period": day.replace(day=1),
                 "charge_period_start": datetime(day.year, day.month, day.day),
-                "charge_period_end": datetime(day.year, day.month, day.day) + timedelta(days=1),
+                "charge_period_end": datetime(end.year, end.month, end.day),
                 "billing_account_id": account_id,
                 "sub_account_id": account_id,
                 "service_code": "AmazonBedrockFoundationModels" if marketplace else _CODES.get(service, service),
@@ -74,28 +98,57 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
     from aifinops.errors import InputError
 
     fix = ("save the answer of `aws ce get-cost-and-usage --granularity DAILY --metrics UnblendedCost AmortizedCost "
-           "UsageQuantity --group-by Type=DIMENSION,Key=SERVICE Type=DIMENSION,Key=USAGE_TYPE` (all pages).")
+           "UsageQuantity --group-by Type=DIMENSION,Key=SERVICE Type=DIMENSION,Key=USAGE_TYPE` (all pages; "
+           "MONTHLY and SERVICE alone are read too, with less detail).")
     try:
-        answer = json.loads(path.read_text())
+        loaded = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable Cost Explorer JSON answer ({exc}).", fix) from exc
-    periods = answer.get("ResultsByTime") if isinstance(answer, dict) else None
-    keys = [g.get("Key") for g in answer.get("GroupDefinitions") or []] if isinstance(answer, dict) else []
-    if not isinstance(periods, list) or keys != ["SERVICE", "USAGE_TYPE"]:
-        raise InputError(f"{path}: a Cost Explorer answer must be grouped by SERVICE and USAGE_TYPE "
-                         f"(this one: {keys or 'no GroupDefinitions'}).", fix)
+        raise InputError(f"{path}: not a readable Cost Explorer JSON answer ({type(exc).__name__}).", fix) from exc
+    # a saved answer, or a list of its pages (NextPageToken followed): the pages' periods concatenated
+    pages = loaded if isinstance(loaded, list) else [loaded]
+    if not pages or not all(isinstance(p, dict) and isinstance(p.get("ResultsByTime"), list) for p in pages):
+        raise InputError(f"{path}: not a GetCostAndUsage answer (no ResultsByTime list).", fix)
+    answer = {**pages[0], "ResultsByTime": [r for p in pages for r in p["ResultsByTime"]]}
+    answer.pop("NextPageToken", None)
+    periods = answer["ResultsByTime"]
+    keys = [g.get("Key") for g in answer.get("GroupDefinitions") or []]
+    if keys not in ACCEPTED_KEYS:
+        raise InputError(f"{path}: a Cost Explorer answer grouped by {', '.join(map(str, keys))[:80]} cannot be "
+                         "read as costs; it must be ungrouped, by SERVICE, or by SERVICE and USAGE_TYPE.", fix)
+    spans = set()
     for period in periods:
-        span = date.fromisoformat(period["TimePeriod"]["End"]) - date.fromisoformat(period["TimePeriod"]["Start"])
-        if span.days != 1:
-            raise InputError(f"{path}: Cost Explorer periods must be single days (found {period['TimePeriod']}).", fix)
+        try:
+            start = date.fromisoformat(period["TimePeriod"]["Start"])
+            end = date.fromisoformat(period["TimePeriod"]["End"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{path}: a ResultsByTime entry has no valid TimePeriod.", fix) from exc
+        if (end - start).days == 1:
+            spans.add("DAILY")
+        elif end > start and (end - timedelta(days=1)).replace(day=1) == start.replace(day=1):
+            spans.add("MONTHLY")  # a calendar month, or its part at either end of the request
+        else:
+            raise InputError(f"{path}: Cost Explorer periods must be days or months (found {start} to {end}).", fix)
+    granularity = "MONTHLY" if "MONTHLY" in spans else "DAILY"
     source = f"ce-file:{path.resolve()}"
     con.execute("DELETE FROM resources WHERE source = ?", [source])
     con.execute(
         "INSERT INTO resources (account_id, region, resource_type, resource_id, name, attributes, collected_at, source)"
         " VALUES (NULL, 'us-east-1', 'cost-and-usage', ?, ?, ?, now(), ?)",
-        [source, path.name, json.dumps({"Request": {"Granularity": "DAILY"}, "Response": answer}), source],
+        [source, path.name, json.dumps({"Request": {"Granularity": granularity}, "Response": answer}), source],
     )
     return load_cost_explorer(con)
+
+
+def file_fidelity_note(path: Path) -> str | None:
+    """What a saved answer leaves out (see fidelity_note); None when it is the full DAILY shape."""
+    loaded = json.loads(path.read_text())
+    first = loaded[0] if isinstance(loaded, list) else loaded
+    keys = [g.get("Key") for g in first.get("GroupDefinitions") or []]
+    spans = {
+        (date.fromisoformat(r["TimePeriod"]["End"]) - date.fromisoformat(r["TimePeriod"]["Start"])).days == 1
+        for page in (loaded if isinstance(loaded, list) else [loaded]) for r in page["ResultsByTime"]
+    }
+    return fidelity_note(keys, "DAILY" if spans == {True} else "MONTHLY")
 
 
 def is_cost_explorer_file(path: Path) -> bool:

@@ -36,7 +36,12 @@ def ingest_inputs(
 ) -> InputsResult:
     """Ingest billing files and snapshot folders; each kind lands atomically."""
     from aifinops.attribution import apply_ai_attribution
-    from aifinops.ingest.cost_explorer import is_cost_explorer_file, load_cost_explorer, load_cost_explorer_file
+    from aifinops.ingest.cost_explorer import (
+        file_fidelity_note,
+        is_cost_explorer_file,
+        load_cost_explorer,
+        load_cost_explorer_file,
+    )
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.workspace import clear_demo
 
@@ -48,8 +53,10 @@ def ingest_inputs(
         with store.transaction() as con:
             clear_demo(con)
             loaded = load_cost_explorer_file(con, path)
+        note = file_fidelity_note(path)
         result.snapshots.append({"folder": str(path), "resources": 1, "metrics": 0,
-                                 "cost_explorer_periods": [p.isoformat() for p in loaded]})
+                                 "cost_explorer_periods": [p.isoformat() for p in loaded],
+                                 **({"left_out": note} if note else {})})
     if billing:
         result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
     for folder in snapshots:
