@@ -78,3 +78,55 @@ def write_cur2_csv(path: Path, table: pa.Table) -> None:
         writer.writerow(out)
     data = buf.getvalue().encode()
     path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+
+
+# The columns of a CUR 2.0 export as the dlt loader wrote it (read off the main table of a public dlt demo load,
+# ssp-data/cloud-cost-analyzer viz_rill/data_demo/aws_costs/cur_export_test_00001, 2025-11): no `product` map and
+# no product_product_name (dlt moves the map to a child table), flat product_* columns, `_dlt_*` columns.
+# That repository declares no licence, so its file is not kept here; only its column layout is used.
+DLT_CUR2_COLUMNS = [
+    "bill_bill_type", "bill_billing_entity", "bill_billing_period_end_date", "bill_billing_period_start_date",
+    "bill_invoicing_entity", "bill_payer_account_id", "bill_payer_account_name", "identity_line_item_id",
+    "identity_time_interval", "line_item_blended_cost", "line_item_currency_code", "line_item_legal_entity",
+    "line_item_line_item_description", "line_item_line_item_type", "line_item_normalization_factor",
+    "line_item_normalized_usage_amount", "line_item_product_code", "line_item_tax_type", "line_item_unblended_cost",
+    "line_item_usage_account_id", "line_item_usage_account_name", "line_item_usage_amount",
+    "line_item_usage_end_date", "line_item_usage_start_date", "pricing_public_on_demand_cost",
+    "reservation_effective_cost", "savings_plan_savings_plan_effective_cost", "savings_plan_savings_plan_rate",
+    "_dlt_load_id", "_dlt_id", "line_item_blended_rate", "line_item_operation", "line_item_unblended_rate",
+    "line_item_usage_type", "pricing_currency", "pricing_public_on_demand_rate", "pricing_rate_code",
+    "pricing_term", "pricing_unit", "product_location", "product_location_type", "product_product_family",
+    "product_region_code", "product_servicecode", "product_sku", "product_usagetype", "product_operation",
+    "product_from_location", "product_to_location", "line_item_availability_zone", "product_instance_family",
+    "product_instance_type",
+]  # fmt: skip
+
+
+def write_dlt_cur2(path: Path, rows: list[dict], child: Path | None = None) -> Path:
+    """A CUR 2.0 table as dlt stores it (DLT_CUR2_COLUMNS, timestamps in UTC); ``child``: its product child table."""
+    import uuid
+
+    table = pa.table({name: [r.get(name) for r in rows] for name in CUR2_SCHEMA.names}, schema=CUR2_SCHEMA)
+    columns, fields = {}, []
+    for name in DLT_CUR2_COLUMNS:
+        if name in ("_dlt_load_id", "_dlt_id"):
+            values = ["1763377237.403768" if name == "_dlt_load_id" else uuid.uuid4().hex[:14] for _ in rows]
+            columns[name], kind = values, pa.string()
+        elif name in CUR2_SCHEMA.names:
+            column = table.column(name)
+            kind = column.type
+            if pa.types.is_timestamp(kind):
+                kind = pa.timestamp("us", tz="UTC")
+                column = column.cast(pa.timestamp("us")).cast(kind)
+            columns[name] = column
+        else:
+            columns[name], kind = [None] * len(rows), pa.string()
+        fields.append(pa.field(name, kind))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns, schema=pa.schema(fields)), path)
+    if child is not None:
+        child.parent.mkdir(parents=True, exist_ok=True)
+        ids = columns["_dlt_id"]
+        pq.write_table(pa.table({"_dlt_parent_id": ids, "_dlt_list_idx": list(range(len(ids))),
+                                 "_dlt_id": [i[::-1] for i in ids]}), child)
+    return path

@@ -1,20 +1,35 @@
-"""A CUR 2.0 export as the dlt loader stored it (ssp-data/cloud-cost-analyzer): no `product` map and no
-product_product_name, extra `_dlt_*` columns, a child table beside it. Services must be named, not shown
-by their product codes; totals reconcile with DuckDB SQL over the raw file written here."""
+"""A CUR 2.0 export as the dlt loader stores it: no `product` map and no product_product_name, extra `_dlt_*`
+columns, a child table beside it (the column layout of a public dlt demo load, curfixtures.DLT_CUR2_COLUMNS; the
+file itself has no licence, so the rows here are written by the test). Services must be named, not shown by
+their product codes; totals reconcile with DuckDB SQL over the raw file."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
+from curfixtures import cur2_row, write_dlt_cur2
 
-DIR = Path(__file__).parent / "data" / "real" / "dlt-cur2-cloud-cost-analyzer"
-MAIN = DIR / "1763377237.403768.d09cb80191.parquet"
-CHILD = DIR / "product-child-1763377237.403768.916525c612.parquet"
+USAGE = {  # product code → a usage type of that service (as in the dlt demo load's services)
+    "AmazonRDS": "USE1-InstanceUsage:db.t3.micro", "AmazonSES": "USE1-Recipients", "AmazonSNS": "USE1-Requests-Tier1",
+    "AmazonS3": "USE1-TimedStorage-ByteHrs", "awskms": "us-east-1-KMS-Requests",
+    "AWSSecretsManager": "USE1-AWSSecretsManager-Secrets", "AWSQueueService": "USE1-Requests-Tier1",
+    "AmazonEKS": "USE1-AmazonEKS-Hours:perCluster", "AmazonCloudWatch": "USE1-CW:MetricMonitorUsage",
+}  # fmt: skip
+
+
+@pytest.fixture
+def dlt_files(tmp_path) -> tuple[Path, Path]:
+    rows = [cur2_row("2025-11", f"2025-11-{day:02d}", code, usage, round(0.37 * day + len(code) / 10, 4))
+            for day in range(1, 18) for code, usage in USAGE.items()]
+    main = tmp_path / "dlt" / "cur_export_test_00001" / "1763377237.403768.d09cb80191.parquet"
+    child = tmp_path / "dlt" / "cur_export_test_00001__product" / "1763377237.403768.916525c612.parquet"
+    write_dlt_cur2(main, rows, child)
+    return main, child
 # Product names as AWS writes them (Price List / product_product_name), for codes in this file.
 NAMES = {
     "AmazonRDS": "Amazon Relational Database Service",
@@ -27,7 +42,8 @@ NAMES = {
 }
 
 
-def test_services_are_named_and_totals_reconcile(tmp_path):
+def test_services_are_named_and_totals_reconcile(tmp_path, dlt_files):
+    MAIN, _ = dlt_files
     store = Store(tmp_path / "s.duckdb")
     result = ingest_paths(store, [MAIN])
     rows, total = (
@@ -55,12 +71,9 @@ def test_services_are_named_and_totals_reconcile(tmp_path):
     assert not [c for c in columns if c.startswith("_dlt")]
 
 
-def test_loader_folder_with_a_child_table(tmp_path):
-    folder = tmp_path / "aws_costs"
-    (folder / "cur_export_test_00001").mkdir(parents=True)
-    (folder / "cur_export_test_00001__product").mkdir()
-    shutil.copy(MAIN, folder / "cur_export_test_00001" / MAIN.name)
-    shutil.copy(CHILD, folder / "cur_export_test_00001__product" / CHILD.name)
+def test_loader_folder_with_a_child_table(tmp_path, dlt_files):
+    MAIN, _ = dlt_files
+    folder = MAIN.parent.parent  # the loader's dataset folder: the main table and its product child table
     result = ingest_paths(Store(tmp_path / "s.duckdb"), [folder])
     (total,) = duckdb.connect().execute(f"SELECT sum(line_item_unblended_cost) FROM read_parquet('{MAIN}')").fetchone()
     assert abs(result.billed_cost - total) < 0.005

@@ -1,14 +1,15 @@
 """A manifest given to ``ingest`` loads the export it describes; a bad one is one short line (exit 2).
 
-The data files are real (the dlt copy of a CUR 2.0 export, the focus_converters legacy CUR CSV); the
-manifests are written here in the shape AWS documents (Data Exports: executionId, exportArn, columns,
-dataFiles as full S3 URIs, in metadata/BILLING_PERIOD=YYYY-MM/; legacy CUR: reportKeys below the month
-folder). Totals are computed here with DuckDB SQL over the raw files."""
+The legacy CUR data file is real (focus_converters' anonymised export); the CUR 2.0 data file is written
+by curfixtures with the real schema. The manifests are written here in the shape AWS documents (Data
+Exports: executionId, exportArn, columns, dataFiles as full S3 URIs, in metadata/BILLING_PERIOD=YYYY-MM/;
+legacy CUR: reportKeys below the month folder). Totals are computed here with DuckDB SQL over the raw files."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -18,11 +19,22 @@ from aifinops.errors import InputError
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
 from clirun import run_cli
+from curfixtures import cur2_row, write_cur2
 
 REAL = Path(__file__).parent / "data" / "real"
-CUR2 = REAL / "dlt-cur2-cloud-cost-analyzer" / "1763377237.403768.d09cb80191.parquet"
 LEGACY = REAL / "focus-converters-legacy-cur" / "sample-anonymous-aws-export-dataset.csv"
 BUCKET = "s3://billing-bucket/exports/cur2"
+
+
+def _cur2_file() -> Path:
+    rows = [cur2_row("2025-11", f"2025-11-{day:02d}", code, usage, 1.25 * day)
+            for day in range(1, 18) for code, usage in (("AmazonSageMaker", "USE1-Host:ml.g5.xlarge"),
+                                                        ("AmazonRDS", "USE1-InstanceUsage:db.t3.micro"),
+                                                        ("AmazonSES", "USE1-Recipients"))]
+    return write_cur2(Path(tempfile.mkdtemp(prefix="manifest-cur2-")) / "cur2.parquet", rows)
+
+
+CUR2 = _cur2_file()
 
 
 def raw_total(sql_from: str) -> float:
