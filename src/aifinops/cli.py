@@ -175,21 +175,30 @@ def ingest(
     bar, report = progress_bar()
     with bar:
         both = ingest_inputs(st, paths, progress=report, engine=engine, spark_master=spark_master)
+    from aifinops.costs.summary import provider_totals
+
     for snap in both.snapshots:
         periods = ", ".join(snap.get("cost_explorer_periods") or []) or "none"
-        err.print(
-            f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "
-            f"billing periods from Cost Explorer: {periods}"
-        )
+        if snap.get("kind") == "cost-explorer-answer":
+            err.print(f"Loaded the Cost Explorer answer {snap['folder']}: billing periods {periods}.")
+        else:
+            err.print(
+                f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "
+                f"billing periods from Cost Explorer: {periods}"
+            )
+        if snap.get("left_out"):
+            err.print(f"[yellow]Left out at this fidelity:[/] {escape(snap['left_out'])}")
     result = both.billing
     if result is None:
+        if fmt == "json":
+            emit(json.dumps({"store": str(st.path), "loaded": both.snapshots}, indent=2, default=str) + "\n", None)
         return
+    for skipped in result.skipped:
+        err.print(f"[yellow]Skipped[/] {escape(str(skipped))}")
     periods = [
         {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
         for p in result.periods
     ]
-    from aifinops.costs.summary import provider_totals
-
     with st.connect(read_only=True) as con:
         marks = ", ".join("CAST(? AS DATE)" for _ in periods) or "NULL"
         providers = provider_totals(con, f"billing_period IN ({marks})", [p["billing_period"] for p in periods])
@@ -203,6 +212,8 @@ def ingest(
                     "formats": result.formats,
                     "periods": periods,
                     "providers": providers,
+                    "skipped": [str(x) for x in result.skipped],
+                    "loaded": both.snapshots,
                     "replaced_demo": result.replaced_demo,
                 },
                 indent=2,

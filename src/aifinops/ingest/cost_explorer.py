@@ -18,6 +18,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -104,9 +105,8 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
         loaded = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable Cost Explorer JSON answer ({type(exc).__name__}).", fix) from exc
-    # a saved answer, or a list of its pages (NextPageToken followed): the pages' periods concatenated
-    pages = loaded if isinstance(loaded, list) else [loaded]
-    if not pages or not all(isinstance(p, dict) and isinstance(p.get("ResultsByTime"), list) for p in pages):
+    pages = answers_in(loaded)
+    if not pages:
         raise InputError(f"{path}: not a GetCostAndUsage answer (no ResultsByTime list).", fix)
     answer = {**pages[0], "ResultsByTime": [r for p in pages for r in p["ResultsByTime"]]}
     answer.pop("NextPageToken", None)
@@ -139,14 +139,25 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
     return load_cost_explorer(con)
 
 
+def answers_in(loaded: Any, depth: int = 0) -> list[dict]:
+    """The GetCostAndUsage answers a saved JSON holds, in document order: the answer itself, a list of its
+    pages (NextPageToken followed), or answers kept inside a larger recording (e.g. ``{"calls": {"ce":
+    [{"request": …, "response": {…}}]}}``), found up to six levels down."""
+    if isinstance(loaded, dict) and isinstance(loaded.get("ResultsByTime"), list):
+        return [loaded]
+    if depth >= 6:
+        return []
+    children = loaded.values() if isinstance(loaded, dict) else loaded if isinstance(loaded, list) else []
+    return [answer for child in children for answer in answers_in(child, depth + 1)]
+
+
 def file_fidelity_note(path: Path) -> str | None:
     """What a saved answer leaves out (see fidelity_note); None when it is the full DAILY shape."""
-    loaded = json.loads(path.read_text())
-    first = loaded[0] if isinstance(loaded, list) else loaded
-    keys = [g.get("Key") for g in first.get("GroupDefinitions") or []]
+    pages = answers_in(json.loads(path.read_text()))
+    keys = [g.get("Key") for g in pages[0].get("GroupDefinitions") or []]
     spans = {
         (date.fromisoformat(r["TimePeriod"]["End"]) - date.fromisoformat(r["TimePeriod"]["Start"])).days == 1
-        for page in (loaded if isinstance(loaded, list) else [loaded]) for r in page["ResultsByTime"]
+        for page in pages for r in page["ResultsByTime"]
     }
     return fidelity_note(keys, "DAILY" if spans == {True} else "MONTHLY")
 

@@ -54,7 +54,7 @@ def ingest_inputs(
             clear_demo(con)
             loaded = load_cost_explorer_file(con, path)
         note = file_fidelity_note(path)
-        result.snapshots.append({"folder": str(path), "resources": 1, "metrics": 0,
+        result.snapshots.append({"folder": str(path), "kind": "cost-explorer-answer", "resources": 1, "metrics": 0,
                                  "cost_explorer_periods": [p.isoformat() for p in loaded],
                                  **({"left_out": note} if note else {})})
     if billing:
@@ -65,5 +65,5 @@ def ingest_inputs(
             loaded = load_snapshot(con, folder, source=f"snapshot:{folder.resolve()}")
             apply_ai_attribution(con)
             loaded["cost_explorer_periods"] = [p.isoformat() for p in load_cost_explorer(con)]
-        result.snapshots.append({"folder": str(folder), **loaded})
+        result.snapshots.append({"folder": str(folder), "kind": "snapshot", **loaded})
     return result
