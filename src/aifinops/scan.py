@@ -77,6 +77,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "store": str(store.path),
             "inputs": [str(Path(p)) for p in given],
             "ingested_files": ingested.files if ingested else [],
+            "skipped_files": list(ingested.skipped) if ingested else [],  # under the inputs, holding no charges
             "billing_sources": [
                 {"format": f, "storage": s, "periods": n, "rows": r, "billed_cost_usd": c} for f, s, n, r, c in sources
             ],
