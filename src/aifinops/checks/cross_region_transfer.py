@@ -15,18 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.taxonomy import REGION_USAGE_PREFIXES
 
-# Usage-type region prefixes (AWS Price List `usagetype` prefixes; 'EU' is eu-west-1's).
-REGION_CODES = {
-    "USE1": "us-east-1", "USE2": "us-east-2", "USW1": "us-west-1", "USW2": "us-west-2",
-    "CAN1": "ca-central-1", "CAN2": "ca-west-1", "EU": "eu-west-1", "EUW2": "eu-west-2", "EUW3": "eu-west-3",
-    "EUC1": "eu-central-1", "EUC2": "eu-central-2", "EUN1": "eu-north-1", "EUS1": "eu-south-1",
-    "EUS2": "eu-south-2", "APN1": "ap-northeast-1", "APN2": "ap-northeast-2", "APN3": "ap-northeast-3",
-    "APS1": "ap-southeast-1", "APS2": "ap-southeast-2", "APS3": "ap-south-1", "APS4": "ap-southeast-3",
-    "APS5": "ap-south-2", "APS6": "ap-southeast-4", "APE1": "ap-east-1", "SAE1": "sa-east-1",
-    "MES1": "me-south-1", "MEC1": "me-central-1", "AFS1": "af-south-1", "ILC1": "il-central-1",
-    "UGW1": "us-gov-west-1", "UGE1": "us-gov-east-1",
-}  # fmt: skip
+# Usage-type region prefix → region (taxonomy.REGION_USAGE_PREFIXES read backwards; us-east-1, which EC2 writes
+# without a prefix, is 'USE1' in transfer usage types).
+REGION_CODES = {prefix: region for region, prefix in REGION_USAGE_PREFIXES.items() if prefix} | {"USE1": "us-east-1"}
 INTER_REGION = re.compile(r"^([A-Z]{2,4}\d?)-([A-Z]{2,4}\d?)-AWS-Out-Bytes$")
 
 
