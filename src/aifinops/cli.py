@@ -199,9 +199,17 @@ def ingest(
         {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
         for p in result.periods
     ]
+    from aifinops.store import detached_sources
+
     with st.connect(read_only=True) as con:
         marks = ", ".join("CAST(? AS DATE)" for _ in periods) or "NULL"
         providers = provider_totals(con, f"billing_period IN ({marks})", [p["billing_period"] for p in periods])
+        detached = detached_sources(con)
+    for gone in detached:
+        err.print(
+            f"[yellow]Billing period {gone['billing_period']}:[/] its Parquet source {escape(gone['missing'])} is gone;"
+            " its totals stay in the store, its line-item detail does not (ingest it again from where it lies now)."
+        )
     if fmt == "json":
         emit(
             json.dumps(

@@ -9,7 +9,7 @@ from typing import Any
 
 from aifinops import __version__
 from aifinops.model import SCAN_SCHEMA
-from aifinops.store import Store
+from aifinops.store import Store, detached_sources
 
 
 @dataclass
@@ -66,6 +66,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "SELECT format, storage, count(*), sum(rows), sum(billed_cost) FROM sources WHERE active GROUP BY ALL"
         ).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
+        detached = detached_sources(con)
     findings = [f.model_dump(mode="json") for f in run.findings]
     savings = run.savings
     return {
@@ -78,6 +79,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "inputs": [str(Path(p)) for p in given],
             "ingested_files": ingested.files if ingested else [],
             "skipped_files": list(ingested.skipped) if ingested else [],  # under the inputs, holding no charges
+            # periods read in place whose files moved since: totals hold (the rollup), line-item detail is gone
+            "detached_sources": detached,
             "billing_sources": [
                 {"format": f, "storage": s, "periods": n, "rows": r, "billed_cost_usd": c} for f, s, n, r, c in sources
             ],

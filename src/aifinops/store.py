@@ -326,5 +326,34 @@ def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
            GROUP BY format, paths ORDER BY min(ingested_at)"""
     ).fetchall()
     for fmt, paths, periods in groups:
-        parts.append(in_place_select(fmt, list(paths), list(periods)))
+        if _first_missing(list(paths)) is not None:
+            continue  # moved or deleted: its periods keep their rollup, without line-item detail (detached_sources)
+        try:
+            parts.append(in_place_select(fmt, list(paths), list(periods)))
+        except StoreError:
+            continue  # present but no longer readable Parquet: the same
     con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))
+
+
+def _first_missing(paths: list[str]) -> str | None:
+    """The first of a source's local files that is gone (remote URLs are not checked)."""
+    return next((p for p in paths if "://" not in p and not Path(p).is_file()), None)
+
+
+def detached_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """Billing periods read in place whose Parquet files moved or vanished since ingest.
+
+    Their rollup (``usage_daily``) stays and every answer built on it still holds; only their line-item
+    detail (the ``charges`` view) is gone until the files return or the period is ingested again.
+    """
+    rows = con.execute(
+        "SELECT billing_period, paths FROM sources WHERE active AND storage = 'in-place' ORDER BY billing_period"
+    ).fetchall()
+    detached = []
+    for period, paths in rows:
+        missing = _first_missing(list(paths))
+        if missing is not None:
+            detached.append({"billing_period": period.isoformat(), "missing": missing})
+    return detached
+
+

@@ -1,7 +1,8 @@
 """Which data a command works on: the given store, or the embedded demo account.
 
-With no input and a store holding no billing data, commands load the demo account into the store
-and say so. A store holding the demo is marked in ``meta`` (key ``demo_version``); ingesting real
+With no input and a store holding no data at all (no billing rows, no inventory, no metrics), commands
+load the demo account into the store and say so; a store holding only a collected snapshot is real data
+and never receives the demo. A store holding the demo is marked in ``meta`` (key ``demo_version``); ingesting real
 billing files into it first removes every demo row, in the same transaction, so demo and real data
 never mix.
 """
@@ -24,6 +25,14 @@ def has_billing_data(store: Store) -> bool:
         return bool(con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0])
 
 
+def has_any_data(store: Store) -> bool:
+    """True when the store holds anything real or demo: billing rows, sources, inventory or metrics."""
+    if not store.path.exists():
+        return False
+    with store.connect(read_only=True) as con:
+        return any(con.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in DATA_TABLES)
+
+
 def demo_version(con: duckdb.DuckDBPyConnection) -> str | None:
     rows = con.execute("SELECT value FROM meta WHERE key = 'demo_version'").fetchall()
     return rows[0][0] if rows else None
@@ -33,8 +42,11 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
     """Remove the demo account from a store about to receive real data; True if there was one."""
     if demo_version(con) is None:
         return False
+    # The demo only ever lands in an empty store (ensure_data), but inventory and metrics are removed by their
+    # source all the same, so a real snapshot that reached the store beside it can never be lost.
     for table in DATA_TABLES:
-        con.execute(f"DELETE FROM {table}")
+        where = " WHERE source = 'demo'" if table in ("resources", "metrics") else ""
+        con.execute(f"DELETE FROM {table}{where}")
     con.execute("DELETE FROM meta WHERE key = 'demo_version'")
     from aifinops.store import ensure_charges_view
 
@@ -76,8 +88,12 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
 
 
 def ensure_data(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> bool:
-    """Load the demo into an empty store; True when the store now holds the demo account."""
-    if not has_billing_data(store) or _demo_load_unfinished(store):
+    """Load the demo into an empty store; True when the store now holds the demo account.
+
+    A store with real data but no billing rows (a collected snapshot) is left alone: commands then answer
+    from what it holds, or say that billing data is missing.
+    """
+    if not has_any_data(store) or (store.path.exists() and _demo_load_unfinished(store)):
         load_demo(store, progress, engine=engine, spark_master=spark_master)
         return True
     with store.connect(read_only=True) as con:
