@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import boto3
-
 from aifinops.aws import alarms, costs, inventory, metrics
 from aifinops.aws.costexplorer import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
 from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, classify, iso
-from aifinops.aws.session import SessionFactory
+from aifinops.aws.session import SessionFactory, known_regions
 from aifinops.errors import AifinopsError, ArgumentError, did_you_mean
 from aifinops.store import Store
 
@@ -152,7 +150,7 @@ def _check_options(options: CollectOptions) -> None:
         raise ArgumentError("--days must be at least 1.", "pass --days 14 (the default) or more.")
     if options.metric_days > 63:
         raise ArgumentError("CloudWatch keeps hourly datapoints for 63 days only.", "pass --metric-days 63 or less.")
-    known = set(boto3.Session().get_available_regions("ec2"))
+    known = set(known_regions())
     for region in options.regions:
         if region not in known:
             raise ArgumentError(f"Unknown AWS region {region!r}.{did_you_mean(region, sorted(known))}",

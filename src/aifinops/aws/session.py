@@ -5,7 +5,7 @@ role: standard boto3 configuration, ``AWS_ENDPOINT_URL`` included). Each client 
 ``provide-client-params`` hook that refuses, before any request is signed or sent, every operation
 that is not in ``READ_OPERATIONS``. So the product cannot create, change or delete anything, even
 through a paginator or a stubbed client. ``iam.py`` derives the least-privilege IAM policy from the
-same allowlist.
+same allowlist. No other module imports boto3 or builds a client (``tests/test_aws_clients_guarded.py``).
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
     "cloudwatch": frozenset({"GetMetricData", "ListMetrics", "DescribeAlarms", "ListDashboards", "GetDashboard"}),
     "ce": frozenset({"GetCostAndUsage", "GetCostForecast", "GetAnomalies", "GetDimensionValues"}),
     "budgets": frozenset({"DescribeBudgets"}),
+    # `pricing refresh`: the Price List API and the SageMaker Savings Plans rates (both answer in us-east-1)
+    "pricing": frozenset({"GetProducts"}),
+    "savingsplans": frozenset({"DescribeSavingsPlansOfferingRates"}),
 }
 
 # Operations that are not reads but are needed, with the reason (the allowlist test checks this list).
@@ -68,6 +71,11 @@ NON_READ_EXCEPTIONS = {
 
 DEFAULT_MAX_ATTEMPTS = 5  # standard mode's default is 3; collection is long, so ride out more throttling
 ClientHook = Callable[[str, str, Any], None]  # (service, region, client), e.g. a test's Stubber
+
+
+def known_regions() -> list[str]:
+    """Region codes botocore knows for EC2 (no request is made)."""
+    return boto3.Session().get_available_regions("ec2")
 
 
 class OperationNotAllowed(AifinopsError):

@@ -1,9 +1,10 @@
 """Rebuild the price snapshot from the live AWS Price List API and the SageMaker Savings Plans rates.
 
 Read-only: ``pricing:GetProducts`` (us-east-1 endpoint; each PriceList element is a JSON string; NextToken
-pagination) and ``savingsplans:DescribeSavingsPlansOfferingRates``. Clients are passed in (tests use
-botocore's Stubber); the output CSV has the bundled snapshot's columns and is written atomically, so a
-failed refresh leaves the previous snapshot untouched.
+pagination) and ``savingsplans:DescribeSavingsPlansOfferingRates``. Clients come from the allowlisted
+``aifinops.aws.session.SessionFactory`` (``aws_clients``) and are passed in (tests use botocore's
+Stubber); the output CSV has the bundled snapshot's columns and is written atomically, so a failed
+refresh leaves the previous snapshot untouched.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aifinops.errors import AifinopsError
 from aifinops.pricing.lookups import COMPONENT_ALIASES
 from aifinops.pricing.seed import PRICE_COLUMNS, price_row, write_csv
+
+if TYPE_CHECKING:
+    from aifinops.aws.session import SessionFactory
 
 DEFAULT_SERVICES = ("AmazonSageMaker", "AmazonBedrock", "AmazonBedrockFoundationModels", "AmazonEC2")
 DEFAULT_REGIONS = ("us-east-1", "us-west-2")
@@ -38,17 +43,21 @@ class PriceRefreshError(AifinopsError):
     """The Price List or Savings Plans API refused or failed; the previous snapshot is kept."""
 
 
-def aws_clients(profile: str | None = None):
-    """Read-only clients: the Price List API lives in us-east-1 (and ap-south-1) only."""
+PRICE_LIST_REGION = "us-east-1"  # the Price List API answers in us-east-1 (and ap-south-1) only
+REFRESH_MAX_ATTEMPTS = 8  # GetProducts throttles at a few requests a second; a refresh makes hundreds
+
+
+def aws_clients(profile: str | None = None, factory: SessionFactory | None = None) -> tuple[Any, Any]:
+    """(pricing, savingsplans) clients from the one allowlisted factory (``aifinops.aws.session``).
+
+    Each refuses every operation outside ``READ_OPERATIONS`` before a request is signed, as ``collect``'s do.
+    """
     try:
-        import boto3
-        from botocore.config import Config
+        from aifinops.aws.session import SessionFactory
     except ImportError as exc:
         raise PriceRefreshError("boto3 is not installed.", "pip install 'aifinops[aws]'.") from exc
-    session = boto3.Session(profile_name=profile)
-    config = Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_extra="aifinops-pricing-refresh")
-    return (session.client("pricing", region_name="us-east-1", config=config),
-            session.client("savingsplans", region_name="us-east-1", config=config))
+    factory = factory or SessionFactory(profile, max_attempts=REFRESH_MAX_ATTEMPTS)
+    return factory.client("pricing", PRICE_LIST_REGION), factory.client("savingsplans", PRICE_LIST_REGION)
 
 
 def _call(fn: Callable, what: str, **kwargs) -> dict:
