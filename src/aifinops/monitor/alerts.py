@@ -25,6 +25,8 @@ from typing import Any
 
 import duckdb
 
+from aifinops.checks import _endpoints as ep
+from aifinops.checks.base import CheckContext
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import data_period
 from aifinops.errors import AifinopsError, ArgumentError
@@ -67,7 +69,7 @@ def evaluate_alerts(
     since = datetime.combine(end - timedelta(days=params.lookback_days), datetime.min.time())
     until = datetime.combine(end, datetime.min.time())
     alerts: list[Alert] = []
-    endpoints = _endpoints(con)
+    endpoints = _endpoints(con, params.lookback_days)
     costs = _monthly_costs(con, end - timedelta(days=params.lookback_days), end)
     alerts += _low_gpu(con, endpoints, costs, since, until, params)
     alerts += _idle(con, endpoints, costs, since, until, params)
@@ -84,18 +86,16 @@ def evaluate_alerts(
     }
 
 
-def _endpoints(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    rows = con.execute(
-        "SELECT resource_id, name, region, attributes FROM resources WHERE resource_type = 'sagemaker-endpoint'"
-    ).fetchall()
-    out = []
-    for rid, name, region, raw in rows:
-        attrs = json.loads(raw) if isinstance(raw, str) else raw
-        if (attrs.get("Endpoint") or {}).get("EndpointStatus", "InService") != "InService":
-            continue
-        variants = (attrs.get("EndpointConfig") or {}).get("ProductionVariants") or [{}]
-        out.append({"arn": rid, "name": name, "region": region, "instance_type": variants[0].get("InstanceType")})
-    return out
+def _endpoints(con: duckdb.DuckDBPyConnection, lookback_days: int) -> list[dict[str, Any]]:
+    """InService endpoints with their variants' CloudWatch aggregates over the lookback, read by the one
+    endpoint reader the checks use (checks._endpoints): keyed by account, region, endpoint and variant."""
+    ctx = CheckContext.from_connection(con)
+    window = ctx.window(lookback_days)
+    stats = ep.variant_stats(ctx, window)
+    return [
+        {"info": info, "variants": [(v, ep.stats_for(stats, info, v.name)) for v in info.variants]}
+        for info in ep.endpoints(ctx)
+    ]
 
 
 def _monthly_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
@@ -110,36 +110,35 @@ def _monthly_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> di
 
 def _low_gpu(con, endpoints, costs, since, until, params: AlertParams) -> list[Alert]:
     out = []
-    rows = con.execute(
-        "SELECT dimensions['EndpointName'], avg(value), count(*) FROM metrics WHERE namespace = "
-        "'/aws/sagemaker/Endpoints' AND metric_name = 'GPUUtilization' AND statistic = 'Average' "
-        "AND ts >= ? AND ts < ? GROUP BY 1",
-        [since, until],
-    ).fetchall()
-    by_name = {name: (avg, n) for name, avg, n in rows}
     for e in endpoints:
-        if e["name"] not in by_name:
-            continue
-        gpus = gpus_per_instance(e["instance_type"]) or 1
-        per_gpu = by_name[e["name"]][0] / gpus
-        if per_gpu < params.gpu_utilization_threshold_pct:
-            out.append(
-                Alert(
-                    "low-gpu-utilization",
-                    "warning",
-                    f"Endpoint {e['name']} uses {per_gpu:.1f}% of its GPU{'s' if gpus > 1 else ''}",
-                    e["arn"],
-                    per_gpu,
-                    params.gpu_utilization_threshold_pct,
-                    costs.get(e["arn"]),
-                    {
-                        "instance_type": e["instance_type"],
-                        "gpus_per_instance": gpus,
-                        "datapoints": by_name[e["name"]][1],
-                        "metric": "/aws/sagemaker/Endpoints GPUUtilization",
-                    },
+        info = e["info"]
+        for variant, stats in e["variants"]:
+            gpus = gpus_per_instance(variant.instance_type)
+            util = stats.util("GPUUtilization", gpus or 1)
+            if not variant.instance_type or util is None:
+                continue
+            per_gpu = util[0]
+            if per_gpu < params.gpu_utilization_threshold_pct:
+                many = len(e["variants"]) > 1
+                out.append(
+                    Alert(
+                        "low-gpu-utilization",
+                        "warning",
+                        f"Endpoint {info.name}{f' ({variant.name})' if many else ''} in {info.region} uses "
+                        f"{per_gpu:.1f}% of its GPU{'s' if (gpus or 1) > 1 else ''}",
+                        info.arn,
+                        per_gpu,
+                        params.gpu_utilization_threshold_pct,
+                        costs.get(info.arn),
+                        {
+                            "instance_type": variant.instance_type,
+                            "variant": variant.name,
+                            "gpus_per_instance": gpus,
+                            "hours_with_data": stats.get("GPUUtilization", "Average").hours,
+                            "metric": "/aws/sagemaker/Endpoints GPUUtilization",
+                        },
+                    )
                 )
-            )
     rows = con.execute(
         "SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), avg(value), "
         "count(DISTINCT dimensions['index']) FROM metrics WHERE namespace = 'CWAgent' AND metric_name = "
@@ -165,39 +164,38 @@ def _low_gpu(con, endpoints, costs, since, until, params: AlertParams) -> list[A
 
 
 def _idle(con, endpoints, costs, since, until, params: AlertParams) -> list[Alert]:
-    rows = con.execute(
-        "SELECT dimensions['EndpointName'], sum(value), count(*) FROM metrics WHERE namespace = 'AWS/SageMaker' "
-        "AND metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1",
-        [since, until],
-    ).fetchall()
-    invocations = {name: (total, n) for name, total, n in rows}
     out = []
     for e in endpoints:
-        cost = costs.get(e["arn"])
-        if e["name"] not in invocations:
+        info = e["info"]
+        cost = costs.get(info.arn)
+        counts = [stats.invocations for _, stats in e["variants"]]
+        known = [c for c in counts if c is not None]
+        hours = sum(stats.invocation_hours for _, stats in e["variants"])
+        instance_types = sorted({v.instance_type for v, _ in e["variants"] if v.instance_type})
+        if not known:
             out.append(
                 Alert(
                     "idle-endpoint",
                     "info",
-                    f"Endpoint {e['name']} reports no Invocations datapoints",
-                    e["arn"],
+                    f"Endpoint {info.name} in {info.region} reports no Invocations datapoints",
+                    info.arn,
                     None,
                     None,
                     cost,
                     {"reason": "no AWS/SageMaker Invocations datapoints in the lookback"},
                 )
             )
-        elif invocations[e["name"]][0] == 0:
+        elif sum(known) == 0:
             out.append(
                 Alert(
                     "idle-endpoint",
                     "critical" if (cost or 0) > 0 else "warning",
-                    f"Endpoint {e['name']} had 0 invocations in {params.lookback_days} days",
-                    e["arn"],
+                    f"Endpoint {info.name} in {info.region} had 0 invocations in {params.lookback_days} days",
+                    info.arn,
                     0.0,
                     0.0,
                     cost,
-                    {"datapoints": invocations[e["name"]][1], "instance_type": e["instance_type"]},
+                    {"hours_with_data": hours, "instance_types": instance_types},
                 )
             )
     return out
