@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,3 +49,152 @@ class Finding(BaseModel):
             raise ValueError(f"{self.check}: negative money in a finding for {self.resource_id}")
         if self.monthly_savings_usd > self.monthly_cost_usd + 1e-6:
             raise ValueError(f"{self.check}: savings exceed cost for {self.resource_id}")
+
+
+# ---------------------------------------------------------------- the scan document (aifinops.scan/1)
+# DESIGN.md "Findings JSON": the fields it names, plus the ones added since (adding is fine; renaming or removing
+# needs a new schema version). docs/schema/scan.schema.json is generated from these (`python -m aifinops.model`)
+# and a test fails when it is stale.
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class BillingSource(_Doc):
+    format: str  # cur2 | cur-legacy | focus
+    storage: str  # native (copied into the store) | in-place (Parquet read where it lies)
+    periods: int
+    rows: int
+    billed_cost_usd: float
+
+
+class ProviderTotal(_Doc):
+    provider: str  # 'AWS', or another cloud of a multi-provider FOCUS file
+    line_items: int
+    billed_cost_usd: float
+    ai_cost_usd: float
+    checked: bool  # whether the waste checks cover it (AWS only)
+
+
+class NotUnderstood(_Doc):
+    what: str
+    line_items: int
+    billed_cost_usd: float
+    effect: str
+
+
+class DetachedSource(_Doc):
+    billing_period: str
+    missing: str  # the first file of its in-place source that is gone
+
+
+class ScanSource(_Doc):
+    kind: Literal["demo", "billing-files", "aws", "store"]  # store: what an earlier command put in the store
+    demo_version: str | None = None
+    store: str
+    inputs: list[str] = Field(default_factory=list)
+    ingested_files: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(default_factory=list)
+    detached_sources: list[DetachedSource] = Field(default_factory=list)
+    billing_sources: list[BillingSource] = Field(default_factory=list)
+    inventory_resources: int = 0
+    metric_datapoints: int = 0
+    as_of: str | None = None
+    billing: bool
+    providers: list[ProviderTotal] = Field(default_factory=list)
+    not_understood: list[NotUnderstood] = Field(default_factory=list)
+    aws: dict[str, Any] | None = None  # what `collect` read and skipped, when --aws
+    aifinops_version: str
+
+
+class Period(_Doc):
+    start: str  # YYYY-MM-DD
+    end: str  # YYYY-MM-DD, exclusive
+
+
+class ExpectedShare(_Doc):
+    min: float
+    max: float
+
+
+class CostDriver(_Doc):
+    id: str
+    name: str
+    counts: str
+    cost_usd: float
+    share_of_ai: float | None
+    expected_share: ExpectedShare
+    in_range: bool | None
+
+
+class Totals(_Doc):
+    ai_cost_usd: float
+    total_cost_usd: float
+    ai_share: float | None
+    by_service: dict[str, float]
+    by_workload: dict[str, float]
+    cost_drivers: list[CostDriver]
+
+
+class SkippedCheck(_Doc):
+    check: str
+    reason: str
+
+
+class CheckError(_Doc):
+    check: str
+    error: str
+
+
+class ChecksRun(_Doc):
+    ran: list[str]
+    skipped: list[SkippedCheck]
+    errors: list[CheckError]
+    scope: str | None = None  # what the checks cover (AWS rows only)
+
+
+class Savings(_Doc):
+    gross_monthly_usd: float
+    total_monthly_usd: float  # deduplicated per resource
+
+
+class ScanDocument(_Doc):
+    """The scan result: what was read, the totals, the findings with their evidence, the savings."""
+
+    schema_: Literal["aifinops.scan/1"] = Field(SCAN_SCHEMA, alias="schema")
+    generated_at: str
+    source: ScanSource
+    period: Period
+    currency: str = "USD"
+    totals: Totals
+    findings: list[Finding]
+    checks: ChecksRun
+    savings: Savings
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def scan_json_schema() -> dict[str, Any]:
+    schema = ScanDocument.model_json_schema(by_alias=True)
+    schema["$id"] = "https://aifinops.invalid/schema/aifinops.scan-1.json"
+    schema["title"] = "aifinops.scan/1"
+    return schema
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write docs/schema/*.schema.json; returns the files written."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scan.schema.json"
+    path.write_text(json.dumps(scan_json_schema(), indent=2, sort_keys=True) + "\n")
+    return [path]
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in write_schemas(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schema")):
+        print(f"wrote {written}")

@@ -8,6 +8,7 @@ SOURCE_KINDS = {
     "demo": "the embedded demo account",
     "billing-files": "billing files",
     "aws": "live AWS (Cost Explorer)",
+    "store": "the store's data",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aifinops import __version__
-from aifinops.model import SCAN_SCHEMA
+from aifinops.model import ScanDocument, ScanSource
 from aifinops.store import Store, detached_sources
 
 
@@ -67,36 +67,34 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
         detached = detached_sources(con)
-    findings = [f.model_dump(mode="json") for f in run.findings]
     savings = run.savings
-    return {
-        "schema": SCAN_SCHEMA,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": {
-            "kind": "demo" if is_demo else ("billing-files" if given else "aws"),
-            "demo_version": version,
-            "store": str(store.path),
-            "inputs": [str(Path(p)) for p in given],
-            "ingested_files": ingested.files if ingested else [],
-            "skipped_files": list(ingested.skipped) if ingested else [],  # under the inputs, holding no charges
+    kind = "demo" if is_demo else "billing-files" if given else "aws" if collected else "store"
+    document = ScanDocument(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        source=ScanSource(
+            kind=kind,
+            demo_version=version,
+            store=str(store.path),
+            inputs=[str(Path(p)) for p in given],
+            ingested_files=ingested.files if ingested else [],
+            skipped_files=list(ingested.skipped) if ingested else [],  # under the inputs, holding no charges
             # periods read in place whose files moved since: totals hold (the rollup), line-item detail is gone
-            "detached_sources": detached,
-            "billing_sources": [
+            detached_sources=detached,
+            billing_sources=[
                 {"format": f, "storage": s, "periods": n, "rows": r, "billed_cost_usd": c} for f, s, n, r, c in sources
             ],
-            "inventory_resources": counts["resources"],
-            "metric_datapoints": counts["metrics"],
-            "as_of": run.as_of.isoformat() if run.as_of else None,
-            "billing": has_billing,
+            inventory_resources=counts["resources"],
+            metric_datapoints=counts["metrics"],
+            as_of=run.as_of.isoformat() if run.as_of else None,
+            billing=has_billing,
             # every provider's rows are in the totals; what the checks cannot read is listed with its dollars
-            "providers": covered["providers"],
-            "not_understood": covered["not_understood"],
-            "aws": collected.to_dict() if collected else None,
-            "aifinops_version": __version__,
-        },
-        "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "currency": "USD",
-        "totals": {
+            providers=covered["providers"],
+            not_understood=covered["not_understood"],
+            aws=collected.to_dict() if collected else None,
+            aifinops_version=__version__,
+        ),
+        period={"start": start.isoformat(), "end": end.isoformat()},
+        totals={
             "ai_cost_usd": summary["ai_cost_usd"],
             "total_cost_usd": summary["total_cost_usd"],
             "ai_share": summary["ai_share"],
@@ -104,15 +102,16 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             "by_workload": summary["by_workload"],
             "cost_drivers": summary["drivers"],
         },
-        "findings": findings,
-        "checks": {
+        findings=run.findings,
+        checks={
             "ran": run.ran,
             "skipped": [{"check": s.check, "reason": s.reason} for s in run.skipped],
             "errors": [{"check": e.check, "error": e.message} for e in run.errors],
             "scope": covered["checks_scope"],
         },
-        "savings": {
+        savings={
             "gross_monthly_usd": savings["gross_monthly_usd"],
             "total_monthly_usd": savings["total_monthly_usd"],
         },
-    }
+    )
+    return document.to_json_dict()
