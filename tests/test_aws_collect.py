@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aifinops.aws.inventory import redact_job
+from aifinops.aws.redact import redact
 from aifinops.ingest.snapshot import load_snapshot
 from aifinops.store import Store
 from clirun import run_cli
@@ -135,7 +135,7 @@ def test_collected_shapes_in_the_store(first_run):
 def test_job_secrets_are_redacted():
     job = {"TrainingJobName": "j", "Environment": {"HF_TOKEN": "hf_x", "MODE": "fast"},
            "HyperParameters": {"lr": "0.1", "db_password": "p", "apiKey": "k"}}
-    assert redact_job(job) == {"TrainingJobName": "j", "Environment": {"HF_TOKEN": "REDACTED", "MODE": "REDACTED"},
+    assert redact(job) == {"TrainingJobName": "j", "Environment": {"HF_TOKEN": "REDACTED", "MODE": "REDACTED"},
                                "HyperParameters": {"lr": "0.1", "db_password": "REDACTED", "apiKey": "REDACTED"}}
 
 

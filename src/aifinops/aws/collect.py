@@ -7,6 +7,7 @@ ever changed in AWS. What cannot be read is skipped and listed precisely in the 
 throttled call after its retries, AccessDenied on one service, a disabled region, expired
 credentials (the rest of that account). The records become a snapshot folder (``--out``, else a
 temporary one) loaded with ``load_snapshot(source='aws')``, so the store and the folder always agree.
+Everything read passes through ``redact.py`` first: no key, token, password or URL credential is kept.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aifinops.aws import alarms, costs, inventory, metrics
+from aifinops.aws import alarms, costs, inventory, metrics, redact
 from aifinops.aws.costexplorer import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
 from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, classify, iso
 from aifinops.aws.session import SessionFactory, known_regions
@@ -133,7 +134,14 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
         lines = "; ".join(s.line() for s in result.skipped) or "no account given"
         raise AifinopsError(f"Nothing could be read from AWS: {lines}.",
                             "check the credentials (`aws sts get-caller-identity`), --profile and --role-arn.")
-    records = _unique(records)
+    # the one redaction rule (redact.py), before anything reaches a snapshot or the store
+    records = [redact.redact(r) for r in _unique(records)]
+    rows.cols["dimensions"] = [[(n, redact.redact({"Name": n, "Value": v})["Value"]) for n, v in dims]
+                               for dims in rows.cols["dimensions"]]
+    for skip in result.skipped:
+        skip.message = redact.redact_text(skip.message)
+    for account in result.accounts:
+        account["via"] = redact.redact_text(account["via"])
     result.resources = len(records)
     counts: dict[str, int] = {}
     for r in records:

@@ -5,47 +5,17 @@ A record is ``{account_id, region, resource_type, resource_id, name, collected_a
 them. Each function reads one service in one ``Scope`` and returns what it could read; failures are
 recorded in the scope's skip log, never raised.
 
-Secrets never reach a record: job ``Environment`` values and secret-looking ``HyperParameters``
-values are replaced by ``REDACTED``, and notebook lifecycle scripts (``OnCreate``/``OnStart``, where
-tokens are often pasted) are kept only as their length and SHA-256.
+Records hold what AWS answered; ``collect`` passes them through ``redact.py`` (the one redaction rule:
+environment values, lifecycle scripts, secret-named and secret-shaped values) before anything is stored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import datetime
 from typing import Any
 
 from aifinops.aws.runner import Scope
 from aifinops.taxonomy import ACCELERATED_FAMILIES
-
-REDACTED = "REDACTED"
-_SECRET_KEY = re.compile(r"(secret|token|passw|pwd|credential|api[_-]?key|access[_-]?key|private|auth)", re.I)
-
-
-def redact_job(job: dict) -> dict:
-    """A Describe*Job response without secrets: every Environment value, secret-looking hyperparameters."""
-    if isinstance(job.get("Environment"), dict):
-        job["Environment"] = {k: REDACTED for k in job["Environment"]}
-    if isinstance(job.get("HyperParameters"), dict):
-        job["HyperParameters"] = {
-            k: REDACTED if _SECRET_KEY.search(str(k)) else v for k, v in job["HyperParameters"].items()
-        }
-    return job
-
-
-def redact_lifecycle(config: dict) -> dict:
-    """A lifecycle configuration with each script replaced by its length and SHA-256 (scripts hold tokens)."""
-    for key in ("OnCreate", "OnStart"):
-        scripts = config.get(key)
-        if isinstance(scripts, list):
-            config[key] = [
-                {"ContentLength": len(str(s.get("Content", ""))),
-                 "ContentSha256": hashlib.sha256(str(s.get("Content", "")).encode()).hexdigest()}
-                for s in scripts if isinstance(s, dict)
-            ]
-    return config
 
 
 def record(scope: Scope, kind: str, resource_id: str, name: str, attributes: dict, collected_at: str,
@@ -109,7 +79,7 @@ def notebooks(scope: Scope, collected_at: str) -> list[dict]:
             if config_name not in lifecycle:
                 config = scope.call("sagemaker", "DescribeNotebookInstanceLifecycleConfig",
                                     NotebookInstanceLifecycleConfigName=config_name)
-                lifecycle[config_name] = redact_lifecycle(config) if config else config
+                lifecycle[config_name] = config
             if lifecycle[config_name]:
                 nb["LifecycleConfig"] = lifecycle[config_name]
         nb["Tags"] = _tags(scope, nb["NotebookInstanceArn"])
@@ -155,7 +125,6 @@ def jobs(scope: Scope, since: datetime, collected_at: str) -> list[dict]:
             job = scope.call("sagemaker", describe_op, **{name_field: summary[name_field]})
             if not job:
                 continue
-            redact_job(job)
             job["Tags"] = _tags(scope, job[arn_field])
             out.append(record(scope, kind, job[arn_field], job[name_field], job, collected_at))
     return out
