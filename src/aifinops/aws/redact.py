@@ -30,6 +30,7 @@ import hashlib
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "REDACTED"
@@ -60,6 +61,7 @@ def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
+@lru_cache(maxsize=1 << 16)  # names repeat across records: Key, Value, InstanceType, …
 def secret_name(name: object) -> bool:
     """Whether a key, tag, variable or flag name suggests that its value is a secret."""
     if not isinstance(name, str):
@@ -164,6 +166,7 @@ def _value(match: re.Match, group: int) -> str:
     return f"{text[0]}{REDACTED}{text[0]}" if text[:1] in ("'", '"') else REDACTED
 
 
+@lru_cache(maxsize=1 << 16)  # so do values: regions, ARNs, instance types
 def redact_text(text: str) -> str:
     """``text`` with every secret-shaped part replaced (rule 2 of the module docstring)."""
     if len(text) < 5:
