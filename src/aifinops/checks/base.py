@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,6 +30,7 @@ from aifinops.model import Finding
 
 DATA_KINDS = ("billing", "inventory", "metrics")
 T = TypeVar("T")
+P = TypeVar("P", bound=BaseModel)
 
 # Which table proves each kind of data is present, and what to do when it is not.
 _DATA_TABLES = {"billing": "usage_daily", "inventory": "resources", "metrics": "metrics"}
@@ -49,8 +50,18 @@ USAGE_LINE_SQL = (
 HOURS_UNIT_SQL = "(pricing_unit IS NULL OR lower(pricing_unit) IN ('hrs', 'hr', 'hours', 'hour'))"
 
 
-class Check:
-    """Base class of every check. Subclasses set the class attributes and implement ``run``."""
+class NoParams(BaseModel):
+    """The parameters of a check that takes none: an empty model that still forbids unknown fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Check(Generic[P]):
+    """Base class of every check. Subclasses set the class attributes and implement ``run``.
+
+    ``P`` is the check's parameter model: ``class IdleEndpoint(Check[IdleEndpointParams])`` with
+    ``Params = IdleEndpointParams``, so ``run`` receives that model (``parse_params`` builds it).
+    """
 
     id: ClassVar[str] = ""
     title: ClassVar[str] = ""
@@ -59,17 +70,17 @@ class Check:
     iam_note: ClassVar[str] = ""
     savings_formula: ClassVar[str] = ""  # how monthly_savings_usd is computed, in words (docs/checks.md)
 
-    class Params(BaseModel):
-        model_config = ConfigDict(extra="forbid")
+    Params: ClassVar[type[BaseModel]] = NoParams
 
-    def run(self, ctx: CheckContext, params: Any) -> list[Finding]:  # pragma: no cover - abstract
+    def run(self, ctx: CheckContext, params: P) -> list[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Check]] = {}
+REGISTRY: dict[str, type[Check[Any]]] = {}
+C = TypeVar("C", bound="type[Check[Any]]")
 
 
-def register(cls: type[Check]) -> type[Check]:
+def register(cls: C) -> C:
     """Class decorator: add a check to the registry under its ``id``."""
     if not cls.id:
         raise TypeError(f"{cls.__name__} has no id")
@@ -187,7 +198,10 @@ class CheckContext:
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]  # type: ignore[index]
+    row = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
+    if row is None:  # EXISTS always returns one row; duckdb types fetchone() as Optional
+        raise RuntimeError(f"SELECT EXISTS on {table} returned no row")
+    return bool(row[0])
 
 
 def monthly_usd(cost_usd: float, days: int) -> float:
@@ -228,7 +242,7 @@ class CheckRun:
         return deduplicate(self.findings)
 
 
-def get_check(check_id: str) -> type[Check]:
+def get_check(check_id: str) -> type[Check[Any]]:
     """The registered check class for ``check_id``; ArgumentError with a suggestion otherwise."""
     try:
         return REGISTRY[check_id]

@@ -111,7 +111,7 @@ class BedrockBatchParams(BaseModel):
 
 
 @register
-class BedrockBatchCandidate(Check):
+class BedrockBatchCandidate(Check[BedrockBatchParams]):
     """Bedrock models whose on-demand (standard tier) traffic is steady every day of the week.
 
     Reads the Bedrock rows of ``usage_daily`` per account, region and model. Steady = tokens on at
@@ -129,7 +129,7 @@ class BedrockBatchCandidate(Check):
     id = "bedrock-batch-candidate"
     title = "Steady Bedrock traffic that fits batch inference"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = "monthly on-demand input+output token cost x eligible_fraction x batch_discount (0.5)"
     Params = BedrockBatchParams

@@ -59,7 +59,7 @@ class ModelTierParams(BaseModel):
 
 
 @register
-class BedrockModelTier(Check):
+class BedrockModelTier(Check[ModelTierParams]):
     """Bedrock models with a cheaper sibling, used for short answers.
 
     Reads standard-tier token rows per account, region and model, and CloudWatch AWS/Bedrock

@@ -59,7 +59,7 @@ class PromptCachingParams(BaseModel):
 
 
 @register
-class BedrockPromptCaching(Check):
+class BedrockPromptCaching(Check[PromptCachingParams]):
     """Bedrock models with a high input/output token ratio and little cache use.
 
     Reads standard-tier Bedrock token rows per account, region and model. Flags models of a
@@ -76,7 +76,7 @@ class BedrockPromptCaching(Check):
     id = "bedrock-prompt-caching"
     title = "Bedrock prompts that prompt caching would make cheaper"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = (
         "monthly input cost x repeated_prefix_share x (1 - (write_mult + n x read_mult) / (n + 1)), n = reads_per_write"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
-from aifinops.model import Action, Finding
+from aifinops.model import Action, Confidence, Finding
 
 
 class ProvisionedParams(BaseModel):
@@ -30,7 +30,7 @@ class ProvisionedParams(BaseModel):
 
 
 @register
-class BedrockProvisionedThroughput(Check):
+class BedrockProvisionedThroughput(Check[ProvisionedParams]):
     """Provisioned throughput with zero invocations, or priced above its on-demand equivalent.
 
     Reads inventory ``bedrock-provisioned-throughput`` (GetProvisionedModelThroughput), its billed
@@ -96,6 +96,7 @@ class BedrockProvisionedThroughput(Check):
             assumptions.append("No billed cost for this ARN in the look-back: nothing priced.")
         if usage["datapoints"] == 0:
             return None  # no datapoints is unknown, never idle
+        confidence: Confidence
         if usage["invocations"] == 0:
             waste, what, confidence = monthly_cost, "idle: 0 invocations", "high"
         else:

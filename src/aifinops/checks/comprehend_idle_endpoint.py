@@ -48,7 +48,7 @@ def _properties(attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 @register
-class ComprehendIdleEndpoint(Check):
+class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
     """Comprehend custom endpoints with no consumed inference units over the look-back.
 
     Reads inventory rows of type ``comprehend-endpoint`` (DescribeEndpoint ``EndpointProperties``:

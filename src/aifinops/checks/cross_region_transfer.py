@@ -38,7 +38,7 @@ class CrossRegionParams(BaseModel):
 
 
 @register
-class CrossRegionAiTransfer(Check):
+class CrossRegionAiTransfer(Check[CrossRegionParams]):
     """Inter-region data transfer of AI resources (buckets, instances), in dollars per region pair.
 
     Reads ``usage_daily`` rows that are AI (``is_ai``) with usage type ``<FROM>-<TO>-AWS-Out-Bytes``,
@@ -55,7 +55,7 @@ class CrossRegionAiTransfer(Check):
     id = "cross-region-ai-transfer"
     title = "AI data transferred between regions"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = "monthly inter-region transfer cost x avoidable_fraction"
     Params = CrossRegionParams

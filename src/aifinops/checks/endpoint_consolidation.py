@@ -80,7 +80,7 @@ class ConsolidationParams(BaseModel):
 
 
 @register
-class EndpointConsolidation(Check):
+class EndpointConsolidation(Check[ConsolidationParams]):
     """Groups of low-traffic endpoints of one framework and instance family, packed onto shared instances.
 
     Reads the endpoint inventory (container image, instance type and count, autoscaling), per-variant

@@ -57,7 +57,7 @@ class GpuEc2Params(BaseModel):
 
 
 @register
-class GpuEc2Idle(Check):
+class GpuEc2Idle(Check[GpuEc2Params]):
     """GPU EC2 instances billed most of the day whose GPUs are idle or mostly idle.
 
     Reads the ``gpu-ec2`` instance-hour rows of ``usage_daily`` (one finding per instance id) and,

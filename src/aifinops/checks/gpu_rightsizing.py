@@ -74,7 +74,7 @@ class GpuRightsizingParams(BaseModel):
 
 
 @register
-class GpuRightsizing(Check):
+class GpuRightsizing(Check[GpuRightsizingParams]):
     """GPU endpoints and training jobs with low GPU utilization, priced against a smaller instance.
 
     Endpoints: busiest-hour GPUUtilization per GPU below ``max_peak_gpu_pct`` (endpoints with zero

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import Check, CheckContext, register
-from aifinops.model import Action, Finding
+from aifinops.model import Action, Confidence, Finding
 
 
 class IdleEndpointParams(BaseModel):
@@ -57,7 +57,7 @@ class IdleEndpointParams(BaseModel):
 
 
 @register
-class IdleEndpoint(Check):
+class IdleEndpoint(Check[IdleEndpointParams]):
     """InService SageMaker endpoints whose variants had zero Invocations over the look-back.
 
     Reads the endpoint inventory, ``AWS/SageMaker`` Invocations (Sum) per (EndpointName,
@@ -109,7 +109,7 @@ class IdleEndpoint(Check):
         observed_h = ep.observed_hours(window, endpoint, stats)
         if observed_h < params.min_observed_days * 24:
             return None
-        per_variant = {}
+        per_variant: dict[str, dict[str, Any]] = {}  # evidence, one entry per variant
         for v in variants:
             s = ep.stats_for(stats, endpoint, v.name)
             per_variant[v.name] = {
@@ -150,7 +150,7 @@ class IdleEndpoint(Check):
             savings = monthly_cost
             title = f"Endpoint {endpoint.name} had no invocations in {window.days} days"
             actions = delete_actions(endpoint, params.lookback_days)
-            confidence = "medium" if (low_coverage or unknown or basis != "billing") else "high"
+            confidence: Confidence = "medium" if (low_coverage or unknown or basis != "billing") else "high"
         else:
             savings = 0.0
             for v in variants:

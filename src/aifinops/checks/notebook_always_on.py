@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, kept_fraction, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
-from aifinops.model import Action, Finding
+from aifinops.model import Action, Confidence, Finding
 
 HOURS_PER_WEEK = 168.0
 
@@ -80,7 +80,7 @@ class NotebookParams(BaseModel):
 
 
 @register
-class NotebookAlwaysOn(Check):
+class NotebookAlwaysOn(Check[NotebookParams]):
     """SageMaker notebook instances and Studio apps billed 20+ hours a day.
 
     Reads the ``Notebk`` and ``Studio`` instance-hour rows of ``usage_daily`` over the look-back.
@@ -100,7 +100,7 @@ class NotebookAlwaysOn(Check):
     id = "sagemaker-notebook-always-on"
     title = "SageMaker notebooks and Studio apps that are never stopped"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = "monthly cost x (1 - min(1, working_hours_per_week / (hours_per_day x 7)))"
     Params = NotebookParams
@@ -156,7 +156,9 @@ class NotebookAlwaysOn(Check):
         usage_cost = total(rows, "usage_cost")
         rate = usage_cost / hours if hours > 0 else None
         studio = component == "Studio"
-        confidence = "low" if not has_id else "high" if min_h >= params.always_on_hours_per_day else "medium"
+        confidence: Confidence = (
+            "low" if not has_id else "high" if min_h >= params.always_on_hours_per_day else "medium"
+        )
         evidence: dict[str, Any] = {
             "hours_per_day_avg": avg_h,
             "hours_per_day_min": min_h,
@@ -261,7 +263,7 @@ def _is_large(instance_type: str, accelerated: bool, from_xlarge: float) -> bool
     if size == "metal":
         return True
     match = re.fullmatch(r"(\d*)xlarge", size)
-    return bool(match) and float(match.group(1) or 1) >= from_xlarge
+    return match is not None and float(match.group(1) or 1) >= from_xlarge
 
 
 def _notebook_actions(arn: str, region: str | None) -> list[Action]:

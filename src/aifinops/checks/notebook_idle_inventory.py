@@ -20,7 +20,7 @@ from aifinops.checks._common import USAGE_HOURS_SQL, kept_fraction
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
 from aifinops.config import HOURS_PER_MONTH
-from aifinops.model import Action, Finding
+from aifinops.model import Action, Confidence, Finding
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 RUNNING = {"notebook": ("InService", "Pending", "Updating"), "studio": ("InService", "Pending")}
@@ -63,7 +63,7 @@ class NotebookInventoryParams(BaseModel):
 
 
 @register
-class NotebookNoAutoStop(Check):
+class NotebookNoAutoStop(Check[NotebookInventoryParams]):
     """Running notebook instances without a lifecycle configuration, and running Studio apps.
 
     Reads inventory (DescribeNotebookInstance, ListApps) for resources that are running now and
@@ -162,7 +162,7 @@ class NotebookNoAutoStop(Check):
         if billed and billed["cost"] > 0:
             hours_per_day = billed["hours_per_day"]
             monthly_cost = monthly_usd(billed["cost"], billed["days"])
-            confidence = "high" if hours_per_day >= params.always_on_hours_per_day else "low"
+            confidence: Confidence = "high" if hours_per_day >= params.always_on_hours_per_day else "low"
             evidence.update(
                 hours_per_day_avg=hours_per_day,
                 hours_per_day_min=billed["min_hours"],

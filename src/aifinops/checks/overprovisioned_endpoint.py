@@ -59,7 +59,7 @@ class OverprovisionedParams(BaseModel):
 
 
 @register
-class OverprovisionedEndpoint(Check):
+class OverprovisionedEndpoint(Check[OverprovisionedParams]):
     """Multi-instance SageMaker endpoint variants with low peak utilization and no autoscaling policy.
 
     Reads the endpoint inventory (instance count, Application Auto Scaling targets and policies),

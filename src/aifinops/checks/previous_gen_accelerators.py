@@ -57,7 +57,7 @@ class PreviousGenParams(BaseModel):
 
 
 @register
-class PreviousGenAccelerators(Check):
+class PreviousGenAccelerators(Check[PreviousGenParams]):
     """SageMaker and EC2 usage on P3, G4dn or Inf1 instances, priced against the current generation.
 
     Reads the instance-hour rows of ``usage_daily`` (SageMaker of any component, GPU EC2) whose type
@@ -75,7 +75,7 @@ class PreviousGenAccelerators(Check):
     id = "previous-gen-accelerators"
     title = "Previous-generation accelerators (P3, G4dn, Inf1)"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only, plus the bundled price catalog for the replacement's rate; no AWS API call."
     savings_formula = "monthly cost x max(0, 1 - (replacement $/h / current $/h) / speedup)"
     Params = PreviousGenParams

@@ -123,7 +123,7 @@ def burst_pattern(hourly: dict[datetime, float], params: BatchParams) -> dict[st
 
 
 @register
-class RealtimeForBatch(Check):
+class RealtimeForBatch(Check[BatchParams]):
     """Real-time endpoints whose invocations arrive in short daily bursts (batch work).
 
     Reads hourly ``AWS/SageMaker`` Invocations (Sum) per (EndpointName, VariantName). The burst

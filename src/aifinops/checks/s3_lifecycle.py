@@ -42,7 +42,7 @@ class S3LifecycleParams(BaseModel):
 
 
 @register
-class S3AiDataLifecycle(Check):
+class S3AiDataLifecycle(Check[S3LifecycleParams]):
     """AI buckets without a lifecycle rule that transitions or expires objects.
 
     Reads inventory ``s3-bucket`` records (LifecycleConfiguration, StorageClassBytes) for buckets

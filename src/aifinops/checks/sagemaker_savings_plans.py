@@ -56,7 +56,7 @@ class SavingsPlanParams(BaseModel):
 
 
 @register
-class SageMakerSavingsPlan(Check):
+class SageMakerSavingsPlan(Check[SavingsPlanParams]):
     """Uncovered steady SageMaker instance spend, sized for a SageMaker Savings Plan.
 
     Reads on-demand SageMaker instance-hour rows (every component; Spot and usage already covered
@@ -76,7 +76,7 @@ class SageMakerSavingsPlan(Check):
     id = "sagemaker-savings-plan"
     title = "Steady SageMaker spend not covered by a Savings Plan"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = (
         "Billing only: reads CUR/FOCUS rows already ingested; no AWS API call "
         "(compare with ce:GetSavingsPlansPurchaseRecommendation before buying)."

@@ -17,7 +17,7 @@ from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import Check, CheckContext, register
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.config import HOURS_PER_MONTH
-from aifinops.model import Action, Finding
+from aifinops.model import Action, Confidence, Finding
 from aifinops.pricing import PriceNotFound, serverless_inference_price
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # SageMaker ServerlessConfig.MemorySizeInMB
@@ -111,7 +111,10 @@ def assess(
     duration_s = latency.mean / 1e6 if latency else params.duration_when_unknown_ms / 1000.0
     if duration_s <= 0:
         return None  # a zero mean latency prices nothing and has no break-even
-    peak_concurrency = math.ceil((s.get("Invocations", "Sum").peak / 3600.0) * duration_s)  # type: ignore[union-attr]
+    invocations = s.get("Invocations", "Sum")
+    if invocations is None:  # unreachable: s.invocations is truthy above, so the aggregate exists
+        return None
+    peak_concurrency = math.ceil((invocations.peak / 3600.0) * duration_s)
     if peak_concurrency > params.max_concurrency:
         return None
     price = serverless_usd_per_second(ctx, memory_mb, endpoint.region)
@@ -149,7 +152,7 @@ def assess(
 
 
 @register
-class ServerlessFit(Check):
+class ServerlessFit(Check[ServerlessParams]):
     """Low, intermittent-traffic CPU endpoints that cost less on serverless inference.
 
     Reads the endpoint inventory and, per (EndpointName, VariantName), hourly Invocations,
@@ -189,7 +192,7 @@ class ServerlessFit(Check):
             fit = assess(ctx, endpoint, v, ep.stats_for(stats, endpoint, v.name), monthly_cost, observed_h, params)
             if fit is None:
                 continue
-            confidence = "medium" if fit["has_model_latency"] and fit["has_memory"] else "low"
+            confidence: Confidence = "medium" if fit["has_model_latency"] and fit["has_memory"] else "low"
             findings.append(
                 Finding(
                     check=self.id,

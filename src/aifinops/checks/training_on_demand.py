@@ -53,7 +53,7 @@ class TrainingParams(BaseModel):
 
 
 @register
-class TrainingOnDemand(Check):
+class TrainingOnDemand(Check[TrainingParams]):
     """SageMaker training jobs on accelerated instances billed on-demand instead of managed Spot.
 
     Reads the ``Train`` (not ``TrSpt``) rows of accelerated instance types with purchase option
@@ -71,7 +71,7 @@ class TrainingOnDemand(Check):
     id = "sagemaker-training-on-demand"
     title = "GPU training on on-demand instead of managed Spot"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = (
         "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call. When inventory "
         "was collected (sagemaker:ListTrainingJobs, sagemaker:DescribeTrainingJob) it adds each job's "

@@ -94,18 +94,18 @@ def enrich(
     extra = []
     for job in jobs:
         attrs = job["attributes"]
-        itype = _itype(attrs)
+        job_itype = _itype(attrs)
         if (
             job["resource_id"] in covered
-            or f"{job['account_id']}/{job['region']}/{itype}" in covered
+            or f"{job['account_id']}/{job['region']}/{job_itype}" in covered
             or attrs.get("EnableManagedSpotTraining")
-            or not itype
-            or itype.removeprefix("ml.").split(".")[0] not in ACCELERATED_FAMILIES
+            or not job_itype
+            or job_itype.removeprefix("ml.").split(".")[0] not in ACCELERATED_FAMILIES
         ):
             continue
-        finding = _inventory_only(ctx, job, itype, window, params)
-        if finding:
-            extra.append(finding)
+        priced = _inventory_only(ctx, job, job_itype, window, params)
+        if priced:
+            extra.append(priced)
     return findings + extra
 
 
@@ -142,7 +142,7 @@ def _inventory_only(ctx: CheckContext, job: dict[str, Any], itype: str, window: 
 
 
 @register
-class SpotWithoutCheckpoint(Check):
+class SpotWithoutCheckpoint(Check[SpotCheckpointParams]):
     """Managed Spot training jobs that have no CheckpointConfig: a risk, not a saving.
 
     Reads DescribeTrainingJob from inventory for jobs started in the look-back with

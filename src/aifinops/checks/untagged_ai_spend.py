@@ -44,7 +44,7 @@ class UntaggedParams(BaseModel):
 
 
 @register
-class UntaggedAiSpend(Check):
+class UntaggedAiSpend(Check[UntaggedParams]):
     """AI resources whose billing rows lack required cost allocation tags.
 
     Reads the AI rows (``is_ai``) of ``usage_daily`` over the look-back and their ``tags`` JSON.
@@ -62,7 +62,7 @@ class UntaggedAiSpend(Check):
     id = "ai-spend-untagged"
     title = "AI spend without cost allocation tags"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = "0 (governance: sizes the spend that cannot be attributed)"
     Params = UntaggedParams
@@ -222,7 +222,7 @@ class NoOwnerParams(BaseModel):
 
 
 @register
-class AiSpendNoOwner(Check):
+class AiSpendNoOwner(Check[NoOwnerParams]):
     """AI spend with no owner tag, per account and AI service (a governance finding, savings 0).
 
     Reads the AI usage rows (``is_ai``) of ``usage_daily`` and keeps those without a non-empty
@@ -240,7 +240,7 @@ class AiSpendNoOwner(Check):
     id = "ai-spend-no-owner"
     title = "AI spend with no owner"
     needs = frozenset({"billing"})
-    iam_permissions: list[str] = []
+    iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
     savings_formula = "0 (governance: sizes the AI spend no team owns)"
     Params = NoOwnerParams
