@@ -43,8 +43,10 @@ def billed_hourly(con: duckdb.DuckDBPyConnection, instance_type: str, region: st
         params.append(usage_component)
     else:
         where = "service_code = 'AmazonEC2' AND purchase_option = 'on-demand'"
-    cost, hours, first, last, n = con.execute(
-        _SQL.format(where=where, days=int(window_days)), params).fetchone()
+    row = con.execute(_SQL.format(where=where, days=int(window_days)), params).fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the billed-rate aggregate returned no row")
+    cost, hours, first, last, n = row
     if not hours or not cost or cost <= 0:
         return None
     return Price(

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any, NoReturn
 
 from aifinops.pricing.catalog import DATA_DIR, Price, PriceNotFound, close_matches, load_catalog, normalize_key
 
@@ -59,7 +60,9 @@ def instance_hourly(instance_type: str, region: str = "us-east-1", component: st
     return row.to_price(note=note)
 
 
-def _explain_missing_instance(service, instance_type, region, attrs, when, what) -> None:
+def _explain_missing_instance(
+    service: str, instance_type: str, region: str, attrs: dict[str, Any], when: date | None, what: str
+) -> NoReturn:
     cat = load_catalog()
     if when is not None and cat.select(service, region, any_time=True, **attrs):
         current = cat.best(service, region, None, **attrs)
@@ -158,17 +161,28 @@ def similar_instances(instance_type: str, min_gpus: int = 0, *, max_gpus: int | 
     return [spec for _, spec in sorted(out, key=lambda t: (t[0], t[1].instance_type))]
 
 
-class SpotDiscount(tuple):
+class SpotDiscount(tuple[float, float, float]):
     """(low, typical, high) fraction off on-demand, with ``source`` and ``confidence`` attributes."""
 
-    def __new__(cls, low: float, typical: float, high: float, source: str, confidence: str):
+    source: str
+    confidence: str
+
+    def __new__(cls, low: float, typical: float, high: float, source: str, confidence: str) -> SpotDiscount:
         obj = super().__new__(cls, (low, typical, high))
         obj.source, obj.confidence = source, confidence
         return obj
 
-    low = property(lambda self: self[0])
-    typical = property(lambda self: self[1])
-    high = property(lambda self: self[2])
+    @property
+    def low(self) -> float:
+        return self[0]
+
+    @property
+    def typical(self) -> float:
+        return self[1]
+
+    @property
+    def high(self) -> float:
+        return self[2]
 
 
 def spot_discount(instance_type: str) -> SpotDiscount:
@@ -242,7 +256,7 @@ def bedrock_token_price(model: str, token_kind: str, tier: str = "standard", reg
         raise PriceNotFound(f"Bedrock tier {tier!r}", close_matches(tier, sorted(set(_TIERS.values()))))
     routing = _routing(cross_region) if cross_region not in (None, False) else (implied or "in-region")
     cat = load_catalog()
-    attrs = {"model": name, "token_kind": kind, "tier": tier_name}
+    attrs: dict[str, Any] = {"model": name, "token_kind": kind, "tier": tier_name}
     rows = [r for s in BEDROCK_SERVICES for r in cat.select(s, region, None, **attrs, routing=routing)]
     note = ""
     if not rows and routing == "global":  # ref §3c: the global. profile is priced at the base (in-region) rate
@@ -275,14 +289,14 @@ _S3_ALIASES = {"standard": "STANDARD", "intelligenttiering": "INTELLIGENT_TIERIN
                "glacierdeeparchive": "DEEP_ARCHIVE"}
 
 
-def _single(service: str, region: str, what: str, key: str, value: str, as_of: date | None = None) -> Price:
+def _single(service: str, region: str, what: str, key: str, value: str | int, as_of: date | None = None) -> Price:
     cat = load_catalog()
     row = cat.best(service, region, as_of, **{key: value})
     if row is None:
         regions = sorted({r.region for r in cat.rows if r.service_code == service and r.attributes.get(key) == value})
         if regions:
             raise PriceNotFound(f"{what} in {region}", fix=f"the snapshot has it in {', '.join(regions)}.")
-        raise PriceNotFound(what, close_matches(value, cat.values(service, key)))
+        raise PriceNotFound(what, close_matches(str(value), cat.values(service, key)))
     return row.to_price()
 
 

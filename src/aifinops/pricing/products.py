@@ -183,7 +183,8 @@ def _offset(token: str | None) -> int:
 def _explain_impossible(service_code: str, checks, candidates) -> None:
     """A TERM_MATCH/EQUALS value that no product of the service has gets the values that exist."""
     for fname, value, ftype in checks:
-        seen = {_field_value(attrs, row.product_family, sku, fname) for row, attrs, sku in candidates} - {None}
+        seen = {v for row, attrs, sku in candidates
+                if (v := _field_value(attrs, row.product_family, sku, fname)) is not None}
         if not seen:
             fields = sorted({k for _, attrs, _ in candidates for k in attrs} | {"productFamily", "sku"})
             raise PriceNotFound(f"{service_code} products with a {fname!r} attribute",

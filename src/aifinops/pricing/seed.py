@@ -741,8 +741,9 @@ def _bedrock_rows() -> list[dict]:
                 prices[(kind, "standard")] = usd
         if batch:
             for kind in ("input", "output"):
-                if kinds[kind] is not None:
-                    prices[(kind, "batch")] = round(kinds[kind] * 0.5, 10)
+                standard_usd = kinds[kind]
+                if standard_usd is not None:
+                    prices[(kind, "batch")] = round(standard_usd * 0.5, 10)
         for tier, (tin, tout) in tiers.items():
             prices[("input", tier)] = tin
             prices[("output", tier)] = tout
