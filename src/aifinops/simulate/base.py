@@ -22,7 +22,9 @@ class Result:
     """Mixin for result dataclasses: a JSON-friendly dict (MCP tools and ``--format json`` use it)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+        if not dataclasses.is_dataclass(self) or isinstance(self, type):
+            raise TypeError(f"{type(self).__name__} mixes in Result but is not a dataclass")
+        return dataclasses.asdict(self)
 
 
 def need(condition: bool, problem: str, fix: str) -> None:

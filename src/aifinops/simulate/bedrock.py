@@ -9,6 +9,7 @@ writes it (``cache_write_multiplier`` x input price). Prices are USD per 1,000 t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
 
 from aifinops.simulate.base import HOURS_PER_MONTH, Result, need, need_non_negative, need_share, share
 
@@ -23,13 +24,24 @@ NOVA_CACHE = (0.25, 1.00)
 DEFAULT_CACHE_HIT_RATE = 0.5
 
 
+class BedrockOption(TypedDict):
+    """One way to buy the profile's tokens, priced for a month."""
+
+    option: str  # on-demand, batch, prompt-caching, provisioned-throughput, cheaper-model
+    monthly_cost_usd: float
+    savings_usd: float  # against on-demand
+    savings_share: float
+    model: NotRequired[str | None]  # cheaper-model only
+    note: NotRequired[str]
+
+
 @dataclass(frozen=True)
 class BedrockResult(Result):
     requests_per_month: float
     input_usd_per_1k: float
     output_usd_per_1k: float
     price_source: str
-    options: list[dict]
+    options: list[BedrockOption]
     cheapest: str
     cache_break_even_hit_rate: float | None
     provisioned_break_even_requests_per_month: float | None
@@ -126,7 +138,7 @@ def simulate_bedrock(
         need_non_negative("cheaper_output_usd_per_1k", cheaper_output_usd_per_1k)
         costs["cheaper-model"] = requests_per_month * (
             input_tokens * cheaper_input_usd_per_1k + output_tokens * cheaper_output_usd_per_1k) / 1000
-    options = [{"option": k, "monthly_cost_usd": v, "savings_usd": on_demand - v,
+    options: list[BedrockOption] = [{"option": k, "monthly_cost_usd": v, "savings_usd": on_demand - v,
                 "savings_share": share(on_demand - v, on_demand)} for k, v in costs.items()]
     for o in options:
         if o["option"] == "cheaper-model":

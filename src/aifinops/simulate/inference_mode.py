@@ -175,7 +175,10 @@ def simulate_inference_modes(
     if per_day > 0:
         for i, a in enumerate(MODES):
             for b in MODES[i + 1:]:
-                for k in _crossings(lambda s, a=a, b=b: cost_at(s, a) - cost_at(s, b), grid):
+                def gap(s: float, a: str = a, b: str = b) -> float:
+                    return cost_at(s, a) - cost_at(s, b)
+
+                for k in _crossings(gap, grid):
                     below = a if cost_at(k * 0.999, a) < cost_at(k * 0.999, b) else b
                     break_even.append({"modes": [a, b], "cheaper_below": below, "requests_per_day": per_day * k,
                                        "scale": k, "monthly_cost_usd": cost_at(k, a)})

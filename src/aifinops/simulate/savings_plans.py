@@ -86,8 +86,8 @@ def simulate_savings_plan(
 ) -> SavingsPlanResult:
     """Savings and utilization of SageMaker SP commitments against ``hourly_spend_usd`` (on-demand $ per hour)."""
     need(len(hourly_spend_usd) > 0, "The hourly spend history is empty.", "pass at least one hour of spend.")
-    for spend in hourly_spend_usd:
-        need_non_negative("hourly spend", spend)
+    for hour_usd in hourly_spend_usd:
+        need_non_negative("hourly spend", hour_usd)
     need_share("discount", discount)
     need(discount <= MAX_DISCOUNT, f"discount {discount:.0%} exceeds the {MAX_DISCOUNT:.0%} AWS quotes as the most "
          "a SageMaker Savings Plan saves.", f"pass a discount of at most {MAX_DISCOUNT}.")
