@@ -370,3 +370,57 @@ def test_the_demo_inventory_passes_unchanged():
     records = inventory_records(build_account(), {})
     assert len(records) > 500
     assert [r["resource_id"] for r in records if redact(r) != r] == []
+
+
+def _answer_error(operation: str, message: str):
+    """A before-send hook answering ``operation`` with a JSON-protocol error that quotes ``message``."""
+    from botocore.awsrequest import AWSResponse
+
+    class Body:
+        def stream(self, **_):
+            yield json.dumps({"__type": "ValidationException", "message": message}).encode()
+
+    def hook(request, **_):
+        if request.headers.get("X-Amz-Target", b"").decode().endswith(f".{operation}"):
+            return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, Body())
+        return None
+
+    return hook
+
+
+def test_error_messages_quoting_secrets_are_redacted(planted, moto_server, monkeypatch, tmp_path):
+    from aifinops.errors import AifinopsError
+
+    for key, value in moto_server.env.items():
+        monkeypatch.setenv(key, value)
+    token = "ghp_ErRoRmEsSaGe0123456789abcdefABCDEF01"
+    quoted = f"Value 'https://bob:{token}@github.com/a/b.git' at 'defaultCodeRepository' is invalid"
+
+    def on_client(service, region, client):
+        client.meta.events.register("before-send", _answer_error("ListNotebookInstances", quoted))
+
+    result = collect(None, CollectOptions(regions=[REGION], out_dir=tmp_path / "snap", cost_explorer=False),
+                     factory=SessionFactory(on_client=on_client))
+    (skip,) = [s for s in result.skipped if s.operation == "ListNotebookInstances"]
+    assert skip.message == ("ValidationException: Value 'https://***@github.com/a/b.git' at "
+                            "'defaultCodeRepository' is invalid")
+    assert token not in (tmp_path / "snap" / "manifest.json").read_text()
+
+    def sts_fails(service, region, client):  # sts speaks XML
+        from botocore.awsrequest import AWSResponse
+
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+                f"<Message>bad token {token}</Message></Error></ErrorResponse>").encode()
+
+        class Body:
+            def stream(self, **_):
+                yield body
+
+        if service == "sts":
+            client.meta.events.register("before-send", lambda request, **_: AWSResponse(
+                request.url, 403, {"Content-Type": "text/xml"}, Body()))
+
+    with pytest.raises(AifinopsError) as info:
+        collect(None, CollectOptions(regions=[REGION], cost_explorer=False),
+                factory=SessionFactory(on_client=sts_fails))
+    assert "Nothing could be read" in str(info.value) and token not in str(info.value)

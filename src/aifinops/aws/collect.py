@@ -130,6 +130,8 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
         if progress:
             progress("Collecting from AWS", done, total)
     result.skipped = skips.items
+    for skip in result.skipped:  # AWS error messages can quote what was sent or stored
+        skip.message = redact.redact_text(skip.message)
     if not result.accounts:
         lines = "; ".join(s.line() for s in result.skipped) or "no account given"
         raise AifinopsError(f"Nothing could be read from AWS: {lines}.",
@@ -138,8 +140,6 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
     records = [redact.redact(r) for r in _unique(records)]
     rows.cols["dimensions"] = [[(n, redact.redact({"Name": n, "Value": v})["Value"]) for n, v in dims]
                                for dims in rows.cols["dimensions"]]
-    for skip in result.skipped:
-        skip.message = redact.redact_text(skip.message)
     for account in result.accounts:
         account["via"] = redact.redact_text(account["via"])
     result.resources = len(records)
