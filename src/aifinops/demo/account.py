@@ -260,7 +260,7 @@ def _endpoints() -> list[Endpoint]:
             )
         )
     covered = [e for e in reco if e.instance_type == "ml.m5.xlarge" and e.account == PAYER and e.tags][:10]
-    reco = [_replace(e, savings_plan=True) if e in covered else e for e in reco]
+    reco = [replace(e, savings_plan=True) if e in covered else e for e in reco]
     # fmt: off
     odd = [
         Endpoint("legacy-sentiment-v1", PAYER, "us-east-1", "ml.m5.large", 1, "idle", 0, 2, 24),
@@ -282,10 +282,6 @@ def _endpoints() -> list[Endpoint]:
     ]
     # fmt: on
     return gpu + over + reco + odd
-
-
-def _replace(endpoint: Endpoint, **changes: object) -> Endpoint:
-    return replace(endpoint, **changes)
 
 
 def _notebooks() -> list[Notebook]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 from aifinops.demo.account import (
     INSTANCE_SPECS,
@@ -79,7 +80,7 @@ def _endpoint(e: Endpoint) -> dict:
         "CurrentSamplingPercentage": 20,
         "DestinationS3Uri": f"s3://acme-ml-model-artifacts/datacapture/{e.name}",
     }
-    endpoint = {
+    endpoint: dict[str, Any] = {
         "EndpointName": e.name,
         "EndpointArn": e.arn,
         "EndpointConfigName": config,
@@ -289,7 +290,7 @@ def _buckets(acct: DemoAccount) -> list[dict]:
     out = []
     n_days = (SNAPSHOT_AT.date() - date(2024, 9, 1)).days
     for b in acct.buckets:
-        attributes = {
+        attributes: dict[str, Any] = {
             "Name": b.name,
             "CreationDate": iso(datetime(2023, 4, 11, 8, 0, tzinfo=UTC)),
             "LocationConstraint": None if b.region == "us-east-1" else b.region,
