@@ -99,7 +99,7 @@ class DailyModel:
 
     def _weekday_mean(self, t: int, weekday: int) -> float:
         """Mean of the last ``weeks`` values before index ``t`` that fall on ``weekday``."""
-        picks = []
+        picks: list[float] = []
         s = t - 1
         while s >= 0 and len(picks) < self.params.weeks:
             if (self.first_day + timedelta(days=s)).weekday() == weekday:
