@@ -170,12 +170,15 @@ def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str)
     """
     window = "usage_date >= CAST(? AS DATE) AND usage_date < CAST(? AS DATE)"
     providers = provider_totals(con, window, [str(start), str(end)])
-    items, cost = con.execute(
+    row = con.execute(
         f"SELECT sum(line_items), sum(billed_cost) FROM usage_daily WHERE {window}"
         " AND COALESCE(provider, 'AWS') = 'AWS' AND usage_type IS NULL"
         " AND COALESCE(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund')",
         [str(start), str(end)],
     ).fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the not-understood aggregate returned no row")
+    items, cost = row
     not_understood = []
     if items:
         not_understood.append(
