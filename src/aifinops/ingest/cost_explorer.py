@@ -102,12 +102,13 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
            "UsageQuantity --group-by Type=DIMENSION,Key=SERVICE Type=DIMENSION,Key=USAGE_TYPE` (all pages; "
            "MONTHLY and SERVICE alone are read too, with less detail).")
     try:
-        loaded = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        loaded = json.loads(path.read_text(), parse_constant=_no_constant)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: not a readable Cost Explorer JSON answer ({type(exc).__name__}).", fix) from exc
     pages = answers_in(loaded)
     if not pages:
         raise InputError(f"{path}: not a GetCostAndUsage answer (no ResultsByTime list).", fix)
+    _check_shape(path, pages, fix)
     answer = {**pages[0], "ResultsByTime": [r for p in pages for r in p["ResultsByTime"]]}
     answer.pop("NextPageToken", None)
     periods = answer["ResultsByTime"]
@@ -137,6 +138,55 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
         [source, path.name, json.dumps({"Request": {"Granularity": granularity}, "Response": answer}), source],
     )
     return load_cost_explorer(con)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"the bare JSON constant {name}")
+
+
+def _check_shape(path: Path, pages: list[dict], fix: str) -> None:
+    """Every part of the answer _rows_of reads has the type GetCostAndUsage gives it, every Amount a finite
+    number, every period a day or month between 2000 and a year from now."""
+    import math
+
+    from aifinops.errors import InputError
+    from aifinops.ingest.validate import EARLIEST_PERIOD, FUTURE_PERIOD_DAYS, short
+
+    latest = datetime.now(UTC).date() + timedelta(days=FUTURE_PERIOD_DAYS)
+    for page in pages:
+        groups_def = page.get("GroupDefinitions")
+        if groups_def is not None and not (
+                isinstance(groups_def, list) and all(isinstance(g, dict) for g in groups_def)):
+            raise InputError(f"{path}: GroupDefinitions is not a list of objects.", fix)
+        for period in page["ResultsByTime"]:
+            if not isinstance(period, dict) or not isinstance(period.get("TimePeriod"), dict):
+                raise InputError(f"{path}: a ResultsByTime entry has no valid TimePeriod.", fix)
+            start = period["TimePeriod"].get("Start")
+            if isinstance(start, str) and len(start) == 10 and start[:4].isdigit() and not (
+                    EARLIEST_PERIOD.isoformat() <= start <= latest.isoformat()):
+                raise InputError(f"{path}: a period starts on {short(start)}, outside {EARLIEST_PERIOD:%Y-%m} to "
+                                 f"{latest:%Y-%m}.", fix)
+            groups = period.get("Groups") or []
+            total = period.get("Total") or {}
+            if not isinstance(groups, list) or not isinstance(total, dict):
+                raise InputError(f"{path}: a ResultsByTime entry's Groups or Total has the wrong type.", fix)
+            for group in [*groups, {"Keys": [], "Metrics": total}]:
+                keys = group.get("Keys") if isinstance(group, dict) else None
+                metrics = group.get("Metrics") if isinstance(group, dict) else None
+                if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+                        and isinstance(metrics or {}, dict)):
+                    raise InputError(f"{path}: a group is not {{'Keys': [text, …], 'Metrics': {{…}}}}.", fix)
+                for name, metric in (metrics or {}).items():
+                    if not isinstance(metric, dict):
+                        raise InputError(f"{path}: metric {short(name)} is not {{'Amount': …, 'Unit': …}}.", fix)
+                    amount = metric.get("Amount")
+                    try:
+                        ok = amount in (None, "") or math.isfinite(float(amount))
+                    except (TypeError, ValueError):
+                        ok = False
+                    if not ok or isinstance(amount, bool):
+                        raise InputError(f"{path}: metric {short(name)} has the Amount {short(amount)}, not a finite "
+                                         "number.", fix)
 
 
 def answers_in(loaded: Any, depth: int = 0) -> list[dict]:

@@ -18,7 +18,15 @@ NUMERIC_COLUMNS = [
     "pricing_public_on_demand_cost",
     "savings_plan_savings_plan_effective_cost",
     "reservation_effective_cost",
+    "savings_plan_total_commitment_to_date",
+    "savings_plan_used_commitment",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
 ]
+# Read as timestamps (the billing period first: it names the column a bad period is reported in).
+TIMESTAMP_COLUMNS = ["bill_billing_period_start_date", "line_item_usage_start_date", "line_item_usage_end_date"]
+# map<string,string> in Parquet, a JSON object in CSV.
+MAP_COLUMNS = ["resource_tags", "product"]
 
 # FOCUS ChargeCategory for each CUR line item type (focus-converter's mapping, reference §1.3).
 CHARGE_CATEGORY = {

@@ -56,6 +56,9 @@ def athena_name(header: str) -> str:
 
 # The same numbers under their Athena names, for legacy CUR queried through Athena and saved as CSV.
 NUMERIC_COLUMNS += [athena_name(n) for n in NUMERIC_COLUMNS]
+TIMESTAMP_COLUMNS = ["bill/BillingPeriodStartDate", "lineItem/UsageStartDate", "lineItem/UsageEndDate"]
+TIMESTAMP_COLUMNS += [athena_name(n) for n in TIMESTAMP_COLUMNS]
+MAP_COLUMNS: list[str] = []  # tags are one column each (resourceTags/user:team), never JSON
 
 
 def is_athena_legacy(names: list[str]) -> bool:

@@ -12,6 +12,7 @@ import glob
 from pathlib import Path
 
 from aifinops.errors import InputError
+from aifinops.ingest.validate import refuse_special_file
 
 BILLING_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.zip", ".gz")
 
@@ -73,6 +74,7 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
                     f"{text}: the pattern matches no file.", "check the pattern, or quote it for the shell."
                 )
             for match in matches:
+                refuse_special_file(match)
                 found.extend(_expand_one(match))
             continue
         path = Path(text).expanduser()
@@ -80,6 +82,7 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
             raise InputError(
                 f"{path}: no such file or folder.", "check the path (billing exports end in .parquet or .csv.gz)."
             )
+        refuse_special_file(path)
         if is_manifest(path):
             found.extend(manifest_data_files(path))
             continue

@@ -31,6 +31,8 @@ REQUIRED = ["BilledCost", "ChargePeriodStart", "BillingPeriodStart", "ServiceNam
 NUMERIC_COLUMNS = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "PricingQuantity",
 ]
+TIMESTAMP_COLUMNS = ["BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd"]
+MAP_COLUMNS = ["Tags"]
 
 # FOCUS ServiceName → CUR product code, for files without x_ServiceCode (non-AWS exporters, the
 # FOCUS sample). Names as AWS writes them in FOCUS ServiceName / CUR product_product_name; codes as in

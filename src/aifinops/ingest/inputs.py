@@ -1,14 +1,21 @@
 """``aifinops ingest PATH...``: billing files go to the billing pipeline, snapshot folders to the
 inventory/metrics loader, saved Cost Explorer answers (GetCostAndUsage JSON) to cost_explorer.py.
 A snapshot folder is one holding ``resources.jsonl`` or a ``manifest.json`` whose schema is
-``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account)."""
+``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account).
+
+One command is one transaction: a bad snapshot folder given beside good billing files leaves the store
+as it was, billing months included. Paths are checked before the store's write lock is taken, so that a
+FIFO or a missing file never holds other commands up.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aifinops.ingest.pipeline import IngestResult, Progress, ingest_paths
+from aifinops.ingest.files import expand_inputs
+from aifinops.ingest.pipeline import IngestResult, Progress, ingest_files, ingest_paths
+from aifinops.ingest.validate import refuse_special_file
 from aifinops.store import Store
 
 
@@ -34,7 +41,11 @@ def ingest_inputs(
     engine: str = "duckdb",
     spark_master: str | None = None,
 ) -> InputsResult:
-    """Ingest billing files and snapshot folders; each kind lands atomically."""
+    """Ingest billing files, saved Cost Explorer answers and snapshot folders: all of them land, or none.
+
+    ``engine='spark'`` computes the billing rollup on Spark, which commits on its own: there the billing
+    files land first and the other inputs after them, each kind atomically.
+    """
     from aifinops.attribution import apply_ai_attribution
     from aifinops.ingest.cost_explorer import (
         file_fidelity_note,
@@ -45,25 +56,30 @@ def ingest_inputs(
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.workspace import clear_demo
 
+    for p in paths:
+        refuse_special_file(Path(p).expanduser())
     snapshots = [Path(p) for p in paths if is_snapshot_dir(Path(p))]
     answers = [Path(p) for p in paths if is_cost_explorer_file(Path(p))]
     billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers]
     result = InputsResult()
-    for path in answers:
-        with store.transaction() as con:
-            clear_demo(con)
-            loaded = load_cost_explorer_file(con, path)
-        note = file_fidelity_note(path)
-        result.snapshots.append({"folder": str(path), "kind": "cost-explorer-answer", "resources": 1, "metrics": 0,
-                                 "cost_explorer_periods": [p.isoformat() for p in loaded],
-                                 **({"left_out": note} if note else {})})
-    if billing:
+    if billing and engine != "duckdb":
         result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
-    for folder in snapshots:
-        with store.transaction() as con:
+        billing = []
+    files = expand_inputs(billing) if billing else []
+    with store.transaction() as con:
+        for path in answers:
+            clear_demo(con)
+            ce_periods = load_cost_explorer_file(con, path)
+            note = file_fidelity_note(path)
+            result.snapshots.append({"folder": str(path), "kind": "cost-explorer-answer", "resources": 1,
+                                     "metrics": 0, "cost_explorer_periods": [p.isoformat() for p in ce_periods],
+                                     **({"left_out": note} if note else {})})
+        if files:
+            result.billing = ingest_files(con, files, progress=progress)
+        for folder in snapshots:
             clear_demo(con)
             loaded = load_snapshot(con, folder, source=f"snapshot:{folder.resolve()}")
             apply_ai_attribution(con)
             loaded["cost_explorer_periods"] = [p.isoformat() for p in load_cost_explorer(con)]
-        result.snapshots.append({"folder": str(folder), "kind": "snapshot", **loaded})
+            result.snapshots.append({"folder": str(folder), "kind": "snapshot", **loaded})
     return result

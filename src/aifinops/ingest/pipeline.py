@@ -8,6 +8,7 @@ everything back: the store is never half-written. Totals are reconciled to the c
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from aifinops.errors import InputError
-from aifinops.ingest import registry
+from aifinops.ingest import registry, validate
 from aifinops.ingest.files import expand_inputs, file_kind
 from aifinops.ingest.sqlparts import Columns
 from aifinops.rollup import rebuild_usage_daily
@@ -90,18 +91,29 @@ def ingest_paths(
         )
     if engine != "duckdb":
         raise InputError(f"Unknown engine {engine!r}.", "pass --engine duckdb or --engine spark.")
-    report = progress or (lambda what, done, total: None)
     files = expand_inputs(paths)
+    with store.transaction() as con:
+        return ingest_files(con, files, progress=progress, keep_demo=keep_demo)
+
+
+def ingest_files(
+    con: duckdb.DuckDBPyConnection, files: list[Path], progress: Progress | None = None, keep_demo: bool = False
+) -> IngestResult:
+    """Ingest ``files`` (expand_inputs' answer) inside the caller's transaction (``Store.transaction()``).
+
+    A bad value raises InputError before anything is written; the caller's rollback undoes the rest.
+    """
+    report = progress or (lambda what, done, total: None)
     result = IngestResult(ingest_id=uuid.uuid4().hex[:12], files=[str(f) for f in files], formats=[])
     started = datetime.now(UTC).replace(tzinfo=None)
-    with store.transaction() as con:
-        if not keep_demo:
-            result.replaced_demo = clear_demo(con)
-        batches = _read_batches(con, files, report, result.skipped)
+    if not keep_demo:
+        result.replaced_demo = clear_demo(con)
+    batches = _read_batches(con, files, report, result.skipped)
+    try:
         totals: dict[date, list] = {}
         for n, batch in enumerate(batches):
             report("validate", n, len(batches))
-            _validate_numbers(con, batch)
+            _validate_values(con, batch)
             batch.summary = _summarise(con, batch)
             for period, _currency, rows, cost, _file in batch.summary:
                 agg = totals.setdefault(period, [0, 0.0])
@@ -117,24 +129,27 @@ def ingest_paths(
         ensure_charges_view(con)
         report("rollup", 0, 1)
         rebuild_usage_daily(con, periods)
-        result.periods = [PeriodTotal(p, totals[p][0], totals[p][1]) for p in periods]
-        _reconcile(con, result.periods)
-        result.formats = sorted({b.module.FORMAT for b in batches})
-        con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                result.ingest_id,
-                started,
-                datetime.now(UTC).replace(tzinfo=None),
-                ",".join(result.formats),
-                result.files,
-                periods,
-                result.rows,
-                result.billed_cost,
-                None,
-            ],
-        )
-        report("done", 1, 1)
+    except duckdb.Error as exc:
+        # Bad data that slipped past the checks (a Parquet map with a duplicate key): one line, not a traceback.
+        raise validate.explain_failure(con, batches, exc) from exc
+    result.periods = [PeriodTotal(p, totals[p][0], totals[p][1]) for p in periods]
+    _reconcile(con, result.periods)
+    result.formats = sorted({b.module.FORMAT for b in batches})
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.ingest_id,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            ",".join(result.formats),
+            result.files,
+            periods,
+            result.rows,
+            result.billed_cost,
+            None,
+        ],
+    )
+    report("done", 1, 1)
     return result
 
 
@@ -152,10 +167,14 @@ def _read_batches(
                 skipped.append(f"{path}: a dlt child table, not billing rows")
                 continue
             module = registry.detect_format(columns.names, str(path))
+            validate.check_duplicate_columns(columns.names, str(path))
+            if validate.parquet_rows(path) == 0:
+                raise InputError(f"{path}: has the columns but no rows.",
+                                 "re-download the export, or leave this file out; it holds no charges.")
             batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
             batch.files.append(path)
         else:
-            module = _load_csv(con, path)
+            module = _load_csv(con, path, gzipped=kind == "csv.gz")
             batch = groups.setdefault((module.FORMAT, "csv"), _Batch(module, "csv", []))
             batch.files.append(path)
     batches = list(groups.values())
@@ -168,7 +187,14 @@ def _read_batches(
         if batch.kind == "parquet":
             paths = [str(p) for p in batch.files]
             batch.relation = registry.parquet_relation(paths)
-            batch.columns = registry.parquet_columns(con, paths)
+            try:
+                batch.columns = registry.parquet_columns(con, paths)
+            except duckdb.Error as exc:
+                raise InputError(
+                    f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "
+                    f"({_first_line(exc)}).",
+                    "ingest files of one export at a time; their columns must have the same types.",
+                ) from exc
         else:
             tables = [f"csv_{abs(hash(str(p)))}" for p in batch.files]
             con.execute(
@@ -190,14 +216,19 @@ def _parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> Columns:
         ) from exc
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path):
-    """Parse a CSV (plain or gzip) once into a temp table of text columns; detect its format."""
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, gzipped: bool):
+    """Parse a CSV (plain or gzip, told by its bytes, not its name) once into a temp table of text columns;
+    detect its format."""
     table = f"csv_{abs(hash(str(path)))}"
     literal = "'" + str(path).replace("'", "''") + "'"
+    if gzipped:
+        validate.check_gzip(path)
+    compression = "gzip" if gzipped else "none"
     try:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT *, {literal} AS filename FROM read_csv({literal}, header = true, "
-            "all_varchar = true, nullstr = ['', 'NULL'], quote = '\"', escape = '\"', sample_size = -1)"
+            "all_varchar = true, nullstr = ['', 'NULL'], quote = '\"', escape = '\"', sample_size = -1, "
+            f"compression = '{compression}')"
         )
     except duckdb.Error as exc:
         raise InputError(
@@ -206,38 +237,33 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path):
         ) from exc
     names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "filename"]
     module = registry.detect_format(names, str(path))
+    validate.check_duplicate_columns(names, str(path))
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     if rows == 0:
         raise InputError(f"{path}: has a header but no rows.", "re-download the export; this file holds no charges.")
     return module
 
 
-def _validate_numbers(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
-    """Text columns that must hold numbers (CSV, or a Parquet export with string costs)."""
-    c = batch.columns
-    assert c is not None
-    for name in batch.module.NUMERIC_COLUMNS:
-        ref = c.ref(name)
-        if ref is None or not c.types.get(c._lower[name.lower()], "").upper().startswith("VARCHAR"):
-            continue
-        bad = con.execute(
-            f"SELECT {ref}, filename FROM {batch.relation} WHERE {ref} IS NOT NULL "
-            f"AND {ref} <> '' AND TRY_CAST({ref} AS DOUBLE) IS NULL LIMIT 1"
-        ).fetchone()
-        if bad:
-            raise InputError(
-                f"{bad[1]}: column {name} holds a non-numeric value {bad[0]!r}.",
-                "fix or re-export the file; costs and quantities must be numbers.",
-            )
+def _validate_values(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
+    """Numbers, dates and JSON maps held as text (CSV, or a Parquet export with string columns)."""
+    assert batch.columns is not None
+    validate.check_text_values(con, batch.module, batch.columns, batch.relation)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
     """One pass over the batch: rows and billed cost per billing period and currency."""
     sql = batch.module.normalize_select(batch.columns, batch.relation)
     summary = con.execute(
-        f"SELECT billing_period, currency, count(*), sum(billed_cost), any_value(source_file) FROM ({sql}) "
-        "GROUP BY ALL ORDER BY 1"
+        f"SELECT billing_period, currency, count(*), sum(billed_cost), any_value(source_file), "
+        "isfinite(sum(billed_cost)) AND isfinite(COALESCE(sum(list_cost), 0)) "
+        "AND isfinite(COALESCE(sum(effective_cost), 0)) AND isfinite(COALESCE(sum(usage_quantity), 0)) "
+        f"FROM ({sql}) GROUP BY billing_period, currency ORDER BY 1, 2"
     ).fetchall()
+    if not all(row[5] for row in summary):
+        assert batch.columns is not None
+        validate.find_non_finite(con, batch.module, batch.columns, batch.relation, str(batch.files[0]))
+    summary = [row[:5] for row in summary]
+    validate.check_period_range(summary, batch.module, str(batch.files[0]))
     for period, _currency, rows, _cost, filename in summary:
         if period is None:
             raise InputError(
@@ -299,7 +325,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> No
         (stored,) = con.execute(
             "SELECT COALESCE(sum(billed_cost), 0) FROM usage_daily WHERE billing_period = ?", [p.billing_period]
         ).fetchone()
-        if abs(stored - p.billed_cost) >= 0.005:
+        if not (math.isfinite(stored) and math.isfinite(p.billed_cost) and abs(stored - p.billed_cost) < 0.005):
             raise InputError(
                 f"Billing period {p.billing_period}: the store would hold {stored:.2f} but the files sum to "
                 f"{p.billed_cost:.2f}.",

@@ -77,11 +77,20 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
             [source, str(metrics_path)],
         )
     except duckdb.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
         raise InputError(
-            f"{metrics_path} cannot be loaded as metrics: {exc}.",
+            f"{metrics_path} cannot be loaded as metrics: {first}.",
             f"write the columns {', '.join(METRIC_COLUMNS)} with the metrics table's types "
             "(dimensions as map<string,string>, ts as timestamp).",
         ) from exc
+    (bad,) = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT isfinite(value)) FROM metrics WHERE source = ?", [source]
+    ).fetchone()
+    if bad:
+        raise InputError(
+            f"{metrics_path}: {bad} datapoint(s) have a NaN or infinite value.",
+            "write finite values only (CloudWatch never returns NaN); leave a missing datapoint out.",
+        )
     counts = con.execute(
         "SELECT resource_type, count(*) FROM resources WHERE source = ? GROUP BY 1 ORDER BY 1", [source]
     ).fetchall()
@@ -97,6 +106,8 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
 def _check_manifest(path: Path) -> None:
     if not path.exists():
         return
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file.", "write the manifest as a file, or delete it.")
     try:
         schema = json.loads(path.read_text(encoding="utf-8")).get("schema")
     except (ValueError, AttributeError, OSError) as exc:
@@ -130,8 +141,8 @@ def _read_resources(path: Path) -> pa.Table:
 def _add_resource(columns: dict[str, list], text: str, path: Path, number: int) -> None:
     where = f"{path} line {number}"
     try:
-        obj = json.loads(text)
-    except ValueError as exc:
+        obj = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
         raise InputError(
             f"{where} is not valid JSON: {exc}.", "fix that line or write the snapshot again."
         ) from exc
@@ -165,6 +176,10 @@ def _add_resource(columns: dict[str, list], text: str, path: Path, number: int) 
     if collected_at is not None and collected_at.tzinfo is not None:
         collected_at = collected_at.astimezone(UTC).replace(tzinfo=None)
     columns["collected_at"].append(collected_at)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"the bare constant {name} is not JSON")
 
 
 def _check_metrics(path: Path) -> str:
