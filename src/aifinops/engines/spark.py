@@ -119,7 +119,7 @@ def parquet_locations(paths: list[str]) -> list[str]:
     from aifinops.ingest.files import expand_inputs, file_kind
 
     urls = [str(p) for p in paths if _URL.match(str(p)) and not str(p).startswith("file://")]
-    local = [str(p).removeprefix("file://") for p in paths if str(p) not in urls]
+    local: list[str | Path] = [str(p).removeprefix("file://") for p in paths if str(p) not in urls]
     out = list(urls)
     for path in expand_inputs(local) if local else []:
         if file_kind(Path(path)) != "parquet":

@@ -96,7 +96,7 @@ def to_dialect(sql: str, dialect: str, pretty: bool = False) -> str:
     return tree.sql(dialect=target, pretty=pretty)
 
 
-def _trino_regexp_replace(node: exp.Expression) -> exp.Expression:
+def _trino_regexp_replace(node: exp.Expr) -> exp.Expr:
     """Trino's regexp_replace replaces every match and takes no 'g' flag."""
     if isinstance(node, exp.RegexpReplace) and node.args.get("modifiers"):
         node.set("modifiers", None)
@@ -104,14 +104,14 @@ def _trino_regexp_replace(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _trino_map_get(node: exp.Expression) -> exp.Expression:
+def _trino_map_get(node: exp.Expr) -> exp.Expr:
     """m['k'] fails in Trino when the key is absent; element_at returns NULL as DuckDB and Spark do."""
     if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and node.expressions[0].is_string:
         return exp.func("ELEMENT_AT", node.this, node.expressions[0])
     return node
 
 
-def _trino_named_row(node: exp.Expression) -> exp.Expression:
+def _trino_named_row(node: exp.Expr) -> exp.Expr:
     """struct_pack(key := …) becomes ROW(…) without field names, which e.key cannot read: cast it to
     a named ROW type (every struct in the rollup holds text)."""
     if isinstance(node, exp.Struct) and node.expressions and all(
@@ -123,7 +123,7 @@ def _trino_named_row(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _trino_to_json(node: exp.Expression) -> exp.Expression:
+def _trino_to_json(node: exp.Expr) -> exp.Expr:
     """Trino has no to_json: json_format(CAST(x AS JSON))."""
     if isinstance(node, exp.JSONFormat) or (isinstance(node, exp.Anonymous) and node.name.upper() == "TO_JSON"):
         inner = node.this if isinstance(node, exp.JSONFormat) else node.expressions[0]
@@ -132,4 +132,6 @@ def _trino_to_json(node: exp.Expression) -> exp.Expression:
 
 
 # Applied in this order, each over the whole tree (a replaced node's children are not revisited).
+# A fix takes and returns any node: sqlglot 30 calls the base of every node ``Expr`` (``Expression`` is
+# a subclass that exp.func's ``Func`` is not); annotations are not evaluated, so older sqlglot runs alike.
 TRINO_FIXES = [_trino_regexp_replace, _trino_map_get, _trino_named_row, _trino_to_json]
