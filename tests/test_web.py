@@ -27,7 +27,7 @@ def demo_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(demo_store):
-    return TestClient(create_app(demo_store))
+    return TestClient(create_app(demo_store), base_url="http://127.0.0.1")  # the names the dashboard answers to
 
 
 def test_api_routes_answer_json(client):

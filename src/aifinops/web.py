@@ -3,18 +3,23 @@
 ``create_app(store)`` serves ``/`` (the dashboard page, ``?period=weekly|monthly|quarterly``),
 ``/api/views``, ``/api/anomalies``, ``/api/forecast``, ``/api/budgets``, ``/api/alerts`` and the
 bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
+
+Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
+Query values are typed: a bad one is a 422 naming it; a date range is clamped to the data in the store.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from aifinops.errors import AifinopsError
+from aifinops.errors import AifinopsError, ArgumentError
+from aifinops.http_guard import LocalOnly
 from aifinops.monitor.budgets import Budget
 from aifinops.store import Store
 
@@ -23,7 +28,10 @@ def create_app(
     store: Store | str | Path | None = None,
     accuracy: dict[str, float] | None = None,
     budgets: list[Budget] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
 ) -> FastAPI:
+    """The app over ``store``; ``host``/``port``: where it is served (the only names its pages answer to)."""
     from aifinops.monitor.alerts import evaluate_alerts
     from aifinops.monitor.anomalies import detect_anomalies
     from aifinops.monitor.budgets import evaluate_budgets
@@ -34,6 +42,7 @@ def create_app(
     st = store if isinstance(store, Store) else Store(store)
     app = FastAPI(title="aifinops", docs_url="/api/docs", redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(LocalOnly, bind_host=host, port=port)
 
     @app.exception_handler(AifinopsError)
     async def _error(_request: Any, exc: AifinopsError) -> JSONResponse:
@@ -52,9 +61,16 @@ def create_app(
         return views(period)
 
     @app.get("/api/anomalies")
-    def api_anomalies(start: str | None = None, end: str | None = None, by: str = "service") -> dict[str, Any]:
+    def api_anomalies(
+        start: Annotated[date | None, Query(description="first day, YYYY-MM-DD")] = None,
+        end: Annotated[date | None, Query(description="day after the last, YYYY-MM-DD")] = None,
+        by: Annotated[str, Query(max_length=200)] = "service",
+    ) -> dict[str, Any]:
         with st.connect(read_only=True) as con:
-            return detect_anomalies(con, start, end, by=by)
+            lo, hi, notes = _clamp(con, start, end)
+            doc = detect_anomalies(con, lo, hi, by=by)
+        doc["notes"] = notes + doc.get("notes", [])
+        return doc
 
     @app.get("/api/forecast")
     def api_forecast() -> dict[str, Any]:
@@ -72,3 +88,25 @@ def create_app(
             return evaluate_alerts(con, budgets)
 
     return app
+
+
+def _clamp(con: Any, start: date | None, end: date | None) -> tuple[date | None, date | None, list[str]]:
+    """[start, end) cut to the data in the store (any date parses; 0001-01-01 to 9999-12-31 means "all")."""
+    from aifinops.costs import data_period
+
+    if start and end and end <= start:
+        raise ArgumentError(f"end {end} is not after start {start}.", "end is exclusive: pass a later end.")
+    first, end_excl = data_period(con)
+    notes = []
+    if start and start < first:
+        notes.append(f"start {start} is before the data; read from its first day, {first}.")
+        start = first
+    if end and end > end_excl:
+        notes.append(f"end {end} is after the data; read to its last day, {end_excl}.")
+        end = end_excl
+    if (start and start >= end_excl) or (end and end <= first):
+        raise ArgumentError(
+            f"{start or first} to {end or end_excl} holds no data.",
+            f"pick dates within the data: {first} to {end_excl} (end exclusive).",
+        )
+    return start, end, notes

@@ -266,4 +266,4 @@ def register(app: typer.Typer) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]Serving on {host}: anyone who can reach it sees your cost data.[/]")
         err.print(f"aifinops dashboard on http://{host}:{port}/ (Ctrl+C to stop)")
-        uvicorn.run(create_app(st, acc, items), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(st, acc, items, host=host, port=port), host=host, port=port, log_level="warning")

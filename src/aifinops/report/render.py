@@ -185,6 +185,18 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return figs
 
 
+# In a <script> element, "</script" ends it and "<!--" followed by "<script" keeps the real "</script>"
+# from ending it (the HTML spec's script data escaped states): one data value would blank every chart.
+# JSON may spell any character as \uXXXX, so <, > and & never appear raw (Jinja's tojson does the same).
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                                "\u2029": "\\u2029"})
+
+
+def script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element, whatever strings it holds."""
+    return json.dumps(value).translate(_SCRIPT_UNSAFE)
+
+
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["usd"] = lambda v: "—" if v is None else f"${v:,.2f}"
@@ -198,7 +210,7 @@ def render_html(
 ) -> str:
     """The page: inline plotly.js (a self-contained file) or a link to /static/plotly.min.js."""
     figs = figures(views)
-    payload = json.dumps(figs).replace("</", "<\\/")
+    payload = script_json(figs)
     plotly_js = PLOTLY_JS.read_text(encoding="utf-8") if inline_js else None
     return (
         _env()
