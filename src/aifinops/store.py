@@ -340,6 +340,14 @@ def _first_missing(paths: list[str]) -> str | None:
     return next((p for p in paths if "://" not in p and not Path(p).is_file()), None)
 
 
+def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` holds at least one row."""
+    row = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
+    if row is None:  # EXISTS always returns one row; duckdb types fetchone() as Optional
+        raise RuntimeError(f"SELECT EXISTS on {table} returned no row")
+    return bool(row[0])
+
+
 def detached_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     """Billing periods read in place whose Parquet files moved or vanished since ingest.
 

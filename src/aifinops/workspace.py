@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from aifinops.store import Store
+from aifinops.store import Store, has_rows
 
 DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics")
 
@@ -30,7 +30,7 @@ def has_any_data(store: Store) -> bool:
     if not store.path.exists():
         return False
     with store.connect(read_only=True) as con:
-        return any(con.execute(f"SELECT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in DATA_TABLES)
+        return any(has_rows(con, t) for t in DATA_TABLES)
 
 
 def demo_version(con: duckdb.DuckDBPyConnection) -> str | None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
+from aifinops.store import has_rows
 
 DATA_KINDS = ("billing", "inventory", "metrics")
 T = TypeVar("T")
@@ -130,7 +131,7 @@ class CheckContext:
 
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> CheckContext:
-        available = frozenset(kind for kind, table in _DATA_TABLES.items() if _has_rows(con, table))
+        available = frozenset(kind for kind, table in _DATA_TABLES.items() if has_rows(con, table))
         first, last = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone() or (
             None,
             None,
@@ -195,13 +196,6 @@ class CheckContext:
             sql += " AND ts < ?"
             params.append(end)
         return self.query(sql + " ORDER BY ts", params)
-
-
-def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
-    if row is None:  # EXISTS always returns one row; duckdb types fetchone() as Optional
-        raise RuntimeError(f"SELECT EXISTS on {table} returned no row")
-    return bool(row[0])
 
 
 def monthly_usd(cost_usd: float, days: int) -> float:
