@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCAN_SCHEMA = "aifinops.scan/1"
+SCAN_SCHEMA: Final = "aifinops.scan/1"
 
 Confidence = Literal["high", "medium", "low"]
+# Where a scan's data came from; store: what an earlier command put in the store.
+SourceKind = Literal["demo", "billing-files", "aws", "store"]
 
 
 class Action(BaseModel):
@@ -90,7 +92,7 @@ class DetachedSource(_Doc):
 
 
 class ScanSource(_Doc):
-    kind: Literal["demo", "billing-files", "aws", "store"]  # store: what an earlier command put in the store
+    kind: SourceKind
     demo_version: str | None = None
     store: str
     inputs: list[str] = Field(default_factory=list)

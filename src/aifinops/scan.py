@@ -8,7 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from aifinops import __version__
-from aifinops.model import ScanDocument, ScanSource
+from aifinops.model import (
+    BillingSource,
+    CheckError,
+    ChecksRun,
+    DetachedSource,
+    Period,
+    Savings,
+    ScanDocument,
+    ScanSource,
+    SkippedCheck,
+    SourceKind,
+    Totals,
+)
 from aifinops.store import Store, detached_sources
 
 
@@ -32,7 +44,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
 
     ingested = None
     collected = None
-    given = inputs.cur + inputs.focus
+    given: list[str | Path] = [*inputs.cur, *inputs.focus]
     if given:
         ingested = ingest_paths(store, given, progress=progress, engine=inputs.engine, spark_master=inputs.spark_master)
     if inputs.aws is not None:
@@ -68,7 +80,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
         detached = detached_sources(con)
     savings = run.savings
-    kind = "demo" if is_demo else "billing-files" if given else "aws" if collected else "store"
+    kind: SourceKind = "demo" if is_demo else "billing-files" if given else "aws" if collected else "store"
     document = ScanDocument(
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         source=ScanSource(
@@ -79,9 +91,9 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             ingested_files=ingested.files if ingested else [],
             skipped_files=list(ingested.skipped) if ingested else [],  # under the inputs, holding no charges
             # periods read in place whose files moved since: totals hold (the rollup), line-item detail is gone
-            detached_sources=detached,
+            detached_sources=[DetachedSource.model_validate(d) for d in detached],
             billing_sources=[
-                {"format": f, "storage": s, "periods": n, "rows": r, "billed_cost_usd": c} for f, s, n, r, c in sources
+                BillingSource(format=f, storage=s, periods=n, rows=r, billed_cost_usd=c) for f, s, n, r, c in sources
             ],
             inventory_resources=counts["resources"],
             metric_datapoints=counts["metrics"],
@@ -93,25 +105,25 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             aws=collected.to_dict() if collected else None,
             aifinops_version=__version__,
         ),
-        period={"start": start.isoformat(), "end": end.isoformat()},
-        totals={
-            "ai_cost_usd": summary["ai_cost_usd"],
-            "total_cost_usd": summary["total_cost_usd"],
-            "ai_share": summary["ai_share"],
-            "by_service": summary["by_ai_service"],
-            "by_workload": summary["by_workload"],
-            "cost_drivers": summary["drivers"],
-        },
+        period=Period(start=start.isoformat(), end=end.isoformat()),
+        totals=Totals(
+            ai_cost_usd=summary["ai_cost_usd"],
+            total_cost_usd=summary["total_cost_usd"],
+            ai_share=summary["ai_share"],
+            by_service=summary["by_ai_service"],
+            by_workload=summary["by_workload"],
+            cost_drivers=summary["drivers"],
+        ),
         findings=run.findings,
-        checks={
-            "ran": run.ran,
-            "skipped": [{"check": s.check, "reason": s.reason} for s in run.skipped],
-            "errors": [{"check": e.check, "error": e.message} for e in run.errors],
-            "scope": covered["checks_scope"],
-        },
-        savings={
-            "gross_monthly_usd": savings["gross_monthly_usd"],
-            "total_monthly_usd": savings["total_monthly_usd"],
-        },
+        checks=ChecksRun(
+            ran=run.ran,
+            skipped=[SkippedCheck(check=s.check, reason=s.reason) for s in run.skipped],
+            errors=[CheckError(check=e.check, error=e.message) for e in run.errors],
+            scope=covered["checks_scope"],
+        ),
+        savings=Savings(
+            gross_monthly_usd=savings["gross_monthly_usd"],
+            total_monthly_usd=savings["total_monthly_usd"],
+        ),
     )
     return document.to_json_dict()
