@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import typer
 from rich.markup import escape
@@ -156,6 +156,14 @@ def _print_scan(doc: dict, top: int) -> None:
         out.print(f"[red]check {e['check']} failed: {e['error']}[/]")
 
 
+class IngestedPeriod(TypedDict):
+    """One billing period an ingest loaded, as ``ingest --format json`` reports it."""
+
+    billing_period: str  # YYYY-MM-DD, first day of the month
+    rows: int
+    billed_cost_usd: float
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -172,19 +180,20 @@ def ingest(
 
     fmt = format_for(fmt, None, ("rich", "json"))
     st = store_of(store)
+    inputs: list[str | Path] = list(paths)
     bar, report = progress_bar()
     with bar:
-        both = ingest_inputs(st, paths, progress=report, engine=engine, spark_master=spark_master)
+        both = ingest_inputs(st, inputs, progress=report, engine=engine, spark_master=spark_master)
     from aifinops.costs.summary import provider_totals
 
     for snap in both.snapshots:
-        periods = ", ".join(snap.get("cost_explorer_periods") or []) or "none"
+        ce_periods = ", ".join(snap.get("cost_explorer_periods") or []) or "none"
         if snap.get("kind") == "cost-explorer-answer":
-            err.print(f"Loaded the Cost Explorer answer {snap['folder']}: billing periods {periods}.")
+            err.print(f"Loaded the Cost Explorer answer {snap['folder']}: billing periods {ce_periods}.")
         else:
             err.print(
                 f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "
-                f"billing periods from Cost Explorer: {periods}"
+                f"billing periods from Cost Explorer: {ce_periods}"
             )
         if snap.get("left_out"):
             err.print(f"[yellow]Left out at this fidelity:[/] {escape(snap['left_out'])}")
@@ -195,7 +204,7 @@ def ingest(
         return
     for skipped in result.skipped:
         err.print(f"[yellow]Skipped[/] {escape(str(skipped))}")
-    periods = [
+    periods: list[IngestedPeriod] = [
         {"billing_period": p.billing_period.isoformat(), "rows": p.rows, "billed_cost_usd": p.billed_cost}
         for p in result.periods
     ]

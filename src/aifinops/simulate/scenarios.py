@@ -7,6 +7,7 @@ result figures are kept beside ours so that reports can show where and why they 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aifinops.simulate.base import HOURS_PER_MONTH, Result
@@ -157,4 +158,4 @@ def inference_scenario(s: InferenceScenario = SCENARIO_2) -> ScenarioResult:
     )
 
 
-SCENARIOS = {"1": training_scenario, "2": inference_scenario}
+SCENARIOS: dict[str, Callable[[], ScenarioResult]] = {"1": training_scenario, "2": inference_scenario}
