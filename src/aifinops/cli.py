@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 import typer
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
@@ -129,14 +130,15 @@ def _print_scan(doc: dict, top: int) -> None:
     for line in coverage_lines(doc["source"]):
         out.print(escape(line[2:]), highlight=False)
     table = Table(title=f"Top findings ({len(doc['findings'])} in all, largest savings first)")
-    for col, just in (
+    columns: list[tuple[str, JustifyMethod]] = [
         ("Savings/mo", "right"),
         ("Cost/mo", "right"),
         ("Conf.", "left"),
         ("Check", "left"),
         ("Resource", "left"),
-    ):
-        table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    ]
+    for col, just in columns:
+        table.add_column(col, justify=just, overflow="fold")
     for f in doc["findings"][:top]:
         table.add_row(
             usd(f["monthly_savings_usd"]),
