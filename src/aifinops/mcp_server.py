@@ -4,7 +4,9 @@ Thin adapters only (STYLE.md habit 1): each tool opens the store read-only, call
 function (``aifinops.mcp.*``, ``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``,
 ``aifinops.monitor``) and returns its answer as compact JSON. Every tool is read-only and annotated
 so; unknown arguments are refused with the closest known name; library errors come back as MCP
-tool errors carrying the problem and the fix.
+tool errors carrying the problem and the fix. Every call is held to ``aifinops.mcp.limits`` (argument
+size and shape, a time budget, the answer cap), and no error quotes an argument in full (so neither
+does the log). Over HTTP the server answers only to this machine (``aifinops.http_guard``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,14 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from aifinops.errors import AifinopsError, did_you_mean
-from aifinops.mcp import MAX_ANSWER_BYTES, to_json
+from aifinops.mcp import MAX_ANSWER_BYTES
+from aifinops.mcp.args import json_default
+from aifinops.mcp.limits import call_budget, check_arguments, clip, encoded_within, short_message
 from aifinops.store import Store
+
+# Over HTTP, a request body past this is refused (413) before it is parsed; the arguments limit
+# (aifinops.mcp.limits.MAX_ARGUMENTS_BYTES) refuses smaller ones with a tool error naming the limit.
+MAX_REQUEST_BYTES = 1_048_576
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
@@ -48,16 +56,27 @@ class EndpointIn(BaseModel):
     latency_tier: Literal["critical", "standard", "relaxed"] = "standard"
 
 
+class _LimitedServer(MCPServer):
+    """MCPServer that checks a call's arguments against the limits before any validation or work."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            check_arguments(clip(str(name), 60), arguments or {})
+        except AifinopsError as exc:
+            raise ToolError(exc.message) from None
+        return await super().call_tool(name, arguments, context)
+
+
 def build_server(store: Store) -> MCPServer:
     """The MCP server over ``store`` (which must hold data: see ``workspace.ensure_data``)."""
-    server = MCPServer("aifinops", instructions=INSTRUCTIONS)
+    server = _LimitedServer("aifinops", instructions=INSTRUCTIONS)
 
     def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
         try:
-            with store.connect(read_only=True) as con:
-                return _within_limit(to_json(fn(con, *args, **kwargs)))
+            with store.connect(read_only=True) as con, call_budget(con):
+                return _answer(fn(con, *args, **kwargs))
         except AifinopsError as exc:
-            raise ToolError(exc.message) from None
+            raise ToolError(short_message(exc.message)) from None
 
     def data_key() -> str:
         stat = store.path.stat()
@@ -65,10 +84,11 @@ def build_server(store: Store) -> MCPServer:
 
     def pure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
         try:
-            result = fn(*args, **kwargs)
+            with call_budget():
+                result = fn(*args, **kwargs)
+                return _answer(result.to_dict() if hasattr(result, "to_dict") else result)
         except AifinopsError as exc:
-            raise ToolError(exc.message) from None
-        return _within_limit(to_json(result.to_dict() if hasattr(result, "to_dict") else result))
+            raise ToolError(short_message(exc.message)) from None
 
     def tool(description: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
         return server.tool(description=description, annotations=READ_ONLY, structured_output=False)
@@ -346,11 +366,23 @@ def _within_limit(text: str) -> str:
     """The answer, or a tool error when it is over ``MAX_ANSWER_BYTES`` (tools page; this is the backstop)."""
     size = len(text.encode())
     if size > MAX_ANSWER_BYTES:
-        raise ToolError(
-            f"The answer is {size:,} bytes, over the {MAX_ANSWER_BYTES:,}-byte limit. "
-            "To fix: ask for less (a shorter period, a filter, a smaller max_results or top)."
-        )
+        raise _too_big(f"{size:,} bytes")
     return text
+
+
+def _answer(result: Any) -> str:
+    """``result`` as compact JSON; serializing stops as soon as it is certain to pass ``MAX_ANSWER_BYTES``."""
+    text, size = encoded_within(result, MAX_ANSWER_BYTES, json_default)
+    if text is None:
+        raise _too_big(f"over {MAX_ANSWER_BYTES:,} bytes (stopped at {size:,})")
+    return text
+
+
+def _too_big(size: str) -> ToolError:
+    return ToolError(
+        f"The answer is {size}, over the {MAX_ANSWER_BYTES:,}-byte limit. "
+        "To fix: ask for less (a shorter period, a filter, a smaller max_results or top)."
+    )
 
 
 def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low: Any, high: Any,
@@ -416,7 +448,8 @@ def _forbid_unknown_arguments(server: MCPServer) -> None:
                 for key in data:
                     if key not in known:
                         raise ValueError(
-                            f"{tool_name} takes no argument {key!r}.{did_you_mean(str(key), known)} "
+                            f"{tool_name} takes no argument {clip(str(key), 60)!r}."
+                            f"{did_you_mean(str(key)[:200], known)} "
                             f"To fix: use only {', '.join(known)}."
                         )
             return data
@@ -431,10 +464,26 @@ def _forbid_unknown_arguments(server: MCPServer) -> None:
         info.parameters["additionalProperties"] = False
 
 
+def http_app(store: Store, port: int, host: str = "127.0.0.1") -> Any:
+    """The streamable-HTTP ASGI app at /mcp, answering only as this machine on ``port`` (``http_guard``)."""
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    from aifinops.http_guard import LocalOnly
+
+    app = build_server(store).streamable_http_app(
+        max_request_body_size=MAX_REQUEST_BYTES,
+        # The same Host/Origin rule as the dashboard, from one place: LocalOnly below, exact port included.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        host=host,
+    )
+    return LocalOnly(app, bind_host=host, port=port)
+
+
 def serve(store: Store, transport: str = "stdio", port: int = 8765) -> None:
     """Run the server on stdio, or streamable HTTP bound to 127.0.0.1:``port`` at /mcp."""
-    server = build_server(store)
     if transport == "stdio":
-        server.run("stdio")
+        build_server(store).run("stdio")
     else:
-        server.run("streamable-http", host="127.0.0.1", port=port)
+        import uvicorn
+
+        uvicorn.run(http_app(store, port), host="127.0.0.1", port=port, log_level="warning")

@@ -38,6 +38,9 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+json_default = _default  # for serializers that stop early (aifinops.mcp.limits.encoded_within)
+
+
 def iso_time(ts: datetime) -> str:
     """A UTC timestamp as CloudWatch prints it ('2024-11-01T00:00:00Z')."""
     if ts.tzinfo is not None:
@@ -180,9 +183,27 @@ def paged(
 
 
 def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
-    """``build(size)`` with the page size halved until the answer fits ``MAX_ANSWER_BYTES``."""
+    """``build(size)`` with the page size halved until the answer fits ``MAX_ANSWER_BYTES``.
+
+    Measuring stops early (a huge answer is never serialized in full), each try checks the call's time
+    budget, and halving stops once two sizes show the part that does not page is over the cap alone
+    (then no page size can fit: the caller's answer is refused rather than rebuilt down to one item).
+    """
+    from aifinops.mcp.limits import check_time, encoded_within
+
+    measure_to = 40 * MAX_ANSWER_BYTES
+    before: tuple[int, int] | None = None
     while True:
+        check_time()
         answer = build(size)
-        if size <= floor or len(to_json(answer).encode()) <= MAX_ANSWER_BYTES:
+        text, measured = encoded_within(answer, measure_to, json_default)
+        if size <= floor or (text is not None and len(text.encode()) <= MAX_ANSWER_BYTES):
             return answer
+        if text is not None and before is not None:
+            # Linear in the page size: measured = fixed + size * per_item.
+            (big_size, big), small = before, measured
+            fixed = small - (big - small) * size / max(1, big_size - size)
+            if fixed > MAX_ANSWER_BYTES:
+                return answer
+        before = (size, measured) if text is not None else None
         size = max(floor, size // 2)

@@ -32,6 +32,7 @@ from aifinops.mcp.args import (
 OPERATIONS = ["getCostAndUsage", "getDimensionValues", "getCostForecast"]
 GRANULARITIES = ["DAILY", "MONTHLY", "HOURLY"]
 TOP_GROUPS = 10
+MAX_NOTES = 20
 _GROUP_EXAMPLE = '[{"Type": "DIMENSION", "Key": "SERVICE"}]'
 _FILTER_EXAMPLE = '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}'
 _EXPR_KEYS = {k.lower(): k for k in ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories")}
@@ -181,7 +182,7 @@ def cost_and_usage(
     per_entry = max(1, len(request["Metrics"]))
 
     def build(size: int) -> dict[str, Any]:
-        return get_cost_and_usage(con, request, page_size=size)
+        return cap_notes(get_cost_and_usage(con, request, page_size=size))
 
     response = fit(build, 220 // per_entry)
     if request["GroupBy"]:
@@ -191,6 +192,14 @@ def cost_and_usage(
         response["aifinops_notes"] = notes
     if corrections:
         response["aifinops_corrections"] = corrections
+    return response
+
+
+def cap_notes(response: dict[str, Any], keep: int = MAX_NOTES) -> dict[str, Any]:
+    """At most ``keep`` notes (a filter of many unknown values gives one each), and how many more."""
+    notes = response.get("aifinops_notes") or []
+    if len(notes) > keep:
+        response["aifinops_notes"] = [*notes[:keep], f"… and {len(notes) - keep:,} more notes like these."]
     return response
 
 

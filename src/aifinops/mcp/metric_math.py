@@ -4,7 +4,9 @@ Supported: numbers, query ids, ``+ - * /``, unary minus, parentheses, arrays ``[
 and the functions SUM, AVG, MIN, MAX (a single series → a scalar; an array → a series, value by
 value), ABS. As in CloudWatch, two series combine at matching timestamps, a scalar applies to every
 value, and a division by zero drops that point. The parser is our own small recursive descent: no
-``eval``, no SQL. An id that no query defines is an error naming it.
+``eval``, no SQL. An id that no query defines is an error naming it. An expression is at most
+``MAX_EXPRESSION_CHARS`` long and nested at most ``MAX_EXPRESSION_DEPTH`` deep (parentheses, arrays,
+function calls, unary minus), so the parser's recursion is bounded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aifinops.errors import ArgumentError
+from aifinops.mcp.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, clip
 
 Series = dict[datetime, float]
 Value = float | Series | list[Series]
@@ -49,6 +52,12 @@ def evaluate(expression: str, lookup: Callable[[str], Series], all_ids: list[str
 
 
 def _tokens(text: str) -> list[tuple[str, str, str]]:
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ArgumentError(
+            f"The metric math expression {clip(text)!r} is over the {MAX_EXPRESSION_CHARS:,}-character limit "
+            "(CloudWatch's own).",
+            "split it: give parts their own query id and combine those ids in a shorter expression.",
+        )
     out = []
     pos = 0
     while pos < len(text):
@@ -63,7 +72,7 @@ def _tokens(text: str) -> list[tuple[str, str, str]]:
 
 def _syntax(expression: str, what: str) -> ArgumentError:
     return ArgumentError(
-        f"Cannot read the metric math expression {expression!r}: {what}.",
+        f"Cannot read the metric math expression {clip(expression, 200)!r}: {what}.",
         "use query ids, numbers, + - * /, parentheses and SUM/AVG/MIN/MAX/ABS, e.g. \"m1 / m2 * 100\".",
     )
 
@@ -73,8 +82,23 @@ class _Parser:
         self.text = expression
         self.toks = _tokens(expression)
         self.i = 0
+        self.depth = 0
         self.lookup = lookup
         self.all_ids = all_ids
+
+    def nested(self, parse: Callable[[], Value]) -> Value:
+        """``parse()`` one level deeper; refused past ``MAX_EXPRESSION_DEPTH`` (no unbounded recursion)."""
+        self.depth += 1
+        if self.depth > MAX_EXPRESSION_DEPTH:
+            raise ArgumentError(
+                f"The metric math expression {clip(self.text)!r} nests parentheses, arrays, functions or minus "
+                f"signs over {MAX_EXPRESSION_DEPTH} levels deep, the limit.",
+                "write it flatter, or give inner parts their own query id and refer to those ids.",
+            )
+        try:
+            return parse()
+        finally:
+            self.depth -= 1
 
     def peek(self) -> str | None:
         if self.i >= len(self.toks):
@@ -110,7 +134,7 @@ class _Parser:
     def unary(self) -> Value:
         if self.peek() == "-":
             self.take()
-            return _combine(-1.0, self.unary(), "*", self.text)
+            return _combine(-1.0, self.nested(self.unary), "*", self.text)
         return self.atom()
 
     def atom(self) -> Value:
@@ -118,14 +142,14 @@ class _Parser:
         if number:
             return float(number)
         if sym == "(":
-            value = self.expr()
+            value = self.nested(self.expr)
             self.expect(")")
             return value
         if sym == "[":
-            items = [self.expr()]
+            items = [self.nested(self.expr)]
             while self.peek() == ",":
                 self.take()
-                items.append(self.expr())
+                items.append(self.nested(self.expr))
             self.expect("]")
             return [s for s in items if isinstance(s, dict)]
         if name and self.peek() == "(":
@@ -139,7 +163,7 @@ class _Parser:
         if fn == "METRICS":
             self.expect(")")
             return [self.lookup(i) for i in self.all_ids]
-        arg = self.expr()
+        arg = self.nested(self.expr)
         self.expect(")")
         if fn == "ABS":
             return _combine(arg, 0.0, "abs", self.text)

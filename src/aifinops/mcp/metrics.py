@@ -38,6 +38,7 @@ from aifinops.mcp.args import (
     snake_keys,
     string_list,
 )
+from aifinops.mcp.limits import check_time
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 _PERCENTILE_RE = re.compile(r"^[pP](\d{1,2}(?:\.\d+)?)$")
@@ -565,7 +566,13 @@ def get_metric_data(
     ids = [q.id for q in parsed]
     for q in parsed:
         if q.expression:
-            series[q.id] = _evaluate(q, series, parsed, ids, set())
+            try:
+                series[q.id] = _evaluate(q, series, parsed, ids, set())
+            except RecursionError:  # the backstop: depth and chain limits keep well under Python's stack
+                raise ArgumentError(
+                    f"The expressions under query {q.id!r} nest too deeply to evaluate.",
+                    "write them flatter, or refer to metric_stat queries more directly.",
+                ) from None
             labels[q.id] = q.label or q.id
     results = [
         _result(q.id, labels[q.id], series[q.id], scan_by, messages.get(q.id, [])) for q in parsed if q.return_data
@@ -588,9 +595,20 @@ def get_metric_data(
     return fit(build, max_datapoints)
 
 
+# Expressions using expressions: each level recurses through the parser (bounded by metric_math's depth).
+MAX_EXPRESSION_CHAIN = 10
+
+
 def _evaluate(q: _Query, series: dict, parsed: list[_Query], ids: list[str], busy: set[str]) -> dict[datetime, float]:
     if q.id in busy:
         raise ArgumentError(f"Expression of query {q.id!r} refers back to itself.", "remove the circular reference.")
+    if len(busy) >= MAX_EXPRESSION_CHAIN:
+        raise ArgumentError(
+            f"Expression of query {q.id!r} sits under a chain of over {MAX_EXPRESSION_CHAIN} expressions that each "
+            "use the next, the limit.",
+            "refer to metric_stat queries more directly: an expression may use another expression, but not "
+            f"{MAX_EXPRESSION_CHAIN} deep.",
+        )
     busy = busy | {q.id}
     by_id = {p.id: p for p in parsed}
 
@@ -599,6 +617,7 @@ def _evaluate(q: _Query, series: dict, parsed: list[_Query], ids: list[str], bus
             series[ref] = _evaluate(by_id[ref], series, parsed, ids, busy)
         return series[ref]
 
+    check_time()
     value = metric_math.evaluate(q.expression or "", lookup, [i for i in ids if not by_id[i].expression])
     if isinstance(value, dict):
         return value
