@@ -140,7 +140,8 @@ def manifest_data_files(manifest: Path) -> list[Path]:
             "pass another billing period's manifest or the export folder.",
         )
     root = manifest.parent.parent.parent if manifest.parent.parent.name == "metadata" else manifest.parent
-    files, missing = [], []
+    files: list[Path] = []
+    missing: list[Path] = []
     for uri in uris:
         parts = [p for p in uri.split("://", 1)[-1].split("/") if p]
         below = parts[parts.index("data"):] if "data" in parts else parts[-1:]

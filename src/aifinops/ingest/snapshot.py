@@ -83,9 +83,12 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
             f"write the columns {', '.join(METRIC_COLUMNS)} with the metrics table's types "
             "(dimensions as map<string,string>, ts as timestamp).",
         ) from exc
-    (bad,) = con.execute(
+    row = con.execute(
         "SELECT count(*) FILTER (WHERE NOT isfinite(value)) FROM metrics WHERE source = ?", [source]
     ).fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the non-finite metrics count returned no row")
+    (bad,) = row
     if bad:
         raise InputError(
             f"{metrics_path}: {bad} datapoint(s) have a NaN or infinite value.",
@@ -94,7 +97,10 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
     counts = con.execute(
         "SELECT resource_type, count(*) FROM resources WHERE source = ? GROUP BY 1 ORDER BY 1", [source]
     ).fetchall()
-    n_metrics = con.execute("SELECT count(*) FROM metrics WHERE source = ?", [source]).fetchone()[0]
+    row = con.execute("SELECT count(*) FROM metrics WHERE source = ?", [source]).fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the metrics count returned no row")
+    n_metrics = row[0]
     return {
         "source": source,
         "resources": resources.num_rows,

@@ -170,10 +170,13 @@ def find_non_finite(con: duckdb.DuckDBPyConnection, module, c: Columns, relation
         # An aggregate's FILTER, not WHERE: DuckDB prunes Parquet row groups by their min/max statistics,
         # which leave NaN out, so `WHERE NOT isfinite(x)` finds no row where there is one.
         bad = f"NOT isfinite(TRY_CAST({ref} AS DOUBLE))"
-        filename, value = con.execute(
+        row = con.execute(
             f"SELECT min(filename) FILTER (WHERE {bad}), arg_min(CAST({ref} AS VARCHAR), filename) "
             f"FILTER (WHERE {bad}) FROM {relation}"
         ).fetchone()
+        if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+            raise RuntimeError("the non-finite value lookup returned no row")
+        filename, value = row
         if filename is not None:
             _raise_number(filename, name, value)
     raise InputError(
@@ -195,12 +198,15 @@ def explain_failure(con: duckdb.DuckDBPyConnection, batches: list, exc: duckdb.E
                 if ref is None or not c._type(name).startswith("MAP"):
                     continue
                 try:
-                    (dupes,) = con.execute(
+                    row = con.execute(
                         f"SELECT count(*) FROM {relation} WHERE len(map_keys({ref})) "
                         f"<> len(list_distinct(map_keys({ref})))"
                     ).fetchone()
                 except duckdb.Error:
-                    dupes = 1
+                    row = (1,)
+                if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+                    raise RuntimeError("the duplicate map key count returned no row")
+                (dupes,) = row
                 if dupes:
                     return InputError(
                         f"{path}: column {name} holds a map with the same key twice in {dupes} row(s).",
