@@ -40,7 +40,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
     from aifinops.checks import run_checks
     from aifinops.costs import ai_cost_summary, coverage, data_period
     from aifinops.ingest.pipeline import ingest_paths
-    from aifinops.workspace import demo_version, ensure_data
+    from aifinops.store import demo_version
+    from aifinops.workspace import ensure_data
 
     ingested = None
     collected = None

@@ -279,7 +279,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     row = rows[0] if rows else None
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        ensure_charges_view(con)
+        native_charges_view(con)
     elif int(row[0]) < SCHEMA_VERSION:
         _migrate(con, int(row[0]))
     elif int(row[0]) != SCHEMA_VERSION:
@@ -298,7 +298,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
             con.execute("UPDATE usage_daily SET provider = 'AWS' WHERE provider IS NULL")
             con.execute("UPDATE charges_native SET provider = 'AWS' WHERE provider IS NULL")
     con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
-    ensure_charges_view(con)
+    # The ``charges`` view keeps its old columns until the next ingest rebuilds it (ingest owns the in-place
+    # sources' SQL); nothing reads it but the rollup, which every ingest runs after that rebuild.
 
 
 def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
@@ -315,27 +316,40 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                          "re-ingest into a new store with --store PATH.")
 
 
-def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build the ``charges`` view: copied rows plus active Parquet sources read in place."""
-    from aifinops.ingest.registry import in_place_select  # inputs own the per-format SQL
+def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:
+    """The ``charges`` view over the copied rows alone: what a store without in-place sources holds.
 
-    parts = [f"SELECT {', '.join(CHARGE_COLUMN_NAMES)} FROM charges_native"]
-    groups = con.execute(
-        """SELECT format, paths, list(billing_period ORDER BY billing_period)
-           FROM sources WHERE active AND storage = 'in-place'
-           GROUP BY format, paths ORDER BY min(ingested_at)"""
-    ).fetchall()
-    for fmt, paths, periods in groups:
-        if _first_missing(list(paths)) is not None:
-            continue  # moved or deleted: its periods keep their rollup, without line-item detail (detached_sources)
-        try:
-            parts.append(in_place_select(fmt, list(paths), list(periods)))
-        except StoreError:
-            continue  # present but no longer readable Parquet: the same
-    con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))
+    ingest.registry.ensure_charges_view adds the Parquet sources read in place (the loaders own their SQL).
+    """
+    con.execute(f"CREATE OR REPLACE VIEW charges AS SELECT {', '.join(CHARGE_COLUMN_NAMES)} FROM charges_native")
 
 
-def _first_missing(paths: list[str]) -> str | None:
+# Tables that hold an account's data (the demo's or a real one), as opposed to the store's own bookkeeping.
+DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics")
+DEMO_LOADING = "loading:"  # meta demo_version prefix while a demo load is under way
+
+
+def demo_version(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The demo account's version when the store holds the demo (meta ``demo_version``), else None."""
+    rows = con.execute("SELECT value FROM meta WHERE key = 'demo_version'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Remove the demo account from a store about to receive real data; True if there was one."""
+    if demo_version(con) is None:
+        return False
+    # The demo only ever lands in an empty store (workspace.ensure_data), but inventory and metrics are removed by
+    # their source all the same, so a real snapshot that reached the store beside it can never be lost.
+    for table in DATA_TABLES:
+        where = " WHERE source = 'demo'" if table in ("resources", "metrics") else ""
+        con.execute(f"DELETE FROM {table}{where}")
+    con.execute("DELETE FROM meta WHERE key = 'demo_version'")
+    native_charges_view(con)  # no source is left, in place or copied
+    return True
+
+
+def first_missing(paths: list[str]) -> str | None:
     """The first of a source's local files that is gone (remote URLs are not checked)."""
     return next((p for p in paths if "://" not in p and not Path(p).is_file()), None)
 
@@ -359,7 +373,7 @@ def detached_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     ).fetchall()
     detached = []
     for period, paths in rows:
-        missing = _first_missing(list(paths))
+        missing = first_missing(list(paths))
         if missing is not None:
             detached.append({"billing_period": period.isoformat(), "missing": missing})
     return detached

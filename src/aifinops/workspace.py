@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from aifinops.store import Store, has_rows
-
-DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics")
+from aifinops.store import DATA_TABLES, DEMO_LOADING, Store, demo_version, has_rows
 
 
 def has_billing_data(store: Store) -> bool:
@@ -33,33 +29,9 @@ def has_any_data(store: Store) -> bool:
         return any(has_rows(con, t) for t in DATA_TABLES)
 
 
-def demo_version(con: duckdb.DuckDBPyConnection) -> str | None:
-    rows = con.execute("SELECT value FROM meta WHERE key = 'demo_version'").fetchall()
-    return rows[0][0] if rows else None
-
-
-def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
-    """Remove the demo account from a store about to receive real data; True if there was one."""
-    if demo_version(con) is None:
-        return False
-    # The demo only ever lands in an empty store (ensure_data), but inventory and metrics are removed by their
-    # source all the same, so a real snapshot that reached the store beside it can never be lost.
-    for table in DATA_TABLES:
-        where = " WHERE source = 'demo'" if table in ("resources", "metrics") else ""
-        con.execute(f"DELETE FROM {table}{where}")
-    con.execute("DELETE FROM meta WHERE key = 'demo_version'")
-    from aifinops.store import ensure_charges_view
-
-    ensure_charges_view(con)
-    return True
-
-
-LOADING = "loading:"
-
-
 def _demo_load_unfinished(store: Store) -> bool:
     with store.connect(read_only=True) as con:
-        return (demo_version(con) or "").startswith(LOADING)
+        return (demo_version(con) or "").startswith(DEMO_LOADING)
 
 
 def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> Path:
@@ -78,7 +50,7 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
     # Billing and inventory land in two transactions; the marker says a load is under way, so a load cut
     # short between them is finished by the next command instead of passing for a complete demo.
     with store.transaction() as con:
-        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [LOADING + version])
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [DEMO_LOADING + version])
     ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True, engine=engine, spark_master=spark_master)
     with store.transaction() as con:
         load_snapshot(con, folder / "snapshot", source="demo")

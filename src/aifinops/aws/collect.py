@@ -83,7 +83,7 @@ def collect(store: Store | None, options: CollectOptions, factory: SessionFactor
     from aifinops.attribution import apply_ai_attribution
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.ingest.snapshot_writer import write_snapshot
-    from aifinops.workspace import clear_demo
+    from aifinops.store import clear_demo
 
     records, rows, result = collect_records(options, factory, now, progress)
     manifest = {"source": SOURCE, "collected_at": result.collected_at, "accounts": result.accounts,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
-from aifinops.model import Action, Finding
+from aifinops.model import Finding
 
 
 class TrainingParams(BaseModel):
@@ -147,40 +147,5 @@ class TrainingOnDemand(Check[TrainingParams]):
                 "Jobs are not deadline-bound: MaxWaitTimeInSeconds allows waiting for Spot capacity.",
                 "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
             ],
-            actions=_actions(name),
+            actions=training_inventory.spot_training_actions(name),
         )
-
-
-def _actions(job_name: str | None) -> list[Action]:
-    job = job_name or "JOB_NAME"
-    return [
-        Action(
-            kind="console",
-            text="SageMaker console → Training → Training jobs → Create training job: under "
-            "'Managed spot training' enable it, set the maximum wait time and an S3 checkpoint location.",
-        ),
-        Action(
-            kind="cli",
-            text=f"aws sagemaker describe-training-job --training-job-name {job} --query "
-            "'{spot:EnableManagedSpotTraining,checkpoint:CheckpointConfig,stop:StoppingCondition}'",
-        ),
-        Action(
-            kind="cli",
-            text="aws sagemaker create-training-job ... --enable-managed-spot-training "
-            "--stopping-condition MaxRuntimeInSeconds=86400,MaxWaitTimeInSeconds=172800 "
-            "--checkpoint-config S3Uri=s3://BUCKET/checkpoints/,LocalPath=/opt/ml/checkpoints",
-        ),
-        Action(
-            kind="note",
-            text="API/boto3: EnableManagedSpotTraining=True, StoppingCondition="
-            "{'MaxRuntimeInSeconds': ..., 'MaxWaitTimeInSeconds': ...} (MaxWait >= MaxRuntime), "
-            "CheckpointConfig={'S3Uri': 's3://BUCKET/checkpoints/'}. SageMaker Python SDK Estimator: "
-            "use_spot_instances=True, max_wait=..., checkpoint_s3_uri=.... The training script must save "
-            "to and resume from /opt/ml/checkpoints.",
-        ),
-        Action(
-            kind="note",
-            text="After the switch, DescribeTrainingJob shows the saving as "
-            "1 - BillableTimeInSeconds / TrainingTimeInSeconds.",
-        ),
-    ]

@@ -110,7 +110,6 @@ def enrich(
 
 
 def _inventory_only(ctx: CheckContext, job: dict[str, Any], itype: str, window: Window, params: Any) -> Finding | None:
-    from aifinops.checks.training_on_demand import _actions  # shared actions, no import cycle at load
 
     facts = job_facts(job["attributes"])
     seconds = facts["billable_time_s"] or facts["training_time_s"]
@@ -137,7 +136,7 @@ def _inventory_only(ctx: CheckContext, job: dict[str, Any], itype: str, window: 
             f"{params.eligible_fraction:.0%} of it can run on Spot at {params.spot_discount:.0%} off.",
             "Monthly cost is this job's cost spread over the look-back and scaled to 730 h.",
         ],
-        actions=_actions(job["name"]),
+        actions=spot_training_actions(job["name"]),
     )
 
 
@@ -208,6 +207,42 @@ def _ts(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def spot_training_actions(job_name: str | None) -> list[Action]:
+    """How to run a training job on managed Spot with checkpoints (both training checks give these)."""
+    job = job_name or "JOB_NAME"
+    return [
+        Action(
+            kind="console",
+            text="SageMaker console → Training → Training jobs → Create training job: under "
+            "'Managed spot training' enable it, set the maximum wait time and an S3 checkpoint location.",
+        ),
+        Action(
+            kind="cli",
+            text=f"aws sagemaker describe-training-job --training-job-name {job} --query "
+            "'{spot:EnableManagedSpotTraining,checkpoint:CheckpointConfig,stop:StoppingCondition}'",
+        ),
+        Action(
+            kind="cli",
+            text="aws sagemaker create-training-job ... --enable-managed-spot-training "
+            "--stopping-condition MaxRuntimeInSeconds=86400,MaxWaitTimeInSeconds=172800 "
+            "--checkpoint-config S3Uri=s3://BUCKET/checkpoints/,LocalPath=/opt/ml/checkpoints",
+        ),
+        Action(
+            kind="note",
+            text="API/boto3: EnableManagedSpotTraining=True, StoppingCondition="
+            "{'MaxRuntimeInSeconds': ..., 'MaxWaitTimeInSeconds': ...} (MaxWait >= MaxRuntime), "
+            "CheckpointConfig={'S3Uri': 's3://BUCKET/checkpoints/'}. SageMaker Python SDK Estimator: "
+            "use_spot_instances=True, max_wait=..., checkpoint_s3_uri=.... The training script must save "
+            "to and resume from /opt/ml/checkpoints.",
+        ),
+        Action(
+            kind="note",
+            text="After the switch, DescribeTrainingJob shows the saving as "
+            "1 - BillableTimeInSeconds / TrainingTimeInSeconds.",
+        ),
+    ]
 
 
 def _checkpoint_actions(job: str) -> list[Action]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
+
 
 @dataclass(frozen=True)
 class Sql:
@@ -28,52 +30,6 @@ def join(sep: str, parts: list[Sql]) -> Sql:
     return Sql(sep.join(p.text for p in parts), tuple(v for p in parts for v in p.params))
 
 
-# service_code → the SERVICE value Cost Explorer shows (CE console / GetDimensionValues names).
-# AmazonEC2 is split below; Marketplace rows (Claude on Bedrock) use their product name.
-CE_SERVICE_NAMES: dict[str, str] = {
-    "AmazonSageMaker": "Amazon SageMaker",
-    "AmazonBedrock": "Amazon Bedrock",
-    "comprehend": "Amazon Comprehend",
-    "AmazonTextract": "Amazon Textract",
-    "AmazonRekognition": "Amazon Rekognition",
-    "AmazonKendra": "Amazon Kendra",
-    "AmazonPolly": "Amazon Polly",
-    "transcribe": "Amazon Transcribe",
-    "translate": "Amazon Translate",
-    "AmazonLex": "Amazon Lex",
-    "AmazonPersonalize": "Amazon Personalize",
-    "AmazonForecast": "Amazon Forecast",
-    "AmazonQ": "Amazon Q",
-    "AmazonS3": "Amazon Simple Storage Service",
-    "AWSDataTransfer": "AWS Data Transfer",
-    "AWSLambda": "AWS Lambda",
-    "AmazonCloudWatch": "AmazonCloudWatch",
-    "AmazonVPC": "Amazon Virtual Private Cloud",
-    "AmazonEFS": "Amazon Elastic File System",
-    "AmazonFSx": "Amazon FSx",
-    "AmazonECR": "Amazon EC2 Container Registry (ECR)",
-    "AmazonECS": "Amazon Elastic Container Service",
-    "AmazonEKS": "Amazon Elastic Container Service for Kubernetes",
-    "AmazonRDS": "Amazon Relational Database Service",
-    "AmazonDynamoDB": "Amazon DynamoDB",
-    "AmazonAthena": "Amazon Athena",
-    "AWSGlue": "AWS Glue",
-    "ElasticMapReduce": "Amazon Elastic MapReduce",
-    "AmazonKinesis": "Amazon Kinesis",
-    "AmazonCloudFront": "Amazon CloudFront",
-    "AmazonRoute53": "Amazon Route 53",
-    "AmazonSNS": "Amazon Simple Notification Service",
-    "AWSQueueService": "Amazon Simple Queue Service",
-    "AWSCloudTrail": "AWS CloudTrail",
-    "awskms": "AWS Key Management Service",
-    "AWSSecretsManager": "AWS Secrets Manager",
-    "AWSCostExplorer": "AWS Cost Explorer",
-    "AmazonES": "Amazon OpenSearch Service",
-    "AWSBackup": "AWS Backup",
-    "ComputeSavingsPlans": "Savings Plans for AWS Compute usage",
-}
-EC2_COMPUTE = "Amazon Elastic Compute Cloud - Compute"
-EC2_OTHER = "EC2 - Other"
 # EC2 usage types that Cost Explorer counts as "Compute" (instance hours, their RI/host
 # variants); everything else under AmazonEC2 (EBS, transfer, NAT, IPs, snapshots) is "EC2 - Other".
 _EC2_COMPUTE_USAGE_RE = (

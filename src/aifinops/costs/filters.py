@@ -12,13 +12,11 @@ from typing import Any
 
 import duckdb
 
+from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
 from aifinops.costs.dimensions import (
     CE_ONLY_DIMENSIONS,
-    CE_SERVICE_NAMES,
     DIMENSION_HINTS,
     DIMENSIONS,
-    EC2_COMPUTE,
-    EC2_OTHER,
     VALUE_ALIASES,
     Sql,
     join,

@@ -21,10 +21,10 @@ from aifinops.engines.spark import (
 )
 from aifinops.engines.sql import rollup_statement, to_dialect
 from aifinops.errors import InputError
-from aifinops.ingest.pipeline import IngestResult, PeriodTotal, Progress
+from aifinops.ingest.registry import ensure_charges_view
+from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.rollup import load_usage_daily
-from aifinops.store import Store, ensure_charges_view
-from aifinops.workspace import clear_demo
+from aifinops.store import Store, clear_demo
 
 STORAGE = "spark"
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from aifinops.costs.dimensions import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
+from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
 from aifinops.store import CHARGE_COLUMN_NAMES
 
 FORMAT = "cost-explorer"
@@ -221,8 +221,8 @@ def is_cost_explorer_file(path: Path) -> bool:
 
 def load_cost_explorer(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Roll up the stored Cost Explorer answers into the periods no billing file holds; the periods loaded."""
+    from aifinops.ingest.registry import ensure_charges_view
     from aifinops.rollup import rebuild_usage_daily
-    from aifinops.store import ensure_charges_view
 
     answers = con.execute(
         "SELECT account_id, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 'cost-and-usage'"

@@ -7,7 +7,7 @@ Cost semantics per line item type: shared/reference/data-formats-and-prices.md Â
 from __future__ import annotations
 
 from aifinops.ingest.cur2_columns import CUR2_REQUIRED
-from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select
+from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select, tags_map_sql
 
 FORMAT = "cur2"
 TITLE = "CUR 2.0"
@@ -210,6 +210,5 @@ def _fields(c: Columns, lit: str, product_name: str, product: str | None = None)
 def _tags_map(c: Columns) -> str | None:
     """The ``resource_tags`` map; legacy CUR queried through Athena (snake_case Parquet) has one column
     per activated tag instead (``resource_tags_user_team``), gathered into a map here."""
-    from aifinops.ingest.cur_legacy import tags_map_sql
 
     return c.string_map("resource_tags") or tags_map_sql(c, prefix="resource_tags_")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from aifinops.errors import InputError
 from aifinops.ingest import cur2
-from aifinops.ingest.sqlparts import Columns
+from aifinops.ingest.sqlparts import Columns, tags_map_sql
 
 FORMAT = "cur-legacy"
 TITLE = "legacy CUR"
@@ -89,35 +89,8 @@ class LegacyColumns(Columns):
                 return None
             return f"MAP(['product_name'], [{self.text('product/ProductName')}])"
         if name == "resource_tags":
-            return tags_map_sql(self)
+            return tags_map_sql(self, TAG_PREFIX)
         return super().string_map(name)
-
-
-def tags_map_sql(c: Columns, prefix: str = TAG_PREFIX) -> str | None:
-    """A MAP of the ``resourceTags/…`` columns (or another ``prefix``), keyed without it ('user:team').
-
-    Columns whose keys canonicalise alike ('user:Team', 'user:team') become one entry, the first
-    non-empty value winning, so that canonical_tags_sql never sees a duplicate key. DuckDB's CSV
-    reader, whose names are case-insensitive, has already renamed the second of those to
-    'resourceTags/user:team_1'; such a suffix is dropped when the name without it is also a column.
-    """
-    from aifinops.taxonomy import canonical_tag_key
-
-    lower = {n.lower() for n in c.names}
-    groups: dict[str, list[str]] = {}
-    for name in c.names:
-        if name.startswith(prefix) and len(name) > len(prefix):
-            base = re.sub(r"_\d+$", "", name)
-            key = base if base != name and base.lower() in lower else name
-            groups.setdefault(canonical_tag_key(key[len(prefix):]), []).append(name)
-    if not groups:
-        return None
-    keys, values = [], []
-    for names in groups.values():
-        keys.append("'" + names[0][len(prefix):].replace("'", "''") + "'")
-        texts = [c.text(n) for n in names]
-        values.append(texts[0] if len(texts) == 1 else f"COALESCE({', '.join(texts)})")
-    return f"MAP([{', '.join(keys)}], [{', '.join(values)}])"
 
 
 def normalize_select(c: Columns, relation: str) -> str:

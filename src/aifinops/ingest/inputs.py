@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aifinops.ingest.files import expand_inputs
-from aifinops.ingest.pipeline import IngestResult, Progress, ingest_files, ingest_paths
+from aifinops.ingest.pipeline import ingest_files, ingest_paths
+from aifinops.ingest.results import IngestResult, Progress
 from aifinops.ingest.validate import refuse_special_file
 from aifinops.store import Store
 
@@ -54,7 +55,7 @@ def ingest_inputs(
         load_cost_explorer_file,
     )
     from aifinops.ingest.snapshot import load_snapshot
-    from aifinops.workspace import clear_demo
+    from aifinops.store import clear_demo
 
     for p in paths:
         refuse_special_file(Path(p).expanduser())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,37 +19,11 @@ import duckdb
 from aifinops.errors import InputError
 from aifinops.ingest import registry, validate
 from aifinops.ingest.files import expand_inputs, file_kind
+from aifinops.ingest.registry import ensure_charges_view
+from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import Columns
 from aifinops.rollup import rebuild_usage_daily
-from aifinops.store import Store, ensure_charges_view
-from aifinops.workspace import clear_demo
-
-Progress = Callable[[str, int, int], None]  # (what, done, total)
-
-
-@dataclass
-class PeriodTotal:
-    billing_period: date
-    rows: int
-    billed_cost: float
-
-
-@dataclass
-class IngestResult:
-    ingest_id: str
-    files: list[str]
-    formats: list[str]
-    periods: list[PeriodTotal] = field(default_factory=list)
-    replaced_demo: bool = False
-    skipped: list[str] = field(default_factory=list)  # "file: why", files under the paths that hold no charges
-
-    @property
-    def rows(self) -> int:
-        return sum(p.rows for p in self.periods)
-
-    @property
-    def billed_cost(self) -> float:
-        return sum(p.billed_cost for p in self.periods)
+from aifinops.store import Store, clear_demo
 
 
 @dataclass
@@ -75,7 +48,7 @@ def ingest_paths(
 ) -> IngestResult:
     """Ingest billing files, folders or globs into ``store``; returns what was loaded.
 
-    Real data replaces a demo account held in the store (workspace.clear_demo), in the same transaction.
+    Real data replaces a demo account held in the store (store.clear_demo), in the same transaction.
     ``engine='spark'`` runs the rollup on Spark (engines.spark_ingest): Parquet only, local paths or s3a:// URLs.
     """
     if engine == "spark":

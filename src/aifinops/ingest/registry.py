@@ -9,6 +9,7 @@ import duckdb
 from aifinops.errors import InputError, StoreError
 from aifinops.ingest import cur2
 from aifinops.ingest.sqlparts import Columns
+from aifinops.store import CHARGE_COLUMN_NAMES, first_missing
 
 
 def formats() -> dict[str, ModuleType]:
@@ -81,3 +82,22 @@ def in_place_select(fmt: str, paths: list[str], periods: list) -> str:
     return (
         f"SELECT * FROM ({module.normalize_select(columns, parquet_relation(paths))}) WHERE billing_period IN ({dates})"
     )
+
+
+def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build the ``charges`` view: copied rows plus active Parquet sources read in place (their files
+    checked first: a moved or unreadable source is left out, store.detached_sources reports it)."""
+    parts = [f"SELECT {', '.join(CHARGE_COLUMN_NAMES)} FROM charges_native"]
+    groups = con.execute(
+        """SELECT format, paths, list(billing_period ORDER BY billing_period)
+           FROM sources WHERE active AND storage = 'in-place'
+           GROUP BY format, paths ORDER BY min(ingested_at)"""
+    ).fetchall()
+    for fmt, paths, periods in groups:
+        if first_missing(list(paths)) is not None:
+            continue  # moved or deleted: its periods keep their rollup, without line-item detail (detached_sources)
+        try:
+            parts.append(in_place_select(fmt, list(paths), list(periods)))
+        except StoreError:
+            continue  # present but no longer readable Parquet: the same
+    con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from aifinops.taxonomy import canonical_tag_key
+
 
 def qident(name: str) -> str:
     """Quote an identifier taken from a file header (never from user arguments)."""
@@ -87,3 +91,29 @@ def charge_select(
     exprs = [*fields, f"'{source_format}'", filename, provider]
     select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(exprs, CHARGE_COLUMN_NAMES, strict=True))
     return f"SELECT\n  {select}\nFROM {relation}" + (f"\nWHERE {where}" if where else "")
+
+
+def tags_map_sql(c: Columns, prefix: str) -> str | None:
+    """A MAP of the one-column-per-tag columns (legacy CUR ``resourceTags/…``, Athena ``resource_tags_…``),
+    keyed without ``prefix`` ('user:team').
+
+    Columns whose keys canonicalise alike ('user:Team', 'user:team') become one entry, the first
+    non-empty value winning, so that canonical_tags_sql never sees a duplicate key. DuckDB's CSV
+    reader, whose names are case-insensitive, has already renamed the second of those to
+    'resourceTags/user:team_1'; such a suffix is dropped when the name without it is also a column.
+    """
+    lower = {n.lower() for n in c.names}
+    groups: dict[str, list[str]] = {}
+    for name in c.names:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            base = re.sub(r"_\d+$", "", name)
+            key = base if base != name and base.lower() in lower else name
+            groups.setdefault(canonical_tag_key(key[len(prefix):]), []).append(name)
+    if not groups:
+        return None
+    keys, values = [], []
+    for names in groups.values():
+        keys.append("'" + names[0][len(prefix):].replace("'", "''") + "'")
+        texts = [c.text(n) for n in names]
+        values.append(texts[0] if len(texts) == 1 else f"COALESCE({', '.join(texts)})")
+    return f"MAP([{', '.join(keys)}], [{', '.join(values)}])"

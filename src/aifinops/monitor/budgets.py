@@ -32,9 +32,9 @@ from typing import Any
 
 import duckdb
 
+from aifinops.billing_names import CE_SERVICE_NAMES
 from aifinops.costs import amount_string, data_period
 from aifinops.costs.breakdown import filter_expression
-from aifinops.costs.dimensions import CE_SERVICE_NAMES
 from aifinops.errors import ArgumentError, InputError
 from aifinops.monitor.forecast import ForecastParams, forecast_spend, month_start, next_month
 

@@ -14,18 +14,14 @@ from functools import lru_cache
 from typing import Any, NoReturn
 
 from aifinops.pricing.catalog import DATA_DIR, Price, PriceNotFound, close_matches, load_catalog, normalize_key
+from aifinops.pricing.seed import COMPONENT_ALIASES
 
 SAGEMAKER = "AmazonSageMaker"
 EC2 = "AmazonEC2"
 BEDROCK_SERVICES = ("AmazonBedrock", "AmazonBedrockFoundationModels")
 
-# Price List component names, and the usage-type / usage_daily.component spellings that mean them (§1.6).
-COMPONENT_ALIASES = {
-    "hosting": "Hosting", "host": "Hosting", "training": "Training", "train": "Training",
-    "trspt": "Training", "spottraining": "Training", "notebook": "Notebook", "notebk": "Notebook",
-    "processing": "Processing", "batchtransform": "BatchTransform", "tsform": "BatchTransform",
-    "asyncinf": "AsyncInf", "studio": "Studio", "studionotebook": "Studio", "studiojupyterlab": "Studio",
-}
+# Price List component names and the usage-type / usage_daily.component spellings that mean them (§1.6):
+# seed.COMPONENT_ALIASES. These two mean Spot training.
 SPOT_COMPONENTS = {"trspt", "spottraining"}
 
 

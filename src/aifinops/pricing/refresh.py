@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aifinops.errors import AifinopsError
-from aifinops.pricing.lookups import COMPONENT_ALIASES
-from aifinops.pricing.seed import PRICE_COLUMNS, price_row, write_csv
+from aifinops.pricing.seed import COMPONENT_ALIASES, PRICE_COLUMNS, price_row, write_csv
 
 if TYPE_CHECKING:
     from aifinops.aws.session import SessionFactory

@@ -13,6 +13,14 @@ import csv
 import json
 from pathlib import Path
 
+# Ways of naming a SageMaker price component (Price List 'component', usage-type prefixes) → the catalog's name.
+COMPONENT_ALIASES = {
+    "hosting": "Hosting", "host": "Hosting", "training": "Training", "train": "Training",
+    "trspt": "Training", "spottraining": "Training", "notebook": "Notebook", "notebk": "Notebook",
+    "processing": "Processing", "batchtransform": "BatchTransform", "tsform": "BatchTransform",
+    "asyncinf": "AsyncInf", "studio": "Studio", "studionotebook": "Studio", "studiojupyterlab": "Studio",
+}
+
 DATA_DIR = Path(__file__).parent / "data"
 PRICE_COLUMNS = [
     "service_code",
