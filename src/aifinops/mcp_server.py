@@ -458,7 +458,9 @@ def _forbid_unknown_arguments(server: MCPServer) -> None:
             base.__name__,
             (base,),
             {"model_config": ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
-             "_refuse_unknown": model_validator(mode="before")(classmethod(refuse))},
+             # pydantic makes a validator whose first parameter is `cls` a classmethod itself
+             # (ensure_classmethod_based_on_signature); its types take the function, not a classmethod
+             "_refuse_unknown": model_validator(mode="before")(refuse)},
         )
         info.fn_metadata.arg_model = strict
         info.parameters["additionalProperties"] = False

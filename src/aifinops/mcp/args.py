@@ -70,7 +70,10 @@ def json_arg(value: Any, name: str, kind: type | tuple[type, ...], example: str)
         try:
             value = json.loads(value)
         except ValueError as exc:
-            raise ArgumentError(f"{name} is not valid JSON ({exc.msg}).", f"pass e.g. {name}={example}.") from None
+            # JSONDecodeError carries the parser's reason in .msg; a plain ValueError is the int digit
+            # limit (a number of more than 4300 digits), whose message ends with how to lift it: keep the reason.
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split(":")[0]
+            raise ArgumentError(f"{name} is not valid JSON ({reason}).", f"pass e.g. {name}={example}.") from None
     if not isinstance(value, kind):
         raise ArgumentError(f"{name} has the wrong shape ({type(value).__name__}).", f"pass e.g. {name}={example}.")
     return value

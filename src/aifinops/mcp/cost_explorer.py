@@ -85,7 +85,10 @@ def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) 
 
 
 def _last_usage_date(con: duckdb.DuckDBPyConnection) -> date:
-    last = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()[0]
+    row = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the last usage date aggregate returned no row")
+    last = row[0]
     if last is None:
         raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
     return last

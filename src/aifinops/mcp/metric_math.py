@@ -183,16 +183,18 @@ def _combine(left: Value, right: Value, op: str, text: str) -> Value:
         raise _syntax(text, "arithmetic on an array needs SUM, AVG, MIN or MAX first")
     if op == "abs":
         return {ts: abs(v) for ts, v in left.items()} if isinstance(left, dict) else abs(left)
-    if isinstance(left, dict) and isinstance(right, dict):
-        pairs = [(ts, left[ts], right[ts]) for ts in left if ts in right]
-    elif isinstance(left, dict):
-        pairs = [(ts, v, right) for ts, v in left.items()]
+    pairs: list[tuple[datetime, float, float]]
+    if isinstance(left, dict):
+        if isinstance(right, dict):
+            pairs = [(ts, left[ts], right[ts]) for ts in left if ts in right]
+        else:
+            pairs = [(ts, v, right) for ts, v in left.items()]
     elif isinstance(right, dict):
         pairs = [(ts, left, v) for ts, v in right.items()]
     else:
         result = _apply(left, right, op)
         return 0.0 if result is None else result
-    out = {}
+    out: Series = {}
     for ts, a, b in pairs:
         result = _apply(a, b, op)
         if result is not None:

@@ -220,15 +220,19 @@ def aggregate(
     for ts, _, stat, value, _ in rows:
         slot = start + timedelta(seconds=((ts - start).total_seconds() // period_s) * period_s)
         buckets.setdefault(slot, {}).setdefault(stat, []).append(value)
-    wanted, missing = [], []
+    wanted: list[tuple[str, str]] = []  # (statistic asked, statistic stored it is computed from)
+    missing: list[str] = []
     for stat in statistics:
         source = stat if stat in held else ("Average" if stat.startswith("p") and "Average" in held else None)
-        (wanted if source else missing).append((stat, source))
+        if source:
+            wanted.append((stat, source))
+        else:
+            missing.append(stat)
     if missing:
         fallback = [s for s in held if s in STATISTICS and s not in statistics]
         notes.append(
             f"{label}: the store holds {', '.join(held) or 'no statistics'} for this metric, not "
-            f"{', '.join(s for s, _ in missing)}" + (f"; returned {', '.join(fallback)} instead." if fallback else ".")
+            f"{', '.join(missing)}" + (f"; returned {', '.join(fallback)} instead." if fallback else ".")
         )
         wanted += [(s, s) for s in fallback]
     if any(s.startswith("p") for s, _ in wanted):
@@ -239,7 +243,7 @@ def aggregate(
     for slot, by_stat in sorted(buckets.items()):
         values = {}
         for stat, source in wanted:
-            xs = by_stat.get(source or "", [])
+            xs = by_stat.get(source, [])
             if xs:
                 values[stat] = _reduce(stat, xs)
         if values:
@@ -314,7 +318,7 @@ def get_metric_statistics(
 
     def build(size: int) -> dict[str, Any]:
         chunk, token = page(datapoints, min(size, max_datapoints), next_token, request)
-        answer = {"Label": key.label() if found.corrected else metric_name, "Datapoints": chunk}
+        answer: dict[str, Any] = {"Label": key.label() if found.corrected else metric_name, "Datapoints": chunk}
         answer["aifinops_summary"] = _summary(agg)
         return paged(answer, token, notes)
 

@@ -40,7 +40,8 @@ def get_pricing(
     """Products of ``service_code`` matching the filters, in each region asked, paged."""
     from aifinops.pricing import PriceNotFound, get_products
 
-    regions = string_list(region, "region", '["us-east-1"]') or [None]
+    asked = string_list(region, "region", '["us-east-1"]')
+    regions: list[str | None] = list(asked) if asked else [None]  # None: the catalog's default region
     parsed = pricing_filters(filters)
     products: list[Any] = []
     notes: list[str] = []
