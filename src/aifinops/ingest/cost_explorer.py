@@ -30,7 +30,7 @@ _CODES = {name: code for code, name in CE_SERVICE_NAMES.items()} | {EC2_COMPUTE:
 
 
 # The groupings a saved answer may have, and what each leaves out (said at ingest, see fidelity_note).
-ACCEPTED_KEYS = ([], ["SERVICE"], ["SERVICE", "USAGE_TYPE"])
+ACCEPTED_KEYS: tuple[list[str], ...] = ([], ["SERVICE"], ["SERVICE", "USAGE_TYPE"])
 NEEDS_USAGE_TYPES = (
     "no usage types: the AI taxonomy beyond the service (SageMaker component, instance type, GPU EC2, "
     "Bedrock model and tokens) and every usage-type-based check cannot run"

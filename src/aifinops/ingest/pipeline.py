@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import ModuleType
 
 import duckdb
 
@@ -30,7 +31,7 @@ from aifinops.store import Store, clear_demo
 class _Batch:
     """Files of one format and kind, loaded together."""
 
-    module: object
+    module: ModuleType  # a loader of ingest.registry.formats()
     kind: str  # parquet | csv
     files: list[Path]
     relation: str = ""
@@ -211,8 +212,8 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, gzipped: bool):
     names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "filename"]
     module = registry.detect_format(names, str(path))
     validate.check_duplicate_columns(names, str(path))
-    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    if rows == 0:
+    counted = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    if counted is None or counted[0] == 0:
         raise InputError(f"{path}: has a header but no rows.", "re-download the export; this file holds no charges.")
     return module
 
@@ -295,9 +296,10 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
 def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> None:
     """The rollup must hold exactly what the source files hold, to the cent."""
     for p in periods:
-        (stored,) = con.execute(
+        row = con.execute(
             "SELECT COALESCE(sum(billed_cost), 0) FROM usage_daily WHERE billing_period = ?", [p.billing_period]
         ).fetchone()
+        stored = row[0] if row else 0.0
         if not (math.isfinite(stored) and math.isfinite(p.billed_cost) and abs(stored - p.billed_cost) < 0.005):
             raise InputError(
                 f"Billing period {p.billing_period}: the store would hold {stored:.2f} but the files sum to "
