@@ -14,7 +14,7 @@ import csv
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import duckdb
 
@@ -39,6 +39,34 @@ REVIEW_FOCUS = {
 _IS_AI = {"is_ai": ["true"]}
 # Bedrock pricing units → tokens per unit.
 TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
+
+
+class EndpointUnitCost(TypedDict):
+    """A row of unit_costs' ``endpoints``: an endpoint's cost per 1K inferences."""
+
+    name: str | None
+    resource_id: str
+    cost_usd: float
+    invocations: float | None
+    usd_per_1k_inferences: float | None
+
+
+class TrainingUnitCost(TypedDict):
+    """A row of unit_costs' ``training_jobs``: a training job family's cost per job."""
+
+    family: str
+    jobs: int
+    cost_usd: float
+    usd_per_job: float
+
+
+class BedrockUnitCost(TypedDict):
+    """A row of unit_costs' ``bedrock_models``: a model's cost per 1K tokens."""
+
+    model: str
+    tokens: float
+    cost_usd: float
+    usd_per_1k_tokens: float | None
 
 
 def period_window(period: str | None, first: date, end_excl: date) -> tuple[date, date, date, date]:
@@ -270,7 +298,7 @@ def unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[s
             [start, end],
         ).fetchall()
     )
-    endpoints = []
+    endpoints: list[EndpointUnitCost] = []
     for rid, name in con.execute(
         "SELECT resource_id, name FROM resources WHERE resource_type = 'sagemaker-endpoint'"
     ).fetchall():
@@ -295,14 +323,14 @@ def unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[s
         fam = jobs.setdefault(resource_family(rid), {"jobs": 0, "cost_usd": 0.0})
         fam["jobs"] += 1
         fam["cost_usd"] += cost
-    training = sorted(
+    training: list[TrainingUnitCost] = sorted(
         (
-            {
-                "family": k.rsplit("/", 1)[-1],
-                "jobs": v["jobs"],
-                "cost_usd": v["cost_usd"],
-                "usd_per_job": v["cost_usd"] / v["jobs"],
-            }
+            TrainingUnitCost(
+                family=k.rsplit("/", 1)[-1],
+                jobs=v["jobs"],
+                cost_usd=v["cost_usd"],
+                usd_per_job=v["cost_usd"] / v["jobs"],
+            )
             for k, v in jobs.items()
         ),
         key=lambda r: -r["cost_usd"],
@@ -317,14 +345,14 @@ def unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[s
         t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})
         t["tokens"] += (qty or 0.0) * TOKENS_PER_UNIT.get(unit or "", 1.0)
         t["cost_usd"] += cost or 0.0
-    bedrock = sorted(
+    bedrock: list[BedrockUnitCost] = sorted(
         (
-            {
-                "model": m,
-                "tokens": v["tokens"],
-                "cost_usd": v["cost_usd"],
-                "usd_per_1k_tokens": 1000 * v["cost_usd"] / v["tokens"] if v["tokens"] else None,
-            }
+            BedrockUnitCost(
+                model=m,
+                tokens=v["tokens"],
+                cost_usd=v["cost_usd"],
+                usd_per_1k_tokens=1000 * v["cost_usd"] / v["tokens"] if v["tokens"] else None,
+            )
             for m, v in tokens.items()
         ),
         key=lambda r: -r["cost_usd"],
