@@ -11,6 +11,7 @@ in region us-east-1 where Cost Explorer and Budgets answer. Budgets: DescribeBud
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from aifinops.aws.costexplorer import CostExplorer
 from aifinops.aws.inventory import record
@@ -41,7 +42,7 @@ def requests_for(today: date, days: int) -> dict[str, dict]:
 def cost_explorer_records(scope: Scope, ce: CostExplorer, today: date, days: int, collected_at: str) -> list[dict]:
     out = []
     for operation, request in requests_for(today, days).items():
-        response = scope.run("ce", operation, lambda op=operation, req=request: ce.answer(op, req))
+        response = scope.run("ce", operation, partial(ce.answer, operation, request))
         if response is None:
             continue
         if operation == "GetAnomalies":
