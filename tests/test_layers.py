@@ -32,6 +32,7 @@ LAYERS = [
     ("aifinops.model", "base"),
     ("aifinops.taxonomy", "base"),
     ("aifinops.billing_names", "base"),
+    ("aifinops.paging", "base"),
     ("aifinops.store", "store"),
     ("aifinops.ingest", "inputs"),
     ("aifinops.aws", "inputs"),

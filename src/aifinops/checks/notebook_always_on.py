@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, kept_fraction, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 
 HOURS_PER_WEEK = 168.0
@@ -223,7 +224,7 @@ class NotebookAlwaysOn(Check[NotebookParams]):
                 "rightsize_to": target,
                 "rightsize_target_usd_per_hour": target_rate,
             }, text + " (Not priced: no known rate for one of the two types in this region.)"
-        remaining_hours = hours_per_day * kept * 730.0 / 24.0
+        remaining_hours = hours_per_day * kept * HOURS_PER_MONTH / 24.0
         extra = remaining_hours * (rate - target_rate)
         return (
             {

@@ -14,9 +14,6 @@ zero amounts, at most two ``GroupBy``, ``End`` is exclusive. Differences, on pur
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,6 +24,7 @@ import duckdb
 from aifinops.costs.dimensions import Sql, join, tag_value
 from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.paging import decode_token, encode_token, fingerprint
 
 # Most (period, group) entries one response page holds; the rest come with NextPageToken.
 PAGE_SIZE_ENTRIES = 2000
@@ -106,7 +104,7 @@ def get_cost_and_usage(
         response["ResultsByTime"], next_offset = _grouped(req, periods, rows, page_size)
     response["DimensionValueAttributes"] = []
     if next_offset is not None:
-        response["NextPageToken"] = _token(next_offset, req.fingerprint)
+        response["NextPageToken"] = encode_token(next_offset, req.fingerprint)
     if req.notes:
         response["aifinops_notes"] = req.notes
     return response
@@ -265,9 +263,9 @@ def _parse(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> _Request:
     metrics = _metric_names(request.get("Metrics"), notes)
     groups = _group_bys(request.get("GroupBy") or [], notes)
     where = FilterCompiler(con, notes).compile(request["Filter"]) if request.get("Filter") else Sql("TRUE")
-    fingerprint = _fingerprint({k: v for k, v in request.items() if k != "NextPageToken"})
-    offset = _offset(request.get("NextPageToken"), fingerprint)
-    return _Request(start, end, granularity, metrics, groups, where, offset, fingerprint, notes)
+    owner = fingerprint({k: v for k, v in request.items() if k != "NextPageToken"})
+    offset = decode_token(request.get("NextPageToken"), owner, name="NextPageToken")
+    return _Request(start, end, granularity, metrics, groups, where, offset, owner, notes)
 
 
 def _time_period_arg(value: Any) -> tuple[date, date]:
@@ -369,29 +367,3 @@ def _group_bys(value: Any, notes: list[str]) -> list[_Group]:
                 f"GroupBy Type {kind} is not supported by the store.", "use Type DIMENSION or TAG."
             )
     return groups
-
-
-def _fingerprint(request: dict[str, Any]) -> str:
-    text = json.dumps(request, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"o": offset, "f": fingerprint}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _offset(token: Any, fingerprint: str) -> int:
-    if not token:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        offset, owner = int(data["o"]), data["f"]
-    except (ValueError, TypeError, KeyError):
-        owner, offset = None, -1
-    if owner != fingerprint or offset < 0:
-        raise ArgumentError(
-            "NextPageToken does not belong to this request.",
-            "pass the token back with the same request that returned it, or drop it.",
-        )
-    return offset

@@ -7,14 +7,13 @@ one Python shape or raises ``ArgumentError`` naming the argument and the fix.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.paging import decode_token, encode_token, fingerprint
 
 # No answer should cost the assistant more context than this (the AWS Labs billing server offloads
 # answers over 25 KB); tools page past it.
@@ -135,32 +134,6 @@ def parse_time(value: Any, name: str) -> datetime:
     if ts.tzinfo is not None:
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     return ts
-
-
-def fingerprint(request: Any) -> str:
-    """A short stable hash of a request, so a page token only works with the request that made it."""
-    return hashlib.sha256(to_json(request).encode()).hexdigest()[:12]
-
-
-def encode_token(offset: int, owner: str) -> str:
-    return base64.urlsafe_b64encode(to_json({"o": offset, "f": owner}).encode()).decode()
-
-
-def decode_token(token: Any, owner: str) -> int:
-    """The offset a token carries; ArgumentError when it belongs to another request."""
-    if not token:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        offset, mine = int(data["o"]), data["f"] == owner
-    except (ValueError, TypeError, KeyError):
-        offset, mine = -1, False
-    if not mine or offset < 0:
-        raise ArgumentError(
-            "next_token does not belong to this request.",
-            "pass the token back with the same arguments that returned it, or drop it.",
-        )
-    return offset
 
 
 def page(items: list[Any], limit: int, token: Any, request: Any) -> tuple[list[Any], str | None]:
