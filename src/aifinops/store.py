@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -314,6 +315,12 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if _stored_version(con, path) != SCHEMA_VERSION:
         raise StoreError(f"The store {path} has an unknown schema version.",
                          "re-ingest into a new store with --store PATH.")
+
+
+def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """The first and the last usage date in ``usage_daily`` (both inclusive); (None, None) when empty."""
+    row = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:

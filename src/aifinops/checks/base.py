@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
-from aifinops.store import has_rows
+from aifinops.store import has_rows, usage_span
 
 DATA_KINDS = ("billing", "inventory", "metrics")
 T = TypeVar("T")
@@ -132,10 +132,7 @@ class CheckContext:
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> CheckContext:
         available = frozenset(kind for kind, table in _DATA_TABLES.items() if has_rows(con, table))
-        first, last = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone() or (
-            None,
-            None,
-        )
+        first, last = usage_span(con)
         as_of = last or datetime.now(UTC).date()
         return cls(con=con, as_of=as_of, period_start=first, period_end=last, available=available)
 

@@ -15,6 +15,7 @@ import duckdb
 from aifinops.costs.dimensions import DIMENSIONS
 from aifinops.costs.explorer import get_cost_and_usage
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
+from aifinops.store import usage_span
 
 # Short names the CLI uses → Cost Explorer dimension keys. 'tag:KEY' groups by a tag.
 GROUP_NAMES: dict[str, str] = {
@@ -44,9 +45,8 @@ _EXPRESSION_KEYS = {"And", "Or", "Not", "Dimensions", "Tags", "CostCategories"}
 
 def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """The span of ``usage_daily``: (first usage date, day after the last). The store's "as of"."""
-    row = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone()
-    first, last = row if row else (None, None)
-    if first is None:
+    first, last = usage_span(con)
+    if first is None or last is None:
         raise StoreError(
             "The store holds no usage data.",
             "run `aifinops ingest PATH` with a billing export, or `aifinops demo`.",

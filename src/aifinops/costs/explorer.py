@@ -25,6 +25,7 @@ from aifinops.costs.dimensions import Sql, join, tag_value
 from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
+from aifinops.store import usage_span
 
 # Most (period, group) entries one response page holds; the rest come with NextPageToken.
 PAGE_SIZE_ENTRIES = 2000
@@ -115,9 +116,8 @@ def get_cost_and_usage(
 
 def _note_coverage(con: duckdb.DuckDBPyConnection, req: _Request) -> None:
     """Say so when the request reaches outside the days the store holds (they read as zero)."""
-    row = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone()
-    first, last = row if row else (None, None)
-    if first is None:
+    first, last = usage_span(con)
+    if first is None or last is None:
         req.notes.append("The store holds no usage data.")
     elif req.start < first or req.end > last + timedelta(days=1):
         req.notes.append(
