@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +14,18 @@ import typer
 from rich.table import Table
 
 from aifinops.commands.common import emit, format_for, out
-from aifinops.errors import ArgumentError
+from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.simulate import (
+    SCENARIOS,
+    EndpointLoad,
+    simulate_bedrock,
+    simulate_consolidation,
+    simulate_gpu_utilization,
+    simulate_inference_modes,
+    simulate_savings_plan,
+    simulate_spot_training,
+)
+from aifinops.simulate.spot import DEFAULT_SPOT_DISCOUNT
 
 app = typer.Typer(help="What-if simulators: Spot training, consolidation, inference modes, Bedrock, "
                   "Savings Plans, GPU utilization, and the guide's scenarios.", no_args_is_help=True)
@@ -22,6 +35,19 @@ Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the r
 Region = Annotated[str, typer.Option(help="AWS region for catalog prices.")]
 # Long series (curves, quantiles) print as tables only up to this many rows; --format json has them all.
 MAX_TABLE_ROWS = 25
+
+
+def _defaults(simulator: Callable[..., Any]) -> dict[str, Any]:
+    """``simulator``'s own parameter defaults: each assumption has one home, beside the comment naming its source."""
+    return {name: p.default for name, p in inspect.signature(simulator).parameters.items() if p.default is not p.empty}
+
+
+SPOT = _defaults(simulate_spot_training)
+CONSOLIDATION = _defaults(simulate_consolidation)
+INFERENCE = _defaults(simulate_inference_modes)
+BEDROCK = _defaults(simulate_bedrock)
+SAVINGS_PLAN = _defaults(simulate_savings_plan)
+GPU = _defaults(simulate_gpu_utilization)
 
 
 def register(parent: typer.Typer) -> None:
@@ -112,20 +138,23 @@ def spot(
     hours: Annotated[float, typer.Option(help="Training hours the job needs without interruptions.")],
     instance_type: Annotated[str | None, typer.Option(help="Price from the catalog, e.g. ml.p3.8xlarge.")] = None,
     usd_per_hour: Annotated[float | None, typer.Option(help="On-demand $/hour (instead of --instance-type).")] = None,
-    spot_discount: Annotated[float | None, typer.Option(help="Fraction off on-demand (default: catalog/0.70).")] = None,
-    interruptions_per_hour: Annotated[float, typer.Option(help="Spot interruptions per running hour.")] = 0.02,
-    checkpoint_interval_h: Annotated[float, typer.Option(help="Hours between checkpoints (0 = none).")] = 0.5,
-    restore_h: Annotated[float, typer.Option(help="Hours to relaunch and reload a checkpoint.")] = 10 / 60,
-    capacity_wait_h: Annotated[float, typer.Option(help="Unbilled hours waiting for capacity.")] = 0.0,
-    trials: Annotated[int, typer.Option(help="Monte Carlo runs.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    region: Region = "us-east-1",
+    spot_discount: Annotated[
+        float | None, typer.Option(help=f"Fraction off on-demand (default: catalog, else {DEFAULT_SPOT_DISCOUNT:g}).")
+    ] = None,
+    interruptions_per_hour: Annotated[
+        float, typer.Option(help="Spot interruptions per running hour.")] = SPOT["interruptions_per_hour"],
+    checkpoint_interval_h: Annotated[
+        float, typer.Option(help="Hours between checkpoints (0 = none).")] = SPOT["checkpoint_interval_h"],
+    restore_h: Annotated[float, typer.Option(help="Hours to relaunch and reload a checkpoint.")] = SPOT["restore_h"],
+    capacity_wait_h: Annotated[
+        float, typer.Option(help="Unbilled hours waiting for capacity.")] = SPOT["capacity_wait_h"],
+    trials: Annotated[int, typer.Option(help="Monte Carlo runs.")] = SPOT["trials"],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = SPOT["seed"],
+    region: Region = SPOT["region"],
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """Managed Spot vs on-demand training: cost and wall-time distribution with interruption rework."""
-    from aifinops.simulate import simulate_spot_training
-
     result = simulate_spot_training(
         hours, on_demand_usd_per_hour=usd_per_hour, instance_type=instance_type, region=region,
         spot_discount=spot_discount, interruptions_per_hour=interruptions_per_hour,
@@ -141,18 +170,19 @@ def consolidation(
     host_instance_type: Annotated[str, typer.Option(help="Instance type of the shared hosts.")],
     host_memory_gib: Annotated[float | None, typer.Option(help="Host memory (default: catalog specs).")] = None,
     host_usd_per_hour: Annotated[float | None, typer.Option(help="Host $/hour (default: catalog).")] = None,
-    mode: Annotated[str, typer.Option(help="multi-model | inference-components")] = "multi-model",
-    memory_headroom: Annotated[float, typer.Option(help="Share of host memory kept free.")] = 0.2,
-    target_utilization: Annotated[float, typer.Option(help="Peak throughput share per host.")] = 0.7,
-    instances_per_host: Annotated[int, typer.Option(help="Instances behind each shared endpoint.")] = 1,
-    mix_tiers: Annotated[bool, typer.Option(help="Let latency tiers share a host.")] = False,
-    region: Region = "us-east-1",
+    mode: Annotated[str, typer.Option(help="multi-model | inference-components")] = CONSOLIDATION["mode"],
+    memory_headroom: Annotated[
+        float, typer.Option(help="Share of host memory kept free.")] = CONSOLIDATION["memory_headroom"],
+    target_utilization: Annotated[
+        float, typer.Option(help="Peak throughput share per host.")] = CONSOLIDATION["target_utilization"],
+    instances_per_host: Annotated[
+        int, typer.Option(help="Instances behind each shared endpoint.")] = CONSOLIDATION["instances_per_host"],
+    mix_tiers: Annotated[bool, typer.Option(help="Let latency tiers share a host.")] = CONSOLIDATION["mix_tiers"],
+    region: Region = CONSOLIDATION["region"],
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """Bin-pack endpoints onto multi-model endpoints or inference components: cost before and after."""
-    from aifinops.simulate import EndpointLoad, simulate_consolidation
-
     loads = []
     for i, rec in enumerate(_records(endpoints), start=1):
         try:
@@ -174,20 +204,20 @@ def consolidation(
 def inference_mode(
     requests_per_hour: Annotated[str, typer.Option(help="24 comma-separated values, or one for every hour.")],
     duration_ms: Annotated[float, typer.Option(help="Model latency per request.")],
-    payload_kb: Annotated[float, typer.Option(help="Request + response size.")] = 10.0,
-    memory_gb: Annotated[float, typer.Option(help="Serverless memory size (1-6).")] = 2.0,
+    payload_kb: Annotated[float, typer.Option(help="Request + response size.")] = INFERENCE["payload_kb"],
+    memory_gb: Annotated[float, typer.Option(help="Serverless memory size (1-6).")] = INFERENCE["memory_gb"],
     instance_type: Annotated[str | None, typer.Option(help="Real-time instance, priced from the catalog.")] = None,
     usd_per_hour: Annotated[float | None, typer.Option(help="Instance $/hour (instead of --instance-type).")] = None,
-    concurrency_per_instance: Annotated[int, typer.Option(help="Requests one instance serves at once.")] = 1,
-    target_utilization: Annotated[float, typer.Option(help="Autoscaling target busy share.")] = 0.7,
-    min_instances: Annotated[int, typer.Option(help="Real-time minimum instances.")] = 1,
-    region: Region = "us-east-1",
+    concurrency_per_instance: Annotated[
+        int, typer.Option(help="Requests one instance serves at once.")] = INFERENCE["concurrency_per_instance"],
+    target_utilization: Annotated[
+        float, typer.Option(help="Autoscaling target busy share.")] = INFERENCE["target_utilization"],
+    min_instances: Annotated[int, typer.Option(help="Real-time minimum instances.")] = INFERENCE["min_instances"],
+    region: Region = INFERENCE["region"],
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """Real-time vs serverless vs async vs batch transform for a daily traffic profile, with break-evens."""
-    from aifinops.simulate import simulate_inference_modes
-
     profile = _numbers(requests_per_hour, "--requests-per-hour")
     result = simulate_inference_modes(
         profile * 24 if len(profile) == 1 else profile, duration_ms=duration_ms, payload_kb=payload_kb,
@@ -205,21 +235,22 @@ def bedrock(
     model: Annotated[str | None, typer.Option(help="Bedrock model, priced from the catalog.")] = None,
     input_usd_per_1k: Annotated[float | None, typer.Option(help="Input $ per 1K tokens.")] = None,
     output_usd_per_1k: Annotated[float | None, typer.Option(help="Output $ per 1K tokens.")] = None,
-    cached_prefix_tokens: Annotated[float, typer.Option(help="Cacheable prefix tokens per request.")] = 0.0,
-    cache_hit_rate: Annotated[float, typer.Option(help="Share of requests reading the prefix from cache.")] = 0.5,
-    batch_share: Annotated[float, typer.Option(help="Share of traffic that can wait for batch.")] = 1.0,
+    cached_prefix_tokens: Annotated[
+        float, typer.Option(help="Cacheable prefix tokens per request.")] = BEDROCK["cached_prefix_tokens"],
+    cache_hit_rate: Annotated[
+        float, typer.Option(help="Share of requests reading the prefix from cache.")] = BEDROCK["cache_hit_rate"],
+    batch_share: Annotated[
+        float, typer.Option(help="Share of traffic that can wait for batch.")] = BEDROCK["batch_share"],
     provisioned_usd_per_hour: Annotated[float | None, typer.Option(help="Provisioned $/hour per model unit.")] = None,
-    model_units: Annotated[int, typer.Option(help="Provisioned model units.")] = 1,
+    model_units: Annotated[int, typer.Option(help="Provisioned model units.")] = BEDROCK["model_units"],
     cheaper_model: Annotated[str | None, typer.Option(help="Name of a cheaper model to compare.")] = None,
     cheaper_input_usd_per_1k: Annotated[float | None, typer.Option(help="Its input $ per 1K tokens.")] = None,
     cheaper_output_usd_per_1k: Annotated[float | None, typer.Option(help="Its output $ per 1K tokens.")] = None,
-    region: Region = "us-east-1",
+    region: Region = BEDROCK["region"],
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """Bedrock on-demand vs batch vs prompt caching vs provisioned throughput vs a cheaper model."""
-    from aifinops.simulate import simulate_bedrock
-
     if cheaper_model and (cheaper_input_usd_per_1k is None or cheaper_output_usd_per_1k is None):
         from aifinops.pricing import bedrock_token_price
 
@@ -238,16 +269,15 @@ def bedrock(
 def savings_plan(
     hourly_spend: Annotated[Path, typer.Option(help="On-demand SageMaker $ per hour: numbers (one per line or "
                                                "comma-separated) or a JSON array.")],
-    discount: Annotated[float | None, typer.Option(help="Savings Plan discount (default 1-yr no-upfront).")] = None,
-    percentile: Annotated[float, typer.Option(help="Commit at this percentile of hourly spend.")] = 0.10,
+    discount: Annotated[
+        float, typer.Option(help="Savings Plan discount (1-yr no-upfront).")] = SAVINGS_PLAN["discount"],
+    percentile: Annotated[
+        float, typer.Option(help="Commit at this percentile of hourly spend.")] = SAVINGS_PLAN["percentile"],
     commitment_usd_per_hour: Annotated[float | None, typer.Option(help="Also evaluate this commitment.")] = None,
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """SageMaker Savings Plans: savings and utilization by commitment level; a p10 recommendation."""
-    from aifinops.simulate import simulate_savings_plan
-    from aifinops.simulate.savings_plans import DEFAULT_DISCOUNT
-
     text = _read_file(hourly_spend)
     if text.lstrip().startswith("["):
         try:
@@ -257,7 +287,7 @@ def savings_plan(
                                 "pass one $ amount per hour.") from exc
     else:
         spend = _numbers(text, "hourly spend")
-    result = simulate_savings_plan(spend, discount=DEFAULT_DISCOUNT if discount is None else discount,
+    result = simulate_savings_plan(spend, discount=discount,
                                    percentile=percentile, commitment_usd_per_hour=commitment_usd_per_hour)
     _show("SageMaker Savings Plan", result, fmt, output)
 
@@ -266,15 +296,15 @@ def savings_plan(
 def gpu_utilization(
     cost_usd: Annotated[float, typer.Option(help="Cost of the runs today (e.g. per month).")],
     hours: Annotated[float | None, typer.Option(help="Instance hours today, if known.")] = None,
-    before: Annotated[float, typer.Option(help="GPU utilization today (0-1).")] = 0.60,
-    after: Annotated[float, typer.Option(help="GPU utilization after the improvement (0-1).")] = 0.85,
-    compute_bound_share: Annotated[float, typer.Option(help="Share of the run the improvement touches.")] = 1.0,
+    before: Annotated[float, typer.Option(help="GPU utilization today (0-1).")] = GPU["utilization_before"],
+    after: Annotated[
+        float, typer.Option(help="GPU utilization after the improvement (0-1).")] = GPU["utilization_after"],
+    compute_bound_share: Annotated[
+        float, typer.Option(help="Share of the run the improvement touches.")] = GPU["compute_bound_share"],
     fmt: Fmt = None,
     output: Output = None,
 ) -> None:
     """A data-loading improvement (GPU utilization before -> after): time and cost."""
-    from aifinops.simulate import simulate_gpu_utilization
-
     result = simulate_gpu_utilization(cost_usd, hours=hours, utilization_before=before, utilization_after=after,
                                       compute_bound_share=compute_bound_share)
     _show("GPU utilization", result, fmt, output)
@@ -287,9 +317,6 @@ def scenario(
     output: Output = None,
 ) -> None:
     """The guide's Real-World Scenarios recomputed from their stated inputs, beside the guide's figures."""
-    from aifinops.errors import did_you_mean
-    from aifinops.simulate import SCENARIOS
-
     if number not in SCENARIOS:
         raise ArgumentError(f"No scenario {number!r}.{did_you_mean(number, SCENARIOS)}", "pass 1 or 2.")
     _show(f"Guide scenario {number}", SCENARIOS[number](), fmt, output)
