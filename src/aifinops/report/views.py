@@ -1,32 +1,34 @@
 """The data behind every dashboard view and the HTML report (the guide's "Dashboard Creation").
 
 ``build_views(con, period=...)`` returns plain dicts and lists (JSON-ready): the web API serves them
-as they are, and ``charts.py`` draws them. Views: AI cost trends by service and workload; training
+as they are, and ``render.py`` draws them. Views: AI cost trends by service and workload; training
 vs inference; GPU utilization against cost; unit costs (per inference, per training job, per 1K
 tokens); model performance against cost (when accuracy metrics are supplied); findings with
 savings; anomalies; budgets; forecast. Review periods follow the guide's cycle (weekly, monthly,
 quarterly), as of the last day of data.
+
+Nothing is computed here that the analysis layer can compute: unit costs and GPU efficiency are
+``aifinops.costs.unit_economics``'s, read through the one endpoint reader (``checks._endpoints``).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import duckdb
 
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import cost_breakdown, data_period
 from aifinops.costs.dimensions import Sql
+from aifinops.costs.unit_economics import gpu_efficiency, unit_costs
 from aifinops.errors import InputError
-from aifinops.monitor.anomalies import detect_anomalies, resource_family
+from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.baseline import baselines, daily_series, usage_condition
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.forecast import forecast_spend, month_start
-from aifinops.monitor.gpus import gpus_per_instance
 
 PERIODS = ("weekly", "monthly", "quarterly")
 # The guide's "Regular Review Cycle".
@@ -37,36 +39,6 @@ REVIEW_FOCUS = {
     None: "All the data in the store.",
 }
 _IS_AI = {"is_ai": ["true"]}
-# Bedrock pricing units → tokens per unit.
-TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
-
-
-class EndpointUnitCost(TypedDict):
-    """A row of unit_costs' ``endpoints``: an endpoint's cost per 1K inferences."""
-
-    name: str | None
-    resource_id: str
-    cost_usd: float
-    invocations: float | None
-    usd_per_1k_inferences: float | None
-
-
-class TrainingUnitCost(TypedDict):
-    """A row of unit_costs' ``training_jobs``: a training job family's cost per job."""
-
-    family: str
-    jobs: int
-    cost_usd: float
-    usd_per_job: float
-
-
-class BedrockUnitCost(TypedDict):
-    """A row of unit_costs' ``bedrock_models``: a model's cost per 1K tokens."""
-
-    model: str
-    tokens: float
-    cost_usd: float
-    usd_per_1k_tokens: float | None
 
 
 def period_window(period: str | None, first: date, end_excl: date) -> tuple[date, date, date, date]:
@@ -181,197 +153,6 @@ def _training_vs_inference(con: duckdb.DuckDBPyConnection, start: date, end: dat
         "months": months,
         "total": total,
         "note": "inference = real-time/async/serverless endpoints, Bedrock tokens and batch transform",
-    }
-
-
-def _metric_avg(
-    con: duckdb.DuckDBPyConnection, namespace: str, metric: str, key: str, start: date, end: date
-) -> dict[str, tuple[float, int]]:
-    rows = con.execute(
-        "SELECT dimensions[?], avg(value), count(*) FROM metrics WHERE namespace = ? AND metric_name = ? "
-        "AND statistic = 'Average' AND ts >= ? AND ts < ? GROUP BY 1",
-        [key, namespace, metric, start, end],
-    ).fetchall()
-    return {k: (v, n) for k, v, n in rows if k is not None}
-
-
-def _cost_by_resource(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
-    rows = con.execute(
-        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
-        "AND resource_id IS NOT NULL GROUP BY 1",
-        [start, end],
-    ).fetchall()
-    return dict(rows)
-
-
-def gpu_efficiency(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
-    """GPU resources: mean utilization per GPU, cost, and cost per utilized GPU-hour."""
-    costs = _cost_by_resource(con, start, end)
-    out = []
-    util = _metric_avg(con, "/aws/sagemaker/Endpoints", "GPUUtilization", "EndpointName", start, end)
-    for rid, name, raw in con.execute(
-        "SELECT resource_id, name, attributes FROM resources WHERE resource_type = 'sagemaker-endpoint'"
-    ).fetchall():
-        attrs = json.loads(raw) if isinstance(raw, str) else raw
-        variant = ((attrs.get("EndpointConfig") or {}).get("ProductionVariants") or [{}])[0]
-        gpus = gpus_per_instance(variant.get("InstanceType"))
-        if not gpus or name not in util:
-            continue
-        count = variant.get("InitialInstanceCount", 1) or 1
-        out.append(
-            _gpu_row(
-                "endpoint",
-                name,
-                rid,
-                variant.get("InstanceType"),
-                util[name][0] / gpus,
-                costs.get(rid, 0.0),
-                gpus * count * util[name][1],
-            )
-        )
-    ec2 = con.execute(
-        "SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), avg(value), count(*) FROM metrics "
-        "WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu' AND ts >= ? AND ts < ? GROUP BY 1",
-        [start, end],
-    ).fetchall()
-    for instance_id, itype, avg, n in ec2:
-        cost = sum(c for r, c in costs.items() if r == instance_id or r.endswith("/" + instance_id))
-        out.append(_gpu_row("ec2", instance_id, instance_id, itype, avg, cost, float(n)))
-    jobs = _metric_avg(con, "/aws/sagemaker/TrainingJobs", "GPUUtilization", "Host", start, end)
-    families: dict[str, dict[str, Any]] = {}
-    for rid, name, raw in con.execute(
-        "SELECT resource_id, name, attributes FROM resources WHERE resource_type = 'sagemaker-training-job'"
-    ).fetchall():
-        attrs = json.loads(raw) if isinstance(raw, str) else raw
-        itype = (attrs.get("ResourceConfig") or {}).get("InstanceType")
-        gpus = gpus_per_instance(itype)
-        host = jobs.get(f"{name}/algo-1")
-        if not gpus or host is None:
-            continue
-        fam = families.setdefault(
-            resource_family(rid), {"itype": itype, "util_hours": 0.0, "hours": 0.0, "cost": 0.0, "n": 0}
-        )
-        fam["util_hours"] += host[0] / gpus * host[1]
-        fam["hours"] += host[1]
-        fam["cost"] += costs.get(rid, 0.0)
-        fam["n"] += 1
-    for fam_id, f in families.items():
-        if f["hours"]:
-            gpus = gpus_per_instance(f["itype"]) or 1
-            row = _gpu_row(
-                "training",
-                fam_id.rsplit("/", 1)[-1],
-                fam_id,
-                f["itype"],
-                f["util_hours"] / f["hours"],
-                f["cost"],
-                gpus * f["hours"],
-            )
-            row["jobs"] = f["n"]
-            out.append(row)
-    return sorted(out, key=lambda r: -r["cost_usd"])
-
-
-def _gpu_row(
-    kind: str, name: str, rid: str, itype: str | None, util_pct: float, cost: float, gpu_hours: float
-) -> dict[str, Any]:
-    used = gpu_hours * util_pct / 100.0
-    return {
-        "kind": kind,
-        "name": name,
-        "resource_id": rid,
-        "instance_type": itype,
-        "gpu_utilization_pct": util_pct,
-        "cost_usd": cost,
-        "gpu_hours": gpu_hours,
-        "usd_per_utilized_gpu_hour": cost / used if used > 0 else None,
-    }
-
-
-def unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
-    """Cost per inference (endpoints), per training job (by job family) and per 1K tokens (Bedrock)."""
-    costs = _cost_by_resource(con, start, end)
-    inv = dict(
-        con.execute(
-            "SELECT dimensions['EndpointName'], sum(value) FROM metrics WHERE namespace = 'AWS/SageMaker' AND "
-            "metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1",
-            [start, end],
-        ).fetchall()
-    )
-    endpoints: list[EndpointUnitCost] = []
-    for rid, name in con.execute(
-        "SELECT resource_id, name FROM resources WHERE resource_type = 'sagemaker-endpoint'"
-    ).fetchall():
-        cost = costs.get(rid, 0.0)
-        calls = inv.get(name)
-        endpoints.append(
-            {
-                "name": name,
-                "resource_id": rid,
-                "cost_usd": cost,
-                "invocations": calls,
-                "usd_per_1k_inferences": 1000 * cost / calls if calls else None,
-            }
-        )
-    endpoints.sort(key=lambda r: -r["cost_usd"])
-    jobs: dict[str, dict[str, Any]] = {}
-    for rid, cost in con.execute(
-        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND "
-        "workload = 'training' AND resource_id LIKE '%:training-job/%' GROUP BY 1",
-        [start, end],
-    ).fetchall():
-        fam = jobs.setdefault(resource_family(rid), {"jobs": 0, "cost_usd": 0.0})
-        fam["jobs"] += 1
-        fam["cost_usd"] += cost
-    training: list[TrainingUnitCost] = sorted(
-        (
-            TrainingUnitCost(
-                family=k.rsplit("/", 1)[-1],
-                jobs=v["jobs"],
-                cost_usd=v["cost_usd"],
-                usd_per_job=v["cost_usd"] / v["jobs"],
-            )
-            for k, v in jobs.items()
-        ),
-        key=lambda r: -r["cost_usd"],
-    )
-    tokens: dict[str, dict[str, float]] = {}
-    for model, unit, qty, cost in con.execute(
-        "SELECT model, pricing_unit, sum(usage_quantity), sum(billed_cost) FROM usage_daily WHERE usage_date >= ? "
-        "AND usage_date < ? AND ai_service = 'bedrock' AND token_kind IN ('input', 'output', 'cache-read', "
-        "'cache-write') AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
-        [start, end],
-    ).fetchall():
-        t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})
-        t["tokens"] += (qty or 0.0) * TOKENS_PER_UNIT.get(unit or "", 1.0)
-        t["cost_usd"] += cost or 0.0
-    bedrock: list[BedrockUnitCost] = sorted(
-        (
-            BedrockUnitCost(
-                model=m,
-                tokens=v["tokens"],
-                cost_usd=v["cost_usd"],
-                usd_per_1k_tokens=1000 * v["cost_usd"] / v["tokens"] if v["tokens"] else None,
-            )
-            for m, v in tokens.items()
-        ),
-        key=lambda r: -r["cost_usd"],
-    )
-    calls_total = sum(e["invocations"] or 0 for e in endpoints)
-    cost_called = sum(e["cost_usd"] for e in endpoints)
-    return {
-        "endpoints": endpoints,
-        "training_jobs": training,
-        "bedrock_models": bedrock,
-        "summary": {
-            "usd_per_1k_inferences": 1000 * cost_called / calls_total if calls_total else None,
-            "usd_per_training_job": (sum(t["cost_usd"] for t in training) / sum(t["jobs"] for t in training))
-            if training
-            else None,
-            "usd_per_1k_tokens": (1000 * sum(b["cost_usd"] for b in bedrock) / sum(b["tokens"] for b in bedrock))
-            if bedrock and sum(b["tokens"] for b in bedrock)
-            else None,
-        },
     }
 
 

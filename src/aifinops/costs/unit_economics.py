@@ -1,0 +1,326 @@
+"""Unit economics over the store: what one unit of AI work costs (the guide's "Dashboard Creation").
+
+- ``unit_costs(con, start, end)``: cost per 1,000 inferences (SageMaker endpoints), per training job
+  (by job family: runs of one job without their run suffix) and per 1K tokens (Bedrock models).
+- ``gpu_efficiency(con, start, end)``: GPU endpoints, GPU EC2 instances and training job families with
+  their mean utilization per GPU and their cost per utilized GPU-hour.
+
+Both read ``[start, end)`` (whole days). Endpoints come from the one endpoint reader
+(``aifinops.checks._endpoints``): every inventoried endpoint (any status), its CloudWatch metrics keyed
+by account, region, endpoint name and variant, and its billed cost by ARN; so two endpoints of one name
+in two regions are two rows with their own invocations and cost. GPU counts come from the price
+catalog's instance specs (``aifinops.monitor.gpus``). A unit cost without units (no invocations, no
+tokens, no utilized GPU-hour) is ``None``, never zero.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, TypedDict
+
+import duckdb
+
+from aifinops.checks import _endpoints as ep
+from aifinops.checks.base import CheckContext, Window
+from aifinops.monitor.anomalies import resource_family
+from aifinops.monitor.gpus import gpus_per_instance
+
+# Bedrock pricing units → tokens per unit.
+TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
+
+
+class VariantInvocations(TypedDict):
+    """One production variant of an endpoint row: its instances and its Invocations (None: no data)."""
+
+    variant: str
+    instance_type: str | None
+    instance_count: int
+    invocations: float | None
+
+
+class EndpointUnitCost(TypedDict):
+    """A row of unit_costs' ``endpoints``: an endpoint's cost per 1K inferences."""
+
+    name: str | None
+    resource_id: str
+    account_id: str | None
+    region: str | None
+    cost_usd: float
+    invocations: float | None
+    usd_per_1k_inferences: float | None
+    variants: list[VariantInvocations]
+
+
+class TrainingUnitCost(TypedDict):
+    """A row of unit_costs' ``training_jobs``: a training job family's cost per job."""
+
+    family: str
+    jobs: int
+    cost_usd: float
+    usd_per_job: float
+
+
+class BedrockUnitCost(TypedDict):
+    """A row of unit_costs' ``bedrock_models``: a model's cost per 1K tokens."""
+
+    model: str
+    tokens: float
+    cost_usd: float
+    usd_per_1k_tokens: float | None
+
+
+def _window(start: date, end: date) -> Window:
+    """``[start, end)`` as the checks' inclusive window."""
+    return Window(start=start, end=end - timedelta(days=1))
+
+
+def _inventory(ctx: CheckContext) -> list[ep.EndpointInfo]:
+    """Every inventoried SageMaker endpoint, whatever its status (a deleted endpoint still cost money)."""
+    parsed = (ep.parse_endpoint(row) for row in ctx.resources("sagemaker-endpoint"))
+    return sorted((e for e in parsed if e is not None), key=lambda e: e.arn)
+
+
+def _endpoint_cost(costs: dict[str, ep.EndpointCost], info: ep.EndpointInfo) -> ep.EndpointCost | None:
+    return costs.get(info.arn.lower())
+
+
+def _cost_by_resource(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
+    rows = con.execute(
+        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
+        "AND resource_id IS NOT NULL GROUP BY 1",
+        [start, end],
+    ).fetchall()
+    return dict(rows)
+
+
+def endpoint_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[EndpointUnitCost]:
+    """Every inventoried endpoint's billed cost, Invocations and cost per 1K inferences, most costly first."""
+    ctx = CheckContext.from_connection(con)
+    window = _window(start, end)
+    stats = ep.variant_stats(ctx, window)
+    costs = ep.endpoint_costs(ctx, window)
+    out: list[EndpointUnitCost] = []
+    for info in _inventory(ctx):
+        variants = [
+            VariantInvocations(
+                variant=v.name,
+                instance_type=v.instance_type,
+                instance_count=v.instance_count,
+                invocations=ep.stats_for(stats, info, v.name).invocations,
+            )
+            for v in info.variants
+        ]
+        known = [v["invocations"] for v in variants if v["invocations"] is not None]
+        calls = sum(known) if known else None
+        billed = _endpoint_cost(costs, info)
+        cost = billed.window_cost_usd if billed else 0.0
+        out.append(
+            EndpointUnitCost(
+                name=info.name,
+                resource_id=info.arn,
+                account_id=info.account_id,
+                region=info.region,
+                cost_usd=cost,
+                invocations=calls,
+                usd_per_1k_inferences=1000 * cost / calls if calls else None,
+                variants=variants,
+            )
+        )
+    out.sort(key=lambda r: (-r["cost_usd"], r["resource_id"]))
+    return out
+
+
+def training_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[TrainingUnitCost]:
+    """Billed training cost per job family and per job, most costly first."""
+    jobs: dict[str, dict[str, Any]] = {}
+    for rid, cost in con.execute(
+        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND "
+        "workload = 'training' AND resource_id LIKE '%:training-job/%' GROUP BY 1 ORDER BY 1",
+        [start, end],
+    ).fetchall():
+        fam = jobs.setdefault(resource_family(rid), {"jobs": 0, "cost_usd": 0.0})
+        fam["jobs"] += 1
+        fam["cost_usd"] += cost or 0.0
+    return sorted(
+        (
+            TrainingUnitCost(
+                family=k.rsplit("/", 1)[-1],
+                jobs=v["jobs"],
+                cost_usd=v["cost_usd"],
+                usd_per_job=v["cost_usd"] / v["jobs"],
+            )
+            for k, v in jobs.items()
+        ),
+        key=lambda r: -r["cost_usd"],
+    )
+
+
+def bedrock_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[BedrockUnitCost]:
+    """Bedrock token usage (input, output, cache read and write) and cost per 1K tokens per model."""
+    tokens: dict[str, dict[str, float]] = {}
+    for model, unit, qty, cost in con.execute(
+        "SELECT model, pricing_unit, sum(usage_quantity), sum(billed_cost) FROM usage_daily WHERE usage_date >= ? "
+        "AND usage_date < ? AND ai_service = 'bedrock' AND token_kind IN ('input', 'output', 'cache-read', "
+        "'cache-write') AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
+        [start, end],
+    ).fetchall():
+        t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})
+        t["tokens"] += (qty or 0.0) * TOKENS_PER_UNIT.get(unit or "", 1.0)
+        t["cost_usd"] += cost or 0.0
+    return sorted(
+        (
+            BedrockUnitCost(
+                model=m,
+                tokens=v["tokens"],
+                cost_usd=v["cost_usd"],
+                usd_per_1k_tokens=1000 * v["cost_usd"] / v["tokens"] if v["tokens"] else None,
+            )
+            for m, v in tokens.items()
+        ),
+        key=lambda r: -r["cost_usd"],
+    )
+
+
+def unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """Cost per 1K inferences (endpoints), per training job (by job family) and per 1K tokens (Bedrock),
+    each per item and summed over all items (``summary``)."""
+    endpoints = endpoint_unit_costs(con, start, end)
+    training = training_unit_costs(con, start, end)
+    bedrock = bedrock_unit_costs(con, start, end)
+    calls_total = sum(e["invocations"] or 0 for e in endpoints)
+    cost_called = sum(e["cost_usd"] for e in endpoints)
+    jobs_total = sum(t["jobs"] for t in training)
+    tokens_total = sum(b["tokens"] for b in bedrock)
+    return {
+        "endpoints": endpoints,
+        "training_jobs": training,
+        "bedrock_models": bedrock,
+        "summary": {
+            "usd_per_1k_inferences": 1000 * cost_called / calls_total if calls_total else None,
+            "usd_per_training_job": sum(t["cost_usd"] for t in training) / jobs_total if jobs_total else None,
+            "usd_per_1k_tokens": 1000 * sum(b["cost_usd"] for b in bedrock) / tokens_total if tokens_total else None,
+        },
+    }
+
+
+def _gpu_row(
+    kind: str, name: str, rid: str, itype: str | None, util_pct: float, cost: float, gpu_hours: float
+) -> dict[str, Any]:
+    used = gpu_hours * util_pct / 100.0
+    return {
+        "kind": kind,
+        "name": name,
+        "resource_id": rid,
+        "instance_type": itype,
+        "gpu_utilization_pct": util_pct,
+        "cost_usd": cost,
+        "gpu_hours": gpu_hours,
+        "usd_per_utilized_gpu_hour": cost / used if used > 0 else None,
+    }
+
+
+def _endpoint_gpu_rows(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
+    """One row per GPU variant with GPUUtilization data. GPU-hours = GPUs x instances x hours with data.
+    The cost is the endpoint's billed cost; with several variants, the Host cost of the variant's
+    instance type (the bill does not name variants)."""
+    ctx = CheckContext.from_connection(con)
+    window = _window(start, end)
+    stats = ep.variant_stats(ctx, window)
+    costs = ep.endpoint_costs(ctx, window)
+    out = []
+    for info in _inventory(ctx):
+        billed = _endpoint_cost(costs, info)
+        for v in info.variants:
+            gpus = gpus_per_instance(v.instance_type)
+            vstats = ep.stats_for(stats, info, v.name)
+            util = vstats.util("GPUUtilization", gpus or 0)
+            agg = vstats.get("GPUUtilization", "Average")
+            if not gpus or util is None or agg is None:
+                continue
+            if billed is None:
+                cost = 0.0
+            elif len(info.variants) == 1:
+                cost = billed.window_cost_usd
+            else:
+                cost = billed.cost_by_type.get(v.instance_type or "", 0.0)
+            row = _gpu_row(
+                "endpoint",
+                info.name,
+                info.arn,
+                v.instance_type,
+                util[0],
+                cost,
+                gpus * max(1, v.instance_count) * agg.hours,
+            )
+            row.update(account_id=info.account_id, region=info.region, variant=v.name)
+            out.append(row)
+    return out
+
+
+def gpu_efficiency(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
+    """GPU resources: mean utilization per GPU, cost, and cost per utilized GPU-hour, most costly first."""
+    out = _endpoint_gpu_rows(con, start, end)
+    costs = _cost_by_resource(con, start, end)
+    ec2 = con.execute(
+        "SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), avg(value), count(*) FROM metrics "
+        "WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu' AND ts >= ? AND ts < ? GROUP BY 1",
+        [start, end],
+    ).fetchall()
+    for instance_id, itype, avg, n in ec2:
+        cost = sum(c for r, c in costs.items() if r == instance_id or r.endswith("/" + instance_id))
+        out.append(_gpu_row("ec2", instance_id, instance_id, itype, avg, cost, float(n)))
+    jobs = {
+        k: (v, n)
+        for k, v, n in con.execute(
+            "SELECT dimensions['Host'], avg(value), count(*) FROM metrics WHERE namespace = "
+            "'/aws/sagemaker/TrainingJobs' AND metric_name = 'GPUUtilization' AND statistic = 'Average' "
+            "AND ts >= ? AND ts < ? GROUP BY 1",
+            [start, end],
+        ).fetchall()
+        if k is not None
+    }
+    families: dict[str, dict[str, Any]] = {}
+    ctx = CheckContext.from_connection(con)
+    for row in ctx.resources("sagemaker-training-job"):
+        rid, name, attrs = row["resource_id"], row["name"], row.get("attributes") or {}
+        itype = (attrs.get("ResourceConfig") or {}).get("InstanceType")
+        gpus = gpus_per_instance(itype)
+        host = jobs.get(f"{name}/algo-1")
+        if not gpus or host is None:
+            continue
+        fam = families.setdefault(
+            resource_family(rid), {"itype": itype, "util_hours": 0.0, "hours": 0.0, "cost": 0.0, "n": 0}
+        )
+        fam["util_hours"] += host[0] / gpus * host[1]
+        fam["hours"] += host[1]
+        fam["cost"] += costs.get(rid, 0.0)
+        fam["n"] += 1
+    for fam_id, f in families.items():
+        if f["hours"]:
+            gpus = gpus_per_instance(f["itype"]) or 1
+            row = _gpu_row(
+                "training",
+                fam_id.rsplit("/", 1)[-1],
+                fam_id,
+                f["itype"],
+                f["util_hours"] / f["hours"],
+                f["cost"],
+                gpus * f["hours"],
+            )
+            row["jobs"] = f["n"]
+            out.append(row)
+    return sorted(out, key=lambda r: -r["cost_usd"])
+
+
+__all__ = [
+    "TOKENS_PER_UNIT",
+    "BedrockUnitCost",
+    "EndpointUnitCost",
+    "TrainingUnitCost",
+    "VariantInvocations",
+    "bedrock_unit_costs",
+    "endpoint_unit_costs",
+    "gpu_efficiency",
+    "training_unit_costs",
+    "unit_costs",
+]
