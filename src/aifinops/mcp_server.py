@@ -17,8 +17,9 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import Tool as MCPTool
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.errors import AifinopsError, did_you_mean
 from aifinops.mcp import MAX_ANSWER_BYTES
@@ -57,14 +58,43 @@ class EndpointIn(BaseModel):
 
 
 class _LimitedServer(MCPServer):
-    """MCPServer that checks a call's arguments against the limits before any validation or work."""
+    """MCPServer that holds every call to the limits and to the tool's own arguments, before any validation or work.
+
+    Public SDK API only: ``call_tool`` and ``list_tools`` are the methods the server's request handlers call.
+    """
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
             check_arguments(clip(str(name), 60), arguments or {})
         except AifinopsError as exc:
             raise ToolError(exc.message) from None
+        known = await self._argument_names(name)
+        if known is not None:
+            _refuse_unknown(name, arguments or {}, known)
         return await super().call_tool(name, arguments, context)
+
+    async def list_tools(self) -> list[MCPTool]:
+        """Each tool's input schema says what ``call_tool`` enforces: no properties beyond its own."""
+        return [t.model_copy(update={"input_schema": {**t.input_schema, "additionalProperties": False}})
+                for t in await super().list_tools()]
+
+    async def _argument_names(self, name: str) -> list[str] | None:
+        """The arguments tool ``name`` takes, in its schema's order (None for an unknown tool: the SDK says so)."""
+        for t in await super().list_tools():
+            if t.name == name:
+                return list(t.input_schema.get("properties", {}))
+        return None
+
+
+def _refuse_unknown(tool_name: str, arguments: dict[str, Any], known: list[str]) -> None:
+    """A tool error naming the first argument ``tool_name`` does not take, the closest known one, and the rest."""
+    for key in arguments:
+        if key not in known:
+            raise ToolError(
+                f"{tool_name} takes no argument {clip(str(key), 60)!r}."
+                f"{did_you_mean(str(key)[:200], known)} "
+                f"To fix: use only {', '.join(known)}."
+            )
 
 
 def build_server(store: Store) -> MCPServer:
@@ -358,7 +388,6 @@ def build_server(store: Store) -> MCPServer:
     ) -> str:
         return run(_forecast, as_of, filters, ai_only, metric)
 
-    _forbid_unknown_arguments(server)
     return server
 
 
@@ -434,36 +463,6 @@ def _forecast(con: Any, as_of: Any, filters: Any, ai_only: bool, metric: str) ->
     doc = forecast_spend(con, as_of, filters, ai_only, metric)
     doc.pop("history", None)  # the actuals the model read: large, and cost_explorer gives them
     return doc
-
-
-def _forbid_unknown_arguments(server: MCPServer) -> None:
-    """Make each tool refuse arguments it does not take ('Did you mean …'), in its schema too."""
-    for info in server._tool_manager.list_tools():  # noqa: SLF001 - the SDK has no public hook for this
-        base = info.fn_metadata.arg_model
-        known = list(base.model_fields)
-        tool_name = info.name
-
-        def refuse(cls: Any, data: Any, known: list[str] = known, tool_name: str = tool_name) -> Any:
-            if isinstance(data, dict):
-                for key in data:
-                    if key not in known:
-                        raise ValueError(
-                            f"{tool_name} takes no argument {clip(str(key), 60)!r}."
-                            f"{did_you_mean(str(key)[:200], known)} "
-                            f"To fix: use only {', '.join(known)}."
-                        )
-            return data
-
-        strict = type(
-            base.__name__,
-            (base,),
-            {"model_config": ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
-             # pydantic makes a validator whose first parameter is `cls` a classmethod itself
-             # (ensure_classmethod_based_on_signature); its types take the function, not a classmethod
-             "_refuse_unknown": model_validator(mode="before")(refuse)},
-        )
-        info.fn_metadata.arg_model = strict
-        info.parameters["additionalProperties"] = False
 
 
 def http_app(store: Store, port: int, host: str = "127.0.0.1") -> Any:
