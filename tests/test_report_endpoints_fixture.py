@@ -107,3 +107,11 @@ def test_gpu_efficiency_reads_each_region_s_own_utilization(views):
         pytest.approx(50.0), 168, pytest.approx(168.0), pytest.approx(2.0))
     assert (eu["gpu_utilization_pct"], eu["gpu_hours"], eu["cost_usd"], eu["usd_per_utilized_gpu_hour"]) == (
         pytest.approx(60.0), 168, pytest.approx(252.0), pytest.approx(2.5))
+
+
+def test_the_report_names_each_chat_endpoint_s_region(views):
+    from aifinops.report.render import figures, render_html
+
+    assert list(figures(views)["cost_per_inference"]["data"][0]["x"]) == ["chat (eu-west-1)"]  # us-east-1: no calls
+    html = render_html(views, inline_js=False)
+    assert "<td>us-east-1</td>" in html and "<td>eu-west-1</td>" in html

@@ -88,7 +88,10 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
     units = views["unit_costs"]
     eps = [e for e in units["endpoints"] if e["usd_per_1k_inferences"] is not None][:20]
     if eps:
-        fig = go.Figure(go.Bar(x=[e["name"] for e in eps], y=[e["usd_per_1k_inferences"] for e in eps]))
+        names = [e["name"] for e in units["endpoints"]]
+        # Endpoint names repeat across regions and accounts: say which one when they do.
+        labels = [f"{e['name']} ({e['region']})" if names.count(e["name"]) > 1 else e["name"] for e in eps]
+        fig = go.Figure(go.Bar(x=labels, y=[e["usd_per_1k_inferences"] for e in eps]))
         figs["cost_per_inference"] = _fig(fig, "Cost per 1,000 inferences by endpoint (USD)", yaxis_type="log")
     if units["bedrock_models"]:
         b = units["bedrock_models"]
