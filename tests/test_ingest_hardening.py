@@ -9,6 +9,7 @@ import io
 import json
 import os
 import time
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -53,7 +54,10 @@ def refused(store: Store, paths, *needles: str) -> str:
     with pytest.raises(AifinopsError) as info:
         ingest_inputs(store, [str(p) for p in paths])
     message = info.value.message
-    assert "\n" not in message and "To fix:" in message and len(message) < 600, message
+    short = message
+    for p in paths:  # the length that matters is the message's own, not the temporary folder's
+        short = short.replace(str(Path(p).parent), "")
+    assert "\n" not in message and "To fix:" in message and len(short) < 600, message
     for needle in needles:
         assert needle in message, message
     assert store.path.read_bytes() == before

@@ -111,7 +111,8 @@ def test_manifest_without_its_data_is_one_short_line(tmp_path):
     result = run_cli("ingest", str(manifest), "--store", str(store))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and len(lines[0]) < 400, result.stderr
+    # short apart from the paths it names (their length depends on where the test's temporary folder lies)
+    assert len(lines) == 1 and len(lines[0].replace(str(tmp_path), "")) < 300, result.stderr
     assert "cur2-Manifest.json" in lines[0] and "To fix" in lines[0]
     if store.exists():  # nothing half-written
         with Store(store).connect(read_only=True) as con:
@@ -127,5 +128,6 @@ def test_other_json_is_one_short_line(tmp_path):
     result = run_cli("ingest", str(other), "--store", str(tmp_path / "s.duckdb"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and len(lines[0]) < 400, result.stderr
+    # short apart from the paths it names (their length depends on where the test's temporary folder lies)
+    assert len(lines) == 1 and len(lines[0].replace(str(tmp_path), "")) < 300, result.stderr
     assert "notes.json" in lines[0]
