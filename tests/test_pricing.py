@@ -13,10 +13,10 @@ from aifinops.errors import AifinopsError
 from aifinops.pricing import (
     PriceNotFound,
     bedrock_token_price,
-    effective_or_list_hourly,
     get_products,
     instance_hourly,
     instance_specs,
+    rate,
     s3_storage_price,
     serverless_inference_price,
     similar_instances,
@@ -181,15 +181,15 @@ def test_effective_rate_from_billing_wins_over_list(tmp_path):
         con.executemany(f"INSERT INTO usage_daily ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                         [[r[c] for c in cols] for r in rows])
     with store.connect(read_only=True) as con:
-        billed = effective_or_list_hourly(con, "ml.g5.xlarge", "us-east-1", "Hosting")
-        listed = effective_or_list_hourly(con, "ml.g5.xlarge", "us-east-1", "Training")
-        ec2 = effective_or_list_hourly(con, "p4d.24xlarge", "us-east-1")
+        billed = rate(con, "ml.g5.xlarge", "us-east-1", "Hosting")
+        listed = rate(con, "ml.g5.xlarge", "us-east-1", "Training")
+        ec2 = rate(con, "p4d.24xlarge", "us-east-1")
     assert billed.basis == "billing" and billed.usd_per_unit == pytest.approx(1.20)
     assert "10 daily rows" in billed.source and billed.fetched_at == date(2024, 11, 10)
     assert listed.basis == "list" and listed.usd_per_unit == 1.4084
     assert ec2.basis == "list" and ec2.usd_per_unit == 21.957642
     with store.connect(read_only=True) as con, pytest.raises(AifinopsError, match="window_days"):
-        effective_or_list_hourly(con, "ml.g5.xlarge", window_days=0)
+        rate(con, "ml.g5.xlarge", "us-east-1", window_days=0)
 
 
 def _items(doc):

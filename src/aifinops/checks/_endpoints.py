@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from aifinops.checks._common import region_flag  # noqa: F401  (the endpoint checks' ep.region_flag)
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window
 from aifinops.config import HOURS_PER_MONTH
-from aifinops.pricing import PriceNotFound, effective_or_list_hourly, instance_specs
+from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
 
 ENDPOINT_METRICS = (
     "Invocations",
@@ -375,27 +375,12 @@ def _read_endpoint_costs(ctx: CheckContext, window: Window) -> dict[str, Endpoin
 # --- prices and specs -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rate:
-    usd_per_hour: float
-    basis: str  # 'billing' (this endpoint's own bill or this account's bill) | 'list'
-    source: str
-
-
 def catalog_hourly(
     ctx: CheckContext, instance_type: str, region: str | None, component: str = "Hosting"
-) -> Rate | None:
-    """The catalog's $/h (this bill's effective rate first, else list); None when no price is known.
-
-    Without a region there is no price: rates differ by region and none is guessed.
-    """
-    if not region:
-        return None
-    try:
-        price = effective_or_list_hourly(ctx.con, instance_type, region, component=component)
-    except PriceNotFound:
-        return None
-    return Rate(float(price.usd_per_unit), str(price.basis), f"{price.source} ({price.fetched_at})")
+) -> Price | None:
+    """The account's billed on-demand $/h (``aifinops.pricing.rate``), else the list price; None when no
+    price is known. Without a region there is no price: rates differ by region and none is guessed."""
+    return rate_or_none(ctx.con, instance_type, region, component)
 
 
 @dataclass(frozen=True)
@@ -422,14 +407,16 @@ def monthly(usd_per_hour: float, instances: float = 1.0) -> float:
 
 def variant_rate(
     ctx: CheckContext, endpoint: EndpointInfo, variant: VariantInfo, cost: EndpointCost | None
-) -> Rate | None:
-    """The variant's $/h per instance: the endpoint's own bill first, else the catalog."""
-    if cost is not None:
-        own = cost.usd_per_hour(variant.instance_type)
-        if own:
-            return Rate(own, "billing", "this endpoint's Host usage rows (billed_cost / usage_quantity)")
+) -> Price | None:
+    """The variant's $/h per instance: the endpoint's own billed on-demand rate first (the rule of
+    ``aifinops.pricing.rates``), else the account's, else the catalog's."""
     if not variant.instance_type:
         return None
+    if cost is not None and endpoint.region:
+        for component in ("Hosting", "AsyncInf"):
+            own = billed_rate(ctx.con, variant.instance_type, endpoint.region, component, resource_id=endpoint.arn)
+            if own is not None:
+                return own
     return catalog_hourly(ctx, variant.instance_type, endpoint.region)
 
 
@@ -453,8 +440,8 @@ def endpoint_monthly_cost(
         if rate is None:
             missing.append(v.instance_type)
             continue
-        rates[v.name] = {"usd_per_hour": rate.usd_per_hour, "basis": rate.basis, "source": rate.source}
-        total += monthly(rate.usd_per_hour, v.instance_count)
+        rates[v.name] = {"usd_per_hour": rate.usd_per_unit, "basis": rate.basis, "source": rate.source}
+        total += monthly(rate.usd_per_unit, v.instance_count)
     evidence: dict[str, Any] = {"not_billed_in_window": True, "variant_rates": rates}
     if missing:
         evidence["price_not_found"] = sorted(set(filter(None, missing)))

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
+from aifinops.pricing.rates import HOURS_UNIT_SQL  # noqa: F401 (re-exported: the checks' hours filter)
 from aifinops.store import has_rows, usage_span
 
 DATA_KINDS = ("billing", "inventory", "metrics")
@@ -47,8 +48,6 @@ USAGE_LINE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
 USAGE_LINE_SQL = (
     "(line_item_type IS NULL OR line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage'))"
 )
-# CUR writes 'Hrs', FOCUS exports 'Hours'; some sources leave the unit empty for instance hours.
-HOURS_UNIT_SQL = "(pricing_unit IS NULL OR lower(pricing_unit) IN ('hrs', 'hr', 'hours', 'hour'))"
 
 
 class NoParams(BaseModel):

@@ -191,7 +191,7 @@ class EndpointConsolidation(Check[ConsolidationParams]):
             bins = pack(members, spec, params)
             if bins is None:
                 continue
-            plans.append((ep.monthly(rate.usd_per_hour, len(bins)), target, rate, bins))
+            plans.append((ep.monthly(rate.usd_per_unit, len(bins)), target, rate, bins))
         if not plans:
             return None
         plan_cost, target, rate, bins = min(plans, key=lambda p: (p[0], p[1]))
@@ -234,7 +234,7 @@ class EndpointConsolidation(Check[ConsolidationParams]):
                 ],
                 "plan_instance_type": target,
                 "plan_instances": len(bins),
-                "plan_usd_per_hour": rate.usd_per_hour,
+                "plan_usd_per_hour": rate.usd_per_unit,
                 "plan_rate_basis": rate.basis,
                 "plan_monthly_cost_usd": plan_cost,
                 "plan_bins": bins,

@@ -19,6 +19,7 @@ from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
+from aifinops.pricing import Price
 
 
 class GpuEc2Params(BaseModel):
@@ -235,7 +236,7 @@ def _gpu_utilization(ctx: CheckContext, start: datetime, end: datetime) -> dict[
     return {r["instance_id"]: r for r in rows}
 
 
-def _smaller(itype: str, region: str | None, gpus_needed: int) -> tuple[str, _rates.Rate] | None:
+def _smaller(itype: str, region: str | None, gpus_needed: int) -> tuple[str, Price] | None:
     """The cheapest catalog type with at least ``gpus_needed`` GPUs of at least this type's GPU memory."""
     spec = _rates.instance_specs(itype)
     if spec is None or not spec.gpus:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
-from aifinops.pricing import PriceNotFound, similar_instances
+from aifinops.pricing import Price, PriceNotFound, similar_instances
 
 
 class GpuRightsizingParams(BaseModel):
@@ -172,17 +172,17 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
             {
                 "instance_type": cand.instance_type,
                 "accelerator": cand.accelerator or "CPU",
-                "usd_per_hour": cand_rate.usd_per_hour if cand_rate else None,
+                "usd_per_hour": cand_rate.usd_per_unit if cand_rate else None,
                 "rate_basis": cand_rate.basis if cand_rate else "price not found",
             }
             for cand, cand_rate in priced
         ]
-        best = _cheapest_below(priced, rate.usd_per_hour)
+        best = _cheapest_below(priced, rate.usd_per_unit)
         if best is None:
             return None
         cand, cand_rate = best
         monthly_cost, basis, cost_evidence = ep.endpoint_monthly_cost(ctx, endpoint, cost)
-        savings = min(monthly_cost, ep.monthly(rate.usd_per_hour - cand_rate.usd_per_hour, v.instance_count))
+        savings = min(monthly_cost, ep.monthly(rate.usd_per_unit - cand_rate.usd_per_unit, v.instance_count))
         kind = "CPU" if not cand.gpus else ("Inferentia" if "inferentia" in (cand.accelerator or "").lower() else "GPU")
         assumptions = [
             f"The model fits {cand.instance_type}: peak GPU memory {gpu_mem_used:.1f} GiB and host memory "
@@ -214,10 +214,10 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
                 "gpu_memory_used_gib": gpu_mem_used,
                 "host_memory_used_gib": host_mem_used,
                 "invocations_sum": s.invocations,
-                "usd_per_hour": rate.usd_per_hour,
+                "usd_per_hour": rate.usd_per_unit,
                 "rate_basis": rate.basis,
                 "recommended_instance_type": cand.instance_type,
-                "recommended_usd_per_hour": cand_rate.usd_per_hour,
+                "recommended_usd_per_hour": cand_rate.usd_per_unit,
                 "recommended_rate_basis": cand_rate.basis,
                 "candidates": considered,
                 "cost_basis": basis,
@@ -295,12 +295,12 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
             for cand in options
             if cand.accelerator == spec.accelerator
         ]
-        best = _cheapest_below(priced, rate.usd_per_hour)
+        best = _cheapest_below(priced, rate.usd_per_unit)
         if best is None:
             return None
         cand, cand_rate = best
         monthly_cost = monthly_usd(job_cost, window.days)
-        savings = monthly_cost * (1 - cand_rate.usd_per_hour / rate.usd_per_hour)
+        savings = monthly_cost * (1 - cand_rate.usd_per_unit / rate.usd_per_unit)
         name = attrs.get("TrainingJobName") or row["name"]
         return Finding(
             check=self.id,
@@ -322,10 +322,10 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
                 "gpus_needed": gpus_needed,
                 "window_billed_cost_usd": job_cost,
                 "days_in_window": window.days,
-                "usd_per_hour": rate.usd_per_hour,
+                "usd_per_hour": rate.usd_per_unit,
                 "rate_basis": rate.basis,
                 "recommended_instance_type": cand.instance_type,
-                "recommended_usd_per_hour": cand_rate.usd_per_hour,
+                "recommended_usd_per_hour": cand_rate.usd_per_unit,
                 "recommended_rate_basis": cand_rate.basis,
             },
             assumptions=[
@@ -355,14 +355,14 @@ def _candidates(instance_type: str, region: str, accelerated: bool, component: s
         return []
 
 
-def _cheapest_below(priced: list[tuple[Any, ep.Rate | None]], usd_per_hour: float) -> tuple[Any, ep.Rate] | None:
+def _cheapest_below(priced: list[tuple[Any, Price | None]], usd_per_hour: float) -> tuple[Any, Price] | None:
     """The first of the cheapest priced candidates whose $/h is below ``usd_per_hour``; None if none is."""
-    best: tuple[Any, ep.Rate] | None = None
+    best: tuple[Any, Price] | None = None
     for cand, cand_rate in priced:
         if (
             cand_rate
-            and cand_rate.usd_per_hour < usd_per_hour
-            and (best is None or cand_rate.usd_per_hour < best[1].usd_per_hour)
+            and cand_rate.usd_per_unit < usd_per_hour
+            and (best is None or cand_rate.usd_per_unit < best[1].usd_per_unit)
         ):
             best = (cand, cand_rate)
     return best

@@ -159,8 +159,8 @@ class IdleEndpoint(Check[IdleEndpointParams]):
                     if rate is None:
                         evidence.setdefault("price_not_found", []).append(v.instance_type)
                         continue
-                    savings += ep.monthly(rate.usd_per_hour, v.instance_count)
-                    per_variant[v.name]["usd_per_hour"] = rate.usd_per_hour
+                    savings += ep.monthly(rate.usd_per_unit, v.instance_count)
+                    per_variant[v.name]["usd_per_hour"] = rate.usd_per_unit
                     per_variant[v.name]["rate_basis"] = rate.basis
             savings = min(savings, monthly_cost)
             title = f"Endpoint {endpoint.name}: variant(s) {', '.join(idle)} had no invocations"

@@ -190,9 +190,9 @@ def assess_variant(
         "invocations_per_instance_peak_per_hour": ipi.peak if ipi else None,
         "invocations_per_instance_peak_per_minute_after": (ipi.peak * v.instance_count / needed / 60) if ipi else None,
         "coverage": s.invocation_hours / max(1, observed_h),
-        "usd_per_hour": rate.usd_per_hour if rate else None,
+        "usd_per_hour": rate.usd_per_unit if rate else None,
         "rate_basis": rate.basis if rate else None,
-        "monthly_savings_usd": ep.monthly(rate.usd_per_hour, removable) if rate else 0.0,
+        "monthly_savings_usd": ep.monthly(rate.usd_per_unit, removable) if rate else 0.0,
     }
     if rate is None:
         plan["price_not_found"] = v.instance_type

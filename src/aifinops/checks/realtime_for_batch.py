@@ -189,9 +189,9 @@ class RealtimeForBatch(Check[BatchParams]):
             batch_monthly = None
         else:
             run_h = pattern["busy_hours_per_day"] + params.job_overhead_h
-            batch_monthly = run_h * HOURS_PER_MONTH / 24.0 * v.instance_count * rate.usd_per_hour
+            batch_monthly = run_h * HOURS_PER_MONTH / 24.0 * v.instance_count * rate.usd_per_unit
             evidence.update(
-                usd_per_hour=rate.usd_per_hour,
+                usd_per_hour=rate.usd_per_unit,
                 rate_basis=rate.basis,
                 batch_hours_per_day=run_h,
                 batch_monthly_cost_usd=batch_monthly,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.pricing import Price
 
 GIB = 2**30  # S3 storage is billed per binary GB: 'GB-Mo' = GiB-month
 
@@ -110,7 +111,8 @@ class S3AiDataLifecycle(Check[S3LifecycleParams]):
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         gb_month = sum(r["gb_month"] or 0.0 for r in storage)
         standard = (
-            _rates.Rate(cost / gb_month, "GB-Mo", "billing", f"your bill (S3 storage of {name})")
+            Price(cost / gb_month, "GB-Mo", f"your bill (S3 storage of {name})", end, "A", basis="billing",
+                  window=(start, end))
             if gb_month > 0 and cost > 0
             else _rates.s3_storage(res["region"], "STANDARD")
         )

@@ -15,6 +15,7 @@ from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Finding
+from aifinops.pricing import spot_discount as planning_spot_discount
 
 
 class TrainingParams(BaseModel):
@@ -27,7 +28,7 @@ class TrainingParams(BaseModel):
         description=("Days before the last billed day to examine. Default 30: about one month of jobs."),
     )
     spot_discount: float = Field(
-        0.70,
+        planning_spot_discount().typical,  # the one home of the Spot discount: the price catalog's planning range
         gt=0,
         lt=1,
         description=(

@@ -10,6 +10,7 @@ from typing import Any
 
 from aifinops.errors import ArgumentError
 from aifinops.mcp.args import fit, json_arg, page, string_list
+from aifinops.pricing import PriceNotFound, get_products
 
 FILTER_TYPES = ["EQUALS", "TERM_MATCH", "ANY_OF", "CONTAINS", "NONE_OF"]
 _EXAMPLE = '[{"Field": "instanceType", "Value": "ml.p3.2xlarge", "Type": "EQUALS"}]'
@@ -38,8 +39,6 @@ def get_pricing(
     next_token: str | None = None,
 ) -> dict[str, Any]:
     """Products of ``service_code`` matching the filters, in each region asked, paged."""
-    from aifinops.pricing import PriceNotFound, get_products
-
     asked = string_list(region, "region", '["us-east-1"]')
     regions: list[str | None] = list(asked) if asked else [None]  # None: the catalog's default region
     parsed = pricing_filters(filters)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -51,6 +52,13 @@ class Price:
     description: str = ""
     usage_type: str = ""
     region: str = ""
+    window: tuple[date, date] | None = None  # first and last day of the bills a 'billing' rate averages
+
+    def describe(self) -> dict[str, Any]:
+        """The price as evidence: value, unit, basis and where it came from (with its date)."""
+        fetched = f" (fetched {self.fetched_at})" if self.basis == "list" else ""
+        return {"usd_per_unit": self.usd_per_unit, "unit": self.unit, "basis": self.basis,
+                "source": self.source + fetched, "confidence": self.confidence}
 
 
 @dataclass(frozen=True)

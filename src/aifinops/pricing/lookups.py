@@ -181,11 +181,13 @@ class SpotDiscount(tuple[float, float, float]):
         return self[2]
 
 
-def spot_discount(instance_type: str) -> SpotDiscount:
-    """Planning range of the Spot discount for an instance (EC2 Spot or SageMaker managed Spot)."""
+def spot_discount(instance_type: str | None = None) -> SpotDiscount:
+    """Planning range of the Spot discount (EC2 Spot or SageMaker managed Spot): the one home of the figure,
+    read by the simulators' and checks' defaults. With ``instance_type``, an unknown type fails loudly."""
     from aifinops.pricing.seed import SPOT_DISCOUNT
 
-    instance_specs(instance_type)  # unknown types fail loudly, with a suggestion
+    if instance_type is not None:
+        instance_specs(instance_type)  # unknown types fail loudly, with a suggestion
     low, typical, high, source, confidence = SPOT_DISCOUNT
     return SpotDiscount(low, typical, high, source, confidence)
 

@@ -1,7 +1,7 @@
 """What every simulator shares: the 730-hour month, argument checks, quantiles, catalog look-ups.
 
 Simulators are pure functions over numbers the caller passes; the only outside call is the
-optional price look-up, made when the caller names an instance type instead of a rate.
+optional price look-up (``aifinops.pricing.rate``), made when the caller names an instance type instead of a rate.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from aifinops.errors import ArgumentError
+from aifinops.pricing import instance_specs, rate, spot_discount
+
+# The Spot discount's one home is the catalog; without an instance type a simulator uses its planning range.
+PLANNING_SPOT_DISCOUNT = spot_discount()
 
 # DESIGN.md "checks": monthly figures use a 730-hour month (8,760 h / 12), as AWS's pricing pages do.
 HOURS_PER_MONTH = 730.0
@@ -65,10 +69,8 @@ def share(part: float, whole: float) -> float:
 
 
 def catalog_hourly_usd(instance_type: str, region: str, component: str) -> tuple[float, str]:
-    """The list price of an instance from aifinops.pricing and a line saying where it came from."""
-    from aifinops.pricing import instance_hourly  # lazy: simulators work without the catalog
-
-    price = instance_hourly(instance_type, region=region, component=component)
+    """The list price of an instance (``aifinops.pricing.rate`` without a store) and where it came from."""
+    price = rate(None, instance_type, region, component)
     need(price.usd_per_unit > 0, f"The catalog's {instance_type} {component} rate in {region} is "
          f"${price.usd_per_unit}/h ({price.source}); a simulator cannot use a zero rate.",
          "pass the hourly rate you pay (usd_per_hour), or fix the price snapshot.")
@@ -78,15 +80,11 @@ def catalog_hourly_usd(instance_type: str, region: str, component: str) -> tuple
 
 def catalog_memory_gib(instance_type: str) -> float:
     """Instance memory from aifinops.pricing's instance specs."""
-    from aifinops.pricing import instance_specs  # lazy, as above
-
     return float(instance_specs(instance_type).memory_gib)
 
 
 def catalog_spot_discount(instance_type: str) -> tuple[float, str]:
     """The catalog's typical Spot discount for an instance type and where it comes from."""
-    from aifinops.pricing import spot_discount  # lazy, as above
-
     found = spot_discount(instance_type)
     return float(found.typical), f"catalog: typical of {found.low:.0%}-{found.high:.0%}, {found.source}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
 
+from aifinops.pricing import bedrock_token_price
 from aifinops.simulate.base import HOURS_PER_MONTH, Result, need, need_non_negative, need_share, share
 
 # Reference §3c (AWS docs): batch inference costs 50% of on-demand.
@@ -57,8 +58,6 @@ def cache_multipliers(model: str | None) -> tuple[float, float]:
 
 
 def _catalog_prices(model: str, region: str) -> tuple[float, float, str]:
-    from aifinops.pricing import bedrock_token_price  # lazy: the simulator works without the catalog
-
     price_in = bedrock_token_price(model, "input", tier="standard", region=region)
     price_out = bedrock_token_price(model, "output", tier="standard", region=region)
     return float(price_in.usd_per_unit), float(price_out.usd_per_unit), f"catalog {model} standard {region}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from aifinops.errors import ArgumentError
 from aifinops.simulate.base import (
+    PLANNING_SPOT_DISCOUNT,
     Result,
     catalog_spot_discount,
     hourly_rate,
@@ -26,9 +27,9 @@ from aifinops.simulate.base import (
     share,
 )
 
-# SageMaker managed Spot training saves "up to 90%" (SageMaker docs, reference §3a); no public GPU Spot
-# snapshot exists offline, so the default is the reference's planning figure (§3b: "use 60-70% discount").
-DEFAULT_SPOT_DISCOUNT = 0.70
+# The Spot discount has one home, the price catalog (aifinops.pricing.spot_discount: the reference's §3b
+# planning range, typical 70% off; SageMaker docs say "up to 90%"). This name is its typical figure.
+DEFAULT_SPOT_DISCOUNT = PLANNING_SPOT_DISCOUNT.typical
 # Assumption: one interruption per 50 running hours. The Spot Instance Advisor only publishes monthly
 # buckets (<5% ... >20% of instances interrupted per month, reference §3b), which understate GPU Spot
 # churn; set this from your own training jobs' restart history.
@@ -130,7 +131,8 @@ def simulate_spot_training(
     elif on_demand_usd_per_hour is None and instance_type is not None:
         spot_discount, discount_source = catalog_spot_discount(instance_type)
     else:
-        spot_discount, discount_source = DEFAULT_SPOT_DISCOUNT, "default: reference §3b planning figure"
+        spot_discount = DEFAULT_SPOT_DISCOUNT
+        discount_source = f"default: catalog typical, {PLANNING_SPOT_DISCOUNT.source}"
     need_share("spot_discount", spot_discount)
     need_non_negative("interruptions_per_hour", interruptions_per_hour)
     if checkpoint_interval_h is not None:

@@ -1,0 +1,125 @@
+"""The one hourly rate every check, simulator and adapter prices instance hours with: ``rate(...)``.
+
+``rate(con, instance_type, region, component)`` returns one ``Price`` whose ``basis`` says where it came from:
+
+- ``'billing'``: the account's own billed on-demand rate, read from ``usage_daily`` (``billed_rate``);
+  ``window`` holds the first and last day of the rows averaged, ``confidence`` is 'A';
+- ``'list'``: the catalog's on-demand list price (``instance_hourly``) when the bills hold no such rows;
+  ``fetched_at`` and ``confidence`` are the snapshot row's.
+
+The billed hourly rate (the one rule) is ``sum(billed_cost) / sum(usage_quantity)`` over the rows that are
+
+- plain on-demand usage: ``line_item_type = 'Usage'`` (or empty, for sources without line item types such as
+  Cost Explorer answers) and ``purchase_option = 'on-demand'``. ``SavingsPlanCoveredUsage`` and
+  ``DiscountedUsage`` rows do not count: per the reference (data-formats-and-prices.md §1.3) their unblended
+  cost is the public on-demand price that a ``SavingsPlanNegation`` row cancels (FOCUS bills them at 0) and
+  their effective cost is the commitment's rate, so neither is what an on-demand hour costs this account
+  (the commitment rate is ``savings_plan_hourly``'s). Spot rows do not count either;
+- instance hours: ``pricing_unit`` 'Hrs'/'Hours' (or empty, as some sources leave instance hours);
+- of this instance type in this region; SageMaker types ('ml.' prefix) of the usage-type component
+  ('Hosting' or 'Host' → ``Host``; Spot training components price as on-demand ``Train``, as the catalog does),
+  EC2 types of ``AmazonEC2``; of one resource when ``resource_id`` is given (case-insensitive);
+- in the last ``window_days`` days (default 30) ending at the latest such row, so a price cut is not
+  averaged away by older months.
+
+A rate of zero or less (credits, a free tier) is no rate: the catalog price is used instead.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from aifinops.errors import ArgumentError
+from aifinops.pricing.catalog import Price, PriceNotFound
+from aifinops.pricing.lookups import instance_hourly, sagemaker_component
+from aifinops.pricing.seed import SM_COMPONENTS
+
+DEFAULT_WINDOW_DAYS = 30
+# CUR writes 'Hrs', FOCUS exports 'Hours'; some sources leave the unit empty for instance hours.
+HOURS_UNIT_SQL = "(pricing_unit IS NULL OR lower(pricing_unit) IN ('hrs', 'hr', 'hours', 'hour'))"
+# The rows whose billed cost is what on-demand usage cost this account (see the module docstring).
+ON_DEMAND_USAGE_SQL = "(line_item_type IS NULL OR line_item_type = 'Usage') AND purchase_option = 'on-demand'"
+
+_SQL = """
+WITH rows AS (
+  SELECT usage_date, usage_quantity, billed_cost FROM usage_daily
+  WHERE instance_type = ? AND region = ? AND {where}
+    AND {usage} AND {hours} AND usage_quantity > 0
+), recent AS (
+  SELECT * FROM rows WHERE usage_date > (SELECT max(usage_date) FROM rows) - INTERVAL {days} DAY
+)
+SELECT sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), count(*) FROM recent
+"""
+
+
+def usage_component(component: str) -> str:
+    """The usage-type spelling (usage_daily.component) of a SageMaker component: 'Hosting' -> 'Host'."""
+    return SM_COMPONENTS[sagemaker_component(component)]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def billed_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str, component: str = "Hosting",
+                *, resource_id: str | None = None, window_days: int = DEFAULT_WINDOW_DAYS) -> Price | None:
+    """The account's billed on-demand $/hour for this type (the rule above), None when the bills hold none."""
+    if int(window_days) < 1:
+        raise ArgumentError(f"window_days must be at least 1, got {window_days!r}.",
+                            "pass the number of recent days of bills to average over, e.g. 30.")
+    params: list[Any] = [instance_type, region]
+    if instance_type.startswith("ml."):
+        where = "service_code = 'AmazonSageMaker' AND component = ?"
+        params.append(usage_component(component))
+    else:
+        where = "service_code = 'AmazonEC2'"
+    if resource_id is not None:
+        where += " AND lower(resource_id) = lower(?)"
+        params.append(resource_id)
+    sql = _SQL.format(where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
+    row = con.execute(sql, params).fetchone()
+    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
+        raise RuntimeError("the billed-rate aggregate returned no row")
+    cost, hours, first, last, n = row
+    if not hours or not cost or cost <= 0:
+        return None
+    what = f"{instance_type} {component}" if instance_type.startswith("ml.") else instance_type
+    of = f" of {resource_id}" if resource_id else ""
+    return Price(
+        usd_per_unit=cost / hours, unit="Hrs",
+        source=f"your billing (usage_daily){of}: {n} daily rows {first}..{last}, {hours:.1f} h billed ${cost:.2f}",
+        fetched_at=_day(last), confidence="A", basis="billing",
+        description=f"billed on-demand {what} rate in {region}", region=region, window=(_day(first), _day(last)))
+
+
+def rate(con: duckdb.DuckDBPyConnection | None, instance_type: str, region: str, component: str = "Hosting",
+         *, resource_id: str | None = None, window_days: int = DEFAULT_WINDOW_DAYS,
+         as_of: date | str | None = None) -> Price:
+    """The on-demand $/hour of ``instance_type``: the account's billed rate when ``con``'s bills hold one,
+    else the catalog's list price (``as_of`` picks the snapshot row). Raises ``PriceNotFound`` when neither.
+
+    ``resource_id`` narrows the billed rate to one resource's rows; without them the account's rate and then
+    the list price follow. ``con=None`` asks the catalog only (a simulator given no store).
+    """
+    if con is not None:
+        found = billed_rate(con, instance_type, region, component, window_days=window_days, resource_id=resource_id)
+        if found is None and resource_id is not None:
+            found = billed_rate(con, instance_type, region, component, window_days=window_days)
+        if found is not None:
+            return found
+    return instance_hourly(instance_type, region, component, as_of)
+
+
+def rate_or_none(con: duckdb.DuckDBPyConnection | None, instance_type: str | None, region: str | None,
+                 component: str = "Hosting", *, resource_id: str | None = None) -> Price | None:
+    """``rate(...)`` for callers that report 'not priced' instead of failing: None without a type, a region
+    (rates differ by region and none is guessed) or a price."""
+    if not instance_type or not region:
+        return None
+    try:
+        return rate(con, instance_type, region, component, resource_id=resource_id)
+    except PriceNotFound:
+        return None
