@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from localserver import free_port
 
 MOTO_SERVER = str(Path(sys.executable).parent / "moto_server")
 
@@ -60,16 +61,10 @@ class MotoServer:
         self.post("/moto-api/reset-auth", "0" if on else "inf")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("aws-home")
-    port = _free_port()
+    port = free_port()
     log = open(home / "moto.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen([MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
     server = MotoServer(port, proc, home)

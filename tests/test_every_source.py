@@ -14,9 +14,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +26,7 @@ import pytest
 
 from clirun import run_cli
 from curfixtures import cur2_row, write_cur2, write_dlt_cur2
+from localserver import serving
 
 DATA = Path(__file__).parent / "data"
 REAL = DATA / "real"
@@ -185,28 +183,11 @@ COST_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _dashboard(store: Path, failures: list[str]) -> None:
-    import uvicorn
-
     from aifinops.store import Store
     from aifinops.web import create_app
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Store(store)), host="127.0.0.1", port=port,
-                                           log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with serving(create_app(Store(store)), log_level="critical") as base:
         for path in ("/", "/?period=weekly", "/api/views", "/api/anomalies", "/api/forecast", "/api/budgets",
                      "/api/alerts"):
             response = httpx.get(base + path, timeout=120)
@@ -214,9 +195,6 @@ def _dashboard(store: Path, failures: list[str]) -> None:
                 failures.append(f"dashboard {path}: HTTP {response.status_code}: {response.text[:300]}")
             elif path.startswith("/api/"):
                 response.json()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _mcp_calls(start: str, end: str) -> list[tuple[str, dict[str, Any]]]:

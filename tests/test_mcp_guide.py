@@ -24,6 +24,7 @@ from aifinops.mcp_server import build_server
 from aifinops.store import Store
 from aifinops.workspace import ensure_data
 from clirun import AIFINOPS
+from localserver import free_port
 
 # The brief as the project keeps it (../shared/reference) when this checkout sits beside it, else the verbatim
 # copy in tests/data (a clean clone in CI); test_the_copy_is_verbatim keeps the two identical.
@@ -174,14 +175,8 @@ def test_guide_calls_over_stdio(store):
     assert all(t.annotations and t.annotations.read_only_hint for t in tools)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_http_transport_on_localhost(store):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store", str(store.path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 from typing import Any
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 from mcp import Client
 
 from aifinops.mcp import limits
@@ -23,6 +20,7 @@ from aifinops.mcp.args import fit
 from aifinops.mcp_server import MAX_REQUEST_BYTES, build_server, http_app
 from aifinops.store import Store
 from aifinops.workspace import ensure_data
+from localserver import free_port, serving
 
 NOV = {"start_time": "2024-11-01T00:00:00Z", "end_time": "2024-11-08T00:00:00Z"}
 INV = {"id": "inv", "metric_stat": {"metric": {"namespace": "AWS/SageMaker", "metric_name": "Invocations",
@@ -176,25 +174,11 @@ def test_answers_stop_building_once_the_cap_is_certain():
 # ---------------------------------------------------------------- over HTTP
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def http_server(store):
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(http_app(store, port), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    port = free_port()
+    with serving(http_app(store, port), port=port) as url:
+        yield url
 
 
 def test_http_answers_this_machine_and_applies_the_limits(http_server):

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from aifinops.store import Store
 from aifinops.web import create_app
 from aifinops.workspace import ensure_data
+from localserver import serving
 from test_report import SECTIONS, load_in_chromium
 
 
@@ -64,26 +61,10 @@ def test_dashboard_page_fetches_nothing_from_outside(client):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.text, re.I)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_store):
-    port = _free_port()
-    config = uvicorn.Config(create_app(demo_store), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(demo_store)) as url:
+        yield url
 
 
 @pytest.mark.slow

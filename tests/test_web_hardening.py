@@ -6,21 +6,18 @@ of the page's embedded chart JSON (the charts still draw in Chromium)."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from aifinops.store import Store
 from aifinops.web import create_app
 from aifinops.workspace import ensure_data
 from curfixtures import cur2_row, write_cur2
+from localserver import serving
 from test_report import load_in_chromium
 
 ROUTES = ["/", "/?period=weekly", "/api/views", "/api/anomalies", "/api/forecast", "/api/budgets", "/api/alerts",
@@ -28,27 +25,10 @@ ROUTES = ["/", "/?period=weekly", "/api/views", "/api/anomalies", "/api/forecast
 NASTY = "</script><!--<script>"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def serving(store: Store) -> Iterator[str]:
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+def serving_store(store: Store) -> Iterator[str]:
+    with serving(create_app(store)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +40,7 @@ def demo_store(tmp_path_factory) -> Store:
 
 @pytest.fixture(scope="module")
 def server(demo_store) -> Iterator[str]:
-    with serving(demo_store) as url:
+    with serving_store(demo_store) as url:
         yield url
 
 
@@ -167,7 +147,7 @@ def _store_of(tmp_path, name: str, text: str) -> Store:
 
 def test_script_breaking_values_stay_inside_the_json(tmp_path):
     nasty = _store_of(tmp_path, "nasty", NASTY)
-    with serving(nasty) as url:
+    with serving_store(nasty) as url:
         page = httpx.get(url + "/", timeout=120)
     assert page.status_code == 200
     embedded = page.text.split('<script type="application/json" id="figures">', 1)[1].split("</script>", 1)[0]
@@ -188,9 +168,9 @@ def test_report_json_escapes_every_markup_character():
 def test_charts_still_draw_in_chromium_with_script_breaking_values(tmp_path):
     clean = _store_of(tmp_path, "clean", "")
     nasty = _store_of(tmp_path, "nasty", NASTY)
-    with serving(clean) as url:
+    with serving_store(clean) as url:
         normal = load_in_chromium(url + "/", "dashboard-clean-values.png")
-    with serving(nasty) as url:
+    with serving_store(nasty) as url:
         seen = load_in_chromium(url + "/", "dashboard-script-values.png")
     assert normal["errors"] == [] and normal["charts"] >= 5
     assert seen["errors"] == [], seen["errors"]
