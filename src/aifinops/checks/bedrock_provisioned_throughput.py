@@ -33,7 +33,7 @@ class ProvisionedParams(BaseModel):
 class BedrockProvisionedThroughput(Check[ProvisionedParams]):
     """Provisioned throughput with zero invocations, or priced above its on-demand equivalent.
 
-    Reads inventory ``bedrock-provisioned-throughput`` (GetProvisionedModelThroughput), its billed
+    Reads inventory ``bedrock-provisioned-throughput`` (ListProvisionedModelThroughputs), its billed
     cost (rows whose resource id is the provisioned model ARN) and CloudWatch AWS/Bedrock
     Invocations, InputTokenCount and OutputTokenCount with ModelId = the provisioned model ARN.
     Idle (datapoints, all zero): savings = monthly cost. Used: on-demand equivalent = tokens x the
@@ -51,7 +51,6 @@ class BedrockProvisionedThroughput(Check[ProvisionedParams]):
     needs = frozenset({"inventory"})
     iam_permissions = [
         "bedrock:ListProvisionedModelThroughputs",
-        "bedrock:GetProvisionedModelThroughput",
         "cloudwatch:GetMetricData",
     ]
     savings_formula = (

@@ -51,7 +51,7 @@ def _properties(attrs: dict[str, Any]) -> dict[str, Any]:
 class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
     """Comprehend custom endpoints with no consumed inference units over the look-back.
 
-    Reads inventory rows of type ``comprehend-endpoint`` (DescribeEndpoint ``EndpointProperties``:
+    Reads inventory rows of type ``comprehend-endpoint`` (ListEndpoints ``EndpointPropertiesList`` items:
     Status IN_SERVICE, CurrentInferenceUnits, CreationTime) and ``AWS/Comprehend``
     ConsumedInferenceUnits (Sum) per EndpointArn. Idle when every data point is zero; savings = the
     monthly cost (delete): the endpoint ARN's billed cost scaled to 730 hours, else inference units x
@@ -67,7 +67,7 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
     id = "comprehend-idle-endpoint"
     title = "Idle Amazon Comprehend custom endpoints"
     needs = frozenset({"inventory", "metrics"})
-    iam_permissions = ["comprehend:ListEndpoints", "comprehend:DescribeEndpoint", "cloudwatch:GetMetricData"]
+    iam_permissions = ["comprehend:ListEndpoints", "cloudwatch:GetMetricData"]
     iam_note = "Billing rows (if ingested) price the endpoint; else the catalog's inference-unit rate."
     Params = ComprehendIdleParams
     savings_formula = "monthly endpoint cost (billed, else inference units x $/IU-second x 3600 x 730); no data: 0"
