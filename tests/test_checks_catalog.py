@@ -5,14 +5,17 @@ fixtures that must not be flagged."""
 from __future__ import annotations
 
 import calendar
+import csv
 import json
 import math
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import aifinops.pricing
 from aifinops.checks import run_checks
-from aifinops.pricing import bedrock_token_price, instance_hourly, instance_specs, s3_storage_price, similar_instances
+from aifinops.pricing import bedrock_token_price, instance_hourly, instance_specs, s3_storage_price
 from aifinops.store import Store
 from usagerows import findings_by_resource, usage_row
 from usagerows import insert_usage as insert
@@ -20,6 +23,16 @@ from usagerows import insert_usage as insert
 AS_OF = date(2025, 6, 30)
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
+PRICE_FILE = Path(aifinops.pricing.__file__).parent / "data" / "prices.csv"
+
+
+def raw_price(service: str, region: str, usage_type: str) -> float:
+    """The bundled price file's $/unit for a usage type, read with the csv module (not aifinops' lookups)."""
+    with PRICE_FILE.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if (r["service_code"], r["region"], r["usage_type"]) == (service, region, usage_type)]
+    assert len({r["usd_per_unit"] for r in rows}) == 1, rows
+    return float(rows[0]["usd_per_unit"])
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
 HOURS_PER_MONTH = 730.0
 
@@ -197,14 +210,13 @@ def test_gpu_ec2_idle_stopped_low_rightsized_busy_and_part_time_ignored(con):
     cost = monthly(14 * 24 * 32.7726, 14)
     assert got["i-idle"].monthly_savings_usd == pytest.approx(cost, rel=1e-12)
     assert got["i-blind"].monthly_savings_usd == 0 and got["i-blind"].evidence["gpu_util_mean_pct"] is None
-    # 8 GPUs at 11% need ceil(8 x 11 / 70) = 2 GPUs of at least 40 GiB each
-    per_gpu = instance_specs("p4d.24xlarge").gpu_memory_gib / 8
-    target = next(
-        s for s in similar_instances("p4d.24xlarge", 2, region=REGION) if s.gpu_memory_gib / s.gpus >= per_gpu
-    )
+    # 8 GPUs at 11% need ceil(8 x 11 / 70) = 2 GPUs of at least 40 GiB each (A100: 320 GiB / 8). By hand, from
+    # AWS's specs: of the priced NVIDIA types with >= 2 GPUs of >= 40 GiB, g6e.12xlarge (4 x L40S 48 GiB) is the
+    # cheapest in us-east-1, at $10.49264/h in the bundled price file (read raw here, not through the lookups).
     low = got["i-low"]
-    assert low.evidence["rightsize_to"] == target.instance_type and low.evidence["gpus_needed_at_target"] == 2
-    expected = (32.7726 - instance_hourly(target.instance_type, REGION).usd_per_unit) * 730
+    assert low.evidence["rightsize_to"] == "g6e.12xlarge" and low.evidence["gpus_needed_at_target"] == 2
+    expected = (32.7726 - raw_price("AmazonEC2", REGION, "BoxUsage:g6e.12xlarge")) * 730
+    assert expected == pytest.approx((32.7726 - 10.49264) * 730)
     assert low.monthly_savings_usd == pytest.approx(expected, rel=1e-9)
 
 
