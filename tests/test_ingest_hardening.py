@@ -8,7 +8,6 @@ import gzip
 import io
 import json
 import os
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -259,11 +258,9 @@ def test_fifo_is_refused_before_the_lock(store, tmp_path):
     fifo = tmp_path / "billing.csv"
     os.mkfifo(fifo)
     before = store.path.read_bytes()
-    started = time.monotonic()
-    result = run_cli("ingest", str(fifo), "--store", str(store.path), timeout=60)
+    result = run_cli("ingest", str(fifo), "--store", str(store.path), timeout=60)  # a hang fails: TimeoutExpired
     assert result.returncode == 2, result.stderr
     assert "named pipe" in result.stderr and "billing.csv" in result.stderr and "Traceback" not in result.stderr
-    assert time.monotonic() - started < 30
     assert store.path.read_bytes() == before
     # the same through a glob and beside a good file: refused before the store is opened
     refused(store, [str(tmp_path / "*.csv")], "named pipe")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 import anyio
@@ -37,22 +36,21 @@ def store(tmp_path_factory) -> Store:
     return st
 
 
-def call(store: Store, name: str, args: dict[str, Any]) -> tuple[bool, str, float]:
-    """(is_error, text, seconds the call took) through the in-memory client."""
-    async def main() -> tuple[bool, str, float]:
+def call(store: Store, name: str, args: dict[str, Any]) -> tuple[bool, str]:
+    """(is_error, text) through the in-memory client. How long calls take: bench/bench_mcp_limits.py."""
+    async def main() -> tuple[bool, str]:
         async with Client(build_server(store)) as client:
-            started = time.perf_counter()
             result = await client.call_tool(name, args)
-            return bool(result.is_error), result.content[0].text, time.perf_counter() - started
+            return bool(result.is_error), result.content[0].text
 
     return anyio.run(main)
 
 
-def refused(store: Store, name: str, args: dict[str, Any]) -> tuple[str, float]:
-    is_error, text, seconds = call(store, name, args)
+def refused(store: Store, name: str, args: dict[str, Any]) -> str:
+    is_error, text = call(store, name, args)
     assert is_error, text[:300]
     assert "To fix:" in text and len(text) < 1_500, text[:300]
-    return text, seconds
+    return text
 
 
 def usage_filter(values: list[str]) -> dict[str, Any]:
@@ -65,46 +63,45 @@ def usage_filter(values: list[str]) -> dict[str, Any]:
 def test_a_100k_value_filter_is_refused_at_once(store):
     values = [f"USE1-u{i:06d}" for i in range(100_000)]
     assert len(json.dumps(usage_filter(values))) > 847_000  # the issue's filter was 847 KB
-    text, seconds = refused(store, "cost_explorer", {**MONTHS, "filter": usage_filter(values)})
+    text = refused(store, "cost_explorer", {**MONTHS, "filter": usage_filter(values)})
+    # refused by the size limit, checked before any validation or query (it once built a 19.8 MB answer first)
     assert "100,000-byte limit" in text and "'filter'" in text
-    assert seconds < 2.0  # was 29 s of CPU building a 19.8 MB answer
 
 
 def test_filter_values_and_depth_have_limits(store):
-    text, _ = refused(store, "cost_explorer", {**MONTHS, "filter": usage_filter([f"u{i}" for i in range(1_500)])})
+    text = refused(store, "cost_explorer", {**MONTHS, "filter": usage_filter([f"u{i}" for i in range(1_500)])})
     assert "1,000-item limit" in text and "1,500" in text
     as_text = json.dumps(usage_filter([f"u{i}" for i in range(1_500)]))  # a JSON string is read too
-    assert "1,000-item limit" in refused(store, "cost_explorer", {**MONTHS, "filter": as_text})[0]
+    assert "1,000-item limit" in refused(store, "cost_explorer", {**MONTHS, "filter": as_text})
     deep: dict[str, Any] = usage_filter(["USE1-Train:ml.p3.8xlarge"])
     for _ in range(30):
         deep = {"Not": deep}
-    text, _ = refused(store, "cost_explorer", {**MONTHS, "filter": deep})
+    text = refused(store, "cost_explorer", {**MONTHS, "filter": deep})
     assert "nested" in text and f"limit of {limits.MAX_DEPTH}" in text
     many = [{"Id": f"r{i}", "Expression": "2", "Label": "x", "ReturnData": True, "Period": 60, "Extra": "y"}
             for i in range(900)]  # 900 items (under the list limit), 6 values each
-    text, _ = refused(store, "get_metric_data", {**NOV, "queries": many})
+    text = refused(store, "get_metric_data", {**NOV, "queries": many})
     assert "5,000-value limit" in text
 
 
-def test_a_filter_within_the_limits_answers_quickly(store):
+def test_a_filter_within_the_limits_answers_with_its_notes_capped(store):
     values = [f"USE1-BoxUsage:v{i}" for i in range(limits.MAX_LIST_ITEMS)]
-    is_error, text, seconds = call(store, "cost_explorer", {**MONTHS, "filter": usage_filter(values)})
+    is_error, text = call(store, "cost_explorer", {**MONTHS, "filter": usage_filter(values)})
     assert not is_error, text[:300]
     doc = json.loads(text)
     assert all(p["Total"]["UnblendedCost"]["Amount"] == "0" for p in doc["ResultsByTime"])
     assert len(doc["aifinops_notes"]) <= 21 and "more notes like these" in doc["aifinops_notes"][-1]
-    assert seconds < 15.0
 
 
 def test_errors_and_log_lines_never_quote_an_argument_in_full(store, caplog):
     caplog.set_level(logging.DEBUG)
     huge = "x" * 1_000_000
-    text, _ = refused(store, "get_dashboard", {"dashboard_name": huge})
+    text = refused(store, "get_dashboard", {"dashboard_name": huge})
     assert "100,000-byte limit" in text
     under = "AICost" + "y" * 90_000  # under the size limit: the tool's own error quotes it, cut short
-    text, _ = refused(store, "get_dashboard", {"dashboard_name": under})
+    text = refused(store, "get_dashboard", {"dashboard_name": under})
     assert "yyyy" in text and "characters" in text
-    text, _ = refused(store, "list_dashboards", {"z" * 50_000: 1})
+    text = refused(store, "list_dashboards", {"z" * 50_000: 1})
     assert "takes no argument" in text
     logged = [r.getMessage() for r in caplog.records]
     assert logged and max(len(m) for m in logged) < 2_000, max(logged, key=len)[:300]
@@ -114,22 +111,22 @@ def test_errors_and_log_lines_never_quote_an_argument_in_full(store, caplog):
 
 
 def test_metric_math_length_depth_and_chains_are_limited(store):
-    text, seconds = refused(store, "get_metric_data",
-                            {**NOV, "queries": [INV, {"id": "e1", "expression": "(" * 5000 + "inv" + ")" * 5000}]})
-    assert "2,048-character limit" in text and seconds < 2.0  # was a bare "Error executing tool"
+    text = refused(store, "get_metric_data",
+                   {**NOV, "queries": [INV, {"id": "e1", "expression": "(" * 5000 + "inv" + ")" * 5000}]})
+    assert "2,048-character limit" in text  # was a bare "Error executing tool"
     deep = "(" * 100 + "inv" + ")" * 100
-    text, _ = refused(store, "get_metric_data", {**NOV, "queries": [INV, {"id": "e1", "expression": deep}]})
+    text = refused(store, "get_metric_data", {**NOV, "queries": [INV, {"id": "e1", "expression": deep}]})
     assert f"over {limits.MAX_EXPRESSION_DEPTH} levels deep" in text
     minus = "-" * 500 + "inv"
     assert "levels deep" in refused(store, "get_metric_data",
-                                    {**NOV, "queries": [INV, {"id": "e1", "expression": minus}]})[0]
+                                    {**NOV, "queries": [INV, {"id": "e1", "expression": minus}]})
     # Each expression uses the one defined after it: evaluating e0 recurses through all of them.
     chain = [INV, *({"id": f"e{i}", "expression": f"e{i + 1} + 0"} for i in range(14))]
     chain.append({"id": "e14", "expression": "inv * 1"})
-    text, _ = refused(store, "get_metric_data", {**NOV, "queries": chain})
+    text = refused(store, "get_metric_data", {**NOV, "queries": chain})
     assert "chain of over 10 expressions" in text
     ok = "(" * 10 + "inv" + ")" * 10 + " * 2"
-    is_error, text, _ = call(store, "get_metric_data", {**NOV, "queries": [INV, {"id": "e1", "expression": ok}],
+    is_error, text = call(store, "get_metric_data", {**NOV, "queries": [INV, {"id": "e1", "expression": ok}],
                                                         "max_datapoints": 1000})
     assert not is_error, text
     by_id = {r["Id"]: r["Values"] for r in json.loads(text)["MetricDataResults"]}
@@ -141,17 +138,16 @@ def test_metric_math_length_depth_and_chains_are_limited(store):
 
 def test_a_call_past_its_time_budget_is_stopped(store, monkeypatch):
     monkeypatch.setattr(limits, "CALL_SECONDS", 0.001)
-    text, _ = refused(store, "cost_explorer", {"start_date": "2024-09-01", "end_date": "2024-12-01",
+    text = refused(store, "cost_explorer", {"start_date": "2024-09-01", "end_date": "2024-12-01",
                                                "granularity": "DAILY", "group_by": ["RESOURCE_ID"]})
     assert "time limit of one call" in text
 
 
 def test_a_long_duckdb_query_is_interrupted(store):
+    # ten billion rows: only an interruption ends this query with the budget's error instead of a count
     with store.connect(read_only=True) as con, pytest.raises(Exception, match="time limit") as caught:  # noqa: PT012
-        started = time.perf_counter()
         with limits.call_budget(con, seconds=0.2):
             con.execute("SELECT count(*) FROM range(10000000000) a WHERE a.range % 7 = 3").fetchall()
-    assert time.perf_counter() - started < 5.0
     assert "To fix" in str(caught.value)
 
 
