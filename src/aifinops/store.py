@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -319,8 +320,8 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
     """The first and the last usage date in ``usage_daily`` (both inclusive); (None, None) when empty."""
-    row = con.execute("SELECT min(usage_date), max(usage_date) FROM usage_daily").fetchone()
-    return (row[0], row[1]) if row else (None, None)
+    first, last = one_row(con, "SELECT min(usage_date), max(usage_date) FROM usage_daily")
+    return first, last
 
 
 def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:
@@ -361,12 +362,20 @@ def first_missing(paths: list[str]) -> str | None:
     return next((p for p in paths if "://" not in p and not Path(p).is_file()), None)
 
 
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    """The one row of a query that always returns exactly one (an aggregate without GROUP BY, EXISTS).
+
+    duckdb types ``fetchone()`` as Optional; a missing row here is a bug, never an empty answer.
+    """
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise RuntimeError(f"a one-row query returned no row: {sql[:120]}")
+    return row
+
+
 def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether ``table`` holds at least one row."""
-    row = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()
-    if row is None:  # EXISTS always returns one row; duckdb types fetchone() as Optional
-        raise RuntimeError(f"SELECT EXISTS on {table} returned no row")
-    return bool(row[0])
+    return bool(one_row(con, f"SELECT EXISTS (SELECT 1 FROM {table})")[0])
 
 
 def detached_sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from aifinops.costs.breakdown import cost_breakdown, data_period
+from aifinops.store import one_row
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
 
@@ -170,15 +171,13 @@ def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str)
     """
     window = "usage_date >= CAST(? AS DATE) AND usage_date < CAST(? AS DATE)"
     providers = provider_totals(con, window, [str(start), str(end)])
-    row = con.execute(
+    items, cost = one_row(
+        con,
         f"SELECT sum(line_items), sum(billed_cost) FROM usage_daily WHERE {window}"
         " AND COALESCE(provider, 'AWS') = 'AWS' AND usage_type IS NULL"
         " AND COALESCE(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund')",
         [str(start), str(end)],
-    ).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-        raise RuntimeError("the not-understood aggregate returned no row")
-    items, cost = row
+    )
     not_understood = []
     if items:
         not_understood.append(

@@ -24,7 +24,7 @@ from aifinops.ingest.registry import ensure_charges_view
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import Columns
 from aifinops.rollup import rebuild_usage_daily
-from aifinops.store import Store, clear_demo
+from aifinops.store import Store, clear_demo, has_rows, one_row
 
 
 @dataclass
@@ -212,8 +212,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, gzipped: bool):
     names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "filename"]
     module = registry.detect_format(names, str(path))
     validate.check_duplicate_columns(names, str(path))
-    counted = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    if counted is None or counted[0] == 0:
+    if not has_rows(con, table):
         raise InputError(f"{path}: has a header but no rows.", "re-download the export; this file holds no charges.")
     return module
 
@@ -296,10 +295,9 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
 def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> None:
     """The rollup must hold exactly what the source files hold, to the cent."""
     for p in periods:
-        row = con.execute(
-            "SELECT COALESCE(sum(billed_cost), 0) FROM usage_daily WHERE billing_period = ?", [p.billing_period]
-        ).fetchone()
-        stored = row[0] if row else 0.0
+        (stored,) = one_row(
+            con, "SELECT COALESCE(sum(billed_cost), 0) FROM usage_daily WHERE billing_period = ?", [p.billing_period]
+        )
         if not (math.isfinite(stored) and math.isfinite(p.billed_cost) and abs(stored - p.billed_cost) < 0.005):
             raise InputError(
                 f"Billing period {p.billing_period}: the store would hold {stored:.2f} but the files sum to "

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aifinops.errors import InputError
+from aifinops.store import one_row
 
 SNAPSHOT_SCHEMAS = {"aifinops.snapshot/1"}
 RESOURCE_FIELDS = ["account_id", "region", "resource_type", "resource_id", "name", "attributes"]
@@ -83,12 +84,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
             f"write the columns {', '.join(METRIC_COLUMNS)} with the metrics table's types "
             "(dimensions as map<string,string>, ts as timestamp).",
         ) from exc
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE NOT isfinite(value)) FROM metrics WHERE source = ?", [source]
-    ).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-        raise RuntimeError("the non-finite metrics count returned no row")
-    (bad,) = row
+    (bad,) = one_row(con, "SELECT count(*) FILTER (WHERE NOT isfinite(value)) FROM metrics WHERE source = ?", [source])
     if bad:
         raise InputError(
             f"{metrics_path}: {bad} datapoint(s) have a NaN or infinite value.",
@@ -97,10 +93,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
     counts = con.execute(
         "SELECT resource_type, count(*) FROM resources WHERE source = ? GROUP BY 1 ORDER BY 1", [source]
     ).fetchall()
-    row = con.execute("SELECT count(*) FROM metrics WHERE source = ?", [source]).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-        raise RuntimeError("the metrics count returned no row")
-    n_metrics = row[0]
+    (n_metrics,) = one_row(con, "SELECT count(*) FROM metrics WHERE source = ?", [source])
     return {
         "source": source,
         "resources": resources.num_rows,

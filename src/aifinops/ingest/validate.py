@@ -20,6 +20,7 @@ import duckdb
 
 from aifinops.errors import InputError
 from aifinops.ingest.sqlparts import Columns
+from aifinops.store import one_row
 
 # Billing periods outside these bounds are typos or placeholders (9999-12-01, 0001-01-01): AWS billing began
 # in 2006, and no export bills a period more than a year ahead.
@@ -170,13 +171,11 @@ def find_non_finite(con: duckdb.DuckDBPyConnection, module, c: Columns, relation
         # An aggregate's FILTER, not WHERE: DuckDB prunes Parquet row groups by their min/max statistics,
         # which leave NaN out, so `WHERE NOT isfinite(x)` finds no row where there is one.
         bad = f"NOT isfinite(TRY_CAST({ref} AS DOUBLE))"
-        row = con.execute(
+        filename, value = one_row(
+            con,
             f"SELECT min(filename) FILTER (WHERE {bad}), arg_min(CAST({ref} AS VARCHAR), filename) "
-            f"FILTER (WHERE {bad}) FROM {relation}"
-        ).fetchone()
-        if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-            raise RuntimeError("the non-finite value lookup returned no row")
-        filename, value = row
+            f"FILTER (WHERE {bad}) FROM {relation}",
+        )
         if filename is not None:
             _raise_number(filename, name, value)
     raise InputError(
@@ -198,15 +197,13 @@ def explain_failure(con: duckdb.DuckDBPyConnection, batches: list, exc: duckdb.E
                 if ref is None or not c._type(name).startswith("MAP"):
                     continue
                 try:
-                    row = con.execute(
+                    (dupes,) = one_row(
+                        con,
                         f"SELECT count(*) FROM {relation} WHERE len(map_keys({ref})) "
-                        f"<> len(list_distinct(map_keys({ref})))"
-                    ).fetchone()
+                        f"<> len(list_distinct(map_keys({ref})))",
+                    )
                 except duckdb.Error:
-                    row = (1,)
-                if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-                    raise RuntimeError("the duplicate map key count returned no row")
-                (dupes,) = row
+                    dupes = 1
                 if dupes:
                     return InputError(
                         f"{path}: column {name} holds a map with the same key twice in {dupes} row(s).",

@@ -28,6 +28,7 @@ from aifinops.mcp.args import (
     parse_date,
     string_list,
 )
+from aifinops.store import usage_span
 
 OPERATIONS = ["getCostAndUsage", "getDimensionValues", "getCostForecast"]
 GRANULARITIES = ["DAILY", "MONTHLY", "HOURLY"]
@@ -85,10 +86,7 @@ def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) 
 
 
 def _last_usage_date(con: duckdb.DuckDBPyConnection) -> date:
-    row = con.execute("SELECT max(usage_date) FROM usage_daily").fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-        raise RuntimeError("the last usage date aggregate returned no row")
-    last = row[0]
+    _, last = usage_span(con)
     if last is None:
         raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
     return last

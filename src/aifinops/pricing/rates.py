@@ -36,6 +36,7 @@ from aifinops.errors import ArgumentError
 from aifinops.pricing.catalog import Price, PriceNotFound
 from aifinops.pricing.lookups import instance_hourly, sagemaker_component
 from aifinops.pricing.seed import SM_COMPONENTS
+from aifinops.store import one_row
 
 DEFAULT_WINDOW_DAYS = 30
 # CUR writes 'Hrs', FOCUS exports 'Hours'; some sources leave the unit empty for instance hours.
@@ -80,10 +81,7 @@ def billed_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str,
         where += " AND lower(resource_id) = lower(?)"
         params.append(resource_id)
     sql = _SQL.format(where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
-    row = con.execute(sql, params).fetchone()
-    if row is None:  # an aggregate without GROUP BY always returns one row; duckdb types it Optional
-        raise RuntimeError("the billed-rate aggregate returned no row")
-    cost, hours, first, last, n = row
+    cost, hours, first, last, n = one_row(con, sql, params)
     if not hours or not cost or cost <= 0:
         return None
     what = f"{instance_type} {component}" if instance_type.startswith("ml.") else instance_type
