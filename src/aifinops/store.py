@@ -217,14 +217,17 @@ class Store:
         try:
             if not read_only:
                 _ensure_schema(con, self.path)
-            elif (_stored_version(con, self.path) or SCHEMA_VERSION) < SCHEMA_VERSION:
-                con.close()  # written by an older aifinops: upgrade once (added columns), then read
-                with self.connect(wait_s=wait_s):
-                    pass
-                con = _open_with_retry(self.path, read_only, wait_s)
-                _check_version(con, self.path)
             else:
-                _check_version(con, self.path)
+                version = _stored_version(con, self.path)
+                if version is not None and version < SCHEMA_VERSION:
+                    con.close()  # written by an older aifinops: upgrade once (added columns), then read
+                    with self.connect(wait_s=wait_s):
+                        pass
+                    con = _open_with_retry(self.path, read_only, wait_s)
+                    version = _stored_version(con, self.path)
+                if version != SCHEMA_VERSION:
+                    raise StoreError(f"The store {self.path} has an unknown schema version.",
+                                     "re-ingest into a new store with --store PATH.")
             yield con
         finally:
             con.close()
@@ -310,12 +313,6 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     except duckdb.CatalogException as exc:
         raise StoreError(f"{path} is not an aifinops store.", "pass --store PATH to an aifinops store.") from exc
     return int(rows[0][0]) if rows else None
-
-
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    if _stored_version(con, path) != SCHEMA_VERSION:
-        raise StoreError(f"The store {path} has an unknown schema version.",
-                         "re-ingest into a new store with --store PATH.")
 
 
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:

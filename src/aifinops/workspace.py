@@ -14,26 +14,6 @@ from pathlib import Path
 from aifinops.store import DATA_TABLES, DEMO_LOADING, Store, demo_version, has_rows
 
 
-def has_billing_data(store: Store) -> bool:
-    if not store.path.exists():
-        return False
-    with store.connect(read_only=True) as con:
-        return bool(con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0])
-
-
-def has_any_data(store: Store) -> bool:
-    """True when the store holds anything real or demo: billing rows, sources, inventory or metrics."""
-    if not store.path.exists():
-        return False
-    with store.connect(read_only=True) as con:
-        return any(has_rows(con, t) for t in DATA_TABLES)
-
-
-def _demo_load_unfinished(store: Store) -> bool:
-    with store.connect(read_only=True) as con:
-        return (demo_version(con) or "").startswith(DEMO_LOADING)
-
-
 def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master: str | None = None) -> Path:
     """Write (once, cached) and ingest the demo account into ``store``; returns the demo folder."""
     from aifinops.attribution import apply_ai_attribution
@@ -43,10 +23,6 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
 
     folder = demo_dir()
     version = folder.name
-    if store.path.exists():
-        with store.connect(read_only=True) as con:
-            if demo_version(con) == version:
-                return folder
     # Billing and inventory land in two transactions; the marker says a load is under way, so a load cut
     # short between them is finished by the next command instead of passing for a complete demo.
     with store.transaction() as con:
@@ -65,8 +41,12 @@ def ensure_data(store: Store, progress=None, engine: str = "duckdb", spark_maste
     A store with real data but no billing rows (a collected snapshot) is left alone: commands then answer
     from what it holds, or say that billing data is missing.
     """
-    if not has_any_data(store) or (store.path.exists() and _demo_load_unfinished(store)):
+    empty, marker = True, None
+    if store.path.exists():
+        with store.connect(read_only=True) as con:  # one read-only look: any data at all, and the demo marker
+            empty = not any(has_rows(con, t) for t in DATA_TABLES)
+            marker = demo_version(con)
+    if empty or (marker or "").startswith(DEMO_LOADING):  # nothing yet, or a demo load cut short
         load_demo(store, progress, engine=engine, spark_master=spark_master)
         return True
-    with store.connect(read_only=True) as con:
-        return demo_version(con) is not None
+    return marker is not None
