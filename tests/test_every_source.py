@@ -11,6 +11,7 @@ independent SQL sum over the raw files, written here.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import shutil
@@ -62,8 +63,6 @@ def _cur2_csv_gz_total(files: list[Path]) -> float:
     total = 0.0
     for f in files:
         with gzip.open(f, "rt") as fh:
-            import csv
-
             total += sum(float(r["line_item_unblended_cost"] or 0) for r in csv.DictReader(fh))
     return total
 

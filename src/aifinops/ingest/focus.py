@@ -68,12 +68,17 @@ def _q(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def provider_sql(c: Columns) -> str:
-    """The row's provider (FOCUS 1.3 renames ProviderName to ServiceProviderName)."""
-    present = [c.text(n) for n in ("ProviderName", "ServiceProviderName") if c.has(n)]
+def _first(c: Columns, *names: str) -> str:
+    """The first of ``names`` the file has (COALESCE when several), else NULL."""
+    present = [c.text(n) for n in names if c.has(n)]
     if not present:
         return "CAST(NULL AS VARCHAR)"
     return present[0] if len(present) == 1 else f"COALESCE({', '.join(present)})"
+
+
+def provider_sql(c: Columns) -> str:
+    """The row's provider (FOCUS 1.3 renames ProviderName to ServiceProviderName)."""
+    return _first(c, "ProviderName", "ServiceProviderName")
 
 
 def aws_rows_sql(c: Columns) -> str:
@@ -154,13 +159,6 @@ def billing_entity_sql(c: Columns) -> str:
         " THEN 'AWS'"
         " ELSE 'AWS Marketplace' END"
     )
-
-
-def _first(c: Columns, *names: str) -> str:
-    present = [c.text(n) for n in names if c.has(n)]
-    if not present:
-        return "CAST(NULL AS VARCHAR)"
-    return present[0] if len(present) == 1 else f"COALESCE({', '.join(present)})"
 
 
 def normalize_select(c: Columns, relation: str) -> str:
