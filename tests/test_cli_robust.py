@@ -232,3 +232,28 @@ def test_a_store_of_schema_version_1_is_upgraded_by_a_read_command(no_ai_store, 
     assert run_cli("ingest", str(october), "--store", str(store)).returncode == 0
     with duckdb.connect(str(store), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM charges WHERE provider = 'AWS'").fetchone()[0] == 4
+
+
+def test_scan_reports_other_providers_and_what_it_could_not_read(tmp_path):
+    """The FOCUS sample's Microsoft and Oracle rows are in the totals and named, with their dollars."""
+    sample = Path(__file__).parent / "data" / "real" / "focus-sample-1.0" / "focus_sample_1000.csv"
+    others = duckdb_sum(sample)
+    store = tmp_path / "s.duckdb"
+    assert run_cli("ingest", str(sample), "--store", str(store)).returncode == 0
+    doc = json.loads(run_cli("scan", "-f", "json", "--store", str(store)).stdout)
+    got = {p["provider"]: p["billed_cost_usd"] for p in doc["source"]["providers"] if not p["checked"]}
+    assert got == {k: pytest.approx(v, abs=1e-9) for k, v in others.items()}
+    assert "AWS rows only" in doc["checks"]["scope"]
+    markdown = run_cli("scan", "-f", "markdown", "--store", str(store)).stdout
+    assert "- Other providers, in the totals but not checked" in markdown and "Microsoft $1.98" in markdown
+    rich = " ".join(run_cli("scan", "--store", str(store)).stdout.split())
+    assert "Other providers, in the totals but not checked" in rich and "Not understood:" in rich
+
+
+def duckdb_sum(path: Path) -> dict[str, float]:
+    import duckdb
+
+    rows = duckdb.connect().execute(
+        "SELECT ProviderName, sum(BilledCost) FROM read_csv(?, nullstr = 'NULL') WHERE ProviderName <> 'AWS'"
+        " GROUP BY 1", [str(path)]).fetchall()
+    return dict(rows)

@@ -128,7 +128,7 @@ def _print_scan(doc: dict, top: int) -> None:
     from aifinops.render import coverage_lines
 
     for line in coverage_lines(doc["source"]):
-        out.print(escape(line[2:]), highlight=False)
+        out.print(escape(line), highlight=False)
     table = Table(title=f"Top findings ({len(doc['findings'])} in all, largest savings first)")
     columns: list[tuple[str, JustifyMethod]] = [
         ("Savings/mo", "right"),

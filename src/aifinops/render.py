@@ -24,10 +24,10 @@ def coverage_lines(src: dict[str, Any]) -> list[str]:
         listed = ", ".join(
             f"{p['provider']} {usd(p['billed_cost_usd'])} (AI {usd(p['ai_cost_usd'])})" for p in others
         )
-        lines.append(f"- Other providers, in the totals but not checked (the checks cover AWS): {listed}")
+        lines.append(f"Other providers, in the totals but not checked (the checks cover AWS): {listed}")
     for item in src.get("not_understood") or []:
         lines.append(
-            f"- Not understood: {item['what']}, {item['line_items']} line items, {usd(item['billed_cost_usd'])}: "
+            f"Not understood: {item['what']}, {item['line_items']} line items, {usd(item['billed_cost_usd'])}: "
             f"{item['effect']}"
         )
     return lines
@@ -45,7 +45,7 @@ def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
         f"({(totals.get('ai_share') or 0) * 100:.1f}%)",
         f"- Savings found: **{usd(savings['total_monthly_usd'])}/month** "
         f"(gross {usd(savings['gross_monthly_usd'])}/month before per-resource deduplication)",
-        *coverage_lines(src),
+        *(f"- {line}" for line in coverage_lines(src)),
         "",
         "## AI spend by service",
         "",
