@@ -26,7 +26,7 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from aifinops.mcp import limits
+from aifinops.answers import limits
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
 from aifinops.workspace import ensure_data

@@ -12,8 +12,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
+from aifinops.aws.ce_client import CostExplorer
 from aifinops.aws.collect import CollectOptions, collect, collect_records
-from aifinops.aws.costexplorer import CostExplorer
 from aifinops.aws.session import SessionFactory
 from aifinops.errors import ArgumentError
 from aifinops.store import Store

@@ -47,8 +47,8 @@ LAYERS = [
     ("aifinops.simulate", "analysis"),
     ("aifinops.monitor", "analysis"),
     ("aifinops.report", "outputs"),
-    ("aifinops.render", "outputs"),
-    ("aifinops.mcp", "outputs"),  # the MCP tools' adapters (aifinops.mcp_server is a face)
+    ("aifinops.scan_text", "outputs"),
+    ("aifinops.answers", "outputs"),  # the MCP tools' adapters (aifinops.mcp_server is a face)
     ("aifinops.scan", "outputs"),
     ("aifinops.mcp_server", "faces"),
     ("aifinops.web", "faces"),

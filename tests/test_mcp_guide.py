@@ -19,7 +19,7 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
-from aifinops.mcp import MAX_ANSWER_BYTES
+from aifinops.answers import MAX_ANSWER_BYTES
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
 from aifinops.workspace import ensure_data

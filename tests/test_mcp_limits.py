@@ -14,8 +14,8 @@ import httpx
 import pytest
 from mcp import Client
 
-from aifinops.mcp import limits
-from aifinops.mcp.args import fit
+from aifinops.answers import limits
+from aifinops.answers.args import fit
 from aifinops.mcp_server import MAX_REQUEST_BYTES, build_server, http_app
 from aifinops.store import Store
 from aifinops.workspace import ensure_data

@@ -11,8 +11,8 @@ import anyio
 import pytest
 from mcp import Client
 
+from aifinops.answers import MAX_ANSWER_BYTES, metric_math
 from aifinops.errors import ArgumentError
-from aifinops.mcp import MAX_ANSWER_BYTES, metric_math
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
 from aifinops.workspace import ensure_data

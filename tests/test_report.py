@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aifinops.report.render import PLOTLY_JS, render_html
+from aifinops.report.charts import PLOTLY_JS, render_html
 from aifinops.report.views import build_views, load_accuracy_csv, period_window
 from aifinops.store import Store
 from aifinops.workspace import ensure_data

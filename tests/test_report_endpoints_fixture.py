@@ -110,7 +110,7 @@ def test_gpu_efficiency_reads_each_region_s_own_utilization(views):
 
 
 def test_the_report_names_each_chat_endpoint_s_region(views):
-    from aifinops.report.render import figures, render_html
+    from aifinops.report.charts import figures, render_html
 
     assert list(figures(views)["cost_per_inference"]["data"][0]["x"]) == ["chat (eu-west-1)"]  # us-east-1: no calls
     html = render_html(views, inline_js=False)

@@ -156,7 +156,7 @@ def test_script_breaking_values_stay_inside_the_json(tmp_path):
 
 
 def test_report_json_escapes_every_markup_character():
-    from aifinops.report.render import script_json
+    from aifinops.report.charts import script_json
 
     value = {"model": NASTY + "&amp;<!-- -->\u2028", "n": [1.5, None]}
     text = script_json(value)

@@ -62,8 +62,8 @@ def scan(
     store: StoreOpt = None,
 ) -> None:
     """Ingest what is given (the demo account when nothing is), run every check, print the findings."""
-    from aifinops.render import scan_markdown
     from aifinops.scan import ScanInputs, run_scan
+    from aifinops.scan_text import scan_markdown
 
     fmt = format_for(fmt, output, ("rich", "json", "markdown"))
     st = store_of(store)
@@ -106,7 +106,7 @@ def _short_resource(resource_id: str) -> str:
 
 
 def _print_scan(doc: dict, top: int) -> None:
-    from aifinops.render import usd
+    from aifinops.scan_text import usd
 
     t, s = doc["totals"], doc["savings"]
     out.print(
@@ -125,7 +125,7 @@ def _print_scan(doc: dict, top: int) -> None:
         wl = workloads[i] if i < len(workloads) else ("", None)
         by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
     out.print(by)
-    from aifinops.render import coverage_lines
+    from aifinops.scan_text import coverage_lines
 
     for line in coverage_lines(doc["source"]):
         out.print(escape(line), highlight=False)
@@ -345,7 +345,7 @@ def costs(
 
 
 def _print_summary(summary: dict) -> None:
-    from aifinops.render import usd
+    from aifinops.scan_text import usd
 
     out.print(
         f"AI spend {usd(summary['ai_cost_usd'])} of {usd(summary['total_cost_usd'])} "

@@ -1,10 +1,10 @@
 """The MCP server: the guide's tools under the guide's names, and the high-level cost tools.
 
 Thin adapters only (STYLE.md habit 1): each tool opens the store read-only, calls one library
-function (``aifinops.mcp.*``, ``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``,
+function (``aifinops.answers.*``, ``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``,
 ``aifinops.monitor``) and returns its answer as compact JSON. Every tool is read-only and annotated
 so; unknown arguments are refused with the closest known name; library errors come back as MCP
-tool errors carrying the problem and the fix. Every call is held to ``aifinops.mcp.limits`` (argument
+tool errors carrying the problem and the fix. Every call is held to ``aifinops.answers.limits`` (argument
 size and shape, a time budget, the answer cap), and no error quotes an argument in full (so neither
 does the log). Over HTTP the server answers only to this machine (``aifinops.http_guard``).
 """
@@ -21,14 +21,14 @@ from mcp_types import Tool as MCPTool
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.answers import MAX_ANSWER_BYTES
+from aifinops.answers.args import json_default
+from aifinops.answers.limits import call_budget, check_arguments, clip, encoded_within, short_message
 from aifinops.errors import AifinopsError, did_you_mean
-from aifinops.mcp import MAX_ANSWER_BYTES
-from aifinops.mcp.args import json_default
-from aifinops.mcp.limits import call_budget, check_arguments, clip, encoded_within, short_message
 from aifinops.store import Store
 
 # Over HTTP, a request body past this is refused (413) before it is parsed; the arguments limit
-# (aifinops.mcp.limits.MAX_ARGUMENTS_BYTES) refuses smaller ones with a tool error naming the limit.
+# (aifinops.answers.limits.MAX_ARGUMENTS_BYTES) refuses smaller ones with a tool error naming the limit.
 MAX_REQUEST_BYTES = 1_048_576
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -143,7 +143,7 @@ def build_server(store: Store) -> MCPServer:
         max_results: int | None = None,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.cost_explorer import cost_explorer as ce
+        from aifinops.answers.ce_tool import cost_explorer as ce
 
         given = {
             "start_date": start_date, "end_date": end_date, "group_by": group_by, "metrics": metrics,
@@ -164,7 +164,7 @@ def build_server(store: Store) -> MCPServer:
         max_results: Annotated[int, Field(ge=1, le=100)] = 25,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.pricing import get_pricing as pricing
+        from aifinops.answers.pricing import get_pricing as pricing
 
         return pure(pricing, service_code, region, filters, max_results, next_token)
 
@@ -182,7 +182,7 @@ def build_server(store: Store) -> MCPServer:
         max_datapoints: Annotated[int, Field(ge=1, le=1440)] = 200,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.metrics import get_metric_statistics as gms
+        from aifinops.answers.metrics import get_metric_statistics as gms
 
         return run(gms, namespace, metric_name, start_time, end_time, period, statistics, extended_statistics,
                    dimensions, max_datapoints, next_token)
@@ -203,7 +203,7 @@ def build_server(store: Store) -> MCPServer:
         max_datapoints: Annotated[int, Field(ge=1, le=5000)] = 300,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.metrics import get_metric_data as gmd
+        from aifinops.answers.metrics import get_metric_data as gmd
 
         return run(gmd, start_time, end_time, queries, metric_data_queries, namespace, metric_name, dimensions,
                    statistic, period, scan_by, max_datapoints, next_token)
@@ -217,19 +217,19 @@ def build_server(store: Store) -> MCPServer:
         max_records: Annotated[int, Field(ge=1, le=100)] = 50,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.inventory import describe_alarms as da
+        from aifinops.answers.inventory import describe_alarms as da
 
         return run(da, alarm_name_prefix, alarm_names, state_value, action_prefix, max_records, next_token)
 
     @tool("CloudWatch ListDashboards from the inventory.")
     def list_dashboards(dashboard_name_prefix: str | None = None, next_token: Token = None) -> str:
-        from aifinops.mcp.inventory import list_dashboards as ld
+        from aifinops.answers.inventory import list_dashboards as ld
 
         return run(ld, dashboard_name_prefix, next_token)
 
     @tool("CloudWatch GetDashboard (read-only: it returns a dashboard, it never creates one).")
     def get_dashboard(dashboard_name: str) -> str:
-        from aifinops.mcp.inventory import get_dashboard as gd
+        from aifinops.answers.inventory import get_dashboard as gd
 
         return run(gd, dashboard_name)
 
@@ -242,7 +242,7 @@ def build_server(store: Store) -> MCPServer:
         max_results: Annotated[int, Field(ge=1, le=100)] = 100,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.inventory import describe_budgets
+        from aifinops.answers.inventory import describe_budgets
 
         return run(describe_budgets, budget_name, filters, filter, account_id, max_results, next_token)
 
@@ -280,13 +280,13 @@ def build_server(store: Store) -> MCPServer:
         min_monthly_savings_usd: Annotated[float, Field(ge=0)] = 0.0,
         next_token: Token = None,
     ) -> str:
-        from aifinops.mcp.waste import find_waste as fw
+        from aifinops.answers.waste import find_waste as fw
 
         return run(fw, top, check, min_monthly_savings_usd, next_token, data_key())
 
     @tool("One finding in full: evidence, assumptions, actions, and what its check looks for.")
     def explain_finding(finding_id: Annotated[str, Field(description="id from find_waste")]) -> str:
-        from aifinops.mcp.waste import explain_finding as ef
+        from aifinops.answers.waste import explain_finding as ef
 
         return run(ef, finding_id, data_key())
 
@@ -416,7 +416,7 @@ def _too_big(size: str) -> ToolError:
 
 def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low: Any, high: Any,
                max_results: int, next_token: Any) -> dict[str, Any]:
-    from aifinops.mcp.args import fit, page, parse_date
+    from aifinops.answers.args import fit, page, parse_date
     from aifinops.monitor.anomalies import get_anomalies
 
     end_excl = parse_date(end, "end_date") + timedelta(days=1) if end else None
@@ -444,7 +444,7 @@ def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low:
 
 
 def _detect(con: Any, start: Any, end: Any, by: str, filters: Any, ai_only: bool, top: int) -> dict[str, Any]:
-    from aifinops.mcp.args import fit
+    from aifinops.answers.args import fit
     from aifinops.monitor.anomalies import detect_anomalies
 
     doc = detect_anomalies(con, start, end, by=by, filters=filters, ai_only=ai_only)

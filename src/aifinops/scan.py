@@ -50,7 +50,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ingested = ingest_paths(store, given, progress=progress, engine=inputs.engine, spark_master=inputs.spark_master)
     if inputs.aws is not None:
         from aifinops.aws.collect import collect
-        from aifinops.ingest.cost_explorer import load_cost_explorer
+        from aifinops.ingest.ce_saved import load_cost_explorer
 
         collected = collect(store, inputs.aws, progress=progress)  # replaces a demo account, never mixes
         with store.transaction() as con:

@@ -36,7 +36,7 @@ def create_app(
     from aifinops.monitor.anomalies import detect_anomalies
     from aifinops.monitor.budgets import evaluate_budgets
     from aifinops.monitor.forecast import forecast_spend
-    from aifinops.report.render import STATIC_DIR, render_html
+    from aifinops.report.charts import STATIC_DIR, render_html
     from aifinops.report.views import build_views
 
     st = store if isinstance(store, Store) else Store(store)

@@ -2,7 +2,7 @@
 
 For each account (the caller's own, or each ``--role-arn`` assumed in turn) and each region it
 reads the inventory (inventory.py), CloudWatch metrics (metrics.py), alarms and dashboards
-(alarms.py), then S3 buckets, Budgets and Cost Explorer (costs.py) once per account. Nothing is
+(alarms.py), then S3 buckets, Budgets and Cost Explorer (ce_collect.py) once per account. Nothing is
 ever changed in AWS. What cannot be read is skipped and listed precisely in the result: a
 throttled call after its retries, AccessDenied on one service, a disabled region, expired
 credentials (the rest of that account). The records become a snapshot folder (``--out``, else a
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aifinops.aws import alarms, costs, inventory, metrics, redact
-from aifinops.aws.costexplorer import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
+from aifinops.aws import alarms, ce_collect, inventory, metrics, redact
+from aifinops.aws.ce_client import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
 from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, classify, iso
 from aifinops.aws.session import SessionFactory, known_regions
 from aifinops.errors import AifinopsError, ArgumentError, did_you_mean
@@ -211,7 +211,7 @@ class _AccountRun:
 
     def collect(self, regions: list[str]) -> list[str]:
         """Read the account; return the regions read (fully or in part)."""
-        home = self.scope(costs.CE_REGION)  # always enabled; Cost Explorer, Budgets and S3 listing answer there
+        home = self.scope(ce_collect.CE_REGION)  # always enabled; Cost Explorer, Budgets and S3 listing answer there
         read: list[str] = []
         finished: list[str] = []
         try:
@@ -277,9 +277,9 @@ class _AccountRun:
             keep([inventory.s3_bucket(scope, bucket, scope.region, metrics.latest_bucket_bytes(self.rows, name), at)])
 
     def _account(self, home: Scope) -> None:
-        self.records.extend(costs.budgets(home, self.at))
+        self.records.extend(ce_collect.budgets(home, self.at))
         if self.options.cost_explorer:
-            self.ce = CostExplorer(lambda: self.factory.client("ce", costs.CE_REGION), self.account_id,
+            self.ce = CostExplorer(lambda: self.factory.client("ce", ce_collect.CE_REGION), self.account_id,
                                    self.options.ce_cache_dir, self.options.ce_max_age_s)
-            self.records.extend(costs.cost_explorer_records(home, self.ce, self.now.date(), self.options.days,
+            self.records.extend(ce_collect.cost_explorer_records(home, self.ce, self.now.date(), self.options.days,
                                                             self.at))

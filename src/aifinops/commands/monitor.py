@@ -12,7 +12,7 @@ from rich.table import Table
 from aifinops.commands.aws import ProfileOpt, RegionOpt, RoleOpt
 from aifinops.commands.common import StoreOpt, emit, err, format_for, out, say_demo, store_of
 from aifinops.errors import ArgumentError
-from aifinops.render import usd
+from aifinops.scan_text import usd
 
 BudgetsOpt = Annotated[
     Path | None, typer.Option("--budgets", help="TOML file with [[budget]] tables (default ./aifinops.toml).")
@@ -27,7 +27,7 @@ FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json"
 def _collect_live(st, profile, region, role_arn) -> None:
     """Read the account live (AWS Budgets, Cost Explorer, inventory) into the store before answering."""
     from aifinops.aws.collect import CollectOptions, collect
-    from aifinops.ingest.cost_explorer import load_cost_explorer
+    from aifinops.ingest.ce_saved import load_cost_explorer
 
     result = collect(st, CollectOptions(profile=profile, regions=region or [], role_arns=role_arn or []))
     with st.transaction() as con:
@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
         store: StoreOpt = None,
     ) -> None:
         """The dashboard's views as one HTML file, for the guide's review cycle."""
-        from aifinops.report.render import render_html
+        from aifinops.report.charts import render_html
         from aifinops.report.views import PERIODS, build_views, load_accuracy_csv
 
         if period is not None and period not in PERIODS:

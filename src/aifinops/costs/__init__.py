@@ -10,7 +10,7 @@ comes from a fixed table (``dimensions.DIMENSIONS``).
 """
 
 from aifinops.costs.breakdown import GROUP_NAMES, cost_breakdown, data_period
-from aifinops.costs.explorer import METRICS, amount_string, get_cost_and_usage
+from aifinops.costs.ce_api import METRICS, amount_string, get_cost_and_usage
 from aifinops.costs.summary import DRIVERS, ai_cost_summary, coverage, last_full_month
 
 __all__ = [

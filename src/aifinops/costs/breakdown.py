@@ -12,8 +12,8 @@ from typing import Any
 
 import duckdb
 
+from aifinops.costs.ce_api import get_cost_and_usage
 from aifinops.costs.dimensions import DIMENSIONS
-from aifinops.costs.explorer import get_cost_and_usage
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
 from aifinops.store import usage_span
 

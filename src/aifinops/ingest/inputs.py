@@ -48,7 +48,7 @@ def ingest_inputs(
     files land first and the other inputs after them, each kind atomically.
     """
     from aifinops.attribution import apply_ai_attribution
-    from aifinops.ingest.cost_explorer import (
+    from aifinops.ingest.ce_saved import (
         file_fidelity_note,
         is_cost_explorer_file,
         load_cost_explorer,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
-from aifinops.aws.costexplorer import CostExplorer
+from aifinops.aws.ce_client import CostExplorer
 from aifinops.aws.inventory import record
 from aifinops.aws.runner import Scope
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aifinops.answers.args import fit, json_arg, page, string_list
 from aifinops.errors import ArgumentError
-from aifinops.mcp.args import fit, json_arg, page, string_list
 from aifinops.pricing import PriceNotFound, get_products
 
 FILTER_TYPES = ["EQUALS", "TERM_MATCH", "ANY_OF", "CONTAINS", "NONE_OF"]

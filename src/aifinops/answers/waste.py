@@ -6,8 +6,8 @@ from typing import Any
 
 import duckdb
 
+from aifinops.answers.args import fit, page
 from aifinops.errors import ArgumentError, did_you_mean
-from aifinops.mcp.args import fit, page
 
 # The last few check runs, by (data key, check): every check reads the whole store, which takes seconds;
 # the server passes a key that changes whenever the store file does.

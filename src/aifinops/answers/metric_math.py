@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from aifinops.answers.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, clip
 from aifinops.errors import ArgumentError
-from aifinops.mcp.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, clip
 
 Series = dict[datetime, float]
 Value = float | Series | list[Series]

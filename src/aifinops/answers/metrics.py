@@ -25,9 +25,8 @@ from typing import Any
 
 import duckdb
 
-from aifinops.errors import ArgumentError
-from aifinops.mcp import metric_math
-from aifinops.mcp.args import (
+from aifinops.answers import metric_math
+from aifinops.answers.args import (
     check_keys,
     fit,
     iso_time,
@@ -38,7 +37,8 @@ from aifinops.mcp.args import (
     snake_keys,
     string_list,
 )
-from aifinops.mcp.limits import check_time
+from aifinops.answers.limits import check_time
+from aifinops.errors import ArgumentError
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 _PERCENTILE_RE = re.compile(r"^[pP](\d{1,2}(?:\.\d+)?)$")

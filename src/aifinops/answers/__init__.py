@@ -17,6 +17,6 @@ what to ask instead:
 ``aifinops.mcp_server`` registers these as MCP tools; it holds no logic of its own.
 """
 
-from aifinops.mcp.args import MAX_ANSWER_BYTES, to_json
+from aifinops.answers.args import MAX_ANSWER_BYTES, to_json
 
 __all__ = ["MAX_ANSWER_BYTES", "to_json"]

@@ -15,11 +15,7 @@ from typing import Any
 
 import duckdb
 
-from aifinops.costs import get_cost_and_usage
-from aifinops.costs.dimensions import Sql
-from aifinops.costs.filters import FilterCompiler, dimension_sql
-from aifinops.errors import ArgumentError
-from aifinops.mcp.args import (
+from aifinops.answers.args import (
     choose,
     fit,
     json_arg,
@@ -28,6 +24,10 @@ from aifinops.mcp.args import (
     parse_date,
     string_list,
 )
+from aifinops.costs import get_cost_and_usage
+from aifinops.costs.dimensions import Sql
+from aifinops.costs.filters import FilterCompiler, dimension_sql
+from aifinops.errors import ArgumentError
 from aifinops.store import usage_span
 
 OPERATIONS = ["getCostAndUsage", "getDimensionValues", "getCostForecast"]

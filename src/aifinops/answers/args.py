@@ -37,7 +37,7 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-json_default = _default  # for serializers that stop early (aifinops.mcp.limits.encoded_within)
+json_default = _default  # for serializers that stop early (aifinops.answers.limits.encoded_within)
 
 
 def iso_time(ts: datetime) -> str:
@@ -165,7 +165,7 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
     budget, and halving stops once two sizes show the part that does not page is over the cap alone
     (then no page size can fit: the caller's answer is refused rather than rebuilt down to one item).
     """
-    from aifinops.mcp.limits import check_time, encoded_within
+    from aifinops.answers.limits import check_time, encoded_within
 
     measure_to = 40 * MAX_ANSWER_BYTES
     before: tuple[int, int] | None = None

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
+from aifinops.answers.args import choose, fit, json_arg, page, paged, string_list
 from aifinops.errors import ArgumentError, did_you_mean
-from aifinops.mcp.args import choose, fit, json_arg, page, paged, string_list
 from aifinops.monitor import budgets as monitor_budgets
 
 ALARM_STATES = ["OK", "ALARM", "INSUFFICIENT_DATA"]
