@@ -35,3 +35,43 @@ def test_the_schema_refuses_a_document_missing_a_contract_field():
         assert field in schema["required"], field
     finding = schema["$defs"]["Finding"]
     assert {"check", "title", "resource_id", "monthly_savings_usd", "confidence"} <= set(finding["required"])
+
+
+DOCUMENT_COMMANDS = {
+    "anomalies": ("anomalies", "-f", "json", "--by", "usage_type"),
+    "forecast": ("forecast", "-f", "json"),
+}
+
+
+def test_every_document_schema_file_is_current():
+    from aifinops.model import DOCUMENTS, document_json_schema
+
+    assert set(DOCUMENTS) == set(DOCUMENT_COMMANDS), "a document without a command test below"
+    for name in DOCUMENTS:
+        path = SCHEMA_FILE.parent / f"{name}.schema.json"
+        assert json.loads(path.read_text()) == document_json_schema(name), (
+            f"docs/schema/{name}.schema.json is stale: run `python -m aifinops.model docs/schema`"
+        )
+
+
+def test_anomalies_and_forecast_output_validate_against_their_schemas(tmp_path):
+    store = str(tmp_path / "demo.duckdb")
+    for name, command in DOCUMENT_COMMANDS.items():
+        result = run_cli(*command, "--store", store)
+        assert result.returncode == 0, result.stderr
+        doc = json.loads(result.stdout)
+        jsonschema.validate(doc, json.loads((SCHEMA_FILE.parent / f"{name}.schema.json").read_text()))
+    # the demo has planted anomalies: the document is not vacuously valid
+    anomalies = json.loads(run_cli("anomalies", "-f", "json", "--store", store).stdout)
+    assert anomalies["anomalies"] and all(a["daily"] for a in anomalies["anomalies"])
+
+
+def test_a_document_with_an_unknown_field_is_refused():
+    import pydantic
+    import pytest
+
+    from aifinops.model import ForecastMonth
+
+    with pytest.raises(pydantic.ValidationError):
+        ForecastMonth.model_validate({"start": "2024-11-01", "end": "2024-12-01", "mean_usd": 1, "lower_usd": 0,
+                                      "upper_usd": 2, "mean": 1})

@@ -178,6 +178,109 @@ class ScanDocument(_Doc):
         return self.model_dump(mode="json", by_alias=True)
 
 
+# ---------------------------------------------------------------- anomalies and forecasts
+# What `aifinops anomalies` / `forecast` (and the MCP tools over them) answer. monitor.anomalies and
+# monitor.forecast build their answers through these models, so a field added or renamed there fails at once;
+# docs/schema/anomalies.schema.json and forecast.schema.json are generated from them.
+
+
+class AnomalyDay(_Doc):
+    date: str
+    actual_usd: float
+    expected_usd: float | None
+    z: float | None
+
+
+class Anomaly(_Doc):
+    id: str
+    dimension: str = Field(description="the Cost Explorer dimension of the series (SERVICE, USAGE_TYPE, ...)")
+    value: str
+    start_date: str
+    end_date: str = Field(description="last anomalous day, inclusive as in GetAnomalies")
+    days: int
+    actual_usd: float
+    expected_usd: float
+    impact_usd: float
+    impact_pct: float | None
+    max_impact_usd: float
+    max_z: float
+    max_score: float
+    current_score: float
+    daily: list[AnomalyDay]
+    root_causes: dict[str, list[dict[str, Any]]]
+
+
+class AnomaliesDocument(_Doc):
+    start: str
+    end: str = Field(description="exclusive")
+    by: str
+    ai_only: bool
+    currency: str = "USD"
+    params: dict[str, Any]
+    anomalies: list[Anomaly] = Field(description="largest impact first")
+    notes: list[str]
+
+
+class ForecastMonth(_Doc):
+    start: str
+    end: str = Field(description="exclusive")
+    days_remaining: int | None = None
+    actual_to_date_usd: float | None = None
+    forecast_remaining_usd: float | None = None
+    mean_usd: float
+    lower_usd: float
+    upper_usd: float
+
+
+class MonthlyItems(_Doc):
+    previous_month_usd: float
+    this_month_so_far_usd: float
+    expected_remaining_usd: float
+    expected_next_month_usd: float
+
+
+class ForecastDay(_Doc):
+    date: str
+    mean_usd: float
+    lower_usd: float
+    upper_usd: float
+
+
+class HistoryDay(_Doc):
+    date: str
+    actual_usd: float
+
+
+class ForecastDocument(_Doc):
+    as_of: str = Field(description="the last day of data the forecast starts from")
+    currency: str = "USD"
+    metric: str
+    ai_only: bool
+    level_pct: float
+    method: str
+    current_month: ForecastMonth
+    next_month: ForecastMonth
+    monthly_items: MonthlyItems
+    daily_sigma_usd: float
+    history: list[HistoryDay]
+    daily: list[ForecastDay]
+    notes: list[str]
+
+
+DOCUMENTS: dict[str, type[BaseModel]] = {
+    "anomalies": AnomaliesDocument,
+    "forecast": ForecastDocument,
+}
+
+
+def document_json_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of one of the documents in DOCUMENTS ('anomalies', 'forecast')."""
+    schema = DOCUMENTS[name].model_json_schema(by_alias=True)
+    schema["$id"] = f"https://aifinops.invalid/schema/aifinops.{name}.json"
+    schema["title"] = f"aifinops {name}"
+    return schema
+
+
 def scan_json_schema() -> dict[str, Any]:
     schema = ScanDocument.model_json_schema(by_alias=True)
     schema["$id"] = "https://aifinops.invalid/schema/aifinops.scan-1.json"
@@ -190,9 +293,13 @@ def write_schemas(folder: Path) -> list[Path]:
     import json
 
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "scan.schema.json"
-    path.write_text(json.dumps(scan_json_schema(), indent=2, sort_keys=True) + "\n")
-    return [path]
+    schemas = {"scan": scan_json_schema()} | {name: document_json_schema(name) for name in DOCUMENTS}
+    written = []
+    for name, schema in schemas.items():
+        path = folder / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from aifinops.costs import data_period
 from aifinops.costs.breakdown import group_spec
 from aifinops.costs.dimensions import DIMENSIONS, Sql, tag_value
 from aifinops.errors import ArgumentError
+from aifinops.model import AnomaliesDocument
 from aifinops.monitor.baseline import (
     BaselineParams,
     DayBaseline,
@@ -203,7 +204,7 @@ def detect_anomalies(
                 a.root_causes = root_causes(con, a, key, condition, params, top_causes)
                 found.append(a)
     found.sort(key=lambda a: -a.impact_usd)
-    return {
+    document = {
         "start": lo.isoformat(),
         "end": hi.isoformat(),
         "by": dimension,
@@ -213,6 +214,7 @@ def detect_anomalies(
         "anomalies": [a.as_dict(params.z_threshold) for a in found],
         "notes": notes,
     }
+    return AnomaliesDocument.model_validate(document).model_dump(mode="json")
 
 
 def root_causes(

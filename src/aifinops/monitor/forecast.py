@@ -26,6 +26,7 @@ import duckdb
 from aifinops.costs import amount_string, data_period
 from aifinops.costs.dimensions import Sql
 from aifinops.errors import ArgumentError
+from aifinops.model import ForecastDocument
 from aifinops.monitor.anomalies import AnomalyParams, find_anomalies
 from aifinops.monitor.baseline import daily_series, filter_sql, one_off_condition, usage_condition
 
@@ -172,7 +173,7 @@ def forecast_spend(
     for d in remaining + nxt_days:
         m, low, high = model.interval([d])
         daily.append({"date": d.isoformat(), "mean_usd": m, "lower_usd": low, "upper_usd": high})
-    return {
+    document = {
         "as_of": last.isoformat(),
         "currency": "USD",
         "metric": metric.upper(),
@@ -204,6 +205,7 @@ def forecast_spend(
         "daily": daily,
         "notes": notes,
     }
+    return ForecastDocument.model_validate(document).model_dump(mode="json")
 
 
 def _cost_column(metric: str) -> str:
