@@ -10,15 +10,12 @@ import pytest
 
 from aifinops.errors import AifinopsError
 from aifinops.monitor.alerts import evaluate_alerts, post_webhook, slack_payload
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-alerts") / "demo.duckdb")
-    ensure_data(store)
+def demo(demo_store_copy):
+    store = demo_store_copy("demo-alerts")
     with store.connect(read_only=True) as con:
         result = evaluate_alerts(con)
     return store, result

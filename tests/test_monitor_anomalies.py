@@ -16,7 +16,6 @@ from aifinops.monitor.anomalies import (
     resource_family,
 )
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 
 MONDAY = date(2024, 1, 1)
 
@@ -220,10 +219,8 @@ def test_get_anomalies_has_the_cost_explorer_shape(small_store):
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-anom") / "demo.duckdb")
-    ensure_data(store)
-    return store
+def demo_store(demo_store_copy):
+    return demo_store_copy("demo-anom")
 
 
 def test_demo_training_spike_on_2024_11_14_is_found_with_its_cause(demo_store):

@@ -15,8 +15,6 @@ from aifinops.monitor.budgets import (
     load_budgets_file,
     parse_budget_arg,
 )
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from test_monitor_anomalies import _row, write_rows
 
 
@@ -66,9 +64,8 @@ def test_cli_budget_argument_and_bad_input(store, tmp_path):
         load_budgets_file(bad)
 
 
-def test_demo_budgets_recompute_the_spend_aws_recorded(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-bud") / "demo.duckdb")
-    ensure_data(store)
+def test_demo_budgets_recompute_the_spend_aws_recorded(demo_store_copy):
+    store = demo_store_copy("demo-bud")
     with store.connect(read_only=True) as con:
         response = describe_budgets(con)
         recorded = {
