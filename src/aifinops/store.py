@@ -20,7 +20,8 @@ import duckdb
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
 
-SCHEMA_VERSION = 2  # 2: provider (multi-provider FOCUS files keep every row) and product_family
+SCHEMA_VERSION = 3  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
+# 3: bedrock_invocations (model invocation logs) and metrics_coverage (per-series GetMetricData coverage)
 
 # The normalized line-item columns every loader produces, in FOCUS-aligned names.
 # Costs keep full precision (DOUBLE, as in CUR 2.0 and AWS FOCUS exports).
@@ -171,6 +172,49 @@ CREATE TABLE IF NOT EXISTS metrics (
   unit VARCHAR,
   source VARCHAR
 );
+-- One row per CloudWatch series collect asked for: how much of [window_start, window_end) came back. A series
+-- with status 'complete' and no datapoint means CloudWatch had nothing to count (a count metric's silence); any
+-- other status means the datapoints are incomplete and a check must say so (docs/aws.md "Metrics coverage").
+CREATE TABLE IF NOT EXISTS metrics_coverage (
+  account_id VARCHAR,
+  region VARCHAR,
+  namespace VARCHAR,
+  metric_name VARCHAR,
+  dimensions MAP(VARCHAR, VARCHAR),
+  statistic VARCHAR,
+  period_s INTEGER,
+  window_start TIMESTAMP,     -- UTC, inclusive
+  window_end TIMESTAMP,       -- UTC, exclusive
+  expected_periods INTEGER,   -- (window_end - window_start) / period_s
+  received_periods INTEGER,   -- datapoints returned (a count metric returns none where nothing was counted)
+  status VARCHAR,             -- complete | partial (pages left unread) | error | timeout (time budget spent)
+  detail VARCHAR,             -- why, when not complete (redacted AWS message)
+  source VARCHAR
+);
+-- One row per Bedrock model invocation log record (schemaType ModelInvocationLog). No prompt or completion text:
+-- prompt_prefix_sha256 hashes the leading characters of input.inputBodyJson's prompt (docs/aws.md).
+CREATE TABLE IF NOT EXISTS bedrock_invocations (
+  request_id VARCHAR,
+  ts TIMESTAMP,               -- the record's timestamp, UTC
+  account_id VARCHAR,
+  region VARCHAR,
+  model_id VARCHAR,           -- as logged: a model id, or an inference profile id/ARN
+  operation VARCHAR,          -- InvokeModel | InvokeModelWithResponseStream | Converse | ConverseStream | …
+  input_tokens BIGINT,
+  output_tokens BIGINT,
+  cache_read_tokens BIGINT,
+  cache_write_tokens BIGINT,
+  identity_arn VARCHAR,
+  inference_profile_arn VARCHAR,  -- model_id when it names an inference profile, else NULL
+  request_metadata JSON,      -- the caller's requestMetadata tags, redacted
+  source VARCHAR,             -- 'aws' (collect), 'demo', or 'bedrock-logs:<folder>' (ingest of a log folder)
+  inference_region VARCHAR,   -- where a cross-Region profile ran the request
+  status VARCHAR,             -- the record's status / errorCode when the call failed, else NULL
+  latency_tier VARCHAR,       -- performanceConfig.latency (standard | optimized)
+  prompt_chars BIGINT,        -- length of the prompt text found in inputBodyJson (NULL when text is not logged)
+  prompt_prefix_chars INTEGER,  -- how many leading characters the hash covers (min(prompt_chars, the cap))
+  prompt_prefix_sha256 VARCHAR  -- SHA-256 of those characters: equal hashes = a repeated prefix
+);
 CREATE TABLE IF NOT EXISTS prices (
   service_code VARCHAR,
   region VARCHAR,
@@ -295,7 +339,8 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
-    """Bring a store written by an older aifinops up to SCHEMA_VERSION (added columns only)."""
+    """Bring a store written by an older aifinops up to SCHEMA_VERSION (added columns; tables added since are
+    created by SCHEMA_SQL before this runs)."""
     for step in range(version + 1, SCHEMA_VERSION + 1):
         for table, column, kind in _ADDED_COLUMNS.get(step, []):
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
@@ -330,7 +375,9 @@ def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Tables that hold an account's data (the demo's or a real one), as opposed to the store's own bookkeeping.
-DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics")
+DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics", "metrics_coverage",
+               "bedrock_invocations")
+_SOURCED_TABLES = ("resources", "metrics", "metrics_coverage", "bedrock_invocations")  # rows tagged with a source
 DEMO_LOADING = "loading:"  # meta demo_version prefix while a demo load is under way
 
 
@@ -347,7 +394,7 @@ def clear_demo(con: duckdb.DuckDBPyConnection) -> bool:
     # The demo only ever lands in an empty store (workspace.ensure_data), but inventory and metrics are removed by
     # their source all the same, so a real snapshot that reached the store beside it can never be lost.
     for table in DATA_TABLES:
-        where = " WHERE source = 'demo'" if table in ("resources", "metrics") else ""
+        where = " WHERE source = 'demo'" if table in _SOURCED_TABLES else ""
         con.execute(f"DELETE FROM {table}{where}")
     con.execute("DELETE FROM meta WHERE key = 'demo_version'")
     native_charges_view(con)  # no source is left, in place or copied
