@@ -1,14 +1,20 @@
 """The DuckDB store: schema, connections and ingest bookkeeping.
 
-One file holds everything (DESIGN.md "Store"). Only inputs write it; analysis reads it.
-Writers keep a connection open only for the length of one transaction, so a second process
-(a dashboard, an MCP server) that reads the store waits at most that long; it retries while the
-file is locked and then fails with a clear message instead of a stack trace.
+One file holds everything (docs/design.md "The store"). Only inputs write it; analysis reads it.
+Many readers, one writer: a writer works on a copy of the file and swaps it in atomically when it is done
+(``Store.connect``), so a dashboard or an MCP server keeps answering from the store as it was while an
+ingest runs, and sees the new one on its next request. Every write also rebuilds the small summary
+tables (``refresh_summaries``) that answer the common cost questions without reading the whole rollup.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -20,8 +26,9 @@ import duckdb
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
 
-SCHEMA_VERSION = 3  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
+SCHEMA_VERSION = 4  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
 # 3: bedrock_invocations (model invocation logs) and metrics_coverage (per-series GetMetricData coverage)
+# 4: scan_runs, finding_history and finding_states (savings tracking, decisions on findings)
 
 # The normalized line-item columns every loader produces, in FOCUS-aligned names.
 # Costs keep full precision (DOUBLE, as in CUR 2.0 and AWS FOCUS exports).
@@ -215,6 +222,35 @@ CREATE TABLE IF NOT EXISTS bedrock_invocations (
   prompt_prefix_chars INTEGER,  -- how many leading characters the hash covers (min(prompt_chars, the cap))
   prompt_prefix_sha256 VARCHAR  -- SHA-256 of those characters: equal hashes = a repeated prefix
 );
+CREATE TABLE IF NOT EXISTS scan_runs (
+  run_id VARCHAR PRIMARY KEY, -- one row per recorded scan (aifinops.history.record_scan)
+  run_at TIMESTAMP,           -- wall clock, UTC
+  as_of DATE,                 -- the last day of usage data the checks read
+  period_start DATE,
+  period_end DATE,            -- exclusive
+  source_kind VARCHAR,
+  findings INTEGER,
+  total_monthly_usd DOUBLE    -- deduplicated savings of the run
+);
+CREATE TABLE IF NOT EXISTS finding_history (
+  run_id VARCHAR,
+  finding_id VARCHAR,         -- stable across scans: check + resource
+  check_id VARCHAR,
+  resource_id VARCHAR,
+  resource_type VARCHAR,
+  owner VARCHAR,              -- the resource's team/owner tag when the scan ran; NULL when none
+  monthly_cost_usd DOUBLE,
+  monthly_savings_usd DOUBLE,
+  confidence VARCHAR,
+  finding JSON                -- the whole finding as the scan reported it
+);
+CREATE TABLE IF NOT EXISTS finding_states (
+  finding_id VARCHAR PRIMARY KEY,
+  state VARCHAR,              -- accepted | dismissed | snoozed
+  reason VARCHAR,
+  until DATE,                 -- snoozed: hidden while the data's as-of date is before it
+  updated_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS prices (
   service_code VARCHAR,
   region VARCHAR,
@@ -229,7 +265,13 @@ CREATE TABLE IF NOT EXISTS prices (
 
 
 class Store:
-    """A handle on one DuckDB store file. Connections are opened per operation."""
+    """A handle on one DuckDB store file: many readers, one writer at a time, neither waiting on the other.
+
+    A writer never writes the file readers read: it copies the store to a temporary file beside it, writes
+    there, rebuilds the summary tables, and swaps the result in with one atomic ``os.replace``. Readers open
+    read-only per request and see the store as it was before the swap or as it is after it, never half of a
+    write. Writers queue on a lock file (``<store>.lock``) so no write is lost.
+    """
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path).expanduser() if path else default_store_path()
@@ -239,39 +281,26 @@ class Store:
         """Open the store; create and migrate it when opened for writing.
 
         Read-only connections (every command that only reads) work on a file this process cannot
-        write, and many of them can be open at once in different processes.
+        write, and any number of them can be open at once, in this process and others, while a writer works.
+        A write connection lands all of its changes when the block ends normally, and none of them otherwise.
         """
-        if self.path.is_dir():
-            raise StoreError(
-                f"The store path {self.path} is a folder, not a store file.",
-                f"pass --store {self.path / 'aifinops.duckdb'} (a file path; it is created on first ingest).",
-            )
-        if read_only and not self.path.exists():
-            raise StoreError(
-                f"No store at {self.path}.",
-                "run `aifinops ingest PATH` or `aifinops scan` first, or pass --store PATH.",
-            )
+        self._check_path(read_only)
         if not read_only:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"Cannot create the store folder {self.path.parent}: {exc}.",
-                                 "pass --store PATH in a writable folder.") from exc
-        con = _open_with_retry(self.path, read_only, wait_s)
+            with self._write(wait_s) as con:
+                yield con
+            return
+        con = _open_reader(self.path, wait_s)
         try:
-            if not read_only:
-                _ensure_schema(con, self.path)
-            else:
+            version = _stored_version(con, self.path)
+            if version is not None and version < SCHEMA_VERSION:
+                con.close()  # written by an older aifinops: upgrade once (added columns), then read
+                with self.connect(wait_s=wait_s):
+                    pass
+                con = _open_reader(self.path, wait_s)
                 version = _stored_version(con, self.path)
-                if version is not None and version < SCHEMA_VERSION:
-                    con.close()  # written by an older aifinops: upgrade once (added columns), then read
-                    with self.connect(wait_s=wait_s):
-                        pass
-                    con = _open_with_retry(self.path, read_only, wait_s)
-                    version = _stored_version(con, self.path)
-                if version != SCHEMA_VERSION:
-                    raise StoreError(f"The store {self.path} has an unknown schema version.",
-                                     "re-ingest into a new store with --store PATH.")
+            if version != SCHEMA_VERSION:
+                raise StoreError(f"The store {self.path} has an unknown schema version.",
+                                 "re-ingest into a new store with --store PATH.")
             yield con
         finally:
             con.close()
@@ -288,13 +317,159 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    @property
+    def lock_path(self) -> Path:
+        """The file writers queue on (kept beside the store; it holds no data)."""
+        return self.path.with_name(self.path.name + ".lock")
 
-def _open_with_retry(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    def _check_path(self, read_only: bool) -> None:
+        if self.path.is_dir():
+            raise StoreError(
+                f"The store path {self.path} is a folder, not a store file.",
+                f"pass --store {self.path / 'aifinops.duckdb'} (a file path; it is created on first ingest).",
+            )
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"No store at {self.path}.",
+                "run `aifinops ingest PATH` or `aifinops scan` first, or pass --store PATH.",
+            )
+
+    @contextmanager
+    def _write(self, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Copy the store, yield a connection on the copy, swap it in when the block ends normally."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the store folder {self.path.parent}: {exc}.",
+                             "pass --store PATH in a writable folder.") from exc
+        with _writer_lock(self.lock_path, self.path, wait_s):
+            if self.path.exists() and not os.access(self.path, os.W_OK):
+                raise _cannot_write(self.path)
+            _checkpoint_wal(self.path, wait_s)
+            work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.writing")
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, work)
+                    shutil.copymode(self.path, work)
+                con = _open_with_retry(work, False, wait_s, shown=self.path)
+                try:
+                    _ensure_schema(con, self.path)
+                    yield con
+                    refresh_summaries(con)
+                    con.execute("CHECKPOINT")
+                finally:
+                    con.close()
+                os.replace(work, self.path)  # the one moment the store changes, for every reader at once
+                _sync_folder(self.path.parent)
+            except PermissionError as exc:
+                raise _cannot_write(self.path) from exc
+            finally:
+                for leftover in (work, work.with_name(work.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+
+
+def _cannot_write(path: Path) -> StoreError:
+    return StoreError(
+        f"Cannot write the store {path}: permission denied (commands that only read work on it).",
+        "pass --store PATH in a folder you can write, or give your user write access to the file and its folder.",
+    )
+
+
+@contextmanager
+def _writer_lock(lock_path: Path, store_path: Path, wait_s: float) -> Iterator[None]:
+    """Hold the store's writer lock (an advisory ``flock`` on ``lock_path``), waiting up to ``wait_s``."""
+    if getattr(_held, "paths", None) is None:
+        _held.paths = set()
+    if lock_path in _held.paths:
+        raise RuntimeError(f"a write connection to {store_path} is already open in this thread")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError as exc:
+        raise _cannot_write(store_path) from exc
+    try:
+        deadline = time.monotonic() + wait_s
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"The store {store_path} is in use by another process that writes it (waited {wait_s:.0f}s).",
+                        "wait for the other aifinops command (ingest, scan, collect) to finish, or pass --store PATH.",
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        _held.paths.add(lock_path)
+        try:
+            yield
+        finally:
+            _held.paths.discard(lock_path)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+_held = threading.local()  # the writer locks this thread holds (a second one would wait for itself)
+
+
+def _checkpoint_wal(path: Path, wait_s: float) -> None:
+    """Fold a write-ahead log left beside the store (a writer of an older aifinops that stopped) into it.
+
+    The copy a writer starts from is the main file alone, so its log must be in it first.
+    """
+    if path.exists() and path.with_name(path.name + ".wal").exists():
+        con = _open_with_retry(path, False, wait_s)
+        try:
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the swap itself durable (the rename lives in the folder's entry)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _open_reader(path: Path, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """A read-only connection on the store file as it is now.
+
+    The file is attached to a private in-memory database instead of opened by path: duckdb reuses an open
+    database of the same path within a process, which would keep answering from a file a writer has since
+    replaced.
+    """
+    return _open_with_retry(path, True, wait_s)
+
+
+def _open_with_retry(
+    path: Path, read_only: bool, wait_s: float, shown: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    shown = shown or path
     deadline = time.monotonic() + wait_s
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            if not read_only:
+                return duckdb.connect(str(path))
+            con = duckdb.connect(":memory:")
+            try:
+                literal = "'" + str(path).replace("'", "''") + "'"
+                con.execute(f"ATTACH {literal} AS store (READ_ONLY)")
+                con.execute("USE store")
+            except BaseException:
+                con.close()
+                raise
+            return con
         except duckdb.IOException as exc:
             text = str(exc)
             locked = "lock" in text.lower()
@@ -304,21 +479,21 @@ def _open_with_retry(path: Path, read_only: bool, wait_s: float) -> duckdb.DuckD
                 continue
             if locked:
                 raise StoreError(
-                    f"The store {path} is in use by another process (waited {wait_s:.0f}s).",
+                    f"The store {shown} is in use by another process (waited {wait_s:.0f}s).",
                     "wait for the other aifinops command to finish, or pass --store PATH.",
                 ) from exc
             if "permission denied" in text.lower() or "read-only file system" in text.lower():
                 if read_only:
-                    raise StoreError(f"Cannot read the store {path}: permission denied.",
+                    raise StoreError(f"Cannot read the store {shown}: permission denied.",
                                      "give your user read access to the file, or pass --store PATH.") from exc
-                raise StoreError(
-                    f"Cannot write the store {path}: permission denied (commands that only read work on it).",
-                    "pass --store PATH in a folder you can write, or give your user write access to the file.",
-                ) from exc
-            raise StoreError(f"Cannot open the store {path}: {text}.",
+                raise _cannot_write(shown) from exc
+            if "not a valid duckdb database" in text.lower():
+                raise StoreError(f"Cannot open the store {shown}: it is not a DuckDB database.",
+                                 "pass --store PATH to a new file; this one is not an aifinops store.") from exc
+            raise StoreError(f"Cannot open the store {shown}: {text}.",
                              "pass --store PATH to another file; keep this one if it holds data you need.") from exc
         except duckdb.Error as exc:
-            raise StoreError(f"Cannot open the store {path}: {exc}.",
+            raise StoreError(f"Cannot open the store {shown}: {exc}.",
                              "pass --store PATH to a new file; this one is not a DuckDB database.") from exc
 
 
@@ -360,6 +535,33 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
+# --- summary tables ---------------------------------------------------------------------------------
+# ``usage_daily`` summed over the per-resource detail, rebuilt at the end of every write (Store.connect), so
+# questions that do not name a resource or a tag (cost by service, usage type, account, AI service, workload,
+# per day or month) read a table a fraction of the rollup's size. Money keeps full precision here; answers
+# round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
+SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
+# Smallest first: (table, per-resource columns left out, whether usage_date is the first day of its month).
+SUMMARY_TABLES: list[tuple[str, tuple[str, ...], bool]] = [
+    ("usage_summary_monthly", ("resource_id", "tags"), True),
+    ("usage_summary_daily", ("resource_id", "tags"), False),
+    ("usage_summary_tagged", ("resource_id",), False),
+]
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild every summary table from ``usage_daily`` (inside the writer's copy, before it is swapped in)."""
+    for table, left_out, monthly in SUMMARY_TABLES:
+        keys = [c for c in USAGE_DAILY_COLUMN_NAMES if c not in SUMMARY_MEASURES and c not in left_out]
+        select = [("date_trunc('month', usage_date)::DATE AS usage_date" if monthly and c == "usage_date" else c)
+                  for c in keys]
+        sums = [f"sum({m}) AS {m}" for m in SUMMARY_MEASURES]
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(select + sums)} FROM usage_daily "
+            f"GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(keys)))}"
+        )
+
+
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
     """The first and the last usage date in ``usage_daily`` (both inclusive); (None, None) when empty."""
     first, last = one_row(con, "SELECT min(usage_date), max(usage_date) FROM usage_daily")
@@ -376,7 +578,8 @@ def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:
 
 # Tables that hold an account's data (the demo's or a real one), as opposed to the store's own bookkeeping.
 DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics", "metrics_coverage",
-               "bedrock_invocations")
+               "bedrock_invocations",
+               "scan_runs", "finding_history", "finding_states")  # the demo's findings and decisions go with it
 _SOURCED_TABLES = ("resources", "metrics", "metrics_coverage", "bedrock_invocations")  # rows tagged with a source
 DEMO_LOADING = "loading:"  # meta demo_version prefix while a demo load is under way
 
