@@ -120,6 +120,12 @@ AI_TAG_RULES: dict[str, tuple[str, ...] | None] = {
     "model": None,
     "ml_project": None,
 }  # fmt: skip
+# Caller identity (docs/genai.md). CUR 2.0's ``line_item_iam_principal`` (the IAM user or role ARN that called
+# Bedrock) is carried in the row's tags under PRINCIPAL_TAG, a key in AWS's reserved ``aws:`` namespace that no
+# user tag can take; the tags AWS records on the calling principal arrive as cost allocation tags keyed
+# ``iamPrincipal/<key>`` (AWS Billing "Using IAM principal for cost allocation").
+PRINCIPAL_TAG = "aws:iamPrincipal"
+PRINCIPAL_TAG_PREFIX = "iamPrincipal/"
 # Values that say "no" in a tag meant to name something (`model=none`).
 EMPTY_TAG_VALUES = ("", "none", "n/a", "na", "null", "false", "no", "-", "unknown", "untagged")
 

@@ -39,6 +39,8 @@ GROUP_NAMES: dict[str, str] = {
     "inference_tier": "INFERENCE_TIER",
     "accelerated": "ACCELERATED",
     "is_ai": "IS_AI",
+    "principal": "PRINCIPAL",
+    "inference_profile": "INFERENCE_PROFILE",
 }
 _EXPRESSION_KEYS = {"And", "Or", "Not", "Dimensions", "Tags", "CostCategories"}
 

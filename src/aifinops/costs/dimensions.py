@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
+from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,31 @@ def _or_placeholder(column: str, placeholder: str) -> Sql:
     return Sql(f"coalesce(nullif({column}, ''), '{placeholder}')")
 
 
+# Spend the bill does not attribute to a caller or an inference profile: one row of its own, never hidden.
+UNATTRIBUTED = "unattributed"
+
+
+def _principal() -> Sql:
+    """The IAM principal that called (CUR 2.0 ``line_item_iam_principal``, carried in the tags)."""
+    path = '$."' + canonical_tag_key(PRINCIPAL_TAG) + '"'
+    return Sql("coalesce(nullif(json_extract_string(tags, ?), ''), ?)", (path, UNATTRIBUTED))
+
+
+def _inference_profile() -> Sql:
+    """An application inference profile (its ARN is the line item's resource id), else the system-defined
+    cross-region profile the usage type names (``…-cross-region-global``, ``_Global``: global; ``…-cross-region``
+    or a ``geo`` word: a geography), else in-region on-demand (docs/genai.md)."""
+    return Sql(
+        "(CASE WHEN resource_id LIKE 'arn:aws%:bedrock:%:application-inference-profile/%' THEN resource_id "
+        "WHEN coalesce(ai_service, '') <> 'bedrock' THEN ? "
+        "WHEN lower(usage_type) LIKE '%global%' THEN 'system:global' "
+        "WHEN lower(usage_type) LIKE '%cross-region%' OR regexp_matches(lower(usage_type), '(^|[-_:])geo([-_]|$)') "
+        "THEN 'system:geo' "
+        "ELSE 'none:in-region' END)",
+        (UNATTRIBUTED,),
+    )
+
+
 # CE dimension key → SQL over usage_daily. Placeholders for missing values follow CE's style
 # ('NoInstanceType'). The last group are aifinops's own dimensions (the AI taxonomy).
 DIMENSIONS: dict[str, Sql] = {
@@ -142,6 +168,8 @@ DIMENSIONS: dict[str, Sql] = {
     "INSTANCE_FAMILY": _or_placeholder("instance_family", "NoInstanceFamily"),
     "ACCELERATED": Sql("(CASE WHEN coalesce(accelerated, false) THEN 'true' ELSE 'false' END)"),
     "IS_AI": Sql("(CASE WHEN coalesce(is_ai, false) THEN 'true' ELSE 'false' END)"),
+    "PRINCIPAL": _principal(),
+    "INFERENCE_PROFILE": _inference_profile(),
 }
 
 # Real Cost Explorer dimensions that the daily rollup does not carry.
@@ -198,6 +226,9 @@ VALUE_ALIASES: dict[str, dict[str, list[str]]] = {
 
 
 def tag_value(tag_key: str) -> Sql:
-    """The tag's value for each row, '' when the row lacks the tag (CE's 'key$' group)."""
-    path = '$."' + tag_key + '"'
+    """The tag's value for each row, '' when the row lacks the tag (CE's 'key$' group).
+
+    The key is read as the store keeps it (taxonomy.canonical_tag_key): 'iamPrincipal/team' and 'Team' find
+    the 'iamprincipal_team' and 'team' entries."""
+    path = '$."' + canonical_tag_key(tag_key) + '"'
     return Sql("coalesce(json_extract_string(tags, ?), '')", (path,))

@@ -111,7 +111,9 @@ def line(
     if cost is None:
         cost = usage * rate if rate is not None else 0.0
     location = REGIONS[region][1] if region else None
-    key = (account, start, product_code, usage_type, operation, resource_id, line_type, description)
+    key: tuple = (account, start, product_code, usage_type, operation, resource_id, line_type, description)
+    if extra and extra.get("line_item_iam_principal"):
+        key += (extra["line_item_iam_principal"],)  # one line item per caller
     row = {
         "bill_bill_type": "Anniversary",
         "bill_billing_entity": entity,
@@ -335,6 +337,45 @@ def _training_rows(acct: DemoAccount, rows: list[dict]) -> None:
             day += timedelta(days=1)
 
 
+# Who calls Bedrock (CUR 2.0 caller identity, docs/genai.md): each on-demand day's tokens are split between
+# the calling IAM principals by these shares (integer tokens, the remainder to the last), so the split rows
+# add up to the same bill. Principal tags arrive in CUR 2.0's prefixed ``tags`` column; the LiteLLM gateway
+# role carries none (who is behind it is unknown to the bill). Batch jobs carry no caller: unattributed.
+def _role(name: str) -> str:
+    return f"arn:aws:iam::{PAYER}:{name}"
+
+
+BEDROCK_PRINCIPALS: dict[str, dict[str, str]] = {
+    _role("role/doc-summarizer"): {"iamPrincipal/team": "genai", "iamPrincipal/application": "summarizer"},
+    _role("role/support-chatbot"): {"iamPrincipal/team": "support", "iamPrincipal/application": "chatbot"},
+    _role("user/alice"): {"iamPrincipal/team": "research"},
+    _role("role/litellm-gateway"): {},
+}
+BEDROCK_CALLERS: dict[str, list[tuple[str, float]]] = {
+    NOVA_LITE_ID: [(_role("role/doc-summarizer"), 0.7), (_role("role/litellm-gateway"), 0.3)],
+    CLAUDE_SONNET_45_ID: [
+        (_role("role/support-chatbot"), 0.5), (_role("role/litellm-gateway"), 0.3), (_role("user/alice"), 0.2),
+    ],
+}
+# The support chatbot calls Claude through an application inference profile: its ARN is the line item's resource.
+SUPPORT_PROFILE_ARN = (
+    f"arn:aws:bedrock:us-east-1:{PAYER}:application-inference-profile/{stable_id('chatbot', length=12)}"
+)
+PROFILE_OF = {_role("role/support-chatbot"): SUPPORT_PROFILE_ARN}
+
+
+def split_tokens(tokens: int, shares: list[tuple[str, float]]) -> list[tuple[str, int]]:
+    """``tokens`` split by ``shares`` in whole tokens, the remainder to the last caller."""
+    parts = [(who, int(tokens * share)) for who, share in shares[:-1]]
+    return [*parts, (shares[-1][0], tokens - sum(n for _, n in parts))]
+
+
+def _caller(principal: str | None) -> dict[str, Any]:
+    if principal is None:
+        return {}
+    return {"line_item_iam_principal": principal, "tags": dict(BEDROCK_PRINCIPALS[principal])}
+
+
 def _bedrock_rows(rows: list[dict]) -> None:
     for day in days():
         use = bedrock_usage(day)
@@ -349,23 +390,28 @@ def _bedrock_rows(rows: list[dict]) -> None:
             if not tokens:
                 continue
             rate = p.NOVA_LITE_USD_PER_1K[kind.removeprefix("batch-")] * factor
-            row = _daily(
-                day,
-                account=PAYER,
-                region="us-east-1",
-                product_code="AmazonBedrock",
-                product_name="Amazon Bedrock",
-                usage_type=f"USE1-NovaLite-{suffix}",
-                operation="InvokeModelInference",
-                usage=tokens / 1000,
-                rate=rate,
-                unit="1K tokens",
-                description=f"{p.rate_text(rate)} per 1K {kind.split('-')[-1]} tokens for Amazon Nova Lite "
-                f"{'batch ' if factor < 1 else ''}in US East (N. Virginia)",
-                tags={"user:team": "genai", "user:workload-type": "inference"},
+            callers: list[tuple[str | None, int]] = (
+                [(None, tokens)] if factor < 1 else list(split_tokens(tokens, BEDROCK_CALLERS[NOVA_LITE_ID]))
             )
-            row["product"].update(model="Nova Lite", feature=feature)
-            rows.append(row)
+            for principal, part in callers:
+                row = _daily(
+                    day,
+                    account=PAYER,
+                    region="us-east-1",
+                    product_code="AmazonBedrock",
+                    product_name="Amazon Bedrock",
+                    usage_type=f"USE1-NovaLite-{suffix}",
+                    operation="InvokeModelInference",
+                    usage=part / 1000,
+                    rate=rate,
+                    unit="1K tokens",
+                    description=f"{p.rate_text(rate)} per 1K {kind.split('-')[-1]} tokens for Amazon Nova Lite "
+                    f"{'batch ' if factor < 1 else ''}in US East (N. Virginia)",
+                    tags={"user:team": "genai", "user:workload-type": "inference"},
+                    extra=_caller(principal),
+                )
+                row["product"].update(model="Nova Lite", feature=feature)
+                rows.append(row)
         claude = use[CLAUDE_SONNET_45_ID]
         for kind, counter in (
             ("input", "InputTokenCount"),
@@ -373,24 +419,27 @@ def _bedrock_rows(rows: list[dict]) -> None:
             ("cache-read", "CacheReadInputTokenCount"),
         ):
             rate = p.CLAUDE_SONNET_45_USD_PER_1M[kind]
-            rows.append(
-                _daily(
-                    day,
-                    account=PAYER,
-                    region="us-east-1",
-                    product_code="AmazonBedrockFoundationModels",
-                    product_name=CLAUDE_SONNET_45_NAME,
-                    usage_type=f"USE1-MP:USE1_{counter}-Units",
-                    operation="Usage",
-                    usage=claude[kind] / 1e6,
-                    rate=rate,
-                    unit="1M tokens",
-                    description=f"{p.rate_text(rate)} per 1M {kind} tokens for {CLAUDE_SONNET_45_NAME} "
-                    "in US East (N. Virginia)",
-                    entity="AWS Marketplace",
-                    legal_entity="Anthropic, PBC",
+            for principal, part in split_tokens(claude[kind], BEDROCK_CALLERS[CLAUDE_SONNET_45_ID]):
+                rows.append(
+                    _daily(
+                        day,
+                        account=PAYER,
+                        region="us-east-1",
+                        product_code="AmazonBedrockFoundationModels",
+                        product_name=CLAUDE_SONNET_45_NAME,
+                        usage_type=f"USE1-MP:USE1_{counter}-Units",
+                        operation="Usage",
+                        usage=part / 1e6,
+                        rate=rate,
+                        unit="1M tokens",
+                        description=f"{p.rate_text(rate)} per 1M {kind} tokens for {CLAUDE_SONNET_45_NAME} "
+                        "in US East (N. Virginia)",
+                        entity="AWS Marketplace",
+                        legal_entity="Anthropic, PBC",
+                        resource_id=PROFILE_OF.get(principal),
+                        extra=_caller(principal),
+                    )
                 )
-            )
 
 
 def _ai_service_rows(rows: list[dict]) -> None:

@@ -1,4 +1,5 @@
-"""The CUR 2.0 (Data Exports, table COST_AND_USAGE_REPORT) standard columns and their types.
+"""The CUR 2.0 (Data Exports, table COST_AND_USAGE_REPORT) standard columns and their types,
+plus the optional caller-identity column ``line_item_iam_principal``.
 
 Names and types follow the AWS CUR 2.0 table dictionary (bill, identity, line_item, pricing,
 product, reservation, savings_plan, resource_tags, cost_category, discount groups) as summarised in
@@ -127,6 +128,12 @@ CUR2_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("savings_plan_start_time", _S),
     ("savings_plan_total_commitment_to_date", _D),
     ("savings_plan_used_commitment", _D),
+    # Caller identity (Data Exports option "include caller identity", Bedrock since 2026-04): the IAM user or
+    # role ARN that made the call (docs/genai.md). Null on rows of other services and of exports without it.
+    ("line_item_iam_principal", _S),
+    # The prefixed tag map (CUR 2.0 table dictionary, "Tags column": 'resourceTags/…', 'accountTag/…',
+    # 'costCategory/…', 'userAttribute/…'; the caller's tags as 'iamPrincipal/…').
+    ("tags", _MAP_S),
 ]
 
 CUR2_SCHEMA = pa.schema(CUR2_COLUMNS)

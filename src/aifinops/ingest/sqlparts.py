@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aifinops.taxonomy import canonical_tag_key
+from aifinops.taxonomy import PRINCIPAL_TAG, PRINCIPAL_TAG_PREFIX, canonical_tag_key
 
 
 def qident(name: str) -> str:
@@ -88,9 +88,31 @@ def charge_select(
     from aifinops.store import CHARGE_COLUMN_NAMES
 
     filename = "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)"
+    fields = with_caller_identity(c, fields, CHARGE_COLUMN_NAMES.index("tags"))
     exprs = [*fields, f"'{source_format}'", filename, provider]
     select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(exprs, CHARGE_COLUMN_NAMES, strict=True))
     return f"SELECT\n  {select}\nFROM {relation}" + (f"\nWHERE {where}" if where else "")
+
+
+def with_caller_identity(c: Columns, fields: list[str], tags_at: int) -> list[str]:
+    """``fields`` with the CUR 2.0 caller identity added to the tag map (taxonomy.PRINCIPAL_TAG), and the
+    ``iamPrincipal/…`` entries of CUR 2.0's prefixed ``tags`` column when the export has one; unchanged for a
+    source without ``line_item_iam_principal``."""
+    if not c.has("line_item_iam_principal"):
+        return fields
+    empty = "CAST(MAP() AS MAP(VARCHAR, VARCHAR))"
+    principal = c.text("line_item_iam_principal")
+    caller = f"MAP(['{PRINCIPAL_TAG}'], [{principal}])"
+    parts = [fields[tags_at], f"CASE WHEN {principal} IS NULL THEN {empty} ELSE {caller} END"]
+    prefixed = c.string_map("tags")
+    if prefixed is not None:
+        parts.append(
+            f"COALESCE(map_from_entries(list_filter(map_entries({prefixed}), "
+            f"lambda e: starts_with(e.key, '{PRINCIPAL_TAG_PREFIX}') AND COALESCE(e.value, '') <> '')), {empty})"
+        )
+    out = list(fields)
+    out[tags_at] = f"map_concat({', '.join(parts)})"
+    return out
 
 
 def tags_map_sql(c: Columns, prefix: str) -> str | None:
