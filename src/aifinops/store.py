@@ -555,11 +555,9 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
         keys = [c for c in USAGE_DAILY_COLUMN_NAMES if c not in SUMMARY_MEASURES and c not in left_out]
         select = [("date_trunc('month', usage_date)::DATE AS usage_date" if monthly and c == "usage_date" else c)
                   for c in keys]
-        sums = [f"sum({m}) AS {m}" for m in SUMMARY_MEASURES]
-        con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(select + sums)} FROM usage_daily "
-            f"GROUP BY ALL ORDER BY {', '.join(str(i + 1) for i in range(len(keys)))}"
-        )
+        sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
+        columns = ", ".join(select + sums)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM usage_daily GROUP BY ALL")
 
 
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
