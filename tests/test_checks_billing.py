@@ -297,16 +297,21 @@ def test_untagged_ai_spend_honours_configured_keys(con):
     insert(con, rows)
     ai_total = 300 + 200 + 50 + 100
 
+    # One finding per account and missing-tag set: team-only misses three keys, blank-team only team, the
+    # Bedrock tokens (no resource id) all four.
     found = findings_of(con, UNTAGGED)
     bedrock_key = f"{ACCOUNT}/AmazonBedrock/USE1-NovaLite-input-tokens"
-    assert set(found) == {ep + "team-only", ep + "blank-team", bedrock_key}
-    f = found[ep + "team-only"]
+    three = f"{ACCOUNT}/untagged/model+environment+workload-type"
+    assert set(found) == {three, f"{ACCOUNT}/untagged/team", f"{ACCOUNT}/untagged/model+environment+team+workload-type"}
+    f = found[three]
     assert f.evidence["missing_tags"] == ["model", "environment", "workload-type"]
-    assert f.monthly_savings_usd == 0 and f.confidence == "high"
+    assert f.evidence["resources_count"] == 1
+    assert [m["resource"] for m in f.evidence["top_resources"]] == [ep + "team-only"]
+    assert f.monthly_savings_usd == 0 and f.confidence == "high" and f.resource_type == "ai-spend-group"
     assert f.monthly_cost_usd == pytest.approx(200 * 730 / (30 * 24))
     assert f.evidence["ai_spend_untagged_share"] == pytest.approx((200 + 50 + 100) / ai_total)
     assert f.evidence["share_of_ai_spend"] == pytest.approx(200 / ai_total)
-    assert found[ep + "blank-team"].evidence["missing_tags"] == ["team"]
+    assert found[f"{ACCOUNT}/untagged/team"].evidence["top_resources"][0]["resource"] == ep + "blank-team"
     assert any("tag-resources --resource-arn-list " + ep + "team-only" in a.text for a in f.actions)
     assert any(
         "update-cost-allocation-tags-status" in a.text and "TagKey=model,Status=Active" in a.text
@@ -314,8 +319,37 @@ def test_untagged_ai_spend_honours_configured_keys(con):
     )
 
     only_team = findings_of(con, UNTAGGED, {"required_tags": ["Team"]})
-    assert set(only_team) == {ep + "blank-team", bedrock_key}
-    assert only_team[bedrock_key].evidence["missing_tags"] == ["Team"]
+    assert set(only_team) == {f"{ACCOUNT}/untagged/Team"}
+    g = only_team[f"{ACCOUNT}/untagged/Team"]
+    assert g.evidence["missing_tags"] == ["Team"]
+    assert g.evidence["resources_count"] == 2
+    assert [m["resource"] for m in g.evidence["top_resources"]] == [bedrock_key, ep + "blank-team"]  # $100, $50
+    assert g.monthly_cost_usd == pytest.approx((100 + 50) * 730 / (30 * 24))
+    assert any(a.kind == "note" and "no resource id" in a.text for a in g.actions)
+
+
+def test_untagged_groups_many_resources_into_one_finding_with_the_top_ones_listed(con):
+    """Forty untagged endpoints and two buckets of one account: one finding, the top N by dollars named, the rest
+    counted with their dollars (the issue's 127 findings on a 70-resource account become one per missing set)."""
+    ep = "arn:aws:sagemaker:us-east-1:111122223333:endpoint/"
+    rows = [tagged(f"{ep}model-{i:02d}", 10.0 + i, {}) for i in range(40)]
+    rows += [tagged(f"{ep}twin-{c}", 25.0, {}) for c in "ba"]  # equal dollars: ordered by resource id
+    rows.append(tagged(ep + "model-00", 0.0, {}, usage_date=AS_OF - timedelta(days=29)))  # a 30-day window
+    insert(con, rows)
+    found = findings_of(con, UNTAGGED, {"top_resources": 5})
+    assert list(found) == [f"{ACCOUNT}/untagged/model+environment+team+workload-type"]
+    f = next(iter(found.values()))
+    assert f.evidence["resources_count"] == 42
+    top = [m["resource"] for m in f.evidence["top_resources"]]
+    assert top == [f"{ep}model-{i:02d}" for i in (39, 38, 37, 36, 35)]
+    total = sum(10.0 + i for i in range(40)) + 50.0
+    assert f.monthly_cost_usd == pytest.approx(total * 730 / (30 * 24))
+    rest = total - sum(10.0 + i for i in (39, 38, 37, 36, 35))
+    assert f.evidence["other_resources_count"] == 37
+    assert f.evidence["other_resources_monthly_usd"] == pytest.approx(rest * 730 / (30 * 24))
+    ties = findings_of(con, UNTAGGED, {"top_resources": 100})
+    listed = [m["resource"] for m in next(iter(ties.values())).evidence["top_resources"]]
+    assert listed.index(f"{ep}twin-a") + 1 == listed.index(f"{ep}twin-b")
 
 
 def test_untagged_ignores_tax_credit_and_fee_rows_without_usage_type(con):
@@ -327,5 +361,5 @@ def test_untagged_ignores_tax_credit_and_fee_rows_without_usage_type(con):
         tagged(None, -25.0, {}, usage_type=None, line_item_type="Credit", charge_category="Adjustment"),
     ])
     found = findings_of(con, UNTAGGED)
-    assert set(found) == {ep + "untagged"}
-    assert found[ep + "untagged"].evidence["ai_spend_untagged_share"] == pytest.approx(1.0)
+    assert [m["resource"] for f in found.values() for m in f.evidence["top_resources"]] == [ep + "untagged"]
+    assert next(iter(found.values())).evidence["ai_spend_untagged_share"] == pytest.approx(1.0)

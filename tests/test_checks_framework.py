@@ -166,7 +166,7 @@ def test_a_failing_check_does_not_hide_the_others(con, scratch_registry):
     assert [(e.check, e.message) for e in run.errors] == [("test-broken", "RuntimeError: boom")]
     assert {(f.check, f.resource_id) for f in run.findings} == {
         ("sagemaker-notebook-always-on", NB_ARN),
-        ("ai-spend-untagged", NB_ARN),
+        ("ai-spend-untagged", f"{NB_ARN.split(':')[4]}/untagged/model+environment+team+workload-type"),
     }
     assert [e.check for e in run_checks(con).errors] == ["test-broken"]  # all checks: only the broken one fails
 

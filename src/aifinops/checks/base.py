@@ -69,6 +69,9 @@ class Check(Generic[P]):
     iam_permissions: ClassVar[list[str]] = []
     iam_note: ClassVar[str] = ""
     savings_formula: ClassVar[str] = ""  # how monthly_savings_usd is computed, in words (docs/checks.md)
+    # 1: reads the store. 2: also reads the findings of the phase-1 checks (``ctx.prior_findings()``), so
+    # run_checks runs it after them, once, instead of the check running the registry again itself.
+    phase: ClassVar[int] = 1
 
     Params: ClassVar[type[BaseModel]] = NoParams
 
@@ -123,10 +126,17 @@ class CheckContext:
     period_start: date | None
     period_end: date | None
     available: frozenset[str] = frozenset()
-    # The per-check parameters this run was given (check id -> values), for a check that runs
-    # the others itself (the Savings Plan check nets their savings) to run them alike.
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
+    # Set by run_checks for its phase-2 checks: computes (once) the findings of every phase-1 check.
+    _prior: Callable[[], list[Finding]] | None = field(default=None, repr=False, compare=False)
+
+    def prior_findings(self) -> list[Finding] | None:
+        """For a phase-2 check: the findings of every phase-1 check, with the parameters this run gave them.
+
+        Phase-1 checks the run was not asked for run too (their findings are not reported); None when the
+        check runs outside run_checks.
+        """
+        return self._prior() if self._prior is not None else None
 
     @classmethod
     def from_connection(cls, con: duckdb.DuckDBPyConnection) -> CheckContext:
@@ -166,8 +176,12 @@ class CheckContext:
         params: list[Any] | tuple[Any, ...] = (),
         columns: str = "*",
     ) -> list[dict[str, Any]]:
-        """``usage_daily`` rows inside ``window`` that match ``where`` (SQL with ``?`` parameters)."""
-        sql = f"SELECT {columns} FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ({where})"
+        """``usage_daily`` rows inside ``window`` that match ``where`` (SQL with ``?`` parameters).
+
+        Ordered by every selected column (``ORDER BY ALL``): two stores with the same rows give the same list in
+        the same order, so sums and "first row" picks over it do not depend on how the rows were written.
+        """
+        sql = f"SELECT {columns} FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ({where}) ORDER BY ALL"
         return self.query(sql, [window.start, window.end, *params])
 
     def resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
@@ -279,13 +293,75 @@ def run_checks(
     }
 
     ctx = CheckContext.from_connection(con)
-    ctx.params = {check_id: dict(values or {}) for check_id, values in (params or {}).items()}
     run = CheckRun(
         as_of=ctx.as_of,
         period_start=ctx.period_start,
         period_end=ctx.period_end,
         available=sorted(ctx.available),
     )
+    first = [check_id for check_id in ids if REGISTRY[check_id].phase == 1]
+    _run_phase(ctx, first, parsed, run)
+    second = [check_id for check_id in ids if REGISTRY[check_id].phase != 1]
+    if second:
+        found = list(run.findings)
+
+        def prior() -> list[Finding]:
+            rest = [c for c in sorted(REGISTRY) if REGISTRY[c].phase == 1 and c not in first]
+            unreported = CheckRun(as_of=run.as_of, period_start=None, period_end=None, available=[])
+            _run_phase(ctx, rest, {c: parse_params(c, (params or {}).get(c)) for c in rest}, unreported)
+            return found + unreported.findings
+
+        ctx._prior = lambda: ctx.cached(("phase-1 findings",), prior)
+        _run_phase(ctx, second, parsed, run)
+    run.findings = sorted((canonical(f) for f in run.findings), key=finding_order)
+    return run
+
+
+# Significant digits every number of a finding carries. Sums of the same rows read in another order differ in
+# the last bits (about 1e-15 relative); 10 digits keep far more than any price or meter has and make the same
+# store give the same bytes, whatever order its rows were written in (STYLE: "money is rounded at the boundary").
+FINDING_DIGITS = 10
+
+
+def canonical_number(value: float) -> float:
+    """``value`` to ``FINDING_DIGITS`` significant digits (NaN and infinities as they are)."""
+    return float(f"{value:.{FINDING_DIGITS}g}") if value == value and abs(value) != float("inf") else value
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return canonical_number(value)
+    if isinstance(value, dict):
+        return {k: _canonical_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical_value(v) for v in value]
+    return value
+
+
+def canonical(finding: Finding) -> Finding:
+    """The finding with its dollars and evidence numbers at ``FINDING_DIGITS`` significant digits."""
+    return finding.model_copy(
+        update={
+            "monthly_cost_usd": canonical_number(finding.monthly_cost_usd),
+            "monthly_savings_usd": canonical_number(finding.monthly_savings_usd),
+            "evidence": _canonical_value(finding.evidence),
+        }
+    )
+
+
+def finding_order(finding: Finding) -> tuple[float, float, str, str, str]:
+    """The order of findings everywhere: savings (to the cent) descending, then cost descending, check id,
+    resource id and finding id, so equal findings never swap places between two runs."""
+    return (
+        -round(finding.monthly_savings_usd, 2),
+        -round(finding.monthly_cost_usd, 2),
+        finding.check,
+        finding.resource_id,
+        finding.id,
+    )
+
+
+def _run_phase(ctx: CheckContext, ids: list[str], parsed: dict[str, BaseModel], run: CheckRun) -> None:
     for check_id in ids:
         cls = REGISTRY[check_id]
         missing = [kind for kind in DATA_KINDS if kind in cls.needs and kind not in ctx.available]
@@ -300,8 +376,6 @@ def run_checks(
             continue
         run.ran.append(check_id)
         run.findings.extend(findings)
-    run.findings.sort(key=lambda f: (-f.monthly_savings_usd, -f.monthly_cost_usd, f.check, f.resource_id))
-    return run
 
 
 def deduplicate(findings: list[Finding]) -> dict[str, Any]:

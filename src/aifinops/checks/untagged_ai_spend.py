@@ -2,7 +2,8 @@
 
 The guide's "Cost Allocation Tags" list (model, environment, team, workload type) is what makes
 per-model and per-team AI costs possible. Spend missing any of them cannot be attributed; the
-finding saves nothing by itself (savings 0) but sizes the blind spot.
+finding saves nothing by itself (savings 0) but sizes the blind spot. Governance is one finding per account
+and missing-tag set (listing the resources and the dollars they carry), not one per resource.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks._common import region_flag
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.taxonomy import canonical_tag_key
@@ -41,22 +43,33 @@ class UntaggedParams(BaseModel):
         ge=0,
         description=("Leave out resources whose untagged monthly cost is below this. Default 0: report every one."),
     )
+    top_resources: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description=(
+            "Resources listed by name in each finding, the most expensive first; the others are counted with their "
+            "dollars. Default 10: enough to act on, short enough to read (judgement)."
+        ),
+    )
 
 
 @register
 class UntaggedAiSpend(Check[UntaggedParams]):
-    """AI resources whose billing rows lack required cost allocation tags.
+    """AI spend whose billing rows lack required cost allocation tags, one finding per account and missing-tag set.
 
-    Reads the AI rows (``is_ai``) of ``usage_daily`` over the look-back and their ``tags`` JSON.
-    One finding per resource id (per account, service and usage type for rows without one), with
-    the monthly cost of its untagged rows (scaled to a 730-hour month), the missing keys, and the
+    Reads the AI rows (``is_ai``) of ``usage_daily`` over the look-back and their ``tags`` JSON. A resource (its
+    resource id; per account, service and usage type for rows without one) is untagged when a row of it lacks a
+    required key; its missing set is the union over those rows. Resources are grouped by account and missing set:
+    each finding carries the group's monthly cost (scaled to a 730-hour month), how many resources it holds, the
+    largest ``top_resources`` of them by dollars (ties by resource id) with the dollars the others carry, and the
     share of all AI spend that is untagged. Savings are 0: tagging saves nothing by itself.
 
     Example:
         >>> from aifinops.checks import run_checks
         >>> run = run_checks(con, only=["ai-spend-untagged"],
         ...                  params={"ai-spend-untagged": {"required_tags": ["team", "cost-center"]}})
-        >>> [(f.resource_id, f.evidence["missing_tags"]) for f in run.findings]
+        >>> [(f.resource_id, f.evidence["missing_tags"], f.evidence["resources_count"]) for f in run.findings]
     """
 
     id = "ai-spend-untagged"
@@ -64,7 +77,7 @@ class UntaggedAiSpend(Check[UntaggedParams]):
     needs = frozenset({"billing"})
     iam_permissions = []
     iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
-    savings_formula = "0 (governance: sizes the spend that cannot be attributed)"
+    savings_formula = "0 (governance: sizes the spend that cannot be attributed, per account and missing-tag set)"
     Params = UntaggedParams
 
     def run(self, ctx: CheckContext, params: UntaggedParams) -> list[Finding]:
@@ -72,72 +85,116 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         rows = self._rows(ctx, window)
         ai_total = sum(r["cost_usd"] or 0.0 for r in rows)
         required = {canonical_tag_key(k): k for k in params.required_tags}
-        untagged: dict[str, dict[str, Any]] = {}
+        untagged: dict[tuple[str, str], dict[str, Any]] = {}  # (account, resource key) -> its untagged rows
         for row in rows:
             present = _present_keys(row["tags"])
-            missing = [name for canon, name in required.items() if canon not in present]
+            missing = {name for canon, name in required.items() if canon not in present}
             if not missing:
                 continue
-            entry = untagged.setdefault(row["key"], {"row": row, "cost_usd": 0.0, "missing": set(), "present": set()})
+            entry = untagged.setdefault(
+                (row["account_id"] or "", row["key"]),
+                {"cost_usd": 0.0, "missing": set(), "services": set(), "regions": set(), "has_id": row["has_id"]},
+            )
             entry["cost_usd"] += row["cost_usd"] or 0.0
-            entry["missing"].update(missing)
-            entry["present"].update(present)
+            entry["missing"] |= missing
+            entry["services"].add(row["ai_service"] or "other")
+            entry["regions"].add(row["region"] or "")
         untagged_total = sum(max(e["cost_usd"], 0.0) for e in untagged.values())
         share_untagged = untagged_total / ai_total if ai_total > 0 else None
-        findings = []
-        for key, entry in sorted(untagged.items()):
+        groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for (account, key), entry in sorted(untagged.items()):
             monthly_cost = monthly_usd(entry["cost_usd"], window.days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            row = entry["row"]
-            missing = [k for k in params.required_tags if k in entry["missing"]]
-            findings.append(
-                Finding(
-                    check=self.id,
-                    title=f"AI spend missing tags {', '.join(missing)}",
-                    resource_id=key,
-                    resource_type=_resource_type(key, row["ai_service"], row["has_id"]),
-                    region=row["region"],
-                    account_id=row["account_id"],
-                    monthly_cost_usd=monthly_cost,
-                    monthly_savings_usd=0.0,
-                    confidence="high",
-                    evidence={
-                        "missing_tags": missing,
-                        "tags_present": sorted(entry["present"]),
-                        "window_cost_untagged_usd": entry["cost_usd"],
-                        "share_of_ai_spend": entry["cost_usd"] / ai_total if ai_total > 0 else None,
-                        "ai_spend_untagged_share": share_untagged,
-                        "ai_spend_untagged_monthly_usd": monthly_usd(untagged_total, window.days),
-                        "ai_spend_monthly_usd": monthly_usd(ai_total, window.days),
-                        "ai_service": row["ai_service"],
-                    },
-                    assumptions=[
-                        "Tag keys compare in canonical form: lowercase, other characters as '_' "
-                        "(as CUR 2.0 writes them).",
-                        "A tag counts only once it is activated as a cost allocation tag: earlier rows stay untagged.",
-                    ],
-                    actions=_actions(key, row, missing),
-                )
+            missing = tuple(k for k in params.required_tags if k in entry["missing"])
+            service = min(entry["services"])  # one service per resource in practice; the first name when not
+            groups.setdefault((account, missing), []).append(
+                {
+                    "resource": key,
+                    "resource_type": _resource_type(key, service, entry["has_id"]),
+                    "ai_service": service,
+                    "region": min(entry["regions"]) or None,
+                    "has_id": entry["has_id"],
+                    "window_cost_usd": entry["cost_usd"],
+                    "monthly_cost_usd": monthly_cost,
+                }
             )
-        return findings
+        context = {
+            "ai_spend_untagged_share": share_untagged,
+            "ai_spend_untagged_monthly_usd": monthly_usd(untagged_total, window.days),
+            "ai_spend_monthly_usd": monthly_usd(ai_total, window.days),
+        }
+        return [
+            self._finding(account, list(missing), members, ai_total, window, params, context)
+            for (account, missing), members in sorted(groups.items())
+        ]
+
+    def _finding(
+        self,
+        account: str,
+        missing: list[str],
+        members: list[dict[str, Any]],
+        ai_total: float,
+        window: Window,
+        params: UntaggedParams,
+        context: dict[str, Any],
+    ) -> Finding:
+        members = sorted(members, key=lambda m: (-m["window_cost_usd"], m["resource"]))
+        top, rest = members[: params.top_resources], members[params.top_resources :]
+        cost = sum(m["window_cost_usd"] for m in members)
+        regions = sorted({m["region"] or "" for m in members})
+        by_service: dict[str, float] = {}
+        for m in members:
+            by_service[m["ai_service"]] = by_service.get(m["ai_service"], 0.0) + m["monthly_cost_usd"]
+        return Finding(
+            check=self.id,
+            title=f"{len(members)} AI resource(s) in account {account or 'unknown'} missing tags {', '.join(missing)}",
+            resource_id=f"{account}/untagged/{'+'.join(missing)}",
+            resource_type="ai-spend-group",
+            region=(regions[0] or None) if len(regions) == 1 else None,
+            account_id=account or None,
+            monthly_cost_usd=monthly_usd(cost, window.days),
+            monthly_savings_usd=0.0,
+            confidence="high",
+            evidence={
+                "missing_tags": missing,
+                "resources_count": len(members),
+                "top_resources": [
+                    {k: m[k] for k in ("resource", "resource_type", "ai_service", "region", "monthly_cost_usd")}
+                    for m in top
+                ],
+                "other_resources_count": len(rest),
+                "other_resources_monthly_usd": sum(m["monthly_cost_usd"] for m in rest),
+                "monthly_usd_by_service": dict(sorted(by_service.items())),
+                "window_cost_untagged_usd": cost,
+                "share_of_ai_spend": cost / ai_total if ai_total > 0 else None,
+                **context,
+            },
+            assumptions=[
+                "Tag keys compare in canonical form: lowercase, other characters as '_' (as CUR 2.0 writes them).",
+                "A tag counts only once it is activated as a cost allocation tag: earlier rows stay untagged.",
+                "A resource's missing tags are those absent from any of its rows in the look-back.",
+            ],
+            actions=_actions(top, missing),
+        )
 
     @staticmethod
     def _rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
+        """AI usage cost per (resource key, account, region, AI service, tags), in a stable order."""
         return ctx.query(
             """SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
                                COALESCE(account_id, '') || '/' || COALESCE(service_code, '') || '/'
                                || COALESCE(usage_type, '')) AS key,
-                      any_value(account_id) AS account_id, any_value(region) AS region,
-                      any_value(ai_service) AS ai_service, tags, sum(billed_cost) AS cost_usd
+                      account_id, region, ai_service, tags, sum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
                  AND COALESCE(provider, 'AWS') = 'AWS'  -- the checks cover AWS (costs.summary.CHECKS_SCOPE)
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
                  AND """
             + USAGE_LINE_SQL
             + """
-               GROUP BY ALL""",
+               GROUP BY ALL ORDER BY key, account_id NULLS FIRST, region NULLS FIRST, ai_service NULLS FIRST,
+                        tags NULLS FIRST""",
             [window.start, window.end],
         )
 
@@ -162,30 +219,39 @@ def _resource_type(key: str, ai_service: str | None, has_id: bool) -> str:
     return f"{ai_service or 'aws'}-usage"
 
 
-def _actions(key: str, row: dict[str, Any], missing: list[str]) -> list[Action]:
-    arn = (
-        key
-        if key.startswith("arn:")
-        else f"arn:aws:s3:::{key}"
-        if row["ai_service"] == "s3" and row["has_id"]
-        else None
-    )
+def _arn(member: dict[str, Any]) -> str | None:
+    key = member["resource"]
+    if key.startswith("arn:"):
+        return str(key)
+    if member["ai_service"] == "s3" and member["has_id"]:
+        return f"arn:aws:s3:::{key}"
+    return None
+
+
+def _actions(top: list[dict[str, Any]], missing: list[str]) -> list[Action]:
     tags = ",".join(f"{k}=VALUE" for k in missing)
     status = " ".join(f"TagKey={k},Status=Active" for k in missing)
-    region = f" --region {row['region']}" if row["region"] else ""
     actions = []
-    if arn:
-        actions.append(
-            Action(
-                kind="cli",
-                text=f"aws resourcegroupstaggingapi tag-resources --resource-arn-list {arn} --tags {tags}{region}",
+    by_region: dict[str, list[str]] = {}
+    for m in top:
+        arn = _arn(m)
+        if arn:
+            by_region.setdefault(m["region"] or "", []).append(arn)
+    for region, arns in sorted(by_region.items()):
+        # TagResources takes at most 20 ARNs per call
+        for i in range(0, len(arns), 20):
+            actions.append(
+                Action(
+                    kind="cli",
+                    text=f"aws resourcegroupstaggingapi tag-resources --resource-arn-list {' '.join(arns[i:i + 20])} "
+                    f"--tags {tags}{region_flag(region or None)}",
+                )
             )
-        )
-    else:
+    if any(_arn(m) is None for m in top):
         actions.append(
             Action(
                 kind="note",
-                text="These rows carry no resource id (e.g. Bedrock on-demand tokens): "
+                text="Some rows carry no resource id (e.g. Bedrock on-demand tokens): "
                 "route the calls through a tagged resource, such as a Bedrock application "
                 "inference profile (`aws bedrock create-inference-profile --inference-profile-name "
                 "NAME --model-source copyFrom=MODEL_ARN --tags key=team,value=VALUE`), so the "
@@ -265,7 +331,7 @@ class AiSpendNoOwner(Check[NoOwnerParams]):
             monthly_cost = monthly_usd(max(cost, 0.0), window.days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            top = sorted(by_key.items(), key=lambda kv: -kv[1])[:5]
+            top = sorted(by_key.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
             service_total = total[(account, service)]
             findings.append(
                 Finding(

@@ -1,0 +1,112 @@
+"""Findings are a function of the store's content, not of its row order (issue 19 item 5).
+
+The demo store is copied twice into new stores, every data table's rows inserted in a different order
+(by two unrelated hashes of the whole row); ``aifinops scan --format json`` on the three stores must give the
+same document byte for byte, apart from ``generated_at`` and the store's own path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+
+from aifinops.store import DATA_TABLES, Store
+from aifinops.workspace import ensure_data
+from clirun import run_cli
+
+# Tables the checks and the scan read, copied with their rows reordered; ``meta`` keeps the demo marker.
+TABLES = (*DATA_TABLES, "meta")
+
+
+def _copy_reordered(source: Store, target: Store, seed: int) -> None:
+    with target.connect():  # creates the schema
+        pass
+    con = duckdb.connect(str(target.path))
+    try:
+        con.execute(f"ATTACH '{source.path}' AS src (READ_ONLY)")
+        for table in TABLES:
+            con.execute(f"DELETE FROM main.{table}")
+            # hash of the whole row with a seed: an order unrelated to insertion order or to any key
+            con.execute(
+                f"INSERT INTO main.{table} SELECT * FROM src.{table} AS t ORDER BY hash(t::VARCHAR || '{seed}')"
+            )
+        con.execute("DETACH src")
+    finally:
+        con.close()
+
+
+def _scan(store: Store) -> dict:
+    result = run_cli("scan", "--store", str(store.path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    doc.pop("generated_at")
+    doc["source"].pop("store")
+    return doc
+
+
+def _digits(value, digits: int = 10):
+    """Floats to ``digits`` significant digits, for the parts of the scan the checks do not build."""
+    if isinstance(value, float):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {k: _digits(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digits(v, digits) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    cache = os.environ.get("AIFINOPS_TEST_CACHE") or str(tmp_path_factory.getbasetemp() / "xdg-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", cache)
+        base = tmp_path_factory.mktemp("determinism")
+        original = Store(base / "original.duckdb")
+        ensure_data(original)
+        copies = [Store(base / f"copy{seed}.duckdb") for seed in (1, 2)]
+        for seed, copy in enumerate(copies, start=1):
+            _copy_reordered(original, copy, seed)
+    return original, copies
+
+
+def test_copies_hold_the_same_rows_in_another_order(stores):
+    original, copies = stores
+    con = duckdb.connect(str(copies[0].path), read_only=True)
+    try:
+        con.execute(f"ATTACH '{original.path}' AS src (READ_ONLY)")
+        for table in TABLES:
+            missing = con.execute(
+                f"SELECT count(*) FROM (SELECT * FROM src.{table} EXCEPT ALL SELECT * FROM main.{table})"
+            ).fetchone()
+            extra = con.execute(
+                f"SELECT count(*) FROM (SELECT * FROM main.{table} EXCEPT ALL SELECT * FROM src.{table})"
+            ).fetchone()
+            assert missing == (0,) and extra == (0,), table
+        # the order really differs: the first usage rows are not the same rows
+        first = "SELECT usage_date, usage_type, resource_id, billed_cost FROM {} LIMIT 20"
+        assert con.execute(first.format("src.usage_daily")).fetchall() != con.execute(
+            first.format("main.usage_daily")
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_scan_documents_are_identical_whatever_the_row_order(stores):
+    original, copies = stores
+    expected = _scan(original)
+    assert expected["findings"], "the demo has findings"
+    checked = ("findings", "checks", "savings")  # what the checks build: byte for byte
+    for copy in copies:
+        got = _scan(copy)
+        for part in checked:
+            want_text, got_text = json.dumps(expected[part], indent=1), json.dumps(got[part], indent=1)
+            if want_text != got_text:
+                diff = [(a, b) for a, b in zip(want_text.splitlines(), got_text.splitlines(), strict=False) if a != b]
+                pytest.fail(f"{part} of {copy.path.name} differ from the original's; first lines: {diff[:10]}")
+        # The totals are DuckDB sums over the rows in storage order (aifinops.costs): equal to the last bits only.
+        rest_want = {k: v for k, v in expected.items() if k not in checked}
+        rest_got = {k: v for k, v in got.items() if k not in checked}
+        assert _digits(rest_got) == _digits(rest_want)
