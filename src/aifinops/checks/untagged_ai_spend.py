@@ -106,9 +106,9 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             monthly_cost = monthly_usd(entry["cost_usd"], window.days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            missing = tuple(k for k in params.required_tags if k in entry["missing"])
+            missing_set = tuple(k for k in params.required_tags if k in entry["missing"])
             service = min(entry["services"])  # one service per resource in practice; the first name when not
-            groups.setdefault((account, missing), []).append(
+            groups.setdefault((account, missing_set), []).append(
                 {
                     "resource": key,
                     "resource_type": _resource_type(key, service, entry["has_id"]),
@@ -125,8 +125,8 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             "ai_spend_monthly_usd": monthly_usd(ai_total, window.days),
         }
         return [
-            self._finding(account, list(missing), members, ai_total, window, params, context)
-            for (account, missing), members in sorted(groups.items())
+            self._finding(account, list(missing_tags), members, ai_total, window, params, context)
+            for (account, missing_tags), members in sorted(groups.items())
         ]
 
     def _finding(
