@@ -1,5 +1,6 @@
 """``aifinops ingest PATH...``: billing files go to the billing pipeline, snapshot folders to the
-inventory/metrics loader, saved Cost Explorer answers (GetCostAndUsage JSON) to cost_explorer.py.
+inventory/metrics loader, saved Cost Explorer answers (GetCostAndUsage JSON) to cost_explorer.py, Bedrock
+model invocation logs (a copy of the S3 ``BedrockModelInvocationLogs`` folder) to bedrock_logs.py.
 A snapshot folder is one holding ``resources.jsonl`` or a ``manifest.json`` whose schema is
 ``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account).
 
@@ -48,6 +49,7 @@ def ingest_inputs(
     files land first and the other inputs after them, each kind atomically.
     """
     from aifinops.attribution import apply_ai_attribution
+    from aifinops.ingest.bedrock_logs import is_invocation_log_path, load_invocation_logs
     from aifinops.ingest.ce_saved import (
         file_fidelity_note,
         is_cost_explorer_file,
@@ -61,7 +63,8 @@ def ingest_inputs(
         refuse_special_file(Path(p).expanduser())
     snapshots = [Path(p) for p in paths if is_snapshot_dir(Path(p))]
     answers = [Path(p) for p in paths if is_cost_explorer_file(Path(p))]
-    billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers]
+    logs = [Path(p) for p in paths if Path(p) not in snapshots and is_invocation_log_path(Path(p).expanduser())]
+    billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers and Path(p) not in logs]
     result = InputsResult()
     if billing and engine != "duckdb":
         result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
@@ -77,6 +80,11 @@ def ingest_inputs(
                                      **({"left_out": note} if note else {})})
         if files:
             result.billing = ingest_files(con, files, progress=progress)
+        for folder in logs:
+            clear_demo(con)
+            loaded = load_invocation_logs(con, folder)
+            result.snapshots.append({"folder": str(folder), "kind": "bedrock-invocation-logs", "resources": 0,
+                                     "metrics": 0, **loaded})
         for folder in snapshots:
             clear_demo(con)
             loaded = load_snapshot(con, folder, source=f"snapshot:{folder.resolve()}")
