@@ -57,9 +57,15 @@ def _bucket_tags(attributes_json: str | None) -> dict[str, str]:
             for t in tag_set if isinstance(t, dict)}
 
 
+def attributed_scope_sql(ai_service: str = "ai_service") -> str:
+    """The rows this module attributes (S3 and data transfer): AI only by tag, bucket list or inventory.
+    The rollup applies the tag rule itself (rollup.rollup_sql), so SQL run elsewhere carries it too."""
+    return f"{ai_service} IN ('s3', 'data-transfer')"
+
+
 def apply_ai_attribution(con: duckdb.DuckDBPyConnection, periods: list[date] | None = None) -> None:
     """Mark S3 / data-transfer rows as AI by tag, configured bucket list, or inventory."""
-    scope = "ai_service IN ('s3', 'data-transfer')"
+    scope = attributed_scope_sql()
     params: list = []
     if periods:
         scope += " AND billing_period IN (" + ", ".join("?" for _ in periods) + ")"

@@ -46,40 +46,63 @@ TAG_ENTRIES_OF_JSON = "map_entries(CAST(json(raw_tags) AS MAP(VARCHAR, VARCHAR))
 MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
 
 
-def rollup_sql(source: str = "charges", where: str = "") -> str:
-    """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns).
-
-    Raw rows are grouped first; the tag canonicalisation and the taxonomy then run once per distinct
-    tag set and per distinct taxonomy input, and are joined back: at 10M rows that is a few hundred
-    evaluations instead of millions.
-    """
+def grouped_sql(source: str = "charges", where: str = "") -> str:
+    """The rollup's first half: raw rows of ``source`` grouped on the rollup's keys (GROUP_KEYS), with the
+    sums of MEASURES and ``line_items``. The only part that reads line items; its rows are what the
+    rollup returns, before classification."""
     keyed = ", ".join(f"{expr} AS {name}" for expr, name in GROUP_KEYS)
     keys = ", ".join(name for _, name in GROUP_KEYS)
     measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES)
     sums = ", ".join(f"SUM(m_{m}) AS {m}" for m in MEASURES) + ", COUNT(*) AS line_items"
     where_sql = f" WHERE {where}" if where else ""
+    return f"SELECT {keys}, {sums} FROM (SELECT {keyed}, {measures} FROM {source}{where_sql}) AS c GROUP BY {keys}"
+
+
+def classified_sql(grouped: str) -> str:
+    """The rollup's second half over ``grouped`` (a relation holding grouped_sql's rows): the tag
+    canonicalisation, the taxonomy and the tag rule of S3/transfer attribution, each run once per
+    distinct tag set or taxonomy input and joined back: at 10M rows a few hundred evaluations."""
+    from aifinops.attribution import attributed_scope_sql
+
     inputs = taxonomy.INPUT_COLUMNS
     joined = " AND ".join(f"g.{c} IS NOT DISTINCT FROM k.{c}" for c in inputs)
+    by_tag = attributed_scope_sql("k.ai_service")  # AI only by tag here; bucket and inventory rules in the store
     columns = []
     for name in USAGE_DAILY_COLUMN_NAMES:
         if name == "tags":
             columns.append("tj.tags AS tags")
         elif name == "workload":
             columns.append(taxonomy.workload_override_sql("k.workload", "tj.tag_workload") + " AS workload")
+        elif name == "is_ai":
+            columns.append(f"CASE WHEN {by_tag} THEN tj.ai_tag ELSE k.is_ai END AS is_ai")
+        elif name == "ai_reason":
+            columns.append(f"CASE WHEN {by_tag} THEN CASE WHEN tj.ai_tag THEN 'tag' END ELSE k.ai_reason END"
+                           " AS ai_reason")
         elif name in taxonomy.OUTPUT_COLUMNS:
             columns.append(f"k.{name}")
         else:
             columns.append(f"g.{name}")
+    alias = "" if grouped == "g" else " AS g"
     return (
-        f"WITH c AS (SELECT {keyed}, {measures} FROM {source}{where_sql}),\n"
-        f"g AS (SELECT {keys}, {sums} FROM c GROUP BY {keys}),\n"
         f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql(TAG_ENTRIES_OF_JSON)} AS entries"
-        " FROM (SELECT DISTINCT raw_tags FROM g) AS d),\n"
+        f" FROM (SELECT DISTINCT raw_tags FROM {grouped}) AS d),\n"
         f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
-        f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload FROM tj0),\n"
-        f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + ' FROM g) AS kd')})\n"
-        f"SELECT {', '.join(columns)}\nFROM g JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
+        f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload,"
+        f" {taxonomy.ai_tag_sql('tags')} AS ai_tag FROM tj0),\n"
+        f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + f' FROM {grouped}) AS kd')})\n"
+        f"SELECT {', '.join(columns)}\nFROM {grouped}{alias} JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
     )
+
+
+def rollup_sql(source: str = "charges", where: str = "") -> str:
+    """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
+    grouped_sql, then classified_sql over its rows."""
+    return f"WITH g AS ({grouped_sql(source, where)}),\n{classified_sql('g')}"
+
+
+def classify_grouped(grouped: str) -> str:
+    """classified_sql as a statement of its own over a relation of grouped rows (e.g. a cached Spark view)."""
+    return f"WITH {classified_sql(grouped)}"
 
 
 def rebuild_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date]) -> None:
