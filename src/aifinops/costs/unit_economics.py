@@ -29,6 +29,13 @@ from aifinops.monitor.gpus import gpus_per_instance
 TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
 
 
+def tokens_sql(quantity: str, unit: str) -> str:
+    """SQL: a usage quantity in tokens, read through its pricing unit (TOKENS_PER_UNIT, case-insensitive)."""
+    whens = " ".join(f"WHEN '{u.lower()}' THEN {f!r}" for u, f in sorted(
+        {u.lower(): f for u, f in TOKENS_PER_UNIT.items()}.items()))
+    return f"(coalesce({quantity}, 0) * CASE lower(coalesce({unit}, '')) {whens} ELSE 1.0 END)"
+
+
 class VariantInvocations(TypedDict):
     """One production variant of an endpoint row: its instances and its Invocations (None: no data)."""
 

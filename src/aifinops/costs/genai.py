@@ -1,0 +1,255 @@
+"""Per-request Bedrock cost that sums to the invoice (issue 17, docs/genai.md).
+
+``request_costs(con, group_by=[...])`` prices every logged model call (``bedrock_invocations``, from the model
+invocation logs) with the account's own billed rate and scales it to the bill:
+
+- A **cell** is (usage day, account, model, token class): input, output, cache read, cache write. The bill's
+  cell holds its cost and tokens (``usage_daily``, every on-demand tier together: standard, flex, priority,
+  latency-optimized, in-region and cross-region); the logs' cell holds the tokens of the requests of that day.
+- The billed rate is cost / billed tokens; a request's token class is priced at that rate, then scaled by
+  ``scale_factor`` = billed tokens / logged tokens, so a cell's requests add up to the cell's billed cost. A
+  factor far from 1 means logging misses traffic (> 1) or logs more than was billed (< 1): it is reported per
+  cell, never hidden.
+- Bedrock cost no request can carry is **unallocated**, one row per reason: batch jobs (batch inference writes
+  no invocation log record), billed cells no logged request matches, non-token charges (provisioned
+  throughput, knowledge bases, guardrails, customization, agents) and credits, refunds and tax.
+
+So ``sum(rows) + sum(unallocated)`` is the period's billed Bedrock cost, and the cents shown add up to the
+rounded total exactly (largest-remainder rounding). Models are matched through the price catalog's model
+aliases (``pricing.lookups.resolve_model``: ``us.anthropic.claude-sonnet-4-5-…`` and "Claude Sonnet 4.5
+(Amazon Bedrock Edition)" are one model); a name it does not know is compared letters-and-digits only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from aifinops.costs.unit_economics import tokens_sql
+from aifinops.errors import ArgumentError, StoreError, did_you_mean
+from aifinops.pricing import PriceNotFound
+from aifinops.pricing.lookups import resolve_model
+from aifinops.store import one_row
+
+TOKEN_CLASSES = {  # token class → the bedrock_invocations column that counts it
+    "input": "input_tokens",
+    "output": "output_tokens",
+    "cache-read": "cache_read_tokens",
+    "cache-write": "cache_write_tokens",
+}
+# Dimensions a per-request report groups by (SQL over the priced requests, never text from a request).
+REQUEST_DIMENSIONS = {
+    "identity": "coalesce(nullif(identity_arn, ''), 'unknown')",
+    "model": "model",
+    "model_id": "model_id",
+    "day": "CAST(day AS VARCHAR)",
+    "account": "account_id",
+    "inference_profile": "coalesce(nullif(inference_profile_arn, ''), 'none')",
+    "operation": "coalesce(operation, 'unknown')",
+}
+_METADATA_KEY_RE = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+def canonical_model(name: str | None) -> str:
+    """The one name of a Bedrock model, from a bill's model or a log's model id / profile id."""
+    if not name:
+        return "unknown"
+    try:
+        return resolve_model(name)[0]
+    except PriceNotFound:
+        return re.sub(r"[^a-z0-9]", "", name.lower().removesuffix(" (amazon bedrock edition)"))
+
+
+def _dimension(name: str) -> str:
+    if name.startswith("metadata:"):
+        key = name.split(":", 1)[1]
+        if not _METADATA_KEY_RE.match(key):
+            raise ArgumentError(f"Metadata key {key!r} is not a requestMetadata key.",
+                                "use letters, digits, spaces and _ . : / = + - @ (at most 128).")
+        return f"coalesce(nullif(json_extract_string(request_metadata, '$.\"{key}\"'), ''), '(none)')"
+    if name not in REQUEST_DIMENSIONS:
+        raise ArgumentError(f"Unknown request dimension {name!r}.{did_you_mean(name, REQUEST_DIMENSIONS)}",
+                            f"use one of {', '.join(REQUEST_DIMENSIONS)}, or metadata:KEY.")
+    return REQUEST_DIMENSIONS[name]
+
+
+def _register_models(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
+    """A temp table of every bill model and log model id in the period with its canonical name."""
+    names = {r[0] for r in con.execute(
+        "SELECT DISTINCT model FROM usage_daily WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?"
+        " UNION SELECT DISTINCT model_id FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? AND CAST(ts AS DATE) < ?",
+        [start, end, start, end]).fetchall()}
+    con.execute("CREATE OR REPLACE TEMP TABLE genai_models (name VARCHAR, canonical VARCHAR)")
+    con.executemany("INSERT INTO genai_models VALUES (?, ?)",
+                    [[n, canonical_model(n)] for n in sorted(n for n in names if n is not None)])
+
+
+def log_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """[first day, day after the last) of the logged requests."""
+    first, last = one_row(con, "SELECT min(CAST(ts AS DATE)), max(CAST(ts AS DATE)) FROM bedrock_invocations")
+    if first is None:
+        raise StoreError("The store holds no Bedrock model invocation log records.",
+                         "run `aifinops collect` with invocation logging on, or `aifinops ingest` a copy of "
+                         "the logs' S3 prefix (AWSLogs/<account>/BedrockModelInvocationLogs/).")
+    return first, last + timedelta(days=1)
+
+
+def _cells_sql() -> str:
+    """Billed and logged tokens and cost per cell, with the billed rate and the scale factor."""
+    unpivot = " UNION ALL ".join(
+        f"SELECT CAST(ts AS DATE) AS day, account_id, model_id, '{k}' AS kind, CAST({col} AS DOUBLE) AS tokens "
+        f"FROM bedrock_invocations WHERE CAST(ts AS DATE) >= $start AND CAST(ts AS DATE) < $end"
+        for k, col in TOKEN_CLASSES.items()
+    )
+    return f"""
+    billed AS (
+      SELECT usage_date AS day, account_id, m.canonical AS model,
+             CASE WHEN token_kind LIKE 'cache-write%' THEN 'cache-write' ELSE token_kind END AS kind,
+             sum(billed_cost) AS cost, sum({tokens_sql('usage_quantity', 'pricing_unit')}) AS tokens
+      FROM usage_daily u LEFT JOIN genai_models m ON m.name = u.model
+      WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
+        AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
+        AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h')
+        AND coalesce(inference_tier, 'standard') NOT IN ('batch', 'provisioned')
+      GROUP BY ALL),
+    logged_tokens AS (
+      SELECT l.day, l.account_id, m.canonical AS model, l.kind, l.model_id, l.tokens
+      FROM ({unpivot}) l LEFT JOIN genai_models m ON m.name = l.model_id WHERE l.tokens > 0),
+    logged AS (SELECT day, account_id, model, kind, sum(tokens) AS tokens FROM logged_tokens GROUP BY ALL),
+    cells AS (
+      SELECT coalesce(b.day, g.day) AS day, coalesce(b.account_id, g.account_id) AS account_id,
+             coalesce(b.model, g.model) AS model, coalesce(b.kind, g.kind) AS kind,
+             coalesce(b.cost, 0) AS billed_usd, coalesce(b.tokens, 0) AS billed_tokens,
+             coalesce(g.tokens, 0) AS logged_tokens
+      FROM billed b FULL OUTER JOIN logged g
+        ON b.day = g.day AND b.account_id IS NOT DISTINCT FROM g.account_id AND b.model = g.model
+           AND b.kind = g.kind)"""
+
+
+def request_costs(
+    con: duckdb.DuckDBPyConnection,
+    group_by: list[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Per-request Bedrock cost grouped by ``group_by`` (identity, model, day, inference_profile, metadata:KEY, …)
+    over ``[start, end)`` (default: the days the logs cover), reconciled to the billed Bedrock cost."""
+    group_by = list(group_by or ["identity"])
+    dims = [_dimension(g) for g in group_by]
+    if start is None or end is None:
+        first, after = log_span(con)
+        start, end = start or first, end or after
+    if start >= end:
+        raise ArgumentError(f"The period {start} to {end} is empty.", "pass --start before --end.")
+    _register_models(con, start, end)
+    params = {"start": start, "end": end}
+    cells = _cells_sql()
+    priced = f"""WITH {cells},
+    rates AS (SELECT day, account_id, model, kind, billed_usd / logged_tokens AS usd_per_token FROM cells
+              WHERE logged_tokens > 0),
+    req AS (
+      SELECT i.*, CAST(i.ts AS DATE) AS day, m.canonical AS model FROM bedrock_invocations i
+      LEFT JOIN genai_models m ON m.name = i.model_id
+      WHERE CAST(i.ts AS DATE) >= $start AND CAST(i.ts AS DATE) < $end),
+    cost AS (
+      SELECT req.*, {' + '.join(
+          f"coalesce(CAST(req.{col} AS DOUBLE) * (SELECT usd_per_token FROM rates r WHERE r.day = req.day "
+          f"AND r.account_id IS NOT DISTINCT FROM req.account_id AND r.model = req.model AND r.kind = '{k}'), 0)"
+          for k, col in TOKEN_CLASSES.items())} AS cost_usd FROM req)"""
+    select_dims = ", ".join(f"{d} AS g{i}" for i, d in enumerate(dims))
+    order = ", ".join(f"g{i}" for i in range(len(dims)))
+    token_sums = ", ".join(f"sum(coalesce({col}, 0))" for col in TOKEN_CLASSES.values())
+    rows = con.execute(
+        f"{priced} SELECT {select_dims}, count(*) AS requests, {token_sums}, "
+        f"sum(cost_usd) AS cost FROM cost GROUP BY ALL ORDER BY cost DESC, {order}",
+        params,
+    ).fetchall()
+    scaling = con.execute(
+        f"WITH {cells} SELECT day, account_id, model, kind, billed_usd, billed_tokens, logged_tokens FROM cells "
+        "ORDER BY day, account_id, model, kind", params).fetchall()
+    unallocated = _unallocated(con, cells, params)
+    total = one_row(con, "SELECT coalesce(sum(billed_cost), 0) FROM usage_daily WHERE ai_service = 'bedrock' "
+                         "AND usage_date >= ? AND usage_date < ?", [start, end])[0]
+    out_rows = [
+        {**{g: r[i] for i, g in enumerate(group_by)}, "requests": r[len(dims)],
+         "input_tokens": int(r[len(dims) + 1]), "output_tokens": int(r[len(dims) + 2]),
+         "cache_read_tokens": int(r[len(dims) + 3]), "cache_write_tokens": int(r[len(dims) + 4]),
+         "cost_usd": r[len(dims) + 5]}
+        for r in rows
+    ]
+    cents = largest_remainder_cents([r["cost_usd"] for r in out_rows] + [u["cost_usd"] for u in unallocated], total)
+    for r, c in zip(out_rows + unallocated, cents, strict=True):
+        r["cost_usd"] = c
+    allocated = round(sum(r["cost_usd"] for r in out_rows), 2)
+    shown = out_rows if limit is None else out_rows[:limit]
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "group_by": group_by,
+        "billed_bedrock_usd": round(total, 2),
+        "allocated_usd": allocated,
+        "unallocated_usd": round(round(total, 2) - allocated, 2),
+        "rows": shown,
+        "rows_total": len(out_rows),
+        "unallocated": unallocated,
+        "scaling": [_scale_row(*s) for s in scaling],
+    }
+
+
+def _scale_row(day: date, account: str | None, model: str, kind: str, billed_usd: float, billed_tokens: float,
+               logged_tokens: float) -> dict[str, Any]:
+    return {
+        "day": day.isoformat(), "account_id": account, "model": model, "token_class": kind,
+        "billed_usd": round(billed_usd, 6), "billed_tokens": billed_tokens, "logged_tokens": logged_tokens,
+        "usd_per_1k_tokens": round(1000 * billed_usd / billed_tokens, 8) if billed_tokens else None,
+        # billed tokens per logged token: 1 when the logs saw every billed token
+        "scale_factor": round(billed_tokens / logged_tokens, 6) if logged_tokens and billed_tokens else None,
+    }
+
+
+def _unallocated(con: duckdb.DuckDBPyConnection, cells: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Billed Bedrock cost no logged request carries, by reason (the module docstring lists them)."""
+    rows = con.execute(
+        f"""WITH {cells},
+        other AS (
+          SELECT CASE
+                   WHEN line_item_type IN ('Credit', 'Refund', 'Tax') THEN lower(line_item_type)
+                   WHEN inference_tier = 'batch' THEN 'batch (no invocation log records)'
+                   WHEN inference_tier = 'provisioned' THEN 'provisioned throughput'
+                   ELSE 'non-token charge: ' || coalesce(workload, 'other') END AS reason,
+                 coalesce(model, '') AS model, sum(billed_cost) AS cost
+          FROM usage_daily
+          WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
+            AND NOT (coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
+                     AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h')
+                     AND coalesce(inference_tier, 'standard') NOT IN ('batch', 'provisioned'))
+          GROUP BY ALL),
+        unlogged AS (
+          SELECT 'billed, no logged request' AS reason, model, sum(billed_usd) AS cost FROM cells
+          WHERE logged_tokens = 0 GROUP BY ALL)
+        SELECT reason, model, cost FROM other UNION ALL SELECT reason, model, cost FROM unlogged
+        ORDER BY reason, model""",
+        params,
+    ).fetchall()
+    return [{"reason": r, "model": m or None, "cost_usd": c} for r, m, c in rows if abs(c) > 1e-12]
+
+
+def largest_remainder_cents(values: list[float], total: float) -> list[float]:
+    """``values`` rounded to cents so that they add up to ``total`` rounded to cents (largest remainder).
+
+    The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row.
+    """
+    target = round(total * 100)
+    floors = [int((v * 100) // 1) for v in values]
+    rest = target - sum(floors)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
+    cents = list(floors)
+    if order:
+        for k in range(abs(rest)):
+            i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
+            cents[i] += 1 if rest > 0 else -1
+    return [c / 100 for c in cents]
