@@ -3,14 +3,14 @@
 A Savings Plan is a $/hour commitment for one or three years: it pays off on the spend that is
 there every hour, so the commitment is sized on a low percentile of the hourly on-demand spend.
 That spend is counted AFTER the other checks' savings: an idle endpoint the report says to delete,
-or training it says to move to Spot, must not be committed to as well. This check therefore runs
-the other registered checks first (once, not recursively) and removes each resource's
-deduplicated saving from its usage before sizing the plan.
+or training it says to move to Spot, must not be committed to as well. This check is therefore a
+second-phase check (``phase = 2``): run_checks hands it the other checks' findings
+(``ctx.prior_findings()``) and it removes each resource's largest saving from its usage before sizing
+the plan.
 """
 
 from __future__ import annotations
 
-import contextvars
 import statistics
 from collections import defaultdict
 from datetime import timedelta
@@ -18,13 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifinops.checks import base
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
-
-# Set while this check runs the others, so that a nested run never starts a third one.
-_NESTED: contextvars.ContextVar[bool] = contextvars.ContextVar("aifinops_sp_nested", default=False)
 
 
 class SavingsPlanParams(BaseModel):
@@ -81,6 +77,7 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
         "Billing only: reads CUR/FOCUS rows already ingested; no AWS API call "
         "(compare with ce:GetSavingsPlansPurchaseRecommendation before buying)."
     )
+    phase = 2  # reads the other checks' findings
     savings_formula = "P(percentile) of hourly on-demand SageMaker spend after other findings' savings x discount x 730"
     Params = SavingsPlanParams
 
@@ -95,7 +92,8 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
         )
         if not rows:
             return []
-        cuts, netted = (self._cuts(ctx), True) if params.net_of_findings and not _NESTED.get() else ({}, False)
+        prior = ctx.prior_findings() if params.net_of_findings else None
+        cuts, netted = (_cuts(prior), True) if prior is not None else ({}, False)
         daily: dict[str, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
         gross: dict[str, float] = defaultdict(float)
         for row in rows:
@@ -110,24 +108,6 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
             if finding:
                 findings.append(finding)
         return findings
-
-    def _cuts(self, ctx: CheckContext) -> dict[str, float]:
-        """Per resource key: the share of its cost another check's finding saves (largest one)."""
-        token = _NESTED.set(True)
-        try:
-            others = [cid for cid in sorted(base.REGISTRY) if cid != self.id]
-            # the other checks run with the parameters this scan gave them, so the netted savings
-            # are the ones the report shows
-            given = {cid: values for cid, values in ctx.params.items() if cid in others}
-            run = base.run_checks(ctx.con, only=others, params=given)
-        finally:
-            _NESTED.reset(token)
-        cuts: dict[str, float] = {}
-        for f in run.findings:
-            if f.monthly_cost_usd > 0 and f.monthly_savings_usd > 0:
-                share = min(1.0, f.monthly_savings_usd / f.monthly_cost_usd)
-                cuts[f.resource_id] = max(cuts.get(f.resource_id, 0.0), share)
-        return cuts
 
     @staticmethod
     def _existing_commitment(ctx: CheckContext, window: Window) -> dict[str, float]:
@@ -208,6 +188,16 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
                 ),
             ],
         )
+
+
+def _cuts(findings: list[Finding]) -> dict[str, float]:
+    """Per resource key: the share of its cost another check's finding saves (largest one)."""
+    cuts: dict[str, float] = {}
+    for f in findings:
+        if f.monthly_cost_usd > 0 and f.monthly_savings_usd > 0:
+            share = min(1.0, f.monthly_savings_usd / f.monthly_cost_usd)
+            cuts[f.resource_id] = max(cuts.get(f.resource_id, 0.0), share)
+    return cuts
 
 
 def _keys(row: dict[str, Any]) -> list[str]:
