@@ -265,7 +265,7 @@ def _read_variant_stats(
         base
         + """SELECT account_id, region, endpoint, variant, metric_name, statistic,
                     count(*) AS hours, sum(value) AS total, avg(value) AS mean, max(value) AS peak
-             FROM hourly GROUP BY ALL""",
+             FROM hourly GROUP BY ALL ORDER BY ALL""",
         [start, end],
     ):
         key = (r["account_id"], r["region"], r["endpoint"], r["variant"])
@@ -275,7 +275,7 @@ def _read_variant_stats(
     for r in ctx.query(
         base
         + """SELECT account_id, region, endpoint, variant, hour, value FROM hourly
-             WHERE metric_name = 'Invocations' AND statistic = 'Sum'""",
+             WHERE metric_name = 'Invocations' AND statistic = 'Sum' ORDER BY ALL""",
         [start, end],
     ):
         out[(r["account_id"], r["region"], r["endpoint"], r["variant"])].hourly_invocations[r["hour"]] = float(

@@ -39,7 +39,7 @@ def bedrock_models(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
         f"""SELECT account_id, region, model, token_kind, inference_tier, usage_date, pricing_unit,
                    sum(usage_quantity) AS quantity, sum(billed_cost) AS cost
             FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND model IS NOT NULL
-              AND {USAGE_LINE_SQL} GROUP BY ALL""",
+              AND {USAGE_LINE_SQL} GROUP BY ALL ORDER BY ALL""",
         [window.start, window.end],
     )
     models: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -187,7 +187,7 @@ def _output_per_request(ctx: CheckContext, window: Window) -> dict[str, float]:
            FROM metrics WHERE namespace = 'AWS/Bedrock' AND statistic = 'Sum'
              AND metric_name IN ('OutputTokenCount', 'Invocations') AND dimensions['ModelId'] IS NOT NULL
              AND ts >= ? AND ts < ? + INTERVAL 1 DAY
-           GROUP BY 1""",
+           GROUP BY 1 ORDER BY ALL""",
         [window.start, window.end],
     )
     return {

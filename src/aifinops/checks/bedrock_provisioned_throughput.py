@@ -161,7 +161,7 @@ def _usage(ctx: CheckContext, arn: str, window: Window) -> dict[str, Any]:
         """SELECT metric_name, sum(value) AS total, count(*) AS n FROM metrics
            WHERE namespace = 'AWS/Bedrock' AND dimensions['ModelId'] = ? AND statistic = 'Sum'
              AND metric_name IN ('Invocations', 'InputTokenCount', 'OutputTokenCount') AND ts >= ? AND ts < ?
-           GROUP BY 1""",
+           GROUP BY 1 ORDER BY ALL""",
         [arn, start, start + timedelta(days=window.days)],
     )
     got = {r["metric_name"]: r for r in rows}

@@ -83,7 +83,7 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
             for r in ctx.query(
                 """SELECT lower(dimensions['EndpointArn']) AS arn, count(*) AS points, sum(value) AS consumed
                    FROM metrics WHERE namespace = 'AWS/Comprehend' AND metric_name = 'ConsumedInferenceUnits'
-                     AND ts >= ? AND ts < ? AND dimensions['EndpointArn'] IS NOT NULL GROUP BY 1""",
+                     AND ts >= ? AND ts < ? AND dimensions['EndpointArn'] IS NOT NULL GROUP BY 1 ORDER BY ALL""",
                 [start, end],
             )
         }

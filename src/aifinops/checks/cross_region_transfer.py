@@ -63,11 +63,11 @@ class CrossRegionAiTransfer(Check[CrossRegionParams]):
     def run(self, ctx: CheckContext, params: CrossRegionParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         rows = ctx.query(
-            """SELECT account_id, region, usage_type, resource_id, any_value(pricing_unit) AS unit,
+            """SELECT account_id, region, usage_type, resource_id, min(pricing_unit) AS unit,
                       sum(usage_quantity) AS quantity, sum(billed_cost) AS cost,
                       count(DISTINCT usage_date) AS days_billed
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai AND usage_type LIKE '%-AWS-Out-Bytes'
-               GROUP BY ALL""",
+               GROUP BY ALL ORDER BY ALL""",
             [window.start, window.end],
         )
         groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)

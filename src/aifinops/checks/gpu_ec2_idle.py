@@ -230,7 +230,7 @@ def _gpu_utilization(ctx: CheckContext, start: datetime, end: datetime) -> dict[
                   avg(value) AS mean_pct, quantile_cont(value, 0.95) AS p95_pct, count(*) AS datapoints
            FROM metrics WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu'
              AND statistic = 'Average' AND ts >= ? AND ts < ? AND dimensions['InstanceId'] IS NOT NULL
-           GROUP BY 1""",
+           GROUP BY 1 ORDER BY ALL""",
         [start, end],
     )
     return {r["instance_id"]: r for r in rows}

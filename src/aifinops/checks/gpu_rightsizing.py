@@ -376,7 +376,7 @@ def _training_gpu_util(ctx: CheckContext, window: Window) -> dict[str, tuple[flo
                   date_trunc('hour', ts) AS hour, avg(value) AS value
            FROM metrics WHERE namespace = '/aws/sagemaker/TrainingJobs' AND metric_name = 'GPUUtilization'
              AND statistic = 'Average' AND ts >= ? AND ts < ? AND dimensions['Host'] IS NOT NULL
-           GROUP BY ALL""",
+           GROUP BY ALL ORDER BY ALL""",
         [start, end],
     )
     series: dict[str, list[float]] = defaultdict(list)

@@ -114,7 +114,7 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
                    sum(billed_cost) AS cost
                 FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'sagemaker'
                   AND component IN ('Notebk', 'Studio') AND COALESCE(resource_id, '') <> ''
-                GROUP BY ALL""",
+                GROUP BY ALL ORDER BY ALL""",
             [start, end],
         )
         by_id: dict[str, dict[str, Any]] = defaultdict(lambda: {"hours": {}, "cost": 0.0})

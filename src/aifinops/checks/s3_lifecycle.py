@@ -103,7 +103,7 @@ class S3AiDataLifecycle(Check[S3LifecycleParams]):
         storage = ctx.query(
             """SELECT usage_date, sum(usage_quantity) AS gb_month, sum(billed_cost) AS cost FROM usage_daily
                WHERE ai_service = 's3' AND resource_id = ? AND usage_type LIKE '%TimedStorage-ByteHrs'
-                 AND usage_date BETWEEN ? AND ? GROUP BY 1""",
+                 AND usage_date BETWEEN ? AND ? GROUP BY 1 ORDER BY ALL""",
             [name, start, end],
         )
         cost = sum(r["cost"] or 0.0 for r in storage)
