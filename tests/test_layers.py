@@ -41,11 +41,14 @@ LAYERS = [
     ("aifinops.rollup", "inputs"),
     ("aifinops.attribution", "inputs"),
     ("aifinops.workspace", "inputs"),
+    ("aifinops.history", "inputs"),  # each scan's findings and the user's decisions on them, written to the store
     ("aifinops.costs", "analysis"),
     ("aifinops.checks", "analysis"),
     ("aifinops.pricing", "analysis"),
     ("aifinops.simulate", "analysis"),
     ("aifinops.monitor", "analysis"),
+    ("aifinops.actions", "analysis"),  # the action plan: findings ranked by dollars, owners, first steps
+    ("aifinops.tracking", "analysis"),  # realized vs predicted savings from the bill
     ("aifinops.report", "outputs"),
     ("aifinops.scan_text", "outputs"),
     ("aifinops.answers", "outputs"),  # the MCP tools' adapters (aifinops.mcp_server is a face)

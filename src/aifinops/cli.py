@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 import typer
-from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
 from aifinops.commands.aws import DaysOpt, OutOpt, ProfileOpt, RegionOpt, RoleOpt
 from aifinops.commands.common import (
     StoreOpt,
+    discard_new_empty_stores,
     emit,
     err,
     format_for,
@@ -22,6 +22,7 @@ from aifinops.commands.common import (
     say_demo,
     store_of,
 )
+from aifinops.commands.engine import SparkTimeoutOpt, check_engine_options
 from aifinops.errors import AifinopsError, ArgumentError
 
 EngineOpt = Annotated[str, typer.Option("--engine", help="Where the billing rollup runs: duckdb | spark")]
@@ -31,11 +32,12 @@ SparkMasterOpt = Annotated[
 
 app = typer.Typer(
     add_completion=False,
+    rich_markup_mode=None,  # help text as written: '[[budget]]' stays, flags show no '<bool>'
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Find, price and track the waste in AWS AI workloads.",
 )
-checks_app = typer.Typer(help="List the checks and explain one.", no_args_is_help=True)
+checks_app = typer.Typer(help="List the checks and explain one.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(checks_app, name="checks")
 
 
@@ -48,7 +50,7 @@ def scan(
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only these check ids.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | markdown")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    top: Annotated[int, typer.Option(help="Findings shown in the summary.")] = 15,
+    top: Annotated[int, typer.Option(min=1, help="Actions shown in the plan (the JSON has every finding).")] = 10,
     aws: Annotated[
         bool, typer.Option("--aws", help="Also read inventory, metrics and costs live (read-only).")
     ] = False,
@@ -90,34 +92,38 @@ def scan(
         say_demo(st)
     if fmt == "json":
         emit(json.dumps(doc, indent=2) + "\n", output)
-    elif fmt == "markdown":
-        emit(scan_markdown(doc, top=top), output)
+        return
+    from aifinops.commands.common import plan_of
+
+    plan = plan_of(st, doc)
+    if fmt == "markdown":
+        emit(scan_markdown(doc, top=top, plan=plan), output)
     else:
-        _print_scan(doc, top)
+        _print_scan(doc, top, plan)
         if output:
-            emit(scan_markdown(doc, top=top), output)
+            emit(scan_markdown(doc, top=top, plan=plan), output)
 
 
-def _short_resource(resource_id: str) -> str:
-    """'arn:aws:sagemaker:us-east-1:1111:endpoint/x' → 'endpoint/x' (the JSON keeps the full ARN)."""
-    return (
-        resource_id.split(":", 5)[5] if resource_id.startswith("arn:") and resource_id.count(":") >= 5 else resource_id
-    )
+def _print_scan(doc: dict, top: int, plan: dict) -> None:
+    """The action plan first (the total, then what to do, largest saving first), then where the money goes."""
+    from aifinops.scan_text import coverage_lines, plan_text, usd
 
-
-def _print_scan(doc: dict, top: int) -> None:
-    from aifinops.scan_text import usd
-
-    t, s = doc["totals"], doc["savings"]
+    for line in plan_text(plan, width=out.width, top=top):
+        out.print(escape(line), highlight=False, soft_wrap=True)
+    t = doc["totals"]
+    out.print()
     out.print(
-        f"[bold]AI spend[/] {usd(t['ai_cost_usd'])} of {usd(t['total_cost_usd'])} total "
-        f"({(t.get('ai_share') or 0) * 100:.1f}%), {doc['period']['start']} to {doc['period']['end']} (excl.)"
+        escape(
+            f"AI spend {usd(t['ai_cost_usd'])} of {usd(t['total_cost_usd'])} total "
+            f"({(t.get('ai_share') or 0) * 100:.1f}%), {doc['period']['start']} to {doc['period']['end']} (excl.)"
+        ),
+        highlight=False,
     )
     by = Table(title="AI spend by service and workload", show_lines=False)
-    by.add_column("Service")
-    by.add_column("Cost", justify="right")
-    by.add_column("Workload")
-    by.add_column("Cost", justify="right")
+    by.add_column("Service", overflow="ellipsis")
+    by.add_column("Cost", justify="right", no_wrap=True)
+    by.add_column("Workload", overflow="ellipsis")
+    by.add_column("Cost", justify="right", no_wrap=True)
     services = sorted(t["by_service"].items(), key=lambda kv: -kv[1])
     workloads = sorted(t["by_workload"].items(), key=lambda kv: -kv[1])
     for i in range(max(len(services), len(workloads))):
@@ -125,37 +131,18 @@ def _print_scan(doc: dict, top: int) -> None:
         wl = workloads[i] if i < len(workloads) else ("", None)
         by.add_row(sv[0], usd(sv[1]) if sv[0] else "", wl[0], usd(wl[1]) if wl[0] else "")
     out.print(by)
-    from aifinops.scan_text import coverage_lines
-
     for line in coverage_lines(doc["source"]):
         out.print(escape(line), highlight=False)
-    table = Table(title=f"Top findings ({len(doc['findings'])} in all, largest savings first)")
-    columns: list[tuple[str, JustifyMethod]] = [
-        ("Savings/mo", "right"),
-        ("Cost/mo", "right"),
-        ("Conf.", "left"),
-        ("Check", "left"),
-        ("Resource", "left"),
-    ]
-    for col, just in columns:
-        table.add_column(col, justify=just, overflow="fold")
-    for f in doc["findings"][:top]:
-        table.add_row(
-            usd(f["monthly_savings_usd"]),
-            usd(f["monthly_cost_usd"]),
-            f["confidence"],
-            f["check"],
-            _short_resource(f["resource_id"]),
-        )
-    out.print(table)
+    s = doc["savings"]
     out.print(
-        f"[bold green]Savings {usd(s['total_monthly_usd'])}/month[/] "
-        f"(gross {usd(s['gross_monthly_usd'])}/month before per-resource deduplication)"
+        escape(f"Gross savings {usd(s['gross_monthly_usd'])}/month before counting each resource once; "
+               f"{len(doc['findings'])} finding(s) in all (aifinops scan --format json lists every one)."),
+        highlight=False,
     )
     for skipped in doc["checks"]["skipped"]:
-        out.print(f"[dim]skipped {skipped['check']}: {skipped['reason']}[/]")
+        out.print(f"[dim]skipped {escape(skipped['check'])}: {escape(skipped['reason'])}[/]")
     for e in doc["checks"]["errors"]:
-        out.print(f"[red]check {e['check']} failed: {e['error']}[/]")
+        out.print(f"[red]check {escape(e['check'])} failed: {escape(e['error'])}[/]")
 
 
 class IngestedPeriod(TypedDict):
@@ -176,16 +163,19 @@ def ingest(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None,
     engine: EngineOpt = "duckdb",
     spark_master: SparkMasterOpt = None,
+    spark_timeout: SparkTimeoutOpt = None,
 ) -> None:
     """Load billing files (a billing period ingested again replaces the old one) and snapshot folders."""
     from aifinops.ingest.inputs import ingest_inputs
 
+    check_engine_options(engine, spark_master, spark_timeout)
     fmt = format_for(fmt, None, ("rich", "json"))
     st = store_of(store)
     inputs: list[str | Path] = list(paths)
     bar, report = progress_bar()
     with bar:
-        both = ingest_inputs(st, inputs, progress=report, engine=engine, spark_master=spark_master)
+        both = ingest_inputs(st, inputs, progress=report, engine=engine, spark_master=spark_master,
+                             spark_timeout_s=spark_timeout)
     from aifinops.costs.summary import provider_totals
 
     for snap in both.snapshots:
@@ -432,10 +422,21 @@ EXTRAS = {
 }
 
 
+def _version(value: bool) -> None:
+    if value:
+        from aifinops import __version__
+
+        out.print(f"aifinops {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="On an unexpected error, print the Python traceback too.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Find, price and track the waste in AWS AI workloads."""
@@ -479,6 +480,19 @@ def _unexpected(exc: BaseException, argv: list[str], debug: bool) -> None:
     )
 
 
+# Options people type from other tools' habits, and what aifinops spells them.
+_OPTION_ALIASES = {"--json": "--format json", "--csv": "--format csv", "--markdown": "--format markdown",
+                   "--md": "--format markdown", "--out": "--output", "--verbose": "--debug"}
+
+
+def _usage_hint(message: str) -> str:
+    """Click's 'No such option: --json Did you mean --store?' → the option that does what was meant."""
+    for alias, real in _OPTION_ALIASES.items():
+        if f"No such option: {alias}" in message and (alias != "--out" or "--output" in message):
+            return f"No such option: {alias}. To fix: use {real}."
+    return message
+
+
 def main() -> None:
     import os
     import sys
@@ -491,6 +505,7 @@ def main() -> None:
             args=["--debug", *[a for a in argv if a != "--debug"]] if "--debug" in argv else argv, standalone_mode=False
         )
     except AifinopsError as exc:
+        discard_new_empty_stores()
         err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
@@ -510,11 +525,13 @@ def main() -> None:
         )
         raise SystemExit(2) from None
     except typer.exceptions.TyperException as exc:  # usage errors: bad option, missing argument
-        err.print(f"[red]error:[/] {exc.format_message()}", highlight=False, soft_wrap=True)
+        discard_new_empty_stores()
+        err.print(f"[red]error:[/] {escape(_usage_hint(exc.format_message()))}", highlight=False, soft_wrap=True)
         raise SystemExit(2 if exc.exit_code == 1 else exc.exit_code) from None
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # a bug: one line, the traceback only under --debug
+        discard_new_empty_stores()
         _unexpected(exc, argv, debug)
         raise SystemExit(1) from None
 

@@ -33,6 +33,7 @@ class ScanInputs:
     engine: str = "duckdb"  # where the rollup runs: duckdb | spark
     spark_master: str | None = None
     aws: Any = None  # aifinops.aws.collect.CollectOptions: read inventory, metrics and costs live
+    record: bool = True  # keep the findings in the store's history (savings tracking)
 
 
 def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
@@ -80,6 +81,9 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
         detached = detached_sources(con)
+        from aifinops.actions import resource_owners
+
+        owners = resource_owners(con, [f.resource_id for f in run.findings])
     savings = run.savings
     kind: SourceKind = "demo" if is_demo else "billing-files" if given else "aws" if collected else "store"
     document = ScanDocument(
@@ -127,4 +131,13 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             total_monthly_usd=savings["total_monthly_usd"],
         ),
     )
-    return document.to_json_dict()
+    doc = document.to_json_dict()
+    if inputs.record and not inputs.only_checks:  # a scan of some checks only would read as findings gone
+        from aifinops.errors import StoreError
+        from aifinops.history import record_scan
+
+        try:
+            record_scan(store, doc, owners)  # savings tracking: a later bill shows what these became
+        except StoreError:
+            pass  # a store this user cannot write: the scan still answers, it is not kept in the history
+    return doc

@@ -1,7 +1,14 @@
-"""Render a scan document as Markdown (the JSON is the document itself)."""
+"""The scan as Markdown and terminal text (the JSON is the document itself), and the one money format.
+
+Money reads one way everywhere a person looks: ``usd`` gives ``$1,234.56`` and ``-$120.00`` (never
+``$-120.00`` or ``1e+06``); ``usd_rate`` keeps the digits of a small unit price (``$0.00002``); ``number``
+writes quantities with thousands separators.
+"""
 
 from __future__ import annotations
 
+import json
+import textwrap
 from typing import Any
 
 SOURCE_KINDS = {
@@ -13,7 +20,32 @@ SOURCE_KINDS = {
 
 
 def usd(value: float | None) -> str:
-    return "—" if value is None else f"${value:,.2f}"
+    """Dollars and cents: '$1,234.56', '-$120.00', '—' for none."""
+    if value is None:
+        return "—"
+    text = f"{abs(value):,.2f}"
+    return f"-${text}" if value < 0 and text != "0.00" else f"${text}"
+
+
+def usd_rate(value: float | None) -> str:
+    """A unit price with the digits it needs: '$32.7726', '$0.00002' (never '$2e-05')."""
+    if value is None:
+        return "—"
+    if abs(value) >= 1 or value == 0:
+        return usd(value) if round(value, 2) == round(value, 4) else f"{'-' if value < 0 else ''}${abs(value):,.4f}"
+    text = f"{abs(value):.10f}".rstrip("0")
+    digits = len(text.split(".")[1]) if "." in text else 0
+    text = f"{abs(value):.{max(2, min(digits, 10))}f}"
+    return f"{'-' if value < 0 else ''}${text}"
+
+
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """A quantity with thousands separators: '1,000,000', '862,500.5' (never '1e+06')."""
+    if value is None:
+        return "—"
+    if decimals == 0 and float(value) != round(float(value)):
+        decimals = 2
+    return f"{value:,.{decimals}f}"
 
 
 def coverage_lines(src: dict[str, Any]) -> list[str]:
@@ -33,13 +65,113 @@ def coverage_lines(src: dict[str, Any]) -> list[str]:
     return lines
 
 
-def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
+def _wrap(text: str, width: int, indent: str, first: str | None = None) -> list[str]:
+    """Lines of at most ``width`` characters, broken between words only (a longer word stands alone)."""
+    return textwrap.wrap(
+        text, width=width, initial_indent=indent if first is None else first, subsequent_indent=indent,
+        break_long_words=False, break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` cut to ``room`` characters with an ellipsis (a resource name on its own line)."""
+    return text if len(text) <= room else text[: max(1, room - 1)] + "…"
+
+
+def plan_headline(plan: dict[str, Any]) -> str:
+    hidden = plan["hidden"]
+    kept = [f"{len(v)} {k}" for k, v in hidden.items() if v]
+    return (
+        f"Savings available: {usd(plan['total_monthly_usd'])}/month from {plan['findings']} finding(s) on "
+        f"{plan['resources']} resource(s), counted once per resource"
+        + (f" ({', '.join(kept)} left out)" if kept else "")
+    )
+
+
+def plan_text(plan: dict[str, Any], width: int = 80, top: int = 10) -> list[str]:
+    """The action plan as terminal lines no longer than ``width``, words never cut."""
+    width = max(40, width)
+    lines = _wrap(plan_headline(plan), width, "")
+    actions = plan["actions"][:top]
+    if not actions:
+        return [*lines, "No action to take: no open finding."]
+    lines += ["", *_wrap("Action plan, largest saving first (details of one: aifinops findings show ID):", width, "")]
+    for a in actions:
+        lines.append("")
+        lines += _wrap(f"{usd(a['monthly_savings_usd'])}/mo  {a['title']}", width, "    ", f"{a['rank']:>2}. ")
+        owner = a["owner"] or "no owner tag"
+        facts = " · ".join(
+            x for x in (_fit(a["resource"], width - 4), a["region"], f"{a['confidence']} confidence", owner) if x
+        )
+        lines += _wrap(facts, width, "    ")
+        if a["first_step"]:
+            step = textwrap.shorten("First step: " + a["first_step"], width=3 * (width - 4), placeholder=" …")
+            lines += _wrap(step, width, "    ")
+        if a["overlaps"]:
+            lines += _wrap(f"Overlaps {len(a['overlaps'])} other finding(s) on this resource.", width, "    ")
+        lines += _wrap(f"Id: {a['id']}", width, "    ")
+    more = len(plan["actions"]) - len(actions)
+    if more > 0:
+        lines += ["", *_wrap(f"{more} more action(s): aifinops findings list, or aifinops scan --top N.", width, "")]
+    return lines
+
+
+def _md(text: Any) -> str:
+    """A table cell: pipes escaped, one line."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def plan_markdown(plan: dict[str, Any], top: int = 10) -> list[str]:
+    """The action plan in Markdown: the total, a ranked table, then each action's details."""
+    lines = [f"**{plan_headline(plan)}**", "", "## Action plan", ""]
+    actions = plan["actions"][:top]
+    if not actions:
+        return [*lines, "No action to take: no open finding.", ""]
+    lines += ["| # | Action | Resource | Saving/month | Confidence | Owner | First step |",
+              "|---:|---|---|---:|---|---|---|"]
+    for a in actions:
+        lines.append(
+            f"| {a['rank']} | {_md(a['title'])} | "
+            f"<span title=\"{_md(a['resource_id'])}\">`{_md(a['resource'])}`</span> | "
+            f"{usd(a['monthly_savings_usd'])} | {a['confidence']} | {_md(a['owner'] or '—')} | "
+            f"{_md(a['first_step'] or '—')} |"
+        )
+    more = len(plan["actions"]) - len(actions)
+    if more > 0:
+        lines.append(f"\n{more} more action(s): `aifinops findings list`, or `aifinops scan --top N`.")
+    lines += ["", "### Details", ""]
+    for a in actions:
+        lines += [f"<details><summary>{a['rank']}. {_md(a['title'])} ({usd(a['monthly_savings_usd'])}/month)"
+                  "</summary>", "", f"Resource: `{a['resource_id']}` · id `{a['id']}` · check `{a['check']}`", ""]
+        if a["assumptions"]:
+            lines += ["Assumptions:", "", *(f"- {x}" for x in a["assumptions"]), ""]
+        lines += ["Evidence:", "", "```json", json.dumps(a["evidence"], indent=2, sort_keys=True, ensure_ascii=False),
+                  "```", ""]
+        for step in a["actions"]:
+            if step["kind"] == "cli":
+                lines += ["```bash", step["text"], "```", ""]
+            elif step["kind"] == "custodian":
+                lines += ["Cloud Custodian policy:", "", "```yaml", step["text"].rstrip(), "```", ""]
+            else:
+                lines += [f"- {step['text']}", ""]
+        lines += ["</details>", ""]
+    return lines
+
+
+def scan_markdown(doc: dict[str, Any], top: int = 25, plan: dict[str, Any] | None = None) -> str:
+    """The scan as Markdown; ``plan`` (``aifinops.actions.action_plan``) leads when given."""
     totals, savings, src = doc["totals"], doc["savings"], doc["source"]
     lines = [
         "# aifinops scan",
         "",
         f"Period {doc['period']['start']} to {doc['period']['end']} (end exclusive), "
         f"source: {SOURCE_KINDS.get(src['kind'], src['kind'])}.",
+        "",
+    ]
+    if plan is not None:
+        lines += plan_markdown(plan, top=top)
+    lines += [
+        "## Spend",
         "",
         f"- AI spend: **{usd(totals['ai_cost_usd'])}** of {usd(totals['total_cost_usd'])} total "
         f"({(totals.get('ai_share') or 0) * 100:.1f}%)",
@@ -68,7 +200,7 @@ def scan_markdown(doc: dict[str, Any], top: int = 25) -> str:
             f"{usd(f['monthly_savings_usd'])} | {f['confidence']} |"
         )
     if len(doc["findings"]) > top:
-        lines.append(f"| … | {len(doc['findings']) - top} more in the JSON report | | | |")
+        lines.append(f"| … | {len(doc['findings']) - top} more: `aifinops scan --format json` lists all | | | |")
     skipped = doc.get("checks", {}).get("skipped", [])
     if skipped:
         lines += ["", "## Checks skipped", ""] + [f"- `{s['check']}`: {s['reason']}" for s in skipped]

@@ -22,8 +22,54 @@ StoreOpt = Annotated[
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="rich | json | markdown | csv")]
 
 
+# Store files this process created: a command that fails leaves none of them behind empty.
+_NEW_STORES: list[Path] = []
+
+
 def store_of(path: Path | None) -> Store:
-    return Store(path)
+    st = Store(path)
+    lock = st.path.with_name(st.path.name + ".lock")
+    if not st.path.exists() and not lock.exists() and st.path not in _NEW_STORES:
+        _NEW_STORES.append(st.path)
+    return st
+
+
+def discard_new_empty_stores() -> None:
+    """After a failed command: remove the store files it created that hold no data (and their WAL)."""
+    import duckdb
+
+    from aifinops.store import DATA_TABLES
+
+    for path in _NEW_STORES:
+        lock = path.with_name(path.name + ".lock")
+        if not path.exists():
+            lock.unlink(missing_ok=True)  # the writer lock of a store that never came to be
+            continue
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+                empty = all(
+                    con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] == 0 for t in DATA_TABLES if t in tables
+                )
+            finally:
+                con.close()
+        except duckdb.Error:
+            continue  # not ours to judge: leave it
+        if empty:
+            for leftover in (path, path.with_name(path.name + ".wal"), lock):
+                leftover.unlink(missing_ok=True)
+
+
+def plan_of(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
+    """The action plan over a scan document's findings (aifinops.actions), decisions on them applied."""
+    from datetime import date
+
+    from aifinops.actions import action_plan
+
+    as_of = doc["source"].get("as_of")
+    with store.connect(read_only=True) as con:
+        return action_plan(con, doc["findings"], date.fromisoformat(as_of) if as_of else None)
 
 
 def progress_bar() -> tuple[Progress, Any]:

@@ -1,0 +1,181 @@
+"""The action plan: findings turned into what to do first, ranked by dollars.
+
+``action_plan(con, findings)`` answers "what should I do first?": the deduplicated monthly saving of the
+findings still open, then one action per finding, largest saving first, each with a short resource name
+(the full ARN stays in ``resource_id``), its owner (the resource's ``team`` or ``owner`` tag), the first
+step to take and, for whoever expands it, the evidence, assumptions and commands. Findings the user
+dismissed, or snoozed past the data's as-of date, are left out and counted (``aifinops findings``).
+
+The terminal, the Markdown scan, the dashboard and the HTML report all draw this one plan.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from aifinops.checks.base import deduplicate
+from aifinops.checks.untagged_ai_spend import NoOwnerParams
+from aifinops.model import Finding
+from aifinops.store import usage_span
+from aifinops.taxonomy import canonical_tag_key
+
+# The tags that name an owner: the same default as the ai-spend-no-owner check (one home for it).
+OWNER_TAGS: tuple[str, ...] = tuple(
+    canonical_tag_key(k) for k in NoOwnerParams.model_fields["owner_tags"].get_default(call_default_factory=True)
+)
+FIRST_STEP_KINDS = ("console", "cli", "note")  # a Cloud Custodian policy is a file to run, not a first step
+
+
+def short_resource(resource_id: str) -> str:
+    """'arn:aws:sagemaker:us-east-1:1111:endpoint/x' → 'endpoint/x'; other ids as they are."""
+    if resource_id.startswith("arn:") and resource_id.count(":") >= 5:
+        return resource_id.split(":", 5)[5]
+    return resource_id
+
+
+def first_step(finding: dict[str, Any]) -> str | None:
+    """The first action a person takes: the first console, CLI or note step (its first line)."""
+    for kind in FIRST_STEP_KINDS:
+        for action in finding.get("actions") or []:
+            if action["kind"] == kind and action["text"].strip():
+                return str(action["text"]).strip().splitlines()[0]
+    return None
+
+
+def _owner_from_tags(tags: dict[str, Any]) -> str | None:
+    canon = {canonical_tag_key(str(k)): v for k, v in tags.items() if v not in (None, "")}
+    for key in OWNER_TAGS:
+        if key in canon:
+            return f"{key}={canon[key]}"
+    return None
+
+
+def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> dict[str, str]:
+    """resource id → 'team=genai' (its owner tag on the latest billed day, else in the inventory)."""
+    ids = sorted(set(resource_ids))
+    if not ids:
+        return {}
+    owners: dict[str, str] = {}
+    rows = con.execute(
+        "SELECT resource_id, tags FROM usage_daily WHERE resource_id IN (SELECT unnest(?)) AND tags <> '{}' "
+        "GROUP BY resource_id, tags ORDER BY resource_id, max(usage_date) DESC, tags",
+        [ids],
+    ).fetchall()
+    for resource_id, tags in rows:
+        if resource_id in owners:
+            continue
+        try:
+            parsed = json.loads(tags)
+        except (TypeError, json.JSONDecodeError):
+            continue
+        owner = _owner_from_tags(parsed) if isinstance(parsed, dict) else None
+        if owner:
+            owners[resource_id] = owner
+    missing = [i for i in ids if i not in owners]
+    if missing:
+        inventory = con.execute(
+            "SELECT resource_id, attributes FROM resources WHERE resource_id IN (SELECT unnest(?)) "
+            "ORDER BY resource_id, collected_at DESC",
+            [missing],
+        ).fetchall()
+        for resource_id, attributes in inventory:
+            if resource_id in owners:
+                continue
+            try:
+                parsed = json.loads(attributes) if isinstance(attributes, str) else attributes
+            except json.JSONDecodeError:
+                continue
+            tags = parsed.get("Tags") if isinstance(parsed, dict) else None
+            if isinstance(tags, list):
+                pairs = {str(t.get("Key")): t.get("Value") for t in tags if isinstance(t, dict)}
+                owner = _owner_from_tags(pairs)
+                if owner:
+                    owners[resource_id] = owner
+    return owners
+
+
+def finding_states(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """finding id → its recorded decision: state (accepted | dismissed | snoozed), reason, until."""
+    rows = con.execute("SELECT finding_id, state, reason, until, updated_at FROM finding_states").fetchall()
+    return {
+        fid: {"state": state, "reason": reason, "until": until.isoformat() if until else None,
+              "updated_at": updated.isoformat(timespec="seconds") if updated else None}
+        for fid, state, reason, until, updated in rows
+    }
+
+
+def hidden_by(state: dict[str, Any] | None, as_of: date | None) -> str | None:
+    """'dismissed' or 'snoozed' when a decision keeps the finding out of the plan on ``as_of``; else None."""
+    if not state:
+        return None
+    if state["state"] == "dismissed":
+        return "dismissed"
+    if state["state"] == "snoozed" and (as_of is None or state["until"] is None or as_of.isoformat() < state["until"]):
+        return "snoozed"
+    return None
+
+
+def action_plan(
+    con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]], as_of: date | None = None
+) -> dict[str, Any]:
+    """The plan over ``findings`` (scan order: largest saving first): total, then ranked actions."""
+    states = finding_states(con)
+    if as_of is None:
+        as_of = usage_span(con)[1]
+    owners = resource_owners(con, [f["resource_id"] for f in findings])
+    shown: list[dict[str, Any]] = []
+    hidden: dict[str, list[dict[str, Any]]] = {"dismissed": [], "snoozed": []}
+    for f in findings:
+        why = hidden_by(states.get(f["id"]), as_of)
+        if why:
+            hidden[why].append({"id": f["id"], "title": f["title"], "monthly_savings_usd": f["monthly_savings_usd"],
+                                **states[f["id"]]})
+        else:
+            shown.append(f)
+    shown.sort(key=lambda f: (-f["monthly_savings_usd"], -f["monthly_cost_usd"], f["check"], f["resource_id"]))
+    by_resource: dict[str, list[str]] = {}
+    for f in shown:
+        by_resource.setdefault(f["resource_id"], []).append(f["id"])
+    totals = deduplicate([Finding.model_validate(f) for f in shown])
+    actions = []
+    for rank, f in enumerate(shown, start=1):
+        state = states.get(f["id"])
+        actions.append(
+            {
+                "rank": rank,
+                "id": f["id"],
+                "check": f["check"],
+                "title": f["title"],
+                "resource": short_resource(f["resource_id"]),
+                "resource_id": f["resource_id"],
+                "resource_type": f["resource_type"],
+                "region": f.get("region"),
+                "account_id": f.get("account_id"),
+                "monthly_savings_usd": round(f["monthly_savings_usd"], 2),
+                "monthly_cost_usd": round(f["monthly_cost_usd"], 2),
+                "confidence": f["confidence"],
+                "owner": owners.get(f["resource_id"]),
+                "first_step": first_step(f),
+                "state": state["state"] if state else "open",
+                # other findings on the same resource: their savings overlap (the total counts the largest)
+                "overlaps": [i for i in by_resource[f["resource_id"]] if i != f["id"]],
+                "evidence": f.get("evidence") or {},
+                "assumptions": f.get("assumptions") or [],
+                "actions": f.get("actions") or [],
+            }
+        )
+    return {
+        "total_monthly_usd": round(totals["total_monthly_usd"], 2),
+        "gross_monthly_usd": round(totals["gross_monthly_usd"], 2),
+        "resources": totals["resources"],
+        "findings": len(shown),
+        "hidden": hidden,
+        "actions": actions,
+    }
+
+
+__all__ = ["OWNER_TAGS", "action_plan", "finding_states", "first_step", "resource_owners", "short_resource"]

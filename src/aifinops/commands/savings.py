@@ -1,0 +1,260 @@
+"""CLI for what happens after a finding: `aifinops savings` (realized vs predicted, from the bill) and
+`aifinops findings list|show|accept|dismiss|snooze|reopen` (decisions that hold across scans)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from aifinops.commands.common import StoreOpt, emit, format_for, out, say_demo, store_of
+from aifinops.errors import ArgumentError
+from aifinops.scan_text import usd
+
+FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
+IdArg = Annotated[str, typer.Argument(help="A finding id, as `aifinops findings list` or the scan's JSON shows it.")]
+
+findings_app = typer.Typer(
+    help="The findings of the last scan, and decisions on them: accept, dismiss (with a reason), snooze.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _json(doc: Any) -> None:
+    emit(json.dumps(doc, indent=2, default=str) + "\n", None)
+
+
+def _plain(text: str) -> None:
+    out.print(escape(text), highlight=False)
+
+
+def _latest_findings(con) -> tuple[list[dict[str, Any]], str | None]:
+    """The findings of the last recorded scan, largest saving first, and its as-of date."""
+    from aifinops.tracking import latest_run
+
+    run = latest_run(con)
+    if run is None:
+        return [], None
+    rows = con.execute("SELECT finding FROM finding_history WHERE run_id = ?", [run["run_id"]]).fetchall()
+    found = [json.loads(r[0]) for r in rows]
+    found.sort(key=lambda f: (-f["monthly_savings_usd"], -f["monthly_cost_usd"], f["check"], f["resource_id"]))
+    return found, run["as_of"].isoformat() if run["as_of"] else None
+
+
+def _scanned_store(path):
+    """The store, with the demo account and one recorded scan of it when it holds nothing yet."""
+    from aifinops.workspace import ensure_data
+
+    st = store_of(path)
+    if ensure_data(st):
+        say_demo(st)
+    with st.connect(read_only=True) as con:
+        runs = con.execute("SELECT count(*) FROM scan_runs").fetchall()[0][0]
+    if not runs:
+        from aifinops.scan import ScanInputs, run_scan
+
+        run_scan(st, ScanInputs())
+    return st
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(findings_app, name="findings")
+
+    @app.command()
+    def savings(fmt: FmtOpt = None, store: StoreOpt = None) -> None:
+        """Realized against predicted savings from the bill: per month, team and check, with each check's
+        calibration (how often its predictions held) and every tracked finding's outcome."""
+        from aifinops.tracking import savings_report
+
+        fmt = format_for(fmt, None, ("rich", "json"))
+        with _scanned_store(store).connect(read_only=True) as con:
+            doc = savings_report(con)
+        if fmt == "json":
+            return _json(doc)
+        t = doc["totals"]
+        _plain(
+            f"Savings tracked over {doc['scans_recorded']} scan(s) (data as of {doc['first_scan_as_of']} to "
+            f"{doc['last_scan_as_of']}); latest billing month after them: {doc['latest_month'] or 'none yet'}."
+        )
+        _plain(
+            f"Realized {usd(t['realized_monthly_usd'])}/month of {usd(t['predicted_monthly_usd'])}/month predicted "
+            f"for findings with a later bill: {t['fell']} fell, {t['stayed']} stayed (open), {t['rose']} rose; "
+            f"{t['not_measurable']} not measurable from the bill."
+        )
+        if not doc["by_month"]:
+            _plain("No billing month after the scans yet: ingest the next month's bill, then run this again.")
+        months = Table(title="By month")
+        for col in ("Month", "Predicted/mo", "Realized/mo", "Fell", "Stayed", "Rose"):
+            months.add_column(col, justify="left" if col == "Month" else "right")
+        for m in doc["by_month"]:
+            months.add_row(m["month"][:7], usd(m["predicted_monthly_usd"]), usd(m["realized_monthly_usd"]),
+                           str(m["fell"]), str(m["stayed"]), str(m["rose"]))
+        teams = Table(title="By team (latest month)")
+        for col in ("Team", "Findings", "Fell", "Predicted/mo", "Realized/mo"):
+            teams.add_column(col, justify="left" if col == "Team" else "right")
+        for r in doc["by_team"]:
+            teams.add_row(r["team"], str(r["findings"]), str(r["fell"]), usd(r["predicted_monthly_usd"]),
+                          usd(r["realized_monthly_usd"]))
+        checks = Table(title="By check: calibration = predictions that held among the findings whose cost fell")
+        for col in ("Check", "With bill", "Fell", "Held", "Calibration", "Realized/mo"):
+            checks.add_column(col, justify="left" if col == "Check" else "right", no_wrap=col == "Check")
+        for r in doc["by_check"]:
+            if r["with_later_bill"]:
+                cal = "—" if r["calibration"] is None else f"{r['calibration'] * 100:.0f}%"
+                checks.add_row(r["check"], str(r["with_later_bill"]), str(r["fell"]), str(r["held"]), cal,
+                               usd(r["realized_monthly_usd"]))
+        if doc["by_month"]:
+            out.print(months)
+            out.print(teams)
+            out.print(checks)
+            fell = [f for f in doc["findings"] if f["status"] == "fell"]
+            for f in fell:
+                last = f["months"][-1]
+                _plain(
+                    f"Realized: {f['title']} ({f['id']}): {usd(f['realized_monthly_usd'])}/month against "
+                    f"{usd(f['predicted_monthly_usd'])} predicted; billed {usd(f['baseline']['billed_cost_usd'])} in "
+                    f"{f['baseline']['month'][:7]} ({f['baseline']['days']} days), {usd(last['billed_cost_usd'])} in "
+                    f"{last['month'][:7]} ({last['days']} days)."
+                )
+        _plain(doc["method"])
+
+    @findings_app.command("list")
+    def findings_list(
+        fmt: FmtOpt = None,
+        all_: Annotated[bool, typer.Option("--all", help="Also the dismissed and snoozed findings.")] = False,
+        store: StoreOpt = None,
+    ) -> None:
+        """The last scan's findings, largest saving first, with their ids and decisions."""
+        from aifinops.actions import action_plan
+
+        fmt = format_for(fmt, None, ("rich", "json"))
+        with _scanned_store(store).connect(read_only=True) as con:
+            found, as_of = _latest_findings(con)
+            plan = action_plan(con, found, date.fromisoformat(as_of) if as_of else None)
+        rows = [{k: a[k] for k in ("rank", "id", "monthly_savings_usd", "confidence", "state", "owner", "title",
+                                   "resource_id")} for a in plan["actions"]]
+        hidden = [{**h, "rank": None} for kind in ("dismissed", "snoozed") for h in plan["hidden"][kind]]
+        if fmt == "json":
+            return _json({"as_of": as_of, "findings": rows, "hidden": hidden})
+        table = Table(title=f"Findings of the last scan (data as of {as_of}), largest saving first")
+        for col in ("#", "Id", "Saving/mo", "State", "Title"):
+            table.add_column(col, justify="right" if col in ("#", "Saving/mo") else "left",
+                             no_wrap=col in ("Id", "Saving/mo"))
+        for r in rows:
+            table.add_row(str(r["rank"]), r["id"], usd(r["monthly_savings_usd"]), r["state"], r["title"])
+        if all_:
+            for h in hidden:
+                table.add_row("", h["id"], usd(h["monthly_savings_usd"]), h["state"], h["title"])
+        out.print(table)
+        if hidden and not all_:
+            _plain(f"{len(hidden)} dismissed or snoozed finding(s) not shown: add --all.")
+
+    @findings_app.command("show")
+    def findings_show(finding_id: IdArg, fmt: FmtOpt = None, store: StoreOpt = None) -> None:
+        """One finding in full: evidence, assumptions, and the steps and commands to act on it."""
+        from aifinops.actions import finding_states, first_step, short_resource
+
+        fmt = format_for(fmt, None, ("rich", "json"))
+        with _scanned_store(store).connect(read_only=True) as con:
+            found, _ = _latest_findings(con)
+            state = finding_states(con).get(finding_id)
+            if not any(f["id"] == finding_id for f in found):
+                rows = con.execute(
+                    "SELECT finding FROM finding_history h JOIN scan_runs r USING (run_id) WHERE finding_id = ? "
+                    "ORDER BY r.as_of DESC, r.run_at DESC LIMIT 1",
+                    [finding_id],
+                ).fetchall()
+                found = [json.loads(r[0]) for r in rows]
+        match = [f for f in found if f["id"] == finding_id]
+        if not match:
+            from aifinops.errors import did_you_mean
+
+            raise ArgumentError(
+                f"No scan reported a finding {finding_id!r}.{did_you_mean(finding_id, [f['id'] for f in found])}",
+                "use an id from `aifinops findings list`.",
+            )
+        f = match[0]
+        if fmt == "json":
+            return _json({**f, "decision": state})
+        _plain(f"{f['title']}")
+        _plain(f"Id {f['id']} · check {f['check']} · {f['confidence']} confidence"
+               + (f" · {state['state']}" + (f" ({state['reason']})" if state.get("reason") else "") if state else ""))
+        _plain(f"Resource {short_resource(f['resource_id'])} ({f['resource_id']}), region {f.get('region') or '—'}")
+        _plain(f"Saving {usd(f['monthly_savings_usd'])}/month of {usd(f['monthly_cost_usd'])}/month it costs.")
+        step = first_step(f)
+        if step:
+            _plain(f"First step: {step}")
+        if f["assumptions"]:
+            out.print("\n[bold]Assumptions[/]")
+            for a in f["assumptions"]:
+                _plain(f"- {a}")
+        out.print("\n[bold]Evidence[/]")
+        for key, value in f["evidence"].items():
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            _plain(f"  {key}: {shown}")
+        out.print("\n[bold]Steps and commands[/]")
+        for action in f["actions"]:
+            label = {"cli": "$", "console": "Console:", "note": "Note:", "custodian": "Cloud Custodian policy:"}
+            if action["kind"] == "custodian":
+                _plain(label["custodian"])
+                _plain(action["text"].rstrip())
+            else:
+                _plain(f"{label[action['kind']]} {action['text']}")
+
+    def _decide(finding_id: str, state: str, store, reason: str | None = None, until: date | None = None) -> None:
+        from aifinops.history import set_state
+
+        st = store_of(store)
+        done = set_state(st, finding_id, state, reason=reason, until=until)
+        extra = f" until {done['until']}" if done["until"] else ""
+        _plain(f"Finding {finding_id}: {state}{extra}. It stays so in every later scan.")
+
+    @findings_app.command("accept")
+    def findings_accept(finding_id: IdArg, store: StoreOpt = None) -> None:
+        """Mark a finding accepted: someone will act on it (the savings report tracks it from the bill)."""
+        _decide(finding_id, "accepted", store)
+
+    @findings_app.command("dismiss")
+    def findings_dismiss(
+        finding_id: IdArg,
+        reason: Annotated[str, typer.Option("--reason", help="Why this is not waste (kept with the decision).")],
+        store: StoreOpt = None,
+    ) -> None:
+        """Dismiss a finding with a reason: it leaves the action plan for good (until reopened)."""
+        _decide(finding_id, "dismissed", store, reason=reason)
+
+    @findings_app.command("snooze")
+    def findings_snooze(
+        finding_id: IdArg,
+        until: Annotated[str | None, typer.Option("--until", help="YYYY-MM-DD: back in the plan from this data day.")]
+        = None,
+        days: Annotated[int | None, typer.Option("--days", min=1, help="Days after the data's as-of date.")] = None,
+        reason: Annotated[str | None, typer.Option("--reason", help="Why it waits.")] = None,
+        store: StoreOpt = None,
+    ) -> None:
+        """Snooze a finding: out of the plan until the billing data reaches a date."""
+        if (until is None) == (days is None):
+            raise ArgumentError(
+                "Snooze needs exactly one of --until and --days.", "pass --until 2025-01-31 or --days 30."
+            )
+        if until is not None:
+            try:
+                when = date.fromisoformat(until)
+            except ValueError:
+                raise ArgumentError(f"--until {until!r} is not a date.", "write it as YYYY-MM-DD.") from None
+        else:
+            from aifinops.tracking import snooze_until
+
+            with store_of(store).connect(read_only=True) as con:
+                when = snooze_until(con, days or 0)
+        _decide(finding_id, "snoozed", store, reason=reason, until=when)
+
+    @findings_app.command("reopen")
+    def findings_reopen(finding_id: IdArg, store: StoreOpt = None) -> None:
+        """Forget the decision on a finding: it is open again."""
+        _decide(finding_id, "open", store)
