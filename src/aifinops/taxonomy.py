@@ -22,7 +22,8 @@ AI_SERVICES: dict[str, tuple[list[str], list[str]]] = {
     "sagemaker": (["AmazonSageMaker"], ["Amazon SageMaker"]),
     # Anthropic and other third-party models bill through AWS Marketplace as
     # "<model> (Amazon Bedrock Edition)"; the offer codes are in §1.7.
-    "bedrock": (["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels"], ["Amazon Bedrock"]),
+    "bedrock": (["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"],
+                ["Amazon Bedrock", "Amazon Bedrock AgentCore"]),
     "comprehend": (["comprehend"], ["Amazon Comprehend"]),  # the product code is lowercase
     "textract": (["AmazonTextract"], ["Amazon Textract"]),
     "rekognition": (["AmazonRekognition"], ["Amazon Rekognition"]),
@@ -83,10 +84,49 @@ SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
     "Processing": "processing",
     "DataWrangler": "processing",
     "Tsform": "batch-transform",
+    # SageMaker HyperPod cluster instances ('USE1-Cluster:ml.p4d.24xlarge'; their EBS 'Cluster:VolumeUsage.gp2'),
+    # per the awslabs "ai-on-sagemaker-hyperpod" CUR cost-allocation page (docs/genai.md)
+    "Cluster": "training",
 }
 
 # EC2 instance-hour usage types (§1.8): BoxUsage on-demand, SpotUsage spot, dedicated/host variants.
-EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "ReservedHostUsage", "UnusedBox"]
+EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "ReservedHostUsage", "UnusedBox",
+                      "CapacityBlockFee"]  # EC2 Capacity Blocks for ML: 'CapacityBlockFee:p5.48xlarge' (docs/genai.md)
+
+# Bedrock's GenAI features other than model tokens, by usage type (lowercased LIKE pattern → workload, component),
+# first match wins. Strings and sources in docs/genai.md: AgentCore bills under product code AmazonBedrockAgentCore as
+# '<R>-<Component>:Consumption-based:<meter>' (Runtime vCPU/Memory, Memory Short-Term-Memory / Long-Term-Memory-*,
+# Gateway API-Invocations, CodeInterpreter, BrowserTool, Evaluations, Policy; Identity assumed alike), knowledge
+# bases as 'Knowledge-Base:Consumption-based:{Retrieval,Storage}', guardrails as 'Guardrail-<Policy>UnitsConsumed'
+# or 'Guardrails-Text-Units', Data Automation as 'DataAutomation-…', imported models as
+# '<model>-CustomModelImport-Inference…' (per Custom Model Unit minute), customization '<model>-Customization-*'.
+BEDROCK_FEATURES: list[tuple[str, str, str]] = [
+    ("%runtime:consumption-based%", "agents", "agentcore-runtime"),
+    ("%gateway:consumption-based%", "agents", "agentcore-gateway"),
+    ("%memory:consumption-based%", "agents", "agentcore-memory"),
+    ("%identity:consumption-based%", "agents", "agentcore-identity"),
+    ("%codeinterpreter:consumption-based%", "agents", "agentcore-code-interpreter"),
+    ("%browsertool:consumption-based%", "agents", "agentcore-browser"),
+    ("%evaluations:consumption-based%", "agents", "agentcore-evaluations"),
+    ("%policy:consumption-based%", "agents", "agentcore-policy"),
+    ("%knowledge-base%", "knowledge-base", "knowledge-base"),
+    ("%guardrail%", "guardrails", "guardrails"),
+    ("%dataautomation%", "data-automation", "data-automation"),
+    ("%custommodelimport%", "inference", "custom-model-import"),
+    ("%distillation%", "training", "distillation"),
+    ("%customization%storage%", "storage", "customization"),
+    ("%customization%", "training", "customization"),
+    ("%provisionedthroughput%", "inference", "provisioned-throughput"),
+    ("%modelunit%", "inference", "provisioned-throughput"),
+]
+BEDROCK_AGENTCORE_CODE = "AmazonBedrockAgentCore"
+# Vector stores behind knowledge bases: OpenSearch Serverless compute units ('<R>-SearchOCU', '<R>-IndexingOCU' under
+# AmazonES) and S3 Vectors (AmazonS3 usage types naming vectors). Aurora PostgreSQL (pgvector) bills as ordinary RDS
+# usage and is counted as a vector store only where a tag says so (docs/genai.md).
+VECTOR_STORES: list[tuple[str, str, str]] = [
+    ("AmazonES", "%ocu%", "opensearch-serverless"),
+    ("AmazonS3", "%vector%", "s3-vectors"),
+]
 
 # Data-transfer usage types (§1.8); look-alikes such as Ingestion-Bytes are deliberately absent.
 TRANSFER_PATTERNS = [
@@ -240,6 +280,8 @@ def family_columns_sql() -> list[str]:
         + " ".join(clauses)
         + f" WHEN {ec2_gpu} THEN 'gpu-ec2'"
         + f" WHEN {transfer} THEN 'data-transfer'"
+        + "".join(f" WHEN service_code = {_q(code)} AND lower(usage_type) LIKE {_q(pat)} THEN 'vector-store'"
+                  for code, pat, _ in VECTOR_STORES)
         + " WHEN service_code = 'AmazonS3' OR service_name = 'Amazon Simple Storage Service' THEN 's3'"
         + f" WHEN service_code IN {_in(other_ai_product_codes())} THEN 'other-ai'"
         + f" WHEN product_family = {_q(AI_CATEGORY)} THEN 'other-ai'"
@@ -251,7 +293,13 @@ def taxonomy_columns_sql() -> list[str]:
     """Layer 3: workload, component, purchase option, Bedrock model and token kind, is_ai."""
     lut = "lower(usage_type)"
     sm_workload = " ".join(f"WHEN ut_component = {_q(c)} THEN {_q(w)}" for c, w in SAGEMAKER_COMPONENT_WORKLOAD.items())
-    ai_list = _in(["sagemaker", "bedrock", "comprehend", "textract", "rekognition", "gpu-ec2", "other-ai"])
+    ai_list = _in(["sagemaker", "bedrock", "comprehend", "textract", "rekognition", "gpu-ec2", "other-ai",
+                   "vector-store"])
+    feature = "CASE " + " ".join(f"WHEN {lut} LIKE {_q(p)} THEN {_q(c)}" for p, _, c in BEDROCK_FEATURES) + (
+        f" WHEN service_code = {_q(BEDROCK_AGENTCORE_CODE)} THEN 'agentcore' END")
+    feature_workload = "CASE " + " ".join(f"WHEN {lut} LIKE {_q(p)} THEN {_q(w)}" for p, w, _ in BEDROCK_FEATURES) + (
+        f" WHEN service_code = {_q(BEDROCK_AGENTCORE_CODE)} THEN 'agents' END")
+    vector = "CASE " + " ".join(f"WHEN service_code = {_q(code)} THEN {_q(c)}" for code, _, c in VECTOR_STORES) + " END"
     model_re = _REGION_PREFIX + "(.+?)-(?:input|output|cache|Customization|ModelUnit|ProvisionedThroughput)"
     return [
         "CASE"
@@ -262,18 +310,17 @@ def taxonomy_columns_sql() -> list[str]:
         " THEN 'storage'"
         " WHEN ai_service = 'sagemaker' AND usage_type LIKE '%Data-Bytes%' THEN 'transfer'"
         f" WHEN ai_service = 'sagemaker' THEN CASE {sm_workload} ELSE 'other' END"
-        f" WHEN ai_service = 'bedrock' AND {lut} LIKE '%customization%' AND {lut} LIKE '%storage%' THEN 'storage'"
-        f" WHEN ai_service = 'bedrock' AND {lut} LIKE '%customization%' THEN 'training'"
-        f" WHEN ai_service = 'bedrock' AND ({lut} LIKE '%provisionedthroughput%' OR {lut} LIKE '%modelunit%')"
-        " THEN 'inference'"
-        " WHEN ai_service = 'bedrock' THEN 'tokens'"
+        f" WHEN ai_service = 'bedrock' THEN COALESCE({feature_workload}, 'tokens')"
+        " WHEN ai_service = 'vector-store' THEN 'vector-store'"
         f" WHEN ai_service = 'rekognition' AND {lut} LIKE '%minutestrained%' THEN 'training'"
         " WHEN ai_service IN ('comprehend', 'textract', 'rekognition', 'other-ai') THEN 'inference'"
         " WHEN ai_service = 'gpu-ec2' THEN 'compute'"
         " WHEN ai_service = 's3' THEN 'storage'"
         " WHEN ai_service = 'data-transfer' THEN 'transfer'"
         " ELSE 'other' END AS workload",
-        "CASE WHEN ai_service = 'sagemaker' THEN ut_component END AS component",
+        "CASE WHEN ai_service = 'sagemaker' THEN ut_component"
+        f" WHEN ai_service = 'bedrock' THEN COALESCE({feature}, 'model-inference')"
+        f" WHEN ai_service = 'vector-store' THEN {vector} END AS component",
         "CASE WHEN ut_instance IS NOT NULL THEN ut_instance"
         " WHEN ai_service IN ('sagemaker', 'gpu-ec2') THEN product_instance_type END AS instance_type",
         "instance_family",
@@ -282,13 +329,18 @@ def taxonomy_columns_sql() -> list[str]:
         " WHEN line_item_type IN ('DiscountedUsage', 'RIFee') THEN 'reserved'"
         " WHEN ut_component = 'TrSpt' OR pricing_term = 'Spot' OR usage_type LIKE '%SpotUsage%'"
         " OR pricing_category = 'Dynamic' THEN 'spot'"
+        f" WHEN {lut} LIKE '%capacityblock%' THEN 'capacity-block'"
+        f" WHEN {lut} LIKE '%trainingplan%' THEN 'training-plan'"
         " ELSE 'on-demand' END AS purchase_option",
         f"CASE WHEN service_name LIKE {_q('%' + BEDROCK_MARKETPLACE_SUFFIX)}"
         f" THEN trim(replace(service_name, {_q(BEDROCK_MARKETPLACE_SUFFIX)}, ''))"
         f" WHEN ai_service = 'bedrock' THEN NULLIF(regexp_extract(usage_type, '{model_re}', 1), '')"
         " END AS model",
         "CASE WHEN ai_service <> 'bedrock' THEN NULL"
+        f" WHEN ({feature}) IS NOT NULL THEN 'other'"
         f" WHEN {lut} LIKE '%cache%read%' THEN 'cache-read'"
+        # 1-hour prompt-cache writes bill at 2x input, 5-minute ones at 1.25x (reference §3c): two kinds
+        f" WHEN {lut} LIKE '%cache%write%1h%' THEN 'cache-write-1h'"
         f" WHEN {lut} LIKE '%cache%write%' THEN 'cache-write'"
         f" WHEN {lut} LIKE '%input%' THEN 'input'"
         f" WHEN {lut} LIKE '%output%' THEN 'output'"
