@@ -135,8 +135,9 @@ def endpoint_series(name: str, invocations, cpu=None, memory=None, gpu=None, gpu
             ("GPUUtilization", gpu),
             ("GPUMemoryUtilization", gpu_memory),
         ):
-            if fn is not None:
-                rows.append(("/aws/sagemaker/Endpoints", metric, dims, ts, fn(ts), "Average"))
+            value = fn(ts) if fn is not None else None
+            if value is not None:  # a function returning None leaves the hour without a datapoint
+                rows.append(("/aws/sagemaker/Endpoints", metric, dims, ts, value, "Average"))
         if latency_us is not None and n:
             rows.append(("AWS/SageMaker", "ModelLatency", dims, ts, latency_us, "Average"))
     return rows

@@ -7,7 +7,10 @@
   VariantName). SageMaker publishes endpoint metrics per variant only; series with more dimensions
   (InstanceId, ContainerName, InferenceComponentName) are left out so nothing is counted twice.
   Data points are first folded into hours (Sum for counts, mean for Average, max for Maximum), so
-  1-minute and 1-hour collections read the same. No data point means *unknown*, never zero.
+  1-minute and 1-hour collections read the same.
+- ``read_invocations``: a count metric's silence read right: no ``Invocations`` datapoint is zero requests
+  when the variant's instance metrics (or a complete ``metrics_coverage`` row) prove collection works,
+  and unknown otherwise.
 - ``endpoint_costs(ctx, window)``: what the bill says each endpoint ARN cost in the window, and its
   own $/h per instance type (Host/AsyncInf usage rows).
 - ``look_back(ctx, lookback_days)``: the window and all three of the above, read once per run and
@@ -25,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from aifinops.checks._common import region_flag  # noqa: F401  (the endpoint checks' ep.region_flag)
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
 
@@ -38,6 +41,8 @@ ENDPOINT_METRICS = (
     "GPUUtilization",
     "GPUMemoryUtilization",
 )
+# Metrics SageMaker publishes every minute an instance runs, called or not: their datapoints prove collection works.
+INSTANCE_METRICS = ("CPUUtilization", "MemoryUtilization", "GPUUtilization", "GPUMemoryUtilization")
 # CloudWatch permissions every metrics-reading endpoint check implies when run live.
 ENDPOINT_IAM = [
     "sagemaker:ListEndpoints",
@@ -218,6 +223,11 @@ class VariantStats:
         agg = self.get("Invocations", "Sum")
         return agg.total if agg else None
 
+    @property
+    def instance_metric_hours(self) -> int:
+        """Hours with an instance metric datapoint (CPU, memory, GPU): proof that collection works."""
+        return max((agg.hours for (metric, _), agg in self.metrics.items() if metric in INSTANCE_METRICS), default=0)
+
     def util(self, metric: str, divisor: int) -> tuple[float, float] | None:
         """(mean, peak hourly) utilization in percent per core/GPU: CloudWatch sums over ``divisor``."""
         agg = self.get(metric, "Average")
@@ -284,19 +294,94 @@ def _read_variant_stats(
     return dict(out)
 
 
+@dataclass(frozen=True)
+class InvocationReading:
+    """What the window says about a variant's Invocations: the count (None: unknown) and why it is believed."""
+
+    invocations: float | None
+    basis: str  # datapoints | silence-with-instance-metrics | silence-complete-series | no-data | series-incomplete
+    coverage: float  # share of the observed hours in which collection is known to work
+    detail: str
+
+
+def invocation_coverage(ctx: CheckContext, window: Window) -> dict[tuple[str | None, str | None, str, str], str]:
+    """The collection status of each variant's Invocations series (``metrics_coverage``), worst status first;
+    empty when the store holds no coverage rows (collected before it was recorded, or the demo)."""
+    return ctx.cached(("endpoint-invocation-coverage", window), lambda: _read_invocation_coverage(ctx, window))
+
+
+def _read_invocation_coverage(ctx: CheckContext, window: Window) -> dict[tuple[str | None, str | None, str, str], str]:
+    if not table_has_rows(ctx, "metrics_coverage"):
+        return {}
+    start, end = metric_bounds(window)
+    rows = ctx.query(
+        """SELECT account_id, region, dimensions['EndpointName'] AS endpoint, dimensions['VariantName'] AS variant,
+                  -- one incomplete read makes the series incomplete
+                  CASE WHEN bool_and(status = 'complete') THEN 'complete'
+                       ELSE string_agg(DISTINCT status, ',' ORDER BY status) END AS status
+           FROM metrics_coverage
+           WHERE namespace = 'AWS/SageMaker' AND metric_name = 'Invocations' AND cardinality(dimensions) = 2
+             AND dimensions['EndpointName'] IS NOT NULL AND dimensions['VariantName'] IS NOT NULL
+             AND window_start < ? AND window_end > ?
+           GROUP BY ALL ORDER BY ALL""",
+        [end, start],
+    )
+    return {(r["account_id"], r["region"], r["endpoint"], r["variant"]): r["status"] for r in rows}
+
+
+def read_invocations(
+    s: VariantStats, coverage_status: str | None, observed_h: int
+) -> InvocationReading:
+    """A variant's invocations over the window, reading silence right.
+
+    ``Invocations`` is a count: CloudWatch has a datapoint only for periods in which something was counted. So no
+    datapoint is zero requests when collection is known to work for the variant (its instance metrics arrived, or
+    ``metrics_coverage`` says the series was read completely), and unknown otherwise; a series whose read failed
+    or stopped early (coverage status not 'complete') stays unknown.
+    """
+    hours = max(1, observed_h)
+    if s.invocations is not None:
+        return InvocationReading(s.invocations, "datapoints", min(1.0, s.invocation_hours / hours),
+                                 f"{s.invocation_hours} hour(s) with an Invocations datapoint")
+    if coverage_status is not None and coverage_status != "complete":
+        return InvocationReading(None, "series-incomplete", 0.0,
+                                 f"the Invocations series was not read completely ({coverage_status})")
+    if s.instance_metric_hours > 0:
+        return InvocationReading(
+            0.0, "silence-with-instance-metrics", min(1.0, s.instance_metric_hours / hours),
+            f"no Invocations datapoint while the instance metrics reported {s.instance_metric_hours} hour(s): "
+            "collection works, so nothing was invoked",
+        )
+    if coverage_status == "complete":
+        return InvocationReading(0.0, "silence-complete-series", 1.0,
+                                 "the Invocations series was read completely and holds no datapoint")
+    return InvocationReading(None, "no-data", 0.0, "no Invocations or instance metric datapoint")
+
+
 def stats_for(
     stats: dict[tuple[str | None, str | None, str, str], VariantStats], endpoint: EndpointInfo, variant: str
 ) -> VariantStats:
     """The variant's stats; metrics stored without account/region match any. Empty when none."""
-    for key in (
+    for key in _variant_keys(endpoint, variant):
+        if key in stats:
+            return stats[key]
+    return VariantStats()
+
+
+def coverage_for(
+    coverage: dict[tuple[str | None, str | None, str, str], str], endpoint: EndpointInfo, variant: str
+) -> str | None:
+    """The variant's Invocations collection status from ``invocation_coverage``; None when not recorded."""
+    return next((coverage[key] for key in _variant_keys(endpoint, variant) if key in coverage), None)
+
+
+def _variant_keys(endpoint: EndpointInfo, variant: str) -> tuple[tuple[str | None, str | None, str, str], ...]:
+    return (
         (endpoint.account_id, endpoint.region, endpoint.name, variant),
         (None, endpoint.region, endpoint.name, variant),
         (None, None, endpoint.name, variant),
         (endpoint.account_id, None, endpoint.name, variant),
-    ):
-        if key in stats:
-            return stats[key]
-    return VariantStats()
+    )
 
 
 def observed_hours(window: Window, endpoint: EndpointInfo, stats: dict | None = None) -> int:

@@ -208,6 +208,15 @@ class CheckContext:
         return self.query(sql + " ORDER BY ts", params)
 
 
+def table_has_rows(ctx: CheckContext, table: str) -> bool:
+    """Whether the store has ``table`` and it holds a row: tables added by a later schema (metrics_coverage,
+    bedrock_invocations) may be absent from a store another version wrote."""
+    try:
+        return has_rows(ctx.con, table)
+    except duckdb.CatalogException:
+        return False
+
+
 def monthly_usd(cost_usd: float, days: int) -> float:
     """Scale a cost observed over ``days`` whole days to a 730-hour month."""
     return cost_usd * HOURS_PER_MONTH / (24.0 * days)

@@ -2,9 +2,12 @@
 
 An endpoint bills every instance hour whether called or not (reference §5.3 rule of thumb:
 ``Invocations`` Sum = 0 over N days while the endpoint is InService and ``Host:`` cost > 0).
-Invocations exist only per (EndpointName, VariantName), so each variant is read on its own. A
-variant with no data point at all is *unknown*, not idle: it gets a low-confidence finding with
-no savings, asking to check that metrics are collected.
+Invocations exist only per (EndpointName, VariantName), so each variant is read on its own.
+Invocations is a count metric: CloudWatch has a datapoint only where something was counted, so a
+variant without one whose instance metrics (CPU, memory) arrived, or whose series ``metrics_coverage``
+records as read completely, received no request: idle, with that evidence. Only a variant with no
+datapoint of any kind (or whose read failed) is *unknown*: a low-confidence finding with no savings,
+asking to check that metrics are collected.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, register
-from aifinops.model import Action, Confidence, Finding
+from aifinops.model import Action, Finding
 
 
 class IdleEndpointParams(BaseModel):
@@ -43,8 +47,9 @@ class IdleEndpointParams(BaseModel):
         gt=0,
         le=1,
         description=(
-            "Share of the endpoint's hours with an Invocations data point for high confidence. Default 0.9: "
-            "a few missing hours are collection gaps, more leave room for doubt (judgement)."
+            "Share of the endpoint's hours with an Invocations data point (or, when it is silent, an instance metric "
+            "data point) for high confidence. Default 0.9: a few missing hours are collection gaps, more leave room "
+            "for doubt (judgement; the confidence rule's full coverage)."
         ),
     )
     report_unknown: bool = Field(
@@ -65,7 +70,8 @@ class IdleEndpoint(Check[IdleEndpointParams]):
     instance-backed variant reported only zeros is idle: savings = its monthly cost (delete it),
     from the bill scaled to a 730-hour month, or instances x hourly price x 730 when it is not
     billed in the window. A variant with no traffic inside a used endpoint saves its instances x
-    rate x 730. A variant without any data point is unknown: one low-confidence finding with 0 savings.
+    rate x 730. No Invocations datapoint while the instance metrics report is zero requests (a count
+    metric's silence); a variant without any data point is unknown: one low-confidence finding with 0 savings.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -109,15 +115,20 @@ class IdleEndpoint(Check[IdleEndpointParams]):
         observed_h = ep.observed_hours(window, endpoint, stats)
         if observed_h < params.min_observed_days * 24:
             return None
+        coverage = ep.invocation_coverage(ctx, window)
         per_variant: dict[str, dict[str, Any]] = {}  # evidence, one entry per variant
         for v in variants:
             s = ep.stats_for(stats, endpoint, v.name)
+            reading = ep.read_invocations(s, ep.coverage_for(coverage, endpoint, v.name), observed_h)
             per_variant[v.name] = {
                 "instance_type": v.instance_type,
                 "instances": v.instance_count,
-                "invocations_sum": s.invocations,
+                "invocations_sum": reading.invocations,
+                "invocations_basis": reading.basis,
+                "invocations_evidence": reading.detail,
                 "invocation_datapoint_hours": s.invocation_hours,
-                "coverage": s.invocation_hours / observed_h,
+                "instance_metric_hours": s.instance_metric_hours,
+                "coverage": reading.coverage,
             }
         unknown = [n for n, e in per_variant.items() if e["invocations_sum"] is None]
         idle = [n for n, e in per_variant.items() if e["invocations_sum"] == 0]
@@ -140,32 +151,61 @@ class IdleEndpoint(Check[IdleEndpointParams]):
             "No caller needs this endpoint: zero invocations over the whole look-back.",
             "Deleting keeps the endpoint configuration and model, so it can be re-created in minutes.",
         ]
+        if any(per_variant[n]["invocations_basis"].startswith("silence") for n in idle):
+            assumptions.append(
+                "Invocations is a count metric: CloudWatch writes a datapoint only when something was counted. "
+                "Its silence reads as zero requests because collection is proven to work for this endpoint "
+                "(see invocations_evidence)."
+            )
         if cost is not None and cost.savings_plan_covered:
             assumptions.append(
                 "Part of its usage is covered by a SageMaker Savings Plan: the freed commitment covers other "
                 "usage instead; resize the plan at renewal to bank the saving."
             )
-        low_coverage = min(per_variant[n]["coverage"] for n in idle) < params.min_coverage
+        coverage_share = min(per_variant[n]["coverage"] for n in idle)
         if len(idle) == len(variants):
             savings = monthly_cost
             title = f"Endpoint {endpoint.name} had no invocations in {window.days} days"
             actions = delete_actions(endpoint, params.lookback_days)
-            confidence: Confidence = "medium" if (low_coverage or unknown or basis != "billing") else "high"
+            graded = confidence(
+                coverage=coverage_share,
+                days=observed_h / 24,
+                lookback_days=params.lookback_days,
+                price_basis="billing" if basis == "billing" else "list",
+                full_coverage=params.min_coverage,
+            )
+            if unknown and graded.level == "high":  # another variant cannot be read: the endpoint may be in use
+                graded.level = "medium"
+                graded.reasons.append(f"variant(s) {', '.join(unknown)} without Invocations data")
         else:
             savings = 0.0
+            bases: list[str | None] = []
             for v in variants:
                 if v.name in idle:
                     rate = ep.variant_rate(ctx, endpoint, v, cost)
                     if rate is None:
                         evidence.setdefault("price_not_found", []).append(v.instance_type)
+                        bases.append(None)
                         continue
                     savings += ep.monthly(rate.usd_per_unit, v.instance_count)
                     per_variant[v.name]["usd_per_hour"] = rate.usd_per_unit
                     per_variant[v.name]["rate_basis"] = rate.basis
+                    bases.append(rate.basis)
             savings = min(savings, monthly_cost)
             title = f"Endpoint {endpoint.name}: variant(s) {', '.join(idle)} had no invocations"
             actions = _remove_variant_actions(endpoint, idle)
-            confidence = "medium"
+            graded = confidence(
+                coverage=coverage_share,
+                days=observed_h / 24,
+                lookback_days=params.lookback_days,
+                price_basis=None if None in bases else "list" if "list" in bases else "billing",
+                full_coverage=params.min_coverage,
+            )
+            if graded.level == "high":  # traffic may move to the variant once the others change: a judgement
+                graded.level = "medium"
+                graded.reasons.append("removing one variant of a used endpoint shifts its traffic to the others")
+        evidence["confidence_reasons"] = graded.reasons
+        confidence_level = graded.level
         return Finding(
             check=self.id,
             title=title,
@@ -175,7 +215,7 @@ class IdleEndpoint(Check[IdleEndpointParams]):
             account_id=endpoint.account_id,
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
-            confidence=confidence,
+            confidence=confidence_level,
             evidence=evidence,
             assumptions=assumptions,
             actions=actions,

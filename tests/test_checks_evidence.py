@@ -1,0 +1,100 @@
+"""Checks read the account's evidence right (issue 14): a count metric's silence, consolidation of a
+low-traffic fleet priced by the instances it removes, price-performance moves without a basis, and the
+confidence rule. Stores written by hand in the real tables' shapes; expected dollars computed here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from aifinops.store import Store
+from test_checks_endpoints import (  # the endpoint writers: inventory, metrics and bill rows in their real shapes
+    ACCOUNT,
+    HOURS,
+    MONTH_H,
+    REGION,
+    add_endpoint,
+    add_metrics,
+    arn,
+    bill_endpoint,
+    const,
+    endpoint_series,
+)
+from usagerows import findings_by_resource as findings_of
+
+
+@pytest.fixture
+def con(tmp_path):
+    with Store(tmp_path / "s.duckdb").connect() as connection:
+        yield connection
+
+
+IDLE = "sagemaker-idle-endpoint"
+
+
+def add_coverage(con, name: str, status: str, received: int = 0) -> None:
+    """A metrics_coverage row for the endpoint's Invocations series over the test window."""
+    start, end = HOURS[0].replace(tzinfo=None), HOURS[-1].replace(tzinfo=None) + timedelta(hours=1)
+    con.execute(
+        """INSERT INTO metrics_coverage VALUES (?, ?, 'AWS/SageMaker', 'Invocations',
+               map(['EndpointName', 'VariantName'], [?, 'AllTraffic']), 'Sum', 3600, ?, ?, ?, ?, ?, NULL, 'test')""",
+        [ACCOUNT, REGION, name, start, end, len(HOURS), received, status],
+    )
+
+
+# --- silence ----------------------------------------------------------------------------------------------------
+
+
+def test_silent_invocations_with_instance_metrics_is_idle(con):
+    # CPU and memory every hour of 14 days, not one Invocations datapoint: nobody called it.
+    add_endpoint(con, "silent-ep", "ml.m5.xlarge")
+    add_metrics(con, endpoint_series("silent-ep", lambda ts: None, cpu=const(3.0), memory=const(20.0)))
+    bill_endpoint(con, "silent-ep", "ml.m5.xlarge", 0.23)
+    # Nothing at all: still unknown.
+    add_endpoint(con, "dark-ep", "ml.m5.large")
+    bill_endpoint(con, "dark-ep", "ml.m5.large", 0.115)
+
+    found = findings_of(con, IDLE)
+    f = found[arn("silent-ep")]
+    assert f.monthly_savings_usd == pytest.approx(0.23 * MONTH_H)  # 14 days x 24 h x $0.23 scaled to 730 h
+    assert f.confidence == "high"  # instance metrics every hour, billed rate, 14 days
+    variant = f.evidence["variants"]["AllTraffic"]
+    assert variant["invocations_sum"] == 0 and variant["invocations_basis"] == "silence-with-instance-metrics"
+    assert variant["instance_metric_hours"] == len(HOURS) and variant["invocation_datapoint_hours"] == 0
+    assert any("count metric" in a for a in f.assumptions)
+    dark = found[arn("dark-ep")]
+    assert dark.monthly_savings_usd == 0 and dark.confidence == "low"
+    assert dark.evidence["variants"]["AllTraffic"]["invocations_basis"] == "no-data"
+
+
+def test_silence_is_unknown_when_the_series_read_failed(con):
+    # Instance metrics arrived, but collect's read of Invocations timed out: the silence proves nothing.
+    add_endpoint(con, "timed-out-ep", "ml.m5.large")
+    add_metrics(con, endpoint_series("timed-out-ep", lambda ts: None, cpu=const(3.0)))
+    add_coverage(con, "timed-out-ep", "timeout")
+    bill_endpoint(con, "timed-out-ep", "ml.m5.large", 0.115)
+    # No instance metrics, but the Invocations series was read completely and is empty: zero requests.
+    add_endpoint(con, "complete-ep", "ml.m5.large")
+    add_coverage(con, "complete-ep", "complete")
+    bill_endpoint(con, "complete-ep", "ml.m5.large", 0.115)
+
+    found = findings_of(con, IDLE)
+    timed_out = found[arn("timed-out-ep")]
+    assert timed_out.monthly_savings_usd == 0 and timed_out.confidence == "low"
+    assert timed_out.evidence["variants"]["AllTraffic"]["invocations_basis"] == "series-incomplete"
+    complete = found[arn("complete-ep")]
+    assert complete.monthly_savings_usd == pytest.approx(0.115 * MONTH_H)
+    assert complete.evidence["variants"]["AllTraffic"]["invocations_basis"] == "silence-complete-series"
+
+
+def test_partly_covered_silence_lowers_confidence(con):
+    # Instance metrics in 40% of the hours: idle (nothing counted) but the evidence is thin.
+    add_endpoint(con, "patchy-ep", "ml.m5.large")
+    covered = set(HOURS[: int(len(HOURS) * 0.4)])
+    add_metrics(con, endpoint_series("patchy-ep", lambda ts: None, cpu=lambda ts: 2.0 if ts in covered else None))
+    bill_endpoint(con, "patchy-ep", "ml.m5.large", 0.115)
+    f = findings_of(con, IDLE)[arn("patchy-ep")]
+    assert f.monthly_savings_usd == pytest.approx(0.115 * MONTH_H)
+    assert f.confidence == "low"
+    assert any("40%" in r for r in f.evidence["confidence_reasons"])
