@@ -76,12 +76,12 @@ def _dimension(name: str) -> str:
     return REQUEST_DIMENSIONS[name]
 
 
-def _register_models(con: duckdb.DuckDBPyConnection, start: date, end: date) -> None:
-    """A temp table of every bill model and log model id in the period with its canonical name."""
+def register_models(con: duckdb.DuckDBPyConnection, others_sql: str, start: date, end: date) -> None:
+    """A temp table ``genai_models`` of every bill model in the period and every name ``others_sql`` (a SELECT of
+    one column, its two ``?`` the period) lists, each with its canonical name."""
     names = {r[0] for r in con.execute(
         "SELECT DISTINCT model FROM usage_daily WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?"
-        " UNION SELECT DISTINCT model_id FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? AND CAST(ts AS DATE) < ?",
-        [start, end, start, end]).fetchall()}
+        f" UNION {others_sql}", [start, end, start, end]).fetchall()}
     con.execute("CREATE OR REPLACE TEMP TABLE genai_models (name VARCHAR, canonical VARCHAR)")
     con.executemany("INSERT INTO genai_models VALUES (?, ?)",
                     [[n, canonical_model(n)] for n in sorted(n for n in names if n is not None)])
@@ -145,7 +145,8 @@ def request_costs(
         start, end = start or first, end or after
     if start >= end:
         raise ArgumentError(f"The period {start} to {end} is empty.", "pass --start before --end.")
-    _register_models(con, start, end)
+    register_models(con, "SELECT DISTINCT model_id FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? "
+                         "AND CAST(ts AS DATE) < ?", start, end)
     params = {"start": start, "end": end}
     cells = _cells_sql()
     priced = f"""WITH {cells},

@@ -168,7 +168,7 @@ def bedrock_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
     for model, unit, qty, cost in con.execute(
         "SELECT model, pricing_unit, sum(usage_quantity), sum(billed_cost) FROM usage_daily WHERE usage_date >= ? "
         "AND usage_date < ? AND ai_service = 'bedrock' AND token_kind IN ('input', 'output', 'cache-read', "
-        "'cache-write') AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
+        "'cache-write', 'cache-write-1h') AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
         [start, end],
     ).fetchall():
         t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})

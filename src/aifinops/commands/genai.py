@@ -1,0 +1,114 @@
+"""CLI for GenAI cost attribution (issue 17, docs/genai.md): per-request cost reconciled to the bill, a gateway's
+spend logs against the bill, cost per agent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from aifinops.commands.common import StoreOpt, emit, format_for, out, say_demo, store_of
+
+genai_app = typer.Typer(help="GenAI cost: per request, per caller, per agent, and a gateway against the bill.",
+                        no_args_is_help=True)
+FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o")]
+StartOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: first day of the data)")]
+EndOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD, exclusive (default: day after the last)")]
+
+
+def _day(text: str | None, name: str) -> date | None:
+    from aifinops.errors import ArgumentError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ArgumentError(f"--{name} {text!r} is not a date.", "write it as YYYY-MM-DD, e.g. 2024-11-01.") from exc
+
+
+def _store(path: Path | None):
+    from aifinops.workspace import ensure_data
+
+    st = store_of(path)
+    if ensure_data(st):
+        say_demo(st)
+    return st
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c, justify="right" if rows and isinstance(rows[0].get(c), int | float) else "left",
+                         overflow="fold")
+    for r in rows:
+        table.add_row(*[f"{r.get(c):,.2f}" if isinstance(r.get(c), float) else str(r.get(c)) for c in columns])
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(genai_app, name="genai")
+
+
+@genai_app.command("requests")
+def requests_cmd(
+    group_by: Annotated[list[str] | None, typer.Option(
+        "--group-by", "-g", help="identity, model, model_id, day, account, inference_profile, operation, "
+                                 "metadata:KEY")] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    limit: Annotated[int | None, typer.Option(help="Rows to show (the totals count them all).")] = None,
+    fmt: FmtOpt = None,
+    output: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Per-request Bedrock cost from the invocation logs, scaled to the bill: the rows and the unallocated rest
+    add up to the billed Bedrock cost to the cent."""
+    from aifinops.costs.genai import request_costs
+
+    fmt = format_for(fmt, output, ("rich", "json"))
+    with _store(store).connect(read_only=True) as con:
+        doc = request_costs(con, group_by or ["identity"], _day(start, "start"), _day(end, "end"), limit)
+    if fmt == "json":
+        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        return
+    keys = doc["group_by"]
+    out.print(_table(f"Bedrock cost per request {doc['start']} to {doc['end']} (excl.) by {', '.join(keys)}",
+                     doc["rows"], [*keys, "requests", "input_tokens", "output_tokens", "cost_usd"]))
+    out.print(_table("Billed Bedrock cost no logged request carries", doc["unallocated"],
+                     ["reason", "model", "cost_usd"]))
+    factors = [s["scale_factor"] for s in doc["scaling"] if s["scale_factor"] is not None]
+    spread = f"{min(factors):.3f} to {max(factors):.3f}" if factors else "none"
+    out.print(f"Billed Bedrock ${doc['billed_bedrock_usd']:,.2f} = per request ${doc['allocated_usd']:,.2f} "
+              f"+ unallocated ${doc['unallocated_usd']:,.2f}; scale factors (billed / logged tokens) {spread}.")
+
+
+@genai_app.command("reconcile")
+def reconcile_cmd(
+    spend_logs: Annotated[Path, typer.Argument(help="LiteLLM spend logs: CSV export, /spend/logs JSON, JSON lines")],
+    start: StartOpt = None,
+    end: EndOpt = None,
+    fmt: FmtOpt = None,
+    output: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """A gateway's cost (LiteLLM spend logs) against the bill per model and day, naming the token class behind
+    each gap."""
+    from aifinops.costs.gateway import reconcile_gateway
+    from aifinops.ingest.litellm import read_spend_logs
+
+    fmt = format_for(fmt, output, ("rich", "json"))
+    requests = read_spend_logs(spend_logs)
+    with _store(store).connect(read_only=True) as con:
+        doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"))
+    if fmt == "json":
+        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        return
+    out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", doc["rows"],
+                     ["day", "model", "requests", "billed_usd", "gateway_usd", "gap_usd", "explained_by"]))
+    out.print(f"Billed ${doc['billed_usd']:,.2f}, gateway ${doc['gateway_usd']:,.2f}.")

@@ -1,0 +1,179 @@
+"""A gateway's cost estimate against the bill, per model and day (issue 17, docs/genai.md).
+
+Gateways such as LiteLLM price each request from their own price table, and drift from the invoice: cache
+tokens priced at $0, 1-hour cache writes at the 5-minute rate, batch or flex traffic at the standard rate.
+``reconcile_gateway(con, requests)`` compares, per (day, model), what the gateway logged (``requests``: the
+rows of ``ingest.litellm.read_spend_logs``) with the billed Bedrock cost in ``usage_daily``, and names the token
+class behind each gap:
+
+1. The gateway's own per-token rate of each class (input, output, cache read, cache write) is recovered from
+   its requests by least squares (spend = sum over classes of tokens x rate, one fit per model): a class the
+   gateway prices at $0 shows a rate of 0.
+2. Per class, the gap is ``billed cost - gateway tokens x gateway rate``; it splits into a *volume* part (tokens
+   the bill counts and the gateway does not: traffic that bypasses it, batch jobs) valued at the billed rate,
+   and a *rate* part (gateway tokens x (billed rate - gateway rate)).
+3. ``explained_by`` names the class with the largest gap, with what the bill shows for it: the tiers billed
+   (batch, flex, priority) and 1-hour cache writes (``cache-write-1h``, billed at 2x input, not 1.25x).
+
+Billed cost is summed over accounts (a gateway does not know them); credits, refunds and tax are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from aifinops.costs.genai import register_models
+from aifinops.costs.unit_economics import tokens_sql
+from aifinops.errors import ArgumentError
+
+CLASSES = ("input", "output", "cache-read", "cache-write")
+_COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache-read": "cache_read_tokens",
+            "cache-write": "cache_write_tokens"}
+
+
+def fit_rates(rows: list[tuple[float, dict[str, float]]]) -> dict[str, float | None]:
+    """Least-squares per-token rates (no intercept) from (spend, tokens by class) rows; a class with no tokens
+    gets None. Solved through the normal equations (at most four unknowns)."""
+    used = [k for k in CLASSES if any(t.get(k, 0) for _, t in rows)]
+    n = len(used)
+    if not n:
+        return dict.fromkeys(CLASSES)
+    a = [[sum(t.get(i, 0) * t.get(j, 0) for _, t in rows) for j in used] for i in used]
+    b = [sum(spend * t.get(i, 0) for spend, t in rows) for i in used]
+    for col in range(n):  # Gauss-Jordan with partial pivoting
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) < 1e-30:
+            return dict.fromkeys(CLASSES)  # collinear classes: no unique rates
+        a[col], a[pivot], b[col], b[pivot] = a[pivot], a[col], b[pivot], b[col]
+        for r in range(n):
+            if r != col and a[r][col]:
+                f = a[r][col] / a[col][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
+                b[r] -= f * b[col]
+    solved = {k: b[i] / a[i][i] for i, k in enumerate(used)}
+    return {k: (max(0.0, solved[k]) if abs(solved[k]) > 1e-15 else 0.0) if k in solved else None for k in CLASSES}
+
+
+def reconcile_gateway(
+    con: duckdb.DuckDBPyConnection, requests: pa.Table, start: date | None = None, end: date | None = None
+) -> dict[str, Any]:
+    """Gateway cost vs billed cost per (day, model), each gap named by its token class (module docstring)."""
+    if requests.num_rows == 0:
+        raise ArgumentError("The gateway export holds no request.", "pass a spend-log export with Bedrock calls.")
+    con.register("gateway_requests", requests)
+    try:
+        days = con.execute("SELECT min(day), max(day) FROM gateway_requests").fetchone() or (None, None)
+        start = start or days[0]
+        end = end or (days[1] + timedelta(days=1) if days[1] else None)
+        if start is None or end is None:
+            raise ArgumentError("The gateway export has no request dates.", "pass rows with a startTime.")
+        register_models(con, "SELECT DISTINCT model FROM gateway_requests WHERE day >= ? AND day < ?", start, end)
+        return _reconcile(con, start, end)
+    finally:
+        con.unregister("gateway_requests")
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    requests = con.execute(
+        "SELECT m.canonical, g.spend_usd, " + ", ".join(f"g.{c}" for c in _COLUMNS.values())
+        + " FROM gateway_requests g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
+        [start, end]).fetchall()
+    by_model: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
+    for model, spend, *tokens in requests:
+        by_model[model].append((spend, dict(zip(CLASSES, (float(t or 0) for t in tokens), strict=True))))
+    rates = {m: fit_rates(rows) for m, rows in by_model.items()}
+    gateway = con.execute(
+        "SELECT g.day, m.canonical, sum(g.spend_usd), count(*), "
+        + ", ".join(f"sum(g.{c})" for c in _COLUMNS.values())
+        + " FROM gateway_requests g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ? "
+        "GROUP BY ALL", [start, end]).fetchall()
+    billed = con.execute(
+        f"""SELECT usage_date, m.canonical, token_kind, coalesce(inference_tier, 'standard'),
+                   sum(billed_cost), sum({tokens_sql('usage_quantity', 'pricing_unit')})
+            FROM usage_daily u JOIN genai_models m ON m.name = u.model
+            WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?
+              AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
+              AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h')
+            GROUP BY ALL""", [start, end]).fetchall()
+    cells: dict[tuple[date, str], dict[str, Any]] = {}
+
+    def cell(day: date, model: str) -> dict[str, Any]:
+        return cells.setdefault((day, model), {
+            "gateway_usd": 0.0, "requests": 0, "billed_usd": 0.0,
+            "classes": {k: {"billed_usd": 0.0, "billed_tokens": 0.0, "gateway_tokens": 0.0, "billed_detail": {}}
+                        for k in CLASSES}})
+
+    for day, model, spend, count, *tokens in gateway:
+        c = cell(day, model)
+        c["gateway_usd"] += spend or 0.0
+        c["requests"] += count
+        for k, t in zip(CLASSES, tokens, strict=True):
+            c["classes"][k]["gateway_tokens"] += float(t or 0)
+    for day, model, kind, tier, cost, tokens in billed:
+        c = cell(day, model)
+        c["billed_usd"] += cost or 0.0
+        k = "cache-write" if kind.startswith("cache-write") else kind
+        detail = "1h" if kind == "cache-write-1h" else tier
+        entry = c["classes"][k]
+        entry["billed_usd"] += cost or 0.0
+        entry["billed_tokens"] += tokens or 0.0
+        entry["billed_detail"][detail] = entry["billed_detail"].get(detail, 0.0) + (cost or 0.0)
+    rows = [_row(day, model, c, rates.get(model) or dict.fromkeys(CLASSES)) for (day, model), c in cells.items()]
+    rows.sort(key=lambda r: (r["day"], -abs(r["gap_usd"]), r["model"]))
+    return {
+        "start": start.isoformat(), "end": end.isoformat(),
+        "billed_usd": round(sum(c["billed_usd"] for c in cells.values()), 2),
+        "gateway_usd": round(sum(c["gateway_usd"] for c in cells.values()), 2),
+        "gateway_rates_usd_per_1m": {m: {k: None if v is None else round(v * 1e6, 6) for k, v in r.items()}
+                                     for m, r in sorted(rates.items())},
+        "rows": rows,
+    }
+
+
+def _row(day: date, model: str, c: dict[str, Any], rate: dict[str, float | None]) -> dict[str, Any]:
+    classes = []
+    for k in CLASSES:
+        e = c["classes"][k]
+        g_rate = rate[k] or 0.0
+        b_rate = e["billed_usd"] / e["billed_tokens"] if e["billed_tokens"] else None
+        estimate = e["gateway_tokens"] * g_rate
+        gap = e["billed_usd"] - estimate
+        volume = (e["billed_tokens"] - e["gateway_tokens"]) * (b_rate if b_rate is not None else g_rate)
+        classes.append({
+            "token_class": k,
+            "billed_tokens": e["billed_tokens"], "gateway_tokens": e["gateway_tokens"],
+            "billed_usd": round(e["billed_usd"], 6), "gateway_usd": round(estimate, 6), "gap_usd": round(gap, 6),
+            "volume_gap_usd": round(volume, 6), "rate_gap_usd": round(gap - volume, 6),
+            "billed_usd_per_1m": None if b_rate is None else round(b_rate * 1e6, 6),
+            "gateway_usd_per_1m": None if rate[k] is None else round(g_rate * 1e6, 6),
+            "billed_by_tier": {t: round(v, 6) for t, v in sorted(e["billed_detail"].items())},
+        })
+    gap = c["billed_usd"] - c["gateway_usd"]
+    worst = max(classes, key=lambda x: abs(x["gap_usd"]))
+    return {
+        "day": day.isoformat(), "model": model, "requests": c["requests"],
+        "billed_usd": round(c["billed_usd"], 6), "gateway_usd": round(c["gateway_usd"], 6), "gap_usd": round(gap, 6),
+        "explained_by": _explain(worst) if abs(gap) >= 0.005 else None,
+        "classes": classes,
+    }
+
+
+def _explain(e: dict[str, Any]) -> str:
+    """One line naming the token class behind a gap and what the bill shows for it."""
+    k = e["token_class"]
+    tiers = {t: v for t, v in e["billed_by_tier"].items() if t not in ("standard",) and v}
+    why = []
+    if "1h" in tiers:
+        why.append(f"1-hour cache writes billed ${tiers.pop('1h'):.2f}")
+    if tiers:
+        why.append("billed tiers " + ", ".join(f"{t} ${v:.2f}" for t, v in tiers.items()))
+    if e["gateway_usd_per_1m"] is not None and e["billed_usd_per_1m"] is not None:
+        why.append(f"billed ${e['billed_usd_per_1m']:.4f}/1M vs gateway ${e['gateway_usd_per_1m']:.4f}/1M")
+    if abs(e["volume_gap_usd"]) >= 0.005:
+        why.append(f"{e['billed_tokens'] - e['gateway_tokens']:,.0f} tokens billed the gateway did not log")
+    return f"{k}: ${e['gap_usd']:+.2f}" + (f" ({'; '.join(why)})" if why else "")

@@ -1,0 +1,164 @@
+"""LiteLLM spend logs (a gateway's own cost estimate per request) → rows to reconcile with the bill.
+
+LiteLLM's proxy keeps one row per request in its ``LiteLLM_SpendLogs`` table (BerriAI/litellm
+``schema.prisma``): ``request_id``, ``call_type``, ``spend`` (USD, from LiteLLM's own price map),
+``prompt_tokens``, ``completion_tokens``, ``total_tokens``, ``startTime``, ``endTime``, ``model``,
+``model_group``, ``custom_llm_provider``, ``user``, ``team_id``, ``end_user``, ``metadata`` (JSON, whose
+``usage_object`` carries ``cache_read_input_tokens`` and ``cache_creation_input_tokens``) and ``request_tags``.
+The same rows come out of its ``/spend/logs`` API (a JSON list) and of a CSV export of the table.
+
+``prompt_tokens`` follows OpenAI's usage semantics, where cached tokens are part of the prompt: the uncached
+input is ``prompt_tokens - cache_read - cache_creation`` (when the prompt is smaller than its cached parts,
+the gateway reported them apart and ``prompt_tokens`` is taken as uncached input). Only Bedrock calls are kept
+(``custom_llm_provider`` 'bedrock…' or a model named ``bedrock/…``); failed calls are dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from aifinops.errors import InputError
+
+GATEWAY_SCHEMA = pa.schema([
+    ("request_id", pa.string()),
+    ("day", pa.date32()),
+    ("model", pa.string()),          # as the gateway logged it, provider prefix removed
+    ("user", pa.string()),
+    ("team_id", pa.string()),
+    ("spend_usd", pa.float64()),
+    ("input_tokens", pa.int64()),    # uncached input
+    ("output_tokens", pa.int64()),
+    ("cache_read_tokens", pa.int64()),
+    ("cache_write_tokens", pa.int64()),
+])
+_PREFIXES = ("bedrock/converse/", "bedrock/invoke/", "bedrock/", "converse/", "invoke/")
+MAX_BYTES = 512 * 2**20
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}).", "check the path and its permissions.") from exc
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"{path}: larger than {MAX_BYTES // 2**20} MiB.", "split the export by date.")
+    text = raw.decode("utf-8-sig", errors="replace")
+    head = text.lstrip()[:1]
+    try:
+        if head == "[":
+            data = json.loads(text)
+            return [r for r in data if isinstance(r, dict)]
+        if head == "{":
+            first = json.loads(text) if "\n" not in text.strip() else None
+            if isinstance(first, dict) and isinstance(first.get("data"), list):  # a paged API answer
+                return [r for r in first["data"] if isinstance(r, dict)]
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON at line {exc.lineno} ({exc.msg}).",
+                         "pass the /spend/logs answer or a CSV export of LiteLLM_SpendLogs.") from exc
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(float(value)) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value.strip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def _day(value: Any) -> Any:
+    if value in (None, ""):
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (ts.astimezone(UTC) if ts.tzinfo else ts).date()
+
+
+def is_bedrock(row: dict[str, Any]) -> bool:
+    provider = str(row.get("custom_llm_provider") or "").lower()
+    model = str(row.get("model") or "").lower()
+    return provider.startswith("bedrock") or model.startswith("bedrock/")
+
+
+def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
+    """One spend-log row as GATEWAY_SCHEMA, None for a failed call or another provider's."""
+    if not is_bedrock(row) or str(row.get("status") or "success").lower() not in ("success", ""):
+        return None
+    meta = _metadata(row.get("metadata"))
+    found = meta.get("usage_object")
+    usage: dict[str, Any] = found if isinstance(found, dict) else {}
+    cache_read = _int(row.get("cache_read_input_tokens") or usage.get("cache_read_input_tokens"))
+    cache_write = _int(row.get("cache_creation_input_tokens") or usage.get("cache_creation_input_tokens"))
+    prompt = _int(row.get("prompt_tokens"))
+    uncached = prompt - cache_read - cache_write if prompt >= cache_read + cache_write else prompt
+    model = str(row.get("model") or "")
+    for prefix in _PREFIXES:
+        if model.lower().startswith(prefix):
+            model = model[len(prefix):]
+            break
+    try:
+        spend = float(row.get("spend") or 0.0)
+    except (TypeError, ValueError):
+        spend = 0.0
+    if spend != spend or spend in (float("inf"), float("-inf")):
+        raise InputError(f"LiteLLM spend log row {row.get('request_id')!r} has spend {row.get('spend')!r}.",
+                         "re-export the spend logs; a spend must be a finite number.")
+    return {
+        "request_id": str(row.get("request_id") or "") or None,
+        "day": _day(row.get("startTime") or row.get("start_time")),
+        "model": model or None,
+        "user": str(row.get("user") or row.get("end_user") or "") or None,
+        "team_id": str(row.get("team_id") or "") or None,
+        "spend_usd": spend,
+        "input_tokens": uncached,
+        "output_tokens": _int(row.get("completion_tokens")),
+        "cache_read_tokens": cache_read,
+        "cache_write_tokens": cache_write,
+    }
+
+
+def read_spend_logs(path: str | Path) -> pa.Table:
+    """The Bedrock rows of a LiteLLM spend-log export (JSON list, JSON lines, paged API answer or CSV)."""
+    path = Path(path).expanduser()
+    records = _records(path)
+    if records and not any("spend" in r and ("startTime" in r or "start_time" in r) for r in records[:50]):
+        raise InputError(f"{path}: no spend and startTime fields: not a LiteLLM spend-log export.",
+                         "export LiteLLM_SpendLogs (or save GET /spend/logs) and pass that file.")
+    rows = [g for r in records if (g := gateway_row(r)) is not None and g["day"] is not None]
+    if not rows:
+        raise InputError(f"{path}: no successful Bedrock request in {len(records)} spend-log row(s).",
+                         "pass the spend logs of a LiteLLM proxy that routes to Bedrock.")
+    seen: set[str] = set()
+    unique = []
+    for r in rows:  # a request id once (an export and an API page may overlap)
+        if r["request_id"] and r["request_id"] in seen:
+            continue
+        if r["request_id"]:
+            seen.add(r["request_id"])
+        unique.append(r)
+    return pa.Table.from_pylist(unique, schema=GATEWAY_SCHEMA)
