@@ -152,12 +152,11 @@ def test_cost_anomaly_refuses_a_token_of_another_request(store):
 
 
 def test_an_answer_over_the_limit_is_refused_not_sent():
-    from aifinops.mcp_server import _within_limit
+    from aifinops.mcp_server import _answer
 
-    small = '{"a":1}'
-    assert _within_limit(small) == small
+    assert _answer({"a": 1}) == '{"a":1}'
     with pytest.raises(Exception, match="over the 25,000-byte limit.*To fix"):
-        _within_limit('"' + "x" * MAX_ANSWER_BYTES + '"')
+        _answer({"a": "x" * MAX_ANSWER_BYTES})
 
 
 # ---------------------------------------------------------------- the guide tools, other shapes

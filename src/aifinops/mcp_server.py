@@ -11,19 +11,48 @@ does the log). Over HTTP the server answers only to this machine (``aifinops.htt
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types import Tool as MCPTool
-from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops import __version__
 from aifinops.answers import MAX_ANSWER_BYTES
-from aifinops.answers.args import json_default
+from aifinops.answers.args import json_default, rounded
 from aifinops.answers.limits import call_budget, check_arguments, clip, encoded_within, short_message
+from aifinops.answers.peers import ALIASES, REFUSED, Refused
+from aifinops.answers.shapes import (
+    ActiveAlarmsAnswer,
+    AlarmsAnswer,
+    AnomaliesAnswer,
+    Answer,
+    AttributeValuesAnswer,
+    BudgetsAnswer,
+    ComparisonAnswer,
+    CostExplorerAnswer,
+    DashboardAnswer,
+    DashboardsAnswer,
+    Document,
+    FindingAnswer,
+    FreeTierAnswer,
+    MetricDataAnswer,
+    MetricMetadataAnswer,
+    MetricStatisticsAnswer,
+    PricingAnswer,
+    RecommendationsAnswer,
+    ReservationsAnswer,
+    SavingsPlansAnswer,
+    ServiceAttributesAnswer,
+    ServiceCodesAnswer,
+    WasteAnswer,
+)
 from aifinops.errors import AifinopsError, did_you_mean
 from aifinops.store import Store
 
@@ -34,34 +63,68 @@ MAX_REQUEST_BYTES = 1_048_576
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "Answers about AWS AI workload costs from the aifinops store (billing, inventory, CloudWatch datapoints). "
-    "Guide tools keep AWS request/response shapes; aifinops_notes and aifinops_corrections explain what was "
-    "read differently. Start with ai_cost_overview or find_waste."
+    "The AWS Labs billing, pricing and CloudWatch tools keep their names and arguments (cost-explorer, "
+    "cost-comparison, sp-performance, get_pricing, get_metric_data, …) and AWS response shapes; "
+    "aifinops_notes and aifinops_corrections explain what was read differently. Start with ai_cost_overview "
+    "or find_waste, or one of the prompts."
 )
 
-JsonList = list[Any] | str | None
-JsonObject = dict[str, Any] | str | None
-Date = Annotated[str | None, Field(description="YYYY-MM-DD (UTC)")]
-Time = Annotated[str, Field(description="ISO-8601, e.g. 2024-11-01T00:00:00Z")]
-Token = Annotated[str | None, Field(description="token from the previous page")]
+
+def _d(text: str) -> Any:
+    return Field(description=text)
+
+
+# Argument types, each with its description (every parameter of every tool has one).
+Date = Annotated[str | None, _d("date YYYY-MM-DD (UTC)")]
+StartDate = Annotated[str | None, _d("start date YYYY-MM-DD (UTC), inclusive")]
+EndDate = Annotated[str | None, _d("end date YYYY-MM-DD (UTC), exclusive as in Cost Explorer")]
+Time = Annotated[str, _d("ISO-8601 time, e.g. 2024-11-01T00:00:00Z")]
+OptTime = Annotated[str | None, _d("ISO-8601 time, e.g. 2024-11-01T00:00:00Z")]
+Token = Annotated[str | None, _d("token from the previous page's answer")]
+Strings = Annotated[list[str] | str | None, _d("a list of strings, or a JSON list as a string")]
+Filter = Annotated[dict[str, Any] | str | None, _d(
+    'Cost Explorer filter Expression, e.g. {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}} '
+    "(an object or its JSON text)")]
+GroupBy = Annotated[list[dict[str, str] | str] | dict[str, str] | str | None, _d(
+    'group-by entries, e.g. [{"Type": "DIMENSION", "Key": "SERVICE"}] or [{"Type": "TAG", "Key": "team"}]; '
+    "a bare key is a DIMENSION")]
+Metrics = Annotated[list[str] | str | None, _d("metrics, e.g. [\"UnblendedCost\"] (AmortizedCost, UsageQuantity…)")]
+Dimensions = Annotated[list[dict[str, Any]] | dict[str, Any] | str | None, _d(
+    'CloudWatch dimensions, e.g. [{"Name": "EndpointName", "Value": "chat"}] or {"EndpointName": "chat"}')]
+Queries = Annotated[list[dict[str, Any]] | str | None, _d(
+    "GetMetricData queries: [{id, metric_stat: {metric: {namespace, metric_name, dimensions}, stat, period}} "
+    "or {id, expression}]")]
+MaxResults = Annotated[int | None, _d("items per page")]
+Region = Annotated[str | None, _d("AWS region; the store answers for what it holds, whatever the region")]
+Profile = Annotated[str | None, _d("AWS profile: unused, this server reads the store, not AWS")]
+BillingViewArn = Annotated[str | None, _d("billing view ARN: the store has no billing views (refused when given)")]
+
+# The first answer of each session says which store answered when it came from the default location.
+_FIRST_OF_SESSION: ContextVar[bool] = ContextVar("aifinops_first_of_session", default=False)
 
 
 class EndpointIn(BaseModel):
     """One endpoint for plan_endpoint_consolidation."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    memory_gib: float
-    peak_rps: float
-    rps_per_instance: float
-    usd_per_hour: float
-    latency_tier: Literal["critical", "standard", "relaxed"] = "standard"
+    name: str = Field(description="endpoint name")
+    memory_gib: float = Field(description="memory the model needs, GiB")
+    peak_rps: float = Field(description="peak requests per second")
+    rps_per_instance: float = Field(description="requests per second one instance serves")
+    usd_per_hour: float = Field(description="what the endpoint costs now, USD per hour")
+    latency_tier: Literal["critical", "standard", "relaxed"] = Field("standard", description="latency need")
 
 
 class _LimitedServer(MCPServer):
     """MCPServer that holds every call to the limits and to the tool's own arguments, before any validation or work.
 
     Public SDK API only: ``call_tool`` and ``list_tools`` are the methods the server's request handlers call.
+    A name an assistant writes for an AWS Labs tool (``cost_comparison`` for ``cost-comparison``) is read as
+    that tool; a peer tool the store cannot answer is refused precisely, before its arguments are validated.
     """
+
+    refused: dict[str, Refused] = {}
+    sessions_seen: set[int] = set()
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -69,9 +132,23 @@ class _LimitedServer(MCPServer):
         except AifinopsError as exc:
             raise ToolError(exc.message) from None
         known = await self._argument_names(name)
+        if known is None:
+            alias = ALIASES.get(name) or name.replace("_", "-")
+            if await self._argument_names(alias) is not None:
+                name, known = alias, await self._argument_names(alias)
         if known is not None:
             _refuse_unknown(name, arguments or {}, known)
-        return await super().call_tool(name, arguments, context)
+        if name in self.refused:
+            raise ToolError(short_message(self.refused[name].refuse().message))
+        session = getattr(context, "session", None) if context is not None else None
+        key = id(session) if session is not None else 0
+        first = key not in self.sessions_seen
+        self.sessions_seen.add(key)
+        token = _FIRST_OF_SESSION.set(first)
+        try:
+            return await super().call_tool(name, arguments, context)
+        finally:
+            _FIRST_OF_SESSION.reset(token)
 
     async def list_tools(self) -> list[MCPTool]:
         """Each tool's input schema says what ``call_tool`` enforces: no properties beyond its own."""
@@ -97,14 +174,63 @@ def _refuse_unknown(tool_name: str, arguments: dict[str, Any], known: list[str])
             )
 
 
-def build_server(store: Store) -> MCPServer:
-    """The MCP server over ``store`` (which must hold data: see ``workspace.ensure_data``)."""
-    server = _LimitedServer("aifinops", instructions=INSTRUCTIONS)
+_KINDS: dict[str, Any] = {"str": str, "int": int, "bool": bool, "strs": list[str] | str, "obj": dict[str, Any] | str}
 
-    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+
+def _register_refused(server: _LimitedServer, spec: Refused) -> None:
+    """Register a peer tool the store cannot answer, with its real arguments; ``call_tool`` refuses it."""
+
+    def refuse(**_: Any) -> str:
+        raise ToolError(short_message(spec.refuse().message))
+
+    params = []
+    for p in spec.params:
+        kind = _KINDS[p.kind]
+        # Built at run time from the table: typing.Annotated is the public way to attach the description.
+        annotation: Any = Annotated.__class_getitem__(  # type: ignore[attr-defined]
+            (kind if p.required else kind | None, Field(description=p.description)))
+        default = inspect.Parameter.empty if p.required else None
+        params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=annotation))
+    refuse.__signature__ = inspect.Signature(params, return_annotation=str)  # type: ignore[attr-defined]
+    server.tool(name=spec.name, annotations=READ_ONLY, structured_output=False,
+                description=f"AWS Labs {spec.server} tool. Not answerable from the store: a call says why "
+                            "and what to ask instead.")(refuse)
+    server.refused[spec.name] = spec
+
+
+def default_store_note(store: Store) -> str:
+    """The note the first answer of a session carries when the store was not named with --store."""
+    import os
+
+    from aifinops.config import STORE_ENV
+
+    where = f"${STORE_ENV}" if os.environ.get(STORE_ENV) else f"the default location (${STORE_ENV} unset)"
+    return (f"Answered from the store {store.path}, from {where}. To choose another, pass --store PATH in the "
+            "server's args (MCP clients may not pass your shell's environment).")
+
+
+def build_server(store: Store, store_note: str | None = None) -> MCPServer:
+    """The MCP server over ``store`` (which must hold data: see ``workspace.ensure_data``).
+
+    ``store_note``, when given, is added to the first answer of each session (``default_store_note``).
+    """
+    server = _LimitedServer("aifinops", version=__version__, instructions=INSTRUCTIONS)
+    server.refused = {}
+    server.sessions_seen = set()
+
+    def respond(result: Any) -> CallToolResult:
+        doc = rounded(result.to_dict() if hasattr(result, "to_dict") else result)
+        if not isinstance(doc, dict):
+            doc = {"result": doc}
+        if store_note and _FIRST_OF_SESSION.get():
+            doc["aifinops_store"] = store_note
+        return CallToolResult(content=[TextContent(type="text", text=_answer(doc))], structured_content=doc)
+
+    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
         try:
             with store.connect(read_only=True) as con, call_budget(con):
-                return _answer(fn(con, *args, **kwargs))
+                return respond(fn(con, *args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
 
@@ -112,195 +238,449 @@ def build_server(store: Store) -> MCPServer:
         stat = store.path.stat()
         return f"{store.path}:{stat.st_mtime_ns}:{stat.st_size}"
 
-    def pure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+    def pure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
         try:
             with call_budget():
-                result = fn(*args, **kwargs)
-                return _answer(result.to_dict() if hasattr(result, "to_dict") else result)
+                return respond(fn(*args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
 
-    def tool(description: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
-        return server.tool(description=description, annotations=READ_ONLY, structured_output=False)
+    def tool(description: str, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return server.tool(name=name, description=description, annotations=READ_ONLY)
 
-    # ------------------------------------------------------------ the guide's tools
+    # ------------------------------------------------------------ Cost Explorer (guide + AWS Labs cost-explorer)
 
-    @tool("Cost Explorer over billing data: getCostAndUsage, getDimensionValues, getCostForecast. "
-          "filter (or the guide's filters) and group_by/metrics as JSON strings or lists. end_date exclusive.")
     def cost_explorer(
-        operation: Literal["getCostAndUsage", "getDimensionValues", "getCostForecast"] = "getCostAndUsage",
-        start_date: Date = None,
-        end_date: Date = None,
-        granularity: Literal["DAILY", "MONTHLY", "HOURLY"] = "MONTHLY",
-        group_by: JsonList | dict[str, Any] = None,
-        metrics: JsonList = None,
-        filter: JsonObject = None,  # noqa: A002 - the AWS Labs tool's name
-        filters: JsonObject = None,
-        dimension: Annotated[str | None, Field(description="getDimensionValues: e.g. SERVICE, USAGE_TYPE")] = None,
-        search_string: str | None = None,
-        metric: Annotated[str | None, Field(description="getCostForecast: UNBLENDED_COST | AMORTIZED_COST")] = None,
-        prediction_interval_level: int | None = None,
-        max_results: int | None = None,
+        operation: Annotated[Literal[
+            "getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
+            "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"],
+            _d("Cost Explorer operation")] = "getCostAndUsage",
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        granularity: Annotated[Literal["DAILY", "MONTHLY", "HOURLY"] | None, _d(
+            "DAILY or MONTHLY (default MONTHLY); HOURLY is refused: the store keeps daily rows")] = None,
+        group_by: GroupBy = None,
+        metrics: Metrics = None,
+        filter: Filter = None,  # noqa: A002 - the AWS Labs tool's name
+        filters: Annotated[dict[str, Any] | str | None, _d("the guide's name for filter (read as filter)")] = None,
+        dimension: Annotated[str | None, _d("getDimensionValues: e.g. SERVICE, USAGE_TYPE, REGION")] = None,
+        search_string: Annotated[str | None, _d("getDimensionValues/getTagsOrValues: keep values containing it")]
+        = None,
+        metric: Annotated[str | None, _d("forecasts: UNBLENDED_COST | AMORTIZED_COST | USAGE_QUANTITY")] = None,
+        prediction_interval_level: Annotated[int | None, _d("forecast interval, percent (51-99, default 80)")]
+        = None,
+        max_results: MaxResults = None,
         next_token: Token = None,
-    ) -> str:
+        max_pages: Annotated[int | None, _d("accepted; answers are one page sized to fit, page with next_token")]
+        = None,
+        tag_key: Annotated[str | None, _d("getTagsOrValues: the tag whose values to list (keys when absent)")]
+        = None,
+        cost_category_name: Annotated[str | None, _d("cost category: refused, the store keeps none")] = None,
+        billing_view_arn: BillingViewArn = None,
+        context: Annotated[str | None, _d("getDimensionValues: COST_AND_USAGE | RESERVATIONS | SAVINGS_PLANS")]
+        = None,
+    ) -> Annotated[CallToolResult, CostExplorerAnswer]:
         from aifinops.answers.ce_tool import cost_explorer as ce
 
         given = {
             "start_date": start_date, "end_date": end_date, "group_by": group_by, "metrics": metrics,
             "filter": filter, "filters": filters, "dimension": dimension, "search_string": search_string,
             "metric": metric, "prediction_interval_level": prediction_interval_level, "max_results": max_results,
-            "next_token": next_token,
+            "next_token": next_token, "granularity": granularity, "max_pages": max_pages, "tag_key": tag_key,
+            "cost_category_name": cost_category_name, "billing_view_arn": billing_view_arn, "context": context,
         }
-        if operation != "getDimensionValues":
-            given["granularity"] = granularity
         return run(ce, operation, **{k: v for k, v in given.items() if v is not None})
+
+    ce_description = ("Cost Explorer over billing data: the AWS Labs cost-explorer tool's 8 operations "
+                      "(getCostCategories refused: no cost categories in the store). end_date exclusive.")
+    tool(ce_description, "cost_explorer")(cost_explorer)
+    tool(ce_description, "cost-explorer")(cost_explorer)
+
+    @tool("Compare two periods (AWS Labs cost-comparison): getCostAndUsageComparisons by one group key, or "
+          "getCostComparisonDrivers (each group's top usage-type changes). Dates [start, end).", "cost-comparison")
+    def cost_comparison(
+        operation: Annotated[Literal["getCostAndUsageComparisons", "getCostComparisonDrivers"], _d("operation")],
+        baseline_start_date: Annotated[str, _d("baseline period start YYYY-MM-DD (a month's first day)")],
+        baseline_end_date: Annotated[str, _d("baseline period end YYYY-MM-DD, exclusive")],
+        comparison_start_date: Annotated[str, _d("comparison period start YYYY-MM-DD")],
+        comparison_end_date: Annotated[str, _d("comparison period end YYYY-MM-DD, exclusive")],
+        metric_for_comparison: Annotated[str, _d("UnblendedCost | AmortizedCost | … (default UnblendedCost)")]
+        = "UnblendedCost",
+        group_by: GroupBy = None,
+        filter: Filter = None,  # noqa: A002
+        max_results: MaxResults = None,
+        billing_view_arn: BillingViewArn = None,
+        next_token: Token = None,
+    ) -> Annotated[CallToolResult, ComparisonAnswer]:
+        from aifinops.answers.billing import cost_comparison as cc
+
+        if billing_view_arn:
+            raise ToolError("cost-comparison: the store has no billing views. To fix: drop billing_view_arn.")
+        return run(cc, operation, baseline_start_date, baseline_end_date, comparison_start_date,
+                   comparison_end_date, metric_for_comparison, group_by, filter, max_results, next_token)
+
+    @tool("Savings Plans performance from the bill's savings-plan line items (AWS Labs sp-performance): "
+          "utilization (commitment used/unused, net savings) or coverage by SERVICE, REGION or INSTANCE_FAMILY.",
+          "sp-performance")
+    def sp_performance(
+        operation: Annotated[Literal["get_savings_plans_coverage", "get_savings_plans_utilization",
+                                     "get_savings_plans_utilization_details"], _d("operation")],
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d("DAILY or MONTHLY")] = "DAILY",
+        metrics: Metrics = None,
+        group_by: GroupBy = None,
+        filter: Filter = None,  # noqa: A002
+        max_results: MaxResults = None,
+        next_token: Token = None,
+    ) -> Annotated[CallToolResult, SavingsPlansAnswer]:
+        from aifinops.answers.billing import savings_plans
+
+        return run(savings_plans, operation, start_date, end_date, granularity, metrics, group_by, filter,
+                   max_results, next_token)
+
+    @tool("Reserved-instance utilization and coverage in hours from the bill's RIFee and DiscountedUsage rows "
+          "(AWS Labs ri-performance).", "ri-performance")
+    def ri_performance(
+        operation: Annotated[Literal["get_reservation_coverage", "get_reservation_utilization"], _d("operation")],
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d("DAILY or MONTHLY")] = "DAILY",
+        metrics: Metrics = None,
+        group_by: GroupBy = None,
+        filter: Filter = None,  # noqa: A002
+        sort_by: Annotated[dict[str, Any] | str | None, _d("accepted; answers are in time order")] = None,
+        max_results: MaxResults = None,
+    ) -> Annotated[CallToolResult, ReservationsAnswer]:
+        from aifinops.answers.billing import reservations
+
+        return run(reservations, operation, start_date, end_date, granularity, metrics, group_by, filter, sort_by,
+                   max_results)
+
+    @tool("Free-tier usage from the bill (AWS Labs free-tier-usage): usage billed under a free tier.",
+          "free-tier-usage")
+    def free_tier_usage(
+        operation: Annotated[Literal["get_free_tier_usage"], _d("operation")] = "get_free_tier_usage",
+        filter: Annotated[dict[str, Any] | str | None, _d(  # noqa: A002
+            'free tier Expression on SERVICE, OPERATION, USAGE_TYPE or REGION, e.g. {"Dimensions": '
+            '{"Key": "SERVICE", "Values": ["AWS Lambda"]}}')] = None,
+        max_results: MaxResults = None,
+        next_token: Token = None,
+    ) -> Annotated[CallToolResult, FreeTierAnswer]:
+        from aifinops.answers.billing import free_tier_usage as ftu
+
+        return run(ftu, operation, filter, max_results, next_token)
+
+    @tool("Recommendations (AWS Labs cost-optimization): aifinops findings in Cost Optimization Hub's list, "
+          "summary and get shapes.", "cost-optimization")
+    def cost_optimization(
+        operation: Annotated[Literal["list_recommendation_summaries", "list_recommendations", "get_recommendation",
+                                     "list_efficiency_metrics", "list_enrollment_statuses", "get_preferences"],
+                             _d("operation")],
+        recommendation_id: Annotated[str | None, _d("get_recommendation: an id from list_recommendations")] = None,
+        max_results: MaxResults = None,
+        filters: Annotated[dict[str, Any] | str | None, _d("accepted; findings are not filtered")] = None,
+        group_by: Annotated[str | None, _d("summaries: ActionType | ResourceType | Region")] = None,
+        include_all_recommendations: Annotated[bool | None, _d("accepted; every finding is included")] = None,
+        next_token: Token = None,
+    ) -> Annotated[CallToolResult, RecommendationsAnswer]:
+        from aifinops.answers.billing import recommendations
+
+        return run(recommendations, operation, recommendation_id, max_results, filters, group_by,
+                   include_all_recommendations, data_key(), next_token)
+
+    @tool("One recommendation in full (AWS Labs rec-details): an aifinops finding with its evidence, "
+          "assumptions and actions.", "rec-details")
+    def rec_details(
+        recommendation_id: Annotated[str, _d("a finding id from find_waste or cost-optimization")],
+    ) -> Annotated[CallToolResult, FindingAnswer]:
+        from aifinops.answers.waste import explain_finding as ef
+
+        return run(ef, recommendation_id, data_key())
+
+    @tool("Cost allocation tag keys the bill's line items carry (AWS Labs list-cost-allocation-tags); "
+          "all are Active user-defined tags (only activated tags reach billing exports).",
+          "list-cost-allocation-tags")
+    def list_cost_allocation_tags(
+        status: Annotated[str | None, _d("Active | Inactive (the bill holds Active tags only)")] = None,
+        tag_keys: Annotated[list[str] | None, _d("keep these keys")] = None,
+        tag_type: Annotated[str | None, _d("UserDefined | AWSGenerated")] = None,
+        max_results: MaxResults = None,
+        next_token: Token = None,
+        max_pages: Annotated[int | None, _d("accepted; page with next_token")] = None,
+    ) -> Annotated[CallToolResult, Answer]:
+        from aifinops.answers.billing import cost_allocation_tags
+
+        return run(cost_allocation_tags, status, tag_keys, tag_type, max_results, next_token)
+
+    # ------------------------------------------------------------ pricing
 
     @tool("Price catalog (Price List GetProducts shape). region: code or list; filters: "
           "[{Field, Value, Type}] with Type EQUALS|ANY_OF|CONTAINS|NONE_OF|TERM_MATCH.")
     def get_pricing(
-        service_code: Annotated[str, Field(description="e.g. AmazonSageMaker, AmazonBedrock, AmazonEC2")],
-        region: list[str] | str | None = None,
-        filters: JsonList | dict[str, Any] = None,
-        max_results: Annotated[int, Field(ge=1, le=100)] = 25,
+        service_code: Annotated[str, _d("e.g. AmazonSageMaker, AmazonBedrock, AmazonEC2")],
+        region: Annotated[list[str] | str | None, _d("region code or list of codes, e.g. us-east-1")] = None,
+        filters: Annotated[list[dict[str, Any]] | dict[str, Any] | str | None, _d(
+            'filters, e.g. [{"Field": "instanceType", "Value": "ml.g5.xlarge", "Type": "EQUALS"}]')] = None,
+        max_results: Annotated[int, Field(ge=1, le=100, description="products per page")] = 25,
         next_token: Token = None,
-    ) -> str:
+        max_allowed_characters: Annotated[int | None, _d("refuse answers longer than this (-1: no limit)")]
+        = None,
+        output_options: Annotated[dict[str, Any] | str | None, _d(
+            "pricing_terms, product_attributes (lists of names to keep), exclude_free_products")] = None,
+    ) -> Annotated[CallToolResult, PricingAnswer]:
         from aifinops.answers.pricing import get_pricing as pricing
 
-        return pure(pricing, service_code, region, filters, max_results, next_token)
+        return pure(pricing, service_code, region, filters, max_results, next_token, max_allowed_characters,
+                    output_options)
+
+    @tool("Service codes of the price snapshot (AWS Labs get_pricing_service_codes); filter: a regex.")
+    def get_pricing_service_codes(
+        filter: Annotated[str | None, _d("regular expression over service codes, e.g. sagemaker")] = None,  # noqa: A002
+    ) -> Annotated[CallToolResult, ServiceCodesAnswer]:
+        from aifinops.answers.pricing import service_codes
+
+        return pure(service_codes, filter)
+
+    @tool("Attribute names of a service's products (AWS Labs get_pricing_service_attributes).")
+    def get_pricing_service_attributes(
+        service_code: Annotated[str, _d("e.g. AmazonSageMaker")],
+        filter: Annotated[str | None, _d("regular expression over attribute names")] = None,  # noqa: A002
+    ) -> Annotated[CallToolResult, ServiceAttributesAnswer]:
+        from aifinops.answers.pricing import service_attributes
+
+        return pure(service_attributes, service_code, filter)
+
+    @tool("Values of product attributes (AWS Labs get_pricing_attribute_values): use them as get_pricing filters.")
+    def get_pricing_attribute_values(
+        service_code: Annotated[str, _d("e.g. AmazonSageMaker")],
+        attribute_names: Annotated[list[str] | str, _d('e.g. ["instanceType", "regionCode"]')],
+        filters: Annotated[dict[str, str] | str | None, _d('{attribute: regex}, e.g. {"instanceType": "g5"}')]
+        = None,
+    ) -> Annotated[CallToolResult, AttributeValuesAnswer]:
+        from aifinops.answers.pricing import attribute_values
+
+        return pure(attribute_values, service_code, attribute_names, filters)
+
+    @tool("The billing server's pricing tool (AWS Labs aws-pricing): get_service_codes, get_service_attributes, "
+          "get_attribute_values, get_pricing_from_api over the price snapshot.", "aws-pricing")
+    def aws_pricing(
+        operation: Annotated[Literal["get_service_codes", "get_service_attributes", "get_attribute_values",
+                                     "get_pricing_from_api"], _d("operation")],
+        service_code: Annotated[str | None, _d("e.g. AmazonSageMaker")] = None,
+        attribute_name: Annotated[str | None, _d("get_attribute_values: the attribute")] = None,
+        filters: Annotated[list[dict[str, Any]] | dict[str, Any] | str | None, _d("get_pricing_from_api filters")]
+        = None,
+        max_results: MaxResults = None,
+    ) -> Annotated[CallToolResult, Answer]:
+        from aifinops.answers import pricing as p
+
+        if operation == "get_service_codes":
+            return pure(p.service_codes)
+        if not service_code:
+            raise ToolError(f"aws-pricing {operation} needs service_code. To fix: pass e.g. "
+                            "service_code=AmazonSageMaker (get_service_codes lists them).")
+        if operation == "get_service_attributes":
+            return pure(p.service_attributes, service_code)
+        if operation == "get_attribute_values":
+            if not attribute_name:
+                raise ToolError("get_attribute_values needs attribute_name. To fix: pass e.g. "
+                                "attribute_name=instanceType.")
+            return pure(p.attribute_values, service_code, [attribute_name])
+        return pure(p.get_pricing, service_code, None, filters, min(max_results or 25, 100))
+
+    # ------------------------------------------------------------ CloudWatch
 
     @tool("CloudWatch GetMetricStatistics over stored datapoints; corrects wrong namespaces/dimensions "
           "(see aifinops_notes); TrainingJobDuration is derived from training jobs.")
     def get_metric_statistics(
-        namespace: str,
-        metric_name: str,
+        namespace: Annotated[str, _d("e.g. AWS/SageMaker, /aws/sagemaker/Endpoints, AWS/Bedrock")],
+        metric_name: Annotated[str, _d("e.g. Invocations, GPUUtilization, InputTokenCount")],
         start_time: Time,
         end_time: Time,
-        period: Annotated[int, Field(ge=1, description="seconds")] = 3600,
-        statistics: JsonList = None,
-        extended_statistics: JsonList = None,
-        dimensions: JsonList | dict[str, Any] = None,
-        max_datapoints: Annotated[int, Field(ge=1, le=1440)] = 200,
+        period: Annotated[int, Field(ge=1, description="seconds per datapoint")] = 3600,
+        statistics: Annotated[list[str] | str | None, _d("Average, Sum, Minimum, Maximum, SampleCount")] = None,
+        extended_statistics: Annotated[list[str] | str | None, _d("percentiles, e.g. [\"p95\"]")] = None,
+        dimensions: Dimensions = None,
+        max_datapoints: Annotated[int, Field(ge=1, le=1440, description="datapoints per page")] = 200,
         next_token: Token = None,
-    ) -> str:
+    ) -> Annotated[CallToolResult, MetricStatisticsAnswer]:
         from aifinops.answers.metrics import get_metric_statistics as gms
 
         return run(gms, namespace, metric_name, start_time, end_time, period, statistics, extended_statistics,
                    dimensions, max_datapoints, next_token)
 
-    @tool("CloudWatch GetMetricData: queries (or metric_data_queries) with metric_stat or a metric math "
-          "expression over the ids defined in the request; or one metric via namespace/metric_name.")
+    @tool("CloudWatch GetMetricData: queries (or metric_data_queries) with metric_stat or metric math; or one "
+          "metric via namespace/metric_name; group_by_dimension for Metrics Insights.")
     def get_metric_data(
-        start_time: Time,
-        end_time: Time,
-        queries: JsonList = None,
-        metric_data_queries: JsonList = None,
-        namespace: str | None = None,
-        metric_name: str | None = None,
-        dimensions: JsonList | dict[str, Any] = None,
-        statistic: str = "Average",
-        period: Annotated[int, Field(ge=1)] = 3600,
-        scan_by: Literal["TimestampDescending", "TimestampAscending"] = "TimestampDescending",
-        max_datapoints: Annotated[int, Field(ge=1, le=5000)] = 300,
+        start_time: OptTime = None,
+        end_time: OptTime = None,
+        queries: Queries = None,
+        metric_data_queries: Annotated[list[dict[str, Any]] | str | None, _d("the guide's name for queries")]
+        = None,
+        namespace: Annotated[str | None, _d("one metric's namespace (without queries)")] = None,
+        metric_name: Annotated[str | None, _d("one metric's name (without queries)")] = None,
+        dimensions: Dimensions = None,
+        statistic: Annotated[str, _d("Average, Sum, Minimum, Maximum, SampleCount, pNN, or AVG/SUM/MIN/MAX/COUNT")]
+        = "Average",
+        period: Annotated[int, Field(ge=1, description="seconds per datapoint")] = 3600,
+        scan_by: Annotated[Literal["TimestampDescending", "TimestampAscending"], _d("datapoint order")]
+        = "TimestampDescending",
+        max_datapoints: Annotated[int, Field(ge=1, le=5000, description="datapoints per page")] = 300,
         next_token: Token = None,
-    ) -> str:
+        target_datapoints: Annotated[int | None, _d("datapoints wanted: sets the period from the time span")]
+        = None,
+        group_by_dimension: Annotated[str | None, _d("Metrics Insights: group by this dimension")] = None,
+        schema_dimension_keys: Annotated[list[str] | None, _d("Metrics Insights: the SCHEMA's dimension keys")]
+        = None,
+        limit: Annotated[int | None, _d("Metrics Insights: at most this many groups")] = None,
+        sort_order: Annotated[Literal["ASC", "DESC"] | None, _d("Metrics Insights: group order")] = None,
+        order_by_statistic: Annotated[Literal["AVG", "COUNT", "MAX", "MIN", "SUM"] | None, _d(
+            "Metrics Insights: the statistic groups are ordered by")] = None,
+        region: Region = None,
+        profile_name: Profile = None,
+    ) -> Annotated[CallToolResult, MetricDataAnswer]:
         from aifinops.answers.metrics import get_metric_data as gmd
 
         return run(gmd, start_time, end_time, queries, metric_data_queries, namespace, metric_name, dimensions,
-                   statistic, period, scan_by, max_datapoints, next_token)
+                   statistic, period, scan_by, max_datapoints, next_token, target_datapoints, group_by_dimension,
+                   schema_dimension_keys, limit, sort_order, order_by_statistic)
+
+    @tool("What the store holds about a metric (AWS Labs get_metric_metadata): its namespaces, dimension keys, "
+          "statistics, unit, period and time span.")
+    def get_metric_metadata(
+        namespace: Annotated[str, _d("e.g. AWS/SageMaker")],
+        metric_name: Annotated[str, _d("e.g. Invocations")],
+    ) -> Annotated[CallToolResult, MetricMetadataAnswer]:
+        from aifinops.answers.metrics import metric_metadata
+
+        return run(metric_metadata, namespace, metric_name)
+
+    @tool("CloudWatch alarms in ALARM state from the inventory (AWS Labs get_active_alarms).")
+    def get_active_alarms(
+        max_items: Annotated[int | None, _d("alarms to return at most (default 50)")] = None,
+        region: Region = None,
+        profile_name: Profile = None,
+    ) -> Annotated[CallToolResult, ActiveAlarmsAnswer]:
+        from aifinops.answers.inventory import active_alarms
+
+        return run(active_alarms, max_items)
 
     @tool("CloudWatch DescribeAlarms from the inventory (metric alarms).")
     def describe_alarms(
-        alarm_name_prefix: str | None = None,
-        alarm_names: JsonList = None,
-        state_value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"] | None = None,
-        action_prefix: str | None = None,
-        max_records: Annotated[int, Field(ge=1, le=100)] = 50,
+        alarm_name_prefix: Annotated[str | None, _d("keep alarms whose name starts with this")] = None,
+        alarm_names: Annotated[list[str] | str | None, _d("keep alarms with these names")] = None,
+        state_value: Annotated[Literal["OK", "ALARM", "INSUFFICIENT_DATA"] | None, _d("keep alarms in this state")]
+        = None,
+        action_prefix: Annotated[str | None, _d("keep alarms with an action starting with this")] = None,
+        max_records: Annotated[int, Field(ge=1, le=100, description="alarms per page")] = 50,
         next_token: Token = None,
-    ) -> str:
+    ) -> Annotated[CallToolResult, AlarmsAnswer]:
         from aifinops.answers.inventory import describe_alarms as da
 
         return run(da, alarm_name_prefix, alarm_names, state_value, action_prefix, max_records, next_token)
 
     @tool("CloudWatch ListDashboards from the inventory.")
-    def list_dashboards(dashboard_name_prefix: str | None = None, next_token: Token = None) -> str:
+    def list_dashboards(
+        dashboard_name_prefix: Annotated[str | None, _d("keep dashboards whose name starts with this")] = None,
+        next_token: Token = None,
+    ) -> Annotated[CallToolResult, DashboardsAnswer]:
         from aifinops.answers.inventory import list_dashboards as ld
 
         return run(ld, dashboard_name_prefix, next_token)
 
     @tool("CloudWatch GetDashboard (read-only: it returns a dashboard, it never creates one).")
-    def get_dashboard(dashboard_name: str) -> str:
+    def get_dashboard(
+        dashboard_name: Annotated[str, _d("a name from list_dashboards")],
+    ) -> Annotated[CallToolResult, DashboardAnswer]:
         from aifinops.answers.inventory import get_dashboard as gd
 
         return run(gd, dashboard_name)
 
+    # ------------------------------------------------------------ budgets and anomalies
+
     @tool("AWS Budgets DescribeBudgets with spend from the store; the guide's filters keep budgets of those services.")
     def budgets(
-        budget_name: str | None = None,
-        filters: JsonObject = None,
-        filter: JsonObject = None,  # noqa: A002
-        account_id: str | None = None,
-        max_results: Annotated[int, Field(ge=1, le=100)] = 100,
+        budget_name: Annotated[str | None, _d("one budget by name")] = None,
+        filters: Annotated[dict[str, Any] | str | None, _d(
+            "the guide's CE expression: keeps budgets covering those services (Budgets itself takes none)")] = None,
+        filter: Annotated[dict[str, Any] | str | None, _d("the same as filters")] = None,  # noqa: A002
+        account_id: Annotated[str | None, _d("keep the budgets of this account")] = None,
+        max_results: Annotated[int, Field(ge=1, le=100, description="budgets per page")] = 100,
         next_token: Token = None,
-    ) -> str:
+    ) -> Annotated[CallToolResult, BudgetsAnswer]:
         from aifinops.answers.inventory import describe_budgets
 
         return run(describe_budgets, budget_name, filters, filter, account_id, max_results, next_token)
 
-    @tool("Cost Explorer GetAnomalies over billing data (dates inclusive, as the AWS Labs tool); "
-          "filters/filter: a CE expression.")
     def cost_anomaly(
-        start_date: Date = None,
-        end_date: Date = None,
-        filters: JsonObject = None,
-        filter: JsonObject = None,  # noqa: A002
-        monitor_arn: str | None = None,
-        total_impact_operator: Literal["EQUAL", "GREATER_THAN_OR_EQUAL", "LESS_THAN_OR_EQUAL", "GREATER_THAN",
-                                       "LESS_THAN", "BETWEEN"] | None = None,
-        total_impact_start: float | None = None,
-        total_impact_end: float | None = None,
-        max_results: Annotated[int, Field(ge=1, le=100)] = 20,
+        start_date: Annotated[str | None, _d("first day YYYY-MM-DD, inclusive")] = None,
+        end_date: Annotated[str | None, _d("last day YYYY-MM-DD, inclusive (as the AWS Labs tool)")] = None,
+        filters: Annotated[dict[str, Any] | str | None, _d("the guide's CE expression, applied to the search")]
+        = None,
+        filter: Annotated[dict[str, Any] | str | None, _d("the same as filters")] = None,  # noqa: A002
+        monitor_arn: Annotated[str | None, _d("accepted; aifinops runs one detector over the bill")] = None,
+        feedback: Annotated[Literal["YES", "NO", "PLANNED_ACTIVITY"] | None, _d(
+            "keep anomalies with this feedback (aifinops anomalies carry none)")] = None,
+        total_impact_operator: Annotated[Literal["EQUAL", "GREATER_THAN_OR_EQUAL", "LESS_THAN_OR_EQUAL",
+                                                 "GREATER_THAN", "LESS_THAN", "BETWEEN"] | None,
+                                         _d("compare the total impact in USD")] = None,
+        total_impact_start: Annotated[float | None, _d("impact bound, USD")] = None,
+        total_impact_end: Annotated[float | None, _d("upper impact bound for BETWEEN, USD")] = None,
+        max_results: Annotated[int, Field(ge=1, le=100, description="anomalies per page")] = 20,
         next_token: Token = None,
-    ) -> str:
+    ) -> Annotated[CallToolResult, AnomaliesAnswer]:
         return run(_anomalies, start_date, end_date, filters if filters is not None else filter,
-                   total_impact_operator, total_impact_start, total_impact_end, max_results, next_token)
+                   total_impact_operator, total_impact_start, total_impact_end, max_results, next_token, feedback)
+
+    anomaly_description = ("Cost Explorer GetAnomalies over billing data (dates inclusive, as the AWS Labs "
+                           "cost-anomaly tool); filters/filter: a CE expression.")
+    tool(anomaly_description, "cost_anomaly")(cost_anomaly)
+    tool(anomaly_description, "cost-anomaly")(cost_anomaly)
 
     # ------------------------------------------------------------ high-level tools
 
     @tool("AI vs total spend for a period (default: last full month) by AI service and workload, "
           "with the guide's cost drivers.")
-    def ai_cost_overview(start_date: Date = None, end_date: Date = None) -> str:
+    def ai_cost_overview(start_date: StartDate = None, end_date: EndDate = None) -> Annotated[
+            CallToolResult, Document]:
         from aifinops.costs import ai_cost_summary
 
         return run(ai_cost_summary, start_date, end_date)
 
     @tool("Waste findings from every check, largest monthly savings first (top-N, paged).")
     def find_waste(
-        top: Annotated[int, Field(ge=1, le=50)] = 10,
-        check: str | None = None,
-        min_monthly_savings_usd: Annotated[float, Field(ge=0)] = 0.0,
+        top: Annotated[int, Field(ge=1, le=50, description="findings per page")] = 10,
+        check: Annotated[str | None, _d("one check id (aifinops checks list)")] = None,
+        min_monthly_savings_usd: Annotated[float, Field(ge=0, description="keep findings saving at least this")]
+        = 0.0,
         next_token: Token = None,
-    ) -> str:
+    ) -> Annotated[CallToolResult, WasteAnswer]:
         from aifinops.answers.waste import find_waste as fw
 
         return run(fw, top, check, min_monthly_savings_usd, next_token, data_key())
 
     @tool("One finding in full: evidence, assumptions, actions, and what its check looks for.")
-    def explain_finding(finding_id: Annotated[str, Field(description="id from find_waste")]) -> str:
+    def explain_finding(finding_id: Annotated[str, Field(description="id from find_waste")]) -> Annotated[
+            CallToolResult, FindingAnswer]:
         from aifinops.answers.waste import explain_finding as ef
 
         return run(ef, finding_id, data_key())
 
     @tool("On-demand vs managed Spot training for a job: expected cost, savings, wall time, as a distribution.")
     def simulate_spot_training(
-        job_hours: Annotated[float, Field(gt=0)],
-        instance_type: str | None = None,
-        on_demand_usd_per_hour: Annotated[float | None, Field(gt=0)] = None,
-        region: str = "us-east-1",
-        spot_discount: Annotated[float | None, Field(ge=0, le=1)] = None,
-        interruptions_per_hour: Annotated[float | None, Field(ge=0)] = None,
-        checkpoint_interval_h: Annotated[float | None, Field(gt=0)] = None,
-        restore_h: Annotated[float | None, Field(ge=0)] = None,
-    ) -> str:
+        job_hours: Annotated[float, Field(gt=0, description="on-demand job length, hours")],
+        instance_type: Annotated[str | None, _d("e.g. ml.p3.8xlarge (priced from the catalog)")] = None,
+        on_demand_usd_per_hour: Annotated[float | None, Field(gt=0, description="price instead of the catalog's")]
+        = None,
+        region: Annotated[str, _d("AWS region of the prices")] = "us-east-1",
+        spot_discount: Annotated[float | None, Field(ge=0, le=1, description="Spot discount, 0-1")] = None,
+        interruptions_per_hour: Annotated[float | None, Field(ge=0, description="Spot interruptions per hour")]
+        = None,
+        checkpoint_interval_h: Annotated[float | None, Field(gt=0, description="hours between checkpoints")] = None,
+        restore_h: Annotated[float | None, Field(ge=0, description="hours to restore after an interruption")]
+        = None,
+    ) -> Annotated[CallToolResult, Document]:
         from aifinops.simulate import simulate_spot_training as sim
 
         options = {"interruptions_per_hour": interruptions_per_hour, "checkpoint_interval_h": checkpoint_interval_h,
@@ -310,13 +690,16 @@ def build_server(store: Store) -> MCPServer:
 
     @tool("Pack endpoints onto multi-model endpoints or inference components; monthly cost before/after.")
     def plan_endpoint_consolidation(
-        endpoints: list[EndpointIn],
-        host_instance_type: str,
-        mode: Literal["multi-model", "inference-components"] = "multi-model",
-        host_usd_per_hour: Annotated[float | None, Field(gt=0)] = None,
-        host_memory_gib: Annotated[float | None, Field(gt=0)] = None,
-        region: str = "us-east-1",
-    ) -> str:
+        endpoints: Annotated[list[EndpointIn], _d("the endpoints to pack")],
+        host_instance_type: Annotated[str, _d("instance type of the shared host, e.g. ml.m5.xlarge")],
+        mode: Annotated[Literal["multi-model", "inference-components"], _d("how models share hosts")]
+        = "multi-model",
+        host_usd_per_hour: Annotated[float | None, Field(gt=0, description="host price instead of the catalog's")]
+        = None,
+        host_memory_gib: Annotated[float | None, Field(gt=0, description="host memory instead of the catalog's")]
+        = None,
+        region: Annotated[str, _d("AWS region of the prices")] = "us-east-1",
+    ) -> Annotated[CallToolResult, Document]:
         from aifinops.simulate import EndpointLoad, simulate_consolidation
 
         loads = [EndpointLoad(**e.model_dump()) for e in endpoints]
@@ -326,13 +709,14 @@ def build_server(store: Store) -> MCPServer:
     @tool("Real-time vs serverless vs async vs batch transform for a daily traffic profile: monthly cost, break-even.")
     def compare_inference_options(
         requests_per_hour: Annotated[list[float], Field(min_length=24, max_length=24, description="24 hourly counts")],
-        duration_ms: Annotated[float, Field(gt=0)],
-        instance_type: str | None = None,
-        instance_usd_per_hour: Annotated[float | None, Field(gt=0)] = None,
-        payload_kb: Annotated[float, Field(ge=0)] = 10.0,
-        memory_gb: Annotated[float, Field(gt=0)] = 2.0,
-        region: str = "us-east-1",
-    ) -> str:
+        duration_ms: Annotated[float, Field(gt=0, description="model latency per request, ms")],
+        instance_type: Annotated[str | None, _d("real-time instance type, e.g. ml.m5.large")] = None,
+        instance_usd_per_hour: Annotated[float | None, Field(gt=0, description="price instead of the catalog's")]
+        = None,
+        payload_kb: Annotated[float, Field(ge=0, description="request payload, KB")] = 10.0,
+        memory_gb: Annotated[float, Field(gt=0, description="serverless memory, GB")] = 2.0,
+        region: Annotated[str, _d("AWS region of the prices")] = "us-east-1",
+    ) -> Annotated[CallToolResult, Document]:
         from aifinops.simulate import simulate_inference_modes
 
         def compact(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -345,19 +729,21 @@ def build_server(store: Store) -> MCPServer:
 
     @tool("Bedrock on-demand vs batch vs prompt caching vs provisioned throughput vs a cheaper model, monthly.")
     def bedrock_cost_levers(
-        requests_per_month: Annotated[float, Field(ge=0)],
-        input_tokens: Annotated[float, Field(ge=0, description="per request")],
-        output_tokens: Annotated[float, Field(ge=0, description="per request")],
-        model: str | None = None,
-        input_usd_per_1k: Annotated[float | None, Field(ge=0)] = None,
-        output_usd_per_1k: Annotated[float | None, Field(ge=0)] = None,
-        cached_prefix_tokens: Annotated[float, Field(ge=0)] = 0.0,
-        cache_hit_rate: Annotated[float | None, Field(ge=0, le=1)] = None,
-        batch_share: Annotated[float, Field(ge=0, le=1)] = 1.0,
-        provisioned_usd_per_hour: Annotated[float | None, Field(gt=0)] = None,
-        cheaper_model: str | None = None,
-        region: str = "us-east-1",
-    ) -> str:
+        requests_per_month: Annotated[float, Field(ge=0, description="requests per month")],
+        input_tokens: Annotated[float, Field(ge=0, description="input tokens per request")],
+        output_tokens: Annotated[float, Field(ge=0, description="output tokens per request")],
+        model: Annotated[str | None, _d("model name, e.g. Claude Sonnet 4.5")] = None,
+        input_usd_per_1k: Annotated[float | None, Field(ge=0, description="input price per 1K tokens")] = None,
+        output_usd_per_1k: Annotated[float | None, Field(ge=0, description="output price per 1K tokens")] = None,
+        cached_prefix_tokens: Annotated[float, Field(ge=0, description="tokens of a cacheable prompt prefix")] = 0.0,
+        cache_hit_rate: Annotated[float | None, Field(ge=0, le=1, description="share of cache hits, 0-1")] = None,
+        batch_share: Annotated[float, Field(ge=0, le=1, description="share of traffic that can wait for batch")]
+        = 1.0,
+        provisioned_usd_per_hour: Annotated[float | None, Field(gt=0, description="provisioned throughput price")]
+        = None,
+        cheaper_model: Annotated[str | None, _d("a cheaper model to compare")] = None,
+        region: Annotated[str, _d("AWS region of the prices")] = "us-east-1",
+    ) -> Annotated[CallToolResult, Document]:
         from aifinops.simulate import simulate_bedrock
 
         extra = {"cache_hit_rate": cache_hit_rate} if cache_hit_rate is not None else {}
@@ -369,34 +755,32 @@ def build_server(store: Store) -> MCPServer:
 
     @tool("Spend anomalies with root causes (service, usage type, resource), largest impact first.")
     def detect_anomalies(
-        start_date: Date = None,
-        end_date: Date = None,
-        by: Literal["service", "ai_service", "workload", "usage_type", "resource_id", "region", "account",
-                    "total"] = "service",
-        filters: JsonObject = None,
-        ai_only: bool = True,
-        top: Annotated[int, Field(ge=1, le=50)] = 10,
-    ) -> str:
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        by: Annotated[Literal["service", "ai_service", "workload", "usage_type", "resource_id", "region", "account",
+                              "total"], _d("the key anomalies are searched by")] = "service",
+        filters: Filter = None,
+        ai_only: Annotated[bool, _d("AI spend only")] = True,
+        top: Annotated[int, Field(ge=1, le=50, description="anomalies to return")] = 10,
+    ) -> Annotated[CallToolResult, Document]:
         return run(_detect, start_date, end_date, by, filters, ai_only, top)
 
     @tool("Month-end and next-month spend forecast with an interval, as of the last day of data.")
     def forecast_spend(
         as_of: Date = None,
-        filters: JsonObject = None,
-        ai_only: bool = True,
-        metric: Literal["UNBLENDED_COST", "AMORTIZED_COST"] = "UNBLENDED_COST",
-    ) -> str:
+        filters: Filter = None,
+        ai_only: Annotated[bool, _d("AI spend only")] = True,
+        metric: Annotated[Literal["UNBLENDED_COST", "AMORTIZED_COST"], _d("cost metric")] = "UNBLENDED_COST",
+    ) -> Annotated[CallToolResult, Document]:
         return run(_forecast, as_of, filters, ai_only, metric)
 
+    # ------------------------------------------------------------ AWS Labs tools the store cannot answer
+
+    for spec in REFUSED:
+        _register_refused(server, spec)
+
+    _prompts_and_resources(server, store)
     return server
-
-
-def _within_limit(text: str) -> str:
-    """The answer, or a tool error when it is over ``MAX_ANSWER_BYTES`` (tools page; this is the backstop)."""
-    size = len(text.encode())
-    if size > MAX_ANSWER_BYTES:
-        raise _too_big(f"{size:,} bytes")
-    return text
 
 
 def _answer(result: Any) -> str:
@@ -415,7 +799,7 @@ def _too_big(size: str) -> ToolError:
 
 
 def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low: Any, high: Any,
-               max_results: int, next_token: Any) -> dict[str, Any]:
+               max_results: int, next_token: Any, feedback: str | None = None) -> dict[str, Any]:
     from aifinops.answers.args import fit, page, parse_date
     from aifinops.monitor.anomalies import get_anomalies
 
@@ -429,6 +813,10 @@ def _anomalies(con: Any, start: Any, end: Any, filters: Any, operator: Any, low:
     notes = every.get("aifinops_notes", [])
     if filters is not None:
         notes.append("The AWS Labs cost-anomaly tool takes no filter; applied it to the anomaly search here.")
+    if feedback:
+        every["Anomalies"] = [a for a in every["Anomalies"] if a.get("Feedback") == feedback]
+        notes.append(f"feedback {feedback}: anomalies found by aifinops carry no feedback (it is given in the AWS "
+                     "console), so none has it.")
     request = [start, end, filters, impact]
 
     def build(size: int) -> dict[str, Any]:
@@ -465,13 +853,82 @@ def _forecast(con: Any, as_of: Any, filters: Any, ai_only: bool, metric: str) ->
     return doc
 
 
-def http_app(store: Store, port: int, host: str = "127.0.0.1") -> Any:
+PROMPTS = {
+    "monthly_ai_cost_review": (
+        "Monthly AI cost review: AI spend by service and workload, change from last month, top drivers and waste.",
+        "Review AI spend for {month}. 1) ai_cost_overview for the month (start_date/end_date) and for the month "
+        "before; 2) cost-comparison getCostAndUsageComparisons between the two months grouped by SERVICE; "
+        "3) find_waste (top 10) and explain_finding for the largest; 4) forecast_spend. Report: total and AI "
+        "spend, the biggest changes with their cause, the findings with monthly savings, and the forecast."),
+    "why_did_ai_spend_spike": (
+        "Why did AI spend spike: anomalies with root causes and the usage types behind them.",
+        "Find why AI spend rose around {date}. 1) detect_anomalies by service and by usage_type around that day; "
+        "2) cost-comparison getCostComparisonDrivers between the week before and the week of the spike; "
+        "3) cost_explorer getCostAndUsage DAILY grouped by USAGE_TYPE with a SERVICE filter for the service that "
+        "rose; 4) get_metric_statistics for the endpoints or jobs named. Say what changed, since when, and the "
+        "monthly cost if it continues."),
+    "find_the_waste": (
+        "Find the waste: every check's findings by monthly savings, with their evidence and actions.",
+        "Find the waste in this account{service_clause}. 1) find_waste (top 10, then next_token); 2) explain_finding "
+        "for each of the five largest; 3) cost-optimization list_recommendation_summaries grouped by ActionType. "
+        "List each finding with its monthly savings, the evidence and the action, deduplicated savings in total."),
+    "what_would_it_save": (
+        "What would Spot, batch or serverless save: the simulators on this account's own numbers.",
+        "Estimate what {lever} would save. For Spot: simulate_spot_training with the training jobs' hours "
+        "(cost_explorer getCostAndUsage filtered to WORKLOAD training, grouped by INSTANCE_TYPE). For batch or "
+        "caching on Bedrock: bedrock_cost_levers with the token counts (cost_explorer grouped by MODEL and "
+        "TOKEN_KIND). For serverless or async inference: compare_inference_options with the endpoint's hourly "
+        "invocations (get_metric_statistics Invocations, Sum, period 3600). Give monthly savings with the "
+        "assumptions."),
+}
+
+
+def _prompts_and_resources(server: MCPServer, store: Store) -> None:
+    """The guide's workflows as prompts; the latest scan and the checks' reference as resources."""
+
+    @server.prompt(name="monthly_ai_cost_review", description=PROMPTS["monthly_ai_cost_review"][0])
+    def monthly_ai_cost_review(month: Annotated[str, _d("the month to review, YYYY-MM")] = "the last full month"
+                               ) -> str:
+        return PROMPTS["monthly_ai_cost_review"][1].format(month=month)
+
+    @server.prompt(name="why_did_ai_spend_spike", description=PROMPTS["why_did_ai_spend_spike"][0])
+    def why_did_ai_spend_spike(date: Annotated[str, _d("a day of the spike, YYYY-MM-DD")] = "the last weeks"
+                               ) -> str:
+        return PROMPTS["why_did_ai_spend_spike"][1].format(date=date)
+
+    @server.prompt(name="find_the_waste", description=PROMPTS["find_the_waste"][0])
+    def find_the_waste(service: Annotated[str, _d("an AI service to focus on, e.g. sagemaker")] = "") -> str:
+        return PROMPTS["find_the_waste"][1].format(service_clause=f" for {service}" if service else "")
+
+    @server.prompt(name="what_would_it_save", description=PROMPTS["what_would_it_save"][0])
+    def what_would_it_save(lever: Annotated[str, _d("spot, batch, caching or serverless")] = "spot, batch or "
+                           "serverless") -> str:
+        return PROMPTS["what_would_it_save"][1].format(lever=lever)
+
+    @server.resource("aifinops://scan/latest", name="latest_scan", mime_type="application/json",
+                     description="The latest recorded scan (aifinops scan): its run and its findings.")
+    def latest_scan() -> str:
+        from aifinops.answers.args import to_json
+        from aifinops.answers.waste import latest_scan as latest
+
+        with store.connect(read_only=True) as con:
+            return to_json(rounded(latest(con)))
+
+    @server.resource("aifinops://docs/checks.md", name="checks", mime_type="text/markdown",
+                     description="Every check: what it looks for, its parameters, data needs, IAM and savings formula.")
+    def checks_reference() -> str:
+        from aifinops.checks.docs import render_checks_markdown
+
+        return render_checks_markdown()
+
+
+def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str | None = None) -> Any:
     """The streamable-HTTP ASGI app at /mcp, answering only as this machine on ``port`` (``http_guard``)."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from aifinops.http_guard import LocalOnly
 
-    app = build_server(store).streamable_http_app(
+    app = build_server(store, store_note).streamable_http_app(
         max_request_body_size=MAX_REQUEST_BYTES,
         # The same Host/Origin rule as the dashboard, from one place: LocalOnly below, exact port included.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -480,11 +937,11 @@ def http_app(store: Store, port: int, host: str = "127.0.0.1") -> Any:
     return LocalOnly(app, bind_host=host, port=port)
 
 
-def serve(store: Store, transport: str = "stdio", port: int = 8765) -> None:
+def serve(store: Store, transport: str = "stdio", port: int = 8765, store_note: str | None = None) -> None:
     """Run the server on stdio, or streamable HTTP bound to 127.0.0.1:``port`` at /mcp."""
     if transport == "stdio":
-        build_server(store).run("stdio")
+        build_server(store, store_note).run("stdio")
     else:
         import uvicorn
 
-        uvicorn.run(http_app(store, port), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(http_app(store, port, store_note=store_note), host="127.0.0.1", port=port, log_level="warning")

@@ -183,3 +183,53 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
                 return answer
         before = (size, measured) if text is not None else None
         size = max(floor, size // 2)
+
+
+# Keys whose numbers are dollars: rounded to the cent in every answer (STYLE.md: money is rounded at the
+# boundary), so two identical questions give identical bytes whatever order DuckDB summed in.
+_MONEY_SUFFIXES = ("_usd", "Cost", "cost", "Commitment", "Savings", "CostEquivalent", "AmortizedRecurringFee",
+                   "TimePeriodAmount", "Difference", "estimatedMonthlySavings", "estimatedMonthlyCost",
+                   "estimatedTotalDedupedSavings")
+_MONEY_STRINGS = ("MeanValue", "PredictionIntervalLowerBound", "PredictionIntervalUpperBound")
+# Other measures (utilization, hours, tokens, metric values) keep this many decimals.
+OTHER_DECIMALS = 6
+
+
+def _is_money(key: str) -> bool:
+    return key.endswith(_MONEY_SUFFIXES) or key in ("total", "Amount")
+
+
+def _decimal_text(value: float, places: int) -> str:
+    text = f"{value:.{places}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
+def rounded(value: Any, key: str = "", usd: bool = True) -> Any:
+    """``value`` with money at cents and other floats at ``OTHER_DECIMALS`` places, through dicts and lists.
+
+    A Cost Explorer ``{"Amount": "…", "Unit": "USD"}`` keeps its string form, rounded; an Amount in another
+    unit (hours, tokens) keeps ``OTHER_DECIMALS`` places.
+    """
+    if isinstance(value, dict):
+        unit = value.get("Unit")
+        is_usd = unit in (None, "USD") if "Amount" in value else usd
+        return {k: rounded(v, str(k), is_usd) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, key, usd) for v in value]
+    if isinstance(value, bool) or not isinstance(value, float | str):
+        return value
+    money = (_is_money(key) and (key != "Amount" or usd)) or key in _MONEY_STRINGS
+    places = 2 if money else OTHER_DECIMALS
+    if isinstance(value, str):
+        if key not in ("Amount", *_MONEY_STRINGS):
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return _decimal_text(number, places)
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    out = round(value, places)
+    return 0.0 if out == 0 else out

@@ -1,8 +1,12 @@
 """The ``cost_explorer`` tool: the guide's and the AWS Labs argument shapes → Cost Explorer answers.
 
-Operations: getCostAndUsage (``aifinops.costs.get_cost_and_usage``), getDimensionValues,
-getCostForecast (``aifinops.monitor.forecast``). The guide passes ``filters``; the real tool takes
-``filter``: both work. A USAGE_TYPE value that is not a usage type (the guide's ``ML.Training``) gets
+The eight operations of the AWS Labs ``cost-explorer`` tool: getCostAndUsage
+(``aifinops.costs.get_cost_and_usage``), getCostAndUsageWithResources (the same by RESOURCE_ID),
+getDimensionValues, getCostForecast (``aifinops.monitor.forecast``), getUsageForecast (the same daily
+model over usage quantity), getTagsOrValues (the bill's cost allocation tags), getSavingsPlansUtilization
+(``answers.billing``), and getCostCategories, refused precisely (the store keeps no cost categories).
+The guide passes ``filters``; the real tool takes ``filter``: both work.
+A USAGE_TYPE value that is not a usage type (the guide's ``ML.Training``) gets
 a correction listing the usage types of that workload present, with the filter to ask instead;
 a value missing only its region prefix is read as the prefixed values, and said so.
 """
@@ -27,10 +31,12 @@ from aifinops.answers.args import (
 from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql
 from aifinops.costs.filters import FilterCompiler, dimension_sql
+from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
 from aifinops.store import usage_span
 
-OPERATIONS = ["getCostAndUsage", "getDimensionValues", "getCostForecast"]
+OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
+              "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"]
 GRANULARITIES = ["DAILY", "MONTHLY", "HOURLY"]
 TOP_GROUPS = 10
 MAX_NOTES = 20
@@ -59,11 +65,65 @@ _WORKLOAD_WORDS = [
 def cost_explorer(con: duckdb.DuckDBPyConnection, operation: str = "getCostAndUsage", **kw: Any) -> dict[str, Any]:
     """Run one Cost Explorer operation from the tool's arguments."""
     op = choose(operation, "operation", OPERATIONS)
+    notes = _common_arguments(op, kw)
     if op == "getCostAndUsage":
-        return cost_and_usage(con, **kw)
-    if op == "getDimensionValues":
-        return dimension_values(con, **kw)
-    return cost_forecast(con, **kw)
+        answer = cost_and_usage(con, **kw)
+    elif op == "getCostAndUsageWithResources":
+        answer = cost_and_usage(con, **({"group_by": [{"Type": "DIMENSION", "Key": "RESOURCE_ID"}]} | kw))
+    elif op == "getDimensionValues":
+        answer = dimension_values(con, **kw)
+    elif op == "getCostForecast":
+        answer = cost_forecast(con, **kw)
+    elif op == "getUsageForecast":
+        answer = usage_forecast(con, **kw)
+    elif op == "getTagsOrValues":
+        answer = tags_or_values(con, **kw)
+    elif op == "getSavingsPlansUtilization":
+        answer = savings_plans_utilization(con, **kw)
+    else:
+        raise ArgumentError(
+            "getCostCategories: the store keeps no cost categories (they are AWS Billing rules; aifinops does not "
+            "load CUR's cost_category column).",
+            "ask getTagsOrValues for the bill's cost allocation tags, or group_by TAG; use the AWS Labs "
+            "cost-explorer tool against AWS for cost categories.",
+        )
+    if notes:
+        answer["aifinops_notes"] = [*notes, *answer.get("aifinops_notes", [])]
+    return answer
+
+
+def _common_arguments(op: str, kw: dict[str, Any]) -> list[str]:
+    """Arguments of the AWS Labs tool that every operation accepts here: read, noted, or refused precisely."""
+    notes: list[str] = []
+    if kw.pop("billing_view_arn", None):
+        raise ArgumentError(
+            "billing_view_arn scopes a query to an AWS billing view; the store answers from the billing exports "
+            "it was given, with no billing views.",
+            "drop billing_view_arn (ingest the billing view's export with `aifinops ingest` to query it).",
+        )
+    max_pages = kw.pop("max_pages", None)
+    if max_pages is not None:
+        if int(max_pages) < 1:
+            raise ArgumentError(f"max_pages {max_pages} is below 1.", "pass max_pages of 1 or more, or drop it.")
+        notes.append("max_pages: every answer here is one page sized to fit; ask the next with its NextPageToken.")
+    context = kw.pop("context", None)
+    if context is not None and op != "getDimensionValues":
+        raise ArgumentError(f"{op} does not take context.", "context belongs to getDimensionValues.")
+    if context is not None:
+        choose(context, "context", ["COST_AND_USAGE", "RESERVATIONS", "SAVINGS_PLANS"])
+    if kw.get("cost_category_name"):
+        raise ArgumentError(
+            "cost_category_name names an AWS cost category; the store keeps no cost categories.",
+            "drop cost_category_name; ask getTagsOrValues for tags instead.",
+        )
+    kw.pop("cost_category_name", None)
+    if op != "getTagsOrValues" and kw.get("tag_key"):
+        raise ArgumentError(f"{op} does not take tag_key.", "tag_key belongs to operation getTagsOrValues.")
+    if op != "getTagsOrValues":
+        kw.pop("tag_key", None)
+    if op in ("getDimensionValues", "getTagsOrValues"):
+        kw.pop("granularity", None)  # the AWS Labs tool always sends one; these operations have none
+    return notes
 
 
 # ---------------------------------------------------------------- argument shapes
@@ -144,6 +204,18 @@ def group_by_arg(group_by: Any) -> list[dict[str, str]]:
         if "key" not in folded:
             raise ArgumentError(f"group_by entry {item!r} has no Key.", f"pass e.g. group_by={_GROUP_EXAMPLE}.")
         out.append({"Type": str(folded.get("type", "DIMENSION")).upper(), "Key": str(folded["key"])})
+    for entry in out:
+        if entry["Type"] == "COST_CATEGORY":
+            raise ArgumentError(
+                f"group_by COST_CATEGORY {entry['Key']!r}: the store keeps no cost categories (AWS Billing rules; "
+                "aifinops does not load CUR's cost_category column).",
+                'group by a TAG or a DIMENSION instead, e.g. [{"Type": "TAG", "Key": "team"}].',
+            )
+        if entry["Type"] == "DIMENSION" and entry["Key"].upper() == "USAGE_TYPE_GROUP":
+            raise ArgumentError(
+                "group_by USAGE_TYPE_GROUP: usage type groups are Cost Explorer's own catalogue, not in billing files.",
+                "group by USAGE_TYPE, or by the AI taxonomy's WORKLOAD or COMPONENT (training, inference, storage…).",
+            )
     return out
 
 
@@ -380,6 +452,152 @@ def cost_forecast(
     if notes:
         answer["aifinops_notes"] = notes
     return answer
+
+
+# ---------------------------------------------------------------- getUsageForecast
+
+
+def usage_forecast(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    granularity: str = "MONTHLY",
+    metric: str = "USAGE_QUANTITY",
+    prediction_interval_level: int = 80,
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetUsageForecast: the forecast model of ``monitor.forecast`` over the daily usage quantity.
+
+    As in Cost Explorer, a usage forecast needs a filter on USAGE_TYPE (quantities of different usage
+    types do not add up).
+    """
+    _refuse(unused, "getUsageForecast")
+    from aifinops.monitor.forecast import DailyModel, ForecastParams
+
+    choose(metric, "metric", ["USAGE_QUANTITY", "NORMALIZED_USAGE_AMOUNT"], {"UsageQuantity": "USAGE_QUANTITY"})
+    notes: list[str] = []
+    expression = filter_arg(filter, filters, notes)
+    if not expression or "USAGE_TYPE" not in str(expression).upper():
+        raise ArgumentError(
+            "getUsageForecast needs a filter on USAGE_TYPE: quantities of different usage types do not add up.",
+            'pass e.g. filter={"Dimensions": {"Key": "USAGE_TYPE", "Values": ["USE1-Host:ml.g5.xlarge"]}} '
+            "(getDimensionValues with dimension USAGE_TYPE lists them).",
+        )
+    gran = choose(granularity, "granularity", ["DAILY", "MONTHLY"])
+    level = float(prediction_interval_level)
+    if not 51 <= level <= 99:
+        raise ArgumentError("prediction_interval_level must be 51 to 99.", "pass e.g. 80 (the default).")
+    first, last = usage_span(con)
+    if first is None or last is None:
+        raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
+    start = parse_date(start_date, "start_date") if start_date else last + timedelta(days=1)
+    end = parse_date(end_date, "end_date") if end_date else _month_after(_month_after(start))
+    if end <= start:
+        raise ArgumentError(f"end_date {end} is not after start_date {start}.", "end_date is exclusive.")
+    where = FilterCompiler(con, notes).compile(expression)
+    history_start = max(first, last - timedelta(days=120))
+    sql = (Sql("SELECT usage_date, sum(usage_quantity), min(pricing_unit) FROM usage_daily "
+               "WHERE usage_date >= ? AND usage_date <= ? AND coalesce(line_item_type, 'Usage') <> 'Tax' AND ",
+               (history_start, last)) + where + Sql(" GROUP BY usage_date"))
+    rows = con.execute(sql.text, list(sql.params)).fetchall()
+    by_day = {r[0]: float(r[1] or 0.0) for r in rows}
+    units = sorted({r[2] for r in rows if r[2]})
+    values = [by_day.get(history_start + timedelta(days=i), 0.0) for i in range((last - history_start).days + 1)]
+    model = DailyModel(values, history_start, ForecastParams(level_pct=level))
+    results, total = [], [0.0, 0.0, 0.0]
+    cursor = start
+    while cursor < end:
+        p_end = min(cursor + timedelta(days=1) if gran == "DAILY" else _month_after(cursor), end)
+        days = [cursor + timedelta(days=i) for i in range((p_end - cursor).days)]
+        actual = sum(by_day.get(d, 0.0) for d in days if d <= last)
+        mean, lo, hi = model.interval([d for d in days if d > last], level)
+        for i, v in enumerate((mean, lo, hi)):
+            total[i] += actual + v
+        results.append({"TimePeriod": {"Start": cursor.isoformat(), "End": p_end.isoformat()},
+                        "MeanValue": actual + mean, "PredictionIntervalLowerBound": actual + lo,
+                        "PredictionIntervalUpperBound": actual + hi})
+        cursor = p_end
+    if start <= last:
+        notes.append(f"Days up to {last} are in the store: they count as actual usage, not forecast.")
+    if len(units) > 1:
+        notes.append(f"The filter mixes usage units ({', '.join(units)}): the sum adds them as they are.")
+    answer: dict[str, Any] = {"Total": {"Amount": total[0], "Unit": units[0] if units else "Units"},
+                              "ForecastResultsByTime": results}
+    return paged(answer, None, notes)
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+# ---------------------------------------------------------------- getTagsOrValues
+
+
+def tags_or_values(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    tag_key: str | None = None,
+    search_string: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetTags: the cost allocation tag keys in the bill's line items, or one key's values (with their cost)."""
+    _refuse(unused, "getTagsOrValues")
+    start, end = time_period(con, start_date, end_date)
+    if tag_key:
+        notes: list[str] = []
+        key = canonical_tag_key(tag_key, notes)
+        rows = con.execute(
+            """SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost FROM usage_daily
+               WHERE usage_date >= ? AND usage_date < ?) WHERE v IS NOT NULL GROUP BY v ORDER BY v""",
+            ['$."' + key + '"', start, end]).fetchall()
+    else:
+        notes = []
+        rows = con.execute(
+            """SELECT k, sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost FROM usage_daily
+               WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}') GROUP BY k ORDER BY k""",
+            [start, end]).fetchall()
+    if search_string:
+        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
+    if not rows:
+        notes.append(f"No line item from {start} to {end} carries " +
+                     (f"the tag {tag_key!r}." if tag_key else "a cost allocation tag."))
+    limit = max_results or 100
+    chunk, token = page(rows, limit, next_token, ["tags", tag_key, start, end, search_string])
+    answer: dict[str, Any] = {
+        "Tags": [str(r[0]) for r in chunk],
+        "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
+        "ReturnSize": len(chunk),
+        "TotalSize": len(rows),
+    }
+    return paged(answer, token, notes, token_key="NextPageToken")
+
+
+# ---------------------------------------------------------------- getSavingsPlansUtilization
+
+
+def savings_plans_utilization(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    granularity: str = "MONTHLY",
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetSavingsPlansUtilization from the bill's savings-plan line items (``answers.billing``)."""
+    _refuse(unused, "getSavingsPlansUtilization")
+    from aifinops.answers.billing import sp_utilization
+
+    notes: list[str] = []
+    start, end = time_period(con, start_date, end_date)
+    expression = filter_arg(filter, filters, notes)
+    return sp_utilization(con, start, end, choose(granularity, "granularity", ["DAILY", "MONTHLY"]), expression,
+                          notes)
 
 
 def _refuse(unused: dict[str, Any], operation: str) -> None:

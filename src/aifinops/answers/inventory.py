@@ -166,3 +166,17 @@ def _services_in(expr: Any) -> set[str]:
             else:
                 found |= _services_in(value)
     return found
+
+
+def active_alarms(con: duckdb.DuckDBPyConnection, max_items: int | None = None) -> dict[str, Any]:
+    """get_active_alarms (the AWS Labs CloudWatch tool): the collected alarms whose state is ALARM."""
+    limit = max_items or 50
+    if limit < 1:
+        raise ArgumentError(f"max_items {limit} is below 1.", "pass max_items of 1 or more.")
+    alarms = [a for a in _records(con, "cloudwatch-alarm") if a.get("StateValue") == "ALARM"]
+    answer: dict[str, Any] = {"metric_alarms": alarms[:limit], "composite_alarms": [],
+                              "has_more_results": len(alarms) > limit}
+    notes = ["Alarm states as collected (the store's inventory), not live."]
+    if not alarms:
+        notes.append(_no_alarm_note(con))
+    return paged(answer, None, notes)

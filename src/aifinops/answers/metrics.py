@@ -41,6 +41,8 @@ from aifinops.answers.limits import check_time
 from aifinops.errors import ArgumentError
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
+METRICS_INSIGHTS_STATISTICS = {"AVG": "Average", "SUM": "Sum", "MIN": "Minimum", "MAX": "Maximum",
+                               "COUNT": "SampleCount"}
 _PERCENTILE_RE = re.compile(r"^[pP](\d{1,2}(?:\.\d+)?)$")
 _ID_RE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 TOP_SERIES = 15
@@ -105,6 +107,8 @@ def statistic_arg(value: str, notes: list[str]) -> str:
     for stat in STATISTICS:
         if stat.lower() == text.lower():
             return stat
+    if text.upper() in METRICS_INSIGHTS_STATISTICS:  # the AWS Labs tool's AVG, SUM, MAX, MIN, COUNT
+        return METRICS_INSIGHTS_STATISTICS[text.upper()]
     raise ArgumentError(f"Unknown statistic {text!r}.", f"use {', '.join(STATISTICS)} or a percentile like p95.")
 
 
@@ -536,9 +540,29 @@ def get_metric_data(
     scan_by: str = "TimestampDescending",
     max_datapoints: int = 300,
     next_token: str | None = None,
+    target_datapoints: int | None = None,
+    group_by_dimension: str | None = None,
+    schema_dimension_keys: Any = None,
+    limit: int | None = None,
+    sort_order: str | None = None,
+    order_by_statistic: str | None = None,
 ) -> dict[str, Any]:
-    """GetMetricData: MetricDataResults for metric_stat queries and metric math expressions."""
+    """GetMetricData: MetricDataResults for metric_stat queries and metric math expressions.
+
+    ``target_datapoints`` (the AWS Labs tool's) picks the period: the span over that many points, rounded
+    up to a whole minute. ``group_by_dimension`` is the tool's Metrics Insights mode: one result per value
+    of that dimension, over every stored series of ``namespace``/``metric_name`` that has it.
+    """
     notes: list[str] = []
+    if target_datapoints is not None:
+        if target_datapoints < 1:
+            raise ArgumentError(f"target_datapoints {target_datapoints} is below 1.", "pass e.g. 60.")
+        span = (parse_time(end_time, "end_time") - parse_time(start_time, "start_time")).total_seconds()
+        period = max(60, math.ceil(span / target_datapoints / 60) * 60)
+        notes.append(f"Period {period} s from target_datapoints {target_datapoints}.")
+    if group_by_dimension:
+        return _insights(con, start_time, end_time, namespace, metric_name, statistic, period, group_by_dimension,
+                         schema_dimension_keys, limit, sort_order, order_by_statistic, notes)
     if queries is not None and metric_data_queries is not None:
         raise ArgumentError("Both queries and metric_data_queries are given.", "pass one of them.")
     raw = queries if queries is not None else metric_data_queries
@@ -639,3 +663,98 @@ def _result(qid: str, label: str, values: dict[datetime, float], scan_by: str, m
         "StatusCode": "Complete",
         "Messages": messages,
     }
+
+
+def _insights(
+    con: duckdb.DuckDBPyConnection,
+    start_time: Any,
+    end_time: Any,
+    namespace: str | None,
+    metric_name: str | None,
+    statistic: str,
+    period: Any,
+    group_by: str,
+    schema_keys: Any,
+    limit: int | None,
+    sort_order: str | None,
+    order_by: str | None,
+    notes: list[str],
+) -> dict[str, Any]:
+    """Metrics Insights ``SELECT stat(metric) FROM SCHEMA(ns, keys) GROUP BY dim`` over the stored series."""
+    if not namespace or not metric_name:
+        raise ArgumentError("group_by_dimension needs namespace and metric_name.",
+                            'pass e.g. namespace="AWS/SageMaker", metric_name="Invocations".')
+    keys = string_list(schema_keys, "schema_dimension_keys", '["EndpointName"]')
+    if keys and group_by not in keys:
+        raise ArgumentError(f"group_by_dimension {group_by!r} is not in schema_dimension_keys {keys}.",
+                            "add it to schema_dimension_keys, or drop schema_dimension_keys.")
+    start, end = time_range(start_time, end_time)
+    stat = statistic_arg(statistic, notes)
+    if stat.startswith("p"):
+        raise ArgumentError("Metrics Insights takes AVG, SUM, MIN, MAX or COUNT.", "pass statistic AVG or SUM.")
+    seconds = period_arg(period)
+    reducer = {"Average": "avg", "Sum": "sum", "Minimum": "min", "Maximum": "max", "SampleCount": "sum"}[stat]
+    held = "Sum" if stat == "SampleCount" else stat
+    where = "namespace = ? AND metric_name = ? AND ts >= ? AND ts < ? AND dimensions[?] IS NOT NULL"
+    params: list[Any] = [namespace, metric_name, start, end, group_by]
+    if keys:
+        where += f" AND cardinality(dimensions) = {len(keys)}" + "".join(" AND dimensions[?] IS NOT NULL" for _ in keys)
+        params += keys
+    held_stats = [r[0] for r in con.execute(
+        f"SELECT DISTINCT statistic FROM metrics WHERE {where} ORDER BY 1", params).fetchall()]
+    if not held_stats:
+        names = _names_in(con, namespace)
+        raise ArgumentError(
+            f"The store holds no {namespace} {metric_name} series with dimension {group_by!r}.",
+            f"{namespace} holds: {', '.join(names) or 'nothing'}; ask get_metric_metadata for a metric's dimensions.")
+    source = held if held in held_stats else held_stats[0]
+    if source != held:
+        notes.append(f"The store holds {', '.join(held_stats)} for {metric_name}, not {held}: grouped {source}.")
+    rows = con.execute(
+        f"""SELECT dimensions[?] AS g, time_bucket(to_seconds(?), ts, ?::TIMESTAMP) AS slot, {reducer}(value)
+            FROM metrics WHERE {where} AND statistic = ? GROUP BY ALL ORDER BY g, slot""",
+        [group_by, seconds, start, *params, source]).fetchall()
+    groups: dict[str, dict[datetime, float]] = {}
+    for g, slot, value in rows:
+        groups.setdefault(str(g), {})[slot] = value
+    by = order_by and statistic_arg(order_by, [])
+    rank = {g: _reduce(by or stat, list(v.values())) for g, v in groups.items()}
+    names = sorted(groups, key=lambda g: (rank[g], g), reverse=(sort_order or "DESC").upper() == "DESC")
+    if limit:
+        names = names[:limit]
+    results = [_result(f"q{i}", g, groups[g], "TimestampDescending", []) for i, g in enumerate(names)]
+    notes.append(f"Metrics Insights over the stored series: {reducer.upper()}({metric_name}) GROUP BY {group_by}.")
+
+    def build(size: int) -> dict[str, Any]:
+        return paged({"MetricDataResults": results[:size], "Messages": []}, None, notes)
+
+    return fit(build, max(1, len(results)))
+
+
+def metric_metadata(con: duckdb.DuckDBPyConnection, namespace: str, metric_name: str) -> dict[str, Any]:
+    """get_metric_metadata from what the store holds: the metric's dimension sets, statistics, unit and span."""
+    rows = con.execute(
+        """SELECT namespace, map_keys(dimensions) AS keys, list(DISTINCT statistic ORDER BY statistic),
+                  min(unit), min(period_s), min(ts), max(ts), count(DISTINCT dimensions)
+           FROM metrics WHERE metric_name = ? GROUP BY ALL ORDER BY 1, 2""", [metric_name]).fetchall()
+    notes: list[str] = []
+    here = [r for r in rows if r[0] == namespace]
+    if not here:
+        homes = sorted({r[0] for r in rows})
+        if metric_name in INSTANCE_METRICS and namespace == "AWS/SageMaker":
+            notes.append(f"{metric_name} is not published in AWS/SageMaker; it is in {INSTANCE_METRIC_HOMES}.")
+        if not homes:
+            names = _names_in(con, namespace)
+            raise ArgumentError(
+                f"The store holds no metric {metric_name!r}" + (f"; {namespace} holds {', '.join(names)}."
+                                                                if names else f" and nothing in {namespace}."),
+                "ask for a metric the store holds, or collect CloudWatch metrics with `aifinops collect`.")
+        notes.append(f"{metric_name} is not in {namespace} in the store; it is in {', '.join(homes)}.")
+        here = rows
+    return paged({
+        "metric_name": metric_name,
+        "series": [{"namespace": ns, "dimension_keys": list(keys), "statistics_held": list(stats), "unit": unit,
+                    "period_s": per, "first": iso_time(first), "last": iso_time(last), "series_count": n}
+                   for ns, keys, stats, unit, per, first, last, n in here],
+        "aifinops_notes_source": "the store's CloudWatch datapoints (descriptions of AWS metrics are not bundled)",
+    }, None, notes)

@@ -70,6 +70,11 @@ def _run(con: duckdb.DuckDBPyConnection, check: str | None, data_key: str | None
     return _RUNS[key]
 
 
+def findings_of(con: duckdb.DuckDBPyConnection, data_key: str | None = None) -> list[Any]:
+    """Every finding of the current data, largest monthly savings first (the run find_waste pages through)."""
+    return list(_run(con, None, data_key).findings)
+
+
 def explain_finding(con: duckdb.DuckDBPyConnection, finding_id: str, data_key: str | None = None) -> dict[str, Any]:
     """One finding in full (evidence, assumptions, actions) and what its check looks for."""
     from aifinops.checks import explain_check
@@ -87,3 +92,25 @@ def explain_finding(con: duckdb.DuckDBPyConnection, finding_id: str, data_key: s
         f"No finding {finding_id!r} in the current data.{did_you_mean(finding_id, ids)}",
         "call find_waste for the finding ids (they look like 'check-id:1a2b3c4d5e6f').",
     )
+
+
+def latest_scan(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The latest recorded scan (``scan_runs``) with its findings (``finding_history``), largest savings first."""
+    try:
+        runs = con.execute("SELECT run_id, run_at, as_of, period_start, period_end, source_kind, findings, "
+                           "total_monthly_usd FROM scan_runs ORDER BY run_at DESC, run_id DESC LIMIT 1").fetchall()
+    except duckdb.CatalogException:
+        runs = []
+    if not runs:
+        return {"scan": None, "findings": [],
+                "aifinops_notes": ["No scan is recorded in this store. Run `aifinops scan` to record one; "
+                                   "find_waste answers from the current data meanwhile."]}
+    keys = ("run_id", "run_at", "as_of", "period_start", "period_end", "source_kind", "findings", "total_monthly_usd")
+    run = dict(zip(keys, runs[0], strict=True))
+    rows = con.execute("SELECT finding FROM finding_history WHERE run_id = ? "
+                       "ORDER BY monthly_savings_usd DESC, finding_id", [run["run_id"]]).fetchall()
+    import json
+
+    findings = [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+    return {"scan": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in run.items()},
+            "findings": findings}

@@ -26,7 +26,7 @@ def mcp_command(
     store: StoreOpt = None,
 ) -> None:
     """Serve the guide's MCP tools and the high-level cost tools from the store (the demo account by default)."""
-    from aifinops.mcp_server import serve
+    from aifinops.mcp_server import default_store_note, serve
     from aifinops.workspace import ensure_data
 
     if transport not in ("stdio", "http"):
@@ -43,4 +43,7 @@ def mcp_command(
         err.print(f"[yellow]Serving the embedded demo account[/] (store {st.path}).")
     if transport == "http":
         err.print(f"MCP over streamable HTTP at http://127.0.0.1:{port}/mcp")
-    serve(st, "stdio" if transport == "stdio" else "http", port)
+    # Without --store the first answer of each session names the store, so a client that does not pass the
+    # shell's environment (and so gets the default store) sees which one answered.
+    note = default_store_note(st) if store is None else None
+    serve(st, "stdio" if transport == "stdio" else "http", port, store_note=note)
