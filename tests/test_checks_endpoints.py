@@ -44,7 +44,7 @@ def add_endpoint(
     name: str,
     instance_type: str,
     count: int = 1,
-    image: str = IMAGE,
+    image: str | None = IMAGE,
     autoscaling: bool = False,
     created: datetime = datetime(2025, 1, 6, tzinfo=UTC),
 ) -> None:
@@ -60,7 +60,8 @@ def add_endpoint(
             "ProductionVariants": [
                 {
                     "VariantName": "AllTraffic",
-                    "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image}],
+                    # moto's DescribeEndpoint has no DeployedImages: image=None writes that shape
+                    "DeployedImages": [{"SpecifiedImage": image, "ResolvedImage": image}] if image else [],
                     "CurrentWeight": 1.0,
                     "DesiredWeight": 1.0,
                     "CurrentInstanceCount": count,

@@ -98,3 +98,38 @@ def test_partly_covered_silence_lowers_confidence(con):
     assert f.monthly_savings_usd == pytest.approx(0.115 * MONTH_H)
     assert f.confidence == "low"
     assert any("40%" in r for r in f.evidence["confidence_reasons"])
+
+
+# --- consolidation ----------------------------------------------------------------------------------------------
+
+CONSOLIDATE = "sagemaker-endpoint-consolidation"
+
+
+def under_a_minute(seed: int):
+    """10 to 50 requests every hour (under one a minute), varying by hour, never zero."""
+    return lambda ts: float(10 + (ts.hour * 7 + ts.day * 3 + seed * 11) % 41)
+
+
+def test_low_traffic_fleet_without_images_is_consolidated_at_billed_rates(con):
+    # The guide's multi-model case as a collector without DeployedImages sees it: five single-instance CPU
+    # endpoints, each under one request a minute, 5% peak CPU per vCPU and 15% memory of an ml.m5.large (8 GiB).
+    names = [f"tiny-{i}" for i in range(5)]
+    for i, name in enumerate(names):
+        add_endpoint(con, name, "ml.m5.large", image=None)
+        add_metrics(con, endpoint_series(name, under_a_minute(i), cpu=const(10.0), memory=const(15.0)))
+        bill_endpoint(con, name, "ml.m5.large", 0.1)  # the account's own rate, below the $0.115 list price
+
+    found = findings_of(con, CONSOLIDATE)
+    assert len(found) == 1
+    ((group_id, f),) = found.items()
+    assert group_id == f"consolidation:{ACCOUNT}/{REGION}/m5/image-unknown"
+    assert sorted(f.evidence["endpoints"]) == names
+    # Each: 1.2 GiB (15% of 8) and 0.1 vCPU (CPUUtilization 10 = 5% of each of 2 vCPUs). Five fit one
+    # ml.m5.large: 6 GiB <= 0.8 x 8 GiB, 0.5 vCPU <= 60% of 2. Four instances removed at the billed $0.10/h.
+    assert f.evidence["plan_instance_type"] == "ml.m5.large" and f.evidence["plan_instances"] == 1
+    assert f.evidence["instances_removed"] == 4
+    assert f.monthly_savings_usd == pytest.approx(4 * 0.1 * MONTH_H)
+    assert f.monthly_cost_usd == pytest.approx(5 * 0.1 * MONTH_H)
+    assert all(m["invocations_per_minute"] < 1 for m in f.evidence["members"])
+    assert f.confidence == "medium"  # billed rates, full coverage, 14 days; a plan is never 'high'
+    assert any("DeployedImages" in a for a in f.assumptions)

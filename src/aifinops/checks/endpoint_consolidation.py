@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, register
 from aifinops.checks.gpu_rightsizing import GpuRightsizingParams
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
@@ -88,7 +89,10 @@ class EndpointConsolidation(Check[ConsolidationParams]):
     CPU per vCPU x vCPUs (GPU per GPU x GPUs on GPU types); its memory is peak MemoryUtilization x
     the instance's memory. For each size in ``target_sizes`` the members are packed first-fit
     decreasing by memory within ``memory_fill``, ``target_util_pct`` and ``max_models_per_endpoint``;
-    the cheapest plan wins. Savings = the members' monthly cost - instances x $/h x 730.
+    the cheapest plan wins. Savings = the members' instances x their own $/h x 730 (the endpoint's billed
+    rate, else the account's, else the list price: ``pricing.rate``) - the plan's instances x $/h x 730, at most
+    the members' monthly cost. Members whose container image the inventory does not name (moto, some
+    collectors) are grouped among themselves, with that assumption written in the finding.
     One finding per group; resource_id ``consolidation:<account>/<region>/<family>/<image hash>``.
 
     Example:
@@ -104,7 +108,10 @@ class EndpointConsolidation(Check[ConsolidationParams]):
     iam_permissions = list(ep.ENDPOINT_IAM)
     iam_note = "Billing rows (if ingested) give each endpoint's cost; the catalog prices the shared instances."
     Params = ConsolidationParams
-    savings_formula = "sum of the members' monthly costs - packed instances x $/h x 730"
+    savings_formula = (
+        "members' instances x their billed $/h x 730 - packed instances x the target's $/h x 730 "
+        "(the instance hours removed at their rate), at most the members' monthly cost"
+    )
 
     def run(self, ctx: CheckContext, params: ConsolidationParams) -> list[Finding]:
         window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
@@ -139,7 +146,7 @@ class EndpointConsolidation(Check[ConsolidationParams]):
         s = ep.stats_for(stats, endpoint, v.name)
         spec = ep.specs(v.instance_type)
         image = ep.image_key(v.image)
-        if not s.invocations or spec is None or image is None:
+        if not s.invocations or spec is None:
             return None  # idle, unknown or not comparable
         if burst_pattern(s.hourly_invocations, BatchParams()) is not None:
             return None
@@ -152,6 +159,9 @@ class EndpointConsolidation(Check[ConsolidationParams]):
             return None
         if gpu and gpu[1] < GpuRightsizingParams().max_peak_gpu_pct:
             return None  # the GPU rightsizing check prices this endpoint on its own
+        rate = ep.variant_rate(ctx, endpoint, v, cost)
+        if rate is None:
+            return None  # the instance hours it would free cannot be priced
         monthly_cost, basis, _ = ep.endpoint_monthly_cost(ctx, endpoint, cost)
         observed_h = ep.observed_hours(window, endpoint, stats)
         if serverless_assess(ctx, endpoint, v, s, monthly_cost, observed_h, ServerlessParams()) is not None:
@@ -166,6 +176,11 @@ class EndpointConsolidation(Check[ConsolidationParams]):
             "gpus": spec.gpus,
             "monthly_cost_usd": monthly_cost,
             "cost_basis": basis,
+            "usd_per_hour": rate.usd_per_unit,
+            "rate_basis": rate.basis,
+            "metrics_coverage": min(1.0, s.instance_metric_hours / max(1, observed_h)),
+            "observed_days": observed_h / 24,
+            "invocations_per_minute": s.invocations / max(1, observed_h) / 60,
             "cpu_peak_pct": cpu[1],
             "gpu_peak_pct": gpu[1] if gpu else None,
             "load_vcpu": cpu[1] / 100 * spec.vcpus,
@@ -180,6 +195,9 @@ class EndpointConsolidation(Check[ConsolidationParams]):
     ) -> Finding | None:
         account, region, family, image = key
         current = sum(m["monthly_cost_usd"] for m in members)
+        # What the members' instances cost at their own rates (billed first, rates.rate's rule): the hours a plan
+        # removes are priced at these, the hours it adds at the target's rate.
+        current_instances = sum(ep.monthly(m["usd_per_hour"]) for m in members)
         plans, skipped = [], []
         for size in params.target_sizes:
             target = f"ml.{family}.{size}"
@@ -195,10 +213,22 @@ class EndpointConsolidation(Check[ConsolidationParams]):
         if not plans:
             return None
         plan_cost, target, rate, bins = min(plans, key=lambda p: (p[0], p[1]))
-        savings = current - plan_cost
+        savings = min(current_instances - plan_cost, current)
         if savings < 0.01:  # a cent: equal plans differ only by rounding
             return None
-        digest = hashlib.sha1(image.encode()).hexdigest()[:8]
+        bases = {m["rate_basis"] for m in members} | {rate.basis}
+        graded = confidence(
+            coverage=min(m["metrics_coverage"] for m in members),
+            days=min(m["observed_days"] for m in members),
+            lookback_days=params.lookback_days,
+            price_basis="list" if "list" in bases else "billing",
+        )
+        if image is None:
+            graded.reasons.append("container images not in the inventory: the members are assumed to share one")
+        if graded.level == "high":  # a new serving architecture, planned from estimated loads: never certain
+            graded.level = "medium"
+            graded.reasons.append("the packing plan estimates each model's memory and load from instance metrics")
+        digest = hashlib.sha1(image.encode()).hexdigest()[:8] if image else "image-unknown"
         group_id = f"consolidation:{account}/{region}/{family}/{digest}"
         names = [m["endpoint_name"] for m in members]
         return Finding(
@@ -210,9 +240,12 @@ class EndpointConsolidation(Check[ConsolidationParams]):
             account_id=account,
             monthly_cost_usd=current,
             monthly_savings_usd=savings,
-            confidence="medium" if all(m["cost_basis"] == "billing" for m in members) else "low",
+            confidence=graded.level,
             evidence={
                 "image": image,
+                "confidence_reasons": graded.reasons,
+                "members_instances_monthly_usd": current_instances,
+                "instances_removed": len(members) - len(bins),
                 "instance_family": family,
                 "endpoints_count": len(members),
                 "endpoints": names,
@@ -224,6 +257,9 @@ class EndpointConsolidation(Check[ConsolidationParams]):
                             "endpoint_name",
                             "instance_type",
                             "monthly_cost_usd",
+                            "usd_per_hour",
+                            "rate_basis",
+                            "invocations_per_minute",
                             "cpu_peak_pct",
                             "gpu_peak_pct",
                             "memory_gib",
@@ -242,6 +278,15 @@ class EndpointConsolidation(Check[ConsolidationParams]):
                 "targets_skipped": skipped,
             },
             assumptions=[
+                *(
+                    []
+                    if image
+                    else [
+                        "The inventory does not name the members' container images (DescribeEndpoint's DeployedImages "
+                        "is missing): they are assumed to run one framework; with different images use inference "
+                        "components, which host several containers on shared instances."
+                    ]
+                ),
                 "Members' peaks coincide (loads are summed at their busiest hours): conservative.",
                 "Model memory = peak MemoryUtilization x instance memory, which includes the container's own "
                 "overhead: conservative for a shared model server.",
