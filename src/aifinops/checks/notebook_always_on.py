@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, kept_fraction, region_flag, total
+from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, kept_fraction, region_flag
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
@@ -108,64 +107,45 @@ class NotebookAlwaysOn(Check[NotebookParams]):
 
     def run(self, ctx: CheckContext, params: NotebookParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
-        rows = ctx.usage(
-            window,
-            "ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio') AND instance_type IS NOT NULL",
-            columns=f"""COALESCE(NULLIF(resource_id, ''),
-                    account_id || '/' || region || '/' || usage_type) AS key,
-                COALESCE(resource_id, '') <> '' AS has_id, account_id, region, component, instance_type,
-                accelerated, usage_date,
-                {USAGE_HOURS_SQL} AS hours, {USAGE_HOURS_COST_SQL} AS usage_cost,
-                billed_cost""",
-        )
-        groups = group_rows(rows)
         findings = []
-        for key, group in groups.items():
-            finding = self._assess(ctx, key, group, window.end, params)
+        for row in ctx.query(_PER_NOTEBOOK_SQL, [window.start, window.end, params.min_days_observed, window.end]):
+            finding = self._assess(ctx, row, window.end, params)
             if finding:
                 findings.append(finding)
         return findings
 
-    def _assess(
-        self, ctx: CheckContext, key: str, rows: list[dict[str, Any]], as_of: date, params: NotebookParams
-    ) -> Finding | None:
-        hours_by_day: dict[date, float] = defaultdict(float)
-        for row in rows:
-            hours_by_day[row["usage_date"]] += row["hours"] or 0.0
-        billed_days = sorted(d for d, h in hours_by_day.items() if h > 0)
-        if len(billed_days) < params.min_days_observed:
-            return None
-        span = [billed_days[0] + timedelta(days=i) for i in range((as_of - billed_days[0]).days + 1)]
-        daily = [hours_by_day.get(d, 0.0) for d in span]
-        has_id = rows[0]["has_id"]
+    def _assess(self, ctx: CheckContext, row: dict[str, Any], as_of: date, params: NotebookParams) -> Finding | None:
+        """One notebook's finding from its aggregates (``_PER_NOTEBOOK_SQL``), or None when it is not always on."""
+        key, has_id, span_days = row["key"], row["has_id"], row["span_days"]
+        # Days of the span without a row count as zero hours.
+        min_day_h = row["min_day_hours"] if row["days_present"] == span_days else 0.0
         # Without resource ids the hours of several instances of one type add up: estimate the count.
-        instances = 1 if has_id else max(1, math.ceil(max(daily) / 24.0 - 1e-9))
-        avg_h = sum(daily) / len(span) / instances
-        min_h = min(daily) / instances
+        instances = 1 if has_id else max(1, math.ceil(row["max_day_hours"] / 24.0 - 1e-9))
+        hours = row["hours"]
+        avg_h = hours / span_days / instances
+        min_h = min_day_h / instances
         if avg_h < params.min_hours_per_day:
             return None
-        cost_usd = total(rows, "billed_cost")
+        cost_usd = row["cost_usd"]
         if cost_usd <= 0:
             return None
-        monthly_cost = monthly_usd(cost_usd, len(span))
+        monthly_cost = monthly_usd(cost_usd, span_days)
         kept = kept_fraction(params.working_hours_per_week, avg_h)
         savings = monthly_cost * (1.0 - kept)
 
-        latest = max(rows, key=lambda r: (r["usage_date"], r["hours"] or 0.0))
-        instance_type, component = latest["instance_type"], latest["component"]
-        hours = sum(daily)
-        usage_cost = total(rows, "usage_cost")
-        rate = usage_cost / hours if hours > 0 else None
+        instance_type, component, region = row["instance_type"], row["component"], row["region"]
+        rate = row["usage_cost"] / hours if hours > 0 else None
         studio = component == "Studio"
         confidence: Confidence = (
             "low" if not has_id else "high" if min_h >= params.always_on_hours_per_day else "medium"
         )
+        first_day = as_of - timedelta(days=span_days - 1)
         evidence: dict[str, Any] = {
             "hours_per_day_avg": avg_h,
             "hours_per_day_min": min_h,
-            "days_observed": len(billed_days),
-            "days_in_window": len(span),
-            "window_start": span[0].isoformat(),
+            "days_observed": row["billed_days"],
+            "days_in_window": span_days,
+            "window_start": first_day.isoformat(),
             "window_end": as_of.isoformat(),
             "instance_type": instance_type,
             "usd_per_hour": rate,
@@ -182,12 +162,12 @@ class NotebookAlwaysOn(Check[NotebookParams]):
                 "Billing rows carry no resource id: hours are summed over every instance of this "
                 f"type in the account and region ({instances} estimated from the busiest day)."
             )
-        actions = _studio_actions(key, latest["region"]) if studio else _notebook_actions(key, latest["region"])
+        actions = _studio_actions(key, region) if studio else _notebook_actions(key, region)
         if (
-            _is_large(instance_type, bool(latest["accelerated"]), params.large_from_xlarge)
+            _is_large(instance_type, bool(row["accelerated"]), params.large_from_xlarge)
             and instance_type != params.rightsize_to
         ):
-            note = self._rightsizing(ctx, latest, rate, avg_h * instances, kept, params)
+            note = self._rightsizing(ctx, row, rate, avg_h * instances, kept, params)
             evidence.update(note[0])
             actions.append(Action(kind="note", text=note[1]))
         kind = "Studio app" if studio else "Notebook instance"
@@ -196,8 +176,8 @@ class NotebookAlwaysOn(Check[NotebookParams]):
             title=f"{kind} billed {avg_h:.1f} h/day ({instance_type})",
             resource_id=key,
             resource_type="sagemaker-studio-app" if studio else "sagemaker-notebook",
-            region=latest["region"],
-            account_id=latest["account_id"],
+            region=region,
+            account_id=row["account_id"],
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
             confidence=confidence,
@@ -238,23 +218,79 @@ class NotebookAlwaysOn(Check[NotebookParams]):
 
 
 def _known_rate(ctx: CheckContext, region: str | None, component: str, instance_type: str) -> float | None:
-    """The type's $/h from this bill's own rows, else from the price snapshot; None if unknown."""
-    billed = ctx.query(
-        f"""SELECT sum(billed_cost) / NULLIF(sum(usage_quantity), 0) FROM usage_daily
-            WHERE ai_service = 'sagemaker' AND component = ? AND instance_type = ?
-              AND region IS NOT DISTINCT FROM ? AND purchase_option = 'on-demand'
-              AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} AND usage_quantity > 0""",
-        [component, instance_type, region],
-    )
-    value = next(iter(billed[0].values())) if billed else None
+    """The type's $/h from this bill's own rows, else from the price snapshot; None if unknown.
+
+    Both come from one query each per run (``ctx.cached``), looked up by key: no query per notebook.
+    """
+    billed = ctx.cached(("notebook-billed-rates",), lambda: _billed_rates(ctx))
+    value = billed.get((component, instance_type, region))
     if value:
-        return float(value)
-    priced = ctx.query(
-        """SELECT min(usd_per_unit) AS rate FROM prices WHERE service_code = 'AmazonSageMaker' AND region = ?
-           AND usage_type LIKE ? AND lower(unit) IN ('hrs', 'hr', 'hours', 'hour')""",
-        [region, f"%{component}:%{instance_type}"],
+        return value
+    priced = ctx.cached(("notebook-snapshot-rates",), lambda: _snapshot_rates(ctx))
+    return priced.get((region, component, instance_type))
+
+
+def _billed_rates(ctx: CheckContext) -> dict[tuple[Any, ...], float]:
+    """On-demand SageMaker $/h per (component, instance type, region) over the whole bill."""
+    rows = ctx.query(
+        f"""SELECT component, instance_type, region, sum(billed_cost) / NULLIF(sum(usage_quantity), 0) AS rate
+            FROM usage_daily
+            WHERE ai_service = 'sagemaker' AND component IS NOT NULL AND instance_type IS NOT NULL
+              AND purchase_option = 'on-demand' AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} AND usage_quantity > 0
+            GROUP BY ALL"""
     )
-    return float(priced[0]["rate"]) if priced and priced[0]["rate"] else None
+    return {(r["component"], r["instance_type"], r["region"]): float(r["rate"]) for r in rows if r["rate"]}
+
+
+def _snapshot_rates(ctx: CheckContext) -> dict[tuple[Any, ...], float]:
+    """Lowest hourly SageMaker price per (region, component, instance type) of the ``prices`` table.
+
+    A usage type ``PREFIX-Component:instance.type`` gives its component (after the last '-' before the ':')
+    and its instance type (after the ':').
+    """
+    rates: dict[tuple[Any, ...], float] = {}
+    for r in ctx.query(
+        """SELECT region, usage_type, usd_per_unit FROM prices WHERE service_code = 'AmazonSageMaker'
+           AND lower(unit) IN ('hrs', 'hr', 'hours', 'hour') AND usd_per_unit > 0 AND usage_type LIKE '%:%'"""
+    ):
+        head, _, instance_type = r["usage_type"].partition(":")
+        key = (r["region"], head.rsplit("-", 1)[-1], instance_type)
+        rates[key] = min(rates.get(key, math.inf), float(r["usd_per_unit"]))
+    return rates
+
+
+# One row per notebook (resource id; per account, region and usage type for rows without one) billed on at least
+# min_days_observed days of the window: its hours from its first billed day to the window's end (days without a row
+# are zero hours), the busiest and quietest day, its cost, and the type/region of its latest row.
+_KEY_SQL = "COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/' || usage_type)"
+_PER_NOTEBOOK_SQL = f"""
+WITH r AS (
+    SELECT {_KEY_SQL} AS key, COALESCE(resource_id, '') <> '' AS has_id, account_id, region, component,
+           instance_type, accelerated, usage_date, {USAGE_HOURS_SQL} AS hours, {USAGE_HOURS_COST_SQL} AS usage_cost,
+           billed_cost
+    FROM usage_daily
+    WHERE usage_date BETWEEN ? AND ?
+      AND ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio') AND instance_type IS NOT NULL
+), day AS (
+    SELECT key, usage_date, sum(COALESCE(hours, 0)) AS h FROM r GROUP BY key, usage_date
+), billed AS (
+    SELECT key, min(usage_date) AS first_day, count(*) AS billed_days FROM day WHERE h > 0 GROUP BY key
+    HAVING count(*) >= ?
+), span AS (
+    SELECT d.key, any_value(b.billed_days) AS billed_days, sum(d.h) AS hours, max(d.h) AS max_day_hours,
+           min(d.h) AS min_day_hours, count(*) AS days_present,
+           datediff('day', any_value(b.first_day), CAST(? AS DATE)) + 1 AS span_days
+    FROM day d JOIN billed b ON d.key = b.key AND d.usage_date >= b.first_day GROUP BY d.key
+), latest AS (
+    SELECT key, has_id, account_id, region, component, instance_type, accelerated FROM r
+    QUALIFY row_number() OVER (PARTITION BY key ORDER BY usage_date DESC, COALESCE(hours, 0) DESC, has_id,
+                               account_id, region, component, instance_type, accelerated) = 1
+), money AS (
+    SELECT key, COALESCE(sum(billed_cost), 0) AS cost_usd, COALESCE(sum(usage_cost), 0) AS usage_cost
+    FROM r GROUP BY key
+)
+SELECT * FROM span JOIN latest USING (key) JOIN money USING (key) ORDER BY key
+"""
 
 
 def _is_large(instance_type: str, accelerated: bool, from_xlarge: float) -> bool:
