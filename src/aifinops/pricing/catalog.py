@@ -115,7 +115,8 @@ def overlay_path() -> Path:
 
 
 class Catalog:
-    """All price rows, indexed by (service code, region)."""
+    """All price rows, indexed by (service code, region) and, per set of attribute names a caller asks by,
+    by those attributes' values: a lookup is a dict access, not a scan of the region's rows."""
 
     def __init__(self, rows: list[PriceRow], paths: list[Path]):
         self.rows = rows
@@ -123,6 +124,31 @@ class Catalog:
         self._by_key: dict[tuple[str, str], list[PriceRow]] = {}
         for row in rows:
             self._by_key.setdefault((row.service_code, row.region), []).append(row)
+        # (attribute names, sorted) -> (service code, region, their values) -> rows; built on first use
+        self._by_attrs: dict[tuple[str, ...], dict[tuple[Any, ...], list[PriceRow]]] = {}
+
+    def _matching(self, service_code: str, region: str, attrs: dict[str, Any]) -> list[PriceRow]:
+        """Rows of (service code, region) whose attributes equal ``attrs`` (missing attribute = None)."""
+        if not attrs:
+            return self._by_key.get((service_code, region), [])
+        names = tuple(sorted(attrs))
+        try:
+            wanted = (service_code, region, *(attrs[n] for n in names))
+            hash(wanted)
+        except TypeError:  # an unhashable value asked for: compare row by row
+            return [r for r in self._by_key.get((service_code, region), [])
+                    if all(r.attributes.get(k) == v for k, v in attrs.items())]
+        index = self._by_attrs.get(names)
+        if index is None:
+            index = {}
+            for row in self.rows:
+                key = (row.service_code, row.region, *(row.attributes.get(n) for n in names))
+                try:
+                    index.setdefault(key, []).append(row)
+                except TypeError:  # a row attribute that cannot be a key cannot equal a hashable value either
+                    continue
+            self._by_attrs[names] = index
+        return index.get(wanted, [])
 
     def service_codes(self) -> list[str]:
         return sorted({r.service_code for r in self.rows})
@@ -133,8 +159,7 @@ class Catalog:
     def select(self, service_code: str, region: str, as_of: date | None = None, *, any_time: bool = False,
                **attrs) -> list[PriceRow]:
         """Rows valid at ``as_of`` (current ones when None; all with ``any_time``) whose attributes equal ``attrs``."""
-        return [r for r in self._by_key.get((service_code, region), [])
-                if (any_time or r.valid_at(as_of)) and all(r.attributes.get(k) == v for k, v in attrs.items())]
+        return [r for r in self._matching(service_code, region, attrs) if any_time or r.valid_at(as_of)]
 
     def best(self, service_code: str, region: str, as_of: date | None = None, **attrs) -> PriceRow | None:
         rows = self.select(service_code, region, as_of, **attrs)
