@@ -149,3 +149,38 @@ def test_demo_costs_by_principal_add_up_to_billed_bedrock(tmp_path):
     assert round(sum(got.values()), 2) == pytest.approx(round(sum(expected.values()), 2), abs=0.011)
     # the gateway role is a caller the bill cannot see behind; it has no principal tags
     assert f"arn:aws:iam::{ACCT}:role/litellm-gateway" in got
+
+
+def test_demo_per_request_report_adds_up_to_the_bill_by_caller(tmp_path):
+    """The demo logs its last days' requests; priced and scaled per (day, model, token class), each caller's
+    requests cost what the bill's caller-identity column says that caller cost on those days (to the cent)."""
+    from aifinops.demo import write_demo
+
+    demo = tmp_path / "demo"
+    write_demo(demo)
+    done = run_cli("genai", "requests", "-g", "identity", "-f", "json", "--store", str(tmp_path / "s.duckdb"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    files = sorted(str(p) for p in (demo / "cur2").rglob("*.parquet"))
+    period = (f"line_item_usage_start_date >= TIMESTAMP '{doc['start']}' "
+              f"AND line_item_usage_start_date < TIMESTAMP '{doc['end']}'")
+    billed = duckdb.sql(f"SELECT round(sum(line_item_unblended_cost), 2) FROM read_parquet({files}) "
+                        f"WHERE line_item_product_code LIKE 'AmazonBedrock%' AND {period}").fetchall()[0][0]
+    assert doc["billed_bedrock_usd"] == pytest.approx(billed, abs=1e-9)
+    shown = sum(r["cost_usd"] for r in doc["rows"]) + sum(u["cost_usd"] for u in doc["unallocated"])
+    assert round(shown, 2) == pytest.approx(billed, abs=1e-9)
+    by_principal = dict(duckdb.sql(
+        f"SELECT line_item_iam_principal, round(sum(line_item_unblended_cost), 2) FROM read_parquet({files}) "
+        f"WHERE line_item_product_code LIKE 'AmazonBedrock%' AND {period} AND line_item_iam_principal IS NOT NULL "
+        "GROUP BY 1").fetchall())
+
+    def as_principal(identity: str) -> str:  # a role's session as logged → the role as billed
+        if ":assumed-role/" in identity:
+            role = identity.split(":assumed-role/", 1)[1].split("/", 1)[0]
+            return identity.split(":sts::", 1)[0] + ":iam::" + identity.split(":sts::", 1)[1].split(":", 1)[0] \
+                + f":role/{role}"
+        return identity
+
+    got = {as_principal(r["identity"]): r["cost_usd"] for r in doc["rows"]}
+    assert got == pytest.approx(by_principal, abs=0.011)
+    assert {s["scale_factor"] for s in doc["scaling"]} == {1.0}

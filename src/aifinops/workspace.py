@@ -30,6 +30,10 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
     ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True, engine=engine, spark_master=spark_master)
     with store.transaction() as con:
         load_snapshot(con, folder / "snapshot", source="demo")
+        if (folder / "bedrock-logs").is_dir():  # the demo's model invocation logs (docs/genai.md)
+            from aifinops.ingest.bedrock_logs import load_invocation_logs
+
+            load_invocation_logs(con, folder / "bedrock-logs", source="demo")
         apply_ai_attribution(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [version])
     return folder

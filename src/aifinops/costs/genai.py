@@ -82,9 +82,14 @@ def register_models(con: duckdb.DuckDBPyConnection, others_sql: str, start: date
     names = {r[0] for r in con.execute(
         "SELECT DISTINCT model FROM usage_daily WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?"
         f" UNION {others_sql}", [start, end, start, end]).fetchall()}
+    # An application inference profile is logged by its ARN; its line items name that ARN as their resource and
+    # carry the model it routes to.
+    profiles = dict(con.execute(
+        "SELECT resource_id, min(model) FROM usage_daily WHERE ai_service = 'bedrock' AND model IS NOT NULL "
+        "AND resource_id LIKE 'arn:aws%:bedrock:%:application-inference-profile/%' GROUP BY resource_id").fetchall())
     con.execute("CREATE OR REPLACE TEMP TABLE genai_models (name VARCHAR, canonical VARCHAR)")
     con.executemany("INSERT INTO genai_models VALUES (?, ?)",
-                    [[n, canonical_model(n)] for n in sorted(n for n in names if n is not None)])
+                    [[n, canonical_model(profiles.get(n, n))] for n in sorted(n for n in names if n is not None)])
 
 
 def log_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aifinops.demo.account import ACCOUNT_NAMES, PERIOD_END, PERIOD_START, SEED, SNAPSHOT_AT, build_account
-from aifinops.demo.billing import cur_rows, write_cur
+from aifinops.demo.billing import cur_rows, invocation_records, write_cur, write_invocation_logs
 from aifinops.demo.inventory import inventory_records, iso
 from aifinops.demo.metrics import metrics_table
 from aifinops.demo.prices import PRICE_DATE
@@ -74,6 +74,7 @@ def write_demo(out_dir: Path) -> dict:
     acct = build_account()
     rows = cur_rows(acct)
     cur_files = write_cur(rows, out_dir / "cur2", EXPORT_NAME)
+    log_files = write_invocation_logs(invocation_records(), out_dir / "bedrock-logs")
     records = inventory_records(acct, _last_month_spend(rows))
     metrics = metrics_table(acct)
     snapshot = out_dir / "snapshot"
@@ -112,6 +113,7 @@ def write_demo(out_dir: Path) -> dict:
             "rows": len(rows),
         },
         "snapshot": {"dir": "snapshot", "resources": len(records), "metrics": metrics.num_rows},
+        "bedrock_logs": {"dir": "bedrock-logs", "files": len(log_files)},
     }
     (out_dir / "demo.json").write_bytes(_json_bytes(summary))
     return {**summary, "out_dir": str(out_dir)}

@@ -16,6 +16,8 @@ code ``MachineLearningSavingsPlans``.
 from __future__ import annotations
 
 import calendar
+import gzip
+import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -440,6 +442,82 @@ def _bedrock_rows(rows: list[dict]) -> None:
                         extra=_caller(principal),
                     )
                 )
+
+
+# Model invocation logging (docs/genai.md): the demo logs the requests of its last LOGGED_DAYS days, one
+# ModelInvocationLog record per request without prompt bodies, whose tokens add up to the billed tokens of each
+# (day, caller, model, token class). Roles log as assumed-role sessions; the gateway role's requests carry the
+# users behind it in requestMetadata, which the bill cannot see.
+LOGGED_DAYS = 3
+TOKENS_PER_LOGGED_REQUEST = {NOVA_LITE_ID: 30_000, CLAUDE_SONNET_45_ID: 50_000}  # input tokens, roughly
+GATEWAY_USERS = ["dana", "eli", "farah", "gus"]
+
+
+def _logged_identity(principal: str) -> str:
+    if ":role/" in principal:
+        name = principal.split(":role/", 1)[1]
+        return principal.replace(":iam::", ":sts::").replace(f":role/{name}", f":assumed-role/{name}/{name}-session")
+    return principal
+
+
+def _weights(n: int, *key: object) -> list[int]:
+    return [50 + int(stable_id(*key, i, length=4), 16) % 100 for i in range(n)]
+
+
+def _split(total: int, weights: list[int]) -> list[int]:
+    """``total`` in whole parts proportional to ``weights``, the remainder to the last."""
+    parts = [total * w // sum(weights) for w in weights[:-1]]
+    return [*parts, total - sum(parts)]
+
+
+def invocation_records() -> list[dict]:
+    """The demo's logged requests: ModelInvocationLog records as Bedrock writes them (bodies left out)."""
+    records: list[dict] = []
+    for day in days()[-LOGGED_DAYS:]:
+        use = bedrock_usage(day)
+        claude_kinds = ("input", "output", "cache-read")
+        for model, kinds in ((NOVA_LITE_ID, ("input", "output")), (CLAUDE_SONNET_45_ID, claude_kinds)):
+            by_kind = {k: dict(split_tokens(use[model][k], BEDROCK_CALLERS[model])) for k in kinds}
+            for principal, _ in BEDROCK_CALLERS[model]:
+                n = max(1, by_kind["input"][principal] // TOKENS_PER_LOGGED_REQUEST[model])
+                weights = _weights(n, day, model, principal)
+                parts = {k: _split(by_kind[k][principal], weights) for k in kinds}
+                tags = BEDROCK_PRINCIPALS[principal]
+                for i in range(n):
+                    ts = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=(86_400 * i) // n)
+                    metadata = ({"application": tags.get("iamPrincipal/application", "notebook")} if tags else
+                                {"application": "gateway", "user": GATEWAY_USERS[i % len(GATEWAY_USERS)]})
+                    records.append({
+                        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0",
+                        "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "accountId": PAYER, "region": "us-east-1",
+                        "requestId": stable_id("request", day, model, principal, i, length=32),
+                        # a call through an application inference profile logs the profile's ARN as its model
+                        "operation": "Converse", "modelId": PROFILE_OF.get(principal, model),
+                        "identity": {"arn": _logged_identity(principal)}, "requestMetadata": metadata,
+                        "input": {"inputContentType": "application/json", "inputTokenCount": parts["input"][i],
+                                  "cacheReadInputTokenCount": parts["cache-read"][i] if "cache-read" in parts else 0,
+                                  "cacheWriteInputTokenCount": 0},
+                        "output": {"outputContentType": "application/json", "outputTokenCount": parts["output"][i]},
+                    })
+    return records
+
+
+def write_invocation_logs(records: list[dict], out_dir: Path) -> list[Path]:
+    """Write ``records`` as Bedrock does to S3: gzipped JSON lines under
+    ``AWSLogs/<account>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/`` (one object per day here)."""
+    by_day: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_day[r["timestamp"][:10]].append(r)
+    written = []
+    for day, day_records in sorted(by_day.items()):
+        folder = out_dir / "AWSLogs" / PAYER / "BedrockModelInvocationLogs" / "us-east-1" / day.replace("-", "/") / "00"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{PAYER}_BedrockModelInvocationLogs_us-east-1_{day}T000000Z_{stable_id(day, length=16)}.json.gz"
+        path = folder / name
+        body = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in day_records)
+        path.write_bytes(gzip.compress(body, mtime=0))
+        written.append(path)
+    return written
 
 
 def _ai_service_rows(rows: list[dict]) -> None:
