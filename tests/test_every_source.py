@@ -237,6 +237,7 @@ def _mcp_calls(start: str, end: str) -> list[tuple[str, dict[str, Any]]]:
                                  "model": "Claude Sonnet 4.5"}),
         ("detect_anomalies", {}),
         ("forecast_spend", {}),
+        ("unit_economics", {"unit": "tokens"}),
     ]
 
 

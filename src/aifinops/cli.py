@@ -274,6 +274,8 @@ def costs(
     ai_only: Annotated[bool, typer.Option("--ai-only", help="Only AI spend.")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | csv")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="Unit cost over time instead: tokens, request, inference, gpu-hour, training-job")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Cost breakdowns by any dimension or tag, daily or monthly, with filters (Cost Explorer semantics)."""
@@ -284,6 +286,11 @@ def costs(
     st = store_of(store)
     if ensure_data(st):
         say_demo(st)
+    if unit is not None:
+        from aifinops.commands.genai import print_unit_series
+
+        print_unit_series(st, unit, granularity, start, end, fmt, output)
+        return
     filters: dict[str, list[str]] = {}
     for item in filter_ or []:
         if "=" not in item:

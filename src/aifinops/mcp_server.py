@@ -780,6 +780,20 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         _register_refused(server, spec)
 
     _prompts_and_resources(server, store)
+
+    @tool("Unit economics over time: $ per 1K tokens (Bedrock model, token class), per request, per 1K "
+          "inferences (endpoint), per utilized GPU-hour, per training job.")
+    def unit_economics(
+        unit: Annotated[Literal["tokens", "request", "inference", "gpu-hour", "training-job"], _d("the unit")]
+        = "tokens",
+        granularity: Annotated[Literal["DAILY", "WEEKLY", "MONTHLY"], _d("one row per subject per period")]
+        = "MONTHLY",
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+    ) -> Annotated[CallToolResult, Document]:
+        from aifinops.costs.unit_economics import unit_series
+
+        return run(unit_series, unit, granularity, start_date, end_date)
     return server
 
 

@@ -112,3 +112,34 @@ def reconcile_cmd(
     out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", doc["rows"],
                      ["day", "model", "requests", "billed_usd", "gateway_usd", "gap_usd", "explained_by"]))
     out.print(f"Billed ${doc['billed_usd']:,.2f}, gateway ${doc['gateway_usd']:,.2f}.")
+
+
+def print_unit_series(st: Any, unit: str, granularity: str, start: str | None, end: str | None, fmt: str,
+                      output: Path | None) -> None:
+    """``aifinops costs --unit …``: costs.unit_economics.unit_series as a table, JSON or CSV."""
+    from aifinops.costs.unit_economics import unit_series
+
+    with st.connect(read_only=True) as con:
+        doc = unit_series(con, unit, granularity, _day(start, "start"), _day(end, "end"))
+    if fmt == "json":
+        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        return
+    columns = ["start", "end", "subject", "detail", "cost_usd", "units", "usd_per_unit"]
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(doc["rows"])
+        emit(buf.getvalue(), output)
+        return
+    table = Table(title=f"$ per {doc['per']} ({doc['row_is']}), {doc['granularity'].lower()}")
+    for c in columns:
+        table.add_column(c, justify="right" if c in ("cost_usd", "units", "usd_per_unit") else "left")
+    for r in doc["rows"]:
+        per = r["usd_per_unit"]
+        table.add_row(r["start"], r["end"], str(r["subject"]), str(r["detail"] or ""), f"{r['cost_usd']:,.2f}",
+                      "" if r["units"] is None else f"{r['units']:,.1f}", "n/a" if per is None else f"{per:,.6f}")
+    out.print(table)

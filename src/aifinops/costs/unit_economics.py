@@ -319,8 +319,140 @@ def gpu_efficiency(con: duckdb.DuckDBPyConnection, start: date, end: date) -> li
     return sorted(out, key=lambda r: -r["cost_usd"])
 
 
+# ---------------------------------------------------------------------------------------------- over time
+
+# What ``unit_series`` can measure: unit name → (label of one unit, what a row is about).
+UNITS: dict[str, tuple[str, str]] = {
+    "tokens": ("1K tokens", "a Bedrock model and token class"),
+    "request": ("request", "a Bedrock model (requests from CloudWatch AWS/Bedrock Invocations, else the logs)"),
+    "inference": ("1K inferences", "a SageMaker endpoint"),
+    "gpu-hour": ("utilized GPU-hour", "a GPU endpoint, instance or training job family"),
+    "training-job": ("training job", "a training job family"),
+}
+GRANULARITIES = ("DAILY", "WEEKLY", "MONTHLY")
+
+
+def periods(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
+    """[start, end) cut into calendar days, ISO weeks (from Monday) or months, each clipped to the span."""
+    if granularity not in GRANULARITIES:
+        from aifinops.errors import ArgumentError, did_you_mean
+
+        raise ArgumentError(f"Unknown granularity {granularity!r}.{did_you_mean(granularity, GRANULARITIES)}",
+                            f"use one of {', '.join(GRANULARITIES)}.")
+    out, cur = [], start
+    while cur < end:
+        if granularity == "DAILY":
+            nxt = cur + timedelta(days=1)
+        elif granularity == "WEEKLY":
+            nxt = cur + timedelta(days=7 - cur.weekday())
+        else:
+            nxt = date(cur.year + cur.month // 12, cur.month % 12 + 1, 1)
+        out.append((cur, min(nxt, end)))
+        cur = min(nxt, end)
+    return out
+
+
+def token_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
+    """Cost per 1K tokens per Bedrock model and token class (input, output, cache read, cache write 5-minute and
+    1-hour), usage only (no credits, refunds or tax)."""
+    tokens = tokens_sql("usage_quantity", "pricing_unit")
+    rows = con.execute(
+        f"SELECT coalesce(model, 'unknown'), token_kind, sum(billed_cost), sum({tokens}) "
+        "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ai_service = 'bedrock' "
+        "AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h') "
+        "AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax') GROUP BY ALL ORDER BY 1, 2",
+        [start, end]).fetchall()
+    return [{"subject": m, "detail": k, "cost_usd": c, "units": t / 1000, "usd_per_unit": 1000 * c / t if t else None}
+            for m, k, c, t in rows]
+
+
+def request_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
+    """Bedrock token cost per request per model. Requests are CloudWatch's ``AWS/Bedrock`` Invocations (every
+    call) where the store has them, else the logged requests; models are matched by their one name
+    (costs.genai.canonical_model)."""
+    from aifinops.costs.genai import canonical_model
+
+    cost: dict[str, float] = {}
+    for model, c in con.execute(
+            "SELECT model, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
+            "AND ai_service = 'bedrock' AND workload = 'tokens' AND coalesce(line_item_type, 'Usage') "
+            "NOT IN ('Credit', 'Refund', 'Tax') AND model IS NOT NULL GROUP BY 1", [start, end]).fetchall():
+        key = canonical_model(model)
+        cost[key] = cost.get(key, 0.0) + (c or 0.0)
+    counts: dict[str, float] = {}
+    source = "cloudwatch"
+    found = con.execute(
+        "SELECT dimensions['ModelId'], sum(value) FROM metrics WHERE namespace = 'AWS/Bedrock' "
+        "AND metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1",
+        [start, end]).fetchall()
+    if not found:
+        source = "invocation-logs"
+        found = con.execute("SELECT model_id, count(*) FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? "
+                            "AND CAST(ts AS DATE) < ? GROUP BY 1", [start, end]).fetchall()
+    for model_id, n in found:
+        key = canonical_model(model_id)
+        counts[key] = counts.get(key, 0.0) + (n or 0.0)
+    return [{"subject": m, "detail": source if m in counts else None, "cost_usd": c, "units": counts.get(m),
+             "usd_per_unit": c / counts[m] if counts.get(m) else None} for m, c in sorted(cost.items())]
+
+
+def _unit_rows(con: duckdb.DuckDBPyConnection, unit: str, start: date, end: date) -> list[dict[str, Any]]:
+    if unit == "tokens":
+        return token_unit_costs(con, start, end)
+    if unit == "request":
+        return request_unit_costs(con, start, end)
+    if unit == "inference":
+        return [{"subject": e["name"] or e["resource_id"], "detail": e["region"], "cost_usd": e["cost_usd"],
+                 "units": None if e["invocations"] is None else e["invocations"] / 1000,
+                 "usd_per_unit": e["usd_per_1k_inferences"]} for e in endpoint_unit_costs(con, start, end)]
+    if unit == "gpu-hour":
+        return [{"subject": g["name"], "detail": g["kind"], "cost_usd": g["cost_usd"],
+                 "units": g["gpu_hours"] * g["gpu_utilization_pct"] / 100.0,
+                 "usd_per_unit": g["usd_per_utilized_gpu_hour"]} for g in gpu_efficiency(con, start, end)]
+    return [{"subject": t["family"], "detail": None, "cost_usd": t["cost_usd"], "units": t["jobs"],
+             "usd_per_unit": t["usd_per_job"]} for t in training_unit_costs(con, start, end)]
+
+
+def _as_date(value: date | str | None, name: str) -> date | None:
+    from aifinops.errors import ArgumentError
+
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ArgumentError(f"{name} {value!r} is not a date.", "write it as YYYY-MM-DD.") from exc
+
+
+def unit_series(
+    con: duckdb.DuckDBPyConnection, unit: str, granularity: str = "MONTHLY", start: date | str | None = None,
+    end: date | str | None = None,
+) -> dict[str, Any]:
+    """One unit cost (UNITS) per subject per period over [start, end) (default: the store's data span)."""
+    from aifinops.errors import ArgumentError, did_you_mean
+    from aifinops.store import usage_span
+
+    start, end = _as_date(start, "start"), _as_date(end, "end")
+    if unit not in UNITS:
+        raise ArgumentError(f"Unknown unit {unit!r}.{did_you_mean(unit, UNITS)}", f"use one of {', '.join(UNITS)}.")
+    if start is None or end is None:
+        first, last = usage_span(con)
+        if first is None or last is None:
+            raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` first.")
+        start, end = start or first, end or last + timedelta(days=1)
+    rows = []
+    for s, e in periods(start, end, granularity.upper()):
+        for r in _unit_rows(con, unit, s, e):
+            rows.append({"start": s.isoformat(), "end": e.isoformat(), **r})
+    label, about = UNITS[unit]
+    return {"unit": unit, "per": label, "row_is": about, "granularity": granularity.upper(),
+            "start": start.isoformat(), "end": end.isoformat(), "rows": rows}
+
+
 __all__ = [
+    "GRANULARITIES",
     "TOKENS_PER_UNIT",
+    "UNITS",
     "BedrockUnitCost",
     "EndpointUnitCost",
     "TrainingUnitCost",
@@ -328,6 +460,9 @@ __all__ = [
     "bedrock_unit_costs",
     "endpoint_unit_costs",
     "gpu_efficiency",
+    "request_unit_costs",
+    "token_unit_costs",
     "training_unit_costs",
     "unit_costs",
+    "unit_series",
 ]
