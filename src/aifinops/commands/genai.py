@@ -114,6 +114,41 @@ def reconcile_cmd(
     out.print(f"Billed ${doc['billed_usd']:,.2f}, gateway ${doc['gateway_usd']:,.2f}.")
 
 
+@genai_app.command("agents")
+def agents_cmd(
+    agent_role: Annotated[list[str] | None, typer.Option(
+        "--agent-role", help="AGENT=ROLE_ARN: the execution role whose model calls are the agent's inference")] = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    fmt: FmtOpt = None,
+    output: OutOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Cost per agent: its AgentCore charges + its model inference (by execution role) + its knowledge-base share."""
+    from aifinops.costs.breakdown import data_period
+    from aifinops.costs.genai import agent_costs
+    from aifinops.errors import ArgumentError
+
+    roles = {}
+    for item in agent_role or []:
+        name, sep, role = item.partition("=")
+        if not sep or not name.strip() or not role.strip().startswith("arn:"):
+            raise ArgumentError(f"Bad --agent-role {item!r}.", "write it as AGENT=arn:aws:iam::ACCOUNT:role/NAME.")
+        roles[name.strip()] = role.strip()
+    fmt = format_for(fmt, output, ("rich", "json"))
+    with _store(store).connect(read_only=True) as con:
+        first, after = data_period(con)
+        doc = agent_costs(con, _day(start, "start") or first, _day(end, "end") or after, roles)
+    if fmt == "json":
+        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        return
+    out.print(_table(f"Cost per agent {doc['start']} to {doc['end']} (excl.)", doc["agents"],
+                     ["agent", "agentcore_usd", "inference_usd", "knowledge_base_usd", "knowledge_base_share_usd",
+                      "total_usd"]))
+    out.print(f"Unassigned: AgentCore ${doc['unassigned']['agentcore_usd']:,.2f}, knowledge bases "
+              f"${doc['unassigned']['knowledge_base_usd']:,.2f}.")
+
+
 def print_unit_series(st: Any, unit: str, granularity: str, start: str | None, end: str | None, fmt: str,
                       output: Path | None) -> None:
     """``aifinops costs --unit …``: costs.unit_economics.unit_series as a table, JSON or CSV."""

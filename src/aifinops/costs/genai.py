@@ -259,3 +259,74 @@ def largest_remainder_cents(values: list[float], total: float) -> list[float]:
             i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
             cents[i] += 1 if rest > 0 else -1
     return [c / 100 for c in cents]
+
+
+# ---------------------------------------------------------------------------------------------- cost per agent
+
+AGENT_TAG = "agent"  # a cost allocation tag naming the agent a resource serves (canonical key)
+PRINCIPAL_AGENT_TAG = "iamPrincipal/agent"  # the same tag on the agent's execution role, as the bill carries it
+
+
+def agent_costs(
+    con: duckdb.DuckDBPyConnection, start: date, end: date, agent_roles: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Cost per agent over [start, end): its AgentCore charges (runtime, memory, gateway, … : rows whose resource is
+    the agent's runtime ARN ``…:runtime/<agent>`` or that carry an ``agent`` tag), its model inference (Bedrock
+    token rows whose caller is its execution role: ``agent_roles`` {agent: role ARN}, or a role tagged
+    ``iamPrincipal/agent``), and its share of knowledge-base and vector-store cost (rows tagged with the agent
+    are its own; the rest is shared in proportion to the agents' inference cost). What no agent claims is listed
+    as ``unassigned``."""
+    from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key
+
+    roles = {role: agent for agent, role in (agent_roles or {}).items()}
+    principal = '$."' + canonical_tag_key(PRINCIPAL_TAG) + '"'
+    role_tag = '$."' + canonical_tag_key(PRINCIPAL_AGENT_TAG) + '"'
+    agent_tag = '$."' + canonical_tag_key(AGENT_TAG) + '"'
+    rows = con.execute(
+        """SELECT CASE WHEN component LIKE 'agentcore%' THEN 'agentcore'
+                        WHEN workload IN ('knowledge-base', 'vector-store') THEN 'knowledge-base'
+                        WHEN workload = 'tokens' THEN 'inference' END AS part,
+                   nullif(json_extract_string(tags, ?), '') AS agent_tag,
+                   nullif(json_extract_string(tags, ?), '') AS role_agent,
+                   nullif(json_extract_string(tags, ?), '') AS principal,
+                   CASE WHEN resource_id LIKE 'arn:aws%:bedrock-agentcore:%:runtime/%'
+                        THEN regexp_extract(resource_id, ':runtime/([^/]+)$', 1) END AS runtime,
+                   sum(billed_cost) AS cost
+            FROM usage_daily
+            WHERE usage_date >= ? AND usage_date < ? AND ai_service IN ('bedrock', 'vector-store')
+              AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
+            GROUP BY ALL HAVING part IS NOT NULL""",
+        [agent_tag, role_tag, principal, start, end]).fetchall()
+    agents: dict[str, dict[str, float]] = {}
+    unassigned = {"agentcore_usd": 0.0, "knowledge_base_usd": 0.0}
+    shared_kb = 0.0
+
+    def entry(name: str) -> dict[str, float]:
+        return agents.setdefault(name, {"agentcore_usd": 0.0, "inference_usd": 0.0, "knowledge_base_usd": 0.0})
+
+    for part, tagged, role_agent, caller, runtime, cost in rows:
+        if part == "agentcore":
+            name = tagged or runtime
+            if name:
+                entry(name)["agentcore_usd"] += cost
+            else:
+                unassigned["agentcore_usd"] += cost
+        elif part == "inference":
+            name = tagged or role_agent or roles.get(caller or "")
+            if name:
+                entry(name)["inference_usd"] += cost
+        elif tagged:
+            entry(tagged)["knowledge_base_usd"] += cost
+        else:
+            shared_kb += cost
+    inference_total = sum(a["inference_usd"] for a in agents.values())
+    for a in agents.values():
+        a["knowledge_base_share_usd"] = shared_kb * a["inference_usd"] / inference_total if inference_total else 0.0
+    if not inference_total:
+        unassigned["knowledge_base_usd"] += shared_kb
+    out = [{"agent": name, **{k: round(v, 6) for k, v in a.items()},
+            "total_usd": round(sum(a.values()), 6)} for name, a in agents.items()]
+    out.sort(key=lambda r: (-r["total_usd"], r["agent"]))
+    return {"start": start.isoformat(), "end": end.isoformat(), "agents": out,
+            "unassigned": {k: round(v, 6) for k, v in unassigned.items()},
+            "knowledge_base_shared_usd": round(shared_kb, 6)}
