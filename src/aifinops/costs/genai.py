@@ -324,9 +324,9 @@ def agent_costs(
         a["knowledge_base_share_usd"] = shared_kb * a["inference_usd"] / inference_total if inference_total else 0.0
     if not inference_total:
         unassigned["knowledge_base_usd"] += shared_kb
-    out = [{"agent": name, **{k: round(v, 6) for k, v in a.items()},
-            "total_usd": round(sum(a.values()), 6)} for name, a in agents.items()]
-    out.sort(key=lambda r: (-r["total_usd"], r["agent"]))
+    out: list[dict[str, Any]] = [{"agent": name, **{k: round(v, 6) for k, v in a.items()},
+                                  "total_usd": round(sum(a.values()), 6)} for name, a in agents.items()]
+    out.sort(key=lambda r: (-float(r["total_usd"]), str(r["agent"])))
     return {"start": start.isoformat(), "end": end.isoformat(), "agents": out,
             "unassigned": {k: round(v, 6) for k, v in unassigned.items()},
             "knowledge_base_shared_usd": round(shared_kb, 6)}
