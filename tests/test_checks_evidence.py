@@ -11,6 +11,7 @@ import pytest
 from aifinops.store import Store
 from test_checks_endpoints import (  # the endpoint writers: inventory, metrics and bill rows in their real shapes
     ACCOUNT,
+    AS_OF,
     HOURS,
     MONTH_H,
     REGION,
@@ -22,6 +23,7 @@ from test_checks_endpoints import (  # the endpoint writers: inventory, metrics 
     endpoint_series,
 )
 from usagerows import findings_by_resource as findings_of
+from usagerows import insert_usage, usage_row
 
 
 @pytest.fixture
@@ -133,3 +135,56 @@ def test_low_traffic_fleet_without_images_is_consolidated_at_billed_rates(con):
     assert all(m["invocations_per_minute"] < 1 for m in f.evidence["members"])
     assert f.confidence == "medium"  # billed rates, full coverage, 14 days; a plan is never 'high'
     assert any("DeployedImages" in a for a in f.assumptions)
+
+
+# --- previous generation: dollars only through a lower rate or fewer instances --------------------------------
+
+PREVIOUS = "previous-gen-accelerators"
+G4DN, G6 = 0.736, 1.01  # this account's billed $/h for ml.g4dn.xlarge and ml.g6.xlarge hosting
+
+
+def test_busy_g4dn_endpoint_moving_to_a_dearer_g6_is_advice_with_no_dollars(con):
+    # One instance at a 70% GPU peak: on an L4 (1.86x, the check's default) it still needs one instance,
+    # and ml.g6.xlarge costs more per hour than ml.g4dn.xlarge: no basis for a saving.
+    add_endpoint(con, "t4-busy", "ml.g4dn.xlarge")
+    add_metrics(con, endpoint_series("t4-busy", const(3000.0), cpu=const(30.0), memory=const(40.0), gpu=const(70.0)))
+    bill_endpoint(con, "t4-busy", "ml.g4dn.xlarge", G4DN)
+    bill_endpoint(con, "l4-other", "ml.g6.xlarge", G6)  # the account's own g6 rate
+
+    f = findings_of(con, PREVIOUS)[arn("t4-busy")]
+    assert f.monthly_savings_usd == 0.0 and f.confidence == "low"
+    assert f.evidence["instances_needed"] == 1 and f.evidence["savings_basis"] is None
+    assert f.evidence["replacement_rate"]["basis"] == "billing"
+    assert f.evidence["price_ratio"] == pytest.approx(G6 / G4DN)
+    assert "advice" in f.title
+
+
+def test_over_provisioned_g4dn_fleet_saves_through_fewer_instances(con):
+    # Three instances at a 20% GPU peak: 3 x 20 / 1.86 / 60 = 0.54 -> one ml.g6.xlarge carries the peak.
+    add_endpoint(con, "t4-fleet", "ml.g4dn.xlarge", count=3)
+    add_metrics(con, endpoint_series("t4-fleet", const(900.0), cpu=const(10.0), memory=const(30.0), gpu=const(20.0),
+                                     count=3))
+    bill_endpoint(con, "t4-fleet", "ml.g4dn.xlarge", G4DN, count=3)
+    bill_endpoint(con, "l4-other", "ml.g6.xlarge", G6)
+
+    f = findings_of(con, PREVIOUS)[arn("t4-fleet")]
+    assert f.evidence["instances"] == 3 and f.evidence["instances_needed"] == 1
+    assert f.monthly_savings_usd == pytest.approx((3 * G4DN - 1 * G6) * MONTH_H)
+    assert f.evidence["utilization_coverage"] == pytest.approx(1.0)
+
+
+def test_previous_generation_cheaper_per_hour_saves_the_rate_difference(con):
+    # ml.p3.2xlarge ($3.825 billed) -> ml.g5.2xlarge ($1.515 billed elsewhere in the account): the same hours
+    # at the lower rate, 10 h a day for 14 days.
+
+    def train(job: str, itype: str, rate: float, day: int) -> dict:
+        return usage_row(usage_date=AS_OF - timedelta(days=day), usage_type=f"USE1-Train:{itype}",
+                         resource_id=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{job}", component="Train",
+                         workload="training", instance_type=itype, instance_family=itype.split(".")[1],
+                         usage_quantity=10.0, billed_cost=10.0 * rate)
+
+    insert_usage(con, [train("v100", "ml.p3.2xlarge", 3.825, d) for d in range(14)])
+    insert_usage(con, [train("a10g", "ml.g5.2xlarge", 1.515, d) for d in range(14)])
+    f = findings_of(con, PREVIOUS, {"lookback_days": 14})[f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/v100"]
+    assert f.monthly_savings_usd == pytest.approx(14 * 10 * (3.825 - 1.515) * MONTH_H / (14 * 24))
+    assert f.confidence == "medium"  # billed rates, 14 days; the move needs a benchmark

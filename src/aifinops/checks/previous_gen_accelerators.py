@@ -1,19 +1,25 @@
 """Check: work on previous-generation accelerators (P3, G4dn, Inf1) that a current type does cheaper.
 
-For the same work, the new cost is the old hours / speedup x the new rate, so the saving is
-``cost x (1 - (new rate / old rate) / speedup)``. The speedups are parameters whose defaults name
-their source (NVIDIA datasheet throughput or AWS's own claims); the new rate comes from the price
-catalog, the old one from the bill. A type with no known replacement price is reported unpriced.
+A price-performance move saves money only through a lower rate or fewer instances, never through a
+datasheet ratio alone: the saving is the same instance hours at the replacement's lower rate, or, for an
+endpoint whose utilization is measured, the instances its peak needs on the faster type (peak / speedup /
+target utilization) at the replacement's rate. When the replacement costs more per hour and the
+utilization does not allow fewer instances, the finding is advice with $0 savings. The speedups are
+parameters whose defaults name their source (NVIDIA datasheet throughput or AWS's own claims); the old rate
+is the bill's, the new one the account's billed rate for the type when it has one, else the list price.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
 from aifinops.checks._common import group_rows, region_flag, total
+from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 
@@ -54,6 +60,18 @@ class PreviousGenParams(BaseModel):
         "of P3'), inf1 2.0 (half of AWS's 'up to 4x higher throughput' for Inf2 over Inf1, conservative).",
     )
     min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+    lookback_days_metrics: int = Field(
+        14, ge=1, le=366, description="Days of endpoint metrics read for utilization. Default 14: two weeks."
+    )
+    target_util_pct: float = Field(
+        60.0,
+        gt=0,
+        le=100,
+        description=(
+            "Peak utilization per instance (CPU per vCPU, GPU per GPU) to keep on the replacement. Default 60: "
+            "the over-provisioning check's target (40% headroom for spikes and for losing an instance)."
+        ),
+    )
 
 
 @register
@@ -62,8 +80,12 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
 
     Reads the instance-hour rows of ``usage_daily`` (SageMaker of any component, GPU EC2) whose type
     has a replacement, one finding per resource (per account, region, component and type without
-    resource ids). The old rate is the bill's (cost / hours); the new one the catalog's list rate
-    for the same component. Savings = monthly cost x max(0, 1 - (new / old) / speedup).
+    resource ids). The old rate is the bill's (cost / hours); the new one ``pricing.rate``'s for the same
+    component. Savings = the monthly instance hours x (old - new rate / min(1, speedup)) when the replacement
+    is cheaper per unit of those hours; for an endpoint with CPU/GPU metrics, (instances x old rate -
+    instances needed x new rate) x 730, instances needed = max(1, ceil(instances x peak utilization /
+    speedup / target_util_pct)). Otherwise 0:
+    a faster type that costs more per hour saves nothing unless fewer instances or hours follow.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -77,7 +99,10 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
     needs = frozenset({"billing"})
     iam_permissions = []
     iam_note = "Billing only, plus the bundled price catalog for the replacement's rate; no AWS API call."
-    savings_formula = "monthly cost x max(0, 1 - (replacement $/h / current $/h) / speedup)"
+    savings_formula = (
+        "monthly hours x max(0, current $/h - replacement $/h); endpoints with utilization: (instances x current $/h "
+        "- ceil(instances x peak / speedup / target) x replacement $/h) x 730; never from the speedup alone"
+    )
     Params = PreviousGenParams
 
     def run(self, ctx: CheckContext, params: PreviousGenParams) -> list[Finding]:
@@ -91,24 +116,39 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
             columns=f"""COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/'
                     || COALESCE(component, 'EC2') || '/' || instance_type) AS key,
                 COALESCE(resource_id, '') <> '' AS has_id, account_id, region, ai_service, component,
-                instance_type, instance_family, purchase_option,
+                instance_type, instance_family, purchase_option, usage_date,
                 CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
         )
+        endpoints: dict[str, tuple[ep.EndpointInfo, ep.VariantStats, int]] = {}
+        if "inventory" in ctx.available and "metrics" in ctx.available:
+            mwindow, stats, _, infos = ep.look_back(ctx, params.lookback_days_metrics)
+            for info in infos:
+                for v in info.instance_variants:
+                    observed = ep.observed_hours(mwindow, info, stats)
+                    endpoints[info.arn.lower()] = (info, ep.stats_for(stats, info, v.name), observed)
         groups = group_rows(rows)
         findings = []
         for key, group in groups.items():
-            finding = self._assess(key, group, window.days, params)
+            finding = self._assess(ctx, key, group, window.days, params, endpoints.get(str(key).lower()))
             if finding:
                 findings.append(finding)
         return findings
 
-    def _assess(self, key: str, rows: list[dict[str, Any]], days: int, params: PreviousGenParams) -> Finding | None:
+    def _assess(
+        self,
+        ctx: CheckContext,
+        key: str,
+        rows: list[dict[str, Any]],
+        days: int,
+        params: PreviousGenParams,
+        endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None,
+    ) -> Finding | None:
         cost = total(rows, "billed_cost")
         hours = total(rows, "hours")
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         if monthly_cost < params.min_monthly_cost_usd or hours <= 0:
             return None
-        row = rows[0]
+        row = rows[0]  # rows share key, type, account and region; ordered by every column (ctx.usage)
         itype = row["instance_type"]
         sagemaker = itype.startswith("ml.")
         bare = itype.removeprefix("ml.")
@@ -117,7 +157,8 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         new_type = f"ml.{new_bare}" if sagemaker else new_bare
         speedup = params.speedups.get(family, 1.0)
         old_rate = cost / hours
-        new_rate = _rates.list_hourly(new_type, row["region"], row["component"])
+        new_rate = _rates.hourly(ctx, new_type, row["region"], row["component"] or ("Hosting" if sagemaker else None))
+        billed_days = len({r["usage_date"] for r in rows})
         evidence: dict[str, Any] = {
             "instance_type": itype,
             "replacement": new_type,
@@ -127,26 +168,62 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
             "usd_per_hour": old_rate,
             "component": row["component"],
             "purchase_option": row["purchase_option"],
+            "billed_days": billed_days,
         }
         assumptions = [
-            f"{new_type} does the same work {speedup:g}x as fast as {itype} (parameter `speedups`); "
-            "benchmark the model before moving.",
-            "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            f"{new_type} does the same work at least as fast as {itype} (datasheet speedup {speedup:g}x, parameter "
+            "`speedups`); benchmark the model before moving.",
+            "Monthly figures are the look-back's billed hours and cost scaled to a 730-hour month.",
         ]
         savings = 0.0
+        measured_count = None
         if new_rate is None:
             assumptions.append(f"No known price for {new_type} in {row['region']}: the saving is not priced.")
             what = "not priced"
         else:
             ratio = new_rate.usd_per_unit / old_rate
-            price_performance = ratio / speedup
-            savings = monthly_cost * max(0.0, 1.0 - price_performance)
             evidence.update(
                 replacement_rate=new_rate.describe(),
                 price_ratio=ratio,
-                cost_per_unit_of_work_ratio=price_performance,
+                cost_per_unit_of_work_ratio=ratio / speedup,
             )
-            what = f"{price_performance:.2f}x the cost per unit of work"
+            # The same instance hours at the replacement's rate: a saving only when it is cheaper per hour. A faster
+            # type earns no fewer hours without a measure; a slower one (speedup < 1) needs more, so it is charged.
+            hours_needed = hours / min(1.0, speedup)
+            savings = max(0.0, monthly_usd(hours * old_rate - hours_needed * new_rate.usd_per_unit, days))
+            basis = "same instance hours at the replacement's lower rate" if savings > 0 else None
+            fewer = self._fewer_instances(endpoint, itype, speedup, old_rate, new_rate.usd_per_unit, params)
+            if fewer is not None:
+                evidence.update(fewer)
+                measured_count = fewer["utilization_coverage"]
+                if fewer["instances_saving_monthly_usd"] > savings:
+                    savings = fewer["instances_saving_monthly_usd"]
+                    basis = (
+                        f"{fewer['instances_needed']} instead of {fewer['instances']} instance(s): peak "
+                        f"{fewer['peak_util_pct']:.0f}% / speedup {speedup:g} at {params.target_util_pct:g}% target"
+                    )
+            if basis is None:
+                what = f"advice: {ratio:.2f}x the price per hour, {ratio / speedup:.2f}x per unit of work, no fewer " \
+                    "instances or hours follow"
+                assumptions.append(
+                    f"{new_type} costs {ratio:.2f}x as much per hour; a faster type saves money only through fewer "
+                    "instances or hours, which the measured utilization does not allow (or is not measured): $0."
+                )
+            else:
+                what = basis
+            evidence["savings_basis"] = basis
+        savings = min(savings, monthly_cost)
+        graded = confidence(
+            coverage=measured_count,
+            days=billed_days,
+            lookback_days=params.lookback_days,
+            price_basis=new_rate.basis if new_rate is not None else None,
+        )
+        if savings <= 0:
+            graded = Graded("low", [*graded.reasons, "advice: no saving with a basis"])
+        elif graded.level == "high":  # the move needs a benchmark of the model on the new device
+            graded = Graded("medium", ["the replacement's throughput for this model is a datasheet figure"])
+        evidence["confidence_reasons"] = graded.reasons
         return Finding(
             check=self.id,
             title=f"{itype} → {new_type}: {what}",
@@ -155,12 +232,46 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
             region=row["region"],
             account_id=row["account_id"],
             monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=min(savings, monthly_cost),
-            confidence="low" if family != "p3" else "medium",
+            monthly_savings_usd=savings,
+            confidence=graded.level,
             evidence=evidence,
             assumptions=assumptions,
             actions=_actions(key, row, new_type),
         )
+
+    @staticmethod
+    def _fewer_instances(
+        endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None,
+        itype: str,
+        speedup: float,
+        old_rate: float,
+        new_rate: float,
+        params: PreviousGenParams,
+    ) -> dict[str, Any] | None:
+        """The instances an endpoint's measured peak needs on the faster type, or None without a measure."""
+        if endpoint is None:
+            return None
+        info, stats, observed_h = endpoint
+        variants = [v for v in info.instance_variants if v.instance_type == itype and not v.autoscaling]
+        spec = ep.specs(itype)
+        if len(variants) != 1 or spec is None or observed_h <= 0:
+            return None
+        count = variants[0].instance_count
+        util = stats.util("GPUUtilization", spec.gpus) if spec.gpus else stats.util("CPUUtilization", spec.vcpus)
+        metric = "GPUUtilization" if spec.gpus else "CPUUtilization"
+        agg = stats.get(metric, "Average")
+        if util is None or agg is None:
+            return None
+        peak = util[1]
+        needed = max(1, math.ceil(count * peak / speedup / params.target_util_pct - 1e-9))
+        return {
+            "instances": count,
+            "instances_needed": needed,
+            "peak_util_pct": peak,
+            "utilization_metric": metric,
+            "utilization_coverage": min(1.0, agg.hours / observed_h),
+            "instances_saving_monthly_usd": max(0.0, ep.monthly(count * old_rate - needed * new_rate)),
+        }
 
 
 def _resource_type(key: str, row: dict[str, Any]) -> str:
