@@ -14,7 +14,7 @@ from aifinops.aws.session import NON_READ_EXCEPTIONS, READ_OPERATIONS, Operation
 from clirun import run_cli
 from moto_server import aws_env, moto_server  # noqa: F401 - fixtures
 
-READ_PREFIXES = ("Describe", "List", "Get", "Search")
+READ_PREFIXES = ("Describe", "List", "Get", "Search", "Filter")  # FilterLogEvents reads log events
 
 
 def test_every_allowlisted_operation_exists_and_is_a_read():
@@ -69,15 +69,22 @@ def test_iam_policy_matches_the_allowlist():
     assert len(actions) == expected
     assert not [a for a in actions if a.split(":")[1].startswith(("Create", "Put", "Delete", "Update", "Stop"))]
     roles = ["arn:aws:iam::111111111111:role/AifinopsRead"]
-    assert iam_policy(roles)["Statement"][1] == {"Sid": "AifinopsAssumeReadRoles", "Effect": "Allow",
-                                                 "Action": "sts:AssumeRole", "Resource": roles}
+    statements = iam_policy(roles)["Statement"]
+    assert statements[1] == {"Sid": "AifinopsAssumeReadRoles", "Effect": "Allow",
+                             "Action": "sts:AssumeRole", "Resource": roles}
+    # every read action granted once; object reads only under the Bedrock invocation log layout
+    assert sorted(statements[0]["Action"] + statements[2]["Action"]) == actions
+    assert statements[2] == {"Sid": "AifinopsReadBedrockInvocationLogs", "Effect": "Allow",
+                             "Action": ["s3:GetObject"],
+                             "Resource": ["arn:aws:s3:::*/*AWSLogs/*/BedrockModelInvocationLogs/*"]}
+    assert "s3:GetObject" not in statements[0]["Action"]
 
 
 def test_iam_policy_command_prints_the_policy():
     proc = run_cli("iam-policy", "--role-arn", "arn:aws:iam::111111111111:role/AifinopsRead")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["Version"] == "2012-10-17" and doc["Statement"][0]["Action"] == iam_actions()
+    assert doc["Version"] == "2012-10-17" and doc == iam_policy(["arn:aws:iam::111111111111:role/AifinopsRead"])
 
 
 def test_docs_show_the_generated_policy():
@@ -85,4 +92,4 @@ def test_docs_show_the_generated_policy():
 
     text = (Path(__file__).parents[1] / "docs" / "aws.md").read_text()
     block = text.split("```json\n", 1)[1].split("```", 1)[0]
-    assert json.loads(block)["Statement"][0]["Action"] == iam_actions()
+    assert json.loads(block) == iam_policy(["arn:aws:iam::111111111111:role/AifinopsRead"])

@@ -1,12 +1,12 @@
 """``collect``: read inventory, metrics and costs from live AWS into the store (and a snapshot folder).
 
-For each account (the caller's own, or each ``--role-arn`` assumed in turn) and each region it
-reads the inventory (inventory.py), CloudWatch metrics (metrics.py), alarms and dashboards
-(alarms.py), then S3 buckets, Budgets and Cost Explorer (ce_collect.py) once per account. Nothing is
-ever changed in AWS. What cannot be read is skipped and listed precisely in the result: a
-throttled call after its retries, AccessDenied on one service, a disabled region, expired
-credentials (the rest of that account). The records become a snapshot folder (``--out``, else a
-temporary one) loaded with ``load_snapshot(source='aws')``, so the store and the folder always agree.
+For each account (the caller's own, or each ``--role-arn`` assumed in turn) and each region it reads the
+inventory (inventory.py), CloudWatch metrics (metrics.py) with their per-series coverage, alarms and
+dashboards (alarms.py), Bedrock model invocation logs (bedrock_logs.py), then S3 buckets, Budgets and Cost
+Explorer (ce_collect.py) once per account. Nothing is ever changed in AWS. What cannot be read is skipped and
+listed precisely in the result: a throttled call after its retries, AccessDenied on one service, a disabled
+region, expired credentials (the rest of that account). The records become a snapshot folder (``--out``, else
+a temporary one) loaded with ``load_snapshot(source='aws')``, so the store and the folder always agree.
 Everything read passes through ``redact.py`` first: no key, token, password or URL credential is kept.
 """
 
@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aifinops.aws import alarms, ce_collect, inventory, metrics, redact
+from aifinops.aws import alarms, bedrock_logs, ce_collect, inventory, metrics, redact
 from aifinops.aws.ce_client import DEFAULT_MAX_AGE_S, USD_PER_REQUEST, CostExplorer
-from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, classify, iso
+from aifinops.aws.runner import Scope, ScopeStopped, Skip, SkipLog, TimeBudget, classify, iso
 from aifinops.aws.session import SessionFactory, known_regions
 from aifinops.errors import AifinopsError, ArgumentError, did_you_mean
+from aifinops.ingest.bedrock_logs import InvocationRows
 from aifinops.store import Store
 
 Progress = Callable[[str, int, int], None]
@@ -41,6 +42,9 @@ class CollectOptions:
     ce_cache_dir: Path | None = None
     ce_max_age_s: float = DEFAULT_MAX_AGE_S
     max_attempts: int | None = None  # default $AWS_MAX_ATTEMPTS, else 5 (standard retry mode)
+    metrics_budget_s: float = metrics.DEFAULT_BUDGET_S  # GetMetricData of the whole collect stops after this
+    invocation_logs: bool = True  # read Bedrock model invocation logs where logging sends them
+    invocation_log_max_bytes: int = bedrock_logs.DEFAULT_MAX_BYTES  # per region
 
 
 @dataclass
@@ -50,6 +54,8 @@ class CollectResult:
     resource_counts: dict[str, int] = field(default_factory=dict)
     resources: int = 0
     metrics: int = 0
+    metric_coverage: dict[str, int] = field(default_factory=dict)  # series per coverage status
+    bedrock_invocations: int = 0
     skipped: list[Skip] = field(default_factory=list)
     ce_paid_calls: int = 0
     ce_cached_calls: int = 0
@@ -68,6 +74,8 @@ class CollectResult:
             "resources": self.resources,
             "resource_counts": self.resource_counts,
             "metric_datapoints": self.metrics,
+            "metric_series_coverage": self.metric_coverage,
+            "bedrock_invocations": self.bedrock_invocations,
             "cost_explorer": {"paid_calls": self.ce_paid_calls, "cached_calls": self.ce_cached_calls,
                               "cost_usd": self.ce_cost_usd},
             "skipped": [s.to_dict() for s in self.skipped],
@@ -85,11 +93,12 @@ def collect(store: Store | None, options: CollectOptions, factory: SessionFactor
     from aifinops.ingest.snapshot_writer import write_snapshot
     from aifinops.store import clear_demo
 
-    records, rows, result = collect_records(options, factory, now, progress)
+    records, tables, result = collect_records(options, factory, now, progress)
     manifest = {"source": SOURCE, "collected_at": result.collected_at, "accounts": result.accounts,
                 "skipped": [s.to_dict() for s in result.skipped]}
     with tempfile.TemporaryDirectory(prefix="aifinops-collect-") as tmp:
-        folder = write_snapshot(options.out_dir or Path(tmp), records, rows.table(), manifest)
+        folder = write_snapshot(options.out_dir or Path(tmp), records, tables.datapoints.table(), manifest,
+                                coverage=tables.coverage.table(), invocations=tables.invocations.table())
         if options.out_dir:
             result.snapshot_dir = str(folder)
         if store is not None:
@@ -101,16 +110,29 @@ def collect(store: Store | None, options: CollectOptions, factory: SessionFactor
     return result
 
 
+@dataclass
+class Tables:
+    """The rows a collect gathers besides the inventory records."""
+
+    datapoints: metrics.MetricRows = field(default_factory=metrics.MetricRows)
+    coverage: metrics.CoverageRows = field(default_factory=metrics.CoverageRows)
+    invocations: InvocationRows = field(default_factory=InvocationRows)
+
+
 def collect_records(options: CollectOptions, factory: SessionFactory | None = None, now: datetime | None = None,
-                    progress: Progress | None = None) -> tuple[list[dict], metrics.MetricRows, CollectResult]:
-    """Read every account and region; return (records, metric rows, result). Raises when nothing was read."""
+                    progress: Progress | None = None, policy: metrics.FetchPolicy | None = None,
+                    ) -> tuple[list[dict], Tables, CollectResult]:
+    """Read every account and region; return (records, tables, result). Raises when nothing was read.
+
+    ``policy``: how GetMetricData splits, backs off and stops (default: ``options.metrics_budget_s``)."""
     _check_options(options)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     base = factory or SessionFactory(options.profile, max_attempts=options.max_attempts)
     result = CollectResult(collected_at=iso(now))
     skips = SkipLog()
     records: list[dict] = []
-    rows = metrics.MetricRows()
+    tables = Tables()
+    policy = policy or metrics.FetchPolicy(TimeBudget(options.metrics_budget_s))
     targets = _targets(base, options.role_arns, skips)
     regions = options.regions or [base.default_region]
     total, done = len(targets) * len(regions), 0
@@ -122,7 +144,7 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
             kind, message, _ = classify(exc, f.max_attempts)
             skips.add(Skip(_arn_account(via), "*", "sts", "GetCallerIdentity", kind, message))
             continue
-        run = _AccountRun(f, account_id, skips, options, now, records, rows)
+        run = _AccountRun(f, account_id, skips, options, now, records, tables, policy)
         runs.append(run)
         read = run.collect(regions)
         done += len(regions)
@@ -138,8 +160,9 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
                             "check the credentials (`aws sts get-caller-identity`), --profile and --role-arn.")
     # the one redaction rule (redact.py), before anything reaches a snapshot or the store
     records = [redact.redact(r) for r in _unique(records)]
-    rows.cols["dimensions"] = [[(n, redact.redact({"Name": n, "Value": v})["Value"]) for n, v in dims]
-                               for dims in rows.cols["dimensions"]]
+    for cols in (tables.datapoints.cols, tables.coverage.cols):
+        cols["dimensions"] = [[(n, redact.redact({"Name": n, "Value": v})["Value"]) for n, v in dims]
+                              for dims in cols["dimensions"]]
     for account in result.accounts:
         account["via"] = redact.redact_text(account["via"])
     result.resources = len(records)
@@ -147,10 +170,12 @@ def collect_records(options: CollectOptions, factory: SessionFactory | None = No
     for r in records:
         counts[r["resource_type"]] = counts.get(r["resource_type"], 0) + 1
     result.resource_counts = dict(sorted(counts.items()))
-    result.metrics = len(rows)
+    result.metrics = len(tables.datapoints)
+    result.metric_coverage = tables.coverage.statuses()
+    result.bedrock_invocations = len(tables.invocations)
     result.ce_paid_calls = sum(run.ce.paid_calls for run in runs if run.ce)
     result.ce_cached_calls = sum(run.ce.cached_calls for run in runs if run.ce)
-    return records, rows, result
+    return records, tables, result
 
 
 def _check_options(options: CollectOptions) -> None:
@@ -200,9 +225,9 @@ class _AccountRun:
     """Everything read from one account: its regions, then S3, Budgets and Cost Explorer."""
 
     def __init__(self, factory: SessionFactory, account_id: str, skips: SkipLog, options: CollectOptions,
-                 now: datetime, records: list[dict], rows: metrics.MetricRows):
+                 now: datetime, records: list[dict], tables: Tables, policy: metrics.FetchPolicy):
         self.factory, self.account_id, self.skips, self.options = factory, account_id, skips, options
-        self.now, self.records, self.rows = now, records, rows
+        self.now, self.records, self.tables, self.policy = now, records, tables, policy
         self.at = iso(now)
         self.ce: CostExplorer | None = None
 
@@ -272,9 +297,14 @@ class _AccountRun:
         series = metrics.endpoint_series(endpoints) + metrics.discovered_series(
             scope, training, {g["name"] for g in gpus}, set(here))
         end = self.now.replace(minute=0, second=0, microsecond=0)
-        metrics.fetch(scope, series, end - timedelta(days=self.options.metric_days), end, self.rows)
+        metrics.fetch(scope, series, end - timedelta(days=self.options.metric_days), end, self.tables.datapoints,
+                      self.tables.coverage, self.policy)
         for name, bucket in sorted(here.items()):
-            keep([inventory.s3_bucket(scope, bucket, scope.region, metrics.latest_bucket_bytes(self.rows, name), at)])
+            keep([inventory.s3_bucket(scope, bucket, scope.region,
+                                      metrics.latest_bucket_bytes(self.tables.datapoints, name), at)])
+        if self.options.invocation_logs:
+            keep(bedrock_logs.invocation_logs(scope, since, self.now, self.tables.invocations, at,
+                                              self.options.invocation_log_max_bytes))
 
     def _account(self, home: Scope) -> None:
         self.records.extend(ce_collect.budgets(home, self.at))

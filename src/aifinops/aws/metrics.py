@@ -11,20 +11,35 @@ Which series (shared/reference/data-formats-and-prices.md §5.3, the semantics o
 - ``AWS/S3`` BucketSizeBytes per (BucketName, StorageType), daily (S3 publishes it once a day).
 
 Everything else is hourly. Rows have the columns of the store's ``metrics`` table.
+
+Faults cost coverage, not a region: ``fetch`` splits a batch that times out or is throttled, backs off, follows
+``NextToken``, stops at a time budget shared by the whole collect, and writes one ``metrics_coverage`` row per
+series (expected and received periods, complete / partial / error / timeout).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.exceptions
 import pyarrow as pa
 
-from aifinops.aws.runner import Scope
-from aifinops.ingest.metrics_columns import DAY_S, HOUR_S, METRICS_SCHEMA
+from aifinops.aws.redact import redact_text
+from aifinops.aws.runner import Scope, TimeBudget, classify, is_transient
+from aifinops.aws.session import OperationNotAllowed
+from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA, DAY_S, HOUR_S, METRICS_SCHEMA
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
+# A 500-query GetMetricData call answers in seconds; one that takes longer is split rather than waited for.
+READ_TIMEOUT_S = 30.0
+CLIENT_ATTEMPTS = 2  # botocore resends once (standard mode backs off); then ``fetch`` splits the batch
+DEFAULT_BUDGET_S = 900.0  # the metrics of a whole collect (every account and region) stop after 15 minutes
 ENDPOINT_INVOCATION_METRICS = ("Invocations", "InvocationsPerInstance")
 ENDPOINT_UTILIZATION_METRICS = ("CPUUtilization", "MemoryUtilization", "GPUUtilization", "GPUMemoryUtilization")
 BEDROCK_METRICS = ("Invocations", "InputTokenCount", "OutputTokenCount", "CacheReadInputTokens",
@@ -124,12 +139,125 @@ class MetricRows:
         return pa.Table.from_pydict(self.cols, schema=METRICS_SCHEMA)
 
 
-def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, rows: MetricRows) -> int:
-    """GetMetricData for ``series`` in ``[start, end)``, ≤ 500 queries a call; returns datapoints added."""
+@dataclass
+class FetchPolicy:
+    """How GetMetricData rides out a slow or throttled CloudWatch: split, back off, stop at the budget.
+
+    A batch that times out or is throttled is split in two and each half is sent again after a backoff
+    (exponential with jitter, capped, never past the budget), down to a single series, which is tried
+    ``single_attempts`` times before it is recorded as failed. So a bad batch costs at most its own series,
+    and the whole collect never runs past ``budget``.
+    """
+
+    budget: TimeBudget
+    max_queries: int = MAX_QUERIES_PER_CALL
+    single_attempts: int = 3
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    slept_s: float = 0.0
+
+    def backoff(self, attempt: int) -> None:
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2**attempt)
+        delay = min(ceiling / 2 + self.rng.random() * ceiling / 2, self.budget.remaining_s())
+        if delay > 0:
+            self.sleep(delay)
+            self.slept_s += delay
+
+
+class CoverageRows:
+    """One row per series asked for: expected and received periods, and a status (``COVERAGE_SCHEMA``)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {name: [] for name in COVERAGE_SCHEMA.names}
+
+    def add(self, scope: Scope, series: Series, start: datetime, end: datetime, received: int, status: str,
+            detail: str | None = None) -> None:
+        for name, item in (
+            ("account_id", scope.account_id),
+            ("region", scope.region),
+            ("namespace", series.namespace),
+            ("metric_name", series.metric_name),
+            ("dimensions", list(series.dimensions)),
+            ("statistic", series.statistic),
+            ("period_s", series.period_s),
+            ("window_start", _naive_utc(start)),
+            ("window_end", _naive_utc(end)),
+            ("expected_periods", int((end - start).total_seconds()) // series.period_s),
+            ("received_periods", received),
+            ("status", status),
+            ("detail", detail),
+        ):
+            self.cols[name].append(item)
+
+    def __len__(self) -> int:
+        return len(self.cols["status"])
+
+    def statuses(self) -> dict[str, int]:
+        return dict(sorted(Counter(self.cols["status"]).items()))
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_pydict(self.cols, schema=COVERAGE_SCHEMA)
+
+
+@dataclass
+class _Pending:
+    batch: list[Series]
+    depth: int = 0  # how many times this batch's series were split or resent
+    tries: int = 0  # attempts of a single series
+
+
+def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, rows: MetricRows,
+          coverage: CoverageRows | None = None, policy: FetchPolicy | None = None) -> int:
+    """GetMetricData for ``series`` in ``[start, end)``; returns the datapoints added to ``rows``.
+
+    Every series gets one ``coverage`` row. Pages (``NextToken``) are followed; a batch's datapoints are kept
+    only once all its pages are read, so a batch sent again never doubles a datapoint.
+    """
+    policy = policy or FetchPolicy(TimeBudget(DEFAULT_BUDGET_S))
+    coverage = coverage if coverage is not None else CoverageRows()
+    queue = deque(_Pending(series[i : i + policy.max_queries]) for i in range(0, len(series), policy.max_queries))
     added = 0
-    for first in range(0, len(series), MAX_QUERIES_PER_CALL):
-        batch = series[first : first + MAX_QUERIES_PER_CALL]
-        queries = [
+    while queue:
+        item = queue.popleft()
+        if policy.budget.spent():
+            detail = f"the collect's {policy.budget.seconds:g} s time budget was spent before this series was read"
+            for left in [item, *queue]:
+                for s in left.batch:
+                    coverage.add(scope, s, start, end, 0, "timeout", detail)
+            break
+        try:
+            results, unfinished = _read_batch(scope, item.batch, start, end, policy)
+        except OperationNotAllowed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - split and retried, or recorded in coverage and the skip log
+            _retry_or_record(scope, item, exc, queue, coverage, policy, start, end)
+            continue
+        for i, s in enumerate(item.batch):
+            got = results.get(f"m{i}")
+            if got is None:
+                coverage.add(scope, s, start, end, 0, "partial" if unfinished else "complete",
+                             "pages left unread when the time budget was spent" if unfinished else None)
+                continue
+            rows.add(scope, s, got["ts"], got["values"])
+            added += len(got["values"])
+            status, detail = "complete", ""
+            if got["status"] in ("InternalError", "Forbidden"):
+                status, detail = "error", f"{got['status']}: {'; '.join(got['messages'])}".rstrip(": ")
+            elif got["status"] == "PartialData":
+                status, detail = "partial", "pages left unread when the time budget was spent"
+            coverage.add(scope, s, start, end, len(got["values"]), status, detail or None)
+    return added
+
+
+def _read_batch(scope: Scope, batch: list[Series], start: datetime, end: datetime,
+                policy: FetchPolicy) -> tuple[dict[str, dict], bool]:
+    """Every page of one GetMetricData request: Id -> timestamps, values, last status, messages; and whether
+    pages were left unread (the budget ran out between pages)."""
+    client = scope.client("cloudwatch", max_attempts=CLIENT_ATTEMPTS, read_timeout_s=READ_TIMEOUT_S)
+    params: dict[str, Any] = {
+        "MetricDataQueries": [
             {
                 "Id": f"m{i}",
                 "MetricStat": {
@@ -144,14 +272,49 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
                 "ReturnData": True,
             }
             for i, s in enumerate(batch)
-        ]
-        results = scope.pages("cloudwatch", "GetMetricData", "MetricDataResults", MetricDataQueries=queries,
-                              StartTime=start, EndTime=end, ScanBy="TimestampAscending")
-        for result in results or []:
-            s = batch[int(result["Id"][1:])]
-            rows.add(scope, s, result.get("Timestamps") or [], result.get("Values") or [])
-            added += len(result.get("Values") or [])
-    return added
+        ],
+        "StartTime": start,
+        "EndTime": end,
+        "ScanBy": "TimestampAscending",
+    }
+    results: dict[str, dict] = {}
+    while True:
+        page = client.get_metric_data(**params)
+        for result in page.get("MetricDataResults") or []:
+            entry = results.setdefault(result["Id"], {"ts": [], "values": [], "status": None, "messages": []})
+            entry["ts"] += result.get("Timestamps") or []
+            entry["values"] += result.get("Values") or []
+            entry["status"] = result.get("StatusCode")
+            entry["messages"] += [str(m.get("Value") or m.get("Code") or "") for m in result.get("Messages") or []]
+        token = page.get("NextToken")
+        if not token:
+            return results, False
+        if policy.budget.spent():
+            return results, True
+        params["NextToken"] = token
+
+
+def _retry_or_record(scope: Scope, item: _Pending, exc: Exception, queue: deque[_Pending], coverage: CoverageRows,
+                     policy: FetchPolicy, start: datetime, end: datetime) -> None:
+    """A failed batch: split it (or send a single series again) after a backoff, or record it as failed."""
+    transient = is_transient(exc)
+    if transient and len(item.batch) > 1:
+        half = (len(item.batch) + 1) // 2
+        policy.backoff(item.depth)
+        queue.appendleft(_Pending(item.batch[half:], item.depth + 1))
+        queue.appendleft(_Pending(item.batch[:half], item.depth + 1))
+        return
+    if transient and item.tries + 1 < policy.single_attempts:
+        policy.backoff(item.depth)
+        queue.appendleft(_Pending(item.batch, item.depth + 1, item.tries + 1))
+        return
+    kind, message, _ = classify(exc, policy.single_attempts)
+    timed_out = isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError)
+    status = "timeout" if timed_out else "error"
+    detail = redact_text(f"{kind}: {message}")
+    for s in item.batch:
+        coverage.add(scope, s, start, end, 0, status, detail)
+    scope.record("cloudwatch", "GetMetricData", exc)  # the skip log; an expired token stops the account here
 
 
 def latest_bucket_bytes(rows: MetricRows, bucket: str) -> dict[str, float]:

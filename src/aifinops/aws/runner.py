@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -149,8 +150,8 @@ class Scope:
         self.region = region
         self.skips = skips
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        return self.factory.client(service, region or self.region)
+    def client(self, service: str, region: str | None = None, **config: Any) -> Any:
+        return self.factory.client(service, region or self.region, **config)
 
     def call(
         self,
@@ -203,11 +204,40 @@ class Scope:
             self._record(service, operation, exc, None)
             return None
 
+    def record(self, service: str, operation: str, exc: Exception, region: str | None = None) -> None:
+        """Record a failure of a call made outside ``call``/``pages``; raises ScopeStopped as they would."""
+        self._record(service, operation, exc, region)
+
     def _record(self, service: str, operation: str, exc: Exception, region: str | None) -> None:
         kind, message, stop = classify(exc, self.factory.max_attempts)
         self.skips.add(Skip(self.account_id, region or self.region, service, operation, kind, message))
         if stop:
             raise ScopeStopped(stop, kind, message)
+
+
+def is_transient(exc: Exception) -> bool:
+    """A failure that may pass if the call is made again, smaller or later: throttling, a read or connect
+    timeout, a dropped connection, an HTTP 5xx."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = str(exc.response.get("Error", {}).get("Code") or "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return code in THROTTLING_CODES or (isinstance(status, int) and status >= 500)
+    return isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError
+                      | botocore.exceptions.ConnectionClosedError | botocore.exceptions.EndpointConnectionError)
+
+
+class TimeBudget:
+    """A deadline shared by the calls of one collect: ``remaining_s()`` never below zero."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self.deadline = clock() + seconds
+
+    def remaining_s(self) -> float:
+        return max(0.0, self.deadline - self.clock())
+
+    def spent(self) -> bool:
+        return self.remaining_s() <= 0.0
 
 
 def iso(ts: datetime | date) -> str:

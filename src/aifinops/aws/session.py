@@ -45,7 +45,7 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
         }
     ),
     "application-autoscaling": frozenset({"DescribeScalableTargets", "DescribeScalingPolicies"}),
-    "bedrock": frozenset({"ListProvisionedModelThroughputs"}),
+    "bedrock": frozenset({"ListProvisionedModelThroughputs", "GetModelInvocationLoggingConfiguration"}),
     "comprehend": frozenset({"ListEndpoints"}),
     "s3": frozenset(
         {
@@ -54,8 +54,12 @@ READ_OPERATIONS: dict[str, frozenset[str]] = {
             "GetBucketLifecycleConfiguration",
             "GetBucketTagging",
             "ListBucketIntelligentTieringConfigurations",
+            # Bedrock model invocation logs, where the logging configuration sends them (aws/bedrock_logs.py)
+            "ListObjectsV2",
+            "GetObject",
         }
     ),
+    "logs": frozenset({"FilterLogEvents"}),  # Bedrock invocation logs sent to a CloudWatch Logs group
     "cloudwatch": frozenset({"GetMetricData", "ListMetrics", "DescribeAlarms", "ListDashboards", "GetDashboard"}),
     "ce": frozenset({"GetCostAndUsage", "GetCostForecast", "GetAnomalies", "GetDimensionValues"}),
     "budgets": frozenset({"DescribeBudgets"}),
@@ -69,6 +73,7 @@ NON_READ_EXCEPTIONS = {
     ("sts", "AssumeRole"): "returns temporary credentials for a role you name with --role-arn; changes nothing",
 }
 
+DEFAULT_READ_TIMEOUT_S = 60.0
 DEFAULT_MAX_ATTEMPTS = 5  # standard mode's default is 3; collection is long, so ride out more throttling
 ClientHook = Callable[[str, str, Any], None]  # (service, region, client), e.g. a test's Stubber
 
@@ -93,6 +98,7 @@ class SessionFactory:
         max_attempts: int | None = None,
         on_client: ClientHook | None = None,
         label: str | None = None,
+        read_timeout_s: float = DEFAULT_READ_TIMEOUT_S,
     ):
         if session is None:
             try:
@@ -109,23 +115,29 @@ class SessionFactory:
         env_attempts = os.environ.get("AWS_MAX_ATTEMPTS")
         self.max_attempts = max_attempts or (int(env_attempts) if env_attempts else DEFAULT_MAX_ATTEMPTS)
         self.retry_mode = os.environ.get("AWS_RETRY_MODE") or "standard"
-        self._clients: dict[tuple[str, str], Any] = {}
+        self.read_timeout_s = read_timeout_s
+        self._clients: dict[tuple[str, str, int, float], Any] = {}
         self._account_id: str | None = None
 
     @property
     def default_region(self) -> str:
         return self.session.region_name or "us-east-1"
 
-    def config(self) -> Config:
+    def config(self, max_attempts: int | None = None, read_timeout_s: float | None = None) -> Config:
         return Config(
             user_agent_extra=f"aifinops/{__version__}",
-            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": max_attempts or self.max_attempts},
             connect_timeout=10,
-            read_timeout=60,
+            read_timeout=read_timeout_s or self.read_timeout_s,
         )
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A cached client of ``service`` in ``region`` that can only call allowlisted operations."""
+    def client(self, service: str, region: str | None = None, *, max_attempts: int | None = None,
+               read_timeout_s: float | None = None) -> Any:
+        """A cached client of ``service`` in ``region`` that can only call allowlisted operations.
+
+        ``max_attempts`` and ``read_timeout_s`` lower botocore's own retries and wait for callers that retry
+        in their own way (GetMetricData splits a slow batch instead of sending it again whole).
+        """
         allowed = READ_OPERATIONS.get(service)
         if allowed is None:
             raise OperationNotAllowed(
@@ -133,9 +145,11 @@ class SessionFactory:
                 "add the service's read operations to aifinops.aws.session.READ_OPERATIONS.",
             )
         region = region or self.default_region
-        key = (service, region)
+        attempts = min(max_attempts or self.max_attempts, self.max_attempts)
+        timeout = min(read_timeout_s or self.read_timeout_s, self.read_timeout_s)
+        key = (service, region, attempts, timeout)
         if key not in self._clients:
-            client = self.session.client(service, region_name=region, config=self.config())
+            client = self.session.client(service, region_name=region, config=self.config(attempts, timeout))
             client.meta.events.register("provide-client-params", _guard(service, allowed))
             if self.on_client:
                 self.on_client(service, region, client)
@@ -158,7 +172,8 @@ class SessionFactory:
             region_name=self.default_region,
         )
         return SessionFactory(
-            session=session, max_attempts=self.max_attempts, on_client=self.on_client, label=role_arn
+            session=session, max_attempts=self.max_attempts, on_client=self.on_client, label=role_arn,
+            read_timeout_s=self.read_timeout_s,
         )
 
 

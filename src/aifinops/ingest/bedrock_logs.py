@@ -33,7 +33,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from aifinops.aws.redact import redact
 from aifinops.errors import InputError
 
 SCHEMA_TYPE = "ModelInvocationLog"
@@ -115,6 +114,8 @@ def _text_of(value: Any) -> str:
 
 def invocation_row(record: Any, prefix_chars: int = PROMPT_PREFIX_CHARS) -> dict | None:
     """One row of ``INVOCATIONS_SCHEMA`` from one record; None when it is not a ModelInvocationLog record."""
+    from aifinops.aws.redact import redact  # here: the aws package imports this module while it loads
+
     if not isinstance(record, dict) or record.get("schemaType") != SCHEMA_TYPE:
         return None
     inp = _object(record.get("input"))

@@ -24,3 +24,24 @@ METRICS_SCHEMA = pa.schema(
     ]
 )
 HOUR_S, DAY_S = 3600, 86400  # CloudWatch periods: hourly series, and daily ones (S3 sizes, demo Bedrock)
+
+# Per-series coverage of a collect (the store's ``metrics_coverage`` table without ``source``): how much of the
+# window each GetMetricData series returned, and why not all of it (aws/metrics.py writes it, snapshot.py loads it).
+COVERAGE_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("region", pa.string()),
+        ("namespace", pa.string()),
+        ("metric_name", pa.string()),
+        ("dimensions", pa.map_(pa.string(), pa.string())),
+        ("statistic", pa.string()),
+        ("period_s", pa.int32()),
+        ("window_start", pa.timestamp("us")),
+        ("window_end", pa.timestamp("us")),
+        ("expected_periods", pa.int32()),
+        ("received_periods", pa.int32()),
+        ("status", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+COVERAGE_STATUSES = ("complete", "partial", "error", "timeout")

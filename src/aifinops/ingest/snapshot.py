@@ -1,4 +1,5 @@
-"""Load an inventory/metrics snapshot folder into the store's ``resources`` and ``metrics`` tables.
+"""Load a snapshot folder into the store's ``resources``, ``metrics``, ``metrics_coverage`` and
+``bedrock_invocations`` tables.
 
 A snapshot folder (written by the demo account, or by ``collect``) holds:
 
@@ -8,6 +9,8 @@ A snapshot folder (written by the demo account, or by ``collect``) holds:
 - ``metrics.parquet``: CloudWatch datapoints with the ``metrics`` table's columns (``account_id, region,
   namespace, metric_name, dimensions`` map<string,string>, ``ts`` timestamp UTC, ``period_s, statistic,
   value, unit``); a ``source`` column, if present, is ignored.
+- ``metrics_coverage.parquet`` (optional): one row per series collect asked for (``metrics_columns.COVERAGE_SCHEMA``).
+- ``bedrock_invocations.parquet`` (optional): model invocation log rows (``bedrock_logs.INVOCATIONS_SCHEMA``).
 - ``manifest.json`` (optional): ``{"schema": "aifinops.snapshot/1", ...}``; only the schema is checked.
 
 Rows are tagged with the caller's ``source``; earlier rows of that source are replaced. The caller owns
@@ -25,6 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aifinops.errors import InputError
+from aifinops.ingest.bedrock_logs import INVOCATIONS_SCHEMA, replace_rows
+from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA
 from aifinops.store import one_row
 
 SNAPSHOT_SCHEMAS = {"aifinops.snapshot/1"}
@@ -94,12 +99,48 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_dir: Path, source: st
         "SELECT resource_type, count(*) FROM resources WHERE source = ? GROUP BY 1 ORDER BY 1", [source]
     ).fetchall()
     (n_metrics,) = one_row(con, "SELECT count(*) FROM metrics WHERE source = ?", [source])
-    return {
+    loaded = {
         "source": source,
         "resources": resources.num_rows,
         "metrics": n_metrics,
         "resource_types": dict(counts),
     }
+    con.execute("DELETE FROM metrics_coverage WHERE source = ?", [source])
+    coverage = _optional_table(folder / "metrics_coverage.parquet", COVERAGE_SCHEMA)
+    if coverage is not None:
+        con.register("_snapshot_coverage", coverage)
+        try:
+            names = ", ".join(COVERAGE_SCHEMA.names)
+            con.execute(f"INSERT INTO metrics_coverage ({names}, source) SELECT {names}, ? FROM _snapshot_coverage",
+                        [source])
+        finally:
+            con.unregister("_snapshot_coverage")
+        loaded["metric_series"] = coverage.num_rows
+    invocations = _optional_table(folder / "bedrock_invocations.parquet", INVOCATIONS_SCHEMA)
+    con.execute("DELETE FROM bedrock_invocations WHERE source = ?", [source])
+    if invocations is not None:
+        loaded["bedrock_invocations"] = replace_rows(con, invocations, source)
+    return loaded
+
+
+def _optional_table(path: Path, schema: pa.Schema) -> pa.Table | None:
+    """A snapshot's optional Parquet file, read with ``schema``'s columns (older snapshots lack the file)."""
+    if not path.exists():
+        return None
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path} is not a readable Parquet file: {exc}.",
+                         "write it again, or delete it (the snapshot loads without it).") from exc
+    missing = [name for name in schema.names if name not in table.schema.names]
+    if missing:
+        raise InputError(f"{path} lacks the column(s) {', '.join(missing)}.",
+                         f"write the columns {', '.join(schema.names)}, or delete the file.")
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowException, ValueError) as exc:
+        raise InputError(f"{path}: a column has the wrong type ({exc}).",
+                         f"write the columns with the types of {path.stem}'s schema, or delete the file.") from exc
 
 
 def _check_manifest(path: Path) -> None:
