@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 SECTIONS = [
+    "actions",
+    "savings",
     "overview",
     "trends",
     "training-inference",

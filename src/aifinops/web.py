@@ -1,8 +1,9 @@
 """The web dashboard: a FastAPI app over the report views and the monitor functions (no logic here).
 
-``create_app(store)`` serves ``/`` (the dashboard page, ``?period=weekly|monthly|quarterly``),
-``/api/views``, ``/api/anomalies``, ``/api/forecast``, ``/api/budgets``, ``/api/alerts`` and the
-bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
+``create_app(store)`` serves ``/`` (the dashboard page, ``?period=weekly|monthly|quarterly``: the action plan
+first, then savings tracking and the views), ``/savings`` (the page at its savings tracking),
+``/api/views``, ``/api/actions``, ``/api/savings``, ``/api/anomalies``, ``/api/forecast``, ``/api/budgets``,
+``/api/alerts`` and the bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
 
 Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
 Query values are typed: a bad one is a 422 naming it; a date range is clamped to the data in the store.
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from aifinops.errors import AifinopsError, ArgumentError
@@ -71,6 +72,28 @@ def create_app(
             doc = detect_anomalies(con, lo, hi, by=by)
         doc["notes"] = notes + doc.get("notes", [])
         return doc
+
+    @app.get("/api/actions")
+    def api_actions() -> dict[str, Any]:
+        """The action plan: the deduplicated total, then every open finding ranked by dollars."""
+        from aifinops.actions import action_plan
+        from aifinops.checks import run_checks
+
+        with st.connect(read_only=True) as con:
+            found = [f.model_dump(mode="json") for f in run_checks(con).findings]
+            return action_plan(con, found)
+
+    @app.get("/api/savings")
+    def api_savings() -> dict[str, Any]:
+        """Realized against predicted savings from the bill (``aifinops savings``)."""
+        from aifinops.tracking import savings_report
+
+        with st.connect(read_only=True) as con:
+            return savings_report(con)
+
+    @app.get("/savings")
+    def savings_page() -> RedirectResponse:
+        return RedirectResponse("/#savings")
 
     @app.get("/api/forecast")
     def api_forecast() -> dict[str, Any]:

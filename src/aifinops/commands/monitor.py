@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from aifinops.commands.aws import ProfileOpt, RegionOpt, RoleOpt
@@ -22,6 +23,28 @@ BudgetOpt = Annotated[
     typer.Option("--budget", help="NAME=LIMIT[:key=v1|v2,...], e.g. training=30000:workload=training."),
 ]
 FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
+DASHBOARD_PORT = 8766  # not the MCP server's HTTP port, so the README's `serve` and `mcp --transport http` coexist
+MCP_HTTP_PORT = 8765
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """One clear line (exit 2) when ``host:port`` cannot be bound, before any URL is printed."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ArgumentError(f"Cannot serve on {host}: {exc.strerror or exc}.", "pass --host 127.0.0.1.") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ArgumentError(
+                f"Port {port} on {host} is in use ({exc.strerror}).",
+                f"stop what holds it, or pass another port: aifinops serve --port {port + 1}.",
+            ) from None
 
 
 def _collect_live(st, profile, region, role_arn) -> None:
@@ -177,7 +200,9 @@ def register(app: typer.Typer) -> None:
             )
         out.print(table)
         if not result:
-            out.print("No budgets: add [[budget]] tables to aifinops.toml, pass --budget, or collect AWS Budgets.")
+            out.print(
+                escape("No budgets: add [[budget]] tables to aifinops.toml, pass --budget, or collect AWS Budgets.")
+            )
 
     @app.command()
     def alerts(
@@ -247,7 +272,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port.")] = 8765,
+        port: Annotated[
+            int, typer.Option(min=1, max=65535, help=f"Port (the MCP server's HTTP default is {MCP_HTTP_PORT}).")
+        ] = DASHBOARD_PORT,
         accuracy: Annotated[Path | None, typer.Option(help="CSV of model,accuracy for the performance view.")] = None,
         budgets_file: BudgetsOpt = None,
         budget: BudgetOpt = None,
@@ -265,5 +292,6 @@ def register(app: typer.Typer) -> None:
             items = _budgets(con, budgets_file, budget)
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]Serving on {host}: anyone who can reach it sees your cost data.[/]")
+        refuse_busy_port(host, port)
         err.print(f"aifinops dashboard on http://{host}:{port}/ (Ctrl+C to stop)")
         uvicorn.run(create_app(st, acc, items, host=host, port=port), host=host, port=port, log_level="warning")

@@ -9,6 +9,7 @@ plotly.js so that the file works offline; the dashboard loads the same bundled c
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import plotly.graph_objects as go
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from aifinops import __version__
+from aifinops.actions import short_resource
+from aifinops.scan_text import usd, usd_rate
 
 HERE = Path(__file__).parent
 def _plotly_package_dir():
@@ -34,6 +37,26 @@ _LAYOUT = {
     "template": "plotly_white",
     "legend": {"orientation": "h", "y": -0.2},
 }
+
+
+def month_label(month: str) -> str:
+    """'2024-11-01' → 'Nov 2024'."""
+    return datetime.strptime(month[:10], "%Y-%m-%d").strftime("%b %Y")
+
+
+def log_axis(values: list[float]) -> dict[str, Any]:
+    """A log axis whose ticks are the powers of ten spanning ``values``, labelled in dollars.
+
+    Plotly's own log ticks label the 2s and 5s between decades with bare digits ("2, 10, 5, 2, 1"), which
+    reads as a broken scale.
+    """
+    positive = [v for v in values if v and v > 0]
+    if not positive:
+        return {"type": "log"}
+    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    high = max(high, low + 1)
+    ticks = [10.0**k for k in range(low, high + 1)]
+    return {"type": "log", "tickvals": ticks, "ticktext": [usd_rate(t) for t in ticks], "range": [low, high]}
 
 
 def _fig(fig: go.Figure, title: str, **layout: Any) -> dict[str, Any]:
@@ -60,10 +83,15 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
         figs[f"trend_{name}"] = _fig(fig, f"Daily AI cost by {label} (USD)", yaxis_title="USD/day")
     tvi = views["training_vs_inference"]
     fig = go.Figure()
-    months = list(tvi["months"])
+    months = sorted(tvi["months"])
+    # Months as named categories: on a date axis a month's bar sits on its first day's midnight and its tick
+    # reads the day before ("Oct 31") or "00:00:00 Nov 1, 2024" when it is the only one.
+    labels = [month_label(m) for m in months]
     for kind in ("training", "inference", "other"):
-        fig.add_trace(go.Bar(x=months, y=[tvi["months"][m][kind] for m in months], name=kind))
-    figs["training_vs_inference"] = _fig(fig, "Training vs inference (USD per month)", barmode="stack")
+        fig.add_trace(go.Bar(x=labels, y=[tvi["months"][m][kind] for m in months], name=kind))
+    figs["training_vs_inference"] = _fig(
+        fig, "Training vs inference (USD per month)", barmode="stack", xaxis={"type": "category"}
+    )
     gpu = views["gpu_efficiency"]
     if gpu:
         fig = go.Figure()
@@ -91,8 +119,11 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
         names = [e["name"] for e in units["endpoints"]]
         # Endpoint names repeat across regions and accounts: say which one when they do.
         labels = [f"{e['name']} ({e['region']})" if names.count(e["name"]) > 1 else e["name"] for e in eps]
-        fig = go.Figure(go.Bar(x=labels, y=[e["usd_per_1k_inferences"] for e in eps]))
-        figs["cost_per_inference"] = _fig(fig, "Cost per 1,000 inferences by endpoint (USD)", yaxis_type="log")
+        values = [e["usd_per_1k_inferences"] for e in eps]
+        fig = go.Figure(go.Bar(x=labels, y=values, hovertemplate="%{x}: $%{y:,.4f} per 1,000<extra></extra>"))
+        figs["cost_per_inference"] = _fig(
+            fig, "Cost per 1,000 inferences by endpoint (USD)", yaxis=log_axis(values)
+        )
     if units["bedrock_models"]:
         b = units["bedrock_models"]
         fig = go.Figure(go.Bar(x=[m["model"] for m in b], y=[m["usd_per_1k_tokens"] or 0 for m in b]))
@@ -135,12 +166,18 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 line={"dash": "dot"},
             )
         )
-        spikes = [d for a in views["anomalies"]["anomalies"] for d in a["daily"]]
+        # The marker sits on the line it is drawn over (the day's total); the hover names the series that
+        # spiked and its own value, which is smaller than the total.
+        total = {d["date"]: d["actual_usd"] for d in daily}
+        spikes = [(a, d) for a in views["anomalies"]["anomalies"] for d in a["daily"] if d["date"] in total]
         fig.add_trace(
             go.Scatter(
-                x=[d["date"] for d in spikes],
-                y=[d["actual_usd"] for d in spikes],
-                name="anomaly",
+                x=[d["date"] for _, d in spikes],
+                y=[total[d["date"]] for _, d in spikes],
+                text=[f"{a['value']}: {usd(d['actual_usd'])} (expected {usd(d.get('expected_usd'))})"
+                      for a, d in spikes],
+                hovertemplate="%{x}: %{text}<extra>anomaly</extra>",
+                name="anomaly (on the total)",
                 mode="markers",
                 marker={"size": 12, "color": "red", "symbol": "x"},
             )
@@ -148,21 +185,26 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
         figs["anomalies"] = _fig(fig, "Daily AI usage spend vs expected (USD)")
     budgets = views["budgets"]
     if budgets:
+        # Percent of each budget's own limit: a $2k budget 138% spent stands out next to a $40k one at 60%.
         names = [b["name"] for b in budgets]
+        actual = [b["actual_pct"] for b in budgets]
+        forecast = [b["forecast_pct"] for b in budgets]
         fig = go.Figure(
             [
-                go.Bar(x=names, y=[b["actual_usd"] for b in budgets], name="actual"),
-                go.Bar(x=names, y=[b["forecast_usd"] for b in budgets], name="forecast"),
-                go.Scatter(
-                    x=names,
-                    y=[b["limit_usd"] for b in budgets],
-                    name="limit",
-                    mode="markers",
-                    marker={"symbol": "line-ew-open", "size": 40, "color": "black"},
-                ),
+                go.Bar(x=names, y=actual, name="actual", text=[f"{v:.0f}%" for v in actual], textposition="outside",
+                       marker={"color": ["#b00020" if v >= 100 else "#1f77b4" for v in actual]},
+                       customdata=[[usd(b["actual_usd"]), usd(b["limit_usd"])] for b in budgets],
+                       hovertemplate="%{x}: %{customdata[0]} of %{customdata[1]}<extra>actual</extra>"),
+                go.Bar(x=names, y=forecast, name="forecast", text=[f"{v:.0f}%" for v in forecast],
+                       textposition="outside", marker={"color": "#9ab"}),
             ]
         )
-        figs["budgets"] = _fig(fig, "Budgets: actual and forecast vs limit (USD)", barmode="group")
+        fig.add_hline(y=100, line={"color": "black", "dash": "dash"}, annotation_text="limit (100%)")
+        top = max([*actual, *forecast, 100.0])
+        figs["budgets"] = _fig(
+            fig, "Budgets: actual and forecast as % of each limit", barmode="group",
+            yaxis={"title": "% of limit", "range": [0, top * 1.15], "ticksuffix": "%"},
+        )
     fc = views["forecast"]
     fig = go.Figure()
     fig.add_trace(
@@ -202,14 +244,20 @@ def script_json(value: Any) -> str:
 
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
-    env.filters["usd"] = lambda v: "—" if v is None else f"${v:,.2f}"
+    env.filters["usd"] = usd
+    env.filters["usd_rate"] = usd_rate
+    env.filters["short_resource"] = short_resource
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:,.1f}%"
     env.filters["num"] = lambda v: "—" if v is None else f"{v:,.0f}"
     return env
 
 
 def render_html(
-    views: dict[str, Any], inline_js: bool = True, title: str = "aifinops — AI cost report", top_findings: int = 25
+    views: dict[str, Any],
+    inline_js: bool = True,
+    title: str = "aifinops — AI cost report",
+    top_findings: int = 25,
+    top_actions: int = 10,
 ) -> str:
     """The page: inline plotly.js (a self-contained file) or a link to /static/plotly.min.js."""
     figs = figures(views)
@@ -225,6 +273,7 @@ def render_html(
             figures_json=payload,
             plotly_js=plotly_js,
             top_findings=top_findings,
+            top_actions=top_actions,
             version=__version__,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )

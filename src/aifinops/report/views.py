@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops.actions import action_plan
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import cost_breakdown, data_period
 from aifinops.costs.dimensions import Sql
@@ -29,6 +30,7 @@ from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.baseline import baselines, daily_series, usage_condition
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.forecast import forecast_spend, month_start
+from aifinops.tracking import review_changes, savings_report
 
 PERIODS = ("weekly", "monthly", "quarterly")
 # The guide's "Regular Review Cycle".
@@ -99,6 +101,7 @@ def build_views(
     days = (end - start).days
     ai_now = _total(con, start, end)
     ai_before = _total(con, max(prev_start, first), prev_end) if prev_start >= first else None
+    found = findings if findings is not None else _findings(con)
     return {
         "period": {
             "name": period or "all",
@@ -115,7 +118,10 @@ def build_views(
         "gpu_efficiency": gpu_efficiency(con, start, end),
         "unit_costs": unit_costs(con, start, end),
         "model_performance": model_performance(con, start, end, accuracy),
-        "findings": findings if findings is not None else _findings(con),
+        "action_plan": action_plan(con, found, end_excl - timedelta(days=1)),
+        "findings": found,
+        "savings": savings_report(con),
+        "review": review_changes(con, start),
         "anomalies": _anomalies(con, start, end),
         "budgets": evaluate_budgets(con, budgets),
         "forecast": _forecast(con),
@@ -147,7 +153,7 @@ def _training_vs_inference(con: duckdb.DuckDBPyConnection, start: date, end: dat
     months: dict[str, dict[str, float]] = {}
     for r in cost_breakdown(con, start, end, ["workload"], granularity="MONTHLY", filters=_IS_AI):
         kind = buckets.get(r["workload"], "other")
-        months.setdefault(r["start"], {"training": 0.0, "inference": 0.0, "other": 0.0})[kind] += r["amount"]
+        months.setdefault(str(r["start"])[:10], {"training": 0.0, "inference": 0.0, "other": 0.0})[kind] += r["amount"]
     total = {k: sum(m[k] for m in months.values()) for k in ("training", "inference", "other")}
     return {
         "months": months,

@@ -1,0 +1,122 @@
+"""Savings tracking from the bill, through the CLI: the demo account as real billing files, a scan, then a
+December built from the demo's own November rows without the idle endpoint; `aifinops savings` must show
+that endpoint's saving as realized, to the cent of the bill (expected values from SQL over the files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from clirun import run_cli
+
+IDLE_ENDPOINT = "arn:aws:sagemaker:us-east-1:444455556666:endpoint/demo-chatbot-endpoint"
+
+
+def _ok(*args: str, env: dict | None = None):
+    done = run_cli(*args, env=env)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory):
+    """A store holding the demo as real billing files, one recorded scan, and a later December bill."""
+    base = tmp_path_factory.mktemp("tracking")
+    demo, store = base / "demo", base / "store.duckdb"
+    _ok("demo", "--out", str(demo))
+    _ok("ingest", str(demo / "cur2"), str(demo / "snapshot"), "--store", str(store))
+    scan = json.loads(_ok("scan", "--store", str(store), "--format", "json").stdout)
+    november = next((demo / "cur2").rglob("BILLING_PERIOD=2024-11/*.parquet"))
+    december = base / "dec" / "data" / "BILLING_PERIOD=2024-12" / "december.parquet"
+    december.parent.mkdir(parents=True)
+    con = duckdb.connect()
+    # November's rows moved 30 days on (Dec 1-30), less every row of the deleted endpoint
+    con.execute(
+        f"""COPY (SELECT * EXCLUDE (BILLING_PERIOD) REPLACE (
+              bill_billing_period_start_date + INTERVAL 30 DAY AS bill_billing_period_start_date,
+              TIMESTAMP '2025-01-01' AS bill_billing_period_end_date,
+              line_item_usage_start_date + INTERVAL 30 DAY AS line_item_usage_start_date,
+              line_item_usage_end_date + INTERVAL 30 DAY AS line_item_usage_end_date)
+            FROM '{november}' WHERE coalesce(line_item_resource_id, '') <> ?) TO '{december}' (FORMAT parquet)""",
+        [IDLE_ENDPOINT],
+    )
+    _ok("ingest", str(base / "dec"), "--store", str(store))
+    return {"store": store, "scan": scan, "november": november, "december": december, "con": con}
+
+
+def _bill(con, path: Path, resource: str | None = None) -> tuple[float, int]:
+    """(billed cost of ``resource`` in the file, days with any usage in the file), straight from the rows."""
+    cost = con.execute(
+        f"SELECT coalesce(sum(line_item_unblended_cost), 0) FROM '{path}' WHERE line_item_resource_id = ?", [resource]
+    ).fetchone()[0]
+    days = con.execute(f"SELECT count(DISTINCT CAST(line_item_usage_start_date AS DATE)) FROM '{path}'").fetchone()[0]
+    return cost, days
+
+
+def test_the_deleted_idle_endpoint_shows_as_realized_to_the_cent(tracked):
+    con, store = tracked["con"], str(tracked["store"])
+    finding = next(
+        f for f in tracked["scan"]["findings"]
+        if f["check"] == "sagemaker-idle-endpoint" and f["resource_id"] == IDLE_ENDPOINT
+    )
+    nov_cost, nov_days = _bill(con, tracked["november"], IDLE_ENDPOINT)
+    dec_cost, dec_days = _bill(con, tracked["december"], IDLE_ENDPOINT)
+    assert nov_cost > 500 and dec_cost == 0 and nov_days == 30 and dec_days == 30
+    expected = round((nov_cost / nov_days - dec_cost / dec_days) * 730 / 24, 2)
+
+    report = json.loads(_ok("savings", "--store", store, "--format", "json").stdout)
+    outcome = next(o for o in report["findings"] if o["id"] == finding["id"])
+    assert outcome["status"] == "fell" and outcome["held"] is True
+    assert outcome["baseline"] == {"month": "2024-11-01", "days": 30, "billed_cost_usd": round(nov_cost, 2)}
+    assert outcome["months"] == [{"month": "2024-12-01", "days": 30, "billed_cost_usd": 0.0, "status": "fell",
+                                  "realized_monthly_usd": expected}]
+    assert outcome["predicted_monthly_usd"] == round(finding["monthly_savings_usd"], 2)
+    assert outcome["team"] == "team=genai"  # the endpoint's team tag in the billing rows
+    # every other endpoint kept its cost: nothing else fell, and the month's realized total is this resource once
+    fell = {o["resource_id"] for o in report["findings"] if o["status"] == "fell"}
+    assert fell == {IDLE_ENDPOINT}
+    assert report["by_month"][0]["month"] == "2024-12-01"
+    assert report["by_month"][0]["realized_monthly_usd"] == expected
+    check = next(c for c in report["by_check"] if c["check"] == "sagemaker-idle-endpoint")
+    assert check["fell"] == 1 and check["held"] == 1 and check["calibration"] == 1.0
+    # the other idle endpoints stayed: still open, no saving shown for them
+    others = [o for o in report["findings"] if o["check"] == "sagemaker-idle-endpoint" and o["id"] != finding["id"]]
+    assert others and all(o["status"] == "stayed" for o in others)
+
+    text = _ok("savings", "--store", store, env={"COLUMNS": "120"}).stdout
+    assert f"${expected:,.2f}/month against ${finding['monthly_savings_usd']:,.2f} predicted" in text
+    assert f"billed ${nov_cost:,.2f} in 2024-11 (30 days), $0.00 in 2024-12 (30 days)" in text
+
+
+def test_decisions_hold_across_scans_and_leave_the_plan(tracked, tmp_path):
+    store = str(tracked["store"])
+    listed = json.loads(_ok("findings", "list", "--store", store, "--format", "json").stdout)["findings"]
+    first, second = listed[0], listed[1]
+    bad = run_cli("findings", "dismiss", first["id"], "--store", store)
+    assert bad.returncode == 2 and "--reason" in bad.stderr
+    _ok("findings", "dismiss", first["id"], "--reason", "the research team needs it", "--store", store)
+    _ok("findings", "snooze", second["id"], "--days", "30", "--store", store)
+    unknown = run_cli("findings", "accept", first["id"] + "x", "--store", store)
+    assert unknown.returncode == 2 and "Did you mean" in unknown.stderr
+    _ok("scan", "--store", store, "--format", "json")  # a new scan: the decisions are kept by finding id
+    after = json.loads(_ok("findings", "list", "--store", store, "--format", "json").stdout)
+    ids = [r["id"] for r in after["findings"]]
+    assert first["id"] not in ids and second["id"] not in ids
+    hidden = {h["id"]: h for h in after["hidden"]}
+    assert hidden[first["id"]]["state"] == "dismissed" and hidden[first["id"]]["reason"] == "the research team needs it"
+    # snoozed for 30 data days from the as-of date, 2024-12-30 after the December ingest
+    assert hidden[second["id"]]["state"] == "snoozed" and hidden[second["id"]]["until"] == "2025-01-29"
+    md = _ok("scan", "--store", store, "--format", "markdown").stdout
+    assert "1 dismissed, 1 snoozed left out" in md
+    _ok("findings", "reopen", first["id"], "--store", store)
+    again = json.loads(_ok("findings", "list", "--store", store, "--format", "json").stdout)
+    assert first["id"] in [r["id"] for r in again["findings"]]
+    # a later scan does not move the baseline: the first scan that reported a finding sets it
+    report = json.loads(_ok("savings", "--store", store, "--format", "json").stdout)
+    tracked_again = next(o for o in report["findings"] if o["resource_id"] == IDLE_ENDPOINT
+                         and o["check"] == "sagemaker-idle-endpoint")
+    assert tracked_again["status"] == "fell" and tracked_again["first_seen_as_of"] == "2024-11-30"
+    assert report["scans_recorded"] == 3 and report["last_scan_as_of"] == "2024-12-30"
