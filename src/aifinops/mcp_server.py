@@ -97,6 +97,9 @@ Queries = Annotated[list[dict[str, Any]] | str | None, _d(
 MaxResults = Annotated[int | None, _d("items per page")]
 Region = Annotated[str | None, _d("AWS region; the store answers for what it holds, whatever the region")]
 Profile = Annotated[str | None, _d("AWS profile: unused, this server reads the store, not AWS")]
+CeMetric = Annotated[str, _d("UnblendedCost | AmortizedCost | BlendedCost | NetUnblendedCost | UsageQuantity")]
+LegacyGroup = Annotated[dict[str, str] | str | None, _d('e.g. {"Type": "DIMENSION", "Key": "SERVICE"} or SERVICE')]
+LegacyFilter = Annotated[dict[str, Any] | None, _d("Cost Explorer filter Expression")]
 BillingViewArn = Annotated[str | None, _d("billing view ARN: the store has no billing views (refused when given)")]
 
 # The first answer of each session says which store answered when it came from the default location.
@@ -115,6 +118,21 @@ class EndpointIn(BaseModel):
     latency_tier: Literal["critical", "standard", "relaxed"] = Field("standard", description="latency need")
 
 
+class DateRangeIn(BaseModel):
+    """A period as the AWS Labs cost-explorer server writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    start_date: str = Field(description="first day YYYY-MM-DD")
+    end_date: str = Field(description="end day YYYY-MM-DD (exclusive, as Cost Explorer)")
+
+
+class DimensionKeyIn(BaseModel):
+    """A dimension as the AWS Labs cost-explorer server writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    dimension_key: str = Field(description="e.g. SERVICE, USAGE_TYPE, REGION, LINKED_ACCOUNT")
+
+
 class _LimitedServer(MCPServer):
     """MCPServer that holds every call to the limits and to the tool's own arguments, before any validation or work.
 
@@ -124,7 +142,7 @@ class _LimitedServer(MCPServer):
     """
 
     refused: dict[str, Refused] = {}
-    sessions_seen: set[int] = set()
+    sessions_seen: list[str] = []
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -140,15 +158,25 @@ class _LimitedServer(MCPServer):
             _refuse_unknown(name, arguments or {}, known)
         if name in self.refused:
             raise ToolError(short_message(self.refused[name].refuse().message))
-        session = getattr(context, "session", None) if context is not None else None
-        key = id(session) if session is not None else 0
-        first = key not in self.sessions_seen
-        self.sessions_seen.add(key)
-        token = _FIRST_OF_SESSION.set(first)
+        token = _FIRST_OF_SESSION.set(self._first_of_session(context))
         try:
             return await super().call_tool(name, arguments, context)
         finally:
             _FIRST_OF_SESSION.reset(token)
+
+    def _first_of_session(self, context: Any) -> bool:
+        """True for the first call of a session: over HTTP one per ``mcp-session-id``; on stdio (one client per
+        process) and in memory, the first call this server answers."""
+        try:
+            headers = context.headers or {} if context is not None else {}
+        except (AttributeError, ValueError):  # no request context: a direct call
+            headers = {}
+        key = str(headers.get("mcp-session-id") or "")
+        if key in self.sessions_seen:
+            return False
+        self.sessions_seen.append(key)
+        del self.sessions_seen[:-1000]  # remember the last thousand HTTP sessions
+        return True
 
     async def list_tools(self) -> list[MCPTool]:
         """Each tool's input schema says what ``call_tool`` enforces: no properties beyond its own."""
@@ -217,7 +245,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
     """
     server = _LimitedServer("aifinops", version=__version__, instructions=INSTRUCTIONS)
     server.refused = {}
-    server.sessions_seen = set()
+    server.sessions_seen = []
 
     def respond(result: Any) -> CallToolResult:
         doc = rounded(result.to_dict() if hasattr(result, "to_dict") else result)
@@ -774,6 +802,87 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
     ) -> Annotated[CallToolResult, Document]:
         return run(_forecast, as_of, filters, ai_only, metric)
 
+    # ------------------------------------------------------------ the deprecated AWS Labs cost-explorer server
+
+    legacy = "(deprecated AWS Labs cost-explorer server) "
+
+    @tool(legacy + "Today's date (UTC) and the last day of data in the store.")
+    def get_today_date() -> Annotated[CallToolResult, Answer]:
+        from datetime import UTC, datetime
+
+        from aifinops.store import usage_span
+
+        def today(con: Any) -> dict[str, Any]:
+            now = datetime.now(UTC).date()
+            last = usage_span(con)[1]
+            return {"today_date": now.isoformat(), "current_month": now.strftime("%Y-%m"),
+                    "aifinops_last_data_date": last.isoformat() if last else None}
+
+        return run(today)
+
+    @tool(legacy + "GetDimensionValues for a period.")
+    def get_dimension_values(date_range: Annotated[DateRangeIn, _d("the period")],
+                             dimension: Annotated[DimensionKeyIn, _d("the dimension")]) -> Annotated[
+            CallToolResult, CostExplorerAnswer]:
+        from aifinops.answers.ce_tool import dimension_values
+
+        return run(dimension_values, dimension.dimension_key, date_range.start_date, date_range.end_date)
+
+    @tool(legacy + "The values of one cost allocation tag in a period.")
+    def get_tag_values(date_range: Annotated[DateRangeIn, _d("the period")],
+                       tag_key: Annotated[str, _d("the tag key, e.g. team")]) -> Annotated[
+            CallToolResult, CostExplorerAnswer]:
+        from aifinops.answers.ce_tool import tags_or_values
+
+        return run(tags_or_values, date_range.start_date, date_range.end_date, tag_key)
+
+    @tool(legacy + "GetCostForecast for a future period.")
+    def get_cost_forecast(
+        date_range: Annotated[DateRangeIn, _d("the period to forecast")],
+        granularity: Annotated[Literal["DAILY", "MONTHLY"], _d("DAILY or MONTHLY")] = "MONTHLY",
+        filter_expression: LegacyFilter = None,
+        metric: Annotated[str, _d("UNBLENDED_COST | AMORTIZED_COST | …")] = "UNBLENDED_COST",
+        prediction_interval_level: Annotated[int, _d("interval, percent (80 or 95)")] = 80,
+    ) -> Annotated[CallToolResult, CostExplorerAnswer]:
+        from aifinops.answers.ce_tool import cost_forecast
+
+        return run(cost_forecast, date_range.start_date, date_range.end_date, granularity, metric,
+                   prediction_interval_level, filter_expression)
+
+    @tool(legacy + "GetCostAndUsage for a period, grouped by one key.")
+    def get_cost_and_usage(
+        date_range: Annotated[DateRangeIn, _d("the period")],
+        granularity: Annotated[Literal["DAILY", "MONTHLY", "HOURLY"], _d("DAILY or MONTHLY")] = "MONTHLY",
+        group_by: LegacyGroup = "SERVICE",
+        filter_expression: LegacyFilter = None,
+        metric: CeMetric = "UnblendedCost",
+    ) -> Annotated[CallToolResult, CostExplorerAnswer]:
+        from aifinops.answers.ce_tool import cost_and_usage
+
+        return run(cost_and_usage, date_range.start_date, date_range.end_date, granularity, group_by, [metric],
+                   filter_expression)
+
+    def legacy_comparison(operation: str) -> Callable[..., CallToolResult]:
+        def compare(
+            baseline_date_range: Annotated[DateRangeIn, _d("the baseline month")],
+            comparison_date_range: Annotated[DateRangeIn, _d("the month compared with it")],
+            metric_for_comparison: CeMetric = "UnblendedCost",
+            group_by: LegacyGroup = "SERVICE",
+            filter_expression: LegacyFilter = None,
+        ) -> Annotated[CallToolResult, ComparisonAnswer]:
+            from aifinops.answers.billing import cost_comparison as cc
+
+            return run(cc, operation, baseline_date_range.start_date, baseline_date_range.end_date,
+                       comparison_date_range.start_date, comparison_date_range.end_date, metric_for_comparison,
+                       group_by, filter_expression)
+
+        return compare
+
+    tool(legacy + "Cost of two months side by side, by one key.", "get_cost_and_usage_comparisons")(
+        legacy_comparison("getCostAndUsageComparisons"))
+    tool(legacy + "What drove the change between two months.", "get_cost_comparison_drivers")(
+        legacy_comparison("getCostComparisonDrivers"))
+
     # ------------------------------------------------------------ AWS Labs tools the store cannot answer
 
     for spec in REFUSED:
@@ -794,6 +903,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         from aifinops.costs.unit_economics import unit_series
 
         return run(unit_series, unit, granularity, start_date, end_date)
+
     return server
 
 

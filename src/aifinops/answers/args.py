@@ -205,7 +205,7 @@ def _decimal_text(value: float, places: int) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def rounded(value: Any, key: str = "", usd: bool = True) -> Any:
+def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False) -> Any:
     """``value`` with money at cents and other floats at ``OTHER_DECIMALS`` places, through dicts and lists.
 
     A Cost Explorer ``{"Amount": "…", "Unit": "USD"}`` keeps its string form, rounded; an Amount in another
@@ -214,12 +214,14 @@ def rounded(value: Any, key: str = "", usd: bool = True) -> Any:
     if isinstance(value, dict):
         unit = value.get("Unit")
         is_usd = unit in (None, "USD") if "Amount" in value else usd
-        return {k: rounded(v, str(k), is_usd) for k, v in value.items()}
+        # {"aifinops_cost_usd": {"team-a": 1.234}}: the values under a money key are money too.
+        under_money = inherited or (key.endswith("_usd") and key != "")
+        return {k: rounded(v, str(k), is_usd, under_money) for k, v in value.items()}
     if isinstance(value, list):
-        return [rounded(v, key, usd) for v in value]
+        return [rounded(v, key, usd, inherited) for v in value]
     if isinstance(value, bool) or not isinstance(value, float | str):
         return value
-    money = (_is_money(key) and (key != "Amount" or usd)) or key in _MONEY_STRINGS
+    money = inherited or (_is_money(key) and (key != "Amount" or usd)) or key in _MONEY_STRINGS
     places = 2 if money else OTHER_DECIMALS
     if isinstance(value, str):
         if key not in ("Amount", *_MONEY_STRINGS):
