@@ -198,6 +198,26 @@ CREATE TABLE IF NOT EXISTS metrics_coverage (
   detail VARCHAR,             -- why, when not complete (redacted AWS message)
   source VARCHAR
 );
+-- Per SageMaker endpoint variant and collect: do its instance metrics arrive, and was Invocations read in full?
+-- silence_means_zero_invocations: no Invocations datapoint in a completely read window while the endpoint's own
+-- instance metrics (CPU, memory, GPU) have datapoints: the endpoint served no request (not "no data").
+CREATE OR REPLACE VIEW endpoint_metric_presence AS
+SELECT *, coalesce(instance_metrics_seen AND invocations_complete AND invocation_periods = 0, false)
+          AS silence_means_zero_invocations
+FROM (
+  SELECT account_id, region, dimensions['EndpointName'] AS endpoint_name, dimensions['VariantName'] AS variant_name,
+         source, min(window_start) AS window_start, max(window_end) AS window_end,
+         coalesce(bool_or(namespace = '/aws/sagemaker/Endpoints' AND received_periods > 0), false)
+           AS instance_metrics_seen,
+         coalesce(max(received_periods) FILTER (WHERE namespace = '/aws/sagemaker/Endpoints'), 0)
+           AS instance_metric_periods,   -- the most datapoints any instance metric returned
+         max(received_periods) FILTER (WHERE metric_name = 'Invocations') AS invocation_periods,
+         bool_and(status = 'complete') FILTER (WHERE metric_name = 'Invocations') AS invocations_complete,
+         bool_and(status = 'complete') AS all_series_complete
+  FROM metrics_coverage
+  WHERE namespace IN ('AWS/SageMaker', '/aws/sagemaker/Endpoints') AND dimensions['EndpointName'] IS NOT NULL
+  GROUP BY ALL
+);
 -- One row per Bedrock model invocation log record (schemaType ModelInvocationLog). No prompt or completion text:
 -- prompt_prefix_sha256 hashes the leading characters of input.inputBodyJson's prompt (docs/aws.md).
 CREATE TABLE IF NOT EXISTS bedrock_invocations (
@@ -354,6 +374,7 @@ class Store:
                 con = _open_with_retry(work, False, wait_s, shown=self.path)
                 try:
                     _ensure_schema(con, self.path)
+                    drop_summaries(con)  # while the block writes, questions read usage_daily itself
                     yield con
                     refresh_summaries(con)
                     con.execute("CHECKPOINT")
@@ -558,6 +579,12 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
         sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
         columns = ", ".join(select + sums)
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM usage_daily GROUP BY ALL")
+
+
+def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the summary tables (a writer's copy holds none until refresh_summaries rebuilds them)."""
+    for table, _, _ in SUMMARY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:

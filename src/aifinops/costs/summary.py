@@ -5,7 +5,7 @@ hours are 60-80% of AI workload cost, data storage and transfer 10-20%, model ho
 endpoints 15-25%. The drivers overlap (a GPU endpoint is both GPU hours and hosting), as the
 guide's ranges do, so their shares need not sum to one; what is in none of them is reported
 as ``other_ai_cost_usd``. Every figure is billed cost, computed through the Cost Explorer
-query path with the AI taxonomy dimensions.
+query path with the AI taxonomy dimensions (so read from the store's summary tables), rounded to the cent.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def ai_cost_summary(
         sums: dict[str, float] = {}
         for row in cost_breakdown(con, start, end, [name], filters=_IS_AI):
             sums[row[name]] = sums.get(row[name], 0.0) + row["amount"]
-        return dict(sorted(sums.items(), key=lambda kv: -kv[1]))
+        return dict(sorted(sums.items(), key=lambda kv: (-round(kv[1], 2), str(kv[0]))))
 
     total_usd, ai_usd = total(None), total(_IS_AI)
     drivers = []
@@ -119,8 +119,8 @@ def ai_cost_summary(
                 "id": driver_id,
                 "name": name,
                 "counts": counts,
-                "cost_usd": cost,
-                "share_of_ai": share,
+                "cost_usd": cents(cost),
+                "share_of_ai": _share(share),
                 "expected_share": {"min": low, "max": high},
                 "in_range": None if share is None else low <= share <= high,
             }
@@ -130,16 +130,26 @@ def ai_cost_summary(
         "start": start,
         "end": end,
         "currency": "USD",
-        "total_cost_usd": total_usd,
-        "ai_cost_usd": ai_usd,
-        "ai_share": ai_usd / total_usd if total_usd else None,
-        "by_ai_service": by("ai_service"),
-        "by_workload": by("workload"),
+        "total_cost_usd": cents(total_usd),
+        "ai_cost_usd": cents(ai_usd),
+        "ai_share": _share(ai_usd / total_usd if total_usd else None),
+        "by_ai_service": {k: cents(v) for k, v in by("ai_service").items()},
+        "by_workload": {k: cents(v) for k, v in by("workload").items()},
         "drivers": drivers,
-        "other_ai_cost_usd": other,
+        "other_ai_cost_usd": cents(other),
         "drivers_source": GUIDE_SOURCE,
         "notes": notes,
     }
+
+
+def cents(usd: float) -> float:
+    """Money in an answer: rounded to the cent (the store keeps full precision), never -0.0."""
+    return round(usd, 2) + 0.0
+
+
+def _share(value: float | None) -> float | None:
+    """A share in an answer: 6 decimals, so float noise in the sums never changes the bytes."""
+    return None if value is None else round(value, 6)
 
 
 def last_full_month(con: duckdb.DuckDBPyConnection, notes: list[str] | None = None) -> tuple[date, date]:

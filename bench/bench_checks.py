@@ -1,0 +1,100 @@
+"""Benchmark ``run_checks``: all checks on the demo account, and on generated CUR 2.0 files with many resources.
+
+``python bench/bench_checks.py [--repeat 3] [--resources 100 1000 10000] [--rows 200000] [--workdir bench/out]``
+
+The demo store is loaded once into a temporary folder; each generated file (bench/gen_cur2.py, reused when
+present) is ingested into its own store first. Then ``run_checks`` runs ``--repeat`` times on a read-only
+connection, as ``aifinops scan`` runs it; the median wall time is printed with each check's share (the time
+spent in its ``run``, phase 2 included). Issue 15's goal: all checks on the demo in at most 1 s. Figures are
+printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from bench_scan import ensure_file  # noqa: E402
+
+from aifinops.checks import base, run_checks  # noqa: E402
+from aifinops.store import Store  # noqa: E402
+
+DEMO_TARGET_S = 1.0
+
+
+def _timed_checks() -> dict[str, float]:
+    """Wrap every registered check's ``run`` to add its wall time to the returned dict."""
+    spent: dict[str, float] = defaultdict(float)
+    for check_id, cls in base.REGISTRY.items():
+        real = cls.run
+
+        def timed(self, ctx, params, _real=real, _id=check_id):
+            t0 = time.perf_counter()
+            try:
+                return _real(self, ctx, params)
+            finally:
+                spent[_id] += time.perf_counter() - t0
+
+        cls.run = timed  # type: ignore[method-assign]
+    return spent
+
+
+def bench_store(name: str, store: Store, repeat: int, spent: dict[str, float]) -> None:
+    walls = []
+    spent.clear()
+    findings = 0
+    for _ in range(repeat):
+        with store.connect(read_only=True) as con:
+            t0 = time.perf_counter()
+            run = run_checks(con)
+            walls.append(time.perf_counter() - t0)
+            findings = len(run.findings)
+    median = statistics.median(walls)
+    met = "met" if median <= DEMO_TARGET_S else "NOT met"
+    target = f" (target <= {DEMO_TARGET_S:g} s: {met})" if name == "demo" else ""
+    print(f"\n{name}: all checks, median of {repeat}: {median:.3f} s{target}; {findings} findings; "
+          f"runs {', '.join(f'{w:.3f}' for w in walls)} s")
+    for check_id, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:8]:
+        print(f"  {check_id:<40} {seconds / repeat:8.3f} s per run")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--resources", type=int, nargs="*", default=[], help="generated files' resource counts")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows of each generated file")
+    parser.add_argument("--workdir", type=Path, default=BENCH_DIR / "out")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    spent = _timed_checks()
+    with tempfile.TemporaryDirectory(prefix="aifinops-bench-checks-") as tmp:
+        from aifinops.workspace import ensure_data
+
+        demo = Store(Path(tmp) / "demo.duckdb")
+        ensure_data(demo)
+        bench_store("demo", demo, args.repeat, spent)
+        if args.resources:
+            from aifinops.ingest.pipeline import ingest_paths
+
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            for resources in args.resources:
+                path, _ = ensure_file(args.rows, args.workdir, args.seed, resources)
+                store = Store(Path(tmp) / f"r{resources}.duckdb")
+                ingest_paths(store, [path])
+                bench_store(f"{args.rows:,} rows, ~{resources:,} resources", store, args.repeat, spent)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"\npeak RSS of this process: {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
