@@ -160,6 +160,17 @@ AI_TAG_RULES: dict[str, tuple[str, ...] | None] = {
     "model": None,
     "ml_project": None,
 }  # fmt: skip
+# Bedrock pricing units → tokens per unit (a '1K tokens' usage quantity of 2.5 is 2,500 tokens).
+TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
+
+
+def tokens_sql(quantity: str, unit: str) -> str:
+    """SQL: a usage quantity in tokens, read through its pricing unit (TOKENS_PER_UNIT, case-insensitive)."""
+    whens = " ".join(f"WHEN '{u.lower()}' THEN {f!r}" for u, f in sorted(
+        {u.lower(): f for u, f in TOKENS_PER_UNIT.items()}.items()))
+    return f"(coalesce({quantity}, 0) * CASE lower(coalesce({unit}, '')) {whens} ELSE 1.0 END)"
+
+
 # Caller identity (docs/genai.md). CUR 2.0's ``line_item_iam_principal`` (the IAM user or role ARN that called
 # Bedrock) is carried in the row's tags under PRINCIPAL_TAG, a key in AWS's reserved ``aws:`` namespace that no
 # user tag can take; the tags AWS records on the calling principal arrive as cost allocation tags keyed

@@ -28,8 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from aifinops.costs.genai import register_models
-from aifinops.costs.unit_economics import tokens_sql
 from aifinops.errors import ArgumentError
+from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
 _COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache-read": "cache_read_tokens",

@@ -28,11 +28,11 @@ from typing import Any
 
 import duckdb
 
-from aifinops.costs.unit_economics import tokens_sql
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
 from aifinops.pricing import PriceNotFound
 from aifinops.pricing.lookups import resolve_model
 from aifinops.store import one_row
+from aifinops.taxonomy import tokens_sql
 
 TOKEN_CLASSES = {  # token class → the bedrock_invocations column that counts it
     "input": "input_tokens",

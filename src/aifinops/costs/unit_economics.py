@@ -20,20 +20,15 @@ from typing import Any, TypedDict
 
 import duckdb
 
+from aifinops import taxonomy
 from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import CheckContext, Window
 from aifinops.monitor.anomalies import resource_family
 from aifinops.monitor.gpus import gpus_per_instance
 
-# Bedrock pricing units → tokens per unit.
-TOKENS_PER_UNIT = {"1K tokens": 1_000.0, "1M tokens": 1_000_000.0, "tokens": 1.0, "Tokens": 1.0}
-
-
-def tokens_sql(quantity: str, unit: str) -> str:
-    """SQL: a usage quantity in tokens, read through its pricing unit (TOKENS_PER_UNIT, case-insensitive)."""
-    whens = " ".join(f"WHEN '{u.lower()}' THEN {f!r}" for u, f in sorted(
-        {u.lower(): f for u, f in TOKENS_PER_UNIT.items()}.items()))
-    return f"(coalesce({quantity}, 0) * CASE lower(coalesce({unit}, '')) {whens} ELSE 1.0 END)"
+# Bedrock pricing units → tokens per unit, and the same in SQL: one home in the taxonomy.
+TOKENS_PER_UNIT = taxonomy.TOKENS_PER_UNIT
+tokens_sql = taxonomy.tokens_sql
 
 
 class VariantInvocations(TypedDict):
