@@ -86,14 +86,15 @@ class CollectResult:
 
 
 def collect(store: Store | None, options: CollectOptions, factory: SessionFactory | None = None,
-            now: datetime | None = None, progress: Progress | None = None) -> CollectResult:
+            now: datetime | None = None, progress: Progress | None = None,
+            policy: metrics.FetchPolicy | None = None) -> CollectResult:
     """Collect from AWS; write the snapshot (``options.out_dir``) and load it into ``store`` (source 'aws')."""
     from aifinops.attribution import apply_ai_attribution
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.ingest.snapshot_writer import write_snapshot
     from aifinops.store import clear_demo
 
-    records, tables, result = collect_records(options, factory, now, progress)
+    records, tables, result = collect_records(options, factory, now, progress, policy)
     manifest = {"source": SOURCE, "collected_at": result.collected_at, "accounts": result.accounts,
                 "skipped": [s.to_dict() for s in result.skipped]}
     with tempfile.TemporaryDirectory(prefix="aifinops-collect-") as tmp:

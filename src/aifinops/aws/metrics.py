@@ -151,6 +151,7 @@ class FetchPolicy:
 
     budget: TimeBudget
     max_queries: int = MAX_QUERIES_PER_CALL
+    read_timeout_s: float = READ_TIMEOUT_S
     single_attempts: int = 3
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 20.0
@@ -255,7 +256,7 @@ def _read_batch(scope: Scope, batch: list[Series], start: datetime, end: datetim
                 policy: FetchPolicy) -> tuple[dict[str, dict], bool]:
     """Every page of one GetMetricData request: Id -> timestamps, values, last status, messages; and whether
     pages were left unread (the budget ran out between pages)."""
-    client = scope.client("cloudwatch", max_attempts=CLIENT_ATTEMPTS, read_timeout_s=READ_TIMEOUT_S)
+    client = scope.client("cloudwatch", max_attempts=CLIENT_ATTEMPTS, read_timeout_s=policy.read_timeout_s)
     params: dict[str, Any] = {
         "MetricDataQueries": [
             {
