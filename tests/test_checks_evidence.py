@@ -4,7 +4,7 @@ confidence rule. Stores written by hand in the real tables' shapes; expected dol
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -188,3 +188,75 @@ def test_previous_generation_cheaper_per_hour_saves_the_rate_difference(con):
     f = findings_of(con, PREVIOUS, {"lookback_days": 14})[f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/v100"]
     assert f.monthly_savings_usd == pytest.approx(14 * 10 * (3.825 - 1.515) * MONTH_H / (14 * 24))
     assert f.confidence == "medium"  # billed rates, 14 days; the move needs a benchmark
+
+
+# --- Bedrock: shares from the invocation logs -------------------------------------------------------------------
+
+BATCH = "bedrock-batch-candidate"
+CACHING = "bedrock-prompt-caching"
+NOVA_IN, NOVA_OUT = 0.0008, 0.0032  # the bill's $ per 1K tokens
+SERVICE = f"arn:aws:sts::{ACCOUNT}:assumed-role/doc-enricher/worker"
+ANALYST = f"arn:aws:sts::{ACCOUNT}:assumed-role/analyst/user1"
+
+
+def add_invocations(con, rows: list[tuple]) -> None:
+    """(ts, model_id, identity, operation, input, output, prompt_chars, prefix_chars, prefix_hash) log rows."""
+    con.executemany(
+        """INSERT INTO bedrock_invocations (request_id, ts, account_id, region, model_id, operation, input_tokens,
+               output_tokens, cache_read_tokens, cache_write_tokens, identity_arn, source, prompt_chars,
+               prompt_prefix_chars, prompt_prefix_sha256)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, 'test', ?, ?, ?)""",
+        [
+            [f"req-{i}", ts.replace(tzinfo=None), ACCOUNT, REGION, model, op, tin, tout, who, chars, pchars, h]
+            for i, (ts, model, who, op, tin, tout, chars, pchars, h) in enumerate(rows)
+        ],
+    )
+
+
+def bill_tokens(con, model: str, day, kind: str, tokens: float, usd_per_1k: float) -> None:
+    insert_usage(con, [usage_row(usage_date=day, service_code="AmazonBedrock", ai_service="bedrock", workload="tokens",
+                                 usage_type=f"USE1-{model}-{kind}-tokens", model=model, token_kind=kind,
+                                 inference_tier="standard", pricing_unit="1K tokens", usage_quantity=tokens / 1000,
+                                 billed_cost=tokens / 1000 * usd_per_1k)])
+
+
+def test_batch_share_comes_from_the_callers_traffic_shape(con):
+    # 28 days: a service role sends 10 calls every hour of every day; an analyst 30 streamed calls an hour,
+    # weekdays 9-18 UTC. Each call 20,000 input and 3,000 output tokens. The bill holds the same tokens.
+    days = [AS_OF - timedelta(days=i) for i in range(28)]
+    calls = []
+    for day in days:
+        for hour in range(24):
+            ts = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+            calls += [(ts + timedelta(minutes=5 * k), "amazon.nova-pro-v1:0", SERVICE, "Converse", 20_000, 3_000,
+                       None, None, None) for k in range(10)]
+            if day.weekday() < 5 and 9 <= hour < 18:
+                calls += [(ts + timedelta(minutes=2 * k), "amazon.nova-pro-v1:0", ANALYST, "ConverseStream", 20_000,
+                           3_000, None, None, None) for k in range(30)]
+    add_invocations(con, calls)
+    for day in days:
+        n = sum(1 for c in calls if c[0].date() == day)
+        bill_tokens(con, "NovaPro", day, "input", n * 20_000, NOVA_IN)
+        bill_tokens(con, "NovaPro", day, "output", n * 3_000, NOVA_OUT)
+
+    f = findings_of(con, BATCH)[f"bedrock/{ACCOUNT}/{REGION}/NovaPro"]
+    per_call = 20 * NOVA_IN + 3 * NOVA_OUT  # $0.0256
+    service = 28 * 240 * per_call
+    analyst = 20 * 270 * per_call  # 20 weekdays x 9 h x 30 calls
+    assert f.evidence["batchable_share"] == pytest.approx(service / (service + analyst))
+    assert f.monthly_savings_usd == pytest.approx(service * MONTH_H / (28 * 24) * 0.5)
+    assert f.monthly_cost_usd == pytest.approx((service + analyst) * MONTH_H / (28 * 24))
+    callers = {c["identity"]: c for c in f.evidence["callers"]}
+    assert callers[SERVICE]["batchable"] and not callers[ANALYST]["batchable"]
+    assert f.confidence == "high"  # share measured, billed rates, 27+ days of logs
+
+
+def test_without_logs_the_batch_share_is_an_assumption_with_low_confidence(con):
+    for i in range(28):
+        bill_tokens(con, "NovaPro", AS_OF - timedelta(days=i), "input", 20_000_000, NOVA_IN)
+        bill_tokens(con, "NovaPro", AS_OF - timedelta(days=i), "output", 4_000_000, NOVA_OUT)
+    f = findings_of(con, BATCH)[f"bedrock/{ACCOUNT}/{REGION}/NovaPro"]
+    assert f.confidence == "low" and f.evidence["batchable_share"] == 0.5
+    assert "assumed" in f.evidence["share_basis"] and any("assumed" in a for a in f.assumptions)
+    cost = 28 * (20_000 * NOVA_IN + 4_000 * NOVA_OUT)
+    assert f.monthly_savings_usd == pytest.approx(cost * MONTH_H / (28 * 24) * 0.5 * 0.5)

@@ -1,9 +1,12 @@
 """Check: steady, machine-generated Bedrock traffic on on-demand that batch inference does at 50%.
 
 Batch inference costs 50% of on-demand for supported models (AWS Bedrock docs, reference §3c) and
-answers within 24 hours. People chat on weekdays; pipelines run every day: traffic whose weekend
-volume matches its weekday volume and varies little day to day is the batch candidate. This module
-also holds the per-model token rollup the other Bedrock checks read.
+answers within 24 hours. People chat on weekdays in office hours and wait on streamed answers; pipelines
+run around the clock every day. With model invocation logs in the store (``bedrock_invocations``) each
+caller identity is judged on its own traffic shape and the batchable share is the steady callers' share
+of the model's cost; without them the model's daily billing series is judged as a whole and the share is
+an assumed parameter (written in the finding, low confidence). This module also holds the per-model token
+rollup the other Bedrock checks read.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks._bedrock_logs import CallerShape, ModelLogs, caller_shapes, logs_for
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 
@@ -101,8 +106,24 @@ class BedrockBatchParams(BaseModel):
         0.5,
         gt=0,
         le=1,
-        description="Share of the steady traffic that can wait up to 24 h. Default 0.5: billing cannot tell "
-        "which calls wait on a user (judgement).",
+        description="Without invocation logs: share of the steady traffic assumed able to wait up to 24 h. "
+        "Default 0.5: billing cannot tell which calls wait on a user (judgement). With logs the share is measured.",
+    )
+    min_active_hour_share: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="With invocation logs: share of the logged span's hours in which a caller sent requests for it "
+        "to count as steady 24x7 traffic. Default 0.6: office hours fill about 30% of a week's hours, a service "
+        "running around the clock nearly all (judgement).",
+    )
+    max_streamed_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="With invocation logs: largest share of a caller's requests that stream their answer "
+        "(ConverseStream, InvokeModelWithResponseStream: someone is waiting) for it to count as batchable. "
+        "Default 0.1 (judgement).",
     )
     batch_discount: float = Field(
         0.5, gt=0, lt=1, description="Batch price cut. Default 0.5: 'batch = 50% of on-demand' (AWS docs, §3c)."
@@ -114,10 +135,15 @@ class BedrockBatchParams(BaseModel):
 class BedrockBatchCandidate(Check[BedrockBatchParams]):
     """Bedrock models whose on-demand (standard tier) traffic is steady every day of the week.
 
-    Reads the Bedrock rows of ``usage_daily`` per account, region and model. Steady = tokens on at
-    least ``min_active_days`` days, weekend days at ``min_weekend_ratio`` or more of weekdays, and
-    a daily coefficient of variation under ``max_daily_cv``. Savings = monthly on-demand input and
-    output cost x eligible fraction x batch discount.
+    Reads the Bedrock rows of ``usage_daily`` per account, region and model and, when present, the model
+    invocation logs (``bedrock_invocations``). With logs: a caller identity is batchable when it sent
+    requests in at least ``min_active_hour_share`` of the logged hours, its weekend days carry at least
+    ``min_weekend_ratio`` of its weekday volume and at most ``max_streamed_share`` of its calls stream;
+    the batchable share = those callers' tokens at the bill's per-token rates / all logged callers'.
+    Without logs: steady = tokens on at least ``min_active_days`` days, weekend days at
+    ``min_weekend_ratio`` or more of weekdays, a daily coefficient of variation under ``max_daily_cv``, and
+    the share is the assumed ``eligible_fraction``. Savings = monthly on-demand input and output cost x
+    batchable share x batch discount.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -130,18 +156,101 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
     title = "Steady Bedrock traffic that fits batch inference"
     needs = frozenset({"billing"})
     iam_permissions = []
-    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
-    savings_formula = "monthly on-demand input+output token cost x eligible_fraction x batch_discount (0.5)"
+    iam_note = (
+        "Billing rows already ingested; invocation logs when collected or ingested (collect's Bedrock logging "
+        "read, or `aifinops ingest` of a copied log folder). No AWS API call of its own."
+    )
+    savings_formula = (
+        "monthly on-demand input+output token cost x batchable share (steady callers' share from the invocation "
+        "logs; else eligible_fraction, assumed) x batch_discount (0.5)"
+    )
     Params = BedrockBatchParams
 
     def run(self, ctx: CheckContext, params: BedrockBatchParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
+        logged = caller_shapes(ctx, window)
         findings = []
         for m in bedrock_models(ctx, window):
-            finding = self._assess(m, window, params)
+            logs = logs_for(logged, m["account_id"], m["model"])
+            finding = self._from_logs(m, logs, window, params) if logs else self._assess(m, window, params)
             if finding:
                 findings.append(finding)
         return findings
+
+    def _from_logs(
+        self, m: dict[str, Any], logs: ModelLogs, window: Window, params: BedrockBatchParams
+    ) -> Finding | None:
+        cost = standard_cost(m, "input", "output")
+        monthly_cost = monthly_usd(max(cost, 0.0), window.days)
+        if monthly_cost < params.min_monthly_cost_usd:
+            return None
+        rates = {kind: _billed_rate(m, kind) for kind in ("input", "output")}
+        priced = all(r is not None for r in rates.values())
+
+        def value(c: CallerShape) -> float:  # the caller's cost at the bill's per-token rates (tokens if unpriced)
+            if not priced:
+                return c.input_tokens + c.output_tokens
+            return c.input_tokens * (rates["input"] or 0.0) + c.output_tokens * (rates["output"] or 0.0)
+
+        callers = []
+        for c in logs.callers:
+            steady = (
+                c.active_hour_share >= params.min_active_hour_share
+                and (c.weekend_ratio or 0.0) >= params.min_weekend_ratio
+                and c.streamed_share <= params.max_streamed_share
+            )
+            callers.append((c, steady, value(c)))
+        everything = sum(v for _, _, v in callers)
+        batchable = sum(v for _, steady, v in callers if steady)
+        if everything <= 0 or batchable <= 0:
+            return None
+        share = batchable / everything
+        span_days = (logs.last - logs.first).total_seconds() / 86400
+        graded = confidence(days=round(span_days, 1), lookback_days=params.lookback_days,
+                            price_basis="billing" if priced else "list", measured_share=True)
+        ranked = sorted(callers, key=lambda t: (-t[2], t[0].identity))
+        return Finding(
+            check=self.id,
+            title=f"Bedrock {m['model']}: {share:.0%} of on-demand traffic comes from steady 24x7 callers; batch "
+            "halves it",
+            resource_id=resource_key(m),
+            resource_type="bedrock-model",
+            region=m["region"],
+            account_id=m["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=min(monthly_cost * share * params.batch_discount, monthly_cost),
+            confidence=graded.level,
+            evidence={
+                "share_basis": "invocation logs: steady callers' share of the logged cost",
+                "batchable_share": share,
+                "window_on_demand_cost_usd": cost,
+                "logged_first": logs.first.isoformat(),
+                "logged_last": logs.last.isoformat(),
+                "callers_count": len(callers),
+                "callers": [
+                    {
+                        "identity": c.identity,
+                        "requests": c.requests,
+                        "batchable": steady,
+                        "share_of_logged_cost": v / everything,
+                        "active_hour_share": c.active_hour_share,
+                        "weekend_ratio": c.weekend_ratio,
+                        "streamed_share": c.streamed_share,
+                    }
+                    for c, steady, v in ranked[:10]
+                ],
+                "usd_per_token_billed": rates,
+                "confidence_reasons": graded.reasons,
+            },
+            assumptions=[
+                "Steady callers (requests in most hours, weekends like weekdays, no streaming) are pipelines that "
+                "can wait up to 24 h; the model supports batch inference.",
+                "Batch needs at least the model's minimum records per job (JSONL on S3).",
+                "The logged calls represent the billed ones: the share is taken from the logs, the dollars from "
+                "the bill scaled to a 730-hour month.",
+            ],
+            actions=_actions(m["model"]),
+        )
 
     def _assess(self, m: dict[str, Any], window: Window, params: BedrockBatchParams) -> Finding | None:
         cost = standard_cost(m, "input", "output")
@@ -162,6 +271,8 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
             return None
         batch_tokens = sum(v for (tier, _), v in m["tokens"].items() if tier == "batch")
         all_tokens = sum(m["tokens"].values())
+        graded = confidence(days=len(active), lookback_days=params.lookback_days, price_basis="billing",
+                            measured_share=False)
         return Finding(
             check=self.id,
             title=f"Bedrock {m['model']}: steady on-demand traffic every day of the week fits batch",
@@ -171,21 +282,32 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
             account_id=m["account_id"],
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=monthly_cost * params.eligible_fraction * params.batch_discount,
-            confidence="low",
+            confidence=graded.level,
             evidence={
+                "share_basis": "assumed (eligible_fraction): no invocation logs for this model",
+                "batchable_share": params.eligible_fraction,
                 "weekend_ratio": weekend_ratio,
                 "daily_tokens_cv": cv,
                 "active_days": len(active),
                 "window_on_demand_cost_usd": cost,
                 "batch_share_of_tokens": batch_tokens / all_tokens if all_tokens else 0.0,
+                "confidence_reasons": graded.reasons,
             },
             assumptions=[
-                f"{params.eligible_fraction:.0%} of this traffic can wait up to 24 h; the model supports batch.",
+                f"{params.eligible_fraction:.0%} of this traffic can wait up to 24 h (parameter eligible_fraction, "
+                "assumed: without invocation logs the bill cannot tell which calls wait on a user); the model "
+                "supports batch.",
                 "Batch needs at least the model's minimum records per job (JSONL on S3).",
                 "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
             ],
             actions=_actions(m["model"]),
         )
+
+
+def _billed_rate(m: dict[str, Any], kind: str) -> float | None:
+    """The bill's on-demand $ per token of ``kind`` for the model, None without billed tokens of that kind."""
+    n = standard_tokens(m, kind)
+    return standard_cost(m, kind) / n if n > 0 else None
 
 
 def _actions(model: str) -> list[Action]:
