@@ -184,3 +184,30 @@ def test_demo_per_request_report_adds_up_to_the_bill_by_caller(tmp_path):
     got = {as_principal(r["identity"]): r["cost_usd"] for r in doc["rows"]}
     assert got == pytest.approx(by_principal, abs=0.011)
     assert {s["scale_factor"] for s in doc["scaling"]} == {1.0}
+
+
+def test_mcp_cost_explorer_groups_by_principal(store):
+    """The MCP cost_explorer tool answers the same dimensions through a real client session."""
+    import anyio
+    from mcp import Client
+
+    from aifinops.mcp_server import build_server
+
+    s, raw = store
+
+    async def main() -> str:
+        async with Client(build_server(s)) as client:
+            result = await client.call_tool("cost_explorer", {
+                "operation": "getCostAndUsage", "start_date": "2026-05-01", "end_date": "2026-06-01",
+                "granularity": "MONTHLY", "group_by": [{"Type": "DIMENSION", "Key": "PRINCIPAL"}],
+                "filter": {"Dimensions": {"Key": "INFERENCE_PROFILE", "Values": ["system:global"]}}})
+            assert not result.is_error, result.content[0].text
+            return result.content[0].text
+
+    answer = json.loads(anyio.run(main))
+    groups = {g["Keys"][0]: float(g["Metrics"]["UnblendedCost"]["Amount"])
+              for r in answer["ResultsByTime"] for g in r["Groups"]}
+    expected = dict(duckdb.sql(
+        f"SELECT coalesce(line_item_iam_principal, 'unattributed'), round(sum(line_item_unblended_cost), 2) "
+        f"FROM read_parquet('{raw}') WHERE line_item_usage_type ILIKE '%global%' GROUP BY 1").fetchall())
+    assert groups == pytest.approx(expected, abs=0.005)
