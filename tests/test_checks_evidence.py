@@ -260,3 +260,47 @@ def test_without_logs_the_batch_share_is_an_assumption_with_low_confidence(con):
     assert "assumed" in f.evidence["share_basis"] and any("assumed" in a for a in f.assumptions)
     cost = 28 * (20_000 * NOVA_IN + 4_000 * NOVA_OUT)
     assert f.monthly_savings_usd == pytest.approx(cost * MONTH_H / (28 * 24) * 0.5 * 0.5)
+
+
+def test_prompt_caching_share_comes_from_the_logged_prefixes(con):
+    # Ten days, 09:00-09:58 UTC, a call every 2 minutes: a 24,000-character system prompt and a 400-1,600
+    # character question, 4 characters a token. The first call of a day writes the cache (the previous one is a
+    # day old, past the 5-minute TTL); the 29 others read it. The shortest prompt, 24,400 characters, is the
+    # shared part (the lengths are tight), so each call carries 6,100 prefix tokens.
+    sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    days = [AS_OF - timedelta(days=i) for i in range(10)]
+    calls, input_by_day = [], {}
+    for day in days:
+        for k in range(30):
+            question = 400 + 4 * ((k * 37) % 301)  # 400 .. 1,600 characters in steps of 4, 400 included (k = 0)
+            chars = 24_000 + question
+            ts = datetime(day.year, day.month, day.day, 9, 2 * k, tzinfo=UTC)
+            calls.append((ts, sonnet, SERVICE, "Converse", chars // 4, 700, chars, 4096, "h-system-prompt"))
+            input_by_day[day] = input_by_day.get(day, 0) + chars // 4
+    add_invocations(con, calls)
+    for day in days:
+        bill_tokens(con, "Claude Sonnet 4.5", day, "input", input_by_day[day], 0.003)
+        bill_tokens(con, "Claude Sonnet 4.5", day, "output", 30 * 700, 0.015)
+
+    f = findings_of(con, CACHING)[f"bedrock/{ACCOUNT}/{REGION}/Claude Sonnet 4.5"]
+    total_input = sum(input_by_day.values())
+    reads, writes = 10 * 29 * 6_100, 10 * 6_100
+    share = (reads * (1 - 0.1) + writes * (1 - 1.25)) / total_input
+    monthly_input = total_input / 1000 * 0.003 * MONTH_H / (10 * 24)
+    assert f.evidence["saved_share_of_input_cost"] == pytest.approx(share)
+    assert f.monthly_savings_usd == pytest.approx(monthly_input * share)
+    assert f.evidence["reads_per_write"] == pytest.approx(29.0)
+    assert f.confidence == "high" and "invocation logs" in f.evidence["share_basis"]
+
+
+def test_prompts_that_never_repeat_within_the_ttl_give_no_caching_finding(con):
+    # One call an hour with the same long prompt: every call is a cache write (1.25x), nothing is saved.
+    sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    days = [AS_OF - timedelta(days=i) for i in range(10)]
+    calls = [(datetime(d.year, d.month, d.day, h, tzinfo=UTC), sonnet, SERVICE, "Converse", 6_100, 700, 24_400, 4096,
+              "h-hourly") for d in days for h in range(24)]
+    add_invocations(con, calls)
+    for day in days:
+        bill_tokens(con, "Claude Sonnet 4.5", day, "input", 24 * 6_100, 0.003)
+        bill_tokens(con, "Claude Sonnet 4.5", day, "output", 24 * 700, 0.015)
+    assert findings_of(con, CACHING) == {}

@@ -2,7 +2,10 @@
 
 A high input/output ratio means long prompts (system prompts, RAG context, documents) sent again
 and again; a cached prefix is read at 0.1x the input price for Claude and 0.25x for Nova (AWS,
-reference §3c) after one write at 1.25x (Claude) or free (Nova).
+reference §3c) after one write at 1.25x (Claude) or free (Nova). With model invocation logs in the
+store the repeated-prefix share and the reads per write come from the logged prompts (prefix hashes
+in time order against the cache TTL); without them both are assumed parameters, written in the
+finding, and the confidence is low.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aifinops.checks._bedrock_logs import PrefixReuse, logs_for, prefix_reuse
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
@@ -56,6 +61,26 @@ class PromptCachingParams(BaseModel):
         "write fee) (reference §3c). Families without a write multiplier are not flagged.",
     )
     min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    cache_ttl_s: float = Field(
+        300.0,
+        gt=0,
+        description="With invocation logs: seconds a cached prefix lives after its last use. Default 300: Bedrock's "
+        "default 5-minute cache TTL, refreshed on each hit (Bedrock user guide, 'Prompt caching').",
+    )
+    min_prefix_tokens: float = Field(
+        1024.0,
+        ge=0,
+        description="With invocation logs: fewest prefix tokens a cache checkpoint holds. Default 1,024: the minimum "
+        "for Claude models on Bedrock (Bedrock user guide, 'Prompt caching').",
+    )
+    tight_spread: float = Field(
+        0.25,
+        ge=0,
+        description="With invocation logs: a group of calls sharing a prefix hash counts its shortest prompt as "
+        "the shared part when the median prompt is at most this much longer; otherwise only the hashed "
+        "characters. Default 0.25 (judgement: a fixed system prompt with a short question varies little; "
+        "retrieved documents vary a lot).",
+    )
 
 
 @register
@@ -64,8 +89,12 @@ class BedrockPromptCaching(Check[PromptCachingParams]):
 
     Reads standard-tier Bedrock token rows per account, region and model. Flags models of a
     family that supports caching whose input/output ratio is at least ``min_input_output_ratio``
-    and whose cache-read share of prompt tokens is below ``max_cached_share``. Savings = monthly
-    input cost x repeated prefix share x (1 - (write x 1 + read x n) / (n + 1)), n = reads per write.
+    and whose cache-read share of prompt tokens is below ``max_cached_share``. With invocation
+    logs: calls sharing a prompt-prefix hash are replayed in time order; one within ``cache_ttl_s``
+    of its group's previous call reads the prefix, any other writes it; savings = monthly input cost
+    x (read tokens x (1 - read) + write tokens x (1 - write)) / logged input tokens. Without logs:
+    savings = monthly input cost x repeated_prefix_share x (1 - (write + read x n) / (n + 1)),
+    n = reads_per_write, both assumed.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -77,17 +106,29 @@ class BedrockPromptCaching(Check[PromptCachingParams]):
     title = "Bedrock prompts that prompt caching would make cheaper"
     needs = frozenset({"billing"})
     iam_permissions = []
-    iam_note = "Billing only: reads CUR/FOCUS rows already ingested from files; no AWS API call."
+    iam_note = (
+        "Billing rows already ingested; invocation logs when collected or ingested (prompt-prefix hashes, never the "
+        "text). No AWS API call of its own."
+    )
     savings_formula = (
-        "monthly input cost x repeated_prefix_share x (1 - (write_mult + n x read_mult) / (n + 1)), n = reads_per_write"
+        "with invocation logs: monthly input cost x (prefix tokens read x (1 - read_mult) + written x (1 - "
+        "write_mult)) / logged input tokens; else monthly input cost x repeated_prefix_share x (1 - (write_mult + "
+        "n x read_mult) / (n + 1)), n = reads_per_write (assumed)"
     )
     Params = PromptCachingParams
 
     def run(self, ctx: CheckContext, params: PromptCachingParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
-        return [f for m in bedrock_models(ctx, window) if (f := self._assess(m, window, params))]
+        reuse = prefix_reuse(ctx, window, params.cache_ttl_s, params.min_prefix_tokens, params.tight_spread)
+        return [
+            f
+            for m in bedrock_models(ctx, window)
+            if (f := self._assess(m, window, params, logs_for(reuse, m["account_id"], m["model"])))
+        ]
 
-    def _assess(self, m: dict[str, Any], window: Window, params: PromptCachingParams) -> Finding | None:
+    def _assess(
+        self, m: dict[str, Any], window: Window, params: PromptCachingParams, logs: PrefixReuse | None
+    ) -> Finding | None:
         key = model_key(m["model"])
         family = next((f for f in params.cache_read_multipliers if f in key), None)
         if family is None:
@@ -107,10 +148,64 @@ class BedrockPromptCaching(Check[PromptCachingParams]):
             return None
         read = params.cache_read_multipliers[family]
         write = params.cache_write_multipliers[family]
-        n = params.reads_per_write
-        saved_fraction = max(0.0, 1.0 - (write + n * read) / (n + 1))
         monthly_cost = monthly_usd(max(standard_cost(m), 0.0), window.days)
-        savings = min(monthly_input * params.repeated_prefix_share * saved_fraction, monthly_cost)
+        evidence: dict[str, Any] = {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_read_tokens": cache_tokens,
+            "input_output_ratio": ratio,
+            "cached_share": cached_share,
+            "monthly_input_cost_usd": monthly_input,
+            "cache_read_multiplier": read,
+            "cache_write_multiplier": write,
+        }
+        if logs is not None and logs.input_tokens > 0:
+            saved_share = (
+                logs.read_tokens * (1.0 - read) + logs.write_tokens * (1.0 - write)
+            ) / logs.input_tokens
+            if saved_share <= 0:
+                return None  # the logged prompts do not repeat within the TTL: caching would not pay
+            savings = min(monthly_input * saved_share, monthly_cost)
+            prefix_tokens = logs.read_tokens + logs.write_tokens
+            evidence.update(
+                share_basis="invocation logs: prompt-prefix hashes replayed against the cache TTL",
+                logged_requests=logs.requests,
+                repeated_requests=logs.repeated_requests,
+                shared_prefixes=logs.prefixes,
+                repeated_prefix_share=prefix_tokens / logs.input_tokens,
+                reads_per_write=logs.read_tokens / logs.write_tokens if logs.write_tokens else None,
+                saved_share_of_input_cost=saved_share,
+                prefix_groups_at_lower_bound=logs.bounded_groups,
+            )
+            graded = confidence(price_basis="billing", measured_share=True)
+            if logs.bounded_groups and graded.level == "high":
+                graded.level = "medium"
+                graded.reasons.append("some shared prefixes are known only to their hashed length (a lower bound)")
+            assumptions = [
+                f"Calls whose prompts share their leading characters (hash) share a cacheable prefix; one within "
+                f"{params.cache_ttl_s:g} s of its group's previous call reads it, others write it; prefixes "
+                f"under {params.min_prefix_tokens:g} tokens are not cached.",
+                "The logged calls represent the billed ones: the share comes from the logs, the dollars from the "
+                "bill scaled to a 730-hour month.",
+            ]
+        else:
+            n = params.reads_per_write
+            saved_fraction = max(0.0, 1.0 - (write + n * read) / (n + 1))
+            savings = min(monthly_input * params.repeated_prefix_share * saved_fraction, monthly_cost)
+            evidence.update(
+                share_basis="assumed (repeated_prefix_share, reads_per_write): no invocation logs for this model",
+                repeated_prefix_share=params.repeated_prefix_share,
+                reads_per_write=n,
+                saved_fraction_of_cached_tokens=saved_fraction,
+            )
+            graded = confidence(price_basis="billing", measured_share=False)
+            assumptions = [
+                f"{params.repeated_prefix_share:.0%} of input tokens is a prefix repeated within the cache TTL, "
+                f"hit {n:g} times per write (assumed: enable model invocation logging to measure it); prefixes "
+                "must exceed the model's minimum (1,024 tokens for Sonnet).",
+                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            ]
+        evidence["confidence_reasons"] = graded.reasons
         return Finding(
             check=self.id,
             title=f"Bedrock {m['model']}: {ratio:.1f} input tokens per output token, {cached_share:.0%} cached",
@@ -120,23 +215,9 @@ class BedrockPromptCaching(Check[PromptCachingParams]):
             account_id=m["account_id"],
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
-            confidence="low",
-            evidence={
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "cache_read_tokens": cache_tokens,
-                "input_output_ratio": ratio,
-                "cached_share": cached_share,
-                "monthly_input_cost_usd": monthly_input,
-                "cache_read_multiplier": read,
-                "cache_write_multiplier": write,
-                "saved_fraction_of_cached_tokens": saved_fraction,
-            },
-            assumptions=[
-                f"{params.repeated_prefix_share:.0%} of input tokens is a prefix repeated within the cache TTL, "
-                f"hit {n:g} times per write; prefixes must exceed the model's minimum (1,024 tokens for Sonnet).",
-                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
-            ],
+            confidence=graded.level,
+            evidence=evidence,
+            assumptions=assumptions,
             actions=[
                 Action(
                     kind="note",
