@@ -12,7 +12,11 @@ does the log). Over HTTP the server answers only to this machine (``aifinops.htt
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -143,6 +147,7 @@ class _LimitedServer(MCPServer):
 
     refused: dict[str, Refused] = {}
     sessions_seen: list[str] = []
+    argument_names: dict[str, list[str]] = {}
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -184,11 +189,15 @@ class _LimitedServer(MCPServer):
                 for t in await super().list_tools()]
 
     async def _argument_names(self, name: str) -> list[str] | None:
-        """The arguments tool ``name`` takes, in its schema's order (None for an unknown tool: the SDK says so)."""
-        for t in await super().list_tools():
-            if t.name == name:
-                return list(t.input_schema.get("properties", {}))
-        return None
+        """The arguments tool ``name`` takes, in its schema's order (None for an unknown tool: the SDK says so).
+
+        Read from the tool list once and kept (listing ~90 tools per call would cost the event loop on every
+        call); a name not kept yet (a tool added later) reads the list again.
+        """
+        if name not in self.argument_names:
+            self.argument_names = {t.name: list(t.input_schema.get("properties", {}))
+                                   for t in await super().list_tools()}
+        return self.argument_names.get(name)
 
 
 def _refuse_unknown(tool_name: str, arguments: dict[str, Any], known: list[str]) -> None:
@@ -227,6 +236,105 @@ def _register_refused(server: _LimitedServer, spec: Refused) -> None:
     server.refused[spec.name] = spec
 
 
+class _Readers:
+    """Read-only connections for concurrent calls: one connection per version of the store file, a cursor each call.
+
+    Opening the store costs more than most answers (tens of ms); a writer never changes the file readers hold
+    (it writes a copy and swaps it in, ``aifinops.store``), so a reader can stay open until the file is
+    replaced. Each call gets its own cursor (DuckDB's way to query one database from several threads); when the
+    file's identity (inode, mtime, size) changes the next call opens the new file, and the old connection is
+    closed once its last cursor is done.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.lock = threading.Lock()
+        self.current: tuple[Any, ...] | None = None  # (file key, connection, ExitStack, catalog)
+        self.users: dict[int, int] = {}
+        self.retired: dict[int, ExitStack] = {}
+
+    def version(self) -> tuple[int, int, int] | None:
+        """The store file's identity now (None when it cannot be read: the call then says why)."""
+        try:
+            st = os.stat(self.store.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    @contextmanager
+    def connect(self) -> Iterator[Any]:
+        try:
+            st = os.stat(self.store.path)
+        except OSError:
+            with self.store.connect(read_only=True) as con:  # says clearly why the store cannot be read
+                yield con
+            return
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        with self.lock:
+            if self.current is None or self.current[0] != key:
+                stack = ExitStack()
+                con = stack.enter_context(self.store.connect(read_only=True))
+                catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+                if self.current is not None:
+                    self._retire(self.current)
+                self.current = (key, con, stack, catalog)
+            _, con, _, catalog = self.current
+            self.users[id(con)] = self.users.get(id(con), 0) + 1
+            cursor = con.cursor()
+        try:
+            cursor.execute(f'USE "{catalog}"')
+            yield cursor
+        finally:
+            cursor.close()
+            with self.lock:
+                self.users[id(con)] -= 1
+                if not self.users[id(con)] and id(con) in self.retired:
+                    self.retired.pop(id(con)).close()
+                    del self.users[id(con)]
+
+    def _retire(self, current: tuple[Any, ...]) -> None:
+        _, con, stack, _ = current
+        if self.users.get(id(con)):
+            self.retired[id(con)] = stack
+        else:
+            self.users.pop(id(con), None)
+            stack.close()
+
+
+class _Answers:
+    """The last answers, by (version of the store file, function, arguments): the same question on the same data
+    gets the same answer (byte for byte, money in cents), so a repeat is served without asking DuckDB again.
+    A new version of the store file (an ingest swapped it in) makes every kept answer unreachable."""
+
+    MAX = 256
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.kept: dict[str, Any] = {}
+
+    @staticmethod
+    def key(version: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        if version is None:
+            return None
+        try:
+            return json.dumps([version, fn.__module__, fn.__qualname__, args, kwargs], sort_keys=True,
+                              default=json_default)
+        except (TypeError, ValueError):
+            return None
+
+    def get(self, key: str | None) -> Any:
+        with self.lock:
+            return self.kept.get(key) if key is not None else None
+
+    def put(self, key: str | None, doc: Any) -> None:
+        if key is None:
+            return
+        with self.lock:
+            self.kept[key] = doc
+            while len(self.kept) > self.MAX:
+                self.kept.pop(next(iter(self.kept)))
+
+
 def default_store_note(store: Store) -> str:
     """The note the first answer of a session carries when the store was not named with --store."""
     import os
@@ -246,21 +354,32 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
     server = _LimitedServer("aifinops", version=__version__, instructions=INSTRUCTIONS)
     server.refused = {}
     server.sessions_seen = []
+    server.argument_names = {}
 
-    def respond(result: Any) -> CallToolResult:
-        doc = rounded(result.to_dict() if hasattr(result, "to_dict") else result)
+    def respond(result: Any, already_rounded: bool = False) -> CallToolResult:
+        doc = result if already_rounded else rounded(result.to_dict() if hasattr(result, "to_dict") else result)
         if not isinstance(doc, dict):
             doc = {"result": doc}
+        doc = dict(doc)  # the cached answer stays as it was
         if store_note and _FIRST_OF_SESSION.get():
             doc["aifinops_store"] = store_note
         return CallToolResult(content=[TextContent(type="text", text=_answer(doc))], structured_content=doc)
 
+    readers = _Readers(store)
+    answers = _Answers()
+
     def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
+        key = answers.key(readers.version(), fn, args, kwargs)
+        known = answers.get(key)
+        if known is not None:
+            return respond(known, already_rounded=True)
         try:
-            with store.connect(read_only=True) as con, call_budget(con):
-                return respond(fn(con, *args, **kwargs))
+            with readers.connect() as con, call_budget(con):
+                doc = rounded(fn(con, *args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
+        answers.put(key, doc)
+        return respond(doc, already_rounded=True)
 
     def data_key() -> str:
         stat = store.path.stat()
