@@ -27,7 +27,7 @@ def tracked(tmp_path_factory):
     base = tmp_path_factory.mktemp("tracking")
     demo, store = base / "demo", base / "store.duckdb"
     _ok("demo", "--out", str(demo))
-    _ok("ingest", str(demo / "cur2"), str(demo / "snapshot"), "--store", str(store))
+    _ok("ingest", str(demo), "--store", str(store))  # the folder `demo --out` writes, as a whole
     scan = json.loads(_ok("scan", "--store", str(store), "--format", "json").stdout)
     november = next((demo / "cur2").rglob("BILLING_PERIOD=2024-11/*.parquet"))
     december = base / "dec" / "data" / "BILLING_PERIOD=2024-12" / "december.parquet"

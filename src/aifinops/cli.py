@@ -153,6 +153,36 @@ class IngestedPeriod(TypedDict):
     billed_cost_usd: float
 
 
+def _split_folders(paths: list[str]) -> list[str | Path]:
+    """A folder that holds snapshot folders beside billing files (what `aifinops demo --out` writes, or a
+    `collect --out` folder kept next to an export) given whole: each snapshot folder and each other entry
+    becomes an input of its own, so the snapshot's metrics file is never read as a billing file."""
+    from aifinops.ingest.files import BILLING_SUFFIXES
+    from aifinops.ingest.inputs import is_snapshot_dir
+
+    def holds_snapshot(folder: Path) -> bool:
+        return any(is_snapshot_dir(m.parent) for name in ("manifest.json", "resources.jsonl")
+                   for m in folder.rglob(name))
+
+    def split(folder: Path) -> list[str | Path]:
+        parts: list[str | Path] = []
+        for child in sorted(folder.iterdir()):
+            if child.name.startswith((".", "_")):
+                continue
+            if child.is_dir():
+                parts += [child] if is_snapshot_dir(child) or not holds_snapshot(child) else split(child)
+            elif child.name.lower().endswith(BILLING_SUFFIXES):
+                parts.append(child)
+        return parts
+
+    out_paths: list[str | Path] = []
+    for raw in paths:
+        folder = Path(raw).expanduser()
+        given_folder = "*" not in raw and folder.is_dir() and not is_snapshot_dir(folder)
+        out_paths += split(folder) if given_folder and holds_snapshot(folder) else [raw]
+    return out_paths
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -167,11 +197,12 @@ def ingest(
 ) -> None:
     """Load billing files (a billing period ingested again replaces the old one) and snapshot folders."""
     from aifinops.ingest.inputs import ingest_inputs
+    from aifinops.scan_text import usd
 
     check_engine_options(engine, spark_master, spark_timeout)
     fmt = format_for(fmt, None, ("rich", "json"))
     st = store_of(store)
-    inputs: list[str | Path] = list(paths)
+    inputs: list[str | Path] = _split_folders(paths)
     bar, report = progress_bar()
     with bar:
         both = ingest_inputs(st, inputs, progress=report, engine=engine, spark_master=spark_master,
@@ -238,11 +269,11 @@ def ingest(
     table.add_column("Rows", justify="right")
     table.add_column("Billed cost", justify="right")
     for p in periods:
-        table.add_row(p["billing_period"], f"{p['rows']:,}", f"${p['billed_cost_usd']:,.2f}")
+        table.add_row(p["billing_period"], f"{p['rows']:,}", usd(p["billed_cost_usd"]))
     out.print(table)
     others = [p for p in providers if not p["checked"]]
     if others:
-        listed = ", ".join(f"{p['provider']} {p['line_items']:,} rows ${p['billed_cost_usd']:,.2f}" for p in others)
+        listed = ", ".join(f"{p['provider']} {p['line_items']:,} rows {usd(p['billed_cost_usd'])}" for p in others)
         out.print(f"Kept other providers' rows (in the totals; the waste checks cover AWS only): {listed}")
 
 
@@ -280,6 +311,7 @@ def costs(
 ) -> None:
     """Cost breakdowns by any dimension or tag, daily or monthly, with filters (Cost Explorer semantics)."""
     from aifinops.costs import ai_cost_summary, cost_breakdown, data_period
+    from aifinops.scan_text import usd
     from aifinops.workspace import ensure_data
 
     fmt = format_for(fmt, output, ("rich", "json", "csv"))
@@ -319,10 +351,14 @@ def costs(
             output,
         )
         return
+    # An untagged row reads 'team$', as Cost Explorer names it (its keys are 'team$value'), not None.
+    untagged = {key: f"{key.split(':', 1)[1]}$" for key in (rows[0] if rows else {}) if key.startswith("tag:")}
+    shown = [{k: (untagged[k] if k in untagged and v in (None, "") else v) for k, v in row.items()} for row in rows]
     if fmt == "csv":
         import csv
         import io
 
+        rows = shown
         buf = io.StringIO()
         if rows:
             writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()))
@@ -334,8 +370,15 @@ def costs(
     if rows:
         for key in rows[0]:
             table.add_column(str(key), justify="right" if isinstance(rows[0][key], float) else "left")
-        for row in rows:
-            table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row.values()])
+        for row in shown:
+            table.add_row(
+                *[
+                    (usd(v) if k == "amount" and row.get("unit") == "USD" else f"{v:,.2f}")
+                    if isinstance(v, float)
+                    else escape(str(v))
+                    for k, v in row.items()
+                ]
+            )
     out.print(table)
     if summary:
         _print_summary(summary)
@@ -393,11 +436,43 @@ def checks_docs(
 
 
 @checks_app.command("explain")
-def checks_explain(check_id: str) -> None:
+def checks_explain(
+    check_id: str, fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None
+) -> None:
     """A check's parameters (with defaults and their sources), IAM permissions and example."""
     from aifinops.checks import explain_check
 
-    emit(json.dumps(explain_check(check_id), indent=2, default=str) + "\n", None)
+    fmt = format_for(fmt, None, ("rich", "json"))
+    info = explain_check(check_id)
+    if fmt == "json":
+        emit(json.dumps(info, indent=2, default=str, ensure_ascii=False) + "\n", None)
+        return
+
+    def say(text: str = "") -> None:
+        out.print(escape(text), highlight=False)
+
+    out.print(f"[bold]{escape(info['id'])}[/]: {escape(info['title'])}", highlight=False)
+    say(f"Needs: {', '.join(info['needs']) or 'nothing'}")
+    say()
+    say(info["description"])
+    if info["savings_formula"]:
+        say()
+        say(f"Savings: {info['savings_formula']}")
+    if info["params"]:
+        table = Table(title="Parameters")
+        for col in ("Name", "Type", "Default", "What it is"):
+            table.add_column(col, overflow="fold" if col == "What it is" else "ellipsis")
+        for p in info["params"]:
+            default = p["default"] if isinstance(p["default"], str) else json.dumps(p["default"], default=str)
+            table.add_row(p["name"], p["type"], default, p["description"])
+        out.print(table)
+    if info["iam_permissions"]:
+        say(f"IAM permissions when read live: {', '.join(info['iam_permissions'])}")
+        if info["iam_note"]:
+            say(info["iam_note"])
+    if info["example"]:
+        say()
+        say(info["example"])
 
 
 def _register_commands() -> None:

@@ -32,7 +32,9 @@ def usd_rate(value: float | None) -> str:
     if value is None:
         return "—"
     if abs(value) >= 1 or value == 0:
-        return usd(value) if round(value, 2) == round(value, 4) else f"{'-' if value < 0 else ''}${abs(value):,.4f}"
+        if round(value, 2) == round(value, 4):
+            return usd(value)
+        return f"{'-' if value < 0 else ''}${abs(value):,.4f}".rstrip("0")
     text = f"{abs(value):.10f}".rstrip("0")
     digits = len(text.split(".")[1]) if "." in text else 0
     text = f"{abs(value):.{max(2, min(digits, 10))}f}"

@@ -13,8 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from aifinops.commands.common import emit, format_for, out
+from aifinops.commands.common import emit, err, format_for, out
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.scan_text import number, usd, usd_rate
 from aifinops.simulate import (
     SCENARIOS,
     EndpointLoad,
@@ -54,13 +55,15 @@ def register(parent: typer.Typer) -> None:
     parent.add_typer(app, name="simulate")
 
 
-def _show(title: str, result: Any, fmt: str | None, output: Path | None) -> None:
+def _show(title: str, result: Any, fmt: str | None, output: Path | None, hide: tuple[str, ...] = ()) -> None:
+    """The result as tables (``hide``: series that say nothing for these inputs) or as JSON (everything)."""
     fmt = format_for(fmt, output, ("rich", "json"))
     doc = result.to_dict()
     if fmt == "json" or output:
         emit(json.dumps(doc, indent=2) + "\n", output)
         if fmt == "json":
             return
+    doc = {k: v for k, v in doc.items() if k not in hide}
     summary = Table(title=title, show_header=False)
     summary.add_column("Field")
     summary.add_column("Value", justify="right")
@@ -92,14 +95,17 @@ def _cell(key: str, value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
+    if isinstance(value, (int, float)):
         if key.endswith("_usd"):
-            return f"${value:,.2f}"
+            return usd(value)
         if "usd_per" in key:
-            return f"${value:,.6g}"
-        if key.endswith(("share", "utilization", "coverage", "discount", "hit_rate")) or key == "q":
+            return usd_rate(value)
+        if isinstance(value, float) and (
+            key.endswith(("share", "utilization", "coverage", "discount", "hit_rate")) or key == "q"
+        ):
             return f"{value:.1%}"
-        return f"{value:,.4g}"
+        # quantities: thousands separators, never 1e+06 or 8.625e+05
+        return number(value, 0 if float(value).is_integer() else (2 if abs(value) >= 1 else 4))
     if isinstance(value, list):
         return "\n".join(str(v) for v in value)
     return str(value)
@@ -262,7 +268,15 @@ def bedrock(
         cache_hit_rate=cache_hit_rate, batch_share=batch_share, provisioned_usd_per_hour=provisioned_usd_per_hour,
         model_units=model_units, cheaper_model=cheaper_model, cheaper_input_usd_per_1k=cheaper_input_usd_per_1k,
         cheaper_output_usd_per_1k=cheaper_output_usd_per_1k)
-    _show("Bedrock options", result, fmt, output)
+    no_cache = cached_prefix_tokens == 0  # every hit rate costs the same: the table would be one price repeated
+    _show("Bedrock options", result, fmt, output, hide=("cost_vs_hit_rate",) if no_cache else ())
+    if no_cache and fmt != "json":
+        err.print(
+            "Prompt caching saves nothing here because --cached-prefix-tokens is 0 (the default): pass the tokens "
+            "of the prompt part every request repeats (system prompt, tools, documents), e.g. --cached-prefix-tokens "
+            f"{int(input_tokens * 0.75)}, to see what caching and the hit rate change.",
+            highlight=False,
+        )
 
 
 @app.command("savings-plan")

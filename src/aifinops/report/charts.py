@@ -157,7 +157,15 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
     daily = views["anomalies"]["daily"]
     if daily:
         fig = go.Figure()
-        fig.add_trace(go.Scatter(x=[d["date"] for d in daily], y=[d["actual_usd"] for d in daily], name="actual"))
+        fig.add_trace(
+            go.Scatter(
+                x=[d["date"] for d in daily],
+                y=[d["actual_usd"] for d in daily],
+                name="actual",
+                mode="lines+markers",
+                marker={"size": 3},
+            )
+        )
         fig.add_trace(
             go.Scatter(
                 x=[d["date"] for d in daily],
