@@ -134,3 +134,29 @@ def test_cli_names_the_class(tmp_path):
     assert row["explained_by"].startswith("cache-read")
     bad = run_cli("genai", "reconcile", str(tmp_path / "missing.csv"), "--store", str(store))
     assert bad.returncode == 2 and "cannot be read" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_litellm_focus_export_reconciles_per_model_and_day(tmp_path):
+    """LiteLLM's FOCUS export (one row per day, key and model, no token counts): the gap per model and day."""
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [bill_file(tmp_path)])
+    sonnet = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    focus = [{"BilledCost": "0.500000", "BillingAccountId": "hashed-key-1", "BillingAccountName": "team-a-key",
+              "BillingCurrency": "USD", "ChargeCategory": "Usage", "ChargePeriodStart": f"{DAY}T00:00:00Z",
+              "ChargePeriodEnd": "2026-05-04T00:00:00Z", "ChargeDescription": sonnet,
+              "ProviderName": "bedrock", "ResourceId": sonnet,
+              "ServiceCategory": "AI and Machine Learning", "ConsumedQuantity": "1", "ConsumedUnit": "Requests"},
+             {"BilledCost": "0.287500", "BillingAccountId": "hashed-key-2", "BillingAccountName": "team-b-key",
+              "BillingCurrency": "USD", "ChargeCategory": "Usage", "ChargePeriodStart": f"{DAY}T00:00:00Z",
+              "ChargePeriodEnd": "2026-05-04T00:00:00Z", "ChargeDescription": sonnet,
+              "ProviderName": "bedrock", "ResourceId": sonnet,
+              "ServiceCategory": "AI and Machine Learning", "ConsumedQuantity": "1", "ConsumedUnit": "Requests"},
+             {"BilledCost": "9.0", "ChargePeriodStart": f"{DAY}T00:00:00Z", "ProviderName": "openai",
+              "ResourceId": "gpt-4o"}]  # another provider: not Bedrock's bill
+    path = write_csv(tmp_path / "focus.csv", [{k: r.get(k, "") for k in focus[0]} | r for r in focus])
+    with store.connect(read_only=True) as con:
+        doc = reconcile_gateway(con, read_spend_logs(path))
+    (row,) = doc["rows"]
+    billed = sum(TOKENS[k] / 1e6 * BILLED_PER_1M[k] for k in TOKENS)
+    assert row["gateway_usd"] == pytest.approx(0.7875) and row["gap_usd"] == pytest.approx(billed - 0.7875)
+    assert row["explained_by"].startswith("no token counts")

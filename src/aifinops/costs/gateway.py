@@ -155,10 +155,17 @@ def _row(day: date, model: str, c: dict[str, Any], rate: dict[str, float | None]
         })
     gap = c["billed_usd"] - c["gateway_usd"]
     worst = max(classes, key=lambda x: abs(x["gap_usd"]))
+    counted = any(e["gateway_tokens"] for e in c["classes"].values())
+    if abs(gap) < 0.005:
+        explained = None
+    elif counted or not c["requests"]:
+        explained = _explain(worst)
+    else:  # a FOCUS export: cost per model and day, no token counts to compare
+        explained = "no token counts in the gateway export (FOCUS rows): the gap is per model and day only"
     return {
         "day": day.isoformat(), "model": model, "requests": c["requests"],
         "billed_usd": round(c["billed_usd"], 6), "gateway_usd": round(c["gateway_usd"], 6), "gap_usd": round(gap, 6),
-        "explained_by": _explain(worst) if abs(gap) >= 0.005 else None,
+        "explained_by": explained,
         "classes": classes,
     }
 

@@ -11,6 +11,10 @@ The same rows come out of its ``/spend/logs`` API (a JSON list) and of a CSV exp
 input is ``prompt_tokens - cache_read - cache_creation`` (when the prompt is smaller than its cached parts,
 the gateway reported them apart and ``prompt_tokens`` is taken as uncached input). Only Bedrock calls are kept
 (``custom_llm_provider`` 'bedrock…' or a model named ``bedrock/…``); failed calls are dropped.
+
+LiteLLM's FOCUS export (BerriAI/litellm ``integrations/focus/transformer.py``) is read too: one FOCUS row per
+day, key and model with ``BilledCost``, ``ChargePeriodStart``, ``ResourceId`` (the model) and ``ProviderName``
+(the provider); it carries no token counts, so its rows reconcile per model and day without naming a token class.
 """
 
 from __future__ import annotations
@@ -142,10 +146,40 @@ def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def focus_row(row: dict[str, Any]) -> dict[str, Any] | None:
+    """One row of LiteLLM's FOCUS export as GATEWAY_SCHEMA (no token counts), None for another provider's."""
+    provider = str(row.get("ProviderName") or row.get("InvoiceIssuerName") or "").lower()
+    if not provider.startswith("bedrock"):
+        return None
+    try:
+        spend = float(row.get("BilledCost") or 0.0)
+    except (TypeError, ValueError):
+        spend = 0.0
+    if spend != spend or spend in (float("inf"), float("-inf")):
+        raise InputError(f"LiteLLM FOCUS row has BilledCost {row.get('BilledCost')!r}.",
+                         "re-export; a cost must be a finite number.")
+    model = str(row.get("ResourceId") or row.get("ChargeDescription") or "")
+    for prefix in _PREFIXES:
+        if model.lower().startswith(prefix):
+            model = model[len(prefix):]
+            break
+    return {"request_id": None, "day": _day(row.get("ChargePeriodStart")), "model": model or None,
+            "user": str(row.get("BillingAccountName") or "") or None, "team_id": str(row.get("SubAccountId") or "")
+            or None, "spend_usd": spend, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
+            "cache_write_tokens": 0}
+
+
 def read_spend_logs(path: str | Path) -> pa.Table:
-    """The Bedrock rows of a LiteLLM spend-log export (JSON list, JSON lines, paged API answer or CSV)."""
+    """The Bedrock rows of a LiteLLM spend-log export (JSON list, JSON lines, paged API answer or CSV), or of its
+    FOCUS export (CSV or JSON)."""
     path = Path(path).expanduser()
     records = _records(path)
+    if records and all("BilledCost" in r and "ChargePeriodStart" in r for r in records[:50]):
+        focus = [g for r in records if (g := focus_row(r)) is not None and g["day"] is not None]
+        if not focus:
+            raise InputError(f"{path}: no Bedrock row in {len(records)} FOCUS row(s) (ProviderName bedrock…).",
+                             "pass the FOCUS export of a LiteLLM proxy that routes to Bedrock.")
+        return pa.Table.from_pylist(focus, schema=GATEWAY_SCHEMA)
     if records and not any("spend" in r and ("startTime" in r or "start_time" in r) for r in records[:50]):
         raise InputError(f"{path}: no spend and startTime fields: not a LiteLLM spend-log export.",
                          "export LiteLLM_SpendLogs (or save GET /spend/logs) and pass that file.")
