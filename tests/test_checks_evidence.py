@@ -304,3 +304,29 @@ def test_prompts_that_never_repeat_within_the_ttl_give_no_caching_finding(con):
         bill_tokens(con, "Claude Sonnet 4.5", day, "input", 24 * 6_100, 0.003)
         bill_tokens(con, "Claude Sonnet 4.5", day, "output", 24 * 700, 0.015)
     assert findings_of(con, CACHING) == {}
+
+
+# --- the confidence rule ------------------------------------------------------------------------------------------
+
+
+def test_confidence_levels_follow_the_evidence():
+    from aifinops.checks._confidence import confidence
+
+    assert confidence(coverage=0.95, days=14, lookback_days=14, price_basis="billing").level == "high"
+    assert confidence(coverage=0.6, days=14, lookback_days=14, price_basis="billing").level == "medium"
+    assert confidence(coverage=0.4, days=14, lookback_days=14, price_basis="billing").level == "low"
+    assert confidence(days=14, lookback_days=30, price_basis="list").level == "medium"
+    assert confidence(days=7, lookback_days=7, price_basis="billing").level == "high"  # the whole look-back
+    assert confidence(days=2, lookback_days=14, price_basis="billing").level == "low"
+    assert confidence(price_basis=None).level == "low"  # no price at all
+    assert confidence(price_basis="billing", measured_share=False).level == "low"
+    graded = confidence(coverage=0.6, price_basis="list")
+    assert graded.level == "medium" and len(graded.reasons) == 2
+
+
+def test_docs_state_the_confidence_rule():
+    from aifinops.checks.docs import render_checks_markdown
+
+    text = render_checks_markdown()
+    assert "## Confidence" in text and "**high** = every kind that applies is full" in text
+    assert "90%" in text and "confidence_reasons" in text

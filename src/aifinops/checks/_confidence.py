@@ -12,7 +12,9 @@ A finding's savings rest on up to four kinds of evidence. Each is graded *full*,
 - **measured share**: a share the saving depends on (batchable traffic, repeated prompt prefix, …) read from
   the account's data (full) or assumed from a default (missing).
 
-Confidence is **high** when every kind that applies is full, **low** when any is missing, **medium** otherwise.
+Confidence is **high** when every kind that applies is full, **low** when any is missing, **medium** otherwise;
+a check may hold a finding at medium for a reason it names (a new serving architecture, a move that needs a
+benchmark).
 ``confidence`` returns the level with the reasons that lowered it, which the check puts in the evidence; the
 rule is printed in docs/checks.md (``RULE``).
 """
@@ -39,7 +41,9 @@ RULE = (
     "**price basis**: the account's billed rate is full, the catalog's list price partial, no price missing; "
     "**measured share**: a share read from the account's data (traffic shape, invocation logs) is full, an "
     "assumed default missing. **high** = every kind that applies is full; **low** = any is missing; **medium** "
-    "otherwise. The finding's evidence lists what lowered it under `confidence_reasons`."
+    "otherwise. A check may hold a finding at medium for a reason it names (a plan that changes the serving "
+    "architecture, a move that needs a benchmark). The finding's evidence lists what lowered it under "
+    "`confidence_reasons`."
 )
 
 

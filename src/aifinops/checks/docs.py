@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aifinops.checks._confidence import RULE
+
 DOCS_PATH = Path("docs") / "checks.md"
 _DATA = {
     "billing": "billing (CUR 2.0 / legacy CUR / FOCUS)",
@@ -62,6 +64,15 @@ def render_checks_markdown() -> str:
         "",
         "Generated from the check registry by `aifinops checks docs --write`; do not edit by hand.",
         "Every check reads the store only and never changes AWS. Money is monthly on a 730-hour month.",
+        "Findings are listed by monthly savings (to the cent, descending), then monthly cost, check id and resource",
+        "id; their numbers carry 10 significant digits, so the same store gives the same document whatever order",
+        "its rows were written in.",
+        "",
+        "## Confidence",
+        "",
+        RULE,
+        "",
+        "## The checks",
         "",
         "| Check | Title | Needs |",
         "|---|---|---|",

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, register
 from aifinops.model import Action, Finding
 
@@ -113,6 +114,9 @@ class OverprovisionedEndpoint(Check[OverprovisionedParams]):
         monthly_cost, basis, cost_evidence = ep.endpoint_monthly_cost(ctx, endpoint, cost)
         savings = min(monthly_cost, sum(p["monthly_savings_usd"] for p in plans))
         first = plans[0]
+        graded = confidence(
+            coverage=min(p["coverage"] for p in plans), price_basis="billing" if basis == "billing" else "list"
+        )
         return Finding(
             check=self.id,
             title=f"Endpoint {endpoint.name}: {first['instances']} → {first['instances_needed']} instances "
@@ -123,8 +127,9 @@ class OverprovisionedEndpoint(Check[OverprovisionedParams]):
             account_id=endpoint.account_id,
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
-            confidence="high" if basis == "billing" and all(p["coverage"] >= 0.9 for p in plans) else "medium",
+            confidence=graded.level,
             evidence={
+                "confidence_reasons": graded.reasons,
                 "endpoint_name": endpoint.name,
                 "window_start": window.start.isoformat(),
                 "window_end": window.end.isoformat(),

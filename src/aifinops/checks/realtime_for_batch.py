@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -200,6 +201,12 @@ class RealtimeForBatch(Check[BatchParams]):
         if savings <= 0 and batch_monthly is not None:
             return None
         hours = ", ".join(f"{h:02d}:00" for h in pattern["burst_hours_utc"])
+        graded = confidence(days=pattern["days"], lookback_days=params.lookback_days,
+                            price_basis="billing" if basis == "billing" else "list")
+        if pattern["active_days"] < pattern["days"] and graded.level == "high":
+            graded.level = "medium"
+            graded.reasons.append(f"the burst ran on {pattern['active_days']} of {pattern['days']} days")
+        evidence["confidence_reasons"] = graded.reasons
         return Finding(
             check=self.id,
             title=f"Endpoint {endpoint.name} serves {pattern['burst_share']:.0%} of its traffic in "
@@ -210,7 +217,7 @@ class RealtimeForBatch(Check[BatchParams]):
             account_id=endpoint.account_id,
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=min(savings, monthly_cost),
-            confidence="high" if pattern["active_days"] == pattern["days"] and basis == "billing" else "medium",
+            confidence=graded.level,
             evidence=evidence,
             assumptions=[
                 "The callers can submit the burst's records as files in S3 and read results back (batch "
