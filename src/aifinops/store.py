@@ -563,11 +563,12 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 # round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
 SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
 # Smallest first: (table, per-resource columns left out, whether usage_date is the first day of its month).
+# No summary keeps tags: tag sets are mostly per resource, so one would be nearly the rollup's size.
 SUMMARY_TABLES: list[tuple[str, tuple[str, ...], bool]] = [
     ("usage_summary_monthly", ("resource_id", "tags"), True),
     ("usage_summary_daily", ("resource_id", "tags"), False),
-    ("usage_summary_tagged", ("resource_id",), False),
 ]
+_RETIRED_SUMMARIES = ("usage_summary_tagged",)  # built by earlier versions of this code; dropped on the next write
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
@@ -583,7 +584,7 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
 
 def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:
     """Remove the summary tables (a writer's copy holds none until refresh_summaries rebuilds them)."""
-    for table, _, _ in SUMMARY_TABLES:
+    for table in [*(t for t, _, _ in SUMMARY_TABLES), *_RETIRED_SUMMARIES]:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
