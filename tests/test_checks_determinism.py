@@ -110,3 +110,29 @@ def test_scan_documents_are_identical_whatever_the_row_order(stores):
         rest_want = {k: v for k, v in expected.items() if k not in checked}
         rest_got = {k: v for k, v in got.items() if k not in checked}
         assert _digits(rest_got) == _digits(rest_want)
+
+
+def test_a_last_day_split_between_purchase_options_reads_the_same_in_any_order(tmp_path):
+    """The issue-19 case: an instance's last day billed partly under a Savings Plan, partly on demand. The
+    evidence names the option with the most hours that day (20 of 24), whichever row was written first."""
+    from datetime import date, timedelta
+
+    from usagerows import findings_by_resource, insert_usage, usage_row
+
+    as_of = date(2025, 6, 30)
+
+    def ec2(day: date, hours: float, option: str) -> dict:
+        return usage_row(usage_date=day, service_code="AmazonEC2", ai_service="gpu-ec2", workload="compute",
+                         usage_type="BoxUsage:g5.xlarge", resource_id="i-split", instance_type="g5.xlarge",
+                         instance_family="g5", accelerated=True, usage_quantity=hours, billed_cost=hours * 1.006,
+                         purchase_option=option)
+
+    rows = [ec2(as_of - timedelta(days=i), 24.0, "on-demand") for i in range(1, 14)]
+    rows += [ec2(as_of, 4.0, "on-demand"), ec2(as_of, 20.0, "savings-plan")]
+    options = []
+    for name, ordered in (("forward", rows), ("backward", rows[::-1])):
+        with Store(tmp_path / f"{name}.duckdb").connect() as con:
+            insert_usage(con, ordered)
+            found = findings_by_resource(con, "gpu-ec2-idle")
+            options.append(found["i-split"].evidence["purchase_option"])
+    assert options == ["savings-plan", "savings-plan"]

@@ -121,7 +121,13 @@ class GpuEc2Idle(Check[GpuEc2Params]):
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         if hours_per_day < params.min_hours_per_day or monthly_cost < params.min_monthly_cost_usd:
             return None
-        latest = max(rows, key=lambda r: r["usage_date"])
+        # The last day's row with the most hours names the type and purchase option; ties broken by the values
+        # themselves, so rows written in another order pick the same one (an instance can be partly Savings Plan
+        # covered on its last day).
+        latest = max(
+            rows,
+            key=lambda r: (r["usage_date"], r["hours"] or 0.0, r["instance_type"] or "", r["purchase_option"] or ""),
+        )
         itype, region = latest["instance_type"], latest["region"]
         evidence: dict[str, Any] = {
             "instance_type": itype,
