@@ -113,8 +113,9 @@ def with_caller_identity(c: Columns, fields: list[str], tags_at: int) -> list[st
             f"COALESCE(map_from_entries(list_filter(map_entries({prefixed}), "
             f"lambda e: starts_with(e.key, '{PRINCIPAL_TAG_PREFIX}') AND COALESCE(e.value, '') <> '')), {empty})"
         )
-        plain += (f" AND NOT COALESCE(list_bool_or(list_transform(map_keys({prefixed}), "
-                  f"lambda k: starts_with(k, '{PRINCIPAL_TAG_PREFIX}'))), false)")
+        # array_length transpiles to Spark's SIZE and Trino's CARDINALITY (engines/sql.py)
+        plain += (f" AND COALESCE(array_length(list_filter(map_keys({prefixed}), "
+                  f"lambda k: starts_with(k, '{PRINCIPAL_TAG_PREFIX}'))), 0) = 0")
     out = list(fields)
     out[tags_at] = f"CASE WHEN {plain} THEN {fields[tags_at]} ELSE map_concat({', '.join(parts)}) END"
     return out
