@@ -286,12 +286,12 @@ def register(app: typer.Typer) -> None:
         from aifinops.report.views import load_accuracy_csv
         from aifinops.web import create_app
 
+        refuse_busy_port(host, port)  # before anything is loaded or printed
         st = _store(store)
         acc = load_accuracy_csv(accuracy) if accuracy else None
         with st.connect(read_only=True) as con:
             items = _budgets(con, budgets_file, budget)
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"[yellow]Serving on {host}: anyone who can reach it sees your cost data.[/]")
-        refuse_busy_port(host, port)
         err.print(f"aifinops dashboard on http://{host}:{port}/ (Ctrl+C to stop)")
         uvicorn.run(create_app(st, acc, items, host=host, port=port), host=host, port=port, log_level="warning")
