@@ -44,7 +44,8 @@ print(json.dumps({"start_s": t1 - t0, "rollup_s": t2 - t1, "groups": rows.num_ro
 SPARK_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
-from aifinops.engines.spark import rollup_on_spark, spark_session
+from aifinops.engines.spark import rollup_on_spark
+from aifinops.engines.spark_session import spark_session
 spark = spark_session(sys.argv[2])
 t1 = time.perf_counter()
 rows = rollup_on_spark([sys.argv[1]], "cur2", spark=spark)

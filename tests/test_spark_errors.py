@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from aifinops.engines.spark import SparkEngineError, check_java, check_master, parquet_locations, spark_session
+from aifinops.engines.spark import parquet_locations
+from aifinops.engines.spark_session import SparkEngineError, check_java, check_master, spark_session
 from aifinops.errors import ArgumentError, InputError
 
 

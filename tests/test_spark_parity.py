@@ -74,7 +74,7 @@ def cur_files(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spark():
-    from aifinops.engines.spark import spark_session
+    from aifinops.engines.spark_session import spark_session
 
     session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
     yield session

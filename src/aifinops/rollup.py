@@ -46,14 +46,18 @@ TAG_ENTRIES_OF_JSON = "map_entries(CAST(json(raw_tags) AS MAP(VARCHAR, VARCHAR))
 MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
 
 
-def grouped_sql(source: str = "charges", where: str = "") -> str:
+def grouped_sql(source: str = "charges", where: str = "", counted: str | None = None) -> str:
     """The rollup's first half: raw rows of ``source`` grouped on the rollup's keys (GROUP_KEYS), with the
     sums of MEASURES and ``line_items``. The only part that reads line items; its rows are what the
-    rollup returns, before classification."""
+    rollup returns, before classification.
+
+    ``counted`` names a column of ``source`` holding how many line items each of its rows stands for (a
+    source already grouped on the raw columns, ingest.pipeline); without it every row is one line item."""
     keyed = ", ".join(f"{expr} AS {name}" for expr, name in GROUP_KEYS)
     keys = ", ".join(name for _, name in GROUP_KEYS)
-    measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES)
-    sums = ", ".join(f"SUM(m_{m}) AS {m}" for m in MEASURES) + ", COUNT(*) AS line_items"
+    measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES) + (f", {counted} AS m_line_items" if counted else "")
+    sums = ", ".join(f"SUM(m_{m}) AS {m}" for m in MEASURES) + (
+        ", SUM(m_line_items) AS line_items" if counted else ", COUNT(*) AS line_items")
     where_sql = f" WHERE {where}" if where else ""
     return f"SELECT {keys}, {sums} FROM (SELECT {keyed}, {measures} FROM {source}{where_sql}) AS c GROUP BY {keys}"
 
@@ -94,10 +98,10 @@ def classified_sql(grouped: str) -> str:
     )
 
 
-def rollup_sql(source: str = "charges", where: str = "") -> str:
+def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None) -> str:
     """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
     grouped_sql, then classified_sql over its rows."""
-    return f"WITH g AS ({grouped_sql(source, where)}),\n{classified_sql('g')}"
+    return f"WITH g AS ({grouped_sql(source, where, counted)}),\n{classified_sql('g')}"
 
 
 def classify_grouped(grouped: str) -> str:
@@ -105,13 +109,16 @@ def classify_grouped(grouped: str) -> str:
     return f"WITH {classified_sql(grouped)}"
 
 
-def rebuild_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date]) -> None:
-    """Replace the rollup rows of ``periods`` from the ``charges`` view (caller holds the transaction)."""
+def rebuild_usage_daily(
+    con: duckdb.DuckDBPyConnection, periods: list[date], source: str = "charges", counted: str | None = None
+) -> None:
+    """Replace the rollup rows of ``periods`` from the ``charges`` view, or from ``source`` when it holds every
+    row of those periods (``counted``: see grouped_sql); the caller holds the transaction."""
     if not periods:
         return
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
     con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
-    con.execute(f"INSERT INTO usage_daily {rollup_sql('charges', f'billing_period IN ({dates})')}")
+    con.execute(f"INSERT INTO usage_daily {rollup_sql(source, f'billing_period IN ({dates})', counted)}")
     from aifinops.attribution import apply_ai_attribution
 
     apply_ai_attribution(con, periods)
@@ -132,6 +139,25 @@ def load_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date], rows) 
         )
     finally:
         con.unregister("aifinops_rollup_rows")
+    from aifinops.attribution import apply_ai_attribution
+
+    apply_ai_attribution(con, periods)
+
+
+def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grouped) -> None:
+    """Replace the rollup rows of ``periods`` with ``grouped`` (a pyarrow Table of grouped_sql's rows,
+    computed elsewhere, e.g. engines.spark.grouped_on_spark) classified here; the caller holds the
+    transaction."""
+    if not periods:
+        return
+    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
+    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
+    con.register("aifinops_grouped_rows", grouped)
+    try:
+        con.execute(f"INSERT INTO usage_daily SELECT * FROM ({classify_grouped('aifinops_grouped_rows')}) "
+                    f"WHERE billing_period IN ({dates})")
+    finally:
+        con.unregister("aifinops_grouped_rows")
     from aifinops.attribution import apply_ai_attribution
 
     apply_ai_attribution(con, periods)

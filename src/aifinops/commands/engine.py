@@ -1,4 +1,5 @@
-"""``aifinops rollup-sql``: print the usage_daily rollup for another engine (Athena, Spark, Trino, DuckDB)."""
+"""Where the rollup runs: the ``--engine`` options' checks, and ``aifinops rollup-sql``, which prints the
+usage_daily rollup for another engine (Athena, Spark, Trino, DuckDB)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,26 @@ from typing import Annotated
 import typer
 
 from aifinops.commands.common import emit
-from aifinops.errors import ArgumentError
+from aifinops.errors import ArgumentError, did_you_mean
+
+ENGINES = ("duckdb", "spark")
+SparkTimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--spark-timeout", min=1, help="Seconds a Spark cluster may take to accept the job or go without "
+                 "a live executor before the ingest fails, the store untouched (default 120); with --engine spark."),
+]
+
+
+def check_engine_options(engine: str, spark_master: str | None, spark_timeout: float | None = None) -> None:
+    """The --engine value, and Spark options only with --engine spark (they would be silently unused)."""
+    if engine not in ENGINES:
+        raise ArgumentError(f"Unknown engine {engine!r}.{did_you_mean(engine, ENGINES)}",
+                            "pass --engine duckdb (the default) or --engine spark.")
+    given = [name for name, value in (("--spark-master", spark_master), ("--spark-timeout", spark_timeout))
+             if value is not None]
+    if given and engine != "spark":
+        raise ArgumentError(f"{' and '.join(given)} only apply to the Spark engine, and the engine is {engine}.",
+                            "add --engine spark, or leave " + " and ".join(given) + " out.")
 
 
 def register(app: typer.Typer) -> None:

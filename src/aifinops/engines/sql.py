@@ -71,8 +71,22 @@ def arrow_columns(schema) -> Columns:
 
 def rollup_statement(fmt: str, columns: Columns, relation: str, periods: list[date] | None = None) -> str:
     """The usage_daily rows of the raw billing rows in ``relation`` (DuckDB dialect): normalize, then roll up."""
-    from aifinops.ingest.registry import formats
     from aifinops.rollup import rollup_sql
+
+    return rollup_sql(*_normalized(fmt, columns, relation, periods))
+
+
+def grouped_statement(fmt: str, columns: Columns, relation: str, periods: list[date] | None = None) -> str:
+    """The rollup's grouped rows (rollup.grouped_sql) of the raw billing rows in ``relation``: the one
+    statement that reads line items; rollup.classify_grouped turns its rows into usage_daily rows."""
+    from aifinops.rollup import grouped_sql
+
+    return grouped_sql(*_normalized(fmt, columns, relation, periods))
+
+
+def _normalized(fmt: str, columns: Columns, relation: str, periods: list[date] | None) -> tuple[str, str]:
+    """The normalized charges of ``relation`` as a FROM item, and the WHERE limiting them to ``periods``."""
+    from aifinops.ingest.registry import formats
 
     try:
         module = formats()[fmt]
@@ -81,7 +95,7 @@ def rollup_statement(fmt: str, columns: Columns, relation: str, periods: list[da
     where = ""
     if periods:
         where = "billing_period IN (" + ", ".join(f"DATE '{p.isoformat()}'" for p in periods) + ")"
-    return rollup_sql(f"({module.normalize_select(columns, relation)}) AS charges", where)
+    return f"({module.normalize_select(columns, relation)}) AS charges", where
 
 
 def to_dialect(sql: str, dialect: str, pretty: bool = False) -> str:
@@ -90,10 +104,20 @@ def to_dialect(sql: str, dialect: str, pretty: bool = False) -> str:
     if target is None:
         raise ArgumentError(f"Unknown SQL dialect {dialect!r}.", f"use one of: {', '.join(DIALECTS)}.")
     tree = sqlglot.parse_one(sql, read="duckdb")
+    if target != "duckdb":
+        tree = tree.transform(_list_bool_or)
     if target == "trino":
         for fix in TRINO_FIXES:
             tree = tree.transform(fix)
     return tree.sql(dialect=target, pretty=pretty)
+
+
+def _list_bool_or(node: exp.Expr) -> exp.Expr:
+    """DuckDB's list_bool_or(l) (any element true), which sqlglot passes through unchanged, as
+    array_contains(l, TRUE): Spark's ARRAY_CONTAINS, Trino's CONTAINS."""
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "LIST_BOOL_OR" and len(node.expressions) == 1:
+        return exp.ArrayContains(this=node.expressions[0], expression=exp.true())
+    return node
 
 
 def _trino_regexp_replace(node: exp.Expr) -> exp.Expr:

@@ -42,6 +42,7 @@ def ingest_inputs(
     progress: Progress | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    spark_timeout_s: float | None = None,
 ) -> InputsResult:
     """Ingest billing files, saved Cost Explorer answers and snapshot folders: all of them land, or none.
 
@@ -67,7 +68,8 @@ def ingest_inputs(
     billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers and Path(p) not in logs]
     result = InputsResult()
     if billing and engine != "duckdb":
-        result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master)
+        result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master,
+                                      spark_timeout_s=spark_timeout_s)
         billing = []
     files = expand_inputs(billing) if billing else []
     with store.transaction() as con:

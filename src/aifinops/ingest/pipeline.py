@@ -46,15 +46,17 @@ def ingest_paths(
     keep_demo: bool = False,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    spark_timeout_s: float | None = None,
 ) -> IngestResult:
     """Ingest billing files, folders or globs into ``store``; returns what was loaded.
 
     Real data replaces a demo account held in the store (store.clear_demo), in the same transaction.
-    ``engine='spark'`` runs the rollup on Spark (engines.spark_ingest): Parquet only, local paths or s3a:// URLs.
+    ``engine='spark'`` runs the rollup on Spark (engines.spark_ingest): Parquet only, local paths or s3a:// URLs;
+    ``spark_timeout_s`` bounds the wait for a cluster's master and executors (engines.spark_session).
     """
     if engine == "spark":
-        from aifinops.engines.spark import DEFAULT_MASTER
         from aifinops.engines.spark_ingest import ingest_on_spark
+        from aifinops.engines.spark_session import DEFAULT_MASTER, DEFAULT_TIMEOUT_S
 
         return ingest_on_spark(
             store,
@@ -62,6 +64,7 @@ def ingest_paths(
             master=spark_master or DEFAULT_MASTER,
             progress=progress,
             keep_demo=keep_demo,
+            timeout_s=spark_timeout_s or DEFAULT_TIMEOUT_S,
         )
     if engine != "duckdb":
         raise InputError(f"Unknown engine {engine!r}.", "pass --engine duckdb or --engine spark.")
