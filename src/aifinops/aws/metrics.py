@@ -143,10 +143,11 @@ class MetricRows:
 class FetchPolicy:
     """How GetMetricData rides out a slow or throttled CloudWatch: split, back off, stop at the budget.
 
-    A batch that times out or is throttled is split in two and each half is sent again after a backoff
-    (exponential with jitter, capped, never past the budget), down to a single series, which is tried
-    ``single_attempts`` times before it is recorded as failed. So a bad batch costs at most its own series,
-    and the whole collect never runs past ``budget``.
+    A batch that times out or is throttled is split in two and each half is sent again, down to a single
+    series, which is tried ``single_attempts`` times before it is recorded as failed. Throttling and HTTP 5xx
+    answers are followed by a backoff (exponential with jitter, capped, never past the budget); a timeout has
+    already waited its ``read_timeout_s``, so its halves go at once. A bad batch costs at most its own series,
+    and no call starts after ``budget`` is spent.
     """
 
     budget: TimeBudget
@@ -299,18 +300,22 @@ def _retry_or_record(scope: Scope, item: _Pending, exc: Exception, queue: deque[
                      policy: FetchPolicy, start: datetime, end: datetime) -> None:
     """A failed batch: split it (or send a single series again) after a backoff, or record it as failed."""
     transient = is_transient(exc)
+    timed_out = isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError)
+    # Throttling and 5xx answers say "later": back off. A timeout already waited: split or resend at once.
+    wait = transient and not timed_out
     if transient and len(item.batch) > 1:
         half = (len(item.batch) + 1) // 2
-        policy.backoff(item.depth)
+        if wait:
+            policy.backoff(item.depth)
         queue.appendleft(_Pending(item.batch[half:], item.depth + 1))
         queue.appendleft(_Pending(item.batch[:half], item.depth + 1))
         return
     if transient and item.tries + 1 < policy.single_attempts:
-        policy.backoff(item.depth)
+        if wait:
+            policy.backoff(item.depth)
         queue.appendleft(_Pending(item.batch, item.depth + 1, item.tries + 1))
         return
     kind, message, _ = classify(exc, policy.single_attempts)
-    timed_out = isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError)
     status = "timeout" if timed_out else "error"
     detail = redact_text(f"{kind}: {message}")
     for s in item.batch:
