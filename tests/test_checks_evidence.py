@@ -330,3 +330,21 @@ def test_docs_state_the_confidence_rule():
     text = render_checks_markdown()
     assert "## Confidence" in text and "**high** = every kind that applies is full" in text
     assert "90%" in text and "confidence_reasons" in text
+
+
+def test_silent_endpoint_created_after_the_window_is_judged_on_its_metric_history(con):
+    # moto (and an endpoint re-created under its old name) reports a CreationTime after the metrics: the
+    # instance metrics' first hour, not the creation time, starts what the checks observe.
+    add_endpoint(con, "recreated-ep", "ml.m5.large", created=datetime(2025, 7, 5, tzinfo=UTC))
+    add_metrics(con, endpoint_series("recreated-ep", lambda ts: None, cpu=const(2.0), memory=const(10.0)))
+    bill_endpoint(con, "recreated-ep", "ml.m5.large", 0.115)
+    f = findings_of(con, IDLE)[arn("recreated-ep")]
+    assert f.evidence["observed_hours"] == len(HOURS)
+    assert f.monthly_savings_usd == pytest.approx(0.115 * MONTH_H) and f.confidence == "high"
+
+
+def test_days_of_data_allow_a_partial_first_day():
+    from aifinops.checks._confidence import confidence
+
+    assert confidence(days=13.3, lookback_days=14, price_basis="billing").level == "high"  # 95% of 14 days
+    assert confidence(days=12.0, lookback_days=14, price_basis="billing").level == "medium"  # 86%

@@ -6,8 +6,8 @@ A finding's savings rest on up to four kinds of evidence. Each is graded *full*,
   figure (for a count metric, the hours in which collection is proven to work: its own datapoints, the
   resource's instance metrics, or a ``metrics_coverage`` row saying the series was read completely).
   full ≥ 0.9, partial ≥ 0.5, missing below.
-- **days of data**: days of billing or metrics behind the figure. full ≥ ``FULL_DAYS`` (or the whole look-back when
-  it is shorter), partial ≥ ``MIN_DAYS``, missing below.
+- **days of data**: days of billing or metrics behind the figure. full ≥ ``DAYS_TOLERANCE`` x ``FULL_DAYS`` (or x
+  the whole look-back when it is shorter), partial ≥ ``MIN_DAYS``, missing below.
 - **price basis**: the account's own billed rate (full), the catalog's list price (partial), none (missing).
 - **measured share**: a share the saving depends on (batchable traffic, repeated prompt prefix, …) read from
   the account's data (full) or assumed from a default (missing).
@@ -32,12 +32,14 @@ FULL_COVERAGE = 0.9  # a few missing hours are collection gaps (the idle check's
 MIN_COVERAGE = 0.5  # below half the hours the datapoints no longer describe the resource
 FULL_DAYS = 14  # two full weeks, weekends included: the endpoint checks' default look-back
 MIN_DAYS = 3  # fewer days than this describe a start-up, not a pattern
+DAYS_TOLERANCE = 0.9  # share of the full days that counts as full
 
 RULE = (
     "Each finding's confidence follows one rule (`aifinops.checks._confidence`). The evidence behind its dollars "
     "is graded: **metrics coverage** (share of the resource's observed hours with datapoints, or with collection "
     f"proven to work for a count metric): full ≥ {FULL_COVERAGE:.0%}, partial ≥ {MIN_COVERAGE:.0%}; "
-    f"**days of data**: full ≥ {FULL_DAYS} (or the whole look-back when shorter), partial ≥ {MIN_DAYS}; "
+    f"**days of data**: full ≥ {DAYS_TOLERANCE:.0%} of {FULL_DAYS} (or of the whole look-back when shorter), "
+    f"partial ≥ {MIN_DAYS}; "
     "**price basis**: the account's billed rate is full, the catalog's list price partial, no price missing; "
     "**measured share**: a share read from the account's data (traffic shape, invocation logs) is full, an "
     "assumed default missing. **high** = every kind that applies is full; **low** = any is missing; **medium** "
@@ -78,7 +80,8 @@ def confidence(
         grades.append((grade, f"metrics cover {coverage:.0%} of the observed hours"))
     if days is not None:
         full = min(FULL_DAYS, lookback_days) if lookback_days else FULL_DAYS
-        grade = "full" if days >= full else "partial" if days >= MIN_DAYS else "missing"
+        # a tenth off: a window's first and last days are often partial (an endpoint created mid-day)
+        grade = "full" if days >= DAYS_TOLERANCE * full else "partial" if days >= MIN_DAYS else "missing"
         grades.append((grade, f"{days:g} day(s) of data (full at {full})"))
     if price_basis != "n/a":
         grade = "full" if price_basis == "billing" else "partial" if price_basis == "list" else "missing"

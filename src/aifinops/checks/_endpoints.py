@@ -200,6 +200,7 @@ class MetricAgg:
     total: float  # sum of the hourly values
     mean: float  # mean of the hourly values
     peak: float  # largest hourly value
+    first: datetime | None = None  # the first hour with a data point (UTC, naive as stored)
 
 
 @dataclass
@@ -274,13 +275,14 @@ def _read_variant_stats(
     for r in ctx.query(
         base
         + """SELECT account_id, region, endpoint, variant, metric_name, statistic,
-                    count(*) AS hours, sum(value) AS total, avg(value) AS mean, max(value) AS peak
+                    count(*) AS hours, sum(value) AS total, avg(value) AS mean, max(value) AS peak,
+                    min(hour) AS first
              FROM hourly GROUP BY ALL ORDER BY ALL""",
         [start, end],
     ):
         key = (r["account_id"], r["region"], r["endpoint"], r["variant"])
         out[key].metrics[(r["metric_name"], r["statistic"])] = MetricAgg(
-            int(r["hours"]), float(r["total"]), float(r["mean"]), float(r["peak"])
+            int(r["hours"]), float(r["total"]), float(r["mean"]), float(r["peak"]), r["first"]
         )
     for r in ctx.query(
         base
@@ -386,16 +388,22 @@ def _variant_keys(endpoint: EndpointInfo, variant: str) -> tuple[tuple[str | Non
 
 def observed_hours(window: Window, endpoint: EndpointInfo, stats: dict | None = None) -> int:
     """Hours of the window during which the endpoint existed: from its CreationTime, or from its first
-    Invocations data point when CloudWatch reports the endpoint's name earlier (an endpoint deleted and
-    re-created under the same name keeps its metric history, and the series is what the checks judge)."""
+    data point of any endpoint metric when CloudWatch reports the endpoint's name earlier (an endpoint deleted
+    and re-created under the same name keeps its metric history, and the series is what the checks judge;
+    a silent endpoint's instance metrics count as much as Invocations)."""
     start, end = metric_bounds(window)
     start = start.replace(tzinfo=UTC)
     end = end.replace(tzinfo=UTC)
     since = endpoint.created
     if since is not None and stats is not None:
-        hours = [h for v in endpoint.variants for h in stats_for(stats, endpoint, v.name).hourly_invocations]
-        if hours:
-            since = min(since, min(hours).replace(tzinfo=UTC))
+        firsts = [
+            agg.first
+            for v in endpoint.variants
+            for agg in stats_for(stats, endpoint, v.name).metrics.values()
+            if agg.first is not None
+        ]
+        if firsts:
+            since = min(since, min(firsts).replace(tzinfo=UTC))
     if since and since > start:
         start = since
     return max(0, int((end - start).total_seconds() // 3600))
