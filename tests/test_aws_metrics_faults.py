@@ -119,6 +119,17 @@ def test_throttling_is_split_backed_off_and_then_read(seeded, monkeypatch):
     assert len(sleeps) == 3 and all(2**k / 2 <= s <= 2**k for k, s in enumerate(sleeps))
 
 
+def test_a_region_that_stops_answering_is_given_up_after_a_streak(seeded, monkeypatch):
+    faults = Faults(slow_marker=b"MetricDataQueries", slow_s=2.0)  # every GetMetricData request hangs
+    policy = metrics.FetchPolicy(TimeBudget(600), read_timeout_s=0.5, max_failures_in_a_row=3, sleep=_Sleeps())
+    with CloudWatchProxy(seeded.url, faults) as proxy:
+        added, _, coverage, skips = _fetch(monkeypatch, proxy.url, policy)
+    assert [q for q, _, _ in faults.calls] == [16, 8, 4]  # three timeouts in a row, then no more calls
+    assert added == 0 and coverage.statuses() == {"timeout": 16}
+    assert coverage.cols["detail"][0].startswith("CloudWatch failed 3 calls in a row here (error: Read timeout")
+    assert [(s.operation, s.count) for s in skips.items] == [("GetMetricData", 1)]
+
+
 def test_throttled_for_good_records_the_series_as_errors(seeded, monkeypatch):
     faults = Faults(throttle_marker=b"ep-c", throttle_times=10**6)
     policy = metrics.FetchPolicy(TimeBudget(600), single_attempts=3, sleep=_Sleeps())

@@ -154,6 +154,9 @@ class FetchPolicy:
     max_queries: int = MAX_QUERIES_PER_CALL
     read_timeout_s: float = READ_TIMEOUT_S
     single_attempts: int = 3
+    # Transient failures in a row, with no answer between them, after which the region's CloudWatch is taken as
+    # down and its series left are recorded unread: a hung region must not spend every other region's budget.
+    max_failures_in_a_row: int = 8
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 20.0
     sleep: Callable[[float], None] = time.sleep
@@ -220,7 +223,7 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
     policy = policy or FetchPolicy(TimeBudget(DEFAULT_BUDGET_S))
     coverage = coverage if coverage is not None else CoverageRows()
     queue = deque(_Pending(series[i : i + policy.max_queries]) for i in range(0, len(series), policy.max_queries))
-    added = 0
+    added = streak = 0  # streak: transient failures in a row, without one answer between them
     while queue:
         item = queue.popleft()
         if policy.budget.spent():
@@ -234,8 +237,13 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
         except OperationNotAllowed:
             raise
         except Exception as exc:  # noqa: BLE001 - split and retried, or recorded in coverage and the skip log
+            streak = streak + 1 if is_transient(exc) else 0
+            if streak >= policy.max_failures_in_a_row:
+                _give_up(scope, [item, *queue], exc, streak, coverage, start, end)
+                break
             _retry_or_record(scope, item, exc, queue, coverage, policy, start, end)
             continue
+        streak = 0
         for i, s in enumerate(item.batch):
             got = results.get(f"m{i}")
             if got is None:
@@ -294,6 +302,19 @@ def _read_batch(scope: Scope, batch: list[Series], start: datetime, end: datetim
         if policy.budget.spent():
             return results, True
         params["NextToken"] = token
+
+
+def _give_up(scope: Scope, left: list[_Pending], exc: Exception, streak: int, coverage: CoverageRows,
+             start: datetime, end: datetime) -> None:
+    """CloudWatch in this region stopped answering: record the series not read, so other regions keep the budget."""
+    kind, message, _ = classify(exc, streak)
+    timed_out = isinstance(exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError)
+    detail = redact_text(f"CloudWatch failed {streak} calls in a row here ({kind}: {message}); this series was "
+                         "not read")
+    for item in left:
+        for s in item.batch:
+            coverage.add(scope, s, start, end, 0, "timeout" if timed_out else "error", detail)
+    scope.record("cloudwatch", "GetMetricData", exc)
 
 
 def _retry_or_record(scope: Scope, item: _Pending, exc: Exception, queue: deque[_Pending], coverage: CoverageRows,
