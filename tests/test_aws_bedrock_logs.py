@@ -119,6 +119,17 @@ def test_the_byte_cap_reads_the_newest_objects_and_says_so(s3_logs, tmp_path):
     assert read["Bytes"] == newest
 
 
+def test_the_object_cap_bounds_the_get_object_calls(s3_logs, tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    collect(store, _options(invocation_log_max_objects=2), SessionFactory(), NOW)
+    # newest first: the last hour's object and the one of a day ago; two days ago is left out
+    assert _rows(store, "SELECT request_id FROM bedrock_invocations ORDER BY 1") == [("r0-0",), ("r1-0",), ("r1-1",)]
+    (attributes,) = _rows(store, "SELECT attributes FROM resources WHERE resource_type = "
+                                 "'bedrock-invocation-logging'")[0]
+    read = json.loads(attributes)["Read"]
+    assert (read["Objects"], read["ObjectsLeftOut"], read["Truncated"], read["MaxObjects"]) == (2, 1, True, 2)
+
+
 def test_the_generated_policy_reads_log_objects_and_no_other(s3_logs):
     """moto enforcing the policy's s3:GetObject statement, as `aifinops iam-policy` prints it: a log object is read,
     any other key of the same bucket is refused. (moto's IAM check of ListBucket and of the bedrock and cloudwatch

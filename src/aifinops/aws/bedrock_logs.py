@@ -8,7 +8,8 @@ To CloudWatch Logs it writes one event per record. When both are configured the 
 only S3 is read.
 
 What is read is bounded: only the day folders of the window, newest first, and at most ``max_bytes`` of
-objects or log events per region (an object that would pass the cap is not read: a partial gzip is useless).
+objects or log events and ``max_objects`` objects per region (an object that would pass the cap is not read: a
+partial gzip is useless).
 The ``bedrock-invocation-logging`` record says where the logs are, what was read and the time span it covers,
 so a check knows whether the rows are the whole window or its most recent part. Records become
 ``bedrock_invocations`` rows through ``ingest.bedrock_logs`` (no prompt text kept; requestMetadata redacted).
@@ -24,6 +25,7 @@ from aifinops.errors import InputError
 from aifinops.ingest.bedrock_logs import LOG_FOLDER, InvocationRows, records_in
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # per region and collect: ~1M typical records gzipped
+DEFAULT_MAX_OBJECTS = 5000  # per region: one GetObject each, so this bounds the calls as the bytes cap cannot
 RESOURCE_TYPE = "bedrock-invocation-logging"
 
 
@@ -34,7 +36,7 @@ def log_prefix(key_prefix: str | None, account_id: str, region: str) -> str:
 
 
 def invocation_logs(scope: Scope, since: datetime, until: datetime, rows: InvocationRows, collected_at: str,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> list[dict]:
+                    max_bytes: int = DEFAULT_MAX_BYTES, max_objects: int = DEFAULT_MAX_OBJECTS) -> list[dict]:
     """Read the region's invocation logs of ``[since, until)`` into ``rows``; return the logging record (or none
     when logging is off or its configuration could not be read)."""
     answer = scope.call("bedrock", "GetModelInvocationLoggingConfiguration")
@@ -45,7 +47,7 @@ def invocation_logs(scope: Scope, since: datetime, until: datetime, rows: Invoca
     group = (config.get("cloudWatchConfig") or {}).get("logGroupName")
     before = len(rows)
     if s3.get("bucketName"):
-        read = _read_s3(scope, s3["bucketName"], s3.get("keyPrefix"), since, until, rows, max_bytes)
+        read = _read_s3(scope, s3["bucketName"], s3.get("keyPrefix"), since, until, rows, max_bytes, max_objects)
     elif group:
         read = _read_log_group(scope, group, since, until, rows, max_bytes)
     else:
@@ -58,6 +60,7 @@ def invocation_logs(scope: Scope, since: datetime, until: datetime, rows: Invoca
         "FirstRecordAt": min(times).isoformat() + "Z" if times else None,
         "LastRecordAt": max(times).isoformat() + "Z" if times else None,
         "MaxBytes": max_bytes,
+        "MaxObjects": max_objects,
     })
     arn = f"arn:aws:bedrock:{scope.region}:{scope.account_id}:model-invocation-logging"
     return [{
@@ -78,7 +81,7 @@ def _days(since: datetime, until: datetime) -> list[str]:
 
 
 def _read_s3(scope: Scope, bucket: str, key_prefix: str | None, since: datetime, until: datetime,
-             rows: InvocationRows, max_bytes: int) -> dict:
+             rows: InvocationRows, max_bytes: int, max_objects: int) -> dict:
     prefix = log_prefix(key_prefix, scope.account_id, scope.region)
     read: dict[str, Any] = {"Destination": f"s3://{bucket}/{prefix}", "Objects": 0, "ObjectsLeftOut": 0, "Bytes": 0,
             "Truncated": False}
@@ -89,7 +92,7 @@ def _read_s3(scope: Scope, bucket: str, key_prefix: str | None, since: datetime,
             continue
         for obj in sorted(listed, key=lambda o: o["Key"], reverse=True):
             size = int(obj.get("Size") or 0)
-            if read["Bytes"] + size > max_bytes:
+            if read["Bytes"] + size > max_bytes or read["Objects"] >= max_objects:
                 read["Truncated"] = True
                 read["ObjectsLeftOut"] += 1
                 continue

@@ -45,6 +45,7 @@ class CollectOptions:
     metrics_budget_s: float = metrics.DEFAULT_BUDGET_S  # GetMetricData of the whole collect stops after this
     invocation_logs: bool = True  # read Bedrock model invocation logs where logging sends them
     invocation_log_max_bytes: int = bedrock_logs.DEFAULT_MAX_BYTES  # per region
+    invocation_log_max_objects: int = bedrock_logs.DEFAULT_MAX_OBJECTS  # per region
 
 
 @dataclass
@@ -305,7 +306,8 @@ class _AccountRun:
                                       metrics.latest_bucket_bytes(self.tables.datapoints, name), at)])
         if self.options.invocation_logs:
             keep(bedrock_logs.invocation_logs(scope, since, self.now, self.tables.invocations, at,
-                                              self.options.invocation_log_max_bytes))
+                                              self.options.invocation_log_max_bytes,
+                                              self.options.invocation_log_max_objects))
 
     def _account(self, home: Scope) -> None:
         self.records.extend(ce_collect.budgets(home, self.at))
