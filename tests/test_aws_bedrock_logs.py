@@ -17,6 +17,7 @@ from aifinops.aws.collect import CollectOptions, collect
 from aifinops.aws.iam import iam_policy
 from aifinops.aws.session import SessionFactory
 from aifinops.store import Store
+from clirun import run_cli
 from invocation_records import ACCOUNT, ROLE, converse_record, json_lines_gz
 from moto_server import aws_env, moto_server  # noqa: F401 - fixtures
 
@@ -188,3 +189,22 @@ def test_logging_off_reads_nothing_and_records_nothing(aws_env, tmp_path):
     assert result.bedrock_invocations == 0
     assert _rows(store, "SELECT count(*) FROM resources WHERE resource_type = 'bedrock-invocation-logging'") == [(0,)]
     assert not [s for s in result.skipped if s.service == "bedrock" and s.operation.startswith("GetModel")]
+
+
+def test_the_snapshot_folder_carries_invocations_and_coverage_offline(s3_logs, tmp_path):
+    """collect --out writes bedrock_invocations.parquet and metrics_coverage.parquet; `aifinops ingest` of the
+    folder into a new store gives the same rows as the live collect stored."""
+    live = Store(tmp_path / "live.duckdb")
+    collect(live, _options(out_dir=tmp_path / "snap"), SessionFactory(), NOW)
+    assert (tmp_path / "snap" / "bedrock_invocations.parquet").is_file()
+    assert (tmp_path / "snap" / "metrics_coverage.parquet").is_file()
+    offline = tmp_path / "offline.duckdb"
+    proc = run_cli("ingest", str(tmp_path / "snap"), "--store", str(offline))
+    assert proc.returncode == 0, proc.stderr
+    columns = "request_id, ts, identity_arn, input_tokens, output_tokens, cache_read_tokens, prompt_prefix_sha256"
+    query = f"SELECT {columns} FROM bedrock_invocations ORDER BY request_id"
+    with duckdb.connect(str(offline), read_only=True) as con:
+        again = con.execute(query).fetchall()
+        sources = con.execute("SELECT DISTINCT source FROM bedrock_invocations").fetchall()
+    assert again == _rows(live, query) and len(again) == 6
+    assert sources == [(f"snapshot:{(tmp_path / 'snap').resolve()}",)]
