@@ -64,6 +64,19 @@ def latest_run(con: duckdb.DuckDBPyConnection, before: date | None = None) -> di
     return rows[0] if rows else None
 
 
+def latest_findings(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], date | None]:
+    """The findings of the last recorded scan, largest saving first, and that scan's as-of date."""
+    import json
+
+    run = latest_run(con)
+    if run is None:
+        return [], None
+    rows = con.execute("SELECT finding FROM finding_history WHERE run_id = ?", [run["run_id"]]).fetchall()
+    found = [json.loads(r[0]) for r in rows]
+    found.sort(key=lambda f: (-f["monthly_savings_usd"], -f["monthly_cost_usd"], f["check"], f["resource_id"]))
+    return found, run["as_of"]
+
+
 def _month_days(con: duckdb.DuckDBPyConnection) -> dict[date, tuple[int, date]]:
     """Month → (days with billing data, last such day), over the whole store."""
     rows = con.execute(
@@ -295,5 +308,5 @@ def snooze_until(con: duckdb.DuckDBPyConnection, days: int) -> date:
     return last + timedelta(days=days)
 
 
-__all__ = ["EPHEMERAL_TYPES", "HELD_FRACTION", "STEADY_BAND", "finding_outcomes", "review_changes",
+__all__ = ["EPHEMERAL_TYPES", "HELD_FRACTION", "STEADY_BAND", "finding_outcomes", "latest_findings", "review_changes",
            "savings_report", "snooze_until"]

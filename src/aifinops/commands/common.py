@@ -117,3 +117,20 @@ def format_for(fmt: str | None, output: Path | None, allowed: tuple[str, ...]) -
     if fmt not in allowed:
         raise ArgumentError(f"Unknown format {fmt!r}.", f"use one of: {', '.join(allowed)}.")
     return fmt
+
+
+def scanned_store(path: Path | None) -> Store:
+    """The store, with the demo account and one recorded scan of it when it holds nothing yet."""
+    from aifinops.workspace import ensure_data
+
+    st = store_of(path)
+    if ensure_data(st):
+        say_demo(st)
+    with st.connect(read_only=True) as con:
+        runs = con.execute("SELECT count(*) FROM scan_runs").fetchall()[0][0]
+    if not runs:
+        from aifinops.scan import ScanInputs, run_scan
+
+        err.print("No scan recorded in this store yet: scanning its data first (what `aifinops scan` does).")
+        run_scan(st, ScanInputs())
+    return st

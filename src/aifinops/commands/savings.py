@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from aifinops.commands.common import StoreOpt, emit, format_for, out, say_demo, store_of
+from aifinops.commands.common import StoreOpt, emit, format_for, out, scanned_store, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -34,32 +34,10 @@ def _plain(text: str) -> None:
 
 
 def _latest_findings(con) -> tuple[list[dict[str, Any]], str | None]:
-    """The findings of the last recorded scan, largest saving first, and its as-of date."""
-    from aifinops.tracking import latest_run
+    from aifinops.tracking import latest_findings
 
-    run = latest_run(con)
-    if run is None:
-        return [], None
-    rows = con.execute("SELECT finding FROM finding_history WHERE run_id = ?", [run["run_id"]]).fetchall()
-    found = [json.loads(r[0]) for r in rows]
-    found.sort(key=lambda f: (-f["monthly_savings_usd"], -f["monthly_cost_usd"], f["check"], f["resource_id"]))
-    return found, run["as_of"].isoformat() if run["as_of"] else None
-
-
-def _scanned_store(path):
-    """The store, with the demo account and one recorded scan of it when it holds nothing yet."""
-    from aifinops.workspace import ensure_data
-
-    st = store_of(path)
-    if ensure_data(st):
-        say_demo(st)
-    with st.connect(read_only=True) as con:
-        runs = con.execute("SELECT count(*) FROM scan_runs").fetchall()[0][0]
-    if not runs:
-        from aifinops.scan import ScanInputs, run_scan
-
-        run_scan(st, ScanInputs())
-    return st
+    found, as_of = latest_findings(con)
+    return found, as_of.isoformat() if as_of else None
 
 
 def register(app: typer.Typer) -> None:
@@ -72,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from aifinops.tracking import savings_report
 
         fmt = format_for(fmt, None, ("rich", "json"))
-        with _scanned_store(store).connect(read_only=True) as con:
+        with scanned_store(store).connect(read_only=True) as con:
             doc = savings_report(con)
         if fmt == "json":
             return _json(doc)
@@ -133,7 +111,7 @@ def register(app: typer.Typer) -> None:
         from aifinops.actions import action_plan
 
         fmt = format_for(fmt, None, ("rich", "json"))
-        with _scanned_store(store).connect(read_only=True) as con:
+        with scanned_store(store).connect(read_only=True) as con:
             found, as_of = _latest_findings(con)
             plan = action_plan(con, found, date.fromisoformat(as_of) if as_of else None)
         rows = [{k: a[k] for k in ("rank", "id", "monthly_savings_usd", "confidence", "state", "owner", "title",
@@ -160,7 +138,7 @@ def register(app: typer.Typer) -> None:
         from aifinops.actions import finding_states, first_step, short_resource
 
         fmt = format_for(fmt, None, ("rich", "json"))
-        with _scanned_store(store).connect(read_only=True) as con:
+        with scanned_store(store).connect(read_only=True) as con:
             found, _ = _latest_findings(con)
             state = finding_states(con).get(finding_id)
             if not any(f["id"] == finding_id for f in found):
