@@ -191,6 +191,10 @@ def test_logging_off_reads_nothing_and_records_nothing(aws_env, tmp_path):
     assert not [s for s in result.skipped if s.service == "bedrock" and s.operation.startswith("GetModel")]
 
 
+COVERAGE_QUERY = """SELECT namespace, metric_name, dimensions::VARCHAR, statistic, expected_periods, received_periods,
+                          status FROM metrics_coverage ORDER BY ALL"""
+
+
 def test_the_snapshot_folder_carries_invocations_and_coverage_offline(s3_logs, tmp_path):
     """collect --out writes bedrock_invocations.parquet and metrics_coverage.parquet; `aifinops ingest` of the
     folder into a new store gives the same rows as the live collect stored."""
@@ -206,5 +210,7 @@ def test_the_snapshot_folder_carries_invocations_and_coverage_offline(s3_logs, t
     with duckdb.connect(str(offline), read_only=True) as con:
         again = con.execute(query).fetchall()
         sources = con.execute("SELECT DISTINCT source FROM bedrock_invocations").fetchall()
+        coverage = con.execute(COVERAGE_QUERY).fetchall()
     assert again == _rows(live, query) and len(again) == 6
+    assert coverage == _rows(live, COVERAGE_QUERY) and coverage
     assert sources == [(f"snapshot:{(tmp_path / 'snap').resolve()}",)]
