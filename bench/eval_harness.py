@@ -1,7 +1,7 @@
 """Decision quality on generated accounts: recall by dollars, precision, savings error, over many seeds.
 
-    .venv/bin/python bench/eval_harness.py [--seeds 10] [--first-seed 1] [--scale 1] [--workdir DIR]
-        [--json] [--plain-moto]
+    .venv/bin/python bench/eval_harness.py [--seeds 10] [--first-seed 1] [--scale 1] [--region R ...]
+        [--workdir DIR] [--json] [--plain-moto]
 
 For each seed: a fresh moto server state and CUR 2.0 export from ``bench/eval/generate.py``, then
 ``aifinops scan --cur … --aws --region us-east-1 --region us-west-2 --format json`` as a subprocess, then
@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.eval.generate import REGIONS  # noqa: E402
 from bench.eval.run import moto_server, run_one  # noqa: E402
 from bench.eval.score import TOLERANCE, summary  # noqa: E402
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--scale", type=int, default=1, help="resources of each kind per region (account size)")
+    ap.add_argument("--region", action="append", choices=REGIONS,
+                    help="generate and scan only these regions (default: both)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--plain-moto", action="store_true",
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     with moto_server(work / "moto", plain=args.plain_moto) as url:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
-            run = run_one(seed, url, work, scale=args.scale)
+            run = run_one(seed, url, work, scale=args.scale, regions=tuple(args.region or REGIONS))
             runs.append(run)
             s = run.score
             if not args.json:

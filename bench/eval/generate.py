@@ -228,7 +228,7 @@ class _Generator:
         # idle: no requests; half publish no Invocations datapoint at all (instance metrics prove collection works)
         for _ in range(self.scale):
             itype = rng.choice(["ml.m5.xlarge", "ml.c5.xlarge", "ml.g4dn.xlarge"])
-            count = 1
+            count = rng.choice([1, 2])
             silent = rng.random() < 0.5
             gpu = F.spec(itype)[2] > 0
             name, arn = self.endpoint("idle", itype, count, region,
@@ -251,6 +251,15 @@ class _Generator:
             self.truth("over-provisioned endpoint", ("sagemaker-overprovisioned-endpoint",), (arn, name), region,
                        (count - needed) * F.sm_rate(itype) * F.HOURS_PER_MONTH,
                        f"{count} -> {needed} x {itype}: peak {peak:.1f}% per vCPU x {count} / 60% target, min 2")
+        # clean look-alike: used for nine days, quiet for the last five (not idle over the 14-day look-back)
+        for _ in range(self.scale):
+            cut = len(self.hours) - 5 * 24
+            inv = [float(rng.randint(500, 1500)) if i < cut else None for i in range(len(self.hours))]
+            name, arn = self.endpoint("paused", "ml.m5.xlarge", 1, region, invocations=inv,
+                                      cpu_per_vcpu=[rng.uniform(20, 45) if i < cut else 0.5 for i in range(len(inv))],
+                                      mem_pct=self.flat(30, 40))
+            self.steady_usd_per_h += F.sm_rate("ml.m5.xlarge")
+            self.clean("recently used endpoint", (arn, name), region, "requests until five days ago")
         # clean look-alikes: autoscaled multi-instance endpoint, busy multi-instance endpoint
         for _ in range(self.scale):
             itype = "ml.m5.xlarge"
@@ -349,6 +358,20 @@ class _Generator:
             self.truth("notebook always on", ("sagemaker-notebook-always-on", "sagemaker-notebook-no-autostop"),
                        (arn, name), region, F.sm_rate(itype) * F.HOURS_PER_MONTH * (1 - need / 168),
                        f"{itype} 24x7, its owner works {need:.0f} h a week in it")
+            # on all week, stopped at weekends only: 120 of 168 hours
+            itype = self.rng.choice(["ml.m5.xlarge", "ml.c5.xlarge"])
+            name = self._name("weekday-nb")
+            sm.create_notebook_instance(NotebookInstanceName=name, InstanceType=itype, RoleArn=ROLE)
+            arn = _arn(region, "notebook-instance", name)
+            for day in self.days:
+                if day.weekday() < 5:
+                    self.row(day, region, "AmazonSageMaker", f"{PREFIX[region]}-Notebk:{itype}", 24.0,
+                             F.sm_rate(itype), resource=arn, tags={"team": "research"}, instance_type=itype,
+                             operation="RunInstance")
+            need = self.rng.uniform(*F.WORKING_HOURS_NEEDED_RANGE)
+            self.truth("notebook on all week", ("sagemaker-notebook-always-on", "sagemaker-notebook-no-autostop"),
+                       (arn, name), region, F.sm_rate(itype) * F.HOURS_PER_MONTH * (120 - need) / 168,
+                       f"{itype} 24 h on weekdays, off at weekends; its owner works {need:.0f} h a week in it")
             # clean: stopped every night and at weekends by a lifecycle configuration
             name = self._name("scheduled-nb")
             sm.create_notebook_instance_lifecycle_config(NotebookInstanceLifecycleConfigName=f"{name}-stop",
