@@ -102,8 +102,10 @@ def plan_text(plan: dict[str, Any], width: int = 80, top: int = 10) -> list[str]
         lines.append("")
         lines += _wrap(f"{usd(a['monthly_savings_usd'])}/mo  {a['title']}", width, "    ", f"{a['rank']:>2}. ")
         owner = a["owner"] or "no owner tag"
+        state = a["state"] if a["state"] != "open" else None  # accepted: someone is on it
         facts = " · ".join(
-            x for x in (_fit(a["resource"], width - 4), a["region"], f"{a['confidence']} confidence", owner) if x
+            x for x in (_fit(a["resource"], width - 4), a["region"], f"{a['confidence']} confidence", owner, state)
+            if x
         )
         lines += _wrap(facts, width, "    ")
         if a["first_step"]:
