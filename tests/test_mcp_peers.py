@@ -371,3 +371,27 @@ def test_prompts_name_real_tools_and_resources_read(store):
     doc = json.loads(scan)
     assert "findings" in doc
     assert checks.startswith("# Checks") and "sagemaker-idle-endpoint" in checks
+
+
+@pytest.mark.slow  # two subprocesses: seconds
+def test_aifinops_mcp_without_store_names_the_store_it_answers_from(store):
+    import os
+
+    from mcp import StdioServerParameters
+
+    from clirun import AIFINOPS
+
+    def first_answer(args: list[str]) -> dict[str, Any]:
+        env = {**os.environ, "AIFINOPS_STORE": str(store.path)}
+        params = StdioServerParameters(command=AIFINOPS, args=["mcp", *args], env=env)
+
+        async def main() -> dict[str, Any]:
+            async with Client(params) as client:
+                return json.loads((await client.call_tool("list_dashboards", {})).content[0].text)
+
+        return anyio.run(main)
+
+    told = first_answer([])
+    assert str(store.path) in told["aifinops_store"] and "$AIFINOPS_STORE" in told["aifinops_store"]
+    assert "--store" in told["aifinops_store"]
+    assert "aifinops_store" not in first_answer(["--store", str(store.path)])

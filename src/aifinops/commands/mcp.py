@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def mcp_command(
+    ctx: typer.Context,
     transport: Annotated[str, typer.Option("--transport", "-t", help="stdio | http (streamable HTTP)")] = "stdio",
     port: Annotated[int, typer.Option("--port", "-p", help="HTTP port on 127.0.0.1.")] = 8765,
     aws: Annotated[bool, typer.Option("--aws", help="Collect from live AWS (read-only) into the store first.")] = False,
@@ -45,5 +46,7 @@ def mcp_command(
         err.print(f"MCP over streamable HTTP at http://127.0.0.1:{port}/mcp")
     # Without --store the first answer of each session names the store, so a client that does not pass the
     # shell's environment (and so gets the default store) sees which one answered.
-    note = default_store_note(st) if store is None else None
+    # By name: typer may carry its own copy of click's ParameterSource enum.
+    given = getattr(ctx.get_parameter_source("store"), "name", "") == "COMMANDLINE"
+    note = None if given else default_store_note(st)
     serve(st, "stdio" if transport == "stdio" else "http", port, store_note=note)
