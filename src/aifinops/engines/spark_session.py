@@ -99,7 +99,7 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
                                "pip install 'aifinops[spark]'.") from exc
     check_java()
     check_master(master)
-    logging.getLogger("py4j").setLevel(logging.CRITICAL)  # its lost-connection chatter when a JVM goes away
+    _quiet_python_loggers()
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
                 "spark.sql.ansi.enabled": "false"}  # NULL for an absent map key or a bad cast, as in DuckDB
@@ -119,6 +119,16 @@ def spark_session(master: str = DEFAULT_MASTER, conf: dict[str, str] | None = No
     active = SparkContext._active_spark_context
     context = active or _start_context(spark_conf, master, timeout_s, log)
     return SparkSession(context)
+
+
+def _quiet_python_loggers() -> None:
+    """PySpark logs each SQL error it raises (as JSON, with the Java frames) and py4j a lost JVM, on stderr;
+    aifinops turns those errors into one line, so their loggers say nothing below CRITICAL."""
+    from pyspark.logger import PySparkLogger
+
+    logging.getLogger("py4j").setLevel(logging.CRITICAL)
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)  # created as PySparkLogger, which they must be
 
 
 def spark_log() -> Path:
