@@ -153,19 +153,25 @@ def request_costs(
     register_models(con, "SELECT DISTINCT model_id FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? "
                          "AND CAST(ts AS DATE) < ?", start, end)
     params = {"start": start, "end": end}
-    cells = _cells_sql()
+    # The cells once, as a temp table the three answers below read (the logs are unpivoted a single time).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE genai_cells AS WITH {_cells_sql()} SELECT * FROM cells", params)
+    cells = "cells AS (SELECT * FROM genai_cells)"
     priced = f"""WITH {cells},
-    rates AS (SELECT day, account_id, model, kind, billed_usd / logged_tokens AS usd_per_token FROM cells
-              WHERE logged_tokens > 0),
+    rates AS (  -- one row per (day, account, model): the $ per logged token of each token class
+      SELECT day, account_id, model, {', '.join(
+          f"max(CASE WHEN kind = '{k}' THEN billed_usd / logged_tokens END) AS r{i}"
+          for i, k in enumerate(TOKEN_CLASSES))}
+      FROM cells WHERE logged_tokens > 0 GROUP BY ALL),
     req AS (
       SELECT i.*, CAST(i.ts AS DATE) AS day, m.canonical AS model FROM bedrock_invocations i
       LEFT JOIN genai_models m ON m.name = i.model_id
       WHERE CAST(i.ts AS DATE) >= $start AND CAST(i.ts AS DATE) < $end),
     cost AS (
       SELECT req.*, {' + '.join(
-          f"coalesce(CAST(req.{col} AS DOUBLE) * (SELECT usd_per_token FROM rates r WHERE r.day = req.day "
-          f"AND r.account_id IS NOT DISTINCT FROM req.account_id AND r.model = req.model AND r.kind = '{k}'), 0)"
-          for k, col in TOKEN_CLASSES.items())} AS cost_usd FROM req)"""
+          f"coalesce(CAST(req.{col} AS DOUBLE) * r.r{i}, 0)" for i, col in enumerate(TOKEN_CLASSES.values())
+      )} AS cost_usd
+      FROM req LEFT JOIN rates r ON r.day = req.day AND r.account_id IS NOT DISTINCT FROM req.account_id
+                                 AND r.model = req.model)"""
     select_dims = ", ".join(f"{d} AS g{i}" for i, d in enumerate(dims))
     order = ", ".join(f"g{i}" for i in range(len(dims)))
     token_sums = ", ".join(f"sum(coalesce({col}, 0))" for col in TOKEN_CLASSES.values())
@@ -176,7 +182,7 @@ def request_costs(
     ).fetchall()
     scaling = con.execute(
         f"WITH {cells} SELECT day, account_id, model, kind, billed_usd, billed_tokens, logged_tokens FROM cells "
-        "ORDER BY day, account_id, model, kind", params).fetchall()
+        "ORDER BY day, account_id, model, kind").fetchall()
     unallocated = _unallocated(con, cells, params)
     total = one_row(con, "SELECT coalesce(sum(billed_cost), 0) FROM usage_daily WHERE ai_service = 'bedrock' "
                          "AND usage_date >= ? AND usage_date < ?", [start, end])[0]
