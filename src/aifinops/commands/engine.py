@@ -48,7 +48,10 @@ def rollup_sql(
     """Print the one statement that turns a CUR 2.0 / FOCUS export table into aifinops' usage_daily rows.
 
     Run it where the data lies (an Athena table created by the Data Exports CloudFormation template,
-    a Spark or Trino table with the standard columns) and load its result with `aifinops ingest`.
+    a Spark or Trino table with the standard columns), save its result as Parquet (or CSV with a header
+    row) and load that file or folder with `aifinops ingest PATH`: it is told from a billing export by its
+    columns and replaces the billing periods it holds. The rows carry the AI taxonomy and the tag rule of
+    S3/transfer AI attribution; the store adds its bucket-list and inventory rules when it loads them.
     """
     from aifinops.engines.sql import rollup_statement, standard_columns, to_dialect
 

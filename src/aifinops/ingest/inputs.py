@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aifinops.errors import InputError
 from aifinops.ingest.files import expand_inputs
 from aifinops.ingest.pipeline import ingest_files, ingest_paths
 from aifinops.ingest.results import IngestResult, Progress
@@ -57,6 +58,7 @@ def ingest_inputs(
         load_cost_explorer,
         load_cost_explorer_file,
     )
+    from aifinops.ingest.rollup_file import load_rollup_files, split_rollup_inputs
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.store import clear_demo
 
@@ -66,6 +68,10 @@ def ingest_inputs(
     answers = [Path(p) for p in paths if is_cost_explorer_file(Path(p))]
     logs = [Path(p) for p in paths if Path(p) not in snapshots and is_invocation_log_path(Path(p).expanduser())]
     billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers and Path(p) not in logs]
+    rollups, billing = split_rollup_inputs(billing)
+    if rollups and billing:
+        raise InputError(f"{rollups[0]} is a rollup file and {billing[0]} a billing export.",
+                         "ingest rollup files (the result of `aifinops rollup-sql`) in a command of their own.")
     result = InputsResult()
     if billing and engine != "duckdb":
         result.billing = ingest_paths(store, billing, progress=progress, engine=engine, spark_master=spark_master,
@@ -82,6 +88,8 @@ def ingest_inputs(
                                      **({"left_out": note} if note else {})})
         if files:
             result.billing = ingest_files(con, files, progress=progress)
+        if rollups:
+            result.billing = load_rollup_files(con, rollups, progress=progress)
         for folder in logs:
             clear_demo(con)
             loaded = load_invocation_logs(con, folder)

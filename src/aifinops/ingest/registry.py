@@ -19,6 +19,16 @@ def formats() -> dict[str, ModuleType]:
     return {m.FORMAT: m for m in (cur2, cur_legacy, focus)}
 
 
+# Columns no billing export has and every rollup file (ingest.rollup_file) has.
+ROLLUP_MARKERS = ("billing_period", "usage_date", "line_items", "ai_service", "is_ai")
+
+
+def is_rollup_columns(names: list[str]) -> bool:
+    """A file with these columns is a rollup file (the result of `aifinops rollup-sql`), not a billing export."""
+    lower = {n.lower() for n in names}
+    return all(m in lower for m in ROLLUP_MARKERS)
+
+
 def detect_format(columns: list[str], path: str) -> ModuleType:
     """The loader whose required columns the file has; a clear error when none fits."""
     lower = {c.lower() for c in columns}
@@ -41,6 +51,9 @@ def detect_format(columns: list[str], path: str) -> ModuleType:
             f"{path}: looks like {module.TITLE} but lacks the column(s) {', '.join(missing)}.",
             f"export the file with the standard {module.TITLE} columns, or fix its header.",
         )
+    if is_rollup_columns(columns):
+        raise InputError(f"{path}: a rollup file (the result of `aifinops rollup-sql`), not a billing export.",
+                         "load it with `aifinops ingest` on its own.")
     shown = ", ".join(_short(c) for c in columns[:8]) + (", …" if len(columns) > 8 else "")
     raise InputError(
         f"{path}: not a CUR 2.0, legacy CUR or FOCUS billing file (its columns: {shown}).",
