@@ -652,7 +652,7 @@ class _Generator:
             self.ec2(region)
             self.buckets(region)
         self.bedrock()
-        self.truth("savings plan", ("sagemaker-savings-plan",), (f"~{ACCOUNT}",), "global",
+        self.truth("savings plan", ("sagemaker-savings-plan",), (ACCOUNT,), "global",
                    self.steady_usd_per_h * F.SAVINGS_PLAN_DISCOUNT * F.HOURS_PER_MONTH,
                    f"${self.steady_usd_per_h:.2f}/h of SageMaker left running 24x7 after the fixes x 20% plan rate")
         self._write_cur()

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,4 +109,5 @@ def run_one(seed: int, url: str, work: Path, scale: int = 1, regions: tuple[str,
     if done.returncode != 0:
         raise RuntimeError(f"scan of seed {seed} failed ({done.returncode}): {done.stderr[-2000:]}")
     doc = json.loads(out.read_text())
+    (work / f"seed{seed}" / "truth.json").write_text(json.dumps([asdict(t) for t in account.truths], indent=1))
     return Run(account, doc, score(account.truths, doc), generate_s, scan_s)

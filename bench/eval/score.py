@@ -51,7 +51,8 @@ class Matched:
 
     @property
     def error(self) -> float:
-        return abs(self.claimed_usd - self.truth.monthly_savings_usd) / self.truth.monthly_savings_usd
+        """Relative error, to 0.1%: claims are rounded to cents, so a 20.0% miss must not read as 20.01%."""
+        return round(abs(self.claimed_usd - self.truth.monthly_savings_usd) / self.truth.monthly_savings_usd, 3)
 
 
 @dataclass
