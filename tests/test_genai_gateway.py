@@ -160,3 +160,33 @@ def test_litellm_focus_export_reconciles_per_model_and_day(tmp_path):
     billed = sum(TOKENS[k] / 1e6 * BILLED_PER_1M[k] for k in TOKENS)
     assert row["gateway_usd"] == pytest.approx(0.7875) and row["gap_usd"] == pytest.approx(billed - 0.7875)
     assert row["explained_by"].startswith("no token counts")
+
+
+def test_demo_gateway_reconciliation_names_the_cache_reads(tmp_path):
+    """The demo's LiteLLM gateway prices Claude's cache reads at $0 (the planted discrepancy): against its own
+    role's billed rows, the Claude gap is the billed cache reads, and Nova Lite, priced right, has none."""
+    from aifinops.demo import write_demo
+
+    demo = tmp_path / "demo"
+    write_demo(demo)
+    gateway = "arn:aws:iam::111122223333:role/litellm-gateway"
+    done = run_cli("genai", "reconcile", str(demo / "gateway" / "litellm_spend_logs.json"), "--principal", gateway,
+                   "-f", "json", "--store", str(tmp_path / "s.duckdb"))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    files = sorted(str(p) for p in (demo / "cur2").rglob("*.parquet"))
+    import duckdb
+
+    cache_reads = dict(duckdb.sql(
+        f"SELECT CAST(line_item_usage_start_date AS DATE)::VARCHAR, sum(line_item_unblended_cost) "
+        f"FROM read_parquet({files}) WHERE line_item_iam_principal = '{gateway}' "
+        f"AND line_item_usage_type LIKE '%CacheRead%' AND line_item_usage_start_date >= TIMESTAMP '{doc['start']}' "
+        "GROUP BY 1").fetchall())
+    claude = [r for r in doc["rows"] if r["model"] == "Claude Sonnet 4.5"]
+    nova = [r for r in doc["rows"] if r["model"] == "Nova Lite"]
+    assert len(claude) == len(nova) == 3
+    for r in claude:
+        assert r["explained_by"].startswith("cache-read")
+        assert r["gap_usd"] == pytest.approx(cache_reads[r["day"]], abs=0.01)
+    for r in nova:
+        assert abs(r["gap_usd"]) < 0.01 and r["explained_by"] is None

@@ -91,6 +91,9 @@ def requests_cmd(
 @genai_app.command("reconcile")
 def reconcile_cmd(
     spend_logs: Annotated[Path, typer.Argument(help="LiteLLM spend logs: CSV export, /spend/logs JSON, JSON lines")],
+    principal: Annotated[str | None, typer.Option(
+        help="The gateway's IAM role ARN as the bill names its caller: compare with that caller's billed rows only")]
+    = None,
     start: StartOpt = None,
     end: EndOpt = None,
     fmt: FmtOpt = None,
@@ -105,7 +108,7 @@ def reconcile_cmd(
     fmt = format_for(fmt, output, ("rich", "json"))
     requests = read_spend_logs(spend_logs)
     with _store(store).connect(read_only=True) as con:
-        doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"))
+        doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"), principal)
     if fmt == "json":
         emit(json.dumps(doc, indent=2, default=str) + "\n", output)
         return

@@ -60,9 +60,13 @@ def fit_rates(rows: list[tuple[float, dict[str, float]]]) -> dict[str, float | N
 
 
 def reconcile_gateway(
-    con: duckdb.DuckDBPyConnection, requests: pa.Table, start: date | None = None, end: date | None = None
+    con: duckdb.DuckDBPyConnection, requests: pa.Table, start: date | None = None, end: date | None = None,
+    principal: str | None = None,
 ) -> dict[str, Any]:
-    """Gateway cost vs billed cost per (day, model), each gap named by its token class (module docstring)."""
+    """Gateway cost vs billed cost per (day, model), each gap named by its token class (module docstring).
+
+    ``principal``: the gateway's IAM role as the bill names its caller (CUR 2.0 caller identity); the billed side
+    is then that caller's rows only, so other callers of the same models are not counted against the gateway."""
     if requests.num_rows == 0:
         raise ArgumentError("The gateway export holds no request.", "pass a spend-log export with Bedrock calls.")
     con.register("gateway_requests", requests)
@@ -73,12 +77,19 @@ def reconcile_gateway(
         if start is None or end is None:
             raise ArgumentError("The gateway export has no request dates.", "pass rows with a startTime.")
         register_models(con, "SELECT DISTINCT model FROM gateway_requests WHERE day >= ? AND day < ?", start, end)
-        return _reconcile(con, start, end)
+        return _reconcile(con, start, end, principal)
     finally:
         con.unregister("gateway_requests")
 
 
-def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal: str | None) -> dict[str, Any]:
+    from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key
+
+    caller = "TRUE"
+    caller_params: list[Any] = []
+    if principal:
+        caller = "json_extract_string(tags, ?) = ?"
+        caller_params = ['$."' + canonical_tag_key(PRINCIPAL_TAG) + '"', principal]
     requests = con.execute(
         "SELECT m.canonical, g.spend_usd, " + ", ".join(f"g.{c}" for c in _COLUMNS.values())
         + " FROM gateway_requests g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
@@ -96,10 +107,10 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[s
         f"""SELECT usage_date, m.canonical, token_kind, coalesce(inference_tier, 'standard'),
                    sum(billed_cost), sum({tokens_sql('usage_quantity', 'pricing_unit')})
             FROM usage_daily u JOIN genai_models m ON m.name = u.model
-            WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?
+            WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ? AND {caller}
               AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
               AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h')
-            GROUP BY ALL""", [start, end]).fetchall()
+            GROUP BY ALL""", [start, end, *caller_params]).fetchall()
     cells: dict[tuple[date, str], dict[str, Any]] = {}
 
     def cell(day: date, model: str) -> dict[str, Any]:
@@ -126,7 +137,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[s
     rows = [_row(day, model, c, rates.get(model) or dict.fromkeys(CLASSES)) for (day, model), c in cells.items()]
     rows.sort(key=lambda r: (r["day"], -abs(r["gap_usd"]), r["model"]))
     return {
-        "start": start.isoformat(), "end": end.isoformat(),
+        "start": start.isoformat(), "end": end.isoformat(), "principal": principal,
         "billed_usd": round(sum(c["billed_usd"] for c in cells.values()), 2),
         "gateway_usd": round(sum(c["gateway_usd"] for c in cells.values()), 2),
         "gateway_rates_usd_per_1m": {m: {k: None if v is None else round(v * 1e6, 6) for k, v in r.items()}

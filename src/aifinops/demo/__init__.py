@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aifinops.demo.account import ACCOUNT_NAMES, PERIOD_END, PERIOD_START, SEED, SNAPSHOT_AT, build_account
-from aifinops.demo.billing import cur_rows, invocation_records, write_cur, write_invocation_logs
+from aifinops.demo.billing import cur_rows, invocation_records, litellm_spend_logs, write_cur, write_invocation_logs
 from aifinops.demo.inventory import inventory_records, iso
 from aifinops.demo.metrics import metrics_table
 from aifinops.demo.prices import PRICE_DATE
@@ -74,7 +74,10 @@ def write_demo(out_dir: Path) -> dict:
     acct = build_account()
     rows = cur_rows(acct)
     cur_files = write_cur(rows, out_dir / "cur2", EXPORT_NAME)
-    log_files = write_invocation_logs(invocation_records(), out_dir / "bedrock-logs")
+    logged = invocation_records()
+    log_files = write_invocation_logs(logged, out_dir / "bedrock-logs")
+    (out_dir / "gateway").mkdir(parents=True, exist_ok=True)  # the LiteLLM gateway's spend log (docs/genai.md)
+    (out_dir / "gateway" / "litellm_spend_logs.json").write_bytes(_json_bytes(litellm_spend_logs(logged)))
     records = inventory_records(acct, _last_month_spend(rows))
     metrics = metrics_table(acct)
     snapshot = out_dir / "snapshot"
@@ -114,6 +117,7 @@ def write_demo(out_dir: Path) -> dict:
         },
         "snapshot": {"dir": "snapshot", "resources": len(records), "metrics": metrics.num_rows},
         "bedrock_logs": {"dir": "bedrock-logs", "files": len(log_files)},
+        "gateway_spend_logs": "gateway/litellm_spend_logs.json",
     }
     (out_dir / "demo.json").write_bytes(_json_bytes(summary))
     return {**summary, "out_dir": str(out_dir)}

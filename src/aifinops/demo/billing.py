@@ -502,6 +502,34 @@ def invocation_records() -> list[dict]:
     return records
 
 
+# The LiteLLM gateway's own spend log for the logged days (docs/genai.md): its requests priced from its price
+# table, which (the planted discrepancy) prices Claude's cache reads at $0 where the bill charges 0.1x input.
+GATEWAY_USD_PER_1M = {NOVA_LITE_ID: {"input": 0.06, "output": 0.24, "cache-read": 0.015},
+                      CLAUDE_SONNET_45_ID: {"input": 3.0, "output": 15.0, "cache-read": 0.0}}
+
+
+def litellm_spend_logs(records: list[dict]) -> list[dict]:
+    """LiteLLM_SpendLogs rows (its /spend/logs JSON shape) for the gateway role's logged requests."""
+    gateway = _logged_identity(_role("role/litellm-gateway"))
+    rows = []
+    for r in records:
+        if r["identity"]["arn"] != gateway:
+            continue
+        model, inp, out = r["modelId"], r["input"]["inputTokenCount"], r["output"]["outputTokenCount"]
+        cached = r["input"].get("cacheReadInputTokenCount", 0)
+        price = GATEWAY_USD_PER_1M[model]
+        spend = (inp * price["input"] + out * price["output"] + cached * price["cache-read"]) / 1e6
+        rows.append({
+            "request_id": "chatcmpl-" + r["requestId"], "call_type": "acompletion", "spend": round(spend, 10),
+            "prompt_tokens": inp + cached, "completion_tokens": out, "total_tokens": inp + cached + out,
+            "startTime": r["timestamp"], "endTime": r["timestamp"], "model": f"bedrock/{model}",
+            "model_group": model.split(".")[1].split("-v")[0], "custom_llm_provider": "bedrock",
+            "user": r["requestMetadata"].get("user"), "status": "success",
+            "metadata": {"usage_object": {"cache_read_input_tokens": cached, "cache_creation_input_tokens": 0}},
+        })
+    return rows
+
+
 def write_invocation_logs(records: list[dict], out_dir: Path) -> list[Path]:
     """Write ``records`` as Bedrock does to S3: gzipped JSON lines under
     ``AWSLogs/<account>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/`` (one object per day here)."""
