@@ -1,4 +1,5 @@
-"""`aifinops scan --engine spark` end to end on the demo account: the same totals and findings as DuckDB."""
+"""`aifinops scan --engine spark` end to end on the demo account: the same totals and findings as DuckDB;
+the engine options' argument errors (no JVM is started for them)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,26 @@ def test_scan_with_spark_equals_duckdb_on_the_demo(tmp_path):
 def test_unknown_engine_is_a_clear_error(tmp_path):
     result = run_cli("scan", "--engine", "flink", "--store", str(tmp_path / "s.duckdb"))
     assert result.returncode == 2 and "flink" in result.stderr and "To fix" in result.stderr
+
+
+def test_spark_options_need_the_spark_engine(tmp_path):
+    """Given without --engine spark they were silently unused: the ingest ran on DuckDB."""
+    from curfixtures import cur2_row, write_cur2
+
+    store = tmp_path / "s.duckdb"
+    cur = str(write_cur2(tmp_path / "cur.parquet", [cur2_row("2024-11", "2024-11-02", "AmazonBedrock", "x", 1.0)]))
+    first = run_cli("ingest", "--store", str(store), cur)
+    assert first.returncode == 0, first.stderr
+    before = store.read_bytes()
+    for extra in (["--spark-master", "spark://127.0.0.1:1"], ["--spark-timeout", "30"],
+                  ["--engine", "duckdb", "--spark-master", "local[2]"]):
+        done = run_cli("ingest", "--store", str(store), *extra, cur)
+        assert done.returncode == 2, (extra, done.stderr)
+        assert "only apply to the Spark engine" in done.stderr and "To fix: add --engine spark" in done.stderr
+        assert extra[-2] in done.stderr
+    for engine, hint in (("sprak", "Did you mean 'spark'?"), ("flink", "To fix: pass --engine duckdb")):
+        done = run_cli("ingest", "--store", str(store), "--engine", engine, cur)
+        assert done.returncode == 2 and f"Unknown engine {engine!r}" in done.stderr and hint in done.stderr
+    bad = run_cli("ingest", "--store", str(store), "--engine", "spark", "--spark-timeout", "0", cur)
+    assert bad.returncode == 2 and "--spark-timeout" in bad.stderr
+    assert store.read_bytes() == before
