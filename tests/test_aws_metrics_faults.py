@@ -214,3 +214,17 @@ def test_collect_stores_coverage_and_endpoint_silence(aws_env, tmp_path, monkeyp
                         ("quiet-endpoint", True, 0, True, True),
                         ("throttled-endpoint", False, 0, False, False)]
     assert datapoints == [("busy-endpoint", 24 * 3), ("quiet-endpoint", 24 * 2)]
+
+
+def test_the_budget_can_be_set_from_the_environment(monkeypatch):
+    from aifinops.aws.collect import BUDGET_ENV
+    from aifinops.errors import ArgumentError
+
+    monkeypatch.setenv(BUDGET_ENV, "1800")
+    assert CollectOptions().metrics_budget_s == 1800.0
+    monkeypatch.delenv(BUDGET_ENV)
+    assert CollectOptions().metrics_budget_s == metrics.DEFAULT_BUDGET_S == 900.0
+    for bad in ("soon", "0", "-5", "nan"):
+        monkeypatch.setenv(BUDGET_ENV, bad)
+        with pytest.raises(ArgumentError, match=f"AIFINOPS_METRICS_BUDGET_S is '{bad}'"):
+            CollectOptions()

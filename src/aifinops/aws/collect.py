@@ -12,6 +12,8 @@ Everything read passes through ``redact.py`` first: no key, token, password or U
 
 from __future__ import annotations
 
+import math
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +44,29 @@ class CollectOptions:
     ce_cache_dir: Path | None = None
     ce_max_age_s: float = DEFAULT_MAX_AGE_S
     max_attempts: int | None = None  # default $AWS_MAX_ATTEMPTS, else 5 (standard retry mode)
-    metrics_budget_s: float = metrics.DEFAULT_BUDGET_S  # GetMetricData of the whole collect stops after this
+    # GetMetricData of the whole collect stops after this; $AIFINOPS_METRICS_BUDGET_S sets it for every command
+    metrics_budget_s: float = field(default_factory=lambda: _budget_from_env())
     invocation_logs: bool = True  # read Bedrock model invocation logs where logging sends them
     invocation_log_max_bytes: int = bedrock_logs.DEFAULT_MAX_BYTES  # per region
     invocation_log_max_objects: int = bedrock_logs.DEFAULT_MAX_OBJECTS  # per region
+
+
+BUDGET_ENV = "AIFINOPS_METRICS_BUDGET_S"
+
+
+def _budget_from_env() -> float:
+    text = os.environ.get(BUDGET_ENV)
+    if not text:
+        return metrics.DEFAULT_BUDGET_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ArgumentError(f"${BUDGET_ENV} is {text!r}, not a number of seconds above 0.",
+                            f"set it like {BUDGET_ENV}=1800, or unset it for the default "
+                            f"({metrics.DEFAULT_BUDGET_S:g} s).")
+    return seconds
 
 
 @dataclass
