@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from aifinops.answers.args import choose, fit, json_arg, page, paged, parse_date
-from aifinops.answers.ce_tool import filter_arg, group_by_arg, time_period
+from aifinops.answers.ce_args import filter_arg, group_by_arg, time_period
 from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler

@@ -22,12 +22,12 @@ import duckdb
 from aifinops.answers.args import (
     choose,
     fit,
-    json_arg,
     page,
     paged,
     parse_date,
     string_list,
 )
+from aifinops.answers.ce_args import filter_arg, group_by_arg, last_usage_date, time_period
 from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql
 from aifinops.costs.filters import FilterCompiler, dimension_sql
@@ -40,10 +40,6 @@ OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionVa
 GRANULARITIES = ["DAILY", "MONTHLY", "HOURLY"]
 TOP_GROUPS = 10
 MAX_NOTES = 20
-_GROUP_EXAMPLE = '[{"Type": "DIMENSION", "Key": "SERVICE"}]'
-_FILTER_EXAMPLE = '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}'
-_EXPR_KEYS = {k.lower(): k for k in ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories")}
-_LEAF_KEYS = {k.lower(): k for k in ("Key", "Values", "MatchOptions")}
 _REGION_PREFIX_RE = re.compile(r"^(?:[A-Z]{2,4}\d?-){1,2}")
 # Words in a wrong USAGE_TYPE value → the WORKLOAD it most likely meant.
 _WORKLOAD_WORDS = [
@@ -124,99 +120,6 @@ def _common_arguments(op: str, kw: dict[str, Any]) -> list[str]:
     if op in ("getDimensionValues", "getTagsOrValues"):
         kw.pop("granularity", None)  # the AWS Labs tool always sends one; these operations have none
     return notes
-
-
-# ---------------------------------------------------------------- argument shapes
-
-
-def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) -> tuple[date, date]:
-    """[start, end) from the arguments; without them, the last 30 days of data in the store."""
-    if start_date and end_date:
-        start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")
-    else:
-        last = _last_usage_date(con)
-        end = parse_date(end_date, "end_date") if end_date else last + timedelta(days=1)
-        start = parse_date(start_date, "start_date") if start_date else end - timedelta(days=30)
-    if end <= start:
-        raise ArgumentError(
-            f"end_date {end} is not after start_date {start}.",
-            "end_date is exclusive: a month is 2024-11-01 to 2024-12-01.",
-        )
-    return start, end
-
-
-def _last_usage_date(con: duckdb.DuckDBPyConnection) -> date:
-    _, last = usage_span(con)
-    if last is None:
-        raise ArgumentError("The store holds no usage data.", "run `aifinops ingest PATH` or use the demo.")
-    return last
-
-
-def filter_arg(filter: Any, filters: Any, notes: list[str]) -> dict[str, Any] | None:  # noqa: A002
-    """The CE filter Expression from ``filter`` (real name) or ``filters`` (the guide's)."""
-    parsed = json_arg(filter, "filter", dict, _FILTER_EXAMPLE)
-    guide = json_arg(filters, "filters", dict, _FILTER_EXAMPLE)
-    if parsed is not None and guide is not None and parsed != guide:
-        raise ArgumentError(
-            "Both filter and filters are given and differ.", "pass one of them (filter is the real name)."
-        )
-    if guide is not None:
-        notes.append("Read 'filters' as 'filter' (the AWS Labs cost-explorer tool takes 'filter').")
-    expression = parsed if parsed is not None else guide
-    return camel_expression(expression) if expression else None
-
-
-def camel_expression(expr: Any) -> Any:
-    """A CE Expression with its keys in Cost Explorer's case ('dimensions' → 'Dimensions')."""
-    if isinstance(expr, list):
-        return [camel_expression(e) for e in expr]
-    if not isinstance(expr, dict):
-        return expr
-    out: dict[str, Any] = {}
-    for key, value in expr.items():
-        folded = str(key).replace("_", "").lower()
-        if folded in _EXPR_KEYS:
-            name = _EXPR_KEYS[folded]
-            if name in ("Dimensions", "Tags", "CostCategories") and isinstance(value, dict):
-                value = {_LEAF_KEYS.get(str(k).replace("_", "").lower(), k): v for k, v in value.items()}
-            else:
-                value = camel_expression(value)
-            out[name] = value
-        else:
-            out[key] = value
-    return out
-
-
-def group_by_arg(group_by: Any) -> list[dict[str, str]]:
-    """GroupBy entries from a JSON string, a list, one object, or a bare dimension key."""
-    if isinstance(group_by, str) and group_by.strip() and group_by.strip()[0] not in "[{":
-        return [{"Type": "DIMENSION", "Key": group_by.strip()}]
-    value = json_arg(group_by, "group_by", (list, dict), _GROUP_EXAMPLE) or []
-    items = [value] if isinstance(value, dict) else value
-    out = []
-    for item in items:
-        if isinstance(item, str):
-            out.append({"Type": "DIMENSION", "Key": item})
-            continue
-        if not isinstance(item, dict):
-            raise ArgumentError(f"group_by entry {item!r} is not an object.", f"pass e.g. group_by={_GROUP_EXAMPLE}.")
-        folded = {str(k).lower(): v for k, v in item.items()}
-        if "key" not in folded:
-            raise ArgumentError(f"group_by entry {item!r} has no Key.", f"pass e.g. group_by={_GROUP_EXAMPLE}.")
-        out.append({"Type": str(folded.get("type", "DIMENSION")).upper(), "Key": str(folded["key"])})
-    for entry in out:
-        if entry["Type"] == "COST_CATEGORY":
-            raise ArgumentError(
-                f"group_by COST_CATEGORY {entry['Key']!r}: the store keeps no cost categories (AWS Billing rules; "
-                "aifinops does not load CUR's cost_category column).",
-                'group by a TAG or a DIMENSION instead, e.g. [{"Type": "TAG", "Key": "team"}].',
-            )
-        if entry["Type"] == "DIMENSION" and entry["Key"].upper() == "USAGE_TYPE_GROUP":
-            raise ArgumentError(
-                "group_by USAGE_TYPE_GROUP: usage type groups are Cost Explorer's own catalogue, not in billing files.",
-                "group by USAGE_TYPE, or by the AI taxonomy's WORKLOAD or COMPONENT (training, inference, storage…).",
-            )
-    return out
 
 
 # ---------------------------------------------------------------- getCostAndUsage
@@ -431,7 +334,7 @@ def cost_forecast(
     from aifinops.monitor.forecast import get_cost_forecast
 
     notes: list[str] = []
-    last = _last_usage_date(con)
+    last = last_usage_date(con)
     start = parse_date(start_date, "start_date") if start_date else last + timedelta(days=1)
     if end_date:
         end = parse_date(end_date, "end_date")
