@@ -6,7 +6,7 @@ GraniteServiceVersion20100801.GetMetricData``), as moto answers it. Per GetMetri
 - ``slow_marker``: hold a request whose body holds these bytes (a dimension value) for ``slow_s`` before
   forwarding it: the client's real read timeout fires;
 - ``throttle_marker``: answer a request holding these bytes with CloudWatch's real throttling error
-  (``__type`` Throttling, HTTP 400) ``throttle_times`` times, then forward;
+  (``__type`` Throttling, HTTP 400; or another ``throttle_code``) ``throttle_times`` times, then forward;
 - ``paginate``: cut moto's answer in two pages joined by a ``NextToken`` (moto itself never pages), the
   first page's results marked ``PartialData`` as CloudWatch does.
 
@@ -35,6 +35,7 @@ class Faults:
     slow_s: float = 0.0
     throttle_marker: bytes | None = None
     throttle_times: int = 0
+    throttle_code: str = "Throttling"  # the error ``__type`` answered (ExpiredTokenException, …)
     paginate: bool = False
     on_call: Any = None  # called with no argument on every GetMetricData request (a test's clock)
     calls: list[tuple[int, bool, str]] = field(default_factory=list)
@@ -106,7 +107,7 @@ class CloudWatchProxy:
                 f.throttled += throttle
             if throttle:
                 f.calls.append((queries, bool(token), "throttled"))
-                error = json.dumps({"__type": "Throttling", "message": "Rate exceeded"}).encode()
+                error = json.dumps({"__type": f.throttle_code, "message": "Rate exceeded"}).encode()
                 return 400, {"Content-Type": JSON_TYPE, "x-amzn-RequestId": "throttle-1"}, error
         if token:
             f.calls.append((queries, True, "page-2"))

@@ -14,7 +14,7 @@ import pytest
 
 from aifinops.aws import metrics
 from aifinops.aws.collect import CollectOptions, collect
-from aifinops.aws.runner import Scope, SkipLog, TimeBudget
+from aifinops.aws.runner import Scope, ScopeStopped, SkipLog, TimeBudget
 from aifinops.aws.session import SessionFactory
 from aifinops.store import Store
 from cw_proxy import CloudWatchProxy, Faults
@@ -128,6 +128,21 @@ def test_a_region_that_stops_answering_is_given_up_after_a_streak(seeded, monkey
     assert added == 0 and coverage.statuses() == {"timeout": 16}
     assert coverage.cols["detail"][0].startswith("CloudWatch failed 3 calls in a row here (error: Read timeout")
     assert [(s.operation, s.count) for s in skips.items] == [("GetMetricData", 1)]
+
+
+def test_expired_credentials_stop_the_reads_and_every_series_says_why(seeded, monkeypatch):
+    faults = Faults(throttle_marker=b"ep-c", throttle_times=10**6, throttle_code="ExpiredTokenException")
+    policy = metrics.FetchPolicy(TimeBudget(600), max_queries=4, sleep=_Sleeps())
+    with CloudWatchProxy(seeded.url, faults) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", proxy.url)
+        scope = Scope(SessionFactory(max_attempts=1), "123456789012", "us-east-1", SkipLog())
+        rows, coverage = metrics.MetricRows(), metrics.CoverageRows()
+        with pytest.raises(ScopeStopped):
+            metrics.fetch(scope, _series(), NOW - timedelta(hours=HOURS), NOW, rows, coverage, policy)
+    # batch 1 (ep-a, ep-b) read; batch 2 (slow-endpoint, ep-c) refused; batches 3 and 4 never sent
+    assert [c[2] for c in faults.calls] == ["forwarded", "throttled"]
+    assert coverage.statuses() == {"complete": 4, "error": 12} and len(rows) == 4 * HOURS
+    assert coverage.cols["detail"][-1] == "not read: expired-credentials"
 
 
 def test_throttled_for_good_records_the_series_as_errors(seeded, monkeypatch):

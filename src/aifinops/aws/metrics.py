@@ -31,7 +31,7 @@ import botocore.exceptions
 import pyarrow as pa
 
 from aifinops.aws.redact import redact_text
-from aifinops.aws.runner import Scope, TimeBudget, classify, is_transient
+from aifinops.aws.runner import Scope, ScopeStopped, TimeBudget, classify, is_transient
 from aifinops.aws.session import OperationNotAllowed
 from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA, DAY_S, HOUR_S, METRICS_SCHEMA
 
@@ -238,10 +238,16 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
             raise
         except Exception as exc:  # noqa: BLE001 - split and retried, or recorded in coverage and the skip log
             streak = streak + 1 if is_transient(exc) else 0
-            if streak >= policy.max_failures_in_a_row:
-                _give_up(scope, [item, *queue], exc, streak, coverage, start, end)
-                break
-            _retry_or_record(scope, item, exc, queue, coverage, policy, start, end)
+            try:
+                if streak >= policy.max_failures_in_a_row:
+                    _give_up(scope, [item, *queue], exc, streak, coverage, start, end)
+                    break
+                _retry_or_record(scope, item, exc, queue, coverage, policy, start, end)
+            except ScopeStopped as stop:  # expired credentials: nothing more is read here; say so per series
+                for left in queue:
+                    for s in left.batch:
+                        coverage.add(scope, s, start, end, 0, "error", f"not read: {stop.kind}")
+                raise
             continue
         streak = 0
         for i, s in enumerate(item.batch):
