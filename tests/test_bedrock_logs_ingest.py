@@ -116,3 +116,24 @@ def test_plain_json_lines_and_a_bad_line(tmp_path):
     with duckdb.connect(str(store), read_only=True) as con:  # the earlier load is intact
         assert con.execute("SELECT count(*) FROM bedrock_invocations").fetchone() == (2,)
 
+
+
+def test_record_fields_beyond_the_tokens():
+    """A failed call's errorCode, the latency tier, an application inference profile, tools in the cache prefix,
+    and a record that is not a ModelInvocationLog (a large-data object) left out."""
+    from aifinops.ingest.bedrock_logs import InvocationRows, invocation_row
+
+    profile = f"arn:aws:bedrock:us-east-1:{ACCOUNT}:application-inference-profile/a1b2c3"
+    record = converse_record("req-e", "2026-03-09T14:00:05.250Z", "Sys.", "Hi", model=profile)
+    record.update({"errorCode": "ThrottlingException", "performanceConfig": {"latency": "optimized"}})
+    record["input"]["inputBodyJson"]["toolConfig"] = {"tools": [{"toolSpec": {"name": "lookup"}}]}
+    row = invocation_row(record)
+    assert row is not None
+    assert (row["status"], row["latency_tier"], row["inference_profile_arn"], row["model_id"]) == (
+        "ThrottlingException", "optimized", profile, profile)
+    assert str(row["ts"]) == "2026-03-09 14:00:05.250000"
+    tools = '[{"toolSpec":{"name":"lookup"}}]'
+    assert row["prompt_chars"] == len("tools:" + tools + "\nsystem:Sys.\nuser:Hi")
+    rows = InvocationRows()
+    assert rows.add(record) and not rows.add({"schemaType": "SomethingElse"}) and not rows.add([1, 2])
+    assert (len(rows), rows.not_records) == (1, 2)
