@@ -7,12 +7,17 @@ what to ask instead:
 
 - ``args``: argument normalization (JSON strings or objects, CamelCase or snake_case keys, dates,
   enums) and paging with opaque tokens, answers kept under ``MAX_ANSWER_BYTES``.
-- ``cost_explorer``: the ``cost_explorer`` operations over ``aifinops.costs``.
+- ``ce_tool`` (with ``ce_args``): the eight ``cost_explorer`` / ``cost-explorer`` operations over ``aifinops.costs``.
+- ``billing``: the AWS Labs billing tools the bill answers (cost-comparison, sp-/ri-performance,
+  free-tier-usage, cost-optimization over aifinops findings, cost allocation tags).
+- ``peers``: the AWS Labs tools the store cannot answer, their arguments, and what answers instead.
+- ``shapes``: the answers' pydantic models (the tools' output schemas).
 - ``metrics`` and ``metric_math``: GetMetricStatistics / GetMetricData over the ``metrics`` table,
   metric math over the ids defined in the request, derived metrics (TrainingJobDuration).
-- ``inventory``: DescribeAlarms, ListDashboards, GetDashboard and DescribeBudgets over ``resources``.
-- ``pricing``: ``get_pricing`` arguments for the price catalog.
-- ``waste``: findings ranked by dollars, paged, and one finding explained.
+- ``inventory``: DescribeAlarms, get_active_alarms, ListDashboards, GetDashboard and DescribeBudgets over
+  ``resources``.
+- ``pricing``: ``get_pricing`` arguments for the price catalog, and the pricing server's discovery tools.
+- ``waste``: findings ranked by dollars, paged, one finding explained, and the latest recorded scan.
 
 ``aifinops.mcp_server`` registers these as MCP tools; it holds no logic of its own.
 """
