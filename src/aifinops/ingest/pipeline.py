@@ -22,7 +22,7 @@ from aifinops.ingest import registry, validate
 from aifinops.ingest.files import expand_inputs, file_kind
 from aifinops.ingest.registry import ensure_charges_view
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
-from aifinops.ingest.sqlparts import Columns
+from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
 from aifinops.rollup import rebuild_usage_daily
 from aifinops.store import Store, clear_demo, has_rows, one_row
 
@@ -105,7 +105,11 @@ def ingest_files(
             _store_batch(con, batch, result.ingest_id, now)
         ensure_charges_view(con)
         report("rollup", 0, 1)
-        rebuild_usage_daily(con, periods)
+        source = _raw_grouped_source(batches)
+        if source is None:
+            rebuild_usage_daily(con, periods)
+        else:
+            rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
     except duckdb.Error as exc:
         # Bad data that slipped past the checks (a Parquet map with a duplicate key): one line, not a traceback.
         raise validate.explain_failure(con, batches, exc) from exc
@@ -293,6 +297,70 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
             "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
             [uuid.uuid4().hex[:12], ingest_id, batch.module.FORMAT, storage, paths, period, rows, cost, now],
         )
+
+
+# Raw CUR 2.0 columns the loader reads only for charge columns the rollup does not keep (line-item detail:
+# description, availability zone, usage end): left out when the rows are grouped before normalising.
+_NOT_ROLLED_UP = {"cur2": {"line_item_line_item_description": "VARCHAR", "line_item_availability_zone": "VARCHAR",
+                           "line_item_usage_end_date": "TIMESTAMP"}}
+_DAY_COLUMN = {"cur2": "line_item_usage_start_date"}
+_NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
+
+
+def _raw_grouped_source(batches: list[_Batch]) -> str | None:
+    """The rollup's source grouped on the raw columns first, then normalised once per group; None when a batch
+    does not allow it (then the rollup reads the ``charges`` view, one normalised row per line item).
+
+    Normalising (service names, tag maps, amortised cost) costs more per row than grouping, and a billing
+    file has far fewer groups than rows: so the Parquet file is grouped on every raw column the loader reads
+    (usage start truncated to its day, the measures summed, the line items counted), and the loader's own
+    SELECT runs over those groups. Every measure the loader reads is a sum of raw amounts per line item type,
+    so a group's normalised measures are the sums of its rows' (the ingest still reconciles to the cent).
+    """
+    parts = []
+    for batch in batches:
+        columns = batch.columns
+        fmt = batch.module.FORMAT
+        if batch.kind != "parquet" or fmt not in _NOT_ROLLED_UP or columns is None:
+            return None
+        real = {n.lower(): n for n in columns.names}
+        day = real.get(_DAY_COLUMN[fmt].lower())
+        measures = [real[n.lower()] for n in batch.module.NUMERIC_COLUMNS if n.lower() in real]
+        if day is None or columns.types.get(day, "").upper() not in _NAIVE_TIMESTAMPS or not all(
+                _is_number(columns.types.get(n, "")) for n in measures):
+            return None  # text dates or amounts (a CSV-shaped Parquet), or zoned times: normalise row by row
+        sql = batch.module.normalize_select(columns, batch.relation)
+        used = [n for n in columns.names if qident(n) in sql and n not in measures]
+        left_out = {real[k.lower()]: kind for k, kind in _NOT_ROLLED_UP[fmt].items() if k.lower() in real}
+        keys = {}
+        for name in used:
+            if name in left_out:
+                keys[name] = f"CAST(NULL AS {left_out[name]}) AS {qident(name)}"
+            elif name == day:
+                keys[name] = f"date_trunc('day', CAST({qident(name)} AS TIMESTAMP)) AS {qident(name)}"
+            else:
+                keys[name] = qident(name)
+        sums = [f"sum({qident(n)}) AS {qident(n)}" for n in measures] + [f"count(*) AS {COUNTED_COLUMN}"]
+        product, entity = real.get("product"), real.get("bill_billing_entity")
+        if product in keys and entity is not None:
+            # The loader reads the product map of Marketplace rows only (decoding it costs more than the rest
+            # of a row, and a filter spares it): the other rows are grouped without it.
+            others = {**keys, product: f"CAST(NULL AS {columns.types.get(product)}) AS {qident(product)}"}
+            grouped = (f"(SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
+                       f" WHERE {qident(entity)} = 'AWS Marketplace' GROUP BY ALL"
+                       f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
+                       f" WHERE {qident(entity)} IS DISTINCT FROM 'AWS Marketplace' GROUP BY ALL)")
+        else:
+            grouped = f"(SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL)"
+        names = [*used, *measures, COUNTED_COLUMN]
+        typed = Columns(names, {**{n: columns.types.get(n, "") for n in used + measures},
+                                COUNTED_COLUMN: "BIGINT"})
+        parts.append(f"({batch.module.normalize_select(typed, grouped)})")
+    return "(" + " UNION ALL ".join(parts) + ") AS grouped_charges" if parts else None
+
+
+def _is_number(kind: str) -> bool:
+    return kind.upper() in NUMERIC_TYPES or kind.upper().startswith("DECIMAL")
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, periods: list[PeriodTotal]) -> None:

@@ -16,6 +16,11 @@ NUMERIC_TYPES = {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TI
                  "UINTEGER", "USMALLINT", "UTINYINT"}
 
 
+# The column of a relation grouped on the raw columns (ingest.pipeline) that holds how many line items each of
+# its rows stands for; charge_select passes it through after the charge columns, for the rollup to sum.
+COUNTED_COLUMN = "aifinops_line_items"
+
+
 class Columns:
     """The columns a source relation has, with helpers that degrade to NULL when one is absent."""
 
@@ -91,6 +96,8 @@ def charge_select(
     fields = with_caller_identity(c, fields, CHARGE_COLUMN_NAMES.index("tags"))
     exprs = [*fields, f"'{source_format}'", filename, provider]
     select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(exprs, CHARGE_COLUMN_NAMES, strict=True))
+    if c.has(COUNTED_COLUMN):  # a relation grouped on the raw columns: its rows' line-item counts pass through
+        select += f",\n  {c.ref(COUNTED_COLUMN)} AS {COUNTED_COLUMN}"
     return f"SELECT\n  {select}\nFROM {relation}" + (f"\nWHERE {where}" if where else "")
 
 
