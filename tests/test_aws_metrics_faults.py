@@ -178,8 +178,10 @@ def test_the_time_budget_stops_the_reads_and_says_so(seeded, monkeypatch):
     faults = Faults(on_call=lambda: clock.__setitem__(0, clock[0] + 40.0))  # each call "takes" 40 s
     policy = metrics.FetchPolicy(TimeBudget(100, clock=lambda: clock[0]), max_queries=4, sleep=_Sleeps())
     with CloudWatchProxy(seeded.url, faults) as proxy:
-        added, _, coverage, _ = _fetch(monkeypatch, proxy.url, policy)
+        added, _, coverage, skips = _fetch(monkeypatch, proxy.url, policy)
     assert len(faults.calls) == 3  # at 0, 40 and 80 s; at 120 s the 100 s budget is spent
+    assert [s.line() for s in skips.items] == ["123456789012 us-east-1 cloudwatch:GetMetricData: time-budget: 4 series "
+                                               "not read: the 100 s budget ($AIFINOPS_METRICS_BUDGET_S) was spent"]
     statuses = coverage.cols["status"]
     assert statuses == ["complete"] * 12 + ["timeout"] * 4 and added == 12 * HOURS
     assert coverage.cols["detail"][-1] == "the collect's 100 s time budget was spent before this series was read"

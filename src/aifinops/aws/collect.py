@@ -51,7 +51,7 @@ class CollectOptions:
     invocation_log_max_objects: int = bedrock_logs.DEFAULT_MAX_OBJECTS  # per region
 
 
-BUDGET_ENV = "AIFINOPS_METRICS_BUDGET_S"
+BUDGET_ENV = metrics.BUDGET_ENV
 
 
 def _budget_from_env() -> float:

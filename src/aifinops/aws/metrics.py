@@ -31,7 +31,7 @@ import botocore.exceptions
 import pyarrow as pa
 
 from aifinops.aws.redact import redact_text
-from aifinops.aws.runner import Scope, ScopeStopped, TimeBudget, classify, is_transient
+from aifinops.aws.runner import Scope, ScopeStopped, Skip, TimeBudget, classify, is_transient
 from aifinops.aws.session import OperationNotAllowed
 from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA, DAY_S, HOUR_S, METRICS_SCHEMA
 
@@ -39,6 +39,7 @@ MAX_QUERIES_PER_CALL = 500  # GetMetricData limit
 # A 500-query GetMetricData call answers in seconds; one that takes longer is split rather than waited for.
 READ_TIMEOUT_S = 30.0
 CLIENT_ATTEMPTS = 2  # botocore resends once (standard mode backs off); then ``fetch`` splits the batch
+BUDGET_ENV = "AIFINOPS_METRICS_BUDGET_S"  # sets the budget for every command that collects (collect.py reads it)
 DEFAULT_BUDGET_S = 900.0  # the metrics of a whole collect (every account and region) stop after 15 minutes
 ENDPOINT_INVOCATION_METRICS = ("Invocations", "InvocationsPerInstance")
 ENDPOINT_UTILIZATION_METRICS = ("CPUUtilization", "MemoryUtilization", "GPUUtilization", "GPUMemoryUtilization")
@@ -228,9 +229,12 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
         item = queue.popleft()
         if policy.budget.spent():
             detail = f"the collect's {policy.budget.seconds:g} s time budget was spent before this series was read"
-            for left in [item, *queue]:
-                for s in left.batch:
-                    coverage.add(scope, s, start, end, 0, "timeout", detail)
+            unread = [s for left in [item, *queue] for s in left.batch]
+            for s in unread:
+                coverage.add(scope, s, start, end, 0, "timeout", detail)
+            scope.skips.add(Skip(scope.account_id, scope.region, "cloudwatch", "GetMetricData", "time-budget",
+                                 f"{len(unread)} series not read: the {policy.budget.seconds:g} s budget "
+                                 f"(${BUDGET_ENV}) was spent"))
             break
         try:
             results, unfinished = _read_batch(scope, item.batch, start, end, policy)
