@@ -356,14 +356,19 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
     server.sessions_seen = []
     server.argument_names = {}
 
-    def respond(result: Any, already_rounded: bool = False) -> CallToolResult:
-        doc = result if already_rounded else rounded(result.to_dict() if hasattr(result, "to_dict") else result)
+    def shaped(result: Any) -> tuple[dict[str, Any], str]:
+        """The answer rounded (money in cents) and its compact JSON text."""
+        doc = rounded(result.to_dict() if hasattr(result, "to_dict") else result)
         if not isinstance(doc, dict):
             doc = {"result": doc}
-        doc = dict(doc)  # the cached answer stays as it was
+        return doc, _answer(doc)
+
+    def respond(answer: tuple[dict[str, Any], str]) -> CallToolResult:
+        doc, text = answer
         if store_note and _FIRST_OF_SESSION.get():
-            doc["aifinops_store"] = store_note
-        return CallToolResult(content=[TextContent(type="text", text=_answer(doc))], structured_content=doc)
+            doc = {**doc, "aifinops_store": store_note}  # the kept answer stays as it was
+            text = _answer(doc)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=doc)
 
     readers = _Readers(store)
     answers = _Answers()
@@ -372,14 +377,14 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         key = answers.key(readers.version(), fn, args, kwargs)
         known = answers.get(key)
         if known is not None:
-            return respond(known, already_rounded=True)
+            return respond(known)
         try:
             with readers.connect() as con, call_budget(con):
-                doc = rounded(fn(con, *args, **kwargs))
+                answer = shaped(fn(con, *args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
-        answers.put(key, doc)
-        return respond(doc, already_rounded=True)
+        answers.put(key, answer)
+        return respond(answer)
 
     def data_key() -> str:
         stat = store.path.stat()
@@ -388,7 +393,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
     def pure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
         try:
             with call_budget():
-                return respond(fn(*args, **kwargs))
+                return respond(shaped(fn(*args, **kwargs)))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
 
