@@ -139,3 +139,35 @@ def test_a_demo_load_cut_short_is_finished_by_the_next_command(tmp_path, monkeyp
     with store.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM resources").fetchall()[0][0] > 0
         assert not store_module.demo_version(con).startswith(store_module.DEMO_LOADING)
+
+
+def test_a_shared_reader_follows_the_swapped_file_and_serves_threads(tmp_path):
+    import threading
+
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        con.execute("INSERT INTO meta VALUES ('n', '1')")
+    question = "SELECT value FROM meta WHERE key = 'n'"
+    with store.shared_reader() as first:
+        assert first.execute(question).fetchall() == [("1",)]
+        with store.connect() as con:
+            con.execute("UPDATE meta SET value = '2' WHERE key = 'n'")
+        assert first.execute(question).fetchall() == [("1",)]  # a call already running keeps its file
+        with store.shared_reader() as second:
+            assert second.execute(question).fetchall() == [("2",)]
+    answers, errors = [], []
+
+    def ask() -> None:
+        try:
+            for _ in range(20):
+                with store.shared_reader() as cur:
+                    answers.append(cur.execute(question).fetchall())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == [] and answers == [[("2",)]] * 80

@@ -337,6 +337,32 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    @contextmanager
+    def shared_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on a read-only connection this process keeps open while the store file stays the same.
+
+        For servers that answer many requests: the connection is opened once per version of the file (its
+        inode, modification time and size) and each call gets its own cursor, so calls may run in parallel
+        threads. After a writer swaps a new file in, the next call opens that one; calls already running
+        finish on the file they started with.
+        """
+        self._check_path(read_only=True)
+        info = self.path.stat()
+        version = (info.st_ino, info.st_mtime_ns, info.st_size)
+        with _SHARED_LOCK:
+            held = _SHARED.get(self.path)
+            if held is None or held[0] != version:
+                with self.connect(read_only=True):  # checks (and upgrades) the schema version once
+                    pass
+                held = (version, _open_reader(self.path, 30.0))
+                _SHARED[self.path] = held  # the one it replaces closes when its last cursor is done
+            cursor = held[1].cursor()
+        try:
+            cursor.execute("USE store")
+            yield cursor
+        finally:
+            cursor.close()
+
     @property
     def lock_path(self) -> Path:
         """The file writers queue on (kept beside the store; it holds no data)."""
@@ -387,6 +413,11 @@ class Store:
             finally:
                 for leftover in (work, work.with_name(work.name + ".wal")):
                     leftover.unlink(missing_ok=True)
+
+
+# Store.shared_reader's connections: store path -> (file version, connection)
+_SHARED: dict[Path, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 def _cannot_write(path: Path) -> StoreError:
