@@ -43,8 +43,9 @@ def tracked(tmp_path_factory):
             FROM '{november}' WHERE coalesce(line_item_resource_id, '') <> ?) TO '{december}' (FORMAT parquet)""",
         [IDLE_ENDPOINT],
     )
-    _ok("ingest", str(base / "dec"), "--store", str(store))
-    return {"store": store, "scan": scan, "november": november, "december": december, "con": con}
+    later = _ok("ingest", str(base / "dec"), "--store", str(store), env={"COLUMNS": "200"})
+    return {"ingest": later.stdout, "store": store, "scan": scan, "november": november, "december": december,
+            "con": con}
 
 
 def _bill(con, path: Path, resource: str | None = None) -> tuple[float, int]:
@@ -86,6 +87,9 @@ def test_the_deleted_idle_endpoint_shows_as_realized_to_the_cent(tracked):
     others = [o for o in report["findings"] if o["check"] == "sagemaker-idle-endpoint" and o["id"] != finding["id"]]
     assert others and all(o["status"] == "stayed" for o in others)
 
+    # the later ingest says it at once (every finding on the deleted endpoint fell; the resource counts once)
+    n_fell = sum(o["status"] == "fell" for o in report["findings"])
+    assert f"{n_fell} finding(s) whose resource cost fell, ${expected:,.2f}/month realized" in tracked["ingest"]
     text = _ok("savings", "--store", store, env={"COLUMNS": "120"}).stdout
     assert f"${expected:,.2f}/month against ${finding['monthly_savings_usd']:,.2f} predicted" in text
     assert f"billed ${nov_cost:,.2f} in 2024-11 (30 days), $0.00 in 2024-12 (30 days)" in text

@@ -33,6 +33,7 @@ SparkMasterOpt = Annotated[
 app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,  # help text as written: '[[budget]]' stays, flags show no '<bool>'
+    context_settings={"max_content_width": 160},  # help uses the terminal's width (click stops at 80 otherwise)
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Find, price and track the waste in AWS AI workloads.",
@@ -275,6 +276,21 @@ def ingest(
     if others:
         listed = ", ".join(f"{p['provider']} {p['line_items']:,} rows {usd(p['billed_cost_usd'])}" for p in others)
         out.print(f"Kept other providers' rows (in the totals; the waste checks cover AWS only): {listed}")
+    from aifinops.tracking import savings_report
+
+    with st.connect(read_only=True) as con:
+        tracked = savings_report(con)
+    t = tracked["totals"]
+    if tracked["latest_month"] and t["with_later_bill"]:  # a month after recorded scans: what the bill shows now
+        out.print(
+            escape(
+                f"Savings tracking ({tracked['latest_month'][:7]} against earlier scans): {t['fell']} finding(s) "
+                f"whose resource cost fell, {usd(t['realized_monthly_usd'])}/month realized of "
+                f"{usd(t['predicted_monthly_usd'])}/month predicted; {t['stayed']} still open, {t['rose']} rose. "
+                "Per finding, team and check: aifinops savings"
+            ),
+            highlight=False,
+        )
 
 
 @app.command()
