@@ -89,6 +89,10 @@ def test_a_second_writer_gives_up_with_a_clear_error(tmp_path):
         holder.wait()
     with Store(path).connect(read_only=True) as con:  # the killed holder wrote nothing: its copy never landed
         assert con.execute("SELECT count(*) FROM meta WHERE key = 'written_by'").fetchall() == [(0,)]
+    assert list(tmp_path.glob(".s.duckdb.*.writing"))  # the killed holder's working copy is left behind ...
+    with Store(path).connect():
+        pass
+    assert not list(tmp_path.glob(".s.duckdb.*"))  # ... until the next writer clears it
 
 
 def test_a_write_block_that_fails_lands_nothing(tmp_path):

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -392,6 +393,9 @@ class Store:
             if self.path.exists() and not os.access(self.path, os.W_OK):
                 raise _cannot_write(self.path)
             _checkpoint_wal(self.path, wait_s)
+            # Holding the lock, no other writer is at work: a working copy still here is a killed writer's.
+            for stale in self.path.parent.glob(f".{glob_escape(self.path.name)}.*.writing*"):
+                stale.unlink(missing_ok=True)
             work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.writing")
             try:
                 if self.path.exists():
