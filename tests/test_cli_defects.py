@@ -137,6 +137,14 @@ def test_a_failed_command_leaves_no_store_behind(tmp_path):
     assert not store.parent.exists() or list(store.parent.iterdir()) == []
 
 
+def test_a_missing_account_never_reads_none():
+    from aifinops.actions import short_resource
+
+    assert short_resource("sagemaker-savings-plan/None") == "sagemaker-savings-plan/(no account id)"
+    assert short_resource("None/bedrock/no-owner") == "(no account id)/bedrock/no-owner"
+    assert short_resource("arn:aws:sagemaker:us-east-1:1111:endpoint/x") == "endpoint/x"
+
+
 def test_no_none_in_labels(demo_store, tmp_path):
     page = tmp_path / "report.html"
     assert run_cli("report", "--html", str(page), "--store", demo_store).returncode == 0

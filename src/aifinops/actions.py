@@ -31,10 +31,11 @@ FIRST_STEP_KINDS = ("console", "cli", "note")  # a Cloud Custodian policy is a f
 
 
 def short_resource(resource_id: str) -> str:
-    """'arn:aws:sagemaker:us-east-1:1111:endpoint/x' → 'endpoint/x'; other ids as they are."""
+    """'arn:aws:sagemaker:us-east-1:1111:endpoint/x' → 'endpoint/x'; other ids as they are, except that a
+    missing account (billing rows without one) reads '(no account id)', never 'None'."""
     if resource_id.startswith("arn:") and resource_id.count(":") >= 5:
         return resource_id.split(":", 5)[5]
-    return resource_id
+    return "/".join("(no account id)" if part == "None" else part for part in resource_id.split("/"))
 
 
 def first_step(finding: dict[str, Any]) -> str | None:
