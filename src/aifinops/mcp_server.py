@@ -479,7 +479,8 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
                                      "get_savings_plans_utilization_details"], _d("operation")],
         start_date: StartDate = None,
         end_date: EndDate = None,
-        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d("DAILY or MONTHLY")] = "DAILY",
+        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d(
+            "DAILY or MONTHLY (default DAILY); coverage takes granularity or group_by")] = None,
         metrics: Metrics = None,
         group_by: GroupBy = None,
         filter: Filter = None,  # noqa: A002
@@ -497,7 +498,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         operation: Annotated[Literal["get_reservation_coverage", "get_reservation_utilization"], _d("operation")],
         start_date: StartDate = None,
         end_date: EndDate = None,
-        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d("DAILY or MONTHLY")] = "DAILY",
+        granularity: Annotated[Literal["DAILY", "MONTHLY"] | None, _d("DAILY or MONTHLY (default DAILY)")] = None,
         metrics: Metrics = None,
         group_by: GroupBy = None,
         filter: Filter = None,  # noqa: A002

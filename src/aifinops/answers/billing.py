@@ -137,9 +137,9 @@ def _sp_coverage(con: duckdb.DuckDBPyConnection, start: date, end: date, granula
             raise ArgumentError(f"Savings Plans coverage cannot be grouped by {g['Key']!r}.",
                                 "group by SERVICE, REGION or INSTANCE_FAMILY.")
         keys.append((key, SP_GROUPS[key]))
-    gran = choose(granularity, "granularity", ["DAILY", "MONTHLY"]) if granularity and not keys else "MONTHLY"
-    if keys and granularity and granularity.upper() == "DAILY":
-        notes.append("sp-performance takes granularity or group_by, not both: grouped by the whole period.")
+    gran = choose(granularity or "DAILY", "granularity", ["DAILY", "MONTHLY"]) if not keys else "MONTHLY"
+    if keys and granularity:
+        notes.append("sp-performance takes granularity or group_by, not both: grouped over the whole period.")
     period = _period_sql(gran) if not keys else Sql("?::DATE", (start,))
     key_sql = [Sql("coalesce(CAST(") + s + Sql(f" AS VARCHAR), '') AS k{i}") for i, (_, s) in enumerate(keys)]
     select = join(", ", [period + Sql(" AS p"), *key_sql])
