@@ -359,11 +359,12 @@ def canonical(finding: Finding) -> Finding:
 
 
 def finding_order(finding: Finding) -> tuple[float, float, str, str, str]:
-    """The order of findings everywhere: savings (to the cent) descending, then cost descending, check id,
-    resource id and finding id, so equal findings never swap places between two runs."""
+    """The order of findings everywhere: savings descending, then cost descending, check id, resource id and
+    finding id, so equal findings never swap places between two runs (``run_checks`` sorts findings after
+    ``canonical``, whose numbers do not depend on row order)."""
     return (
-        -round(finding.monthly_savings_usd, 2),
-        -round(finding.monthly_cost_usd, 2),
+        -finding.monthly_savings_usd,
+        -finding.monthly_cost_usd,
         finding.check,
         finding.resource_id,
         finding.id,

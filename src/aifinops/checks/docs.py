@@ -64,7 +64,7 @@ def render_checks_markdown() -> str:
         "",
         "Generated from the check registry by `aifinops checks docs --write`; do not edit by hand.",
         "Every check reads the store only and never changes AWS. Money is monthly on a 730-hour month.",
-        "Findings are listed by monthly savings (to the cent, descending), then monthly cost, check id and resource",
+        "Findings are listed by monthly savings (descending), then monthly cost, check id and resource",
         "id; their numbers carry 10 significant digits, so the same store gives the same document whatever order",
         "its rows were written in.",
         "",
