@@ -1,12 +1,17 @@
-"""The MCP server: the guide's tools under the guide's names, and the high-level cost tools.
+"""The MCP server: the guide's tools under the guide's names, every AWS Labs billing, pricing and CloudWatch
+tool under its own name and arguments, the high-level cost tools, prompts for the guide's workflows and
+resources (the latest scan, the checks' reference).
 
-Thin adapters only (STYLE.md habit 1): each tool opens the store read-only, calls one library
-function (``aifinops.answers.*``, ``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``,
-``aifinops.monitor``) and returns its answer as compact JSON. Every tool is read-only and annotated
-so; unknown arguments are refused with the closest known name; library errors come back as MCP
-tool errors carrying the problem and the fix. Every call is held to ``aifinops.answers.limits`` (argument
-size and shape, a time budget, the answer cap), and no error quotes an argument in full (so neither
-does the log). Over HTTP the server answers only to this machine (``aifinops.http_guard``).
+Thin adapters only (STYLE.md habit 1): each tool reads the store read-only (a cursor per call on a reader
+per version of the store file, ``_Readers``), calls one library function (``aifinops.answers.*``,
+``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``, ``aifinops.monitor``) and returns a typed
+result: structured content under the tool's output schema (``aifinops.answers.shapes``) and the same JSON,
+compact, as text, money in cents. Every tool is read-only and annotated so; unknown arguments are refused
+with the closest known name; AWS Labs tools the store cannot answer are refused saying what would answer
+(``aifinops.answers.peers``); library errors come back as MCP tool errors carrying the problem and the fix.
+Every call is held to ``aifinops.answers.limits`` (argument size and shape, a time budget, the answer cap),
+and no error quotes an argument in full (so neither does the log). Over HTTP the server answers only to
+this machine (``aifinops.http_guard``). Public SDK API only (``tests/test_mcp_public_api.py``).
 """
 
 from __future__ import annotations
