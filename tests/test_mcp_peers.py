@@ -395,3 +395,25 @@ def test_aifinops_mcp_without_store_names_the_store_it_answers_from(store):
     assert str(store.path) in told["aifinops_store"] and "$AIFINOPS_STORE" in told["aifinops_store"]
     assert "--store" in told["aifinops_store"]
     assert "aifinops_store" not in first_answer(["--store", str(store.path)])
+
+
+def test_metrics_insights_group_by_matches_sql_written_here(store, replay):
+    i = next(k for k, row in enumerate(TABLE) if row[1].get("group_by_dimension"))
+    results = json.loads(replay["results"][i].content[0].text)["MetricDataResults"]
+    rows = _sql(store, """
+        SELECT dimensions['EndpointName'], sum(value) FROM metrics
+        WHERE namespace = 'AWS/SageMaker' AND metric_name = 'Invocations' AND statistic = 'Sum'
+          AND ts >= '2024-11-01' AND ts < '2024-11-08' AND cardinality(dimensions) = 2
+          AND dimensions['EndpointName'] IS NOT NULL AND dimensions['VariantName'] IS NOT NULL
+        GROUP BY 1 ORDER BY 2 DESC, 1 DESC LIMIT 3""")
+    assert [r["Label"] for r in results] == [name for name, _ in rows]
+    for result, (_, total) in zip(results, rows, strict=True):
+        assert sum(result["Values"]) == pytest.approx(total, rel=1e-9)
+
+
+def test_target_datapoints_sets_the_period(replay):
+    i = next(k for k, row in enumerate(TABLE) if row[1].get("target_datapoints"))
+    doc = json.loads(replay["results"][i].content[0].text)
+    stamps = doc["MetricDataResults"][0]["Timestamps"]
+    assert 1 <= len(stamps) <= 7
+    assert any("Period 86400 s from target_datapoints 7" in n for n in doc["aifinops_notes"])
