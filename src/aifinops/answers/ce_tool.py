@@ -119,6 +119,9 @@ def _common_arguments(op: str, kw: dict[str, Any]) -> list[str]:
         kw.pop("tag_key", None)
     if op in ("getDimensionValues", "getTagsOrValues"):
         kw.pop("granularity", None)  # the AWS Labs tool always sends one; these operations have none
+    if op not in ("getDimensionValues", "getTagsOrValues") and kw.get("max_results") is not None:
+        kw.pop("max_results")
+        notes.append(f"max_results: {op} answers are paged to fit; ask the next page with its NextPageToken.")
     return notes
 
 
@@ -446,24 +449,26 @@ def tags_or_values(
     search_string: str | None = None,
     max_results: int | None = None,
     next_token: str | None = None,
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
     **unused: Any,
 ) -> dict[str, Any]:
     """GetTags: the cost allocation tag keys in the bill's line items, or one key's values (with their cost)."""
     _refuse(unused, "getTagsOrValues")
+    notes: list[str] = []
     start, end = time_period(con, start_date, end_date)
+    expression = filter_arg(filter, filters, notes)
+    where = (Sql(" AND ") + FilterCompiler(con, notes).compile(expression)) if expression else Sql("")
     if tag_key:
-        notes: list[str] = []
         key = canonical_tag_key(tag_key, notes)
-        rows = con.execute(
-            """SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost FROM usage_daily
-               WHERE usage_date >= ? AND usage_date < ?) WHERE v IS NOT NULL GROUP BY v ORDER BY v""",
-            ['$."' + key + '"', start, end]).fetchall()
+        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
+                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', start, end))
+               + where + Sql(") WHERE v IS NOT NULL GROUP BY v ORDER BY v"))
     else:
-        notes = []
-        rows = con.execute(
-            """SELECT k, sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost FROM usage_daily
-               WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}') GROUP BY k ORDER BY k""",
-            [start, end]).fetchall()
+        sql = (Sql("SELECT k, sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost FROM "
+                   "usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'", (start, end))
+               + where + Sql(") GROUP BY k ORDER BY k"))
+    rows = con.execute(sql.text, list(sql.params)).fetchall()
     if search_string:
         rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
     if not rows:
