@@ -63,6 +63,7 @@ def test_athena_sql_is_trino_shaped(fmt):
     sql = to_dialect(rollup_statement(fmt, standard_columns(fmt), "cur"), "athena")
     sqlglot.parse_one(sql, read="trino")
     assert "'g')" not in sql  # Trino's regexp_replace takes no flags
+    assert "UNION" not in sql and sql.count("FROM cur") == 1  # one scan (and one bill) of the export table
     assert "JSON_FORMAT(CAST(" in sql and "TO_JSON" not in sql
     assert "AS ROW(key VARCHAR, value VARCHAR" in sql
     if fmt == "cur2":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pyspark  # noqa: E402,F401  (the spark extra; part of dev)
@@ -125,35 +126,91 @@ def test_period_filter_and_totals(cur_files, spark):
                                                                           abs=0.005)
 
 
-def test_ingest_on_spark_matches_ingest(cur_files, spark, tmp_path):
+def store_usage(store: Store) -> list[tuple]:
+    with store.connect(read_only=True) as con:
+        cur = con.execute("SELECT * FROM usage_daily")
+        names = [d[0] for d in cur.description]
+        return comparable([dict(zip(names, r, strict=True)) for r in cur.fetchall()])
+
+
+def parquet_scans(spark, since: set[int]) -> list[int]:
+    """Rows read by each Parquet scan of the SQL executions not in ``since`` (Spark's own SQL metrics)."""
+    status = spark._jsparkSession.sharedState().statusStore()
+    executions = status.executionsList()
+    scans = []
+    for i in range(executions.size()):
+        execution_id = executions.apply(i).executionId()
+        if execution_id in since:
+            continue
+        values = status.executionMetrics(execution_id)
+        nodes = status.planGraph(execution_id).allNodes()
+        for j in range(nodes.size()):
+            node = nodes.apply(j)
+            if not node.name().startswith("Scan parquet"):
+                continue
+            metrics = node.metrics()
+            for k in range(metrics.size()):
+                if metrics.apply(k).name() == "number of output rows":
+                    value = values.get(metrics.apply(k).accumulatorId())
+                    scans.append(int("".join(ch for ch in str(value) if ch.isdigit()) or 0))
+    return scans
+
+
+def execution_ids(spark) -> set[int]:
+    executions = spark._jsparkSession.sharedState().statusStore().executionsList()
+    return {executions.apply(i).executionId() for i in range(executions.size())}
+
+
+def test_ingest_on_spark_matches_ingest_in_one_pass(cur_files, spark, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
     from aifinops.engines.spark_ingest import ingest_on_spark
 
     a, b = Store(tmp_path / "duck.duckdb"), Store(tmp_path / "spark.duckdb")
     expected = ingest_paths(a, cur_files)
-    got = ingest_on_spark(b, cur_files, spark=spark)
+    before = execution_ids(spark)
+    monkeypatch.chdir(tmp_path.parent.parent)  # the paths as typed, relative: the store records them absolute
+    relative = [str(Path(f).relative_to(tmp_path.parent.parent)) for f in cur_files]
+    got = ingest_on_spark(b, relative, spark=spark)
+    # one pass: a single Parquet scan, reading each line item once (13 rows and 2 repeats a period)
+    line_items = sum(pq.ParquetFile(f).metadata.num_rows for f in cur_files)
+    assert line_items == 45
+    assert parquet_scans(spark, before) == [line_items]
     assert [(p.billing_period, p.rows) for p in got.periods] == [(p.billing_period, p.rows) for p in expected.periods]
     assert got.billed_cost == pytest.approx(expected.billed_cost, abs=0.005)
-    rows = {}
-    for name, store in (("duck", a), ("spark", b)):
+    for store in (a, b):
         with store.connect(read_only=True) as con:
-            cur = con.execute("SELECT * FROM usage_daily")
-            names = [d[0] for d in cur.description]
-            rows[name] = comparable([dict(zip(names, r, strict=True)) for r in cur.fetchall()])
             assert con.execute("SELECT count(*) FROM usage_daily WHERE ai_reason = 'tag'").fetchone()[0] == 3
-    assert rows["spark"] == rows["duck"]
+    assert store_usage(b) == store_usage(a)
     with b.connect(read_only=True) as con:
         assert con.execute("SELECT DISTINCT storage FROM sources WHERE active").fetchall() == [("spark",)]
+        paths = {p for (p,) in con.execute("SELECT DISTINCT unnest(paths) FROM sources").fetchall()}
+    assert paths == {str(Path(f).resolve()) for f in cur_files}
+    assert all(Path(p).is_absolute() for p in paths)
 
 
-def test_printed_spark_sql_runs_on_spark(cur_files, spark):
-    """What `aifinops rollup-sql --dialect spark` prints runs on a Spark table with the export's columns."""
+def test_printed_spark_sql_round_trip(cur_files, spark, tmp_path):
+    """What `aifinops rollup-sql --dialect spark` prints runs on a Spark table with the export's columns; what
+    Spark writes of it (a Parquet folder with _SUCCESS and .crc files) ingests as a rollup and gives the
+    usage_daily of ingesting the export itself, the tag attribution of the S3 row included."""
     from clirun import run_cli
 
     done = run_cli("rollup-sql", "--dialect", "spark", "--table", "cur_table")
     assert done.returncode == 0, done.stderr
     spark.read.parquet(*cur_files).createOrReplaceTempView("cur_table")
-    got = [r.asDict() for r in spark.sql(done.stdout.rstrip().rstrip(";")).collect()]
+    result = spark.sql(done.stdout.rstrip().rstrip(";"))
+    got = [r.asDict() for r in result.collect()]
     assert comparable(got) == comparable(duckdb_rollup(cur_files))
+    assert {(r["resource_id"], r["is_ai"], r["ai_reason"]) for r in got if r["ai_service"] == "s3"} == {
+        ("ml-datasets", True, "tag")}  # tagged ml_project=rec: AI by tag, in the printed SQL itself
+    folder = tmp_path / "rollup"
+    result.write.parquet(str(folder))
+    assert (folder / "_SUCCESS").exists()
+    loaded = run_cli("ingest", "--store", str(tmp_path / "rollup.duckdb"), str(folder))
+    assert loaded.returncode == 0, loaded.stderr
+    direct = Store(tmp_path / "direct.duckdb")
+    ingest_paths(direct, cur_files)
+    assert store_usage(Store(tmp_path / "rollup.duckdb")) == store_usage(direct)
 
 
 def test_unreadable_paths(spark, tmp_path):

@@ -105,7 +105,7 @@ def to_dialect(sql: str, dialect: str, pretty: bool = False) -> str:
         raise ArgumentError(f"Unknown SQL dialect {dialect!r}.", f"use one of: {', '.join(DIALECTS)}.")
     tree = sqlglot.parse_one(sql, read="duckdb")
     if target != "duckdb":
-        tree = tree.transform(_list_bool_or)
+        tree = tree.transform(_list_bool_or).transform(_one_scan_union)
     if target == "trino":
         for fix in TRINO_FIXES:
             tree = tree.transform(fix)
@@ -118,6 +118,40 @@ def _list_bool_or(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Anonymous) and node.name.upper() == "LIST_BOOL_OR" and len(node.expressions) == 1:
         return exp.ArrayContains(this=node.expressions[0], expression=exp.true())
     return node
+
+
+def _one_scan_union(node: exp.Expr) -> exp.Expr:
+    """``SELECT a… FROM r WHERE x = v UNION ALL SELECT b… FROM r WHERE x IS DISTINCT FROM v`` as one SELECT
+    of ``CASE WHEN x = v THEN a ELSE b END``…: the same rows, one read of ``r``. The CUR 2.0 loader splits its
+    rows so (Marketplace rows alone decode the product map), which DuckDB reads in one scan with the filter
+    pushed down, but Spark and Trino/Athena scan (and Athena bills) the files once per branch."""
+    if not (isinstance(node, exp.Union) and not node.args.get("distinct")):
+        return node
+    left, right = node.this, node.expression
+    if not (isinstance(left, exp.Select) and isinstance(right, exp.Select)):
+        return node
+    if any({k for k, v in side.args.items() if v} - _PLAIN for side in (left, right)):
+        return node  # a join, GROUP BY, LIMIT, DISTINCT…: not a plain filter of one relation
+    lw, rw = left.args.get("where"), right.args.get("where")
+    if not (lw and rw and isinstance(lw.this, exp.EQ) and isinstance(rw.this, exp.NullSafeNEQ)):
+        return node
+    if lw.this.this != rw.this.this or lw.this.expression != rw.this.expression:
+        return node
+    if left.args.get("from_") != right.args.get("from_") or len(left.expressions) != len(right.expressions):
+        return node
+    merged = []
+    for a, b in zip(left.expressions, right.expressions, strict=True):
+        if a.alias_or_name != b.alias_or_name:
+            return node
+        if a == b:
+            merged.append(a.copy())
+        else:
+            chosen = exp.Case(ifs=[exp.If(this=lw.this.copy(), true=a.unalias().copy())], default=b.unalias().copy())
+            merged.append(exp.alias_(chosen, a.alias_or_name))
+    return exp.Select(expressions=merged, from_=left.args["from_"].copy())
+
+
+_PLAIN = {"expressions", "from_", "where"}
 
 
 def _trino_regexp_replace(node: exp.Expr) -> exp.Expr:
