@@ -4,7 +4,8 @@ from the pyspark package's own `spark-class` (Java 17), the CLI as a subprocess.
 - the cluster's rollup equals DuckDB's (an independent SQL over the two stores, money to the cent);
 - a worker killed mid-job (SIGKILL to its process group: the worker and its executor, as when a node dies)
   makes the command fail with one line naming the bound (`--spark-timeout`), the store untouched;
-- the master's web UI port given as the master URL fails with one line, no Java stack frame.
+- the master's web UI port given as the master URL fails with one line, no Java stack frame, as soon as
+  Spark's registration fails; a port that accepts and never answers fails after `--spark-timeout`.
 
 One cluster serves the module (a JVM each for master and worker start in a few seconds); the killed-worker
 test starts its own worker on it. The input is small (bench/gen_cur2.py, 120k rows) but read as many
@@ -17,8 +18,10 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -211,6 +214,43 @@ def test_the_web_ui_port_is_not_a_master(cluster, cur_folder, tmp_path):
     assert f"{ui} answers but is not a Spark master (it answers HTTP" in lines[0] and "To fix" in lines[0]
     assert "\tat " not in done.stderr and "Exception" not in done.stderr
 
+
+
+def test_a_silent_master_fails_after_the_timeout(cur_folder, tmp_path):
+    """A port that accepts the connection and never answers (Spark would wait two minutes per try)."""
+    held = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.2)
+        port = server.getsockname()[1]
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    held.append(server.accept()[0])
+                except OSError:
+                    continue
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            done = run_cli("ingest", "--store", str(tmp_path / "s.duckdb"), "--engine", "spark", "--spark-master",
+                           f"spark://127.0.0.1:{port}", "--spark-timeout", "20", str(cur_folder / "part-000.parquet"),
+                           env={"SPARK_LOCAL_IP": "127.0.0.1"}, timeout=240)
+        finally:
+            stop.set()
+            thread.join(5)
+            for conn in held:
+                conn.close()
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert f"spark://127.0.0.1:{port} did not accept the application within 20 s" in lines[0]
+    assert "--spark-timeout" in lines[0] and "\tat " not in done.stderr
+    assert held, "Spark never connected to the port"
+    assert not (tmp_path / "s.duckdb").exists()
 
 
 def running_stages(work: Path) -> set[int]:
