@@ -607,14 +607,21 @@ _RETIRED_SUMMARIES = ("usage_summary_tagged",)  # built by earlier versions of t
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild every summary table from ``usage_daily`` (inside the writer's copy, before it is swapped in)."""
-    for table, left_out, monthly in SUMMARY_TABLES:
+    """Rebuild every summary table from ``usage_daily`` (inside the writer's copy, before it is swapped in).
+
+    Daily tables first; a monthly one is summed from the daily table that leaves out the same columns (a
+    fraction of the rollup's rows), when there is one."""
+    daily_of: dict[tuple[str, ...], str] = {}
+    for table, left_out, monthly in sorted(SUMMARY_TABLES, key=lambda t: t[2]):
         keys = [c for c in USAGE_DAILY_COLUMN_NAMES if c not in SUMMARY_MEASURES and c not in left_out]
         select = [("date_trunc('month', usage_date)::DATE AS usage_date" if monthly and c == "usage_date" else c)
                   for c in keys]
         sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
         columns = ", ".join(select + sums)
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM usage_daily GROUP BY ALL")
+        source = daily_of.get(left_out, "usage_daily") if monthly else "usage_daily"
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source} GROUP BY ALL")
+        if not monthly:
+            daily_of[left_out] = table
 
 
 def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:
