@@ -217,6 +217,37 @@ class _Generator:
                      operation="RunInstance", product={"product_name": "Amazon SageMaker", "region": region})
         return name, arn
 
+    def ab_endpoint(self, region: str) -> None:
+        """Variant A (2 x ml.m5.xlarge) serves every request; variant B (1 x ml.m5.xlarge) none for 14 days."""
+        name = self._name("abtest")
+        sm = self.client("sagemaker", region)
+        itype = "ml.m5.xlarge"
+        variants = {"A": 2, "B": 1}
+        for v in variants:
+            sm.create_model(ModelName=f"{name}-{v}", ExecutionRoleArn=ROLE,
+                            PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{name}-{v}:1"})
+        sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[
+            {"VariantName": v, "ModelName": f"{name}-{v}", "InitialInstanceCount": n, "InstanceType": itype,
+             "InitialVariantWeight": 1.0 if v == "A" else 0.0} for v, n in variants.items()])
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config",
+                           Tags=[{"Key": k, "Value": v} for k, v in GOOD_TAGS.items()])
+        for v, n in variants.items():
+            dims = {"EndpointName": name, "VariantName": v}
+            inv = self.traffic((3000, 6000)) if v == "A" else [0.0] * len(self.hours)
+            self.put(region, "AWS/SageMaker", "Invocations", dims, inv)
+            self.put(region, "AWS/SageMaker", "InvocationsPerInstance", dims, [x / n if x else x for x in inv])
+            cpu = self.diurnal(20, self.rng.uniform(62, 75)) if v == "A" else self.flat(0.2, 1.0)
+            self.put(region, "/aws/sagemaker/Endpoints", "CPUUtilization", dims, [c * 4 for c in cpu], "Percent")
+            self.put(region, "/aws/sagemaker/Endpoints", "MemoryUtilization", dims, self.flat(30, 40), "Percent")
+        arn = _arn(region, "endpoint", name)
+        for day in self.days:
+            self.row(day, region, "AmazonSageMaker", f"{PREFIX[region]}-Host:{itype}", 24.0 * 3, F.sm_rate(itype),
+                     resource=arn, tags=GOOD_TAGS, instance_type=itype, operation="RunInstance",
+                     product={"product_name": "Amazon SageMaker", "region": region})
+        self.steady_usd_per_h += 2 * F.sm_rate(itype)
+        self.truth("idle variant", ("sagemaker-idle-endpoint",), (arn, name, f"{arn}/"), region,
+                   F.sm_rate(itype) * F.HOURS_PER_MONTH, "variant B: 1 x ml.m5.xlarge, zero requests in 14 days")
+
     def traffic(self, per_hour: tuple[float, float], active_share: float = 1.0) -> list[float | None]:
         return [round(self.rng.uniform(*per_hour)) if self.rng.random() < active_share else None for _ in self.hours]
 
@@ -311,14 +342,31 @@ class _Generator:
         for _ in range(self.scale):
             itype = rng.choice(["ml.m5.xlarge", "ml.c5.2xlarge"])
             start, width = rng.randint(0, 5), rng.randint(2, 3)
-            inv = [float(rng.randint(4000, 8000)) if start <= ts.hour < start + width else None for ts in self.hours]
+            weekdays = rng.random() < 0.5  # half the batches run Monday to Friday only
+            inv = [float(rng.randint(4000, 8000)) if start <= ts.hour < start + width
+                   and (ts.weekday() < 5 or not weekdays) else None for ts in self.hours]
             name, arn = self.endpoint("nightly", itype, 1, region, invocations=inv,
                                       cpu_per_vcpu=[50.0 if v else 1.0 for v in inv], mem_pct=self.flat(30, 40),
                                       latency_ms=rng.uniform(30, 90))
-            batch = (width + F.BATCH_START_OVERHEAD_H) * F.HOURS_PER_MONTH / 24 * F.sm_rate(itype)
+            runs = F.HOURS_PER_MONTH / 24 * (5 / 7 if weekdays else 1)
+            batch = (width + F.BATCH_START_OVERHEAD_H) * runs * F.sm_rate(itype)
             self.truth("real-time endpoint for batch", ("sagemaker-realtime-for-batch",), (arn, name), region,
                        F.sm_rate(itype) * F.HOURS_PER_MONTH - batch,
-                       f"730 h - ({width} h + 0.25 h start) x 30.4 days of {itype}")
+                       f"730 h - ({width} h + 0.25 h start) x {runs:.1f} runs a month of {itype}")
+        # an A/B endpoint whose second variant gets no traffic
+        for _ in range(self.scale):
+            self.ab_endpoint(region)
+        # over-provisioned GPU endpoint: four T4s, the busiest hour at 25-35% per GPU
+        for _ in range(self.scale):
+            itype, count, peak = "ml.g4dn.xlarge", 4, rng.uniform(25, 35)
+            name, arn = self.endpoint("gpufleet", itype, count, region, invocations=self.traffic((2000, 4000)),
+                                      cpu_per_vcpu=self.flat(5, 10), mem_pct=self.flat(20, 30),
+                                      gpu_per_gpu=self.diurnal(peak / 4, peak), gpu_mem_pct=self.flat(40, 50))
+            needed = max(F.MIN_INSTANCES, math.ceil(count * peak / 100 / F.TARGET_UTIL))
+            self.steady_usd_per_h += needed * F.sm_rate(itype)
+            self.truth("over-provisioned endpoint", ("sagemaker-overprovisioned-endpoint",), (arn, name), region,
+                       (count - needed) * F.sm_rate(itype) * F.HOURS_PER_MONTH,
+                       f"{count} -> {needed} x {itype}: GPU peak {peak:.1f}% per GPU x {count} / 60% target, min 2")
         # GPU rightsizing: a 4-GPU endpoint whose busiest hour uses 10.5-15% per GPU
         for _ in range(self.scale):
             itype = "ml.g4dn.12xlarge"  # moto's endpoint configs know no g5/g6 types
