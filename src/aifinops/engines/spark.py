@@ -70,8 +70,9 @@ def _read_error(exc: Exception, locations: list[str]) -> AifinopsError:
     where = locations[0] + (f" (and {len(locations) - 1} more)" if len(locations) > 1 else "")
     if "No FileSystem for scheme" in text or re.search(r"ClassNotFoundException: .*FileSystem", text):
         return InputError(f"{where}: Spark has no filesystem for this URL scheme ({first_line(exc)}).",
-                          "add hadoop-aws: PYSPARK_SUBMIT_ARGS='--packages org.apache.hadoop:hadoop-aws:3.4.1 "
-                          "pyspark-shell' (EMR, Glue and Databricks ship it), or copy the files locally.")
+                          "add hadoop-aws of Spark's Hadoop version: PYSPARK_SUBMIT_ARGS='--packages "
+                          f"org.apache.hadoop:hadoop-aws:{hadoop_version()} pyspark-shell' (EMR, Glue and "
+                          "Databricks ship it; docs/scale.md), or copy the files locally.")
     if "PATH_NOT_FOUND" in text or "does not exist" in text:
         return InputError(f"{where}: Spark cannot find this path.", "check the path or URL and its permissions.")
     if "AccessDenied" in text or "403" in text or "Permission denied" in text:
@@ -79,6 +80,19 @@ def _read_error(exc: Exception, locations: list[str]) -> AifinopsError:
                           "give the Spark job read access to the bucket or folder.")
     return InputError(f"{where}: Spark cannot read it as Parquet ({first_line(exc)}).",
                       "check that the path holds a CUR 2.0 or FOCUS Parquet export.")
+
+
+def hadoop_version() -> str:
+    """The Hadoop client version bundled with the installed PySpark (hadoop-aws must match it)."""
+    try:
+        import pyspark
+
+        jars = Path(pyspark.__file__).parent / "jars"
+        names = sorted(jars.glob("hadoop-client-api-*.jar"))
+    except ImportError:
+        names = []
+    found = re.fullmatch(r"hadoop-client-api-(.+)\.jar", names[0].name) if names else None
+    return found.group(1) if found else "HADOOP_VERSION"
 
 
 def spark_columns(schema) -> Columns:

@@ -272,7 +272,10 @@ class JobWatchdog:
 
     def __init__(self, spark: SparkSession, timeout_s: float = DEFAULT_TIMEOUT_S, poll_s: float = 0.5):
         self.spark, self.timeout_s, self.poll_s = spark, timeout_s, poll_s
-        self.master = spark.sparkContext.master or ""
+        try:
+            self.master = spark.sparkContext.master or ""
+        except Exception:  # Spark Connect (a Databricks shared cluster): no context here to watch
+            self.master = "local"
         self.reason: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="aifinops-spark-watchdog", daemon=True)
