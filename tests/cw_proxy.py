@@ -3,8 +3,8 @@
 The botocore here talks to CloudWatch in its JSON 1.0 protocol (``X-Amz-Target:
 GraniteServiceVersion20100801.GetMetricData``), as moto answers it. Per GetMetricData request the proxy can:
 
-- ``slow_marker``: hold a request whose body holds these bytes (a dimension value) for ``slow_s`` before
-  forwarding it: the client's real read timeout fires;
+- ``slow_marker``: hold a request whose body holds these bytes (a dimension value), or ``slow_over``: one of
+  more queries than that, for ``slow_s`` before forwarding it: the client's real read timeout fires;
 - ``throttle_marker``: answer a request holding these bytes with CloudWatch's real throttling error
   (``__type`` Throttling, HTTP 400; or another ``throttle_code``) ``throttle_times`` times, then forward;
 - ``paginate``: cut moto's answer in two pages joined by a ``NextToken`` (moto itself never pages), the
@@ -33,6 +33,7 @@ JSON_TYPE = "application/x-amz-json-1.0"
 class Faults:
     slow_marker: bytes | None = None
     slow_s: float = 0.0
+    slow_over: int | None = None  # also hold every request of more than this many queries
     throttle_marker: bytes | None = None
     throttle_times: int = 0
     throttle_code: str = "Throttling"  # the error ``__type`` answered (ExpiredTokenException, …)
@@ -97,7 +98,7 @@ class CloudWatchProxy:
         queries, token = len(request.get("MetricDataQueries") or []), request.get("NextToken")
         if f.on_call:
             f.on_call()
-        if f.slow_marker and f.slow_marker in body:
+        if (f.slow_marker and f.slow_marker in body) or (f.slow_over is not None and queries > f.slow_over):
             f.calls.append((queries, bool(token), "slow"))
             time.sleep(f.slow_s)
             return self.forward(path, headers, body)

@@ -119,6 +119,21 @@ def test_throttling_is_split_backed_off_and_then_read(seeded, monkeypatch):
     assert len(sleeps) == 3 and all(2**k / 2 <= s <= 2**k for k, s in enumerate(sleeps))
 
 
+def test_after_a_timeout_later_calls_are_smaller(seeded, monkeypatch):
+    """A CloudWatch slow for any request of more than 2 series: one timeout teaches the size; later batches are cut
+    before they are sent, and the size doubles back after 4 answers in a row."""
+    faults = Faults(slow_over=2, slow_s=3.0)
+    policy = metrics.FetchPolicy(TimeBudget(600), max_queries=4, read_timeout_s=1.0, sleep=_Sleeps())
+    with CloudWatchProxy(seeded.url, faults) as proxy:
+        added, _, coverage, skips = _fetch(monkeypatch, proxy.url, policy)
+    # [0-3] times out; [0,1] [2,3] [4,5] [6,7] answer (the batch [4-7] cut in two before it was sent); back to 4:
+    # [8-11] times out; [8,9] [10,11] [12,13] [14,15] answer. Without the smaller size all four batches time out.
+    assert [(q, outcome) for q, _, outcome in faults.calls] == [
+        (4, "slow"), (2, "forwarded"), (2, "forwarded"), (2, "forwarded"), (2, "forwarded"),
+        (4, "slow"), (2, "forwarded"), (2, "forwarded"), (2, "forwarded"), (2, "forwarded")]
+    assert added == len(ENDPOINTS) * 2 * HOURS and coverage.statuses() == {"complete": 16} and not skips.items
+
+
 def test_a_region_that_stops_answering_is_given_up_after_a_streak(seeded, monkeypatch):
     faults = Faults(slow_marker=b"MetricDataQueries", slow_s=2.0)  # every GetMetricData request hangs
     policy = metrics.FetchPolicy(TimeBudget(600), read_timeout_s=0.5, max_failures_in_a_row=3, sleep=_Sleeps())

@@ -155,9 +155,14 @@ class FetchPolicy:
     max_queries: int = MAX_QUERIES_PER_CALL
     read_timeout_s: float = READ_TIMEOUT_S
     single_attempts: int = 3
-    # Transient failures in a row, with no answer between them, after which the region's CloudWatch is taken as
-    # down and its series left are recorded unread: a hung region must not spend every other region's budget.
+    # Calls in a row that got no answer at all (timeouts, dropped connections), after which the region's CloudWatch
+    # is taken as down and its series left are recorded unread: a hung region must not spend every other region's
+    # budget. Throttling is an answer: it is bounded by the backoff and ``single_attempts`` instead.
     max_failures_in_a_row: int = 8
+    # After a timeout, later calls carry at most half the series of the one that timed out (a region whose
+    # CloudWatch is slow for big requests stops paying a timeout per batch); the size doubles back after this many
+    # answers in a row at the smaller size, up to ``max_queries``.
+    grow_after: int = 4
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 20.0
     sleep: Callable[[float], None] = time.sleep
@@ -208,6 +213,25 @@ class CoverageRows:
 
 
 @dataclass
+class _BatchSize:
+    """How many series a call carries: halved after a timeout, doubled after ``grow_after`` answers in a row."""
+
+    limit: int
+    ceiling: int
+    grow_after: int
+    wins: int = 0
+
+    def timed_out(self, size: int) -> None:
+        self.limit, self.wins = max(1, min(self.limit, size // 2)), 0
+
+    def answered(self, size: int) -> None:
+        if size >= self.limit:
+            self.wins += 1
+        if self.wins >= self.grow_after and self.limit < self.ceiling:
+            self.limit, self.wins = min(self.ceiling, self.limit * 2), 0
+
+
+@dataclass
 class _Pending:
     batch: list[Series]
     depth: int = 0  # how many times this batch's series were split or resent
@@ -224,9 +248,14 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
     policy = policy or FetchPolicy(TimeBudget(DEFAULT_BUDGET_S))
     coverage = coverage if coverage is not None else CoverageRows()
     queue = deque(_Pending(series[i : i + policy.max_queries]) for i in range(0, len(series), policy.max_queries))
-    added = streak = 0  # streak: transient failures in a row, without one answer between them
+    added = streak = 0  # streak: calls in a row that got no answer at all (timeouts, dropped connections)
+    size = _BatchSize(policy.max_queries, policy.max_queries, policy.grow_after)
     while queue:
         item = queue.popleft()
+        if len(item.batch) > size.limit:  # cut to the size that answers in time, in order, before any call
+            queue.extendleft(reversed([_Pending(item.batch[i : i + size.limit], item.depth, item.tries)
+                                       for i in range(0, len(item.batch), size.limit)]))
+            continue
         if policy.budget.spent():
             detail = f"the collect's {policy.budget.seconds:g} s time budget was spent before this series was read"
             unread = [s for left in [item, *queue] for s in left.batch]
@@ -241,7 +270,10 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
         except OperationNotAllowed:
             raise
         except Exception as exc:  # noqa: BLE001 - split and retried, or recorded in coverage and the skip log
-            streak = streak + 1 if is_transient(exc) else 0
+            # an error answer (throttling, 5xx) is still an answer; a timeout or dropped connection is not
+            streak = streak + 1 if is_transient(exc) and not isinstance(exc, botocore.exceptions.ClientError) else 0
+            if isinstance(exc, botocore.exceptions.ReadTimeoutError) and len(item.batch) > 1:
+                size.timed_out(len(item.batch))
             try:
                 if streak >= policy.max_failures_in_a_row:
                     _give_up(scope, [item, *queue], exc, streak, coverage, start, end)
@@ -254,6 +286,7 @@ def fetch(scope: Scope, series: list[Series], start: datetime, end: datetime, ro
                 raise
             continue
         streak = 0
+        size.answered(len(item.batch))
         for i, s in enumerate(item.batch):
             got = results.get(f"m{i}")
             if got is None:
@@ -338,13 +371,15 @@ def _retry_or_record(scope: Scope, item: _Pending, exc: Exception, queue: deque[
         half = (len(item.batch) + 1) // 2
         if wait:
             policy.backoff(item.depth)
-        queue.appendleft(_Pending(item.batch[half:], item.depth + 1))
-        queue.appendleft(_Pending(item.batch[:half], item.depth + 1))
+        # to the back: the batches still pending answer between this search's failures, so a streak of failures
+        # (max_failures_in_a_row) means a region where nothing answers, not one bad series being narrowed down
+        queue.append(_Pending(item.batch[:half], item.depth + 1))
+        queue.append(_Pending(item.batch[half:], item.depth + 1))
         return
     if transient and item.tries + 1 < policy.single_attempts:
         if wait:
             policy.backoff(item.depth)
-        queue.appendleft(_Pending(item.batch, item.depth + 1, item.tries + 1))
+        queue.append(_Pending(item.batch, item.depth + 1, item.tries + 1))
         return
     kind, message, _ = classify(exc, policy.single_attempts)
     status = "timeout" if timed_out else "error"
