@@ -385,7 +385,9 @@ def costs(
     table = Table(title=f"{metric} {start_d} to {end_d} (excl.) by {', '.join(group_by or ['service'])}")
     if rows:
         for key in rows[0]:
-            table.add_column(str(key), justify="right" if isinstance(rows[0][key], float) else "left")
+            # fold, not cut: a principal or profile ARN differs only at its end
+            table.add_column(str(key), justify="right" if isinstance(rows[0][key], float) else "left",
+                             overflow="fold")
         for row in shown:
             table.add_row(
                 *[
