@@ -92,3 +92,5 @@ def test_cli_and_mcp_answer_the_same(store):
     assert [r["usd_per_unit"] for r in cli["rows"]] == pytest.approx([0.00006, 0.00024, 0.00006, 0.00024])
     bad = run_cli("costs", "--unit", "tokenz", "--store", str(store.path))
     assert bad.returncode == 2 and "Did you mean 'tokens'" in bad.stderr
+    mixed = run_cli("costs", "--unit", "tokens", "-g", "model", "--store", str(store.path))
+    assert mixed.returncode == 2 and "--unit answers on its own" in mixed.stderr

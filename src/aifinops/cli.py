@@ -337,6 +337,10 @@ def costs(
     if unit is not None:
         from aifinops.commands.genai import print_unit_series
 
+        if group_by or filter_ or ai_only or metric != "UnblendedCost":
+            raise ArgumentError("--unit answers on its own: it takes no --group-by, --filter, --ai-only or --metric.",
+                                "run `aifinops costs --unit UNIT [--granularity …] [--start …] [--end …]`.")
+
         print_unit_series(st, unit, granularity, start, end, fmt, output)
         return
     filters: dict[str, list[str]] = {}
