@@ -1,11 +1,12 @@
 """What a slow or throttled CloudWatch costs ``collect``'s GetMetricData: wall time, calls and datapoints kept.
 
 Starts a moto server and the test proxy (tests/cw_proxy.py) on 127.0.0.1, seeds ``--endpoints`` endpoints with
-hourly Invocations and CPUUtilization, and reads them all with ``aifinops.aws.metrics.fetch`` in four settings: no
-fault; one endpoint's requests held past the read timeout; throttled ``--throttles`` times; and a time budget
-smaller than the read takes (10 series a call, so there are calls left when it runs out). Prints, per setting, the
-seconds, GetMetricData calls, datapoints kept out of those seeded, and the series per coverage status. Backoff
-sleeps are real here (the tests record them instead).
+hourly Invocations and CPUUtilization, and reads them all with ``aifinops.aws.metrics.fetch`` in five settings: no
+fault; one endpoint's requests held past the read timeout; throttled ``--throttles`` times; every call of more than
+10 series held past it (40 a call to start with); and a time budget smaller than the read takes (10 series a call,
+so there are calls left when it runs out). Prints, per setting, the seconds, GetMetricData calls, datapoints kept
+out of those seeded, and the series per coverage status. Backoff sleeps are real here (the tests record them
+instead).
 
     .venv/bin/python bench/bench_metrics_faults.py [--endpoints 40] [--hours 12] [--read-timeout 1.0]
 """
@@ -83,6 +84,7 @@ def main() -> None:
             ("one endpoint slow", Faults(slow_marker=b"slow-endpoint", slow_s=args.read_timeout * 3), 900.0, 500),
             (f"throttled {args.throttles}x", Faults(throttle_marker=b"ep-0", throttle_times=args.throttles), 900.0,
              500),
+            ("slow above 10/call", Faults(slow_over=10, slow_s=args.read_timeout * 3), 900.0, 40),
             ("budget 0.3 s, 10/call", Faults(), 0.3, 10),
         ]
         print(f"{len(series)} series x {args.hours} h = {seeded} datapoints seeded; read timeout {args.read_timeout} s")
