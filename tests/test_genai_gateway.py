@@ -190,3 +190,26 @@ def test_demo_gateway_reconciliation_names_the_cache_reads(tmp_path):
         assert r["gap_usd"] == pytest.approx(cache_reads[r["day"]], abs=0.01)
     for r in nova:
         assert abs(r["gap_usd"]) < 0.01 and r["explained_by"] is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('[{"spend": 1, "startTime": "2026-05-03T00:00:00Z", "model": "bedrock/x"', "not valid JSON"),
+    ('[{"spend": "NaN", "startTime": "2026-05-03T00:00:00Z", "model": "bedrock/x", "custom_llm_provider": "bedrock"}]',
+     "must be a finite number"),
+    ('[{"spend": 1, "startTime": "2026-05-03T00:00:00Z", "model": "gpt-4o", "custom_llm_provider": "openai"}]',
+     "no successful Bedrock request"),
+])
+def test_bad_spend_logs_get_one_clear_line(tmp_path, text, expected):
+    path = tmp_path / "spend.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=expected) as info:
+        read_spend_logs(path)
+    assert "To fix:" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_requests_without_logs_says_how_to_get_them(tmp_path):
+    store = tmp_path / "s.duckdb"
+    ingest_paths(Store(store), [bill_file(tmp_path)])
+    done = run_cli("genai", "requests", "--store", str(store))
+    assert done.returncode == 2 and "no Bedrock model invocation log records" in done.stderr
+    assert "BedrockModelInvocationLogs" in done.stderr and "Traceback" not in done.stderr
