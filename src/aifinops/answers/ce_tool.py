@@ -372,6 +372,7 @@ def usage_forecast(
     prediction_interval_level: int = 80,
     filter: Any = None,  # noqa: A002
     filters: Any = None,
+    group_by: Any = None,
     **unused: Any,
 ) -> dict[str, Any]:
     """GetUsageForecast: the forecast model of ``monitor.forecast`` over the daily usage quantity.
@@ -384,6 +385,8 @@ def usage_forecast(
 
     choose(metric, "metric", ["USAGE_QUANTITY", "NORMALIZED_USAGE_AMOUNT"], {"UsageQuantity": "USAGE_QUANTITY"})
     notes: list[str] = []
+    if group_by:
+        notes.append("GetUsageForecast has no GroupBy: one forecast over everything the filter keeps.")
     expression = filter_arg(filter, filters, notes)
     if not expression or "USAGE_TYPE" not in str(expression).upper():
         raise ArgumentError(
