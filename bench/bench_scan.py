@@ -82,6 +82,7 @@ class ChildRun:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system CPU seconds of the child: comparable on a machine others load too
 
 
 def run_child(argv: list[str], timeout_s: float | None = None) -> ChildRun:
@@ -109,6 +110,7 @@ def run_child(argv: list[str], timeout_s: float | None = None) -> ChildRun:
             proc.returncode,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
+            usage.ru_utime + usage.ru_stime,
         )
 
 
@@ -151,6 +153,8 @@ class Result:
     scan_s: float | None = None
     scan_rss_mib: float | None = None
     scan_error: str | None = None
+    floor_cpu_s: float | None = None
+    scan_cpu_s: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -162,6 +166,8 @@ class Result:
         d["scan_rows_per_s"] = None if self.scan_s is None else self.rows / self.scan_s
         d["ratio_scan_floor"] = self.ratio
         d["ratio_scan_narrow"] = None if self.scan_s is None else self.scan_s / self.narrow_s
+        d["ratio_scan_floor_cpu"] = (
+            None if self.scan_cpu_s is None or not self.floor_cpu_s else self.scan_cpu_s / self.floor_cpu_s)
         d["ratio_target_met"] = (
             None if self.ratio is None or self.rows < RATIO_TARGET_ROWS else self.ratio <= RATIO_TARGET
         )
@@ -197,6 +203,7 @@ def bench_one(
         narrow_groups,
         narrow.peak_rss_mib,
     )
+    result.floor_cpu_s = floor.cpu_s
     if skip_scan:
         return result
     aifinops = Path(sys.executable).parent / "aifinops"
@@ -219,7 +226,7 @@ def bench_one(
     if scan.returncode != 0:
         result.scan_error = f"exit {scan.returncode}: {(scan.stderr or scan.stdout).strip()[-500:]}"
     else:
-        result.scan_s, result.scan_rss_mib = scan.wall_s, scan.peak_rss_mib
+        result.scan_s, result.scan_rss_mib, result.scan_cpu_s = scan.wall_s, scan.peak_rss_mib, scan.cpu_s
     return result
 
 
@@ -231,7 +238,7 @@ def print_table(results: list[Result]) -> None:
     header = (
         f"{'rows':>12} {'resources':>9} {'file MiB':>9} {'floor s':>8} {'floor rows/s':>13} {'floor RSS MB':>12} "
         f"{'scan s':>8} {'scan rows/s':>12} {'scan RSS MB':>11} {'scan/floor':>10} "
-        f"{'narrow s':>8} {'scan/narrow':>11}"
+        f"{'narrow s':>8} {'scan/narrow':>11} {'floor CPU s':>11} {'scan CPU s':>10} {'CPU ratio':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -243,10 +250,15 @@ def print_table(results: list[Result]) -> None:
             f"{r.floor_rss_mib:>12.0f} {_fmt(r.scan_s, '8.2f'):>8} "
             f"{_fmt(d['scan_rows_per_s'], '12,.0f'):>12} "
             f"{_fmt(r.scan_rss_mib, '11.0f'):>11} {_fmt(r.ratio, '10.2f'):>10} "
-            f"{r.narrow_s:>8.2f} {_fmt(d['ratio_scan_narrow'], '11.2f'):>11}"
+            f"{r.narrow_s:>8.2f} {_fmt(d['ratio_scan_narrow'], '11.2f'):>11} {_fmt(r.floor_cpu_s, '11.2f'):>11} "
+            f"{_fmt(r.scan_cpu_s, '10.2f'):>10} {_fmt(d['ratio_scan_floor_cpu'], '9.2f'):>9}"
         )
     print(
-        "\nfloor: bare DuckDB GROUP BY at the usage_daily grain (day, accounts, region, product, entity, usage type, "
+        "\nCPU s: user + system seconds of the child (all its threads); on a machine other work loads, their ratio "
+        "compares the work done where wall times do not."
+    )
+    print(
+        "floor: bare DuckDB GROUP BY at the usage_daily grain (day, accounts, region, product, entity, usage type, "
         "operation, resource, line item type, term, instance type, unit, currency, tags) into a DuckDB file: the "
         "target's reference. narrow: bare 4-key GROUP BY (account, product code, usage type, day) in memory, "
         "context only."
