@@ -124,3 +124,27 @@ def test_decisions_hold_across_scans_and_leave_the_plan(tracked, tmp_path):
                          and o["check"] == "sagemaker-idle-endpoint")
     assert tracked_again["status"] == "fell" and tracked_again["first_seen_as_of"] == "2024-11-30"
     assert report["scans_recorded"] == 3 and report["last_scan_as_of"] == "2024-12-30"
+
+
+def test_the_mcp_savings_tool_answers_the_same_through_a_client(tracked):
+    import anyio
+    from mcp import Client
+
+    from aifinops.mcp_server import build_server
+    from aifinops.store import Store
+
+    async def main() -> tuple[bool, str]:
+        async with Client(build_server(Store(tracked["store"]))) as client:
+            result = await client.call_tool("savings", {})
+            return bool(result.is_error), result.content[0].text
+
+    is_error, text = anyio.run(main)
+    assert not is_error, text
+    doc = json.loads(text)
+    cli = json.loads(_ok("savings", "--store", str(tracked["store"]), "--format", "json").stdout)
+    assert doc["by_month"] == cli["by_month"] and doc["by_check"] == cli["by_check"]
+    nov_cost, nov_days = _bill(tracked["con"], tracked["november"], IDLE_ENDPOINT)
+    assert doc["totals"]["realized_monthly_usd"] == round(nov_cost / nov_days * 730 / 24, 2)
+    # the answer lists the findings whose cost moved first: the deleted endpoint's
+    assert doc["findings_total"] == len(cli["findings"]) and len(doc["findings"]) == 10
+    assert doc["findings"][0]["resource_id"] == IDLE_ENDPOINT and doc["findings"][0]["status"] == "fell"

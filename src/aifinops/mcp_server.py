@@ -825,6 +825,15 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
 
         return run(ef, finding_id, data_key())
 
+    @tool("Savings tracking from the bill: for the findings of recorded scans, realized vs predicted monthly "
+          "savings per month, team and check, each check's calibration, and every finding's outcome.")
+    def savings(
+        top: Annotated[int, Field(ge=1, le=50, description="finding outcomes listed (fell and rose first)")] = 10,
+    ) -> Annotated[CallToolResult, Document]:
+        from aifinops.tracking import savings_report
+
+        return run(savings_report, top)
+
     @tool("On-demand vs managed Spot training for a job: expected cost, savings, wall time, as a distribution.")
     def simulate_spot_training(
         job_hours: Annotated[float, Field(gt=0, description="on-demand job length, hours")],

@@ -181,8 +181,12 @@ def _dedup(items: list[dict[str, Any]], month: str | None = None) -> tuple[float
     return sum(predicted.values()), sum(realized.values())
 
 
-def savings_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Realized against predicted savings per month, team and check, the calibration, and each finding."""
+_LISTED_FIRST = {"fell": 0, "rose": 1, "stayed": 2, "no-later-bill": 3, "not-measurable": 4}
+
+
+def savings_report(con: duckdb.DuckDBPyConnection, top: int | None = None) -> dict[str, Any]:
+    """Realized against predicted savings per month, team and check, the calibration, and each finding
+    (``top``: only that many findings, those whose cost fell or rose first, largest move first)."""
     outcomes = finding_outcomes(con)
     measured = [o for o in outcomes if o["status"] not in ("not-measurable",)]
     months = sorted({m["month"] for o in measured for m in o["months"]})
@@ -240,7 +244,10 @@ def savings_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "by_month": by_month,
         "by_team": by_team,
         "by_check": by_check,
-        "findings": [_rounded(o) for o in outcomes],
+        "findings_total": len(outcomes),
+        "findings": [_rounded(o) for o in (outcomes if top is None else sorted(
+            outcomes, key=lambda o: (_LISTED_FIRST[o["status"]], -abs(o.get("realized_monthly_usd", 0.0)), o["id"])
+        )[:top])],
         "method": (
             "Realized = (cost per day of billing data in the month of the finding, up to its as-of date, minus "
             f"cost per day in a later month) x {HOURS_PER_MONTH:.0f} / 24, from the billed cost of the resource. "
