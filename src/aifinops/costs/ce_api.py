@@ -14,10 +14,11 @@ zero amounts, at most two ``GroupBy``, ``End`` is exclusive. Differences, on pur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -26,6 +27,8 @@ from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
 from aifinops.store import SUMMARY_TABLES, usage_span
+
+T = TypeVar("T")
 
 # Most (period, group) entries one response page holds; the rest come with NextPageToken.
 PAGE_SIZE_ENTRIES = 2000
@@ -153,14 +156,22 @@ def _query(con: duckdb.DuckDBPyConnection, req: _Request) -> list[tuple[Any, ...
         return con.execute(sql.text, list(sql.params)).fetchall()
 
     whole_months = req.granularity == "MONTHLY" and req.start.day == 1 and req.end.day == 1
+    return from_smallest_table(cells, whole_months)
+
+
+def from_smallest_table(ask: Callable[[str], T], whole_months: bool) -> T:
+    """``ask(table)`` on the first summary table (store.SUMMARY_TABLES, smallest first) that can answer it, else
+    on ``usage_daily``. A monthly summary answers only a question whose window is whole months
+    (``whole_months``): its ``usage_date`` is the first day of each month. A summary cannot answer when the
+    question names a column it lacks (duckdb's binder says so) or when the store has none yet."""
     for table, _, monthly in SUMMARY_TABLES:
         if monthly and not whole_months:
             continue
         try:
-            return cells(table)
+            return ask(table)
         except (duckdb.BinderException, duckdb.CatalogException):
-            continue  # the question names a column this summary lacks, or the store has no summaries yet
-    return cells("usage_daily")
+            continue
+    return ask("usage_daily")
 
 
 def _measures(values: tuple[Any, ...] | None) -> dict[str, tuple[float, str]]:

@@ -4,8 +4,9 @@ The guide ("AI Workloads Cost Optimization Guide", "Primary Cost Drivers") says 
 hours are 60-80% of AI workload cost, data storage and transfer 10-20%, model hosting and
 endpoints 15-25%. The drivers overlap (a GPU endpoint is both GPU hours and hosting), as the
 guide's ranges do, so their shares need not sum to one; what is in none of them is reported
-as ``other_ai_cost_usd``. Every figure is billed cost, computed through the Cost Explorer
-query path with the AI taxonomy dimensions (so read from the store's summary tables), rounded to the cent.
+as ``other_ai_cost_usd``. Every figure is billed cost under a Cost Explorer filter on the AI taxonomy
+dimensions (compiled as GetCostAndUsage compiles it), all of them read in one statement from the store's
+summary tables, and rounded to the cent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Any
 
 import duckdb
 
-from aifinops.costs.breakdown import cost_breakdown, data_period
+from aifinops.costs.breakdown import data_period
+from aifinops.costs.ce_api import from_smallest_table
+from aifinops.costs.dimensions import Sql, join
+from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.store import one_row
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
@@ -99,20 +103,36 @@ def ai_cost_summary(
         first, end_excl = data_period(con)
         start, end = start or first, end or end_excl
     start, end = str(start), str(end)
+    first_day, end_day = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
+    # Every figure is one sum of billed cost under a Cost Explorer filter, compiled by the same FilterCompiler
+    # as GetCostAndUsage and read in one statement from the smallest table that can answer it.
+    compiler = FilterCompiler(con, [])  # its notes (a value no row holds) are about filters we wrote, not the user
+    conditions = [Sql("TRUE"), compiler.compile(_IS_AI)]
+    conditions += [compiler.compile({"And": [_IS_AI, d[3]]}) for d in DRIVERS]
+    conditions.append(compiler.compile({"And": [_IS_AI, {"Not": {"Or": [d[3] for d in DRIVERS]}}]}))
+    window = Sql(" WHERE usage_date >= ? AND usage_date < ?", (first_day, end_day))
+    whole = first_day.day == 1 and end_day.day == 1  # a monthly summary can answer
 
-    def total(expression: dict[str, Any] | None) -> float:
-        return sum(r["amount"] for r in cost_breakdown(con, start, end, [], filters=expression))
+    def sums(table: str) -> tuple[Any, ...]:
+        sql = (Sql("SELECT ")
+               + join(", ", [Sql("coalesce(sum(billed_cost) FILTER (WHERE ") + c + Sql("), 0)") for c in conditions])
+               + Sql(f" FROM {table}") + window)
+        return one_row(con, sql.text, list(sql.params))
 
-    def by(name: str) -> dict[str, float]:
-        sums: dict[str, float] = {}
-        for row in cost_breakdown(con, start, end, [name], filters=_IS_AI):
-            sums[row[name]] = sums.get(row[name], 0.0) + row["amount"]
-        return dict(sorted(sums.items(), key=lambda kv: (-round(kv[1], 2), str(kv[0]))))
+    def by(dimension: str) -> dict[str, float]:
+        key = dimension_sql(dimension)[1]
 
-    total_usd, ai_usd = total(None), total(_IS_AI)
+        def ask(table: str) -> list[tuple[Any, ...]]:
+            sql = (Sql("SELECT ") + key + Sql(", sum(billed_cost) FROM ") + Sql(table) + window
+                   + Sql(" AND ") + conditions[1] + Sql(" GROUP BY 1"))
+            return con.execute(sql.text, list(sql.params)).fetchall()
+
+        rows = from_smallest_table(ask, whole)
+        return dict(sorted(((str(k), float(v)) for k, v in rows), key=lambda kv: (-round(kv[1], 2), kv[0])))
+
+    total_usd, ai_usd, *driver_costs, other = from_smallest_table(sums, whole)
     drivers = []
-    for driver_id, name, counts, expression, (low, high) in DRIVERS:
-        cost = total({"And": [_IS_AI, expression]})
+    for (driver_id, name, counts, _expression, (low, high)), cost in zip(DRIVERS, driver_costs, strict=True):
         share = cost / ai_usd if ai_usd else None
         drivers.append(
             {
@@ -125,7 +145,6 @@ def ai_cost_summary(
                 "in_range": None if share is None else low <= share <= high,
             }
         )
-    other = total({"And": [_IS_AI, {"Not": {"Or": [d[3] for d in DRIVERS]}}]})
     return {
         "start": start,
         "end": end,
@@ -133,8 +152,8 @@ def ai_cost_summary(
         "total_cost_usd": cents(total_usd),
         "ai_cost_usd": cents(ai_usd),
         "ai_share": _share(ai_usd / total_usd if total_usd else None),
-        "by_ai_service": {k: cents(v) for k, v in by("ai_service").items()},
-        "by_workload": {k: cents(v) for k, v in by("workload").items()},
+        "by_ai_service": {k: cents(v) for k, v in by("AI_SERVICE").items()},
+        "by_workload": {k: cents(v) for k, v in by("WORKLOAD").items()},
         "drivers": drivers,
         "other_ai_cost_usd": cents(other),
         "drivers_source": GUIDE_SOURCE,
