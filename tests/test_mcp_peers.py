@@ -451,3 +451,19 @@ def test_target_datapoints_sets_the_period(replay):
     stamps = doc["MetricDataResults"][0]["Timestamps"]
     assert 1 <= len(stamps) <= 7
     assert any("Period 86400 s from target_datapoints 7" in n for n in doc["aifinops_notes"])
+
+
+def test_every_schema_is_valid_json_schema(replay):
+    from jsonschema import Draft202012Validator
+
+    for t in replay["tools"]:
+        Draft202012Validator.check_schema(t.input_schema)
+        assert t.input_schema["additionalProperties"] is False, t.name
+        if t.output_schema:
+            Draft202012Validator.check_schema(t.output_schema)
+            assert t.output_schema.get("type") == "object", t.name
+    # and every structured answer of the replay is valid under its tool's output schema
+    schemas = {t.name: t.output_schema for t in replay["tools"]}
+    for (name, _, _), result in zip(TABLE, replay["results"], strict=True):
+        if not result.is_error and schemas.get(name):
+            Draft202012Validator(schemas[name]).validate(result.structured_content)
