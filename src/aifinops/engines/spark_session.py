@@ -214,7 +214,8 @@ def _start_context(conf, master: str, timeout_s: float, log: Path):
                 "check that the URL is the master's (spark://HOST:7077) and that it is up, "
                 "or allow more time with --spark-timeout.")
     if "error" in box:
-        raise SparkEngineError(f"Spark could not start on {master}: {first_line(box['error'])}.",
+        raise SparkEngineError(f"Spark could not start on {master}: {first_line(box['error'])} "
+                               f"(Spark's log: {keep_spark_log()}).",
                                "check JAVA_HOME (Java 17 or 21) and the master URL; "
                                "run with --spark-master local[2] to try locally.") from box["error"]
     return box["context"]
