@@ -4,6 +4,7 @@ logged, no prompt or completion text in the store, a prefix hash that is equal e
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 
@@ -137,3 +138,17 @@ def test_record_fields_beyond_the_tokens():
     rows = InvocationRows()
     assert rows.add(record) and not rows.add({"schemaType": "SomethingElse"}) and not rows.add([1, 2])
     assert (len(rows), rows.not_records) == (1, 2)
+
+
+def test_a_file_too_big_to_be_a_bedrock_log_is_refused_before_it_is_parsed(monkeypatch):
+    """A gzip that inflates past the cap (a bomb, or a file that is not a log) is refused by name, unparsed."""
+    import pytest
+
+    from aifinops.errors import InputError
+    from aifinops.ingest import bedrock_logs
+
+    monkeypatch.setattr(bedrock_logs, "MAX_FILE_BYTES", 1000)
+    small = json_lines_gz([converse_record("r", "2026-03-09T14:00:00Z", "s", "u")])
+    assert len(list(bedrock_logs.records_in(small, "small.json.gz"))) == 1
+    with pytest.raises(InputError, match=r"big\.json\.gz: more than 1,000 bytes of JSON, not a Bedrock log file"):
+        list(bedrock_logs.records_in(gzip.compress(b" " * 5000), "big.json.gz"))

@@ -226,7 +226,7 @@ def records_in(data: bytes, name: str) -> Iterator[Any]:
             raise InputError(f"{name}: a damaged gzip file ({exc}).",
                              "copy the object again from S3; a partial download cannot be read.") from exc
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{name}: more than {MAX_FILE_BYTES // 2**20} MiB of JSON, not a Bedrock log file.",
+        raise InputError(f"{name}: more than {MAX_FILE_BYTES:,} bytes of JSON, not a Bedrock log file.",
                          "pass the BedrockModelInvocationLogs folder; Bedrock's own files are far smaller.")
     try:
         text = data.decode("utf-8-sig")
