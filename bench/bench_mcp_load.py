@@ -11,7 +11,8 @@
    answers kept for this version of the store) and ``distinct`` (a period one day shorter each call: every
    call computed); prints p50, p95 and max. Goal: p95 <= 150 ms.
 2. **Load**: ``aifinops mcp --transport http`` on 127.0.0.1; ``--clients`` clients, each its own MCP session,
-   call a mix (cost_explorer by SERVICE and by USAGE_TYPE, ai_cost_overview, getDimensionValues,
+   spread over ``--procs`` load-generator processes (one Python process of SDK clients saturates before the
+   server does), call a mix (cost_explorer by SERVICE and by USAGE_TYPE, ai_cost_overview, getDimensionValues,
    list_dashboards) back to back for ``--seconds``; prints calls/s, errors and latency percentiles.
    Goal: >= 100 calls/s, p95 <= 500 ms, 0 errors.
 
@@ -119,7 +120,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def load(store: Path, clients: int, seconds: float, start: str, end: str, distinct: bool = False) -> None:
+def _client_process(port: int, mix: list[tuple[str, dict[str, Any]]], first: int, clients: int,
+                    start_at_wall: float, stop_at_wall: float, out: Any) -> None:
+    """One load-generator process: ``clients`` MCP sessions calling ``mix`` back to back from ``start_at_wall``
+    (every process has started and connected by then) until ``stop_at_wall``."""
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def client_loop(i: int) -> None:
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            await anyio.sleep(max(0.0, start_at_wall - time.time()))
+            k = i
+            while time.time() < stop_at_wall:
+                tool, args = mix[k % len(mix)]
+                k += 1
+                t0 = time.perf_counter()
+                try:
+                    result = await client.call_tool(tool, args)
+                    if result.is_error:
+                        errors.append(result.content[0].text[:200])
+                except Exception as exc:  # noqa: BLE001 - a load test counts every failure
+                    errors.append(repr(exc)[:200])
+                latencies.append(time.perf_counter() - t0)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tg:
+            for i in range(first, first + clients):
+                tg.start_soon(client_loop, i)
+
+    anyio.run(main)
+    out.put((latencies, errors, time.process_time()))
+
+
+def load(store: Path, clients: int, seconds: float, start: str, end: str, distinct: bool = False,
+         procs: int = 4) -> None:
+    import multiprocessing
+
     port = free_port()
     proc = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store", str(store)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -133,46 +169,38 @@ def load(store: Path, clients: int, seconds: float, start: str, end: str, distin
         mix = list(calls_for(start, end).values())
         if distinct:
             mix = [(tool, _distinct(tool, args, i, start, end)) for i in range(50) for tool, args in mix]
-        latencies: list[float] = []
-        errors: list[str] = []
-
-        async def client_loop(i: int, stop_at: float) -> None:
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
-                k = i
-                while time.monotonic() < stop_at:
-                    tool, args = mix[k % len(mix)]
-                    k += 1
-                    t0 = time.perf_counter()
-                    try:
-                        result = await client.call_tool(tool, args)
-                        if result.is_error:
-                            errors.append(result.content[0].text[:200])
-                    except Exception as exc:  # noqa: BLE001 - a load test counts every failure
-                        errors.append(repr(exc)[:200])
-                    latencies.append(time.perf_counter() - t0)
-
-        async def main() -> float:
-            t0 = time.monotonic()
-            async with anyio.create_task_group() as tg:
-                for i in range(clients):
-                    tg.start_soon(client_loop, i, t0 + seconds)
-            return time.monotonic() - t0
-
-        cpu_client0 = time.process_time()
-        elapsed = anyio.run(main)
-        cpu_client = time.process_time() - cpu_client0
-        cpu_server = server_cpu_s(proc.pid)
+        ctx = multiprocessing.get_context("spawn")
+        out = ctx.Queue()
+        procs = max(1, min(procs, clients))
+        share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+        start_at = time.time() + 20  # time for the processes to start and connect
+        stop_at = start_at + seconds
+        workers = [ctx.Process(target=_client_process, args=(port, mix, sum(share[:i]), n, start_at, stop_at, out))
+                   for i, n in enumerate(share)]
+        for w in workers:
+            w.start()
+        time.sleep(max(0.0, start_at - time.time()))
+        cpu_server0 = server_cpu_s(proc.pid)
+        parts = [out.get(timeout=seconds + 120) for _ in workers]
+        cpu_server = server_cpu_s(proc.pid) - cpu_server0
+        elapsed = seconds
+        for w in workers:
+            w.join(timeout=30)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    latencies = [x for lat, _, _ in parts for x in lat]
+    errors = [e for _, errs, _ in parts for e in errs]
+    cpu_client = sum(c for _, _, c in parts)
     rate = len(latencies) / elapsed
     kind = "distinct" if distinct else "repeated"
-    print(f"http  {kind} mix, {clients} clients for {elapsed:.0f} s: {len(latencies)} calls, {rate:.1f} calls/s, "
-          f"{len(errors)} errors, p50 {1000 * statistics.median(latencies):.0f} ms, "
+    print(f"http  {kind} mix, {clients} clients in {procs} processes for {elapsed:.0f} s: {len(latencies)} calls, "
+          f"{rate:.1f} calls/s, {len(errors)} errors, p50 {1000 * statistics.median(latencies):.0f} ms, "
           f"p95 {1000 * pct(latencies, 95):.0f} ms, max {1000 * max(latencies):.0f} ms "
           "(goal >= 100 calls/s, p95 <= 500 ms, 0 errors)")
-    print(f"  CPU: server process {cpu_server:.1f} s, load generator {cpu_client:.1f} s, over {elapsed:.0f} s of wall "
-          f"time on {os.cpu_count()} cores (the generator shares the machine)")
+    print(f"  CPU: server process {cpu_server:.1f} s ({1000 * cpu_server / max(1, len(latencies)):.1f} ms per call), "
+          f"load generators {cpu_client:.1f} s, over {elapsed:.0f} s of wall time on {os.cpu_count()} cores "
+          "(the generators share the machine)")
     if errors:
         print("  first error:", errors[0])
 
@@ -208,6 +236,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--procs", type=int, default=4, help="load-generator processes sharing the clients")
     parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
     if args.store is None and args.rows is None:
@@ -227,8 +256,8 @@ def main() -> None:
                       "span": [start, end], "cpus": os.cpu_count()}))
     single_calls(store, args.calls, start, end)
     if not args.skip_load:
-        load(store, args.clients, args.seconds, start, end)
-        load(store, args.clients, args.seconds, start, end, distinct=True)
+        load(store, args.clients, args.seconds, start, end, procs=args.procs)
+        load(store, args.clients, args.seconds, start, end, distinct=True, procs=args.procs)
 
 
 if __name__ == "__main__":
