@@ -165,7 +165,7 @@ def cost_and_usage(
 
     response = fit(build, 220 // per_entry)
     if request["GroupBy"]:
-        response["aifinops_summary"] = _summary(con, request)
+        response["aifinops_summary"] = _summary(con, request, response)
     notes.extend(response.pop("aifinops_notes", []))
     if notes:
         response["aifinops_notes"] = notes
@@ -182,17 +182,23 @@ def cap_notes(response: dict[str, Any], keep: int = MAX_NOTES) -> dict[str, Any]
     return response
 
 
-def _summary(con: duckdb.DuckDBPyConnection, request: dict[str, Any]) -> dict[str, Any]:
-    """Each group's total over the whole request, top ``TOP_GROUPS`` by the first metric."""
-    whole = {k: v for k, v in request.items() if k != "NextPageToken"} | {"Granularity": "MONTHLY"}
-    answer = get_cost_and_usage(con, whole, page_size=10**9)
-    metric = whole["Metrics"][0]
+def _summary(con: duckdb.DuckDBPyConnection, request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """Each group's total over the whole request, top ``TOP_GROUPS`` by the first metric.
+
+    A first page that holds the whole answer is summed as it is; otherwise the request is asked again whole.
+    """
+    if "NextPageToken" in response or request.get("NextPageToken"):
+        whole = {k: v for k, v in request.items() if k != "NextPageToken"} | {"Granularity": "MONTHLY"}
+        answer = get_cost_and_usage(con, whole, page_size=10**9)
+    else:
+        answer = response
+    metric = request["Metrics"][0]
     sums: dict[tuple[str, ...], float] = {}
     for period in answer["ResultsByTime"]:
         for group in period["Groups"]:
             key = tuple(group["Keys"])
             sums[key] = sums.get(key, 0.0) + float(group["Metrics"][metric]["Amount"])
-    ranked = sorted(sums.items(), key=lambda kv: -kv[1])
+    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "metric": metric,
         "total": sum(sums.values()),
