@@ -348,3 +348,30 @@ def test_days_of_data_allow_a_partial_first_day():
 
     assert confidence(days=13.3, lookback_days=14, price_basis="billing").level == "high"  # 95% of 14 days
     assert confidence(days=12.0, lookback_days=14, price_basis="billing").level == "medium"  # 86%
+
+
+def test_without_logs_the_bill_per_caller_gives_the_batch_share(con):
+    # CUR 2.0 names the caller of each Bedrock line (line_item_iam_principal, kept in the tags): a service role
+    # spends the same every day; an analyst only on weekdays. The pipeline's share is batchable.
+    import json
+
+    def billed(day, who: str, kind: str, tokens: float, usd_per_1k: float) -> dict:
+        return usage_row(usage_date=day, service_code="AmazonBedrock", ai_service="bedrock", workload="tokens",
+                         usage_type=f"USE1-NovaPro-{kind}-tokens", model="NovaPro", token_kind=kind,
+                         inference_tier="standard", pricing_unit="1K tokens", usage_quantity=tokens / 1000,
+                         billed_cost=tokens / 1000 * usd_per_1k, tags=json.dumps({"aws_iamprincipal": who}))
+
+    rows = []
+    for i in range(28):
+        day = AS_OF - timedelta(days=i)
+        rows += [billed(day, SERVICE, "input", 4_800_000, NOVA_IN), billed(day, SERVICE, "output", 720_000, NOVA_OUT)]
+        if day.weekday() < 5:
+            rows += [billed(day, ANALYST, "input", 5_400_000, NOVA_IN),
+                     billed(day, ANALYST, "output", 810_000, NOVA_OUT)]
+    insert_usage(con, rows)
+    f = findings_of(con, BATCH)[f"bedrock/{ACCOUNT}/{REGION}/NovaPro"]
+    service = 28 * (4_800 * NOVA_IN + 720 * NOVA_OUT)
+    analyst = 20 * (5_400 * NOVA_IN + 810 * NOVA_OUT)
+    assert f.evidence["batchable_share"] == pytest.approx(service / (service + analyst))
+    assert f.monthly_savings_usd == pytest.approx(service * MONTH_H / (28 * 24) * 0.5)
+    assert f.confidence == "medium" and "per caller" in f.evidence["share_basis"]

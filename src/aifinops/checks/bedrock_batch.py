@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks._bedrock_logs import CallerShape, ModelLogs, caller_shapes, logs_for
 from aifinops.checks._confidence import confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller identity (CUR 2.0 principal)
 from aifinops.model import Action, Finding
 
 _UNIT_TOKENS = {"tokens": 1.0, "1k tokens": 1e3, "1m tokens": 1e6, "units": 1e6}
@@ -140,9 +141,11 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
     requests in at least ``min_active_hour_share`` of the logged hours, its weekend days carry at least
     ``min_weekend_ratio`` of its weekday volume and at most ``max_streamed_share`` of its calls stream;
     the batchable share = those callers' tokens at the bill's per-token rates / all logged callers'.
-    Without logs: steady = tokens on at least ``min_active_days`` days, weekend days at
-    ``min_weekend_ratio`` or more of weekdays, a daily coefficient of variation under ``max_daily_cv``, and
-    the share is the assumed ``eligible_fraction``. Savings = monthly on-demand input and output cost x
+    Without logs but with the bill's caller (CUR 2.0 ``line_item_iam_principal``): each caller's daily series
+    is judged (tokens on at least ``min_active_days`` days, weekend days at ``min_weekend_ratio`` or more of
+    weekdays, a daily coefficient of variation under ``max_daily_cv``) and the share is the steady callers'
+    share of the billed cost. With neither: the model's whole series is judged so, and the share is the
+    assumed ``eligible_fraction``. Savings = monthly on-demand input and output cost x
     batchable share x batch discount.
 
     Example:
@@ -162,20 +165,92 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
     )
     savings_formula = (
         "monthly on-demand input+output token cost x batchable share (steady callers' share from the invocation "
-        "logs; else eligible_fraction, assumed) x batch_discount (0.5)"
+        "logs, else from the bill per caller; else eligible_fraction, assumed) x batch_discount (0.5)"
     )
     Params = BedrockBatchParams
 
     def run(self, ctx: CheckContext, params: BedrockBatchParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         logged = caller_shapes(ctx, window)
+        billed_callers: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
+        for (account, region, model, caller), c in caller_rows(ctx, window).items():
+            billed_callers.setdefault((account, region, model), {})[caller] = c
         findings = []
         for m in bedrock_models(ctx, window):
             logs = logs_for(logged, m["account_id"], m["model"])
-            finding = self._from_logs(m, logs, window, params) if logs else self._assess(m, window, params)
+            callers = billed_callers.get((m["account_id"], m["region"], m["model"]))
+            if logs:
+                finding = self._from_logs(m, logs, window, params)
+            elif callers:
+                finding = self._from_billed_callers(m, callers, window, params)
+            else:
+                finding = self._assess(m, window, params)
             if finding:
                 findings.append(finding)
         return findings
+
+    def _from_billed_callers(
+        self, m: dict[str, Any], callers: dict[str, dict[str, Any]], window: Window, params: BedrockBatchParams
+    ) -> Finding | None:
+        """Each caller the bill names (CUR 2.0 line_item_iam_principal) judged on its own daily series; spend no
+        caller is named on counts as not batchable."""
+        cost = standard_cost(m, "input", "output")
+        monthly_cost = monthly_usd(max(cost, 0.0), window.days)
+        if monthly_cost < params.min_monthly_cost_usd or cost <= 0:
+            return None
+        judged = []
+        for caller, c in sorted(callers.items()):
+            weekend_ratio, cv, active = daily_shape(c["daily_standard"], window)
+            steady = (
+                active >= params.min_active_days
+                and weekend_ratio >= params.min_weekend_ratio
+                and cv <= params.max_daily_cv
+            )
+            caller_cost = sum(
+                v for (tier, kind), v in c["cost"].items() if tier == "standard" and kind in ("input", "output")
+            )
+            judged.append((caller, steady, caller_cost, weekend_ratio, cv, active))
+        batchable = sum(j[2] for j in judged if j[1])
+        if batchable <= 0:
+            return None
+        share = min(1.0, batchable / cost)
+        graded = confidence(days=max(j[5] for j in judged), lookback_days=params.lookback_days,
+                            price_basis="billing", measured_share=True)
+        if graded.level == "high":  # a day's total cannot show the hours a caller runs, nor whether someone waits
+            graded.level = "medium"
+            graded.reasons.append("the bill gives each caller's daily tokens: no hours, no streaming (logs would)")
+        ranked = sorted(judged, key=lambda j: (-j[2], j[0]))
+        return Finding(
+            check=self.id,
+            title=f"Bedrock {m['model']}: {share:.0%} of on-demand spend comes from callers steady every day; batch "
+            "halves it",
+            resource_id=resource_key(m),
+            resource_type="bedrock-model",
+            region=m["region"],
+            account_id=m["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=min(monthly_cost * share * params.batch_discount, monthly_cost),
+            confidence=graded.level,
+            evidence={
+                "share_basis": "bill per caller (line_item_iam_principal): steady callers' share of the billed cost",
+                "batchable_share": share,
+                "window_on_demand_cost_usd": cost,
+                "callers_count": len(judged),
+                "callers": [
+                    {"identity": caller, "batchable": steady, "share_of_billed_cost": c_cost / cost,
+                     "weekend_ratio": ratio, "daily_tokens_cv": cv, "active_days": active}
+                    for caller, steady, c_cost, ratio, cv, active in ranked[:10]
+                ],
+                "confidence_reasons": graded.reasons,
+            },
+            assumptions=[
+                "Callers whose traffic is steady every day of the week (weekends like weekdays) are pipelines that "
+                "can wait up to 24 h; the model supports batch inference.",
+                "Spend the bill names no caller for counts as interactive.",
+                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+            ],
+            actions=_actions(m["model"]),
+        )
 
     def _from_logs(
         self, m: dict[str, Any], logs: ModelLogs, window: Window, params: BedrockBatchParams
@@ -259,14 +334,7 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
         active = [d for d, n in daily.items() if n > 0]
         if monthly_cost < params.min_monthly_cost_usd or len(active) < params.min_active_days:
             return None
-        span = [window.start + timedelta(days=i) for i in range((window.end - window.start).days + 1)]
-        series = [daily.get(d, 0.0) for d in span]
-        weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
-        weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
-        if not weekday or not weekend or statistics.fmean(weekday) <= 0:
-            return None
-        weekend_ratio = statistics.fmean(weekend) / statistics.fmean(weekday)
-        cv = statistics.pstdev(series) / statistics.fmean(series)
+        weekend_ratio, cv, _ = daily_shape(daily, window)
         if weekend_ratio < params.min_weekend_ratio or cv > params.max_daily_cv:
             return None
         batch_tokens = sum(v for (tier, _), v in m["tokens"].items() if tier == "batch")
@@ -302,6 +370,20 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
             ],
             actions=_actions(m["model"]),
         )
+
+
+def daily_shape(daily: dict[date, float], window: Window) -> tuple[float, float, int]:
+    """(weekend-day / weekday-day mean tokens, daily coefficient of variation, days with tokens) over the window;
+    (0, inf, active days) when a week part has no day or the series is empty."""
+    span = [window.start + timedelta(days=i) for i in range((window.end - window.start).days + 1)]
+    series = [daily.get(d, 0.0) for d in span]
+    active = sum(1 for n in series if n > 0)
+    weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
+    weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
+    if not weekday or not weekend or statistics.fmean(weekday) <= 0:
+        return 0.0, float("inf"), active
+    mean = statistics.fmean(series)
+    return statistics.fmean(weekend) / statistics.fmean(weekday), statistics.pstdev(series) / mean, active
 
 
 def _billed_rate(m: dict[str, Any], kind: str) -> float | None:
