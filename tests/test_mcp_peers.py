@@ -467,3 +467,14 @@ def test_every_schema_is_valid_json_schema(replay):
     for (name, _, _), result in zip(TABLE, replay["results"], strict=True):
         if not result.is_error and schemas.get(name):
             Draft202012Validator(schemas[name]).validate(result.structured_content)
+
+
+def test_group_summary_total_matches_sql_written_here(store):
+    args = {"operation": "getCostAndUsage", **SPAN, "granularity": "MONTHLY", "group_by": "SERVICE"}
+    result = _session(store, [("cost-explorer", args)])["results"][0]
+    summary = json.loads(result.content[0].text)["aifinops_summary"]
+    total = _sql(store, "SELECT sum(billed_cost) FROM usage_daily WHERE usage_date >= '2024-09-01' "
+                        "AND usage_date < '2024-12-01'")[0][0]
+    assert summary["total"] == pytest.approx(total, abs=0.01)
+    amounts = [g["Amount"] for g in summary["top"]]
+    assert amounts == sorted(amounts, reverse=True) and len(amounts) == min(10, summary["groups"])
