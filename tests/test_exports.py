@@ -49,6 +49,29 @@ def test_findings_as_csv_match_the_scan(history):
     assert "aws ec2 stop-instances" in gpu["cli_commands"] and gpu["owner"] == "team=research"
 
 
+def test_findings_as_focus_rows_join_the_charges_on_resource_id(history, tmp_path):
+    import duckdb
+
+    rows = list(csv.DictReader(io.StringIO(_ok("export", "findings", "--format", "focus",
+                                               "--store", history["store"]).stdout)))
+    assert rows and all(set(r) >= {"ProviderName", "SubAccountId", "ResourceId", "x_EstimatedMonthlySavings"}
+                        for r in rows)
+    assert all(k in ("ProviderName", "SubAccountId", "RegionId", "ResourceId", "ResourceName", "ResourceType",
+                     "BillingCurrency") or k.startswith("x_") for k in rows[0])  # FOCUS names or x_ custom ones
+    by_id = {f["id"]: f for f in history["november"]["findings"]}
+    for r in rows:
+        f = by_id[r["x_RecommendationId"]]
+        assert (r["ResourceId"], r["SubAccountId"]) == (f["resource_id"], f["account_id"] or "")
+        assert r["x_EstimatedMonthlySavings"] == f"{f['monthly_savings_usd']:.2f}"
+    # the idle endpoint's row finds its charges in the store by ResourceId, as a FOCUS tool would join them
+    endpoint = next(r for r in rows if r["x_RecommendationCheck"] == "sagemaker-idle-endpoint"
+                    and r["ResourceId"].endswith("demo-chatbot-endpoint"))
+    con = duckdb.connect(history["store"], read_only=True)
+    billed = con.execute("SELECT sum(billed_cost) FROM usage_daily WHERE resource_id = ?",
+                         [endpoint["ResourceId"]]).fetchone()[0]
+    assert billed > 0
+
+
 def test_custodian_file_holds_every_policy_once(history, tmp_path):
     out = tmp_path / "policies.yml"
     done = _ok("export", "findings", "--output", str(out), "--store", history["store"])

@@ -23,19 +23,22 @@ def register(app: typer.Typer) -> None:
 
     @export_app.command("findings")
     def export_findings(
-        fmt: Annotated[str | None, typer.Option("--format", "-f", help="csv | custodian | json")] = None,
+        fmt: Annotated[
+            str | None, typer.Option("--format", "-f", help="csv | custodian | focus (FOCUS-compatible CSV) | json")
+        ] = None,
         output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (.csv, .yml, .json).")]
         = None,
         store: StoreOpt = None,
     ) -> None:
-        """The last scan's open findings as CSV, as one Cloud Custodian policy file, or as the plan's JSON."""
+        """The last scan's open findings as CSV, as one Cloud Custodian policy file, as FOCUS-compatible rows
+        (FOCUS column names where FOCUS has them, x_ columns for the rest), or as the plan's JSON."""
         from aifinops.actions import action_plan
-        from aifinops.report.exports import custodian_policies, findings_csv
+        from aifinops.report.exports import custodian_policies, findings_csv, findings_focus_csv
         from aifinops.tracking import latest_findings
 
         if fmt is None and output is not None and output.suffix.lower() in (".yml", ".yaml"):
             fmt = "custodian"
-        fmt = format_for(fmt, output, ("csv", "custodian", "json", "rich"))
+        fmt = format_for(fmt, output, ("csv", "custodian", "focus", "json", "rich"))
         if fmt == "rich":
             fmt = "csv"
         with scanned_store(store).connect(read_only=True) as con:
@@ -43,6 +46,8 @@ def register(app: typer.Typer) -> None:
             plan = action_plan(con, found, as_of)
         if fmt == "csv":
             emit(findings_csv(plan), output)
+        elif fmt == "focus":
+            emit(findings_focus_csv(plan), output)
         elif fmt == "json":
             emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", output)
         else:

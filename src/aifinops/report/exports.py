@@ -34,6 +34,30 @@ def findings_csv(plan: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
+# FOCUS 1.0-1.2 define cost and usage rows, not recommendations: the identifying columns keep their FOCUS names
+# (so a FOCUS-aware tool joins a finding to its charges on ResourceId and SubAccountId) and the rest are custom
+# columns with the x_ prefix the specification reserves for them.
+FOCUS_COLUMNS = (
+    "ProviderName", "SubAccountId", "RegionId", "ResourceId", "ResourceName", "ResourceType", "BillingCurrency",
+    "x_RecommendationId", "x_RecommendationCheck", "x_RecommendationTitle", "x_MonthlyCost",
+    "x_EstimatedMonthlySavings", "x_Confidence", "x_Owner", "x_RecommendationState", "x_FirstStep",
+)
+
+
+def findings_focus_csv(plan: dict[str, Any]) -> str:
+    """The open findings as FOCUS-compatible rows (FOCUS identifying columns, x_ columns for the rest)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(FOCUS_COLUMNS)
+    for a in plan["actions"]:
+        writer.writerow([
+            "AWS", a["account_id"] or "", a["region"] or "", a["resource_id"], a["resource"], a["resource_type"], "USD",
+            a["id"], a["check"], a["title"], f"{a['monthly_cost_usd']:.2f}", f"{a['monthly_savings_usd']:.2f}",
+            a["confidence"], a["owner"] or "", a["state"], a["first_step"] or "",
+        ])
+    return buf.getvalue()
+
+
 def custodian_policies(plan: dict[str, Any]) -> tuple[str, int]:
     """Every action's Cloud Custodian policy in one ``policies:`` file (names made unique); and how many."""
     items: list[str] = []
@@ -61,4 +85,4 @@ def custodian_policies(plan: dict[str, Any]) -> tuple[str, int]:
     return header + "policies:\n" + "".join(items), len(items)
 
 
-__all__ = ["CSV_COLUMNS", "custodian_policies", "findings_csv"]
+__all__ = ["CSV_COLUMNS", "FOCUS_COLUMNS", "custodian_policies", "findings_csv", "findings_focus_csv"]
