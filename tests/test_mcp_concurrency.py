@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import duckdb
+import pytest
 from mcp import Client
 
 from aifinops.mcp_server import build_server
@@ -89,3 +90,43 @@ def test_a_store_swapped_in_by_a_writer_is_read_by_the_next_call(demo_store_copy
     november = _answered_totals(swapped)
     assert november["2024-11-01"] == 0
     assert abs(november["2024-10-01"] - after["2024-10-01"]) < 0.006
+
+
+@pytest.mark.slow  # an HTTP server and an ingest as subprocesses: seconds
+def test_an_ingest_completes_while_the_http_server_holds_the_store(demo_store_copy, tmp_path):
+    import socket
+    import subprocess
+    import time
+
+    from clirun import AIFINOPS, run_cli
+    from curfixtures import cur2_row, write_cur2
+    from localserver import free_port
+
+    store = demo_store_copy("mcp-ingest")
+    port = free_port()
+    server = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store",
+                               str(store.path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    december = {"operation": "getDimensionValues", "dimension": "SERVICE", "start_date": "2024-12-01",
+                "end_date": "2025-01-01"}
+
+    async def ask() -> dict[str, Any]:
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            return json.loads((await client.call_tool("cost_explorer", december)).content[0].text)
+
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        assert anyio.run(ask)["DimensionValues"] == []  # the server now holds a reader on the store
+        bill = write_cur2(tmp_path / "dec.parquet", [cur2_row("2024-12", "2024-12-02", "AmazonSageMaker",
+                                                              "USE1-Host:ml.g5.xlarge", 42.0)])
+        result = run_cli("ingest", str(bill), "--store", str(store.path), timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        values = anyio.run(ask)["DimensionValues"]
+        assert [(v["Value"], v["aifinops_cost_usd"]) for v in values] == [("Amazon SageMaker", 42.0)]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
