@@ -111,3 +111,20 @@ def test_dashboard_first_screen_shows_the_total_and_the_first_action(demo):
     assert seen["totalBox"]["bottom"] <= seen["height"] and seen["firstBox"]["bottom"] <= seen["height"]
     assert seen["firstText"] == top["title"] and seen["saving"] == f"${top['monthly_savings_usd']:,.2f}"
     assert seen["hover"] == top["resource_id"]  # the short name shows, the ARN is on hover
+
+
+def test_findings_show_expands_an_action(demo):
+    store, doc = demo
+    top = _largest(doc["findings"])
+    done = run_cli("findings", "show", top["id"], "--store", str(store.path), env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.startswith(top["title"]) and top["resource_id"] in text
+    for assumption in top["assumptions"]:
+        assert assumption in text
+    for key in top["evidence"]:
+        assert f"  {key}: " in text
+    for action in top["actions"]:
+        assert action["text"].rstrip() in text
+    wrong = run_cli("findings", "show", top["id"][:-1] + "x", "--store", str(store.path))
+    assert wrong.returncode == 2 and "Did you mean" in wrong.stderr

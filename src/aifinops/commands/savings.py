@@ -141,7 +141,9 @@ def register(app: typer.Typer) -> None:
         with scanned_store(store).connect(read_only=True) as con:
             found, _ = _latest_findings(con)
             state = finding_states(con).get(finding_id)
-            if not any(f["id"] == finding_id for f in found):
+            known = [f["id"] for f in found]
+            if finding_id not in known:
+                known = [r[0] for r in con.execute("SELECT DISTINCT finding_id FROM finding_history").fetchall()]
                 rows = con.execute(
                     "SELECT finding FROM finding_history h JOIN scan_runs r USING (run_id) WHERE finding_id = ? "
                     "ORDER BY r.as_of DESC, r.run_at DESC LIMIT 1",
@@ -153,7 +155,7 @@ def register(app: typer.Typer) -> None:
             from aifinops.errors import did_you_mean
 
             raise ArgumentError(
-                f"No scan reported a finding {finding_id!r}.{did_you_mean(finding_id, [f['id'] for f in found])}",
+                f"No scan reported a finding {finding_id!r}.{did_you_mean(finding_id, known)}",
                 "use an id from `aifinops findings list`.",
             )
         f = match[0]
