@@ -37,7 +37,8 @@ class ScanInputs:
 
 
 def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
-    """Ingest, roll up, run the checks; return the scan document (DESIGN.md findings contract)."""
+    """Ingest, roll up, run the checks, keep the findings in the history; return the scan document
+    (aifinops.scan/1, as docs/design.md describes it)."""
     from aifinops.checks import run_checks
     from aifinops.costs import ai_cost_summary, coverage, data_period
     from aifinops.ingest.pipeline import ingest_paths
