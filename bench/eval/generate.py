@@ -154,8 +154,12 @@ class _Generator:
         self.account.datapoints += len(data)
 
     def diurnal(self, low: float, peak: float) -> list[float]:
-        """A daily cycle from ``low`` (night) to exactly ``peak`` at 14:00 UTC on one day, a little lower on others."""
-        peak_hour = self.rng.randrange(len(self.hours) - 24, len(self.hours))
+        """A daily cycle from ``low`` (night) to ``peak`` in one hour of the last billed week, a little lower elsewhere.
+
+        The peak falls on or before the last billed day: the checks read metrics up to the day the bill ends."""
+        week = self.last_day - timedelta(days=6)
+        billed = [i for i, ts in enumerate(self.hours) if week <= ts.date() <= self.last_day]
+        peak_hour = self.rng.choice(billed)
         out = []
         for i, ts in enumerate(self.hours):
             shape = 0.5 - 0.5 * math.cos((ts.hour - 2) / 24 * 2 * math.pi)
