@@ -97,3 +97,13 @@ def test_review_shows_what_changed_since_the_last_review(history):
     assert changes["previous_savings_monthly_usd"] == round(history["october"]["savings"]["total_monthly_usd"], 2)
     text = _ok("review", "monthly", "--store", history["store"]).stdout
     assert f"{len(new - old)} new finding(s), {len(old - new)} gone" in text
+
+
+def test_the_monthly_report_shows_the_changes_too(history, tmp_path):
+    page = tmp_path / "review.html"
+    _ok("report", "--html", str(page), "--period", "monthly", "--store", history["store"])
+    html = page.read_text()
+    old = {f["id"] for f in history["october"]["findings"]}
+    new = {f["id"] for f in history["november"]["findings"]}
+    assert "Since the last review (data as of 2024-10-31 → 2024-11-30)" in html
+    assert f"{len(new - old)} new finding(s), {len(old - new)} gone" in html
