@@ -128,3 +128,24 @@ def test_findings_show_expands_an_action(demo):
         assert action["text"].rstrip() in text
     wrong = run_cli("findings", "show", top["id"][:-1] + "x", "--store", str(store.path))
     assert wrong.returncode == 2 and "Did you mean" in wrong.stderr
+
+
+def test_owner_is_the_team_tag_else_the_inventory_else_the_principal():
+    import duckdb
+
+    from aifinops.actions import resource_owners
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE usage_daily (resource_id VARCHAR, usage_date DATE, tags VARCHAR)")
+    con.execute("CREATE TABLE resources (resource_id VARCHAR, attributes JSON, collected_at TIMESTAMP)")
+    con.executemany("INSERT INTO usage_daily VALUES (?, ?, ?)", [
+        ("a", "2024-11-01", '{"team": "old-team"}'),
+        ("a", "2024-11-30", '{"team": "genai", "owner": "someone"}'),  # the latest day wins; team before owner
+        ("b", "2024-11-30", '{"aws:iamPrincipal": "arn:aws:iam::111122223333:role/chat-app"}'),
+        ("e", "2024-11-30", '{"team": "none", "owner": "n/a"}'),  # values that say "no owner"
+        ("d", "2024-11-30", "{}"),
+    ])
+    con.execute("INSERT INTO resources VALUES ('c', ?, '2024-11-30')",
+                ['{"Tags": [{"Key": "Owner", "Value": "vision"}]}'])
+    assert resource_owners(con, ["a", "b", "c", "d", "e"]) == {
+        "a": "team=genai", "b": "principal=role/chat-app", "c": "owner=vision"}

@@ -21,7 +21,7 @@ from aifinops.checks.base import deduplicate
 from aifinops.checks.untagged_ai_spend import NoOwnerParams
 from aifinops.model import Finding
 from aifinops.store import usage_span
-from aifinops.taxonomy import canonical_tag_key
+from aifinops.taxonomy import EMPTY_TAG_VALUES, PRINCIPAL_TAG, canonical_tag_key
 
 # The tags that name an owner: the same default as the ai-spend-no-owner check (one home for it).
 OWNER_TAGS: tuple[str, ...] = tuple(
@@ -48,10 +48,16 @@ def first_step(finding: dict[str, Any]) -> str | None:
 
 
 def _owner_from_tags(tags: dict[str, Any]) -> str | None:
-    canon = {canonical_tag_key(str(k)): v for k, v in tags.items() if v not in (None, "")}
+    """'team=genai' from an owner tag; else the caller the bill names (CUR 2.0's IAM principal column, kept as
+    the ``aws:iamPrincipal`` tag), as 'principal=role/x'; None when neither says."""
+    canon = {canonical_tag_key(str(k)): v for k, v in tags.items()
+             if v is not None and str(v).strip().lower() not in EMPTY_TAG_VALUES}
     for key in OWNER_TAGS:
         if key in canon:
             return f"{key}={canon[key]}"
+    principal = canon.get(canonical_tag_key(PRINCIPAL_TAG))
+    if principal:
+        return f"principal={short_resource(str(principal))}"
     return None
 
 
