@@ -142,6 +142,7 @@ def test_owner_is_the_team_tag_else_the_inventory_else_the_principal():
         ("a", "2024-11-01", '{"team": "old-team"}'),
         ("a", "2024-11-30", '{"team": "genai", "owner": "someone"}'),  # the latest day wins; team before owner
         ("b", "2024-11-30", '{"aws:iamPrincipal": "arn:aws:iam::111122223333:role/chat-app"}'),
+        ("c", "2024-11-30", '{"aws:iamPrincipal": "arn:aws:iam::111122223333:role/batch"}'),  # inventory tag wins
         ("e", "2024-11-30", '{"team": "none", "owner": "n/a"}'),  # values that say "no owner"
         ("d", "2024-11-30", "{}"),
     ])

@@ -47,17 +47,17 @@ def first_step(finding: dict[str, Any]) -> str | None:
     return None
 
 
-def _owner_from_tags(tags: dict[str, Any]) -> str | None:
-    """'team=genai' from an owner tag; else the caller the bill names (CUR 2.0's IAM principal column, kept as
-    the ``aws:iamPrincipal`` tag), as 'principal=role/x'; None when neither says."""
+def _owner_from_tags(tags: dict[str, Any], principal: bool = False) -> str | None:
+    """'team=genai' from an owner tag; with ``principal``, the caller the bill names instead (CUR 2.0's IAM
+    principal column, kept as the ``aws:iamPrincipal`` tag), as 'principal=role/x'; None when it does not say."""
     canon = {canonical_tag_key(str(k)): v for k, v in tags.items()
              if v is not None and str(v).strip().lower() not in EMPTY_TAG_VALUES}
+    if principal:
+        caller = canon.get(canonical_tag_key(PRINCIPAL_TAG))
+        return f"principal={short_resource(str(caller))}" if caller else None
     for key in OWNER_TAGS:
         if key in canon:
             return f"{key}={canon[key]}"
-    principal = canon.get(canonical_tag_key(PRINCIPAL_TAG))
-    if principal:
-        return f"principal={short_resource(str(principal))}"
     return None
 
 
@@ -67,6 +67,7 @@ def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> 
     if not ids:
         return {}
     owners: dict[str, str] = {}
+    callers: dict[str, str] = {}  # the principal the bill names, used only when no tag names an owner
     rows = con.execute(
         "SELECT resource_id, tags FROM usage_daily WHERE resource_id IN (SELECT unnest(?)) AND tags <> '{}' "
         "GROUP BY resource_id, tags ORDER BY resource_id, max(usage_date) DESC, tags",
@@ -79,9 +80,14 @@ def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> 
             parsed = json.loads(tags)
         except (TypeError, json.JSONDecodeError):
             continue
-        owner = _owner_from_tags(parsed) if isinstance(parsed, dict) else None
+        if not isinstance(parsed, dict):
+            continue
+        owner = _owner_from_tags(parsed)
         if owner:
             owners[resource_id] = owner
+        caller = _owner_from_tags(parsed, principal=True)
+        if caller and resource_id not in callers:
+            callers[resource_id] = caller
     missing = [i for i in ids if i not in owners]
     if missing:
         inventory = con.execute(
@@ -102,6 +108,8 @@ def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> 
                 owner = _owner_from_tags(pairs)
                 if owner:
                     owners[resource_id] = owner
+    for resource_id, caller in callers.items():
+        owners.setdefault(resource_id, caller)
     return owners
 
 
