@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price, PriceNotFound, similar_instances
@@ -111,12 +112,14 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
     # --- endpoints --------------------------------------------------------------------------------
 
     def _endpoints(self, ctx: CheckContext, params: GpuRightsizingParams) -> list[Finding]:
-        _, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
+        window, stats, costs, endpoints = ep.look_back(ctx, params.lookback_days)
         findings = []
         for endpoint in endpoints:
             cost = costs.get(endpoint.arn.lower())
+            observed_h = ep.observed_hours(window, endpoint, stats)
             for v in endpoint.instance_variants:
-                finding = self._endpoint_variant(ctx, endpoint, v, ep.stats_for(stats, endpoint, v.name), cost, params)
+                s = ep.stats_for(stats, endpoint, v.name)
+                finding = self._endpoint_variant(ctx, endpoint, v, s, cost, params, observed_h)
                 if finding:
                     findings.append(finding)
                     break  # one finding per endpoint: its resource id is the endpoint ARN
@@ -130,6 +133,7 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
         s: ep.VariantStats,
         cost: ep.EndpointCost | None,
         params: GpuRightsizingParams,
+        observed_h: int,
     ) -> Finding | None:
         spec = ep.specs(v.instance_type or "")
         if spec is None or spec.gpus == 0 or not s.invocations:
@@ -191,6 +195,17 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
         ]
         if kind == "Inferentia":
             assumptions.append("The model compiles with the AWS Neuron SDK (torch-neuronx) for Inferentia2.")
+        gpu_agg = s.get("GPUUtilization", "Average")
+        graded = confidence(
+            coverage=min(1.0, gpu_agg.hours / observed_h) if gpu_agg and observed_h else None,
+            price_basis="list" if "list" in (rate.basis, cand_rate.basis) else "billing",
+        )
+        if kind in ("CPU", "Inferentia"):  # another device family: the model must be ported, then measured
+            graded.level = "low"
+            graded.reasons.append(f"a move to {kind} needs the model ported and load-tested")
+        elif graded.level == "high":
+            graded.level = "medium"
+            graded.reasons.append("latency on the smaller device needs a load test")
         return Finding(
             check=self.id,
             title=f"Endpoint {endpoint.name}: GPU peak {gpu[1]:.0f}% on {v.instance_type} → "
@@ -201,8 +216,9 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
             account_id=endpoint.account_id,
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
-            confidence="low" if kind in ("CPU", "Inferentia") else "medium",
+            confidence=graded.level,
             evidence={
+                "confidence_reasons": graded.reasons,
                 "endpoint_name": endpoint.name,
                 "variant": v.name,
                 "instance_type": v.instance_type,

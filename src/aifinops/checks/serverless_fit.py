@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
+from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, register
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.config import HOURS_PER_MONTH
-from aifinops.model import Action, Confidence, Finding
+from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, serverless_inference_price
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # SageMaker ServerlessConfig.MemorySizeInMB
@@ -192,7 +193,8 @@ class ServerlessFit(Check[ServerlessParams]):
             fit = assess(ctx, endpoint, v, ep.stats_for(stats, endpoint, v.name), monthly_cost, observed_h, params)
             if fit is None:
                 continue
-            confidence: Confidence = "medium" if fit["has_model_latency"] and fit["has_memory"] else "low"
+            # serverless is priced from the catalog (no bill has it yet); latency and memory are the shares measured
+            graded = confidence(price_basis="list", measured_share=fit["has_model_latency"] and fit["has_memory"])
             findings.append(
                 Finding(
                     check=self.id,
@@ -204,8 +206,14 @@ class ServerlessFit(Check[ServerlessParams]):
                     account_id=endpoint.account_id,
                     monthly_cost_usd=monthly_cost,
                     monthly_savings_usd=min(fit["monthly_savings_usd"], monthly_cost),
-                    confidence=confidence,
-                    evidence={"endpoint_name": endpoint.name, "cost_basis": basis, **cost_evidence, **fit},
+                    confidence=graded.level,
+                    evidence={
+                        "endpoint_name": endpoint.name,
+                        "cost_basis": basis,
+                        **cost_evidence,
+                        **fit,
+                        "confidence_reasons": graded.reasons,
+                    },
                     assumptions=[
                         "Billed duration per request = ModelLatency average (or the stated assumption).",
                         "Cold starts (seconds after idle periods) are acceptable to the callers; use "
