@@ -187,7 +187,12 @@ class CheckContext:
     def resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
         """Inventory rows (``attributes`` parsed from JSON), optionally of one resource type."""
         where, params = ("resource_type = ?", [resource_type]) if resource_type else ("TRUE", [])
-        rows = self.query(f"SELECT * FROM resources WHERE {where} ORDER BY resource_id", params)
+        rows = self.query(
+            f"SELECT * FROM resources WHERE {where} "
+            "ORDER BY resource_id, account_id NULLS FIRST, region NULLS FIRST, collected_at NULLS FIRST, "
+            "CAST(attributes AS VARCHAR)",
+            params,
+        )
         for row in rows:
             if isinstance(row.get("attributes"), str):
                 row["attributes"] = json.loads(row["attributes"])
@@ -205,7 +210,10 @@ class CheckContext:
         if end:
             sql += " AND ts < ?"
             params.append(end)
-        return self.query(sql + " ORDER BY ts", params)
+        order = (
+            " ORDER BY ts, account_id NULLS FIRST, region NULLS FIRST, CAST(dimensions AS VARCHAR), statistic, value"
+        )
+        return self.query(sql + order, params)
 
 
 def table_has_rows(ctx: CheckContext, table: str) -> bool:
