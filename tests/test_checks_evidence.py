@@ -375,3 +375,31 @@ def test_without_logs_the_bill_per_caller_gives_the_batch_share(con):
     assert f.evidence["batchable_share"] == pytest.approx(service / (service + analyst))
     assert f.monthly_savings_usd == pytest.approx(service * MONTH_H / (28 * 24) * 0.5)
     assert f.confidence == "medium" and "per caller" in f.evidence["share_basis"]
+
+
+def test_comprehend_endpoint_whose_series_was_read_completely_and_is_empty_is_idle(con):
+    from aifinops.pricing import load_catalog
+    from test_checks_endpoints import add_comprehend, comprehend_arn
+
+    add_comprehend(con, "quiet-cls", 1)
+    add_comprehend(con, "dark-cls", 1)
+    start, end = HOURS[0].replace(tzinfo=None), HOURS[-1].replace(tzinfo=None) + timedelta(hours=1)
+    con.execute(
+        """INSERT INTO metrics_coverage VALUES (?, ?, 'AWS/Comprehend', 'ConsumedInferenceUnits',
+               map(['EndpointArn'], [?]), 'Sum', 3600, ?, ?, ?, 0, 'complete', NULL, 'test')""",
+        [ACCOUNT, REGION, comprehend_arn("quiet-cls"), start, end, len(HOURS)],
+    )
+    add_comprehend(con, "used-cls", 1)  # a busy neighbour: the collection wrote datapoints for it
+    add_metrics(con, [("AWS/Comprehend", "ConsumedInferenceUnits", {"EndpointArn": comprehend_arn("used-cls")}, ts,
+                       3.0, "Sum") for ts in HOURS])
+    bill_endpoint(con, "unrelated", "ml.m5.large", 0.115)
+    found = findings_of(con, "comprehend-idle-endpoint")
+    assert comprehend_arn("used-cls") not in found
+    usd_per_iu_s = (
+        load_catalog().best("comprehend", REGION, None, api="custom real-time endpoint per inference unit-second")
+        .usd_per_unit
+    )
+    quiet = found[comprehend_arn("quiet-cls")]
+    assert quiet.monthly_savings_usd == pytest.approx(usd_per_iu_s * 3600 * MONTH_H)
+    assert "read completely" in quiet.evidence["consumed_basis"]
+    assert found[comprehend_arn("dark-cls")].monthly_savings_usd == 0.0  # no coverage row: still unknown

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import _endpoints as ep
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, register, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog
@@ -87,6 +87,17 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
                 [start, end],
             )
         }
+        # A count metric has datapoints only where something was counted: a series collect read completely
+        # (metrics_coverage) and found empty consumed nothing.
+        if table_has_rows(ctx, "metrics_coverage"):
+            for r in ctx.query(
+                """SELECT lower(dimensions['EndpointArn']) AS arn FROM metrics_coverage
+                   WHERE namespace = 'AWS/Comprehend' AND metric_name = 'ConsumedInferenceUnits'
+                     AND dimensions['EndpointArn'] IS NOT NULL AND window_start < ? AND window_end > ?
+                   GROUP BY 1 HAVING bool_and(status = 'complete') ORDER BY 1""",
+                [end, start],
+            ):
+                usage.setdefault(r["arn"], {"arn": r["arn"], "points": 0, "consumed": 0.0, "silence": True})
         billed = self._billed(ctx, window)
         findings = []
         for row in rows:
@@ -138,6 +149,11 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
             "window_end": window.end.isoformat(),
             "datapoints": usage["points"] if usage else 0,
             "consumed_inference_units_sum": usage["consumed"] if usage else None,
+            "consumed_basis": (
+                "no datapoint in a series read completely (metrics_coverage): nothing consumed"
+                if usage and usage.get("silence")
+                else "datapoints" if usage else "no data"
+            ),
             "model_arn": props.get("ModelArn"),
         }
         if billed and billed["cost"] > 0:
