@@ -191,7 +191,7 @@ def test_ingest_on_spark_matches_ingest_in_one_pass(cur_files, spark, tmp_path, 
 
 def test_printed_spark_sql_round_trip(cur_files, spark, tmp_path):
     """What `aifinops rollup-sql --dialect spark` prints runs on a Spark table with the export's columns; what
-    Spark writes of it (a Parquet folder with _SUCCESS and .crc files) ingests as a rollup and gives the
+    Spark writes of it (a Parquet or CSV folder with _SUCCESS and .crc files) ingests as a rollup and gives the
     usage_daily of ingesting the export itself, the tag attribution of the S3 row included."""
     from clirun import run_cli
 
@@ -203,14 +203,16 @@ def test_printed_spark_sql_round_trip(cur_files, spark, tmp_path):
     assert comparable(got) == comparable(duckdb_rollup(cur_files))
     assert {(r["resource_id"], r["is_ai"], r["ai_reason"]) for r in got if r["ai_service"] == "s3"} == {
         ("ml-datasets", True, "tag")}  # tagged ml_project=rec: AI by tag, in the printed SQL itself
-    folder = tmp_path / "rollup"
-    result.write.parquet(str(folder))
-    assert (folder / "_SUCCESS").exists()
-    loaded = run_cli("ingest", "--store", str(tmp_path / "rollup.duckdb"), str(folder))
-    assert loaded.returncode == 0, loaded.stderr
     direct = Store(tmp_path / "direct.duckdb")
     ingest_paths(direct, cur_files)
-    assert store_usage(Store(tmp_path / "rollup.duckdb")) == store_usage(direct)
+    # Parquet, and CSV with Spark's defaults but a header (tags JSON with backslash-escaped quotes)
+    for kind, write in (("parquet", result.write.parquet), ("csv", result.write.option("header", "true").csv)):
+        folder = tmp_path / f"rollup-{kind}"
+        write(str(folder))
+        assert (folder / "_SUCCESS").exists()
+        loaded = run_cli("ingest", "--store", str(tmp_path / f"{kind}.duckdb"), str(folder))
+        assert loaded.returncode == 0, loaded.stderr
+        assert store_usage(Store(tmp_path / f"{kind}.duckdb")) == store_usage(direct), kind
 
 
 def test_unreadable_paths(spark, tmp_path):
