@@ -148,3 +148,18 @@ def test_the_mcp_savings_tool_answers_the_same_through_a_client(tracked):
     # the answer lists the findings whose cost moved first: the deleted endpoint's
     assert doc["findings_total"] == len(cli["findings"]) and len(doc["findings"]) == 10
     assert doc["findings"][0]["resource_id"] == IDLE_ENDPOINT and doc["findings"][0]["status"] == "fell"
+
+
+def test_real_billing_data_takes_the_demo_history_with_it(tmp_path):
+    store = str(tmp_path / "store.duckdb")
+    scan = json.loads(_ok("scan", "--store", store, "--format", "json").stdout)  # the demo, recorded
+    assert scan["source"]["kind"] == "demo" and scan["findings"]
+    first = scan["findings"][0]["id"]
+    _ok("findings", "dismiss", first, "--reason", "demo only", "--store", store)
+    legacy = Path(__file__).parent / "data" / "legacy_cur" / "legacy_cur_2024-10.csv"
+    _ok("ingest", str(legacy), "--store", store)
+    con = duckdb.connect(store, read_only=True)
+    counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("scan_runs", "finding_history", "finding_states")]
+    con.close()
+    assert counts == [0, 0, 0]  # no demo finding or decision is ever tracked against a real bill
