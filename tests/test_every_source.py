@@ -238,6 +238,7 @@ def _mcp_calls(start: str, end: str) -> list[tuple[str, dict[str, Any]]]:
         ("detect_anomalies", {}),
         ("forecast_spend", {}),
         ("unit_economics", {"unit": "tokens"}),
+        ("savings", {}),
     ]
 
 
