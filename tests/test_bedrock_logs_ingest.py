@@ -46,6 +46,9 @@ def test_a_log_folder_loads_one_row_per_request(tmp_path):
     assert proc.returncode == 0, proc.stderr
     loaded = json.loads(proc.stdout)["loaded"][0]
     assert loaded["kind"] == "bedrock-invocation-logs" and loaded["files"] == 2 and loaded["invocations"] == 4
+    said = run_cli("ingest", str(logs), "--store", str(tmp_path / "again.duckdb")).stderr
+    assert "Bedrock model invocation logs" in said and "4 requests from 2 files" in " ".join(said.split())
+    assert "0 resources" not in said
     with duckdb.connect(str(store), read_only=True) as con:
         rows = con.execute(
             """SELECT request_id, strftime(ts, '%Y-%m-%d %H:%M:%S'), account_id, region, operation, input_tokens,

@@ -214,6 +214,9 @@ def ingest(
         ce_periods = ", ".join(snap.get("cost_explorer_periods") or []) or "none"
         if snap.get("kind") == "cost-explorer-answer":
             err.print(f"Loaded the Cost Explorer answer {snap['folder']}: billing periods {ce_periods}.")
+        elif snap.get("kind") == "bedrock-invocation-logs":
+            err.print(f"Loaded the Bedrock model invocation logs {snap['folder']}: {snap['invocations']:,} requests "
+                      f"from {snap['files']:,} files.")
         else:
             err.print(
                 f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "
