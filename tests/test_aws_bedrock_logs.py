@@ -214,3 +214,18 @@ def test_the_snapshot_folder_carries_invocations_and_coverage_offline(s3_logs, t
     assert again == _rows(live, query) and len(again) == 6
     assert coverage == _rows(live, COVERAGE_QUERY) and coverage
     assert sources == [(f"snapshot:{(tmp_path / 'snap').resolve()}",)]
+
+
+def test_collect_options_turn_log_reading_off_and_bound_the_metrics_time(s3_logs, tmp_path):
+    env = s3_logs.env
+    base = ["collect", "--region", "us-east-1", "--no-cost-explorer", "--metric-days", "1", "-f", "json"]
+    on = run_cli(*base, "--store", str(tmp_path / "on.duckdb"), env=env)
+    assert on.returncode == 0, on.stderr[-2000:]
+    assert json.loads(on.stdout)["bedrock_invocations"] == 6  # the six requests of the window
+    off = run_cli(*base, "--no-invocation-logs", "--metrics-budget", "60", "--store", str(tmp_path / "off.duckdb"),
+                  env=env)
+    assert off.returncode == 0, off.stderr[-2000:]
+    assert json.loads(off.stdout)["bedrock_invocations"] == 0
+    assert _rows(Store(tmp_path / "off.duckdb"), "SELECT count(*) FROM bedrock_invocations") == [(0,)]
+    bad = run_cli(*base, "--metrics-budget", "0", "--store", str(tmp_path / "bad.duckdb"), env=env)
+    assert bad.returncode == 2 and "--metrics-budget" in bad.stderr

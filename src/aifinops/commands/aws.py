@@ -35,6 +35,16 @@ def collect_command(
     cost_explorer: Annotated[
         bool, typer.Option("--cost-explorer/--no-cost-explorer", help="Cost Explorer calls ($0.01 each, cached).")
     ] = True,
+    metrics_budget: Annotated[
+        float | None,
+        typer.Option("--metrics-budget", min=1,
+                     help="Seconds all GetMetricData calls may take (default $AIFINOPS_METRICS_BUDGET_S, else 900); "
+                          "series not read by then are recorded as not covered."),
+    ] = None,
+    invocation_logs: Annotated[
+        bool, typer.Option("--invocation-logs/--no-invocation-logs",
+                           help="Read Bedrock model invocation logs where logging sends them (S3 or CloudWatch Logs).")
+    ] = True,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json")] = None,
     store: StoreOpt = None,
 ) -> None:
@@ -43,7 +53,10 @@ def collect_command(
 
     fmt = format_for(fmt, None, ("rich", "json"))
     options = CollectOptions(profile=profile, regions=region or [], role_arns=role_arn or [], days=days,
-                             metric_days=metric_days, out_dir=out_dir, cost_explorer=cost_explorer)
+                             metric_days=metric_days, out_dir=out_dir, cost_explorer=cost_explorer,
+                             invocation_logs=invocation_logs)
+    if metrics_budget is not None:
+        options.metrics_budget_s = metrics_budget
     st = store_of(store)
     bar, report = progress_bar()
     with bar:
