@@ -2,8 +2,9 @@
 
 Run ``python -m aifinops.pricing.seed`` to rewrite ``data/prices.csv`` and ``data/instance_specs.csv``;
 a test checks that the bundled files equal what this module builds, so facts live in one place.
-Every figure comes from shared/reference/data-formats-and-prices.md (section named per table) or the
-data files beside it; confidence A/B/C as defined there. ``aifinops pricing refresh`` replaces these
+Every figure names its public source in the ``source`` column (a Price List read, an AWS pricing page, a bill,
+or a public price table); confidence: A = AWS-authored or a real bill, B = a public dataset or two sources
+agreeing, C = a single secondary source. ``aifinops pricing refresh`` replaces these
 offline facts with live Price List rows.
 """
 
@@ -52,18 +53,21 @@ SPEC_COLUMNS = [
 
 FMB = "aws-samples/foundation-model-benchmarking-tool fmbench/configs/pricing.yml (MIT-0)"
 FMB_DATE = "2025-01-26"
-VANTAGE = "tsaol/aws-gpu data/all_gpu_instances.js (from instances.vantage.sh), ref §3b"
+VANTAGE = "tsaol/aws-gpu data/all_gpu_instances.js (from instances.vantage.sh)"
 VANTAGE_DATE = "2026-01-21"
-REF = "shared/reference/data-formats-and-prices.md"
 REF_DATE = "2026-11-26"
-LITELLM = "litellm 1.110.2 model_prices_and_context_window_backup.json (MIT), ref §3c"
+PRICE_LIST_SM = "AWS Price List API, AmazonSageMaker,"
+ZINDI = "ZindiAfrica sagemaker_instance_pricing.md (+ aws-samples/sagemaker-ssh-helper eu-west-1 bill)"
+READMES = "several public READMEs"
+SAME_RATE_NOTE = "rate = Hosting rate (same for every component in FMB pricing.yml and the sagemaker-ssh-helper bill)"
+LITELLM = "litellm 1.110.2 model_prices_and_context_window_backup.json (MIT)"
 LITELLM_DATE = "2026-11-26"
-BILL_EU = "aws-samples/sagemaker-ssh-helper Sample_Costs.md (real eu-west-1 bill), ref §3a"
+BILL_EU = "aws-samples/sagemaker-ssh-helper Sample_Costs.md (real eu-west-1 bill)"
 BILL_EU_DATE = "2023-12-31"
-FOCUS = "FOCUS-Sample-Data focus_sample.csv AWS rows (CC BY 4.0), ref §3d"
+FOCUS = "FOCUS-Sample-Data focus_sample.csv AWS rows (CC BY 4.0)"
 FOCUS_DATE = "2024-09-30"
 # The June-2025 reduction for P4d/P4de/P5/P5en ("up to 45%", on-demand); AWS announced it in early June 2025
-# with on-demand rates effective from 2025-06-01 (ref §0.4, §3b; exact day: C).
+# with on-demand rates effective from 2025-06-01 (public announcements and 2026 articles; exact day: C).
 GPU_CUT = "2025-06-01"
 
 REGIONS = {  # region -> (usage-type prefix, Price List location)
@@ -72,12 +76,12 @@ REGIONS = {  # region -> (usage-type prefix, Price List location)
     "eu-west-1": ("EU", "EU (Ireland)"),
 }
 
-# --- SageMaker ml.* Hosting $/h, us-east-1 (ref §3a). (price, source, date, confidence) ---------------
+# --- SageMaker ml.* Hosting $/h, us-east-1. (price, source, date, confidence) ---------------
 _SM = {
-    "ml.t3.medium": (0.05, "ZindiAfrica sagemaker_instance_pricing.md (+ eu bill), ref §3a", REF_DATE, "B"),
-    "ml.m5.large": (0.115, "public tables, ref §3a", REF_DATE, "C"),
+    "ml.t3.medium": (0.05, ZINDI, REF_DATE, "B"),
+    "ml.m5.large": (0.115, "several public SageMaker price tables", REF_DATE, "C"),
     "ml.m5.xlarge": (0.23, FMB, FMB_DATE, "A"),
-    "ml.m5.2xlarge": (0.461, "Price List USE1-Host:ml.m5.2xlarge read 2026-09-28, ref §3a", REF_DATE, "C"),
+    "ml.m5.2xlarge": (0.461, PRICE_LIST_SM + " USE1-Host:ml.m5.2xlarge, read 2026-09-28", REF_DATE, "C"),
     "ml.c5.xlarge": (0.204, FMB, FMB_DATE, "A"),
     "ml.c5.2xlarge": (0.408, FMB, FMB_DATE, "A"),
     "ml.c5.4xlarge": (0.816, FMB, FMB_DATE, "A"),
@@ -93,40 +97,40 @@ _SM = {
     "ml.g5.4xlarge": (2.03, FMB, FMB_DATE, "A"),
     "ml.g5.8xlarge": (3.06, FMB, FMB_DATE, "A"),
     "ml.g5.12xlarge": (7.09, FMB, FMB_DATE, "A"),
-    "ml.g5.16xlarge": (5.12, "ZindiAfrica sagemaker_instance_pricing.md, ref §3a", REF_DATE, "B"),
+    "ml.g5.16xlarge": (5.12, "ZindiAfrica sagemaker_instance_pricing.md", REF_DATE, "B"),
     "ml.g5.24xlarge": (10.18, FMB, FMB_DATE, "A"),
     "ml.g5.48xlarge": (20.36, FMB, FMB_DATE, "A"),
-    "ml.g6.xlarge": (1.127, "public table read 2026-09-27, ref §3a (conflicts with 0.9765 elsewhere)", REF_DATE, "C"),
+    "ml.g6.xlarge": (1.127, "public price table read 2026-09-27 (conflicts with 0.9765 elsewhere)", REF_DATE, "C"),
     "ml.g6.2xlarge": (1.222, FMB, FMB_DATE, "A"),
     "ml.g6.12xlarge": (5.752, FMB, FMB_DATE, "A"),
     "ml.g6.16xlarge": (4.246, FMB, FMB_DATE, "A"),
     "ml.g6.24xlarge": (8.344, FMB, FMB_DATE, "A"),
     "ml.g6.48xlarge": (16.688, FMB, FMB_DATE, "A"),
-    "ml.g6e.xlarge": (2.61, "EC2 1.861 x 1.40 SageMaker markup, ref §3a", REF_DATE, "C"),
-    "ml.g6e.2xlarge": (2.8026, "Price List USE1-Host/AsyncInf publication 2026-09-20, ref §3a", REF_DATE, "C"),
+    "ml.g6e.xlarge": (2.61, "EC2 1.861 (instances.vantage.sh) x 1.40 SageMaker markup", REF_DATE, "C"),
+    "ml.g6e.2xlarge": (2.8026, PRICE_LIST_SM + " USE1-Host, USE1-AsyncInf, publication 2026-09-20", REF_DATE, "C"),
     "ml.inf2.xlarge": (0.99, FMB, FMB_DATE, "A"),
     "ml.inf2.8xlarge": (2.36, FMB, FMB_DATE, "A"),
     "ml.inf2.24xlarge": (7.79, FMB, FMB_DATE, "A"),
     "ml.inf2.48xlarge": (15.58, FMB, FMB_DATE, "A"),
-    "ml.trn1.2xlarge": (1.54, "ref §3a (ratio 1.15 to EC2)", REF_DATE, "C"),
+    "ml.trn1.2xlarge": (1.54, "EC2 rate (instances.vantage.sh) x 1.15 SageMaker ratio", REF_DATE, "C"),
     "ml.trn1.32xlarge": (28.497, FMB + "; 24.73 in another source, unresolved", FMB_DATE, "C"),
     "ml.p3.2xlarge": (3.825, FMB, FMB_DATE, "A"),
-    "ml.p3.8xlarge": (14.688, "goerlitz/nlp-classification sagemaker README, ref §3a", REF_DATE, "C"),
-    "ml.p3.16xlarge": (28.152, "goerlitz/nlp-classification sagemaker README, ref §3a", REF_DATE, "C"),
+    "ml.p3.8xlarge": (14.688, "goerlitz/nlp-classification sagemaker README", REF_DATE, "C"),
+    "ml.p3.16xlarge": (28.152, "goerlitz/nlp-classification sagemaker README", REF_DATE, "C"),
     "ml.p4d.24xlarge": (
         25.2513,
-        "two public sources + exact 1.15 x EC2 ratio, ref §3a (post June-2025)",
+        "two public sources + exact 1.15 x EC2 ratio (post June-2025)",
         REF_DATE,
         "B",
     ),
-    "ml.p4de.24xlarge": (31.5641, "1.15 x EC2 ratio, ref §3a (post June-2025)", REF_DATE, "B"),
-    "ml.p5.4xlarge": (7.912, "1.15 x EC2 ratio, ref §3a", REF_DATE, "B"),
-    "ml.p5.48xlarge": (63.296, "1.15 x EC2 ratio, ref §3a (post June-2025)", REF_DATE, "B"),
+    "ml.p4de.24xlarge": (31.5641, "1.15 x EC2 rate (instances.vantage.sh) (post June-2025)", REF_DATE, "B"),
+    "ml.p5.4xlarge": (7.912, "1.15 x EC2 rate (instances.vantage.sh)", REF_DATE, "B"),
+    "ml.p5.48xlarge": (63.296, "1.15 x EC2 rate (instances.vantage.sh) (post June-2025)", REF_DATE, "B"),
 }
-# Pre-cut SageMaker rates that 2024 bills used (ref §0.4, §3a).
+# Pre-cut SageMaker rates that 2024 bills used (FMB pricing.yml, Jan 2025).
 _SM_BEFORE_CUT = {"ml.p4d.24xlarge": (37.688, FMB, FMB_DATE, "A"), "ml.p5.48xlarge": (113.068, FMB, FMB_DATE, "A")}
 _CUT_FAMILIES = ("p4d", "p4de", "p5", "p5en")
-# eu-west-1 bill lines, December 2023 (ref §3a/§1.6): component -> {instance: $/h}.
+# eu-west-1 bill lines, December 2023 (aws-samples/sagemaker-ssh-helper Sample_Costs.md): component -> {instance: $/h}.
 _SM_EU = {
     "Hosting": {
         "ml.m5.xlarge": 0.257,
@@ -143,15 +147,16 @@ _SM_EU = {
     "Notebook": {"ml.t3.medium": 0.055},
     "Studio": {"ml.m5.large": 0.128},
 }
-# Price List component -> usage-type component (ref §1.6). Rates are the Hosting rate for every
-# component in each source that lists several (ref §3a); Studio follows the Notebook rate.
+# Price List component -> usage-type component (component names: ec2instances.info sagemaker.py). Rates are the
+# Hosting rate for every component in each source that lists several (FMB, the eu-west-1 bill); Studio follows
+# the Notebook rate.
 SM_COMPONENTS = {
     "Hosting": "Host", "Training": "Train", "Notebook": "Notebk", "Processing": "Processing",
     "BatchTransform": "Tsform", "AsyncInf": "AsyncInf", "Studio": "Studio",
 }
 _NOTEBOOK_TYPES = ("ml.t3", "ml.m5", "ml.c5", "ml.g4dn", "ml.g5", "ml.g6", "ml.p3")
 
-# --- EC2 Linux on-demand $/h, us-east-1 = us-west-2 (ref §3b) -----------------------------------------
+# --- EC2 Linux on-demand $/h, us-east-1 = us-west-2 (instances.vantage.sh via tsaol/aws-gpu) ---------
 _EC2 = {
     "g4dn.xlarge": 0.526, "g4dn.2xlarge": 0.752, "g4dn.12xlarge": 3.912, "g5.xlarge": 1.006, "g5.2xlarge": 1.212,
     "g5.4xlarge": 1.624, "g5.12xlarge": 5.672, "g5.48xlarge": 16.288, "g6.xlarge": 0.8048, "g6.2xlarge": 0.9776,
@@ -161,8 +166,8 @@ _EC2 = {
     "p5en.48xlarge": 63.296, "p6-b200.48xlarge": 113.9328, "inf2.xlarge": 0.7582, "inf2.8xlarge": 1.96786,
     "inf2.48xlarge": 12.98127, "trn1.2xlarge": 1.34375, "trn1.32xlarge": 21.5,
 }
-_EC2_BEFORE_CUT = {"p4d.24xlarge": 32.7726, "p5.48xlarge": 98.32}  # ref §3b "pre-cut values"
-# CPU types: common public list prices (ref §3a, C); c5.2xlarge confirmed by the FOCUS sample 2024-09.
+_EC2_BEFORE_CUT = {"p4d.24xlarge": 32.7726, "p5.48xlarge": 98.32}  # pre-June-2025 values still common in public code
+# CPU types: common public list prices (C); c5.2xlarge confirmed by the FOCUS sample 2024-09.
 _EC2_CPU = {
     "t3.medium": 0.0416, "m5.large": 0.096, "m5.xlarge": 0.192, "m5.2xlarge": 0.384, "m5.4xlarge": 0.768,
     "c5.large": 0.085, "c5.xlarge": 0.17, "c5.2xlarge": 0.34, "c5.4xlarge": 0.68, "r5.4xlarge": 1.008,
@@ -218,11 +223,11 @@ _SPECS = [  # type, vcpu, memory GiB, gpus, gpu memory GiB total, accelerator, g
     ("trn1.32xlarge", 128, 512, 16, 512, "AWS Trainium", "current"),
 ]
 
-# --- Bedrock, us-east-1, USD per 1M tokens (ref §3c; litellm 1.110.2 unless the source says otherwise) -
+# --- Bedrock, us-east-1, USD per 1M tokens (litellm 1.110.2 unless the source says otherwise) -
 # name: (usage-type token or '', Bedrock model id, provider, input, output, cache read, cache write 5 min,
 #        batch available, {tier: (input, output)} for flex/priority, geo premium, source, offer)
 # Batch = 50 % of on-demand (AWS docs, A) where the model offers batch. Geo profiles (us./eu./apac.) cost
-# 1.1x for Claude Sonnet 4.5 and later (ref §3c rule; litellm us.* entries agree); older models same price.
+# 1.1x for Claude Sonnet 4.5 and later (litellm us.* entries; one July-2026 bill agrees); older models same price.
 BEDROCK_FIRST_PARTY = "AmazonBedrock"
 BEDROCK_MARKETPLACE = "AmazonBedrockFoundationModels"
 _BR = {
@@ -289,9 +294,10 @@ _BR = {
 }
 # Not in the litellm subset: taken from FMB pricing.yml (AWS-authored, Jan 2025).
 _BR_FROM_FMB = {"Claude 3 Haiku", "Claude 3 Sonnet", "Cohere Command R+"}
-# Claude models billed through AWS Marketplace (product "<name> (Amazon Bedrock Edition)", 1M-token unit, §1.7).
+# Claude models billed through AWS Marketplace (product "<name> (Amazon Bedrock Edition)", 1M-token unit;
+# AWS Price List offer AmazonBedrockFoundationModels).
 _MARKETPLACE = {"Claude Haiku 4.5", "Claude Sonnet 4.5", "Claude Opus 4.5"}
-# Marketplace usage-type suffixes (ref §1.7, camel grammar) per token kind / routing.
+# Marketplace usage-type suffixes (Price List AmazonBedrockFoundationModels, camel grammar) per token kind / routing.
 _MP_USAGE = {
     ("input", "in-region", "standard"): "InputTokenCount", ("output", "in-region", "standard"): "OutputTokenCount",
     ("input", "global", "standard"): "InputTokenCount_Global",
@@ -302,7 +308,7 @@ _MP_USAGE = {
 GEO_PREMIUM = 1.1
 
 # --- S3, transfer, other AI services (us-east-1; us-west-2 equal for S3/transfer, C) ----------------------
-COSTNIMBUS = "costnimbus.com S3 pricing Mar-2026, ref §3d"
+COSTNIMBUS = "costnimbus.com S3 pricing Mar-2026"
 _S3 = [  # storage class (S3 API name), Price List volumeType, usage type (no region prefix), $/GB-mo, source, conf
     ("STANDARD", "Standard", "TimedStorage-ByteHrs", 0.023, FOCUS + ' "$0.023 per GB - first 50 TB"', "A"),
     (
@@ -361,7 +367,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "unit",
         0.0001,
         "NLP entities, 1 unit = 100 chars, min 3 units per request",
-        "aws.amazon.com/comprehend/pricing, ref §3e",
+        "aws.amazon.com/comprehend/pricing",
         "A",
     ),
     (
@@ -370,7 +376,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "unit",
         0.0001,
         "NLP sentiment, 1 unit = 100 chars, min 3 units per request",
-        "aws.amazon.com/comprehend/pricing, ref §3e",
+        "aws.amazon.com/comprehend/pricing",
         "A",
     ),
     (
@@ -379,7 +385,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "unit",
         0.0001,
         "NLP key phrases, 1 unit = 100 chars, min 3 units",
-        "aws.amazon.com/comprehend/pricing, ref §3e",
+        "aws.amazon.com/comprehend/pricing",
         "A",
     ),
     (
@@ -388,7 +394,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "unit",
         0.0001,
         "NLP language detection, 1 unit = 100 chars, min 3 units",
-        "aws.amazon.com/comprehend/pricing, ref §3e",
+        "aws.amazon.com/comprehend/pricing",
         "A",
     ),
     (
@@ -397,17 +403,17 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "unit",
         0.0001,
         "PII detection, 1 unit = 100 chars, min 3 units",
-        "aws.amazon.com/comprehend/pricing, ref §3e",
+        "aws.amazon.com/comprehend/pricing",
         "A",
     ),
-    ("comprehend", "", "hour", 3.0, "custom model training", "aws.amazon.com/comprehend/pricing (de), ref §3e", "A"),
+    ("comprehend", "", "hour", 3.0, "custom model training", "aws.amazon.com/comprehend/pricing (de)", "A"),
     (
         "comprehend",
         "",
         "IU-second",
         0.0005,
         "custom real-time endpoint per inference unit-second, billed while up",
-        "aws.amazon.com/comprehend/pricing (de), ref §3e",
+        "aws.amazon.com/comprehend/pricing (de)",
         "A",
     ),
     (
@@ -416,7 +422,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "page",
         1.50 / 1000,
         "DetectDocumentText, first 1M pages/month",
-        "enoch3712/ExtractThinker docs/examples/aws-stack.md, ref §3e",
+        "enoch3712/ExtractThinker docs/examples/aws-stack.md",
         "C",
     ),
     (
@@ -425,7 +431,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "page",
         15.0 / 1000,
         "AnalyzeDocument Tables, first 1M pages",
-        "enoch3712/ExtractThinker docs/examples/aws-stack.md, ref §3e",
+        "enoch3712/ExtractThinker docs/examples/aws-stack.md",
         "C",
     ),
     (
@@ -434,7 +440,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "page",
         50.0 / 1000,
         "AnalyzeDocument Forms",
-        "READMEs, ref §3e",
+        READMES,
         "C",
     ),
     (
@@ -443,18 +449,18 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "page",
         15.0 / 1000,
         "AnalyzeDocument Queries (~)",
-        "READMEs, ref §3e",
+        READMES,
         "C",
     ),
-    ("AmazonTextract", "PagesForLayout", "page", 4.0 / 1000, "AnalyzeDocument Layout (~)", "READMEs, ref §3e", "C"),
-    ("AmazonTextract", "PagesforAnalyzeExpense", "page", 10.0 / 1000, "AnalyzeExpense (~)", "READMEs, ref §3e", "C"),
+    ("AmazonTextract", "PagesForLayout", "page", 4.0 / 1000, "AnalyzeDocument Layout (~)", READMES, "C"),
+    ("AmazonTextract", "PagesforAnalyzeExpense", "page", 10.0 / 1000, "AnalyzeExpense (~)", READMES, "C"),
     (
         "AmazonRekognition",
         "Group1-ImagesProcessed",
         "image",
         1.00 / 1000,
         "Image Group 1 APIs, first 1M/month",
-        "santoshmn26/AWS-Rekognition README, ref §3e",
+        "santoshmn26/AWS-Rekognition README",
         "C",
     ),
     (
@@ -463,7 +469,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "image",
         1.00 / 1000,
         "Image Group 2 APIs, first 1M/month",
-        "santoshmn26/AWS-Rekognition README, ref §3e",
+        "santoshmn26/AWS-Rekognition README",
         "C",
     ),
     (
@@ -472,7 +478,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "face-month",
         0.00001,
         "face metadata storage",
-        "santoshmn26/AWS-Rekognition README, ref §3e",
+        "santoshmn26/AWS-Rekognition README",
         "C",
     ),
     (
@@ -481,7 +487,7 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "minute",
         0.10,
         "stored video analysis",
-        "santoshmn26/AWS-Rekognition README, ref §3e",
+        "santoshmn26/AWS-Rekognition README",
         "C",
     ),
     (
@@ -490,13 +496,21 @@ _AI_SERVICES = [  # service code, usage type, unit, $/unit, description, source,
         "minute",
         0.12,
         "streaming video analysis",
-        "santoshmn26/AWS-Rekognition README, ref §3e",
+        "santoshmn26/AWS-Rekognition README",
         "C",
     ),
 ]
-SERVERLESS_USD_PER_GB_S = 0.00002  # ref §3a: "$0.0000200 per GB-second" (USE1-ServerlessInf:Mem-3GB = $0.00006/s), C
-# Spot planning range (ref §3b: "up to 90%"; fixtures 60-70 % off, public tables assume Spot ~30 % of on-demand).
-SPOT_DISCOUNT = (0.60, 0.70, 0.90, "ref §3b: AWS 'up to 90%' (A); planning 60-70% off (public tables, C)", "C")
+# AWS Price List: "$0.0000200 per GB-second" (USE1-ServerlessInf:Mem-3GB = $0.00006/s), C
+SERVERLESS_USD_PER_GB_S = 0.00002
+# Spot planning range (Amazon EC2 Spot page: "up to 90%"; fixtures 60-70 % off, public tables assume Spot
+# ~30 % of on-demand).
+SPOT_DISCOUNT = (
+    0.60,
+    0.70,
+    0.90,
+    "Amazon EC2 Spot Instances page: 'up to 90%' (A); planning 60-70% off (public tables, C)",
+    "C",
+)
 
 
 def price_row(
@@ -550,9 +564,9 @@ def _sagemaker_rows() -> list[dict]:
                     continue
                 derived = component != "Hosting"
                 conf_here = "C" if region != "us-east-1" else ("B" if derived and conf == "A" else conf)
-                note = [] if not derived else ["rate = Hosting rate (ref §3a: same for every component listed)"]
+                note = [] if not derived else [SAME_RATE_NOTE]
                 if region != "us-east-1":
-                    note.append("assumed = us-east-1 (ref §3a: not verified for SageMaker)")
+                    note.append("assumed = us-east-1 (equal for EC2 GPU types; not verified for SageMaker)")
                 usage_type = (
                     f"{prefix}-Studio:JupyterLab-{itype}" if component == "Studio" else f"{prefix}-{ut_comp}:{itype}"
                 )
@@ -624,7 +638,8 @@ def _sagemaker_rows() -> list[dict]:
                     {"component": "ServerlessInf", "memory_gb": mem},
                     "second",
                     usd,
-                    "ref §3a Serverless Inference $0.00002 per GB-second (Price List check + code tables)"
+                    PRICE_LIST_SM + " USE1-ServerlessInf:Mem-3GB $0.00006/s = $0.00002 per GB-second "
+                    "(+ public code tables)"
                     + ("" if region == "us-east-1" else "; assumed = us-east-1"),
                     "C",
                     REF_DATE,
@@ -641,7 +656,7 @@ def _sagemaker_rows() -> list[dict]:
                 {"kind": "ml-storage"},
                 "GB-Mo",
                 0.14,
-                "ref §3a ML storage (C)",
+                "public ML storage list price, us-east-1 (C)",
                 "C",
                 REF_DATE,
                 operation="CreateVolume-Gp2",
@@ -674,7 +689,7 @@ def _ec2_rows() -> list[dict]:
         prefix = "" if region == "us-east-1" else REGIONS[region][0] + "-"
         for itype, usd in {**_EC2, **_EC2_CPU}.items():
             gpu = itype in _EC2
-            source = VANTAGE if gpu else "common public list price, ref §3a (C)"
+            source = VANTAGE if gpu else "common public list price (C)"
             versions = [
                 (
                     usd,
@@ -689,7 +704,7 @@ def _ec2_rows() -> list[dict]:
                 versions.append(
                     (
                         _EC2_BEFORE_CUT[itype],
-                        "ref §3b pre-June-2025 value (FMB-era public code)",
+                        "pre-June-2025 value (FMB pricing.yml and other public code of that time)",
                         FMB_DATE,
                         "B",
                         "",
@@ -745,7 +760,7 @@ def _bedrock_rows() -> list[dict]:
         kinds = {"input": inp, "output": outp, "cache-read": cread, "cache-write": cwrite}
         prices: dict[tuple[str, str], float] = {}
         for kind, usd in kinds.items():
-            if usd is not None:  # Nova: cache writes carry no fee (ref §3c), a sourced 0
+            if usd is not None:  # Nova cache writes are free (Bedrock pricing page): a sourced 0
                 prices[(kind, "standard")] = usd
         if batch:
             for kind in ("input", "output"):
@@ -763,7 +778,7 @@ def _bedrock_rows() -> list[dict]:
                 if tier == "batch":
                     notes.append("batch = 50% of on-demand (AWS docs, A)")
                 if routing == "geo":
-                    notes.append("geo profile 1.1x (ref §3c)" if geo else "geo profile priced as in-region (ref §3c)")
+                    notes.append("geo profile 1.1x (litellm us.*)" if geo else "geo = in-region price (litellm us.*)")
                 if marketplace:
                     unit, price = "1M tokens", round(usd * factor, 10)
                     ut = _MP_USAGE.get((kind, routing, tier))
