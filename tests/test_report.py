@@ -34,6 +34,7 @@ SECTIONS = [
     "training-inference",
     "gpu",
     "unit-costs",
+    "genai",
     "models",
     "findings",
     "anomalies",

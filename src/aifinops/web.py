@@ -3,7 +3,9 @@
 ``create_app(store)`` serves ``/`` (the dashboard page, ``?period=weekly|monthly|quarterly``: the action plan
 first, then savings tracking and the views), ``/savings`` (the page at its savings tracking),
 ``/api/views``, ``/api/actions``, ``/api/savings``, ``/api/anomalies``, ``/api/forecast``, ``/api/budgets``,
-``/api/alerts`` and the bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
+``/api/alerts``, the GenAI views (``/api/genai/principals``, ``/api/genai/inference-profiles``,
+``/api/genai/token-rates``, ``/api/genai/endpoint-rates``, ``/api/genai/requests``, each ``?period=``) and the
+bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
 
 Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
 Query values are typed: a bad one is a 422 naming it; a date range is clamped to the data in the store.
@@ -11,6 +13,7 @@ Query values are typed: a bad one is a 422 naming it; a date range is clamped to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +26,8 @@ from aifinops.errors import AifinopsError, ArgumentError
 from aifinops.http_guard import LocalOnly
 from aifinops.monitor.budgets import Budget
 from aifinops.store import Store
+
+Period = Annotated[str | None, Query(pattern="^(weekly|monthly|quarterly)$", description="review period; none: all")]
 
 
 def create_app(
@@ -38,7 +43,14 @@ def create_app(
     from aifinops.monitor.budgets import evaluate_budgets
     from aifinops.monitor.forecast import forecast_spend
     from aifinops.report.charts import STATIC_DIR, render_html
-    from aifinops.report.views import build_views
+    from aifinops.report.views import (
+        bedrock_by_inference_profile,
+        bedrock_by_principal,
+        build_views,
+        genai_requests,
+        review_window,
+        unit_rate_series,
+    )
 
     st = store if isinstance(store, Store) else Store(store)
     app = FastAPI(title="aifinops", docs_url="/api/docs", redoc_url=None)
@@ -60,6 +72,35 @@ def create_app(
     @app.get("/api/views")
     def api_views(period: str | None = Query(None, pattern="^(weekly|monthly|quarterly)$")) -> dict[str, Any]:
         return views(period)
+
+    def genai(view: Callable[..., dict[str, Any]], period: str | None) -> dict[str, Any]:
+        with st.connect(read_only=True) as con:
+            return view(con, *review_window(con, period))
+
+    @app.get("/api/genai/principals")
+    def api_genai_principals(period: Period = None) -> dict[str, Any]:
+        """Bedrock cost by calling IAM principal, the unattributed row included."""
+        return genai(bedrock_by_principal, period)
+
+    @app.get("/api/genai/inference-profiles")
+    def api_genai_profiles(period: Period = None) -> dict[str, Any]:
+        """Bedrock cost by inference profile (application ARN, system:global, system:geo, none:in-region)."""
+        return genai(bedrock_by_inference_profile, period)
+
+    @app.get("/api/genai/token-rates")
+    def api_genai_token_rates(period: Period = None) -> dict[str, Any]:
+        """$ per 1K tokens per Bedrock model and token class, per day, week or month."""
+        return genai(lambda con, s, e: unit_rate_series(con, "tokens", s, e), period)
+
+    @app.get("/api/genai/endpoint-rates")
+    def api_genai_endpoint_rates(period: Period = None) -> dict[str, Any]:
+        """$ per 1,000 inferences per SageMaker endpoint, per day, week or month."""
+        return genai(lambda con, s, e: unit_rate_series(con, "inference", s, e), period)
+
+    @app.get("/api/genai/requests")
+    def api_genai_requests(period: Period = None) -> dict[str, Any]:
+        """The per-request report per caller (from the invocation logs), reconciled to the bill, with its scale."""
+        return genai(genai_requests, period)
 
     @app.get("/api/anomalies")
     def api_anomalies(

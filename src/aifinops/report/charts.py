@@ -235,6 +235,63 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     fig.add_trace(go.Scatter(x=xs, y=[d["mean_usd"] for d in fc["daily"]], name="forecast", line={"dash": "dash"}))
     figs["forecast"] = _fig(fig, "Daily AI spend forecast (USD/day)")
+    figs.update(genai_figures(views["genai"]) if "genai" in views else {})
+    return figs
+
+
+_WIDE_LABELS = {"l": 260, "r": 20, "t": 40, "b": 50}  # room for a caller's or profile's name left of its bar
+
+
+def _series_lines(series: dict[str, Any], key: Any, top: int = 12) -> go.Figure:
+    """One line per ``key(row)`` over the periods of a ``unit_series`` document, y = $ per unit; the ``top``
+    subjects by cost over the whole span (the API holds them all)."""
+    lines: dict[str, dict[str, float | None]] = {}
+    cost: dict[str, float] = {}
+    for r in series["rows"]:
+        lines.setdefault(key(r), {})[r["start"]] = r["usd_per_unit"]
+        cost[key(r)] = cost.get(key(r), 0.0) + (r["cost_usd"] or 0.0)
+    starts = sorted({r["start"] for r in series["rows"]})
+    fig = go.Figure()
+    for name in sorted(sorted(lines, key=lambda k: -cost[k])[:top]):
+        fig.add_trace(go.Scatter(x=starts, y=[lines[name].get(s) for s in starts], name=name, mode="lines+markers",
+                                 hovertemplate="%{x}: $%{y:,.6f}<extra>" + name + "</extra>"))
+    return fig
+
+
+def genai_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The GenAI section's figures (views.genai_views): callers, inference profiles, unit rates, requests."""
+    figs: dict[str, dict[str, Any]] = {}
+    for name, group, title in (("genai_principals", "principal", "Bedrock cost by caller (IAM principal, USD)"),
+                               ("genai_profiles", "inference_profile", "Bedrock cost by inference profile (USD)")):
+        rows = g["principals" if group == "principal" else "inference_profiles"]["rows"]
+        if rows:
+            labels = [short_resource(r[group]) for r in rows][::-1]
+            fig = go.Figure(go.Bar(x=[r["cost_usd"] for r in rows][::-1], y=labels, orientation="h",
+                                   customdata=[r[group] for r in rows][::-1],
+                                   hovertemplate="%{customdata}: $%{x:,.2f}<extra></extra>"))
+            figs[name] = _fig(fig, title, margin=_WIDE_LABELS, xaxis_title="USD")
+    tokens = g["token_rates"]
+    if tokens["rows"]:
+        fig = _series_lines(tokens, lambda r: f"{r['subject']} · {r['detail']}")
+        figs["genai_token_rates"] = _fig(fig, "Bedrock $ per 1K tokens by model and token class over time",
+                                         yaxis_title="USD per 1K tokens", height=460,
+                                         xaxis_title=f"{tokens['granularity'].lower()} period start")
+    eps = g["endpoint_rates"]
+    values = [r["usd_per_unit"] for r in eps["rows"] if r["usd_per_unit"]]
+    if values:
+        fig = _series_lines(eps, lambda r: f"{r['subject']} ({r['detail']})" if r["detail"] else r["subject"])
+        figs["genai_endpoint_rates"] = _fig(fig, "$ per 1,000 inferences by endpoint over time",
+                                            yaxis=log_axis(values), height=460,
+                                            xaxis_title=f"{eps['granularity'].lower()} period start")
+    req = g["requests"]
+    if req.get("available") and req["rows"]:
+        rows = req["rows"][::-1]
+        fig = go.Figure(go.Bar(x=[r["cost_usd"] for r in rows], y=[short_resource(r["identity"]) for r in rows],
+                               orientation="h", customdata=[[r["identity"], r["requests"]] for r in rows],
+                               hovertemplate="%{customdata[0]}: $%{x:,.2f} over %{customdata[1]} requests"
+                                             "<extra></extra>"))
+        figs["genai_requests"] = _fig(fig, "Per-request cost by caller, scaled to the bill (USD)",
+                                      margin=_WIDE_LABELS, xaxis_title="USD")
     return figs
 
 

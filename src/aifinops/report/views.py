@@ -4,7 +4,9 @@
 as they are, and ``render.py`` draws them. Views: AI cost trends by service and workload; training
 vs inference; GPU utilization against cost; unit costs (per inference, per training job, per 1K
 tokens); model performance against cost (when accuracy metrics are supplied); findings with
-savings; anomalies; budgets; forecast. Review periods follow the guide's cycle (weekly, monthly,
+savings; anomalies; budgets; forecast; GenAI (``genai_views``: Bedrock cost by caller and by inference profile,
+$ per 1K tokens and per 1,000 inferences over time, the per-request report per caller). Review periods
+follow the guide's cycle (weekly, monthly,
 quarterly), as of the last day of data.
 
 Nothing is computed here that the analysis layer can compute: unit costs and GPU efficiency are
@@ -23,9 +25,10 @@ import duckdb
 from aifinops.actions import action_plan
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import cost_breakdown, data_period
-from aifinops.costs.dimensions import Sql
-from aifinops.costs.unit_economics import gpu_efficiency, unit_costs
-from aifinops.errors import InputError
+from aifinops.costs.dimensions import UNATTRIBUTED, Sql
+from aifinops.costs.genai import log_span, request_costs
+from aifinops.costs.unit_economics import gpu_efficiency, unit_costs, unit_series
+from aifinops.errors import InputError, StoreError
 from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.baseline import baselines, daily_series, usage_condition
 from aifinops.monitor.budgets import Budget, evaluate_budgets
@@ -125,6 +128,91 @@ def build_views(
         "anomalies": _anomalies(con, start, end),
         "budgets": evaluate_budgets(con, budgets),
         "forecast": _forecast(con),
+        "genai": genai_views(con, start, end),
+    }
+
+
+# ------------------------------------------------------------------------------------------- GenAI (issue 17)
+
+_BEDROCK = {"ai_service": "bedrock"}
+GENAI_VIEWS = ("principals", "inference_profiles", "token_rates", "endpoint_rates", "requests")
+
+
+def review_window(con: duckdb.DuckDBPyConnection, period: str | None) -> tuple[date, date]:
+    """[start, end) of the review ``period`` over the store's data (None: all of it)."""
+    first, end_excl = data_period(con)
+    start, end, _, _ = period_window(period, first, end_excl)
+    return start, end
+
+
+def series_granularity(start: date, end: date) -> str:
+    """Days for a week, weeks up to about a month, months beyond: a handful of points per series."""
+    days = (end - start).days
+    return "DAILY" if days <= 8 else "WEEKLY" if days <= 35 else "MONTHLY"
+
+
+def _bedrock_cost_by(con: duckdb.DuckDBPyConnection, group: str, start: date, end: date) -> dict[str, Any]:
+    """Billed Bedrock cost over [start, end) by one dimension (``costs.cost_breakdown``), the unattributed
+    row always present (zero when the bill names every caller), largest first."""
+    totals: dict[str, float] = {}
+    for r in cost_breakdown(con, start, end, [group], filters=_BEDROCK):
+        totals[r[group]] = totals.get(r[group], 0.0) + r["amount"]
+    totals.setdefault(UNATTRIBUTED, 0.0)
+    rows = [{group: k, "cost_usd": v} for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {"start": start.isoformat(), "end": end.isoformat(), "group": group, "unattributed": UNATTRIBUTED,
+            "total_usd": sum(totals.values()), "rows": rows}
+
+
+def bedrock_by_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """Bedrock cost by the calling IAM principal (``aifinops costs -g principal``)."""
+    return _bedrock_cost_by(con, "principal", start, end)
+
+
+def bedrock_by_inference_profile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """Bedrock cost by inference profile (``aifinops costs -g inference_profile``)."""
+    return _bedrock_cost_by(con, "inference_profile", start, end)
+
+
+def unit_rate_series(con: duckdb.DuckDBPyConnection, unit: str, start: date, end: date) -> dict[str, Any]:
+    """``costs.unit_economics.unit_series`` over the window, at ``series_granularity``."""
+    return unit_series(con, unit, series_granularity(start, end), start, end)
+
+
+def genai_requests(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """The per-request report (``aifinops genai requests``) per caller over the days of the window the invocation
+    logs cover, with its scale factor; ``available`` False (and why) when the store has no logs for them."""
+    try:
+        first, after = log_span(con)
+    except StoreError as exc:
+        return {"available": False, "message": exc.message}
+    lo, hi = max(start, first), min(end, after)
+    if lo >= hi:
+        return {"available": False,
+                "message": f"The invocation logs cover {first} to {after} (end exclusive), outside this period."}
+    doc = request_costs(con, ["identity"], lo, hi)
+    cells = [s for s in doc.pop("scaling") if s["scale_factor"] is not None]
+    billed = sum(s["billed_tokens"] for s in cells)
+    logged = sum(s["logged_tokens"] for s in cells)
+    doc["available"] = True
+    doc["scale"] = {
+        "cells": len(cells),
+        # billed tokens per logged token over every (day, account, model, token class) cell with both
+        "overall": billed / logged if logged else None,
+        "min": min((s["scale_factor"] for s in cells), default=None),
+        "max": max((s["scale_factor"] for s in cells), default=None),
+    }
+    return doc
+
+
+def genai_views(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """Every GenAI view over [start, end): who called Bedrock, through which inference profile, the unit rates
+    over time and the per-request report."""
+    return {
+        "principals": bedrock_by_principal(con, start, end),
+        "inference_profiles": bedrock_by_inference_profile(con, start, end),
+        "token_rates": unit_rate_series(con, "tokens", start, end),
+        "endpoint_rates": unit_rate_series(con, "inference", start, end),
+        "requests": genai_requests(con, start, end),
     }
 
 
@@ -219,4 +307,17 @@ def _forecast(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return doc
 
 
-__all__ = ["PERIODS", "build_views", "load_accuracy_csv", "period_window"]
+__all__ = [
+    "GENAI_VIEWS",
+    "PERIODS",
+    "bedrock_by_inference_profile",
+    "bedrock_by_principal",
+    "build_views",
+    "genai_requests",
+    "genai_views",
+    "load_accuracy_csv",
+    "period_window",
+    "review_window",
+    "series_granularity",
+    "unit_rate_series",
+]
