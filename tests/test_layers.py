@@ -33,6 +33,7 @@ LAYERS = [
     ("aifinops.taxonomy", "base"),
     ("aifinops.billing_names", "base"),
     ("aifinops.paging", "base"),
+    ("aifinops.money", "base"),  # the one money format, for analysis texts and outputs alike
     ("aifinops.store", "store"),
     ("aifinops.ingest", "inputs"),
     ("aifinops.aws", "inputs"),

@@ -25,7 +25,7 @@ class Action(BaseModel):
 
 
 class Finding(BaseModel):
-    """One resource's waste, in dollars, with the numbers that prove it (DESIGN.md contract)."""
+    """One resource's waste, in dollars, with the numbers that prove it (the contract in docs/design.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -54,9 +54,9 @@ class Finding(BaseModel):
 
 
 # ---------------------------------------------------------------- the scan document (aifinops.scan/1)
-# DESIGN.md "Findings JSON": the fields it names, plus the ones added since (adding is fine; renaming or removing
-# needs a new schema version). docs/schema/scan.schema.json is generated from these (`python -m aifinops.model`)
-# and a test fails when it is stale.
+# The scan document (docs/design.md, "Contracts"): the fields it names, plus the ones added since (adding is
+# fine; renaming or removing needs a new schema version). docs/schema/scan.schema.json is generated from these
+# (`python -m aifinops.model`) and a test fails when it is stale.
 
 
 class _Doc(BaseModel):

@@ -1,10 +1,11 @@
-"""AI taxonomy: classify billing rows by product code and usage type (DESIGN.md "AI taxonomy").
+"""AI taxonomy: classify billing rows by product code and usage type (docs/design.md, the store's ``usage_daily``).
 
 The rules are data (the tables below) compiled into SQL CASE expressions, so the same rules run
 inside the portable ``usage_daily`` rollup on DuckDB or Spark. ``classify()`` runs the compiled SQL
 in DuckDB on literal values, so tests exercise exactly the expressions the rollup uses.
 
-Usage-type grammar and strings: shared/reference/data-formats-and-prices.md §1.5–1.8.
+Usage-type grammar and strings: the AWS Price List API offers (AmazonSageMaker, AmazonBedrock,
+AmazonBedrockFoundationModels, AmazonBedrockService) and the AWS Free Tier usage-type list.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from importlib import resources
 AI_SERVICES: dict[str, tuple[list[str], list[str]]] = {
     "sagemaker": (["AmazonSageMaker"], ["Amazon SageMaker"]),
     # Anthropic and other third-party models bill through AWS Marketplace as
-    # "<model> (Amazon Bedrock Edition)"; the offer codes are in §1.7.
+    # "<model> (Amazon Bedrock Edition)"; their Price List offer is AmazonBedrockFoundationModels.
     "bedrock": (["AmazonBedrock", "AmazonBedrockService", "AmazonBedrockFoundationModels", "AmazonBedrockAgentCore"],
                 ["Amazon Bedrock", "Amazon Bedrock AgentCore"]),
     "comprehend": (["comprehend"], ["Amazon Comprehend"]),  # the product code is lowercase
@@ -69,7 +70,7 @@ ACCELERATED_FAMILIES = [
 ]
 PREVIOUS_GENERATION_ACCELERATORS = ["p2", "p3", "p3dn", "g3", "g3s", "g4dn", "g4ad", "inf1"]
 
-# SageMaker usage-type component → workload (§1.6; CUDOS "Usage Type Group").
+# SageMaker usage-type component → workload (Price List ``component``; CUDOS "Usage Type Group").
 SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
     "Host": "inference",
     "AsyncInf": "inference",
@@ -89,7 +90,7 @@ SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
     "Cluster": "training",
 }
 
-# EC2 instance-hour usage types (§1.8): BoxUsage on-demand, SpotUsage spot, dedicated/host variants.
+# EC2 instance-hour usage types (Price List AmazonEC2): BoxUsage on-demand, SpotUsage spot, dedicated/host variants.
 EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "ReservedHostUsage", "UnusedBox",
                       "CapacityBlockFee"]  # EC2 Capacity Blocks for ML: 'CapacityBlockFee:p5.48xlarge' (docs/genai.md)
 
@@ -128,7 +129,8 @@ VECTOR_STORES: list[tuple[str, str, str]] = [
     ("AmazonS3", "%vector%", "s3-vectors"),
 ]
 
-# Data-transfer usage types (§1.8); look-alikes such as Ingestion-Bytes are deliberately absent.
+# Data-transfer usage types (AWS Free Tier usage-type list); look-alikes such as Ingestion-Bytes are
+# deliberately absent.
 TRANSFER_PATTERNS = [
     "%-AWS-Out-Bytes",
     "%-AWS-In-Bytes",
@@ -350,7 +352,7 @@ def taxonomy_columns_sql() -> list[str]:
         "CASE WHEN ai_service <> 'bedrock' THEN NULL"
         f" WHEN ({feature}) IS NOT NULL THEN 'other'"
         f" WHEN {lut} LIKE '%cache%read%' THEN 'cache-read'"
-        # 1-hour prompt-cache writes bill at 2x input, 5-minute ones at 1.25x (reference §3c): two kinds
+        # 1-hour prompt-cache writes bill at 2x input, 5-minute ones at 1.25x (Amazon Bedrock pricing page): two kinds
         f" WHEN {lut} LIKE '%cache%write%1h%' THEN 'cache-write-1h'"
         f" WHEN {lut} LIKE '%cache%write%' THEN 'cache-write'"
         f" WHEN {lut} LIKE '%input%' THEN 'input'"

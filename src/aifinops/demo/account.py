@@ -4,7 +4,9 @@ Billing (``billing.py``), inventory (``inventory.py``) and metrics (``metrics.py
 description, so the three always agree: an endpoint billed 24 h a day is InService in the inventory
 and reports CloudWatch datapoints (unless it is the one meant to report none).
 
-The situations of the guide (shared/reference/000_1a56f705ffb61e57.txt) are laid out on purpose:
+The situations of the "AI Workloads Cost Optimization Guide" (the AWS cost optimization Kiro power,
+vpullela-powers/aws-cost-optimization, ``steering/services/ai-workloads-cost-optimization.md``) are laid
+out on purpose:
 on-demand GPU training near $25k/month, 50+ low-traffic endpoints near $12k/month (``my-model-endpoint``
 among them; some idle, some over-provisioned, one with no datapoints, one with nightly bursts, one
 deleted mid-period), always-on notebooks and a Studio GPU app, Bedrock chat traffic (Nova Lite and

@@ -4,9 +4,9 @@ Each row is a dict keyed by ``CUR2_SCHEMA`` column names; columns a row leaves o
 ``line_item_unblended_cost`` is always ``line_item_usage_amount x line_item_unblended_rate`` (rates are
 strings with 10 decimals, as in real exports), except Credit and Tax rows, which carry no rate.
 
-Shapes follow shared/reference/data-formats-and-prices.md §1 and the AWS CUR Savings Plans page
-(SavingsPlanNegation rows carry a negative usage amount and no resource id). Strings nobody could verify
-are marked there (§6): managed Spot training is billed as ``<R>-TrSpt:ml.*`` instance-hours at an
+Shapes follow the AWS Data Exports CUR 2.0 table dictionary and the AWS CUR Savings Plans page
+(SavingsPlanNegation rows carry a negative usage amount and no resource id). Strings not verified against a
+real bill: managed Spot training is billed as ``<R>-TrSpt:ml.*`` instance-hours at an
 effective rate of on-demand x ``SAGEMAKER_SPOT_BILLABLE_FRACTION``; the Comprehend/Textract/Rekognition
 usage types carry the ``USE1-`` prefix; Marketplace Bedrock rows use product code
 ``AmazonBedrockFoundationModels`` and ``1M tokens``; the SageMaker Savings Plan fee rows use product
@@ -73,7 +73,7 @@ def _period(day: date) -> tuple[datetime, datetime]:
 
 
 def _prefixed(region: str, usage: str, bare_in_use1: bool = False) -> str:
-    """EC2-family usage types carry no prefix in us-east-1 (§1.5); everything else does."""
+    """EC2-family usage types carry no prefix in us-east-1 (``BoxUsage:p4d.24xlarge``); everything else does."""
     if bare_in_use1 and region == "us-east-1":
         return usage
     return f"{REGIONS[region][0]}-{usage}"

@@ -2,7 +2,7 @@
 
 One row per datapoint: account_id, region, namespace, metric_name, dimensions (map), ts (UTC, start of
 the period), period_s, statistic, value, unit, source. Series, with the semantics CloudWatch gives them
-(shared/reference/data-formats-and-prices.md §5.3):
+(AWS SageMaker Developer Guide, "Monitor Amazon SageMaker with Amazon CloudWatch"):
 
 - ``AWS/SageMaker`` Invocations and InvocationsPerInstance, Sum, hourly, per (EndpointName, VariantName).
   Idle endpoints report explicit zeros; ``partner-scoring-endpoint`` reports nothing at all;

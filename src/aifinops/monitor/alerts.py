@@ -30,6 +30,7 @@ from aifinops.checks.base import CheckContext
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import data_period
 from aifinops.errors import AifinopsError, ArgumentError
+from aifinops.money import usd
 from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.gpus import gpus_per_instance
@@ -240,7 +241,7 @@ def _anomalies(con, as_of: date, params: AlertParams) -> list[Alert]:
             Alert(
                 "cost-anomaly",
                 "critical" if a["max_score"] >= 0.8 else "warning",
-                f"{a['value']} spent {a['impact_usd']:,.2f} USD over expected on {a['start_date']}"
+                f"{a['value']} spent {usd(a['impact_usd'])} over expected on {a['start_date']}"
                 + (f" to {a['end_date']}" if a["end_date"] != a["start_date"] else ""),
                 a["id"],
                 a["impact_usd"],
@@ -294,7 +295,7 @@ def slack_payload(result: dict[str, Any], limit: int = 20) -> dict[str, Any]:
     icons = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":white_circle:"}
     lines = []
     for a in alerts[:limit]:
-        cost = f" (~${a['monthly_cost_usd']:,.0f}/month)" if a.get("monthly_cost_usd") else ""
+        cost = f" (~{usd(a['monthly_cost_usd'])}/month)" if a.get("monthly_cost_usd") else ""
         lines.append(f"{icons[a['severity']]} *{a['rule']}*: {a['title']}{cost}")
     if len(alerts) > limit:
         lines.append(f"… and {len(alerts) - limit} more (`aifinops alerts --format json`).")

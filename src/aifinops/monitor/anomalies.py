@@ -11,7 +11,7 @@ Root causes re-run the same baseline on the anomaly's series broken down by
 what it added over its own expected spend on the anomalous days.
 
 ``get_anomalies`` returns the Cost Explorer GetAnomalies response shape
-(reference data-formats-and-prices.md §5.2) for the MCP ``cost_anomaly`` tool.
+(botocore ``ce/2017-10-25`` model) for the MCP ``cost_anomaly`` tool.
 """
 
 from __future__ import annotations

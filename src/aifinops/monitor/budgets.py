@@ -36,6 +36,7 @@ from aifinops.billing_names import CE_SERVICE_NAMES
 from aifinops.costs import amount_string, data_period
 from aifinops.costs.breakdown import filter_expression
 from aifinops.errors import ArgumentError, InputError
+from aifinops.money import usd
 from aifinops.monitor.forecast import ForecastParams, forecast_spend, month_start, next_month
 
 DEFAULT_THRESHOLDS_PCT = (50.0, 80.0, 100.0)  # the guide's budget alerts (POWER.md: 50/80/100 %)
@@ -276,7 +277,7 @@ def evaluate_budget(con: duckdb.DuckDBPyConnection, budget: Budget, as_of: date 
                 "threshold_pct": 100.0,
                 "value_pct": fpct,
                 "message": f"forecasted to reach {fpct:.0f}% of the budget "
-                f"({forecast - budget.limit_usd:,.2f} USD over)",
+                f"({usd(forecast - budget.limit_usd)} over)",
             }
         )
     status = (

@@ -27,6 +27,7 @@ from aifinops.costs import amount_string, data_period
 from aifinops.costs.dimensions import Sql
 from aifinops.errors import ArgumentError
 from aifinops.model import ForecastDocument
+from aifinops.money import usd
 from aifinops.monitor.anomalies import AnomalyParams, find_anomalies
 from aifinops.monitor.baseline import daily_series, filter_sql, one_off_condition, usage_condition
 
@@ -243,7 +244,7 @@ def _one_offs(
     remaining = 0.0 if has_rows else previous_usd
     if previous_usd and not has_rows:
         notes.append(
-            f"Monthly items (tax, fees, credits) of {previous:%B %Y} ({previous_usd:,.2f} USD) are expected "
+            f"Monthly items (tax, fees, credits) of {previous:%B %Y} ({usd(previous_usd)}) are expected "
             f"again in {this_month:%B %Y}."
         )
     return {

@@ -1,10 +1,11 @@
 """GPUs per instance type, to turn CloudWatch's summed GPU utilization into a per-GPU percentage.
 
 SageMaker's ``/aws/sagemaker/Endpoints`` and ``/aws/sagemaker/TrainingJobs`` GPUUtilization is the sum
-over the instance's GPUs (0-100 x GPUs; reference data-formats-and-prices.md §5.3). The counts live in one
-place, the instance specifications of the price catalog (``aifinops/pricing/data/instance_specs.csv``, from
-the AWS "Accelerated computing" instance type specifications); SageMaker ``ml.`` types have the same
-hardware as their EC2 namesakes. Inferentia and Trainium chips count as accelerators here.
+over the instance's GPUs (0-100 x GPUs; AWS SageMaker Developer Guide, CloudWatch metrics for endpoints).
+The counts live in one place, the instance specifications of the price catalog
+(``aifinops/pricing/data/instance_specs.csv``, from the AWS "Accelerated computing" instance type
+specifications); SageMaker ``ml.`` types have the same hardware as their EC2 namesakes. Inferentia and
+Trainium chips count as accelerators here.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Answer Price List ``GetProducts`` requests from the catalog, in the real response shape (ref §4).
+"""Answer Price List ``GetProducts`` requests from the catalog, in the real response shape
+(AWS Price List API ``pricing:GetProducts``, format ``aws_v1``).
 
 ``{"FormatVersion": "aws_v1", "PriceList": ["<json string>", ...], "NextToken": ...}``; each item has
 ``product.attributes`` in Price List names and ``terms.OnDemand.<sku>.JRTCKXETXF.priceDimensions`` with
@@ -17,7 +18,7 @@ from aifinops.errors import ArgumentError
 from aifinops.pricing.catalog import PriceNotFound, PriceRow, close_matches, load_catalog
 from aifinops.pricing.seed import REGIONS
 
-OFFER_TERM = "JRTCKXETXF"  # the on-demand offer term code (ref §4)
+OFFER_TERM = "JRTCKXETXF"  # the on-demand offer term code (AWS Price List bulk offer files)
 RATE_CODE = "6YS6EN2CT7"
 FILTER_TYPES = ("TERM_MATCH", "EQUALS", "CONTAINS", "ANY_OF", "NONE_OF")
 SERVICE_NAMES = {"AmazonSageMaker": "Amazon SageMaker", "AmazonEC2": "Amazon Elastic Compute Cloud",

@@ -1,0 +1,39 @@
+"""The one money format, for every text a person reads (CLI, reports, alerts, forecasts).
+
+``usd`` gives ``$1,234.56`` and ``-$120.00`` (never ``$-120.00``, ``1e+06`` or "1,234.56 USD");
+``usd_rate`` keeps the digits of a small unit price (``$0.00002``); ``number`` writes quantities with
+thousands separators. Pure functions in the base layer, so analysis (monitor) and outputs share them.
+"""
+
+from __future__ import annotations
+
+
+def usd(value: float | None) -> str:
+    """Dollars and cents: '$1,234.56', '-$120.00', '—' for none."""
+    if value is None:
+        return "—"
+    text = f"{abs(value):,.2f}"
+    return f"-${text}" if value < 0 and text != "0.00" else f"${text}"
+
+
+def usd_rate(value: float | None) -> str:
+    """A unit price with the digits it needs: '$32.7726', '$0.00002' (never '$2e-05')."""
+    if value is None:
+        return "—"
+    if abs(value) >= 1 or value == 0:
+        if round(value, 2) == round(value, 4):
+            return usd(value)
+        return f"{'-' if value < 0 else ''}${abs(value):,.4f}".rstrip("0")
+    text = f"{abs(value):.10f}".rstrip("0")
+    digits = len(text.split(".")[1]) if "." in text else 0
+    text = f"{abs(value):.{max(2, min(digits, 10))}f}"
+    return f"{'-' if value < 0 else ''}${text}"
+
+
+def number(value: float | int | None, decimals: int = 0) -> str:
+    """A quantity with thousands separators: '1,000,000', '862,500.5' (never '1e+06')."""
+    if value is None:
+        return "—"
+    if decimals == 0 and float(value) != round(float(value)):
+        decimals = 2
+    return f"{value:,.{decimals}f}"
