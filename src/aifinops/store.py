@@ -15,12 +15,12 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from glob import escape as glob_escape
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -596,6 +596,7 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 # questions that do not name a resource or a tag (cost by service, usage type, account, AI service, workload,
 # per day or month) read a table a fraction of the rollup's size. Money keeps full precision here; answers
 # round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
+_T = TypeVar("_T")
 SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
 # Smallest first: (table, per-resource columns left out, whether usage_date is the first day of its month).
 # No summary keeps tags: tag sets are mostly per resource, so one would be nearly the rollup's size.
@@ -622,6 +623,21 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source} GROUP BY ALL")
         if not monthly:
             daily_of[left_out] = table
+
+
+def from_smallest_table(ask: Callable[[str], _T], whole_months: bool) -> _T:
+    """``ask(table)`` on the first summary table (store.SUMMARY_TABLES, smallest first) that can answer it, else
+    on ``usage_daily``. A monthly summary answers only a question whose window is whole months
+    (``whole_months``): its ``usage_date`` is the first day of each month. A summary cannot answer when the
+    question names a column it lacks (duckdb's binder says so) or when the store has none yet."""
+    for table, _, monthly in SUMMARY_TABLES:
+        if monthly and not whole_months:
+            continue
+        try:
+            return ask(table)
+        except (duckdb.BinderException, duckdb.CatalogException):
+            continue
+    return ask("usage_daily")
 
 
 def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:

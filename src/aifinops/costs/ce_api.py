@@ -14,7 +14,6 @@ zero amounts, at most two ``GroupBy``, ``End`` is exclusive. Differences, on pur
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,7 +25,7 @@ from aifinops.costs.dimensions import Sql, join, tag_value
 from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
-from aifinops.store import SUMMARY_TABLES, usage_span
+from aifinops.store import from_smallest_table, usage_span
 
 T = TypeVar("T")
 
@@ -157,21 +156,6 @@ def _query(con: duckdb.DuckDBPyConnection, req: _Request) -> list[tuple[Any, ...
 
     whole_months = req.granularity == "MONTHLY" and req.start.day == 1 and req.end.day == 1
     return from_smallest_table(cells, whole_months)
-
-
-def from_smallest_table(ask: Callable[[str], T], whole_months: bool) -> T:
-    """``ask(table)`` on the first summary table (store.SUMMARY_TABLES, smallest first) that can answer it, else
-    on ``usage_daily``. A monthly summary answers only a question whose window is whole months
-    (``whole_months``): its ``usage_date`` is the first day of each month. A summary cannot answer when the
-    question names a column it lacks (duckdb's binder says so) or when the store has none yet."""
-    for table, _, monthly in SUMMARY_TABLES:
-        if monthly and not whole_months:
-            continue
-        try:
-            return ask(table)
-        except (duckdb.BinderException, duckdb.CatalogException):
-            continue
-    return ask("usage_daily")
 
 
 def _measures(values: tuple[Any, ...] | None) -> dict[str, tuple[float, str]]:

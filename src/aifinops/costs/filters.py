@@ -23,6 +23,7 @@ from aifinops.costs.dimensions import (
     tag_value,
 )
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.store import from_smallest_table
 
 _EXPRESSION_KEYS = ["And", "Or", "Not", "Dimensions", "Tags", "CostCategories"]
 _COMPARISONS = {"EQUALS", "ABSENT", "STARTS_WITH", "ENDS_WITH", "CONTAINS"}
@@ -152,9 +153,12 @@ class FilterCompiler:
 
     def _known_values(self, name: str, sql: Sql) -> set[str]:
         if name not in self._known:
-            rows = self.con.execute(
-                Sql("SELECT DISTINCT ").text + sql.text + " FROM usage_daily", list(sql.params)
-            ).fetchall()
+            # Every value of the store is in its smallest summary that holds the column (the monthly one for
+            # most): a fraction of the rollup's rows, read once per compiler.
+            rows = from_smallest_table(
+                lambda table: self.con.execute(f"SELECT DISTINCT {sql.text} FROM {table}", list(sql.params)).fetchall(),
+                whole_months=True,
+            )
             known = {str(r[0]) for r in rows}
             if name == "SERVICE":
                 known |= set(CE_SERVICE_NAMES.values()) | {EC2_COMPUTE, EC2_OTHER, "Tax"}

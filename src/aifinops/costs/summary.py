@@ -17,10 +17,9 @@ from typing import Any
 import duckdb
 
 from aifinops.costs.breakdown import data_period
-from aifinops.costs.ce_api import from_smallest_table
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler, dimension_sql
-from aifinops.store import one_row
+from aifinops.store import from_smallest_table, one_row
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
 
