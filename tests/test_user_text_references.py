@@ -1,0 +1,150 @@
+"""What a user reads cites only things a user can open, and money reads one way.
+
+Shipped docs (README.md, docs/), package sources (docstrings, CLI/MCP strings, comments) and package data
+(the price snapshot's ``source`` column, templates) must not cite this repository's history: issue numbers
+("issue 7", "#3"), section references to the internal reference notes ("§3a"), DESIGN.md (it is not
+shipped; docs/design.md is), data-formats-and-prices.md or shared/reference paths. A fact names its public
+source instead (the AWS page, the Price List offer, the dataset).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from aifinops.money import usd, usd_rate
+
+ROOT = Path(__file__).parent.parent
+TEXT_SUFFIXES = {".md", ".py", ".json", ".csv", ".html", ".toml", ".txt", ".yaml", ".yml", ".sql", ".js", ".css"}
+
+FORBIDDEN = re.compile(
+    r"§"
+    r"|DESIGN\.md"
+    r"|data-formats-and-prices"
+    r"|shared/reference"
+    r"|(?i:\bissues?\s+#?\d+\b)"
+    # "#3" / "(#12)": a short number after '#', not a hex colour (#333) nor a heading nor an anchor (x#1)
+    r"|(?<![\w&#/])#\d{1,2}\b(?![\w-])"
+)
+
+# Files other engineers were still editing when this test was written (they hold such references and fix
+# them in their own work). The next person to touch one removes it from this list; nothing new goes here.
+ALLOWLIST = {
+    # checks (their parameter descriptions generate docs/checks.md)
+    "docs/checks.md",
+    "src/aifinops/checks/base.py",
+    "src/aifinops/checks/bedrock_batch.py",
+    "src/aifinops/checks/bedrock_cache_lifetime.py",
+    "src/aifinops/checks/bedrock_callers.py",
+    "src/aifinops/checks/bedrock_model_tier.py",
+    "src/aifinops/checks/bedrock_prompt_caching.py",
+    "src/aifinops/checks/comprehend_idle_endpoint.py",
+    "src/aifinops/checks/endpoint_consolidation.py",
+    "src/aifinops/checks/idle_endpoint.py",
+    "src/aifinops/checks/notebook_always_on.py",
+    "src/aifinops/checks/notebook_idle_inventory.py",
+    "src/aifinops/checks/realtime_for_batch.py",
+    "src/aifinops/checks/sagemaker_savings_plans.py",
+    "src/aifinops/checks/training_on_demand.py",
+    # MCP answers
+    "src/aifinops/answers/__init__.py",
+    "src/aifinops/answers/metrics.py",
+    # price lookups and rates
+    "src/aifinops/pricing/lookups.py",
+    "src/aifinops/pricing/rates.py",
+    # billing loaders
+    "src/aifinops/ingest/cur2.py",
+    "src/aifinops/ingest/cur_legacy.py",
+    "src/aifinops/ingest/focus.py",
+    # cost breakdowns and the dashboard views (uncommitted edits by others in costs/ and report/ at the time)
+    "src/aifinops/costs/__init__.py",
+    "src/aifinops/costs/ce_api.py",
+    "src/aifinops/costs/gateway.py",
+    "src/aifinops/costs/genai.py",
+    "src/aifinops/report/views.py",
+    # Not in anyone's brief in that round (left untouched rather than edited without an owner): fix next.
+    "src/aifinops/attribution.py",
+    "src/aifinops/aws/metrics.py",
+    "src/aifinops/commands/genai.py",
+    "src/aifinops/ingest/cur2_columns.py",
+    "src/aifinops/rollup.py",
+    "src/aifinops/simulate/base.py",
+    "src/aifinops/simulate/bedrock.py",
+    "src/aifinops/simulate/inference_mode.py",
+    "src/aifinops/simulate/savings_plans.py",
+    "src/aifinops/simulate/scenarios.py",
+    "src/aifinops/simulate/spot.py",
+}
+
+
+def _user_files() -> list[Path]:
+    roots = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*")), *sorted((ROOT / "src" / "aifinops").rglob("*"))]
+    return [
+        p
+        for p in roots
+        if p.is_file() and p.suffix in TEXT_SUFFIXES and not p.name.endswith(".min.js") and "__pycache__" not in p.parts
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see issue 7",
+        "Issues #12 and 13",
+        "fixed in #3.",
+        "(#16)",
+        "ref §3a",
+        "reference §1.7",
+        "as DESIGN.md says",
+        "data-formats-and-prices.md",
+        "shared/reference/x.txt",
+    ],
+)
+def test_the_pattern_catches_history_references(text: str) -> None:
+    assert FORBIDDEN.search(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["color: #333;", "fill='#1f77b4'", "## Heading", "docs/design.md", "page#1", "&#39;", "AWS Price List API"],
+)
+def test_the_pattern_leaves_ordinary_text_alone(text: str) -> None:
+    assert not FORBIDDEN.search(text), text
+
+
+def test_shipped_text_cites_only_what_a_user_can_open() -> None:
+    files = _user_files()
+    assert any(p.name == "prices.csv" for p in files) and any(p.name == "genai.md" for p in files)
+    hits = []
+    for path in files:
+        rel = path.relative_to(ROOT).as_posix()
+        if rel in ALLOWLIST:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            for m in FORBIDDEN.finditer(line):
+                hits.append(f"{rel}:{number}: {m.group(0)!r} in {line.strip()[:100]!r}")
+    assert not hits, "Name the public source instead (AWS page, Price List offer, dataset):\n" + "\n".join(hits)
+
+
+def test_allowlist_names_existing_files() -> None:
+    missing = sorted(p for p in ALLOWLIST if not (ROOT / p).is_file())
+    assert not missing, f"remove from ALLOWLIST: {missing}"
+
+
+def test_money_reads_one_way() -> None:
+    assert usd(1200.48) == "$1,200.48"
+    assert usd(-120) == "-$120.00"
+    assert usd(1_000_000) == "$1,000,000.00"
+    assert usd(-0.001) == "$0.00"
+    assert usd_rate(0.00002) == "$0.00002"
+
+
+def test_monitor_texts_use_the_money_format() -> None:
+    """Alert, budget and forecast texts format dollars with ``usd`` ('$1,200.48'), never '1,200.48 USD'."""
+    amount_then_usd = re.compile(r"\{[^{}]*:[,.0-9]*f\}\s*USD")
+    for name in ("alerts.py", "budgets.py", "forecast.py", "anomalies.py"):
+        source = (ROOT / "src" / "aifinops" / "monitor" / name).read_text(encoding="utf-8")
+        assert not amount_then_usd.search(source), name
+        assert not re.search(r"\$\{[^{}]*:[,.0-9]*f\}", source), f"{name}: format dollars with aifinops.money.usd"
