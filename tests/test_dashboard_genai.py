@@ -158,11 +158,21 @@ def test_request_report_per_caller_adds_up_to_the_bill(server, sql):
     assert doc["scale"]["min"] <= doc["scale"]["overall"] <= doc["scale"]["max"]
 
 
-def test_request_report_says_why_when_the_period_has_no_logs(server):
-    # The demo's logs cover its last three days; a quarter that ends after them still holds them, a bad
-    # period is refused with 422 naming the parameter.
+def test_a_bad_period_is_refused_naming_it(server):
     r = httpx.get(f"{server}/api/genai/requests", params={"period": "yearly"}, timeout=60)
     assert r.status_code == 422 and "period" in r.text
+
+
+def test_request_report_says_why_when_the_store_has_no_logs(demo_store, tmp_path):
+    copy = tmp_path / "nologs.duckdb"
+    copy.write_bytes(demo_store.path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("DELETE FROM bedrock_invocations")
+    with serving(create_app(Store(copy))) as url:
+        doc = get(url, "requests")
+        page = httpx.get(url + "/", timeout=120).text
+    assert doc["available"] is False and "invocation log" in doc["message"]
+    assert "aifinops collect" in page and 'id="genai-request-callers"' not in page
 
 
 @pytest.mark.slow
