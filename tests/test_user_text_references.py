@@ -148,3 +148,26 @@ def test_monitor_texts_use_the_money_format() -> None:
         source = (ROOT / "src" / "aifinops" / "monitor" / name).read_text(encoding="utf-8")
         assert not amount_then_usd.search(source), name
         assert not re.search(r"\$\{[^{}]*:[,.0-9]*f\}", source), f"{name}: format dollars with aifinops.money.usd"
+
+
+def test_budget_and_forecast_texts_read_dollars(tmp_path: Path) -> None:
+    """A forecast overrun and last month's tax line, in words, with the numbers worked out by hand."""
+    from datetime import date, timedelta
+
+    from aifinops.monitor.budgets import Budget, evaluate_budget
+    from aifinops.monitor.forecast import forecast_spend
+    from test_monitor_anomalies import _row, write_rows
+
+    rows = [_row(date(2024, 4, 1), "AmazonSageMaker", "", 1234.5, line_item_type="Tax")]
+    for t in range(45):  # 2024-04-01 .. 2024-05-15, $100/day
+        rows.append(_row(date(2024, 4, 1) + timedelta(t), "AmazonSageMaker", "USE1-Host:ml.m5.large", 100.0))
+    store = write_rows(tmp_path / "s.duckdb", rows)
+    with store.connect(read_only=True) as con:
+        # May forecast: 31 days x $100 = $3,100, plus April's $1,234.50 tax line expected again = $4,334.50;
+        # against $2,000 -> $2,334.50 over
+        status = evaluate_budget(con, Budget(name="all", limit_usd=2000.0))
+        doc = forecast_spend(con, as_of="2024-05-15")
+    forecast_msgs = [a["message"] for a in status["alerts"] if a["type"] == "FORECASTED"]
+    assert len(forecast_msgs) == 1 and forecast_msgs[0].endswith("($2,334.50 over)"), forecast_msgs
+    assert any("April 2024 ($1,234.50) are expected again in May 2024" in n for n in doc["notes"]), doc["notes"]
+    assert not any(" USD" in n for n in [*forecast_msgs, *doc["notes"]])
