@@ -176,9 +176,14 @@ def store_contents(store: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+def driver_env(tmp: Path) -> dict[str, str]:
+    """The CLI's environment: 127.0.0.1, and the Spark log it keeps on failure in the test's folder."""
+    return {"SPARK_LOCAL_IP": "127.0.0.1", "TMPDIR": str(tmp)}
+
+
 def spark_ingest(cluster: Cluster, store: Path, paths: list[str], *extra: str, timeout: float = 600):
     return run_cli("ingest", "--store", str(store), "--engine", "spark", "--spark-master", cluster.url, *extra,
-                   *paths, env={"SPARK_LOCAL_IP": "127.0.0.1"}, timeout=timeout)
+                   *paths, env=driver_env(store.parent), timeout=timeout)
 
 
 def test_cluster_rollup_equals_duckdb(cluster, cur_folder, tmp_path):
@@ -207,11 +212,13 @@ def test_the_web_ui_port_is_not_a_master(cluster, cur_folder, tmp_path):
     store = tmp_path / "s.duckdb"
     ui = f"spark://127.0.0.1:{cluster.ui_port}"
     done = run_cli("ingest", "--store", str(store), "--engine", "spark", "--spark-master", ui,
-                   str(cur_folder / "part-000.parquet"), env={"SPARK_LOCAL_IP": "127.0.0.1"}, timeout=120)
+                   str(cur_folder / "part-000.parquet"), env=driver_env(tmp_path), timeout=120)
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
     assert f"{ui} answers but is not a Spark master (it answers HTTP" in lines[0] and "To fix" in lines[0]
+    logs = list(tmp_path.glob("aifinops-spark-*.log"))  # kept, and named in the message
+    assert len(logs) == 1 and str(logs[0]) in lines[0] and "Failed to connect to master" in logs[0].read_text()
     assert "\tat " not in done.stderr and "Exception" not in done.stderr
 
 
@@ -238,7 +245,7 @@ def test_a_silent_master_fails_after_the_timeout(cur_folder, tmp_path):
         try:
             done = run_cli("ingest", "--store", str(tmp_path / "s.duckdb"), "--engine", "spark", "--spark-master",
                            f"spark://127.0.0.1:{port}", "--spark-timeout", "20", str(cur_folder / "part-000.parquet"),
-                           env={"SPARK_LOCAL_IP": "127.0.0.1"}, timeout=240)
+                           env=driver_env(tmp_path), timeout=240)
         finally:
             stop.set()
             thread.join(5)
@@ -272,7 +279,7 @@ def test_worker_killed_mid_job_fails_within_the_bound_and_leaves_the_store(clust
     work = cluster.root / "doomed-work"
     args = [AIFINOPS, "ingest", "--store", str(store), "--engine", "spark", "--spark-master", cluster.url,
             "--spark-timeout", "15", str(cur_folder)]
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "COLUMNS": "200"}
+    env = {**os.environ, **driver_env(tmp_path), "COLUMNS": "200"}
     cli = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         # stage 0 reads the files' schemas; a later stage is the rollup's scan: kill the worker while it runs
