@@ -47,7 +47,7 @@ class Price:
     unit: str
     source: str
     fetched_at: date
-    confidence: str  # A | B | C, as in the reference's legend
+    confidence: str  # A = AWS-authored or a real bill, B = public dataset / two sources, C = one secondary source
     basis: str = "list"
     description: str = ""
     usage_type: str = ""
