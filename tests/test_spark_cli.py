@@ -70,3 +70,13 @@ def test_spark_options_need_the_spark_engine(tmp_path):
     bad = run_cli("ingest", "--store", str(store), "--engine", "spark", "--spark-timeout", "0", cur)
     assert bad.returncode == 2 and "--spark-timeout" in bad.stderr
     assert store.read_bytes() == before
+
+
+def test_scan_refuses_spark_options_without_the_spark_engine(tmp_path):
+    """scan takes --engine and --spark-master too; a master without the engine was silently ignored there."""
+    store = tmp_path / "s.duckdb"
+    done = run_cli("scan", "--store", str(store), "--spark-master", "spark://127.0.0.1:1")
+    assert done.returncode == 2 and "only apply to the Spark engine" in done.stderr, done.stderr
+    done = run_cli("scan", "--store", str(store), "--engine", "flink")
+    assert done.returncode == 2 and "Unknown engine 'flink'" in done.stderr, done.stderr
+    assert not store.exists()  # refused before anything was written

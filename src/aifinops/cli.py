@@ -68,6 +68,7 @@ def scan(
     from aifinops.scan import ScanInputs, run_scan
     from aifinops.scan_text import scan_markdown
 
+    check_engine_options(engine, spark_master)
     fmt = format_for(fmt, output, ("rich", "json", "markdown"))
     st = store_of(store)
     options = None
