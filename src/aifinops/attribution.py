@@ -1,4 +1,4 @@
-"""Which S3 storage and data transfer counts as AI spend (DESIGN.md "AI taxonomy").
+"""Which S3 storage and data transfer counts as AI spend (the AI taxonomy, aifinops.taxonomy).
 
 S3 and transfer rows are AI when a cost allocation tag's value marks them (taxonomy.AI_TAG_RULES:
 ``workload_type=training`` does, ``workload_type=production`` does not), when the bucket is in the

@@ -1,9 +1,9 @@
 """What the MCP tools answer, as library functions over the store (no MCP SDK in here).
 
-The guide (shared/reference/000_1a56f705ffb61e57.txt) calls AWS Labs MCP tools with its own argument
-shapes, some of them wrong. This package accepts both the guide's shapes and the real AWS ones,
-answers in AWS response shapes, and where a call is itself wrong says precisely what is wrong and
-what to ask instead:
+The guide (the AI Workloads Cost Optimization Guide of the AWS cost optimization Kiro power, see the README)
+calls AWS Labs MCP tools with its own argument shapes, some of them wrong. This package accepts both the guide's
+shapes and the real AWS ones, answers in AWS response shapes, and where a call is itself wrong says precisely
+what is wrong and what to ask instead:
 
 - ``args``: argument normalization (JSON strings or objects, CamelCase or snake_case keys, dates,
   enums) and paging with opaque tokens, answers kept under ``MAX_ANSWER_BYTES``.

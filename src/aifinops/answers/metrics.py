@@ -46,7 +46,8 @@ METRICS_INSIGHTS_STATISTICS = {"AVG": "Average", "SUM": "Sum", "MIN": "Minimum",
 _PERCENTILE_RE = re.compile(r"^[pP](\d{1,2}(?:\.\d+)?)$")
 _ID_RE = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 TOP_SERIES = 15
-# SageMaker instance metrics: where CloudWatch really publishes them (data-formats-and-prices.md §5.3).
+# SageMaker instance metrics: where CloudWatch really publishes them (SageMaker developer guide, "Monitor
+# Amazon SageMaker AI with Amazon CloudWatch"; the AWS CDK endpoint metrics use the same namespaces).
 INSTANCE_METRIC_HOMES = (
     "/aws/sagemaker/Endpoints (EndpointName, VariantName) for endpoints, "
     "/aws/sagemaker/TrainingJobs (Host) for training jobs, /aws/sagemaker/ProcessingJobs and "

@@ -1,6 +1,8 @@
 """CloudWatch metrics for the collected resources, via GetMetricData in batches of up to 500 queries.
 
-Which series (shared/reference/data-formats-and-prices.md §5.3, the semantics of demo/metrics.py):
+Which series (namespaces and dimensions as in the SageMaker developer guide, "Monitor Amazon SageMaker AI with
+Amazon CloudWatch" and its enhanced-metrics page, and the Bedrock runtime metrics; the semantics of
+demo/metrics.py):
 
 - ``AWS/SageMaker`` Invocations, InvocationsPerInstance (Sum) per (EndpointName, VariantName);
 - ``/aws/sagemaker/Endpoints`` CPU, memory, GPU and GPU-memory utilization (Average, Maximum), same

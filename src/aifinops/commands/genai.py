@@ -1,4 +1,4 @@
-"""CLI for GenAI cost attribution (issue 17, docs/genai.md): per-request cost reconciled to the bill, a gateway's
+"""CLI for GenAI cost attribution (docs/genai.md): per-request cost reconciled to the bill, a gateway's
 spend logs against the bill, cost per agent."""
 
 from __future__ import annotations

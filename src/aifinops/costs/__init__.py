@@ -1,4 +1,4 @@
-"""Cost breakdowns over the store, Cost Explorer compatible (DESIGN.md "Analysis: costs").
+"""Cost breakdowns over the store, Cost Explorer compatible (docs/design.md, "Cost Explorer, by role").
 
 - ``get_cost_and_usage(con, request)``: the GetCostAndUsage request and response shapes.
 - ``cost_breakdown(con, start, end, group_by, ...)``: the same query with short names, as rows.

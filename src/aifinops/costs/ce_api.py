@@ -1,7 +1,7 @@
 """Cost Explorer ``GetCostAndUsage`` answered from the store's ``usage_daily`` table.
 
-Request and response keep the real API's shapes (botocore ``ce/2017-10-25``; reference
-data-formats-and-prices.md §5.1), so the guide's ``cost_explorer`` calls run as written:
+Request and response keep the real API's shapes (botocore service model ``ce/2017-10-25``, the Cost Explorer
+API reference for GetCostAndUsage), so the guide's ``cost_explorer`` calls run as written:
 ``Amount`` is a string, ``Total`` is ``{}`` when grouping, periods with no cost are present with
 zero amounts, at most two ``GroupBy``, ``End`` is exclusive. Differences, on purpose:
 

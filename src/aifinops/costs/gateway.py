@@ -1,4 +1,4 @@
-"""A gateway's cost estimate against the bill, per model and day (issue 17, docs/genai.md).
+"""A gateway's cost estimate against the bill, per model and day (docs/genai.md).
 
 Gateways such as LiteLLM price each request from their own price table, and drift from the invoice: cache
 tokens priced at $0, 1-hour cache writes at the 5-minute rate, batch or flex traffic at the standard rate.

@@ -1,4 +1,4 @@
-"""Per-request Bedrock cost that sums to the invoice (issue 17, docs/genai.md).
+"""Per-request Bedrock cost that sums to the invoice (docs/genai.md).
 
 ``request_costs(con, group_by=[...])`` prices every logged model call (``bedrock_invocations``, from the model
 invocation logs) with the account's own billed rate and scales it to the bill:

@@ -2,8 +2,8 @@
 plus the optional caller-identity column ``line_item_iam_principal``.
 
 Names and types follow the AWS CUR 2.0 table dictionary (bill, identity, line_item, pricing,
-product, reservation, savings_plan, resource_tags, cost_category, discount groups) as summarised in
-shared/reference/data-formats-and-prices.md §1.2: costs are double, **rates are strings**, dates
+product, reservation, savings_plan, resource_tags, cost_category, discount groups; AWS Data Exports user guide,
+pages table-dictionary-cur2-*): costs are double, **rates are strings**, dates
 are timestamps, and ``product``, ``resource_tags``, ``cost_category`` are map<string,string>
 (``discount`` is map<string,double>). Used by the demo account and the benchmark generator to write
 real-shaped files, and by the loader to recognise the format.
