@@ -271,10 +271,12 @@ def genai_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                    hovertemplate="%{customdata}: $%{x:,.2f}<extra></extra>"))
             figs[name] = _fig(fig, title, margin=_WIDE_LABELS, xaxis_title="USD")
     tokens = g["token_rates"]
-    if tokens["rows"]:
+    rates = [r["usd_per_unit"] for r in tokens["rows"] if r["usd_per_unit"]]
+    if rates:
+        # A log axis: cache reads cost a tenth of input and output several times input, on one chart.
         fig = _series_lines(tokens, lambda r: f"{r['subject']} · {r['detail']}")
         figs["genai_token_rates"] = _fig(fig, "Bedrock $ per 1K tokens by model and token class over time",
-                                         yaxis_title="USD per 1K tokens", height=460,
+                                         yaxis={**log_axis(rates), "title": "USD per 1K tokens"}, height=460,
                                          xaxis_title=f"{tokens['granularity'].lower()} period start")
     eps = g["endpoint_rates"]
     values = [r["usd_per_unit"] for r in eps["rows"] if r["usd_per_unit"]]

@@ -151,13 +151,15 @@ def series_granularity(start: date, end: date) -> str:
     return "DAILY" if days <= 8 else "WEEKLY" if days <= 35 else "MONTHLY"
 
 
-def _bedrock_cost_by(con: duckdb.DuckDBPyConnection, group: str, start: date, end: date) -> dict[str, Any]:
-    """Billed Bedrock cost over [start, end) by one dimension (``costs.cost_breakdown``), the unattributed
-    row always present (zero when the bill names every caller), largest first."""
+def _bedrock_cost_by(con: duckdb.DuckDBPyConnection, group: str, start: date, end: date,
+                     always_unattributed: bool = False) -> dict[str, Any]:
+    """Billed Bedrock cost over [start, end) by one dimension (``costs.cost_breakdown``), largest first; with
+    ``always_unattributed`` the unattributed row is present even at zero (the bill named every caller)."""
     totals: dict[str, float] = {}
     for r in cost_breakdown(con, start, end, [group], filters=_BEDROCK):
         totals[r[group]] = totals.get(r[group], 0.0) + r["amount"]
-    totals.setdefault(UNATTRIBUTED, 0.0)
+    if always_unattributed:
+        totals.setdefault(UNATTRIBUTED, 0.0)
     rows = [{group: k, "cost_usd": v} for k, v in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
     return {"start": start.isoformat(), "end": end.isoformat(), "group": group, "unattributed": UNATTRIBUTED,
             "total_usd": sum(totals.values()), "rows": rows}
@@ -165,7 +167,7 @@ def _bedrock_cost_by(con: duckdb.DuckDBPyConnection, group: str, start: date, en
 
 def bedrock_by_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
     """Bedrock cost by the calling IAM principal (``aifinops costs -g principal``)."""
-    return _bedrock_cost_by(con, "principal", start, end)
+    return _bedrock_cost_by(con, "principal", start, end, always_unattributed=True)
 
 
 def bedrock_by_inference_profile(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
