@@ -17,7 +17,7 @@ from aifinops.pricing import instance_specs, rate, spot_discount
 # The Spot discount's one home is the catalog; without an instance type a simulator uses its planning range.
 PLANNING_SPOT_DISCOUNT = spot_discount()
 
-# DESIGN.md "checks": monthly figures use a 730-hour month (8,760 h / 12), as AWS's pricing pages do.
+# Monthly figures use a 730-hour month (8,760 h / 12), as AWS's pricing pages do (docs/checks.md).
 HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 

@@ -14,11 +14,15 @@ from typing import NotRequired, TypedDict
 from aifinops.pricing import bedrock_token_price
 from aifinops.simulate.base import HOURS_PER_MONTH, Result, need, need_non_negative, need_share, share
 
-# Reference §3c (AWS docs): batch inference costs 50% of on-demand.
+# Batch inference costs 50% of on-demand (Bedrock user guide, batch-inference.html and
+# capacity-limits-cost-optimization.html).
 BATCH_DISCOUNT = 0.50
-# Reference §3c: Claude cache reads 0.1x input, 5-minute cache writes 1.25x input.
+# Claude cache reads 0.1x input, 5-minute cache writes 1.25x input (GitHub aws/agent-toolkit-for-aws, amazon-bedrock
+# references prompt-caching.md; the same ratios in litellm 1.110.2 model_prices_and_context_window_backup.json,
+# e.g. Claude Sonnet 4.5 per 1M tokens: input $3.00, cache read $0.30, cache write $3.75).
 CLAUDE_CACHE = (0.10, 1.25)
-# Reference §3c: Nova cache reads 0.25x input and no write fee (the prefix is billed as plain input once).
+# Nova cache reads 0.25x input and no write fee, the prefix billed as plain input once (GitHub
+# aws/agent-toolkit-for-aws, amazon-bedrock references prompt-caching.md).
 NOVA_CACHE = (0.25, 1.00)
 # Assumption: half of the requests find their prefix cached. Measure it as CacheReadInputTokenCount /
 # (CacheReadInputTokenCount + CacheWriteInputTokenCount) from Bedrock's CloudWatch metrics.

@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 
 from aifinops.simulate.base import DAYS_PER_MONTH, Result, hourly_rate, need, need_non_negative, need_positive
 
-# Reference §3a: serverless inference compute $0.0000200 per GB-second (1 GB = $0.00002/s ... 6 GB = $0.00012/s).
+# Serverless inference compute $0.0000200 per GB-second (1 GB = $0.00002/s ... 6 GB = $0.00012/s): AWS Price List,
+# AmazonSageMaker offer, us-east-1 usage type USE1-ServerlessInf:Mem-3GB = $0.00006/s; aws.amazon.com/sagemaker/pricing.
 SERVERLESS_USD_PER_GB_S = 0.00002
-# Reference §3a: data processed IN and OUT of hosting/serverless/async endpoints, $0.016 per GB.
+# Data processed IN and OUT of hosting/serverless/async endpoints, $0.016 per GB (the async-inference example on
+# aws.amazon.com/sagemaker/pricing; a published December 2023 eu-west-1 bill, aws-samples/sagemaker-ssh-helper
+# Sample_Costs.md). Async and batch transform bill the hosting $/h per instance type (the same bill lists one
+# rate for Hosting, Training, Processing and BatchTransform).
 DATA_PROCESSED_USD_PER_GB = 0.016
 # SageMaker serverless: memory 1024-6144 MB, max concurrency 200 per endpoint, no GPUs (SageMaker docs).
 SERVERLESS_MEMORY_GB = (1, 2, 3, 4, 5, 6)
@@ -199,6 +203,6 @@ def simulate_inference_modes(
             "min_instances": min_instances, "async_min_instances": async_min_instances,
             "batch_startup_h": batch_startup_h, "batch_jobs_per_day": batch_jobs_per_day,
             "serverless_usd_per_gb_s": serverless_usd_per_gb_s, "data_usd_per_gb": data_usd_per_gb,
-            "async and batch transform bill the hosting rate (reference §3a)": True,
+            "async and batch transform bill the hosting $/h of the instance type": True,
         },
     )

@@ -22,11 +22,13 @@ from aifinops.simulate.base import (
     share,
 )
 
-# SageMaker Savings Plans save "up to 64%" (3-year, all upfront; reference §3a, aws.amazon.com/savingsplans).
+# SageMaker Savings Plans save "up to 64%" (3-year, all upfront; aws.amazon.com/savingsplans/faqs).
 MAX_DISCOUNT = 0.64
-# A 1-year no-upfront figure: the 1-yr no-upfront rate / on-demand rate of g5.xlarge in reference §3b
-# (0.63378 / 1.006, instances.vantage.sh-derived, B) = 37% off. Exact SageMaker SP rates per usage type
-# are in the AWSMachineLearningSavingsPlans offer file (reference §3a); pass them as ``discount``.
+# A 1-year no-upfront figure: the 1-yr no-upfront rate / on-demand rate of EC2 g5.xlarge, us-east-1
+# (0.63378 / 1.006; instances.vantage.sh data as in GitHub tsaol/aws-gpu data/all_gpu_instances.js, updated
+# 2026-01-21) = 37% off. Exact SageMaker SP rates per usage type are in the AWS Price List Savings Plans offer
+# file AWSMachineLearningSavingsPlans (pricing.us-east-1.amazonaws.com/savingsPlan/v1.0/aws/
+# AWSMachineLearningSavingsPlans/current/region_index.json); pass them as ``discount``.
 DEFAULT_DISCOUNT = 1 - 0.63378 / 1.006
 # Commit at the 10th percentile of hourly spend: covered 90% of hours, so utilization stays near 100%.
 DEFAULT_PERCENTILE = 0.10

@@ -1,6 +1,7 @@
 """The guide's two Real-World Scenarios, recomputed from their stated inputs with our simulators.
 
-Guide: shared/reference/000_1a56f705ffb61e57.txt, "Real-World Scenarios". What the guide states is
+Guide: the AI Workloads Cost Optimization Guide of the AWS cost optimization Kiro power (see the README),
+"Real-World Scenarios". What the guide states is
 marked "guide"; what it leaves open and we had to assume is marked "assumption". The guide's own
 result figures are kept beside ours so that reports can show where and why they differ.
 """

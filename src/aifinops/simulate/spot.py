@@ -27,11 +27,12 @@ from aifinops.simulate.base import (
     share,
 )
 
-# The Spot discount has one home, the price catalog (aifinops.pricing.spot_discount: the reference's §3b
-# planning range, typical 70% off; SageMaker docs say "up to 90%"). This name is its typical figure.
+# The Spot discount has one home, the price catalog (aifinops.pricing.spot_discount: a planning range, typical
+# 70% off, from public tables; the Amazon EC2 Spot page and SageMaker docs say "up to 90%"). This name is its
+# typical figure.
 DEFAULT_SPOT_DISCOUNT = PLANNING_SPOT_DISCOUNT.typical
 # Assumption: one interruption per 50 running hours. The Spot Instance Advisor only publishes monthly
-# buckets (<5% ... >20% of instances interrupted per month, reference §3b), which understate GPU Spot
+# buckets (<5% ... >20% of instances interrupted per month, its spot-advisor-data.json), which understate GPU Spot
 # churn; set this from your own training jobs' restart history.
 DEFAULT_INTERRUPTIONS_PER_HOUR = 0.02
 # Assumption: the framework saves a checkpoint every 30 minutes (SageMaker uploads /opt/ml/checkpoints to
