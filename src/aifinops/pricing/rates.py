@@ -23,10 +23,18 @@ The billed hourly rate (the one rule) is ``sum(billed_cost) / sum(usage_quantity
   averaged away by older months.
 
 A rate of zero or less (credits, a free tier) is no rate: the catalog price is used instead.
+
+On a read-only connection (``aifinops scan``, servers) the rule runs once, set-based: one statement computes the
+rate of every (instance type, region, component) and of every resource in it, cached per connection and window
+(the data behind a read-only connection does not change), and ``billed_rate`` looks its answer up there; checks
+that price one resource at a time then cost one query, not one per resource. A writable connection's data may
+change between calls, so it asks the per-call statement each time. Both apply the same rule (a test compares).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from datetime import date
 from typing import Any
 
@@ -56,6 +64,41 @@ SELECT sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), 
 """
 
 
+# Every rate the per-call statement can answer, in one pass: per (instance type, region, component) for the
+# account and per resource inside it, each over its own last {days} days (the same window rule as _SQL).
+# The component key is '' for EC2 types (their per-call filter ignores the component).
+_ALL_SQL = """
+WITH rows AS (
+  SELECT instance_type, region, CASE WHEN starts_with(instance_type, 'ml.') THEN component ELSE '' END AS comp,
+         lower(resource_id) AS rid, usage_date, usage_quantity, billed_cost
+  FROM usage_daily
+  WHERE instance_type IS NOT NULL AND region IS NOT NULL
+    AND CASE WHEN starts_with(instance_type, 'ml.') THEN service_code = 'AmazonSageMaker' AND component IS NOT NULL
+             ELSE service_code = 'AmazonEC2' END
+    AND {usage} AND {hours} AND usage_quantity > 0
+), windowed AS (
+  SELECT instance_type, region, comp, NULL::VARCHAR AS rid, usage_date, usage_quantity, billed_cost,
+         usage_date > max(usage_date) OVER (PARTITION BY instance_type, region, comp) - INTERVAL {days} DAY AS recent
+  FROM rows
+  UNION ALL
+  SELECT instance_type, region, comp, rid, usage_date, usage_quantity, billed_cost,
+         usage_date > max(usage_date) OVER (PARTITION BY instance_type, region, comp, rid)
+                      - INTERVAL {days} DAY AS recent
+  FROM rows WHERE rid IS NOT NULL
+)
+SELECT instance_type, region, comp, rid,
+       sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), count(*)
+FROM windowed WHERE recent
+GROUP BY instance_type, region, comp, rid
+"""
+
+_RateKey = tuple[str, str, str, str | None]  # instance type, region, component ('' for EC2), lower(resource id)
+_RateRow = tuple[Any, Any, Any, Any, int]  # billed cost, hours, first day, last day, daily rows
+# Read-only connections -> {"read_only": bool, window_days: {key: row}}; entries go with their connection.
+_BY_CONNECTION: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
 def usage_component(component: str) -> str:
     """The usage-type spelling (usage_daily.component) of a SageMaker component: 'Hosting' -> 'Host'."""
     return SM_COMPONENTS[sagemaker_component(component)]
@@ -71,10 +114,23 @@ def billed_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str,
     if int(window_days) < 1:
         raise ArgumentError(f"window_days must be at least 1, got {window_days!r}.",
                             "pass the number of recent days of bills to average over, e.g. 30.")
+    comp = usage_component(component) if instance_type.startswith("ml.") else ""
+    table = _cached_rates(con, int(window_days))
+    if table is not None:
+        row = table.get((instance_type, region, comp, None if resource_id is None else resource_id.lower()))
+        found = row if row is not None else (None, None, None, None, 0)
+    else:
+        found = _one_rate(con, instance_type, region, comp, resource_id, int(window_days))
+    return _price(found, instance_type, region, component, resource_id)
+
+
+def _one_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str, comp: str,
+              resource_id: str | None, window_days: int) -> _RateRow:
+    """The rule's sums for one type (and resource): the per-call statement."""
     params: list[Any] = [instance_type, region]
     if instance_type.startswith("ml."):
         where = "service_code = 'AmazonSageMaker' AND component = ?"
-        params.append(usage_component(component))
+        params.append(comp)
     else:
         where = "service_code = 'AmazonEC2'"
     if resource_id is not None:
@@ -82,6 +138,41 @@ def billed_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str,
         params.append(resource_id)
     sql = _SQL.format(where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
     cost, hours, first, last, n = one_row(con, sql, params)
+    return cost, hours, first, last, n
+
+
+def all_rates(con: duckdb.DuckDBPyConnection, window_days: int = DEFAULT_WINDOW_DAYS) -> dict[_RateKey, _RateRow]:
+    """The rule's sums for every (instance type, region, component, lower(resource id) or None) in one statement."""
+    sql = _ALL_SQL.format(usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
+    return {(t, r, c, rid): (cost, hours, first, last, n)
+            for t, r, c, rid, cost, hours, first, last, n in con.execute(sql).fetchall()}
+
+
+def _cached_rates(con: duckdb.DuckDBPyConnection, window_days: int) -> dict[_RateKey, _RateRow] | None:
+    """``all_rates`` computed once per read-only connection and window; None for a writable connection."""
+    with _LOCK:
+        try:
+            entry = _BY_CONNECTION.get(con)
+        except TypeError:  # not weakly referenceable: no cache
+            return None
+    if entry is None:
+        row = con.execute("SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
+                          ).fetchone()
+        entry = {"read_only": bool(row and row[0])}
+        with _LOCK:
+            entry = _BY_CONNECTION.setdefault(con, entry)
+    if not entry["read_only"]:
+        return None
+    table = entry.get(window_days)
+    if table is None:
+        table = all_rates(con, window_days)
+        with _LOCK:
+            table = entry.setdefault(window_days, table)
+    return table
+
+
+def _price(found: _RateRow, instance_type: str, region: str, component: str, resource_id: str | None) -> Price | None:
+    cost, hours, first, last, n = found
     if not hours or not cost or cost <= 0:
         return None
     what = f"{instance_type} {component}" if instance_type.startswith("ml.") else instance_type
