@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from aifinops.engines.spark import grouped_on_spark, parquet_locations
 from aifinops.engines.spark_session import DEFAULT_MASTER, DEFAULT_TIMEOUT_S, spark_session
 from aifinops.errors import InputError
-from aifinops.ingest.registry import ensure_charges_view
+from aifinops.ingest.registry import ensure_charges_view, record_sources, supersede_periods
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.rollup import load_grouped_usage
 from aifinops.store import Store, clear_demo
@@ -57,14 +57,9 @@ def ingest_on_spark(store: Store, paths: list[str], master: str = DEFAULT_MASTER
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
         _check_currency(con, totals, periods)
-        marks = ", ".join("?" for _ in periods)
-        con.execute(f"UPDATE sources SET active = FALSE WHERE billing_period IN ({marks})", periods)
-        con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", periods)
-        now = datetime.now(UTC).replace(tzinfo=None)
-        for p in result.periods:
-            con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
-                        [uuid.uuid4().hex[:12], result.ingest_id, module.FORMAT, STORAGE, result.files,
-                         p.billing_period, p.rows, p.billed_cost, now])
+        supersede_periods(con, periods)
+        record_sources(con, result.ingest_id, module.FORMAT, STORAGE, result.files, result.periods,
+                       datetime.now(UTC).replace(tzinfo=None))
         ensure_charges_view(con)
         report("store", 0, 1)
         load_grouped_usage(con, periods, grouped)

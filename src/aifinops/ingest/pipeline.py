@@ -20,7 +20,7 @@ import duckdb
 from aifinops.errors import InputError
 from aifinops.ingest import registry, validate
 from aifinops.ingest.files import expand_inputs, file_kind
-from aifinops.ingest.registry import ensure_charges_view
+from aifinops.ingest.registry import ensure_charges_view, record_sources, supersede_periods
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
 from aifinops.rollup import rebuild_usage_daily
@@ -99,7 +99,7 @@ def ingest_files(
         periods = sorted(totals)
         _check_currency(con, batches, periods)
         report("replace periods", 0, 1)
-        _supersede(con, periods)
+        supersede_periods(con, periods)
         now = datetime.now(UTC).replace(tzinfo=None)
         for batch in batches:
             _store_batch(con, batch, result.ingest_id, now)
@@ -273,14 +273,6 @@ def _check_currency(con: duckdb.DuckDBPyConnection, batches: list[_Batch], perio
         )
 
 
-def _supersede(con: duckdb.DuckDBPyConnection, periods: list[date]) -> None:
-    if not periods:
-        return
-    marks = ", ".join("?" for _ in periods)
-    con.execute(f"UPDATE sources SET active = FALSE WHERE billing_period IN ({marks})", periods)
-    con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", periods)
-
-
 def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, now: datetime) -> None:
     sql = batch.module.normalize_select(batch.columns, batch.relation)
     paths = [str(p) for p in batch.files]
@@ -292,11 +284,8 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
         agg = per_period.setdefault(period, [0, 0.0])
         agg[0] += rows
         agg[1] += cost
-    for period, (rows, cost) in sorted(per_period.items()):
-        con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
-            [uuid.uuid4().hex[:12], ingest_id, batch.module.FORMAT, storage, paths, period, rows, cost, now],
-        )
+    totals = [PeriodTotal(period, rows, cost) for period, (rows, cost) in per_period.items()]
+    record_sources(con, ingest_id, batch.module.FORMAT, storage, paths, totals, now)
 
 
 # Raw CUR 2.0 columns the loader reads only for charge columns the rollup does not keep (line-item detail:

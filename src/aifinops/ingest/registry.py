@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
 from types import ModuleType
 
 import duckdb
 
 from aifinops.errors import InputError, StoreError
 from aifinops.ingest import cur2
+from aifinops.ingest.results import PeriodTotal
 from aifinops.ingest.sqlparts import Columns
 from aifinops.store import CHARGE_COLUMN_NAMES, first_missing
 
@@ -114,3 +118,21 @@ def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
         except StoreError:
             continue  # present but no longer readable Parquet: the same
     con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))
+
+
+def supersede_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[date]) -> None:
+    """A billing period ingested again replaces the old one: its sources go inactive, its copied rows go."""
+    if not periods:
+        return
+    marks = ", ".join("?" for _ in periods)
+    con.execute(f"UPDATE sources SET active = FALSE WHERE billing_period IN ({marks})", list(periods))
+    con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", list(periods))
+
+
+def record_sources(con: duckdb.DuckDBPyConnection, ingest_id: str, fmt: str, storage: str, files: list[str],
+                   totals: Sequence[PeriodTotal], now: datetime) -> None:
+    """One active ``sources`` row per billing period an ingest loaded, with its rows and billed cost."""
+    for p in sorted(totals, key=lambda t: t.billing_period):
+        con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
+                    [uuid.uuid4().hex[:12], ingest_id, fmt, storage, files, p.billing_period, p.rows, p.billed_cost,
+                     now])

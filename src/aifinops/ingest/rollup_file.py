@@ -20,7 +20,7 @@ import duckdb
 
 from aifinops.errors import InputError
 from aifinops.ingest.files import expand_inputs, file_kind
-from aifinops.ingest.registry import ensure_charges_view, is_rollup_columns
+from aifinops.ingest.registry import ensure_charges_view, is_rollup_columns, record_sources, supersede_periods
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import qident
 from aifinops.store import USAGE_DAILY_COLUMNS, clear_demo
@@ -95,14 +95,10 @@ def load_rollup_files(con: duckdb.DuckDBPyConnection, files: list[Path], progres
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
         _check_currency(con, periods, str(files[0]))
+        supersede_periods(con, periods)
+        record_sources(con, result.ingest_id, FORMAT, FORMAT, result.files, result.periods,
+                       datetime.now(UTC).replace(tzinfo=None))
         marks = ", ".join("?" for _ in periods)
-        con.execute(f"UPDATE sources SET active = FALSE WHERE billing_period IN ({marks})", periods)
-        con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", periods)
-        now = datetime.now(UTC).replace(tzinfo=None)
-        for p in result.periods:
-            con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
-                        [uuid.uuid4().hex[:12], result.ingest_id, FORMAT, FORMAT, result.files, p.billing_period,
-                         p.rows, p.billed_cost, now])
         ensure_charges_view(con)
         report("store", 0, 1)
         con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({marks})", periods)
