@@ -10,10 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from aifinops.costs.genai import largest_remainder_cents, request_costs
+from aifinops.costs.genai import request_costs
 from aifinops.errors import ArgumentError
 from aifinops.ingest.bedrock_logs import load_invocation_logs
 from aifinops.ingest.pipeline import ingest_paths
+from aifinops.money import largest_remainder_cents
 from aifinops.store import Store
 from curfixtures import cur2_row, write_cur2
 

@@ -37,3 +37,25 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     if decimals == 0 and float(value) != round(float(value)):
         decimals = 2
     return f"{value:,.{decimals}f}"
+
+
+def cents(usd: float) -> float:
+    """Money in an answer: rounded to the cent (full precision stays in the store), never -0.0."""
+    return round(usd, 2) + 0.0
+
+
+def largest_remainder_cents(values: list[float], total: float) -> list[float]:
+    """``values`` rounded to cents so that they add up to ``total`` rounded to cents (largest remainder).
+
+    The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row.
+    """
+    target = round(total * 100)
+    floors = [int((v * 100) // 1) for v in values]
+    rest = target - sum(floors)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
+    cents = list(floors)
+    if order:
+        for k in range(abs(rest)):
+            i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
+            cents[i] += 1 if rest > 0 else -1
+    return [c / 100 for c in cents]

@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
+from aifinops.money import largest_remainder_cents
 from aifinops.pricing import PriceNotFound
 from aifinops.pricing.lookups import resolve_model
 from aifinops.store import one_row
@@ -248,23 +249,6 @@ def _unallocated(con: duckdb.DuckDBPyConnection, cells: str, params: dict[str, A
         params,
     ).fetchall()
     return [{"reason": r, "model": m or None, "cost_usd": c} for r, m, c in rows if abs(c) > 1e-12]
-
-
-def largest_remainder_cents(values: list[float], total: float) -> list[float]:
-    """``values`` rounded to cents so that they add up to ``total`` rounded to cents (largest remainder).
-
-    The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row.
-    """
-    target = round(total * 100)
-    floors = [int((v * 100) // 1) for v in values]
-    rest = target - sum(floors)
-    order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
-    cents = list(floors)
-    if order:
-        for k in range(abs(rest)):
-            i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
-            cents[i] += 1 if rest > 0 else -1
-    return [c / 100 for c in cents]
 
 
 # ---------------------------------------------------------------------------------------------- cost per agent

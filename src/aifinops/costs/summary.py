@@ -19,6 +19,7 @@ import duckdb
 from aifinops.costs.breakdown import data_period
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler, dimension_sql
+from aifinops.money import cents, largest_remainder_cents
 from aifinops.store import from_smallest_table, one_row
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
@@ -151,8 +152,8 @@ def ai_cost_summary(
         "total_cost_usd": cents(total_usd),
         "ai_cost_usd": cents(ai_usd),
         "ai_share": _share(ai_usd / total_usd if total_usd else None),
-        "by_ai_service": {k: cents(v) for k, v in by("AI_SERVICE").items()},
-        "by_workload": {k: cents(v) for k, v in by("WORKLOAD").items()},
+        "by_ai_service": _cents_by(by("AI_SERVICE")),
+        "by_workload": _cents_by(by("WORKLOAD")),
         "drivers": drivers,
         "other_ai_cost_usd": cents(other),
         "drivers_source": GUIDE_SOURCE,
@@ -160,9 +161,10 @@ def ai_cost_summary(
     }
 
 
-def cents(usd: float) -> float:
-    """Money in an answer: rounded to the cent (the store keeps full precision), never -0.0."""
-    return round(usd, 2) + 0.0
+def _cents_by(amounts: dict[str, float]) -> dict[str, float]:
+    """A breakdown in cents that adds up to its own total in cents (largest remainder), in the same order."""
+    keys = list(amounts)
+    return dict(zip(keys, largest_remainder_cents([amounts[k] for k in keys], sum(amounts.values())), strict=True))
 
 
 def _share(value: float | None) -> float | None:
