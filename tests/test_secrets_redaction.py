@@ -336,6 +336,8 @@ def test_ordinary_values_are_kept_and_secrets_leave_their_names(cli_runs):
     "hf_transformers_cache_dir_v2", "sk-learn-pipeline-training-v2", "https://github.com/acme/ml-recipes.git",
     "python3 train.py --epochs 3 --lr 0.001 --model-name bert-base-uncased", "2024-05-01T12:34:56.789Z",
     "Basic monitoring for the endpoint", "ip-10-0-0-1.ec2.internal", "sagemaker:variant:DesiredInstanceCount",
+    # an autoscaling ResourceId whose endpoint name ends in a short hex-like suffix (was redacted whole)
+    "endpoint/autoscaled-3c0b4/variant/AllTraffic", "endpoint/chat-7b1b4/variant/AllTraffic",
 ])
 def test_ordinary_values_are_not_redacted(value):
     assert redact_text(value) == value

@@ -120,10 +120,19 @@ def random_looking(token: str) -> bool:
         return False
     upper, lower, digit = _classes(token)
     if upper and lower and digit:
+        if _word_path(token):
+            return False
         return _mean_run(token) <= 2.0
     if re.fullmatch(r"[0-9a-fA-F]+", token) or re.search(r"[/_=+-]", token):
         return False  # hex digests and UUIDs; separated lowercase words and dates
     return digit and (upper != lower) and _mean_run(token) <= 1.7
+
+
+def _word_path(token: str) -> bool:
+    """A path of three or more short parts ('endpoint/autoscaled-3c0b4/variant/AllTraffic'): a name, even when
+    one part looks random. Random base64 has a '/' in one character of 64, so rarely three short parts."""
+    parts = token.split("/")
+    return len(parts) >= 3 and all(0 < len(part) < 16 for part in parts)
 
 
 def _aws_secret_like(token: str) -> bool:
