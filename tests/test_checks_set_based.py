@@ -63,3 +63,44 @@ def test_notebook_check_answers_by_hand(tmp_path, monkeypatch):
     assert f.evidence["hours_per_day_avg"] == 24.0 and f.evidence["hours_per_day_min"] == 24.0
     assert f.evidence["days_observed"] == DAYS and f.evidence["usd_per_hour"] == pytest.approx(RATE)
     assert f.evidence["window_start"] == (AS_OF - timedelta(days=DAYS - 1)).isoformat()
+
+
+def _weekday_rows(first_day, last_day, name: str) -> list[dict]:
+    """A notebook billed 24 h every Monday–Friday between the two days, never on weekends."""
+    rows, day = [], first_day
+    while day <= last_day:
+        if day.weekday() < 5:
+            rows.append(usage_row(
+                billing_account_id=ACCOUNT, usage_date=day, usage_type="USE1-Notebk:ml.m5.xlarge",
+                component="Notebk", instance_type="ml.m5.xlarge", instance_family="m5", accelerated=False,
+                usage_quantity=24.0, billed_cost=24.0 * 0.23,
+                resource_id=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/{name}",
+            ))  # fmt: skip
+        day += timedelta(days=1)
+    return rows
+
+
+def test_a_weekday_notebook_seen_from_before_the_window_is_not_always_on(tmp_path):
+    """Billed 24 h Monday to Friday for six weeks; the 14-day window opens on a Saturday. Hand count: 10 weekdays
+    x 24 h / 14 days = 17.1 h a day, under the 20-hour threshold. Observed from its first Monday in the window
+    (the old rule) it read 240 h / 12 days = 20 h a day and was reported as always on."""
+    end = AS_OF
+    while end.weekday() != 4:  # the window ends on a Friday, so its first day (end - 13) is a Saturday
+        end -= timedelta(days=1)
+    assert (end - timedelta(days=13)).weekday() == 5
+    with Store(tmp_path / "weekdays.duckdb").connect() as con:
+        insert_usage(con, _weekday_rows(end - timedelta(days=41), end, "weekdays"))
+        run = run_checks(con, only=[NOTEBOOK])
+    assert run.errors == [] and run.findings == []
+
+
+def test_a_weekday_notebook_created_inside_the_window_is_observed_from_its_first_day(tmp_path):
+    """Created on the window's second Monday and on 24 h every weekday since: 5 days of 24 h over the 5 days it
+    existed = 24 h a day, always on (the span starts at its first billed day when nothing was billed before)."""
+    end = AS_OF
+    while end.weekday() != 4:
+        end -= timedelta(days=1)
+    with Store(tmp_path / "new.duckdb").connect() as con:
+        insert_usage(con, _weekday_rows(end - timedelta(days=4), end, "new"))
+        run = run_checks(con, only=[NOTEBOOK])
+    assert [f.evidence["hours_per_day_avg"] for f in run.findings] == [pytest.approx(24.0)]

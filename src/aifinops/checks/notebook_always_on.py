@@ -84,11 +84,11 @@ class NotebookAlwaysOn(Check[NotebookParams]):
     """SageMaker notebook instances and Studio apps billed 20+ hours a day.
 
     Reads the ``Notebk`` and ``Studio`` instance-hour rows of ``usage_daily`` over the look-back.
-    Hours per day are averaged from the day a resource was first billed in the window to the
-    last billed day, days without rows counting as zero. Monthly cost is the window's billed
-    cost scaled to a 730-hour month; savings keep only the working week's hours. GPU and large
-    types also get a rightsizing note, priced only when the target type's rate is known (from
-    the bill or the price snapshot).
+    Hours per day are averaged from the window's first day (from the day a resource was first
+    billed, when that is inside the window) to its last day, days without rows counting as zero.
+    Monthly cost is the window's billed cost scaled to a 730-hour month; savings keep only the
+    working week's hours. GPU and large types also get a rightsizing note, priced only when the
+    target type's rate is known (from the bill or the price snapshot).
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -108,7 +108,8 @@ class NotebookAlwaysOn(Check[NotebookParams]):
     def run(self, ctx: CheckContext, params: NotebookParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         findings = []
-        for row in ctx.query(_PER_NOTEBOOK_SQL, [window.start, window.end, params.min_days_observed, window.end]):
+        for row in ctx.query(_PER_NOTEBOOK_SQL, [window.start, window.end, window.start, window.start,
+                                              params.min_days_observed, window.end]):
             finding = self._assess(ctx, row, window.end, params)
             if finding:
                 findings.append(finding)
@@ -273,8 +274,16 @@ WITH r AS (
       AND ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio') AND instance_type IS NOT NULL
 ), day AS (
     SELECT key, usage_date, sum(COALESCE(hours, 0)) AS h FROM r GROUP BY key, usage_date
+), earlier AS (
+    SELECT DISTINCT {_KEY_SQL} AS key FROM usage_daily
+    WHERE usage_date < ? AND ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio')
+      AND instance_type IS NOT NULL AND COALESCE({USAGE_HOURS_SQL}, 0) > 0
 ), billed AS (
-    SELECT key, min(usage_date) AS first_day, count(*) AS billed_days FROM day WHERE h > 0 GROUP BY key
+    -- a notebook billed before the window is observed from the window's first day (a weekday-only notebook seen
+    -- from its first Monday would read 24 h a day); one first billed inside the window, from that day
+    SELECT day.key, CASE WHEN any_value(earlier.key) IS NOT NULL THEN CAST(? AS DATE) ELSE min(usage_date) END
+               AS first_day, count(*) AS billed_days
+    FROM day LEFT JOIN earlier ON day.key = earlier.key WHERE h > 0 GROUP BY day.key
     HAVING count(*) >= ?
 ), span AS (
     SELECT d.key, any_value(b.billed_days) AS billed_days, sum(d.h) AS hours, max(d.h) AS max_day_hours,
