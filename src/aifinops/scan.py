@@ -21,7 +21,7 @@ from aifinops.model import (
     SourceKind,
     Totals,
 )
-from aifinops.store import Store, detached_sources
+from aifinops.store import Store, detached_sources, exact_sum
 
 
 @dataclass
@@ -78,7 +78,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             }
         version = demo_version(con)
         sources = con.execute(
-            "SELECT format, storage, count(*), sum(rows), sum(billed_cost) FROM sources WHERE active GROUP BY ALL"
+            f"SELECT format, storage, count(*), sum(rows), {exact_sum('billed_cost')} FROM sources WHERE active"
+            " GROUP BY ALL"
         ).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
         detached = detached_sources(con)
@@ -99,7 +100,8 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             # periods read in place whose files moved since: totals hold (the rollup), line-item detail is gone
             detached_sources=[DetachedSource.model_validate(d) for d in detached],
             billing_sources=[
-                BillingSource(format=f, storage=s, periods=n, rows=r, billed_cost_usd=c) for f, s, n, r, c in sources
+                BillingSource(format=f, storage=s, periods=n, rows=r, billed_cost_usd=float(c or 0.0))
+                for f, s, n, r, c in sources
             ],
             inventory_resources=counts["resources"],
             metric_datapoints=counts["metrics"],

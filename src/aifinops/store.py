@@ -596,6 +596,14 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 # questions that do not name a resource or a tag (cost by service, usage type, account, AI service, workload,
 # per day or month) read a table a fraction of the rollup's size. Money keeps full precision here; answers
 # round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
+
+def exact_sum(expression: str) -> str:
+    """SQL for a sum of money that does not depend on the order rows are read in: each amount as a 10-decimal
+    DECIMAL, added exactly (128-bit). DOUBLE sums differ in the last bits from one storage order to another, and
+    a total rounded to the cent can then land a cent apart. An aggregate (a FILTER clause may follow); its value
+    is a ``Decimal``: the caller takes ``float()`` of it."""
+    return f"sum(CAST({expression} AS DECIMAL(38, 10)))"
+
 _T = TypeVar("_T")
 SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
 # Smallest first: (table, per-resource columns left out, whether usage_date is the first day of its month).

@@ -20,7 +20,7 @@ from aifinops.costs.breakdown import data_period
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.money import cents, largest_remainder_cents
-from aifinops.store import from_smallest_table, one_row
+from aifinops.store import exact_sum, from_smallest_table, one_row
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
 
@@ -113,17 +113,19 @@ def ai_cost_summary(
     window = Sql(" WHERE usage_date >= ? AND usage_date < ?", (first_day, end_day))
     whole = first_day.day == 1 and end_day.day == 1  # a monthly summary can answer
 
+    money = exact_sum("billed_cost")
+
     def sums(table: str) -> tuple[Any, ...]:
         sql = (Sql("SELECT ")
-               + join(", ", [Sql("coalesce(sum(billed_cost) FILTER (WHERE ") + c + Sql("), 0)") for c in conditions])
+               + join(", ", [Sql(f"coalesce({money} FILTER (WHERE ") + c + Sql("), 0)") for c in conditions])
                + Sql(f" FROM {table}") + window)
-        return one_row(con, sql.text, list(sql.params))
+        return tuple(float(v) for v in one_row(con, sql.text, list(sql.params)))
 
     def by(dimension: str) -> dict[str, float]:
         key = dimension_sql(dimension)[1]
 
         def ask(table: str) -> list[tuple[Any, ...]]:
-            sql = (Sql("SELECT ") + key + Sql(", sum(billed_cost) FROM ") + Sql(table) + window
+            sql = (Sql("SELECT ") + key + Sql(f", {exact_sum('billed_cost')} FROM ") + Sql(table) + window
                    + Sql(" AND ") + conditions[1] + Sql(" GROUP BY 1"))
             return con.execute(sql.text, list(sql.params)).fetchall()
 
@@ -203,7 +205,7 @@ def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str)
     providers = provider_totals(con, window, [str(start), str(end)])
     items, cost = one_row(
         con,
-        f"SELECT sum(line_items), sum(billed_cost) FROM usage_daily WHERE {window}"
+        f"SELECT sum(line_items), {exact_sum('billed_cost')} FROM usage_daily WHERE {window}"
         " AND COALESCE(provider, 'AWS') = 'AWS' AND usage_type IS NULL"
         " AND COALESCE(line_item_type, 'Usage') NOT IN ('Tax', 'Credit', 'Refund')",
         [str(start), str(end)],
@@ -232,8 +234,9 @@ def provider_totals(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params:
             "checked": provider == "AWS",
         }
         for provider, items, cost, ai in con.execute(
-            f"SELECT COALESCE(provider, 'AWS'), sum(line_items), sum(billed_cost),"
-            f" sum(billed_cost) FILTER (WHERE is_ai) FROM usage_daily WHERE {where} GROUP BY 1 ORDER BY 3 DESC, 1",
+            f"SELECT COALESCE(provider, 'AWS'), sum(line_items), {exact_sum('billed_cost')},"
+            f" {exact_sum('billed_cost')} FILTER (WHERE is_ai) FROM usage_daily WHERE {where}"
+            " GROUP BY 1 ORDER BY 3 DESC, 1",
             params or [],
         ).fetchall()
     ]
