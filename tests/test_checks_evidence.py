@@ -153,14 +153,15 @@ def test_busy_g4dn_endpoint_moving_to_a_dearer_g6_is_advice_with_no_dollars(con)
 
     f = findings_of(con, PREVIOUS)[arn("t4-busy")]
     assert f.monthly_savings_usd == 0.0 and f.confidence == "low"
-    assert f.evidence["instances_needed"] == 1 and f.evidence["savings_basis"] is None
+    assert f.evidence["instances_kept"] == 1 and f.evidence["savings_basis"] is None
     assert f.evidence["replacement_rate"]["basis"] == "billing"
     assert f.evidence["price_ratio"] == pytest.approx(G6 / G4DN)
     assert "advice" in f.title
 
 
-def test_over_provisioned_g4dn_fleet_saves_through_fewer_instances(con):
-    # Three instances at a 20% GPU peak: 3 x 20 / 1.86 / 60 = 0.54 -> one ml.g6.xlarge carries the peak.
+def test_over_provisioned_g4dn_fleet_leaves_fewer_instances_to_the_over_provisioned_check(con):
+    # Three instances at a 20% GPU peak: the over-provisioned check keeps max(2, ceil(3 x 20 / 60)) = 2 and claims
+    # the third; moving the two kept to the dearer ml.g6.xlarge saves nothing here (no 3 -> 1 below the floor).
     add_endpoint(con, "t4-fleet", "ml.g4dn.xlarge", count=3)
     add_metrics(con, endpoint_series("t4-fleet", const(900.0), cpu=const(10.0), memory=const(30.0), gpu=const(20.0),
                                      count=3))
@@ -168,8 +169,8 @@ def test_over_provisioned_g4dn_fleet_saves_through_fewer_instances(con):
     bill_endpoint(con, "l4-other", "ml.g6.xlarge", G6)
 
     f = findings_of(con, PREVIOUS)[arn("t4-fleet")]
-    assert f.evidence["instances"] == 3 and f.evidence["instances_needed"] == 1
-    assert f.monthly_savings_usd == pytest.approx((3 * G4DN - 1 * G6) * MONTH_H)
+    assert f.evidence["instances"] == 3 and f.evidence["instances_kept"] == 2
+    assert f.monthly_savings_usd == 0.0
     assert f.evidence["utilization_coverage"] == pytest.approx(1.0)
 
 

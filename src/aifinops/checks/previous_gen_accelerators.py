@@ -21,7 +21,12 @@ from aifinops.checks import _rates
 from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.model import Action, Finding
+
+# The instance floor and the over-provisioned test are the over-provisioned check's (one home): a move to a newer
+# type keeps the instances that check keeps; removing instances is its lever, not this one's.
+_OVERPROVISIONED = OverprovisionedParams()
 
 _REPLACEMENTS = {
     "p3.2xlarge": "g5.2xlarge",  # 1x V100 16 GB -> 1x A10G 24 GB
@@ -63,15 +68,6 @@ class PreviousGenParams(BaseModel):
     lookback_days_metrics: int = Field(
         14, ge=1, le=366, description="Days of endpoint metrics read for utilization. Default 14: two weeks."
     )
-    target_util_pct: float = Field(
-        60.0,
-        gt=0,
-        le=100,
-        description=(
-            "Peak utilization per instance (CPU per vCPU, GPU per GPU) to keep on the replacement. Default 60: "
-            "the over-provisioning check's target (40% headroom for spikes and for losing an instance)."
-        ),
-    )
 
 
 @register
@@ -82,10 +78,12 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
     has a replacement, one finding per resource (per account, region, component and type without
     resource ids). The old rate is the bill's (cost / hours); the new one ``pricing.rate``'s for the same
     component. Savings = the monthly instance hours x (old - new rate / min(1, speedup)) when the replacement
-    is cheaper per unit of those hours; for an endpoint with CPU/GPU metrics, (instances x old rate -
-    instances needed x new rate) x 730, instances needed = max(1, ceil(instances x peak utilization /
-    speedup / target_util_pct)). Otherwise 0:
-    a faster type that costs more per hour saves nothing unless fewer instances or hours follow.
+    is cheaper per unit of those hours; for an endpoint with CPU/GPU metrics, the instances it keeps after
+    right-sizing x (old - new rate / min(1, speedup)) x 730, kept = the over-provisioned check's
+    max(min_instances, ceil(instances x peak / target)) (its floor and targets, one home): removing instances is
+    that check's lever, so a faster type earns no extra instances here. Otherwise 0, and 0 on an endpoint that
+    served nothing (zero invocations with its instance metrics present, the idle check's reading): deleting it
+    is the lever.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -100,8 +98,9 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
     iam_permissions = []
     iam_note = "Billing only, plus the bundled price catalog for the replacement's rate; no AWS API call."
     savings_formula = (
-        "monthly hours x max(0, current $/h - replacement $/h); endpoints with utilization: (instances x current $/h "
-        "- ceil(instances x peak / speedup / target) x replacement $/h) x 730; never from the speedup alone"
+        "monthly hours x max(0, current $/h - replacement $/h); endpoints with utilization: instances kept after "
+        "right-sizing (the over-provisioned check's floor) x max(0, current $/h - replacement $/h) x 730; $0 on an "
+        "endpoint serving nothing; never from the speedup alone"
     )
     Params = PreviousGenParams
 
@@ -120,16 +119,26 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
                 CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
         )
         endpoints: dict[str, tuple[ep.EndpointInfo, ep.VariantStats, int]] = {}
+        idle: dict[str, ep.InvocationReading] = {}
         if "inventory" in ctx.available and "metrics" in ctx.available:
             mwindow, stats, _, infos = ep.look_back(ctx, params.lookback_days_metrics)
+            coverage = ep.invocation_coverage(ctx, mwindow)
             for info in infos:
+                observed = ep.observed_hours(mwindow, info, stats)
+                readings = []
                 for v in info.instance_variants:
-                    observed = ep.observed_hours(mwindow, info, stats)
                     endpoints[info.arn.lower()] = (info, ep.stats_for(stats, info, v.name), observed)
+                    s = ep.stats_for(stats, info, v.name)
+                    readings.append(ep.read_invocations(s, ep.coverage_for(coverage, info, v.name), observed))
+                # Serving nothing by the idle check's reading (zero invocations, collection proven): delete, not move.
+                if readings and all(r.invocations == 0 for r in readings):
+                    idle[info.arn.lower()] = readings[0]
         groups = group_rows(rows)
         findings = []
         for key, group in groups.items():
-            finding = self._assess(ctx, key, group, window.days, params, endpoints.get(str(key).lower()))
+            finding = self._assess(
+                ctx, key, group, window.days, params, endpoints.get(str(key).lower()), idle.get(str(key).lower())
+            )
             if finding:
                 findings.append(finding)
         return findings
@@ -142,6 +151,7 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         days: int,
         params: PreviousGenParams,
         endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None,
+        idle: ep.InvocationReading | None = None,
     ) -> Finding | None:
         cost = total(rows, "billed_cost")
         hours = total(rows, "hours")
@@ -192,17 +202,26 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
             hours_needed = hours / min(1.0, speedup)
             savings = max(0.0, monthly_usd(hours * old_rate - hours_needed * new_rate.usd_per_unit, days))
             basis = "same instance hours at the replacement's lower rate" if savings > 0 else None
-            fewer = self._fewer_instances(endpoint, itype, speedup, old_rate, new_rate.usd_per_unit, params)
-            if fewer is not None:
-                evidence.update(fewer)
-                measured_count = fewer["utilization_coverage"]
-                if fewer["instances_saving_monthly_usd"] > savings:
-                    savings = fewer["instances_saving_monthly_usd"]
-                    basis = (
-                        f"{fewer['instances_needed']} instead of {fewer['instances']} instance(s): peak "
-                        f"{fewer['peak_util_pct']:.0f}% / speedup {speedup:g} at {params.target_util_pct:g}% target"
-                    )
-            if basis is None:
+            kept = self._kept_instances(endpoint, itype)
+            if kept is not None:
+                evidence.update(kept)
+                measured_count = kept["utilization_coverage"]
+                per_instance = ep.monthly(old_rate - new_rate.usd_per_unit / min(1.0, speedup))
+                savings = max(0.0, kept["instances_kept"] * per_instance)
+                basis = (
+                    f"{kept['instances_kept']} kept instance(s) at the replacement's lower rate"
+                    if savings > 0 else None
+                )
+            if idle is not None:
+                evidence.update(invocations_sum=0.0, invocations_basis=idle.basis, invocations_evidence=idle.detail)
+                savings, basis = 0.0, None
+                assumptions.append(
+                    "The endpoint served no request over the metrics look-back (the idle check's reading): "
+                    "delete it (sagemaker-idle-endpoint) rather than move it; no saving is claimed here."
+                )
+            if basis is None and idle is not None:
+                what = "advice: the endpoint serves nothing; delete it rather than move it"
+            elif basis is None:
                 what = f"advice: {ratio:.2f}x the price per hour, {ratio / speedup:.2f}x per unit of work, no fewer " \
                     "instances or hours follow"
                 assumptions.append(
@@ -240,37 +259,37 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         )
 
     @staticmethod
-    def _fewer_instances(
-        endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None,
-        itype: str,
-        speedup: float,
-        old_rate: float,
-        new_rate: float,
-        params: PreviousGenParams,
+    def _kept_instances(
+        endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None, itype: str
     ) -> dict[str, Any] | None:
-        """The instances an endpoint's measured peak needs on the faster type, or None without a measure."""
+        """The instances an endpoint keeps after right-sizing, by the over-provisioned check's rule and floor
+        (``OverprovisionedParams``: max(min_instances, ceil(instances x peak / target)) when the peak is under
+        its threshold), or None without a measure."""
         if endpoint is None:
             return None
         info, stats, observed_h = endpoint
-        variants = [v for v in info.instance_variants if v.instance_type == itype and not v.autoscaling]
+        variants = [v for v in info.instance_variants if v.instance_type == itype]
         spec = ep.specs(itype)
         if len(variants) != 1 or spec is None or observed_h <= 0:
             return None
         count = variants[0].instance_count
-        util = stats.util("GPUUtilization", spec.gpus) if spec.gpus else stats.util("CPUUtilization", spec.vcpus)
         metric = "GPUUtilization" if spec.gpus else "CPUUtilization"
+        util = stats.util(metric, spec.gpus or spec.vcpus)
         agg = stats.get(metric, "Average")
         if util is None or agg is None:
             return None
         peak = util[1]
-        needed = max(1, math.ceil(count * peak / speedup / params.target_util_pct - 1e-9))
+        kept = count
+        op = _OVERPROVISIONED
+        if not variants[0].autoscaling and count > op.min_instances and peak < op.max_peak_util_pct:
+            kept = min(count, max(op.min_instances, math.ceil(count * peak / op.target_util_pct - 1e-9)))
         return {
             "instances": count,
-            "instances_needed": needed,
+            "instances_kept": kept,
+            "instance_floor": op.min_instances,
             "peak_util_pct": peak,
             "utilization_metric": metric,
             "utilization_coverage": min(1.0, agg.hours / observed_h),
-            "instances_saving_monthly_usd": max(0.0, ep.monthly(count * old_rate - needed * new_rate)),
         }
 
 
