@@ -37,7 +37,7 @@ def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> st
         )
         for f in doc["findings"]
     ]
-    with store.transaction() as con:
+    with store.transaction(usage=False) as con:  # bookkeeping: the summary tables stay as they are
         con.execute(
             "INSERT INTO scan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -66,7 +66,7 @@ def set_state(
         raise ArgumentError("Dismissing a finding needs a reason.", "pass --reason 'why this is not waste'.")
     if state == "snoozed" and until is None:
         raise ArgumentError("Snoozing a finding needs a date.", "pass --until YYYY-MM-DD or --days N.")
-    with store.transaction() as con:
+    with store.transaction(usage=False) as con:  # bookkeeping: the summary tables stay as they are
         known = one_row(con, "SELECT count(*) FROM finding_history WHERE finding_id = ?", [finding_id])[0]
         if not known:
             ids = [r[0] for r in con.execute("SELECT DISTINCT finding_id FROM finding_history").fetchall()]

@@ -3,8 +3,9 @@
 One file holds everything (docs/design.md "The store"). Only inputs write it; analysis reads it.
 Many readers, one writer: a writer works on a copy of the file and swaps it in atomically when it is done
 (``Store.connect``), so a dashboard or an MCP server keeps answering from the store as it was while an
-ingest runs, and sees the new one on its next request. Every write also rebuilds the small summary
-tables (``refresh_summaries``) that answer the common cost questions without reading the whole rollup.
+ingest runs, and sees the new one on its next request. Every write that may change the rollup also rebuilds
+the small summary tables (``refresh_summaries``) that answer the common cost questions without reading the whole
+rollup; bookkeeping writes (scan history, finding states) keep them (``Store.connect`` ``usage=False``).
 """
 
 from __future__ import annotations
@@ -298,16 +299,21 @@ class Store:
         self.path = Path(path).expanduser() if path else default_store_path()
 
     @contextmanager
-    def connect(self, read_only: bool = False, wait_s: float = 30.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, read_only: bool = False, wait_s: float = 30.0, usage: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the store; create and migrate it when opened for writing.
 
         Read-only connections (every command that only reads) work on a file this process cannot
         write, and any number of them can be open at once, in this process and others, while a writer works.
         A write connection lands all of its changes when the block ends normally, and none of them otherwise.
+        ``usage=False`` declares a bookkeeping write that leaves ``usage_daily`` alone (scan history, finding
+        states, meta): the summary tables are kept instead of rebuilt, unless usage_daily's fingerprint
+        (``usage_fingerprint``) shows the block changed it after all.
         """
         self._check_path(read_only)
         if not read_only:
-            with self._write(wait_s) as con:
+            with self._write(wait_s, usage) as con:
                 yield con
             return
         con = _open_reader(self.path, wait_s)
@@ -327,9 +333,10 @@ class Store:
             con.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection inside one transaction: all of it lands, or none of it."""
-        with self.connect() as con:
+    def transaction(self, usage: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection inside one transaction: all of it lands, or none of it. ``usage=False``: the block
+        leaves usage_daily alone (Store.connect)."""
+        with self.connect(usage=usage) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -382,8 +389,11 @@ class Store:
             )
 
     @contextmanager
-    def _write(self, wait_s: float) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Copy the store, yield a connection on the copy, swap it in when the block ends normally."""
+    def _write(self, wait_s: float, usage: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Copy the store, yield a connection on the copy, swap it in when the block ends normally.
+
+        The summary tables are rebuilt at the end of a write that may change usage_daily (``usage``), and of
+        one that said it would not but whose usage_daily fingerprint moved."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -404,9 +414,12 @@ class Store:
                 con = _open_with_retry(work, False, wait_s, shown=self.path)
                 try:
                     _ensure_schema(con, self.path)
-                    drop_summaries(con)  # while the block writes, questions read usage_daily itself
+                    before = None if usage else usage_fingerprint(con)
+                    if usage:
+                        drop_summaries(con)  # while the block writes, questions read usage_daily itself
                     yield con
-                    refresh_summaries(con)
+                    if usage or usage_fingerprint(con) != before or not _has_summaries(con):
+                        refresh_summaries(con)
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
@@ -592,7 +605,7 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 
 
 # --- summary tables ---------------------------------------------------------------------------------
-# ``usage_daily`` summed over the per-resource detail, rebuilt at the end of every write (Store.connect), so
+# ``usage_daily`` summed over the per-resource detail, rebuilt at the end of every write that may change it, so
 # questions that do not name a resource or a tag (cost by service, usage type, account, AI service, workload,
 # per day or month) read a table a fraction of the rollup's size. Money keeps full precision here; answers
 # round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
@@ -631,6 +644,21 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source} GROUP BY ALL")
         if not monthly:
             daily_of[left_out] = table
+
+
+def usage_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """A cheap sign that ``usage_daily`` changed: its row count, line-item total and money total, and the newest
+    ingest. A safety net for writes that declare they leave usage_daily alone (Store.connect ``usage=False``),
+    not a proof: an UPDATE of a taxonomy column keeps it, so a write that may change usage_daily says so."""
+    return (*one_row(con, f"SELECT count(*), sum(line_items), {exact_sum('billed_cost')} FROM usage_daily"),
+            *one_row(con, "SELECT count(*), max(finished_at) FROM ingests"))
+
+
+def _has_summaries(con: duckdb.DuckDBPyConnection) -> bool:
+    names = {t for t, _, _ in SUMMARY_TABLES}
+    found = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                        " AND schema_name = 'main'").fetchall()
+    return names <= {r[0] for r in found}
 
 
 def from_smallest_table(ask: Callable[[str], _T], whole_months: bool) -> _T:

@@ -25,7 +25,7 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
     version = folder.name
     # Billing and inventory land in two transactions; the marker says a load is under way, so a load cut
     # short between them is finished by the next command instead of passing for a complete demo.
-    with store.transaction() as con:
+    with store.transaction(usage=False) as con:  # the marker alone: usage_daily is untouched
         con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [DEMO_LOADING + version])
     ingest_paths(store, [folder / "cur2"], progress=progress, keep_demo=True, engine=engine, spark_master=spark_master)
     with store.transaction() as con:

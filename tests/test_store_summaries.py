@@ -1,0 +1,122 @@
+"""Summary tables are rebuilt only by writes that may change usage_daily (issue 15): a scan's bookkeeping
+(record_scan, finding states) keeps them, still equal to usage_daily summed again here, and readers running
+while it writes see the summaries and the history whole."""
+
+from __future__ import annotations
+
+import threading
+
+import aifinops.store as store_module
+from aifinops.history import record_scan
+from aifinops.ingest.pipeline import ingest_paths
+from aifinops.store import Store
+from curfixtures import cur2_row, write_cur2
+
+# Independent of refresh_summaries: the monthly total per service, straight from the rollup.
+FROM_ROLLUP = ("SELECT service_code, date_trunc('month', usage_date)::DATE, sum(billed_cost), sum(line_items)"
+               " FROM usage_daily GROUP BY ALL ORDER BY ALL")
+FROM_SUMMARY = ("SELECT service_code, usage_date, sum(billed_cost), sum(line_items) FROM usage_summary_monthly"
+                " GROUP BY ALL ORDER BY ALL")
+
+
+def _doc(n: int) -> dict:
+    return {"findings": [], "source": {"as_of": "2024-10-28", "kind": "store"},
+            "period": {"start": "2024-10-01", "end": "2024-10-29"}, "savings": {"total_monthly_usd": float(n)}}
+
+
+def _store(tmp_path) -> Store:
+    store = Store(tmp_path / "s.duckdb")
+    rows = [cur2_row("2024-10", f"2024-10-{1 + i % 28:02d}", "AmazonSageMaker" if i % 3 else "AmazonBedrock",
+                     "USE1-Host:ml.g5.xlarge", 0.25) for i in range(300)]
+    ingest_paths(store, [write_cur2(tmp_path / "oct.parquet", rows)])
+    return store
+
+
+def _counting(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = store_module.refresh_summaries
+
+    def counted(con):
+        calls.append(1)
+        real(con)
+
+    monkeypatch.setattr(store_module, "refresh_summaries", counted)
+    return calls
+
+
+def test_record_scan_keeps_the_summaries_without_rebuilding_them(tmp_path, monkeypatch):
+    store = _store(tmp_path)
+    calls = _counting(monkeypatch)
+    record_scan(store, _doc(1), {})
+    assert calls == []
+    with store.connect(read_only=True) as con:
+        assert con.execute(FROM_SUMMARY).fetchall() == con.execute(FROM_ROLLUP).fetchall()
+        assert con.execute(FROM_ROLLUP).fetchall()[0][3] + con.execute(FROM_ROLLUP).fetchall()[1][3] == 300
+        assert con.execute("SELECT count(*) FROM scan_runs").fetchone() == (1,)
+    with store.transaction() as con:  # a write that may change the rollup still rebuilds them
+        con.execute("UPDATE usage_daily SET billed_cost = billed_cost * 2")
+    assert calls == [1]
+    with store.connect(read_only=True) as con:
+        summary = con.execute(FROM_SUMMARY).fetchall()
+        assert summary == con.execute(FROM_ROLLUP).fetchall()
+        assert sum(r[2] for r in summary) == 300 * 0.25 * 2
+
+
+def test_a_bookkeeping_write_that_changes_the_rollup_after_all_still_rebuilds(tmp_path, monkeypatch):
+    store = _store(tmp_path)
+    calls = _counting(monkeypatch)
+    with store.transaction(usage=False) as con:
+        con.execute("INSERT INTO usage_daily (billing_period, usage_date, service_code, billed_cost, line_items)"
+                    " VALUES ('2024-10-01', '2024-10-05', 'AmazonEC2', 10.0, 4)")
+    assert calls == [1]
+    with store.connect(read_only=True) as con:
+        summary = con.execute(FROM_SUMMARY).fetchall()
+        assert summary == con.execute(FROM_ROLLUP).fetchall()
+        assert ("AmazonEC2", summary[1][1], 10.0, 4) in summary
+
+
+def test_a_failed_bookkeeping_write_lands_nothing(tmp_path):
+    store = _store(tmp_path)
+    try:
+        with store.transaction(usage=False) as con:
+            con.execute("INSERT INTO scan_runs (run_id) VALUES ('x')")
+            raise RuntimeError("cut short")
+    except RuntimeError:
+        pass
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM scan_runs").fetchone() == (0,)
+        assert con.execute(FROM_SUMMARY).fetchall() == con.execute(FROM_ROLLUP).fetchall()
+
+
+def test_readers_see_whole_summaries_and_history_while_record_scan_writes(tmp_path):
+    store = _store(tmp_path)
+    with store.connect(read_only=True) as con:
+        expected = con.execute(FROM_ROLLUP).fetchall()
+    seen: list[tuple[int, list]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader(shared: bool) -> None:
+        while not stop.is_set():
+            try:
+                opened = store.shared_reader() if shared else store.connect(read_only=True, wait_s=0)
+                with opened as con:
+                    runs = con.execute("SELECT count(*) FROM scan_runs").fetchone()[0]
+                    seen.append((runs, con.execute(FROM_SUMMARY).fetchall()))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=reader, args=(s,)) for s in (False, True)]
+    for t in threads:
+        t.start()
+    for n in range(8):
+        record_scan(store, _doc(n), {})
+    stop.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert seen and all(summary == expected for _, summary in seen)
+    assert {runs for runs, _ in seen} <= set(range(9))
+    with store.connect(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM scan_runs").fetchone() == (8,)
