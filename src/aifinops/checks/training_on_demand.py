@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
+from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Finding
 from aifinops.pricing import spot_discount as planning_spot_discount
@@ -42,8 +43,9 @@ class TrainingParams(BaseModel):
         gt=0,
         le=1,
         description=(
-            "Share of the on-demand training that can move to Spot (checkpointable, not deadline-bound). "
-            "Default 0.80: the guide's Scenario 1 migrated 80% of training jobs."
+            "Share of the on-demand training that can move to Spot (checkpointable, not deadline-bound), used only "
+            "when the inventory does not tell which jobs checkpoint (then stated as an assumption, low "
+            "confidence). Default 0.80: the guide's Scenario 1 migrated 80% of training jobs."
         ),
     )
     min_monthly_cost_usd: float = Field(
@@ -60,7 +62,11 @@ class TrainingOnDemand(Check[TrainingParams]):
     Reads the ``Train`` (not ``TrSpt``) rows of accelerated instance types with purchase option
     on-demand over the look-back, one finding per training job (resource id), or per account,
     region and instance type when the bill has no resource ids. Monthly cost is the look-back's
-    billed cost scaled to a 730-hour month; savings = cost x eligible fraction x Spot discount.
+    billed cost scaled to a 730-hour month; savings = cost x eligible share x Spot discount. The eligible
+    share is the jobs' own: with the training-job inventory, a job that checkpoints (CheckpointConfig) can
+    move whole (1), one that does not cannot as it is (0: add checkpoints first); an instance-type group takes
+    the checkpointing jobs' share of its on-demand job-seconds. Without inventory it is ``eligible_fraction``,
+    assumed, and the confidence is low (``_confidence``).
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -79,7 +85,8 @@ class TrainingOnDemand(Check[TrainingParams]):
         "spot, checkpoint and billable-time fields, and prices on-demand jobs missing from the bill."
     )
     savings_formula = (
-        "monthly on-demand training cost x eligible_fraction x spot_discount (inventory-only jobs: "
+        "monthly on-demand training cost x eligible share (checkpointing jobs' share from the inventory, else "
+        "eligible_fraction, assumed) x spot_discount (inventory-only jobs: "
         "TrainingTimeInSeconds x InstanceCount / 3600 x the type's $/h, scaled to 730 h)"
     )
     Params = TrainingParams
@@ -101,8 +108,12 @@ class TrainingOnDemand(Check[TrainingParams]):
             finding = self._assess(key, group, window.days, params)
             if finding:
                 findings.append(finding)
+        jobs: list[dict[str, Any]] = []
         if "inventory" in ctx.available:
             findings = training_inventory.enrich(ctx, findings, groups, window, params)
+            jobs = training_inventory.training_jobs(ctx, window)
+        for finding in findings:
+            _grade(finding, _eligible_share(finding, jobs), params)
         return findings
 
     def _assess(self, key: str, rows: list[dict[str, Any]], days: int, params: TrainingParams) -> Finding | None:
@@ -138,11 +149,9 @@ class TrainingOnDemand(Check[TrainingParams]):
             account_id=first["account_id"],
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
-            confidence="medium",
+            confidence="medium",  # graded in run() once the jobs' own data is read (_grade)
             evidence=evidence,
             assumptions=[
-                f"{params.eligible_fraction:.0%} of this training can run on Spot at "
-                f"{params.spot_discount:.0%} off; Spot prices vary by type, region and hour.",
                 "Jobs checkpoint to S3 and resume after an interruption (CheckpointConfig); the rework "
                 "after interruptions is not priced here (see `aifinops simulate spot`).",
                 "Jobs are not deadline-bound: MaxWaitTimeInSeconds allows waiting for Spot capacity.",
@@ -150,3 +159,66 @@ class TrainingOnDemand(Check[TrainingParams]):
             ],
             actions=training_inventory.spot_training_actions(name),
         )
+
+
+def _job_type(attrs: dict[str, Any]) -> str | None:
+    return (attrs.get("ResourceConfig") or {}).get("InstanceType")
+
+
+def _eligible_share(finding: Finding, jobs: list[dict[str, Any]]) -> tuple[float, str] | None:
+    """The share of the finding's on-demand training that can move to Spot, read from the jobs' inventory
+    (CheckpointConfig), with how it was read; None when the inventory does not tell."""
+    if "checkpoint_s3_uri" in finding.evidence:  # the job's own DescribeTrainingJob (enrich / inventory-only)
+        checkpoints = bool(finding.evidence["checkpoint_s3_uri"])
+        return (1.0, "the job checkpoints (CheckpointConfig)") if checkpoints else (
+            0.0, "the job has no CheckpointConfig: an interruption would restart it")
+    if finding.resource_type != "sagemaker-training-instance-type":
+        return None
+    account, region, itype = finding.resource_id.split("/", 2)
+    group = [
+        training_inventory.job_facts(j["attributes"])
+        for j in jobs
+        if (j["account_id"], j["region"], _job_type(j["attributes"])) == (account, region, itype)
+        and not j["attributes"].get("EnableManagedSpotTraining")
+    ]
+    if not group:
+        return None
+    weights = [(f["billable_time_s"] or f["training_time_s"] or 0) * f["instance_count"] for f in group]
+    if sum(weights) <= 0:
+        weights = [1] * len(group)
+    share = sum(w for w, f in zip(weights, group, strict=True) if f["checkpoint_s3_uri"]) / sum(weights)
+    return share, f"checkpointing jobs' share of {len(group)} on-demand job(s)' instance-seconds"
+
+
+def _grade(finding: Finding, eligible: tuple[float, str] | None, params: TrainingParams) -> None:
+    """Savings and confidence from the eligible share: measured from the jobs, or the assumed default."""
+    share = eligible[0] if eligible else params.eligible_fraction
+    finding.monthly_savings_usd = finding.monthly_cost_usd * share * params.spot_discount
+    finding.evidence.update(eligible_fraction=share, eligible_basis=eligible[1] if eligible else "assumed")
+    rate = finding.evidence.get("rate")
+    per_job = finding.resource_type == "training-job"  # the job's whole billing is the figure: days do not apply
+    graded = confidence(
+        days=None if per_job else finding.evidence.get("days_billed"),
+        lookback_days=params.lookback_days,
+        price_basis=rate.get("basis") if isinstance(rate, dict) else "billing",
+        measured_share=eligible is not None,
+    )
+    # the inventory-only finding's default-share sentence is replaced by the share used here
+    finding.assumptions = [a for a in finding.assumptions if "of it can run on Spot at" not in a]
+    if eligible is None:
+        finding.assumptions.insert(
+            0,
+            f"{share:.0%} of this training can run on Spot (eligible_fraction, assumed: the inventory does not say "
+            f"which jobs checkpoint) at {params.spot_discount:.0%} off; Spot prices vary by type, region and hour.",
+        )
+    else:
+        finding.assumptions.insert(
+            0, f"{share:.0%} can move to Spot ({eligible[1]}) at {params.spot_discount:.0%} off; Spot prices vary "
+            "by type, region and hour.",
+        )
+    if eligible is not None and share == 0:
+        graded = Graded("low", [*graded.reasons, "advice: add checkpoints before moving to Spot"])
+    elif graded.level == "high":  # the discount is the planning figure, not this job's Spot price
+        graded = Graded("medium", ["the Spot discount is a planning figure; Spot prices vary by hour"])
+    finding.confidence = graded.level
+    finding.evidence["confidence_reasons"] = graded.reasons
