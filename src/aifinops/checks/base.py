@@ -401,14 +401,30 @@ def deduplicate(findings: list[Finding]) -> dict[str, Any]:
 
     Several checks may price the same resource (stop it, rightsize it): those savings overlap,
     so a resource counts for at most its largest single saving and never more than its monthly
-    cost.
+    cost. A resource nested under another one's id (``bedrock/acct/region/model/caller`` under
+    ``bedrock/acct/region/model``) is a share of that resource's spend: the levers on the part and on
+    the whole claim the same traffic (Flex for one steady caller, batch for the model's steady callers),
+    so the whole counts for the larger of its own saving and its parts' sum, within its cost.
     """
     gross = sum(f.monthly_savings_usd for f in findings)
     best: dict[str, tuple[float, float]] = {}
     for f in findings:
         saving, cost = best.get(f.resource_id, (0.0, 0.0))
         best[f.resource_id] = (max(saving, f.monthly_savings_usd), max(cost, f.monthly_cost_usd))
-    total = sum(min(saving, cost) for saving, cost in best.values())
+    parent_of: dict[str, str] = {}
+    for rid in best:  # the outermost other resource whose id is a path prefix of this one
+        prefixes = (rid[:i] for i, ch in enumerate(rid) if ch == "/")
+        parent = next((p for p in prefixes if p in best), None)
+        if parent is not None:
+            parent_of[rid] = parent
+    parts: dict[str, float] = {}
+    for rid, parent in parent_of.items():
+        parts[parent] = parts.get(parent, 0.0) + min(*best[rid])
+    total = sum(
+        min(max(saving, parts.get(rid, 0.0)), cost)
+        for rid, (saving, cost) in best.items()
+        if rid not in parent_of
+    )
     return {"gross_monthly_usd": gross, "total_monthly_usd": total, "resources": len(best)}
 
 
