@@ -120,3 +120,19 @@ def test_readers_see_whole_summaries_and_history_while_record_scan_writes(tmp_pa
     assert {runs for runs, _ in seen} <= set(range(9))
     with store.connect(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM scan_runs").fetchone() == (8,)
+
+
+def test_record_scan_keeps_every_finding_across_insert_batches(tmp_path):
+    store = _store(tmp_path)
+    findings = [{"id": f"check-a:r{i}", "check": "check-a", "resource_id": f"r{i}", "resource_type": "endpoint",
+                 "monthly_cost_usd": 2.0, "monthly_savings_usd": 0.5 * (i % 4), "confidence": "high"}
+                for i in range(1001)]  # two full batches of 500 and one of 1
+    doc = {**_doc(0), "findings": findings}
+    run_id = record_scan(store, doc, {"r7": "team-x"})
+    with store.connect(read_only=True) as con:
+        rows = con.execute("SELECT count(*), count(DISTINCT finding_id), sum(monthly_savings_usd),"
+                           " count(owner), min(owner) FROM finding_history WHERE run_id = ?", [run_id]).fetchone()
+        kept = con.execute("SELECT finding FROM finding_history WHERE resource_id = 'r1000'").fetchone()[0]
+    # 1001 findings, savings 0, 0.5, 1.0, 1.5 repeating: 250 full cycles (3.0 each) plus i=1000 (0.0)
+    assert rows == (1001, 1001, 750.0, 1, "team-x")
+    assert '"id": "check-a:r1000"' in kept

@@ -17,6 +17,7 @@ from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.store import Store, one_row
 
 STATES = ("accepted", "dismissed", "snoozed", "open")
+_ROWS_PER_INSERT = 500  # finding_history rows per INSERT statement
 
 
 def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> str:
@@ -51,8 +52,11 @@ def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> st
                 doc["savings"]["total_monthly_usd"],
             ],
         )
-        if rows:
-            con.executemany("INSERT INTO finding_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # Many rows per statement: executemany runs one statement per finding (0.19 s for 151 findings).
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start:start + _ROWS_PER_INSERT]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            con.execute(f"INSERT INTO finding_history VALUES {values}", [v for row in chunk for v in row])
     return run_id
 
 
