@@ -179,6 +179,9 @@ def tokens_sql(quantity: str, unit: str) -> str:
 # ``iamPrincipal/<key>`` (AWS Billing "Using IAM principal for cost allocation").
 PRINCIPAL_TAG = "aws:iamPrincipal"
 PRINCIPAL_TAG_PREFIX = "iamPrincipal/"
+# AWS Cost Categories (CUR 2.0 ``cost_category`` map, legacy ``costCategory/<Name>`` columns, FOCUS 1.0
+# ``x_CostCategories``) ride in the tags the same way, one entry per category under this reserved prefix.
+COST_CATEGORY_TAG_PREFIX = "aws:costCategory/"
 # Values that say "no" in a tag meant to name something (`model=none`).
 EMPTY_TAG_VALUES = ("", "none", "n/a", "na", "null", "false", "no", "-", "unknown", "untagged")
 

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from aifinops.answers.args import json_arg, parse_date
+from aifinops.costs.dimensions import COST_CATEGORY_DIMENSION
 from aifinops.errors import ArgumentError
 from aifinops.store import usage_span
 
@@ -96,11 +97,12 @@ def group_by_arg(group_by: Any) -> list[dict[str, str]]:
         out.append({"Type": str(folded.get("type", "DIMENSION")).upper(), "Key": str(folded["key"])})
     for entry in out:
         if entry["Type"] == "COST_CATEGORY":
-            raise ArgumentError(
-                f"group_by COST_CATEGORY {entry['Key']!r}: the store keeps no cost categories (AWS Billing rules; "
-                "aifinops does not load CUR's cost_category column).",
-                'group by a TAG or a DIMENSION instead, e.g. [{"Type": "TAG", "Key": "team"}].',
-            )
+            # The category's value as carried in the tags (costs.dimensions 'COST_CATEGORY:<Name>'); rows in no
+            # value of it form their own group (NO_COST_CATEGORY).
+            if not entry["Key"].strip():
+                raise ArgumentError("group_by COST_CATEGORY has an empty Key.",
+                                    'name the category, e.g. [{"Type": "COST_CATEGORY", "Key": "Team"}].')
+            entry.update({"Type": "DIMENSION", "Key": COST_CATEGORY_DIMENSION + entry["Key"].strip()})
         if entry["Type"] == "DIMENSION" and entry["Key"].upper() == "USAGE_TYPE_GROUP":
             raise ArgumentError(
                 "group_by USAGE_TYPE_GROUP: usage type groups are Cost Explorer's own catalogue, not in billing files.",

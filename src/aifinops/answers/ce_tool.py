@@ -4,7 +4,8 @@ The eight operations of the AWS Labs ``cost-explorer`` tool: getCostAndUsage
 (``aifinops.costs.get_cost_and_usage``), getCostAndUsageWithResources (the same by RESOURCE_ID),
 getDimensionValues, getCostForecast (``aifinops.monitor.forecast``), getUsageForecast (the same daily
 model over usage quantity), getTagsOrValues (the bill's cost allocation tags), getSavingsPlansUtilization
-(``answers.billing``), and getCostCategories, refused precisely (the store keeps no cost categories).
+(``answers.billing``), and getCostCategories (the AWS Cost Categories the bill's line items carry: CUR 2.0
+``cost_category``, legacy ``costCategory/<Name>``, FOCUS 1.0 ``x_CostCategories``; docs/genai.md).
 The guide passes ``filters``; the real tool takes ``filter``: both work.
 A USAGE_TYPE value that is not a usage type (the guide's ``ML.Training``) gets
 a correction listing the usage types of that workload present, with the filter to ask instead;
@@ -29,7 +30,7 @@ from aifinops.answers.args import (
 )
 from aifinops.answers.ce_args import filter_arg, group_by_arg, last_usage_date, time_period
 from aifinops.costs import get_cost_and_usage
-from aifinops.costs.dimensions import Sql
+from aifinops.costs.dimensions import Sql, cost_category_key
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
@@ -77,12 +78,7 @@ def cost_explorer(con: duckdb.DuckDBPyConnection, operation: str = "getCostAndUs
     elif op == "getSavingsPlansUtilization":
         answer = savings_plans_utilization(con, **kw)
     else:
-        raise ArgumentError(
-            "getCostCategories: the store keeps no cost categories (they are AWS Billing rules; aifinops does not "
-            "load CUR's cost_category column).",
-            "ask getTagsOrValues for the bill's cost allocation tags, or group_by TAG; use the AWS Labs "
-            "cost-explorer tool against AWS for cost categories.",
-        )
+        answer = cost_categories(con, **kw)
     if notes:
         answer["aifinops_notes"] = [*notes, *answer.get("aifinops_notes", [])]
     return answer
@@ -107,12 +103,14 @@ def _common_arguments(op: str, kw: dict[str, Any]) -> list[str]:
         raise ArgumentError(f"{op} does not take context.", "context belongs to getDimensionValues.")
     if context is not None:
         choose(context, "context", ["COST_AND_USAGE", "RESERVATIONS", "SAVINGS_PLANS"])
-    if kw.get("cost_category_name"):
+    if op != "getCostCategories" and kw.get("cost_category_name"):
         raise ArgumentError(
-            "cost_category_name names an AWS cost category; the store keeps no cost categories.",
-            "drop cost_category_name; ask getTagsOrValues for tags instead.",
+            f"{op} does not take cost_category_name.",
+            "cost_category_name belongs to operation getCostCategories; to split costs by a category pass "
+            'group_by=[{"Type": "COST_CATEGORY", "Key": "<name>"}].',
         )
-    kw.pop("cost_category_name", None)
+    if op != "getCostCategories":
+        kw.pop("cost_category_name", None)
     if op != "getTagsOrValues" and kw.get("tag_key"):
         raise ArgumentError(f"{op} does not take tag_key.", "tag_key belongs to operation getTagsOrValues.")
     if op != "getTagsOrValues":
@@ -487,6 +485,57 @@ def tags_or_values(
     chunk, token = page(rows, limit, next_token, ["tags", tag_key, start, end, search_string])
     answer: dict[str, Any] = {
         "Tags": [str(r[0]) for r in chunk],
+        "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
+        "ReturnSize": len(chunk),
+        "TotalSize": len(rows),
+    }
+    return paged(answer, token, notes, token_key="NextPageToken")
+
+
+# ---------------------------------------------------------------- getCostCategories
+
+
+def cost_categories(
+    con: duckdb.DuckDBPyConnection,
+    start_date: Any = None,
+    end_date: Any = None,
+    cost_category_name: str | None = None,
+    search_string: str | None = None,
+    max_results: int | None = None,
+    next_token: str | None = None,
+    filter: Any = None,  # noqa: A002
+    filters: Any = None,
+    **unused: Any,
+) -> dict[str, Any]:
+    """GetCostCategories: the cost category names the bill's line items carry in the period, or one category's
+    values (with their cost). Names are the store's tag keys (lower case, taxonomy.canonical_tag_key)."""
+    _refuse(unused, "getCostCategories")
+    notes: list[str] = []
+    start, end = time_period(con, start_date, end_date)
+    expression = filter_arg(filter, filters, notes)
+    where = (Sql(" AND ") + FilterCompiler(con, notes).compile(expression)) if expression else Sql("")
+    prefix = cost_category_key("x")[:-1]  # 'aws_costcategory_': the keys every category's entry starts with
+    if cost_category_name:
+        key = cost_category_key(str(cost_category_name))
+        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
+                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', start, end))
+               + where + Sql(") WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY v"))
+    else:
+        sql = (Sql("SELECT substr(k, ?), sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost "
+                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'",
+                   (len(prefix) + 1, start, end))
+               + where + Sql(") WHERE starts_with(k, ?) GROUP BY k ORDER BY k", (prefix,)))
+    rows = con.execute(sql.text, list(sql.params)).fetchall()
+    if search_string:
+        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
+    if not rows:
+        notes.append(f"No line item from {start} to {end} carries " +
+                     (f"the cost category {cost_category_name!r}." if cost_category_name
+                      else "a cost category (CUR 2.0 cost_category, legacy costCategory/…, FOCUS x_CostCategories)."))
+    limit = max_results or 100
+    chunk, token = page(rows, limit, next_token, ["cost_categories", cost_category_name, start, end, search_string])
+    answer: dict[str, Any] = {
+        "CostCategoryNames" if not cost_category_name else "CostCategoryValues": [str(r[0]) for r in chunk],
         "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
         "ReturnSize": len(chunk),
         "TotalSize": len(rows),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
-from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key
+from aifinops.taxonomy import COST_CATEGORY_TAG_PREFIX, PRINCIPAL_TAG, canonical_tag_key
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,41 @@ def _inference_profile() -> Sql:
     )
 
 
+# Spend in no value of a cost category (AWS's own name for it in Cost Categories): a row of its own.
+NO_COST_CATEGORY = "Uncategorized"
+# The dimension 'COST_CATEGORY:<Name>' (CLI ``-g cost_category:<Name>``) reads one AWS Cost Category.
+COST_CATEGORY_DIMENSION = "COST_CATEGORY:"
+
+
+def cost_category_key(name: str) -> str:
+    """The store's tag key of cost category ``name`` (taxonomy.COST_CATEGORY_TAG_PREFIX, canonicalised)."""
+    return canonical_tag_key(COST_CATEGORY_TAG_PREFIX + name)
+
+
+def cost_category_value(name: str, missing: str = NO_COST_CATEGORY) -> Sql:
+    """The row's value of cost category ``name``; ``missing`` for rows outside every value of it."""
+    path = '$."' + cost_category_key(name) + '"'
+    return Sql("coalesce(nullif(json_extract_string(tags, ?), ''), ?)", (path, missing))
+
+
+class _Dimensions(dict[str, Sql]):
+    """The fixed dimensions, and 'COST_CATEGORY:<Name>' for any category name (its value, bound as data)."""
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str) and key.upper().startswith(COST_CATEGORY_DIMENSION) \
+                and key[len(COST_CATEGORY_DIMENSION):].strip():
+            return True
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Sql:
+        if key.upper().startswith(COST_CATEGORY_DIMENSION) and key[len(COST_CATEGORY_DIMENSION):].strip():
+            return cost_category_value(key[len(COST_CATEGORY_DIMENSION):].strip())
+        return super().__getitem__(key)
+
+
 # CE dimension key → SQL over usage_daily. Placeholders for missing values follow CE's style
 # ('NoInstanceType'). The last group are aifinops's own dimensions (the AI taxonomy).
-DIMENSIONS: dict[str, Sql] = {
+DIMENSIONS: dict[str, Sql] = _Dimensions({
     "SERVICE": _service(),
     "SERVICE_CODE": _or_placeholder("service_code", "NoServiceCode"),
     "USAGE_TYPE": _or_placeholder("usage_type", "NoUsageType"),
@@ -170,7 +202,7 @@ DIMENSIONS: dict[str, Sql] = {
     "IS_AI": Sql("(CASE WHEN coalesce(is_ai, false) THEN 'true' ELSE 'false' END)"),
     "PRINCIPAL": _principal(),
     "INFERENCE_PROFILE": _inference_profile(),
-}
+})
 
 # Real Cost Explorer dimensions that the daily rollup does not carry.
 CE_ONLY_DIMENSIONS = {

@@ -26,7 +26,7 @@ NUMERIC_COLUMNS = [
 # Read as timestamps (the billing period first: it names the column a bad period is reported in).
 TIMESTAMP_COLUMNS = ["bill_billing_period_start_date", "line_item_usage_start_date", "line_item_usage_end_date"]
 # map<string,string> in Parquet, a JSON object in CSV.
-MAP_COLUMNS = ["resource_tags", "product"]
+MAP_COLUMNS = ["resource_tags", "product", "cost_category"]
 
 # FOCUS ChargeCategory for each CUR line item type (focus-converter's mapping, reference §1.3).
 CHARGE_CATEGORY = {
@@ -132,17 +132,19 @@ def normalize_select(c: Columns, relation: str) -> str:
     product_name = f"COALESCE({delivered}, {_service_name_sql(c)})"
     fields = _fields(c, lit, product_name, product)
     entity = c.ref("bill_billing_entity")
+    categories = c.string_map("cost_category")  # AWS Cost Categories, carried in the tags (sqlparts)
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
-        return charge_select(c, fields, FORMAT, relation)
+        return charge_select(c, fields, FORMAT, relation, cost_categories=categories)
     # Parquet read in place: decoding the `product` map costs more than the rest of a row. Only
     # Marketplace rows need it (their product name names the model, "Claude Sonnet 4.5 (Amazon
     # Bedrock Edition)"); AWS services are named from their product code, so the map is read for
     # those rows alone (a filter DuckDB pushes into the Parquet scan).
     named = _fields(c, lit, _service_name_sql(c))
     return (
-        charge_select(c, fields, FORMAT, relation, where=f"{entity} = 'AWS Marketplace'")
+        charge_select(c, fields, FORMAT, relation, where=f"{entity} = 'AWS Marketplace'", cost_categories=categories)
         + "\nUNION ALL\n"
-        + charge_select(c, named, FORMAT, relation, where=f"{entity} IS DISTINCT FROM 'AWS Marketplace'")
+        + charge_select(c, named, FORMAT, relation, where=f"{entity} IS DISTINCT FROM 'AWS Marketplace'",
+                        cost_categories=categories)
     )
 
 

@@ -58,6 +58,7 @@ def athena_name(header: str) -> str:
 NUMERIC_COLUMNS += [athena_name(n) for n in NUMERIC_COLUMNS]
 TIMESTAMP_COLUMNS = ["bill/BillingPeriodStartDate", "lineItem/UsageStartDate", "lineItem/UsageEndDate"]
 TIMESTAMP_COLUMNS += [athena_name(n) for n in TIMESTAMP_COLUMNS]
+COST_CATEGORY_PREFIX = "costCategory/"
 MAP_COLUMNS: list[str] = []  # tags are one column each (resourceTags/user:team), never JSON
 
 
@@ -90,6 +91,8 @@ class LegacyColumns(Columns):
             return f"MAP(['product_name'], [{self.text('product/ProductName')}])"
         if name == "resource_tags":
             return tags_map_sql(self, TAG_PREFIX)
+        if name == "cost_category":  # one column per AWS Cost Category: costCategory/<Name>
+            return tags_map_sql(self, COST_CATEGORY_PREFIX)
         return super().string_map(name)
 
 

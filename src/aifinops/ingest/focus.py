@@ -32,7 +32,7 @@ NUMERIC_COLUMNS = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "PricingQuantity",
 ]
 TIMESTAMP_COLUMNS = ["BillingPeriodStart", "ChargePeriodStart", "ChargePeriodEnd"]
-MAP_COLUMNS = ["Tags"]
+MAP_COLUMNS = ["Tags", "x_CostCategories"]
 
 # FOCUS ServiceName → CUR product code, for files without x_ServiceCode (non-AWS exporters, the
 # FOCUS sample). Names as AWS writes them in FOCUS ServiceName / CUR product_product_name; codes as in
@@ -195,4 +195,6 @@ def normalize_select(c: Columns, relation: str) -> str:
         c.text("ChargeDescription"),
         canonical_tags_sql(c.string_map("Tags")),
     ]
-    return charge_select(c, fields, FORMAT, relation, provider=row_provider_sql(c))
+    # AWS's FOCUS 1.0 export carries the AWS Cost Categories in x_CostCategories (1.2 moves them into Tags).
+    return charge_select(c, fields, FORMAT, relation, provider=row_provider_sql(c),
+                         cost_categories=c.string_map("x_CostCategories"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aifinops.taxonomy import PRINCIPAL_TAG, PRINCIPAL_TAG_PREFIX, canonical_tag_key
+from aifinops.taxonomy import COST_CATEGORY_TAG_PREFIX, PRINCIPAL_TAG, PRINCIPAL_TAG_PREFIX, canonical_tag_key
 
 
 def qident(name: str) -> str:
@@ -86,14 +86,16 @@ def canonical_tags_sql(map_expr: str | None) -> str:
 
 def charge_select(
     c: Columns, fields: list[str], source_format: str, relation: str, where: str | None = None,
-    provider: str = "'AWS'",
+    provider: str = "'AWS'", cost_categories: str | None = None,
 ) -> str:
     """SELECT ``fields`` + source_format + filename + provider AS the store's charge columns
-    (store.CHARGE_COLUMNS order). ``provider`` is an SQL expression: 'AWS' for AWS's own exports."""
+    (store.CHARGE_COLUMNS order). ``provider`` is an SQL expression: 'AWS' for AWS's own exports.
+    ``cost_categories``: a MAP(category name → value) expression, carried in the tags (with_cost_categories)."""
     from aifinops.store import CHARGE_COLUMN_NAMES
 
     filename = "filename" if c.has("filename") else "CAST(NULL AS VARCHAR)"
     fields = with_caller_identity(c, fields, CHARGE_COLUMN_NAMES.index("tags"))
+    fields = with_cost_categories(fields, CHARGE_COLUMN_NAMES.index("tags"), cost_categories)
     exprs = [*fields, f"'{source_format}'", filename, provider]
     select = ",\n  ".join(f"{expr} AS {name}" for expr, name in zip(exprs, CHARGE_COLUMN_NAMES, strict=True))
     if c.has(COUNTED_COLUMN):  # a relation grouped on the raw columns: its rows' line-item counts pass through
@@ -125,6 +127,23 @@ def with_caller_identity(c: Columns, fields: list[str], tags_at: int) -> list[st
                   f"lambda k: starts_with(k, '{PRINCIPAL_TAG_PREFIX}'))), 0) = 0")
     out = list(fields)
     out[tags_at] = f"CASE WHEN {plain} THEN {fields[tags_at]} ELSE map_concat({', '.join(parts)}) END"
+    return out
+
+
+def with_cost_categories(fields: list[str], tags_at: int, categories: str | None) -> list[str]:
+    """``fields`` with each AWS Cost Category of the row (``categories``: a MAP of category name → value) added
+    to the tag map as ``aws:costCategory/<Name>`` (taxonomy.COST_CATEGORY_TAG_PREFIX, a reserved key no user
+    tag can take); unchanged without a category source. Rows in no category keep their tag map as it is: only
+    the others pay for the map merge."""
+    if categories is None:
+        return fields
+    kept = f"list_filter(map_entries({categories}), lambda e: COALESCE(e.value, '') <> '')"
+    prefix = COST_CATEGORY_TAG_PREFIX.replace("'", "''")
+    entries = f"list_transform({kept}, lambda e: struct_pack(key := '{prefix}' || e.key, value := e.value))"
+    out = list(fields)
+    # the IS NULL test first: Spark's SIZE(NULL) is -1, not NULL
+    out[tags_at] = (f"CASE WHEN {categories} IS NULL OR COALESCE(array_length({kept}), 0) = 0 THEN {fields[tags_at]} "
+                    f"ELSE map_concat({fields[tags_at]}, map_from_entries({entries})) END")
     return out
 
 
