@@ -67,7 +67,9 @@ def callers(tmp_path) -> Store:
     return _store(tmp_path, rows)
 
 
-def test_flex_tier_fit_for_the_pipeline_only(callers):
+def test_flex_tier_fit_for_the_pipeline_only(callers, monkeypatch):
+    # Flex's own arithmetic, with batch claiming nothing (tests/test_flex_batch_netting.py: with batch's claim)
+    monkeypatch.setattr("aifinops.checks.bedrock_callers._batch_claims", lambda ctx: {})
     (f,) = _findings(callers, "bedrock-flex-tier-fit")
     assert f.evidence["caller"] == PIPELINE
     # Nova Pro Flex is half of Standard for input ($0.40 vs $0.80) and output ($1.60 vs $3.20) in the catalog

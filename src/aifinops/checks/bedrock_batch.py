@@ -85,6 +85,7 @@ def resource_key(m: dict[str, Any]) -> str:
     return f"bedrock/{m['account_id']}/{m['region']}/{m['model']}"
 
 
+
 class BedrockBatchParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -241,6 +242,7 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
                      "weekend_ratio": ratio, "daily_tokens_cv": cv, "active_days": active}
                     for caller, steady, c_cost, ratio, cv, active in ranked[:10]
                 ],
+                "batchable_callers": sorted(j[0] for j in judged if j[1]),
                 "confidence_reasons": graded.reasons,
             },
             assumptions=[
@@ -314,6 +316,7 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
                     }
                     for c, steady, v in ranked[:10]
                 ],
+                "batchable_callers": sorted(c.identity for c, steady, _ in callers if steady),
                 "usd_per_token_billed": rates,
                 "confidence_reasons": graded.reasons,
             },

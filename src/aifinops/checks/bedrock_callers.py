@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, get_check, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
 from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
@@ -51,6 +51,24 @@ def caller_rows(ctx: CheckContext, window: Window) -> dict[tuple[str, str, str, 
         if r["tier"] == "standard":
             c["daily_standard"][r["usage_date"]] += r["tokens"] or 0.0
     return out
+
+
+def _batch_claims(ctx: CheckContext) -> dict[str, frozenset[str] | None]:
+    """The traffic bedrock-batch-candidate claims at its default parameters, by its model resource id: the batchable
+    callers' identities, or None when it claims the model's traffic without naming callers. Flex leaves that traffic
+    to batch, the larger discount, so the same tokens are not claimed twice. Through the registry: bedrock_batch
+    imports this module."""
+
+    def compute() -> dict[str, frozenset[str] | None]:
+        batch = get_check("bedrock-batch-candidate")
+        found = batch().run(ctx, batch.Params())
+        return {
+            f.resource_id: frozenset(f.evidence["batchable_callers"]) if "batchable_callers" in f.evidence else None
+            for f in found
+            if f.monthly_savings_usd > 0
+        }
+
+    return ctx.cached(("bedrock-batch-claims",), compute)
 
 
 def _resource(account: str, region: str, model: str, caller: str) -> str:
@@ -112,11 +130,15 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
 
     def run(self, ctx: CheckContext, params: FlexTierParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
+        claims = _batch_claims(ctx)
         findings = []
         for (account, region, model, caller), c in caller_rows(ctx, window).items():
             ratio, cv, active = _weekend_shape(c["daily_standard"], window)
             if active < params.min_active_days or ratio < params.min_weekend_ratio or cv > params.max_daily_cv:
                 continue
+            model_key = f"bedrock/{account}/{region}/{model}"
+            if model_key in claims and (claims[model_key] is None or caller in (claims[model_key] or ())):
+                continue  # bedrock-batch-candidate claims this traffic at the larger batch discount
             cut = 0.0
             ratios: dict[str, float] = {}
             for kind in ("input", "output"):
