@@ -290,9 +290,11 @@ class Store:
     """A handle on one DuckDB store file: many readers, one writer at a time, neither waiting on the other.
 
     A writer never writes the file readers read: it copies the store to a temporary file beside it, writes
-    there, rebuilds the summary tables, and swaps the result in with one atomic ``os.replace``. Readers open
-    read-only per request and see the store as it was before the swap or as it is after it, never half of a
-    write. Writers queue on a lock file (``<store>.lock``) so no write is lost.
+    there, rebuilds the summary tables (unless the write leaves usage_daily alone), and swaps the result in with
+    one atomic ``os.replace``. Readers open read-only per request and see the store as it was before the swap or
+    as it is after it, never half of a write (a write in place could not give that: duckdb refuses to open the
+    file for writing while any reader holds it, and a reader opening during the write would have to wait).
+    Writers queue on a lock file (``<store>.lock``) so no write is lost.
     """
 
     def __init__(self, path: str | Path | None = None):
