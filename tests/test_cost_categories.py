@@ -156,13 +156,17 @@ def test_mcp_cost_explorer_cost_categories(cur2_store):
                  "group_by": [{"Type": "COST_CATEGORY", "Key": "Team"}]},
                 {"operation": "getCostCategories", **period},
                 {"operation": "getCostCategories", **period, "cost_category_name": "Team"},
+                {"operation": "getCostAndUsage", **period, "granularity": "MONTHLY",
+                 "filter": {"CostCategories": {"Key": "Team", "Values": ["ml"]}}},
+                {"operation": "getCostAndUsage", **period, "granularity": "MONTHLY",
+                 "filter": {"CostCategories": {"Key": "Env", "MatchOptions": ["ABSENT"]}}},
             ):
                 result = await client.call_tool("cost_explorer", args)
                 assert not result.is_error, result.content[0].text
                 out.append(json.loads(result.content[0].text))
         return out
 
-    grouped, names, values = anyio.run(main)
+    grouped, names, values, ml_only, no_env = anyio.run(main)
     groups = {g["Keys"][0]: float(g["Metrics"]["UnblendedCost"]["Amount"])
               for r in grouped["ResultsByTime"] for g in r["Groups"]}
     assert groups == pytest.approx(_raw_by(raw, "Team"), abs=0.005)
@@ -172,3 +176,13 @@ def test_mcp_cost_explorer_cost_categories(cur2_store):
         f"SELECT DISTINCT cost_category['Team'] FROM read_parquet('{raw}') "
         "WHERE coalesce(cost_category['Team'], '') <> '' ORDER BY 1").fetchall()
     assert values["CostCategoryValues"] == [v for (v,) in raw_values] == ["ml", "search"]
+
+    def total(answer: dict) -> float:
+        return sum(float(r["Total"]["UnblendedCost"]["Amount"]) for r in answer["ResultsByTime"])
+
+    ((ml,),) = duckdb.sql(f"SELECT sum(line_item_unblended_cost) FROM read_parquet('{raw}') "
+                          "WHERE cost_category['Team'] = 'ml'").fetchall()
+    ((absent,),) = duckdb.sql(f"SELECT sum(line_item_unblended_cost) FROM read_parquet('{raw}') "
+                              "WHERE coalesce(cost_category['Env'], '') = ''").fetchall()
+    assert total(ml_only) == pytest.approx(ml, abs=0.005) == 3.75
+    assert total(no_env) == pytest.approx(absent, abs=0.005) == pytest.approx(2.5 + 33.8 + 2.0 + 4.6)

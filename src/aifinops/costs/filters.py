@@ -19,6 +19,7 @@ from aifinops.costs.dimensions import (
     DIMENSIONS,
     VALUE_ALIASES,
     Sql,
+    cost_category_value,
     join,
     tag_value,
 )
@@ -98,10 +99,7 @@ class FilterCompiler:
         if op == "Tags":
             return self._tag(body)
         if op == "CostCategories":
-            raise ArgumentError(
-                "CostCategories filters are not supported by the store.",
-                "filter on Dimensions or Tags instead.",
-            )
+            return self._cost_category(body)
         raise ArgumentError(
             f"Unknown filter operator {op!r}.{did_you_mean(op, _EXPRESSION_KEYS)}",
             f"use one of {', '.join(_EXPRESSION_KEYS)}.",
@@ -121,6 +119,14 @@ class FilterCompiler:
     def _tag(self, body: Any) -> Sql:
         key, values, comparisons, insensitive = _leaf(body, "Tags")
         return _match(tag_value(tag_key(key, self.notes)), values, comparisons, insensitive)
+
+    def _cost_category(self, body: Any) -> Sql:
+        """A cost category as carried in the tags (dimensions.cost_category_value); '' outside every value, as
+        for a tag, so ABSENT matches the rows in no value of it."""
+        key, values, comparisons, insensitive = _leaf(body, "CostCategories")
+        if not str(key).strip():
+            raise ArgumentError("CostCategories filter has an empty Key.", 'name the category, e.g. "Key": "Team".')
+        return _match(cost_category_value(str(key), missing=""), values, comparisons, insensitive)
 
     def _resolve(self, name: str, sql: Sql, values: list[str]) -> list[str]:
         """Swap common wrong values for real ones (noted); note values that match nothing."""
