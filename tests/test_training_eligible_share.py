@@ -44,3 +44,14 @@ def test_an_instance_type_group_takes_the_checkpointing_jobs_share_of_job_second
     ((_, f),) = findings(con, CHECK).items()
     assert f.evidence["eligible_fraction"] == pytest.approx(0.75)
     assert f.monthly_savings_usd == pytest.approx(monthly(30 * 10.0 * G5, 30) * 0.75 * 0.7, rel=1e-9)
+
+
+def test_a_billed_job_started_before_the_window_is_still_read_from_its_record(con):  # noqa: F811
+    # Billed every day of the 30-day window, started a month before it: its CheckpointConfig still counts.
+    arn = f"{ARN}training-job/long"
+    insert(con, [sm_row("Train", "ml.g5.2xlarge", d, 10.0, G5, arn) for d in days_back(30)])
+    resource(con, "sagemaker-training-job", arn, "long",
+             {**job("long", "ml.g5.2xlarge", False, True, 36000, 36000), "TrainingStartTime": "2025-05-01T00:00:00Z"})
+    f = findings(con, CHECK)[arn]
+    assert f.evidence["eligible_fraction"] == 1.0
+    assert f.monthly_savings_usd == pytest.approx(monthly(30 * 10.0 * G5, 30) * 0.7, rel=1e-9)

@@ -112,6 +112,12 @@ class TrainingOnDemand(Check[TrainingParams]):
         if "inventory" in ctx.available:
             findings = training_inventory.enrich(ctx, findings, groups, window, params)
             jobs = training_inventory.training_jobs(ctx, window)
+            # a billed job's own record whatever its start time (a job started before the window still bills in it)
+            described = {r["resource_id"]: r for r in ctx.resources("sagemaker-training-job")}
+            for finding in findings:
+                job = described.get(finding.resource_id)
+                if job and "checkpoint_s3_uri" not in finding.evidence:
+                    finding.evidence.update(training_inventory.job_facts(job["attributes"] or {}))
         for finding in findings:
             _grade(finding, _eligible_share(finding, jobs), params)
         return findings
