@@ -432,7 +432,9 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         = None,
         tag_key: Annotated[str | None, _d("getTagsOrValues: the tag whose values to list (keys when absent)")]
         = None,
-        cost_category_name: Annotated[str | None, _d("cost category: refused, the store keeps none")] = None,
+        cost_category_name: Annotated[
+            str | None, _d("getCostCategories: the category whose values to list (the categories' names when absent)")
+        ] = None,
         billing_view_arn: BillingViewArn = None,
         context: Annotated[str | None, _d("getDimensionValues: COST_AND_USAGE | RESERVATIONS | SAVINGS_PLANS")]
         = None,
@@ -449,7 +451,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         return run(ce, operation, **{k: v for k, v in given.items() if v is not None})
 
     ce_description = ("Cost Explorer over billing data: the AWS Labs cost-explorer tool's 8 operations "
-                      "(getCostCategories refused: no cost categories in the store). end_date exclusive.")
+                      "(getCostCategories from the cost categories the bill carries). end_date exclusive.")
     tool(ce_description, "cost_explorer")(cost_explorer)
     tool(ce_description, "cost-explorer")(cost_explorer)
 
