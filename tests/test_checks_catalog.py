@@ -507,3 +507,18 @@ def test_ai_spend_no_owner_per_account_and_service(con):
     assert got[key].monthly_savings_usd == 0
     assert got[key].evidence["share_of_service_ai_spend"] == pytest.approx(12.0 / 36.0)
     assert math.isclose(sum(r["window_cost_usd"] for r in got[key].evidence["top_resources"]), 360.0)
+
+
+def test_a_weekday_notebook_billed_before_the_window_is_costed_over_the_whole_window(con):
+    """Billed 24 h every Monday to Friday for six weeks up to Friday 2025-06-27, so the 14-day window opens on a
+    Saturday (06-14). Over the window: 10 weekdays x 24 h x $0.23 = $55.20 in 14 days. Observed from its first
+    Monday in the window (the old rule, 12 days) its monthly cost read 14/12 too high (evaluation harness)."""
+    nb = f"{ARN}notebook-instance/weekdays"
+    resource(con, "sagemaker-notebook", nb, "weekdays", notebook("weekdays", "ml.m5.xlarge"))
+    friday = date(2025, 6, 27)
+    days = [friday - timedelta(days=i) for i in range(42) if (friday - timedelta(days=i)).weekday() < 5]
+    insert(con, [sm_row("Notebk", "ml.m5.xlarge", d, 24.0, 0.23, nb) for d in days])
+    got = findings(con, "sagemaker-notebook-no-autostop")
+    assert got[nb].evidence["days_in_window"] == 14
+    assert got[nb].monthly_cost_usd == pytest.approx(monthly(10 * 24 * 0.23, 14), rel=1e-9)
+    assert got[nb].evidence["hours_per_day_avg"] == pytest.approx(240 / 14, rel=1e-9)

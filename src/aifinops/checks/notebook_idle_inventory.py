@@ -117,13 +117,22 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
                 GROUP BY ALL ORDER BY ALL""",
             [start, end],
         )
+        # A notebook billed before the window is observed from the window's first day, one first billed inside it
+        # from that day (as sagemaker-notebook-always-on does): a weekday-only notebook seen from its first Monday
+        # would read as on every day.
+        earlier = {r["resource_id"] for r in ctx.query(
+            f"""SELECT DISTINCT resource_id FROM usage_daily WHERE usage_date < ? AND ai_service = 'sagemaker'
+                  AND component IN ('Notebk', 'Studio') AND COALESCE(resource_id, '') <> ''
+                  AND COALESCE({USAGE_HOURS_SQL}, 0) > 0 ORDER BY 1""",
+            [start],
+        )}
         by_id: dict[str, dict[str, Any]] = defaultdict(lambda: {"hours": {}, "cost": 0.0})
         for row in rows:
             entry = by_id[row["resource_id"]]
             entry["hours"][row["usage_date"]] = row["hours"] or 0.0
             entry["cost"] += row["cost"] or 0.0
-        for entry in by_id.values():
-            first = min(entry["hours"])
+        for resource_id, entry in by_id.items():
+            first = start if resource_id in earlier else min(entry["hours"])
             entry["days"] = (end - first).days + 1
             entry["hours_per_day"] = sum(entry["hours"].values()) / entry["days"]
             span = [first + timedelta(days=i) for i in range(entry["days"])]
