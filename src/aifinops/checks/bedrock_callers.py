@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, get_check, monthly_usd, register
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
 from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
@@ -54,21 +54,16 @@ def caller_rows(ctx: CheckContext, window: Window) -> dict[tuple[str, str, str, 
 
 
 def _batch_claims(ctx: CheckContext) -> dict[str, frozenset[str] | None]:
-    """The traffic bedrock-batch-candidate claims at its default parameters, by its model resource id: the batchable
-    callers' identities, or None when it claims the model's traffic without naming callers. Flex leaves that traffic
-    to batch, the larger discount, so the same tokens are not claimed twice. Through the registry: bedrock_batch
-    imports this module."""
-
-    def compute() -> dict[str, frozenset[str] | None]:
-        batch = get_check("bedrock-batch-candidate")
-        found = batch().run(ctx, batch.Params())
-        return {
-            f.resource_id: frozenset(f.evidence["batchable_callers"]) if "batchable_callers" in f.evidence else None
-            for f in found
-            if f.monthly_savings_usd > 0
-        }
-
-    return ctx.cached(("bedrock-batch-claims",), compute)
+    """The traffic bedrock-batch-candidate claimed in this run, by its model resource id: the batchable callers'
+    identities, or None when it claims the model's traffic without naming callers. Flex leaves that traffic to
+    batch, the larger discount, so the same tokens are not claimed twice. Flex runs in phase 2 and reads batch's
+    findings from the run (``ctx.prior_findings()``) instead of running batch again; outside run_checks there are
+    none to read and nothing is netted."""
+    return {
+        f.resource_id: frozenset(f.evidence["batchable_callers"]) if "batchable_callers" in f.evidence else None
+        for f in ctx.prior_findings() or []
+        if f.check == "bedrock-batch-candidate" and f.monthly_savings_usd > 0
+    }
 
 
 def _resource(account: str, region: str, model: str, caller: str) -> str:
@@ -120,6 +115,7 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
     """
 
     id = "bedrock-flex-tier-fit"
+    phase = 2  # reads bedrock-batch-candidate's findings of the same run
     title = "Non-interactive Bedrock caller on the Standard tier where Flex is cheaper"
     needs = frozenset({"billing"})
     iam_permissions = []
