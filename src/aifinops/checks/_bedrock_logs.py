@@ -15,28 +15,16 @@ window): the checks then fall back to billing and say that their shares are assu
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from aifinops.checks.base import CheckContext, Window, table_has_rows
-from aifinops.pricing import PriceNotFound
-from aifinops.pricing.lookups import resolve_model
+from aifinops.pricing.lookups import canonical_model
 
 # Calls a person waits on: the response streams back as it is generated.
 STREAMING_OPERATIONS = ("InvokeModelWithResponseStream", "ConverseStream")
-
-
-def canonical_model(name: str | None) -> str:
-    """The catalog's name of a Bedrock model from a bill's model name or a log's model / profile id."""
-    if not name:
-        return "unknown"
-    try:
-        return resolve_model(name)[0]
-    except PriceNotFound:
-        return re.sub(r"[^a-z0-9]", "", name.lower().removesuffix(" (amazon bedrock edition)"))
 
 
 def _bounds(window: Window) -> tuple[datetime, datetime]:

@@ -69,7 +69,7 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
     def run(self, ctx: CheckContext, params: CacheLifetimeParams) -> list[Finding]:
         if not table_has_rows(ctx, "bedrock_invocations"):
             return []
-        from aifinops.costs.genai import canonical_model
+        from aifinops.pricing.lookups import canonical_model
 
         window = ctx.window(params.lookback_days)
         rows = ctx.query(
@@ -115,7 +115,7 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
 
     def _assess(self, ctx: CheckContext, window: Any, params: CacheLifetimeParams, account: str, region: str,
                 model: str, m: dict[str, Any]) -> Finding | None:
-        from aifinops.costs.genai import canonical_model
+        from aifinops.pricing.lookups import canonical_model
 
         billed = ctx.query(
             f"""SELECT model, token_kind, sum(billed_cost) AS cost, sum({tokens_sql('usage_quantity', 'pricing_unit')})

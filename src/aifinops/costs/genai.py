@@ -30,8 +30,7 @@ import duckdb
 
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
 from aifinops.money import largest_remainder_cents
-from aifinops.pricing import PriceNotFound
-from aifinops.pricing.lookups import resolve_model
+from aifinops.pricing.lookups import canonical_model
 from aifinops.store import one_row
 from aifinops.taxonomy import tokens_sql
 
@@ -52,16 +51,6 @@ REQUEST_DIMENSIONS = {
     "operation": "coalesce(operation, 'unknown')",
 }
 _METADATA_KEY_RE = re.compile(r"^[\w .:/=+\-@]{1,128}$")
-
-
-def canonical_model(name: str | None) -> str:
-    """The one name of a Bedrock model, from a bill's model or a log's model id / profile id."""
-    if not name:
-        return "unknown"
-    try:
-        return resolve_model(name)[0]
-    except PriceNotFound:
-        return re.sub(r"[^a-z0-9]", "", name.lower().removesuffix(" (amazon bedrock edition)"))
 
 
 def _dimension(name: str) -> str:

@@ -365,7 +365,7 @@ def request_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
     """Bedrock token cost per request per model. Requests are CloudWatch's ``AWS/Bedrock`` Invocations (every
     call) where the store has them, else the logged requests; models are matched by their one name
     (costs.genai.canonical_model)."""
-    from aifinops.costs.genai import canonical_model
+    from aifinops.pricing.lookups import canonical_model
 
     cost: dict[str, float] = {}
     for model, c in con.execute(

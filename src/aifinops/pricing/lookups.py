@@ -8,6 +8,7 @@ or 'us.anthropic.claude-…', S3 classes as 'STANDARD_IA' or 'Standard - Infrequ
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -213,6 +214,17 @@ def _model_aliases(cat_id: int) -> dict[str, str]:
             if alias:
                 aliases.setdefault(normalize_key(alias), name)
     return aliases
+
+
+def canonical_model(name: str | None) -> str:
+    """The one name of a Bedrock model, from a bill's model name or a log's model / profile id: the catalog's name
+    when it knows the model, else the name lower-cased to letters and digits."""
+    if not name:
+        return "unknown"
+    try:
+        return resolve_model(name)[0]
+    except PriceNotFound:
+        return re.sub(r"[^a-z0-9]", "", name.lower().removesuffix(" (amazon bedrock edition)"))
 
 
 def resolve_model(model: str) -> tuple[str, str | None]:
