@@ -6,15 +6,18 @@
 - ``total``: the sum of one column over rows, a NULL counting as 0.
 - ``kept_fraction``: the share of a resource's hours a working-hours schedule keeps.
 - ``region_flag``: `` --region R`` for a CLI action, empty without a region.
+- ``daily_shape``: how steady a daily series is over a window (weekend/weekday ratio, coefficient of variation).
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date, timedelta
 from typing import Any
 
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Window
 
 USAGE_HOURS_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END"
 USAGE_HOURS_COST_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END"
@@ -41,3 +44,20 @@ def kept_fraction(working_hours_per_week: float, hours_per_day: float) -> float:
 def region_flag(region: str | None) -> str:
     """`` --region R`` to append to an AWS CLI command, empty when the region is unknown."""
     return f" --region {region}" if region else ""
+
+
+def daily_shape(daily: dict[date, float], window: Window) -> tuple[float, float, int]:
+    """(weekend-day / weekday-day mean, daily coefficient of variation, days above 0) of a daily series over the
+    window, missing days counting as 0; (0, inf, active days) when a week part has no day or nothing is above 0.
+
+    Traffic that machines send runs every day alike; people's drops at weekends (the Bedrock batch and Flex
+    checks read a model's or a caller's daily tokens with it)."""
+    span = [window.start + timedelta(days=i) for i in range(window.days)]
+    series = [daily.get(d, 0.0) for d in span]
+    active = sum(1 for n in series if n > 0)
+    weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
+    weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
+    mean = statistics.fmean(series) if series else 0.0
+    if not weekday or not weekend or statistics.fmean(weekday) <= 0 or mean <= 0:
+        return 0.0, float("inf"), active
+    return statistics.fmean(weekend) / statistics.fmean(weekday), statistics.pstdev(series) / mean, active

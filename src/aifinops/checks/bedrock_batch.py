@@ -12,18 +12,18 @@ rollup the other Bedrock checks read.
 from __future__ import annotations
 
 import re
-import statistics
 from collections import defaultdict
-from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks._bedrock_logs import CallerShape, ModelLogs, caller_shapes, logs_for
-from aifinops.checks._confidence import confidence
+from aifinops.checks._common import daily_shape
+from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller identity (CUR 2.0 principal)
 from aifinops.model import Action, Finding
+from aifinops.resource_types import BEDROCK_MODEL
 
 _UNIT_TOKENS = {"tokens": 1.0, "1k tokens": 1e3, "1m tokens": 1e6, "units": 1e6}
 
@@ -84,6 +84,10 @@ def standard_tokens(m: dict[str, Any], kind: str) -> float:
 def resource_key(m: dict[str, Any]) -> str:
     return f"bedrock/{m['account_id']}/{m['region']}/{m['model']}"
 
+
+
+_MIN_RECORDS = "Batch needs at least the model's minimum records per job (JSONL on S3)."
+_MONTHLY_FROM_BILL = "Monthly cost is the look-back's billed cost scaled to a 730-hour month."
 
 
 class BedrockBatchParams(BaseModel):
@@ -221,20 +225,13 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
             graded.level = "medium"
             graded.reasons.append("the bill gives each caller's daily tokens: no hours, no streaming (logs would)")
         ranked = sorted(judged, key=lambda j: (-j[2], j[0]))
-        return Finding(
-            check=self.id,
-            title=f"Bedrock {m['model']}: {share:.0%} of on-demand spend comes from callers steady every day; batch "
-            "halves it",
-            resource_id=resource_key(m),
-            resource_type="bedrock-model",
-            region=m["region"],
-            account_id=m["account_id"],
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=min(monthly_cost * share * params.batch_discount, monthly_cost),
-            confidence=graded.level,
-            evidence={
-                "share_basis": "bill per caller (line_item_iam_principal): steady callers' share of the billed cost",
-                "batchable_share": share,
+        return self._finding(
+            m,
+            f"{share:.0%} of on-demand spend comes from callers steady every day; batch halves it",
+            monthly_cost,
+            share,
+            "bill per caller (line_item_iam_principal): steady callers' share of the billed cost",
+            {
                 "window_on_demand_cost_usd": cost,
                 "callers_count": len(judged),
                 "callers": [
@@ -243,15 +240,15 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
                     for caller, steady, c_cost, ratio, cv, active in ranked[:10]
                 ],
                 "batchable_callers": sorted(j[0] for j in judged if j[1]),
-                "confidence_reasons": graded.reasons,
             },
-            assumptions=[
+            graded,
+            [
                 "Callers whose traffic is steady every day of the week (weekends like weekdays) are pipelines that "
                 "can wait up to 24 h; the model supports batch inference.",
                 "Spend the bill names no caller for counts as interactive.",
-                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+                _MONTHLY_FROM_BILL,
             ],
-            actions=_actions(m["model"]),
+            params,
         )
 
     def _from_logs(
@@ -286,20 +283,13 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
         graded = confidence(days=round(span_days, 1), lookback_days=params.lookback_days,
                             price_basis="billing" if priced else "list", measured_share=True)
         ranked = sorted(callers, key=lambda t: (-t[2], t[0].identity))
-        return Finding(
-            check=self.id,
-            title=f"Bedrock {m['model']}: {share:.0%} of on-demand traffic comes from steady 24x7 callers; batch "
-            "halves it",
-            resource_id=resource_key(m),
-            resource_type="bedrock-model",
-            region=m["region"],
-            account_id=m["account_id"],
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=min(monthly_cost * share * params.batch_discount, monthly_cost),
-            confidence=graded.level,
-            evidence={
-                "share_basis": "invocation logs: steady callers' share of the logged cost",
-                "batchable_share": share,
+        return self._finding(
+            m,
+            f"{share:.0%} of on-demand traffic comes from steady 24x7 callers; batch halves it",
+            monthly_cost,
+            share,
+            "invocation logs: steady callers' share of the logged cost",
+            {
                 "window_on_demand_cost_usd": cost,
                 "logged_first": logs.first.isoformat(),
                 "logged_last": logs.last.isoformat(),
@@ -318,16 +308,16 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
                 ],
                 "batchable_callers": sorted(c.identity for c, steady, _ in callers if steady),
                 "usd_per_token_billed": rates,
-                "confidence_reasons": graded.reasons,
             },
-            assumptions=[
+            graded,
+            [
                 "Steady callers (requests in most hours, weekends like weekdays, no streaming) are pipelines that "
                 "can wait up to 24 h; the model supports batch inference.",
-                "Batch needs at least the model's minimum records per job (JSONL on S3).",
+                _MIN_RECORDS,
                 "The logged calls represent the billed ones: the share is taken from the logs, the dollars from "
                 "the bill scaled to a 730-hour month.",
             ],
-            actions=_actions(m["model"]),
+            params,
         )
 
     def _assess(self, m: dict[str, Any], window: Window, params: BedrockBatchParams) -> Finding | None:
@@ -344,49 +334,63 @@ class BedrockBatchCandidate(Check[BedrockBatchParams]):
         all_tokens = sum(m["tokens"].values())
         graded = confidence(days=len(active), lookback_days=params.lookback_days, price_basis="billing",
                             measured_share=False)
-        return Finding(
-            check=self.id,
-            title=f"Bedrock {m['model']}: steady on-demand traffic every day of the week fits batch",
-            resource_id=resource_key(m),
-            resource_type="bedrock-model",
-            region=m["region"],
-            account_id=m["account_id"],
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=monthly_cost * params.eligible_fraction * params.batch_discount,
-            confidence=graded.level,
-            evidence={
-                "share_basis": "assumed (eligible_fraction): no invocation logs for this model",
-                "batchable_share": params.eligible_fraction,
+        return self._finding(
+            m,
+            "steady on-demand traffic every day of the week fits batch",
+            monthly_cost,
+            params.eligible_fraction,
+            "assumed (eligible_fraction): no invocation logs for this model",
+            {
                 "weekend_ratio": weekend_ratio,
                 "daily_tokens_cv": cv,
                 "active_days": len(active),
                 "window_on_demand_cost_usd": cost,
                 "batch_share_of_tokens": batch_tokens / all_tokens if all_tokens else 0.0,
-                "confidence_reasons": graded.reasons,
             },
-            assumptions=[
+            graded,
+            [
                 f"{params.eligible_fraction:.0%} of this traffic can wait up to 24 h (parameter eligible_fraction, "
                 "assumed: without invocation logs the bill cannot tell which calls wait on a user); the model "
                 "supports batch.",
-                "Batch needs at least the model's minimum records per job (JSONL on S3).",
-                "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
+                _MIN_RECORDS,
+                _MONTHLY_FROM_BILL,
             ],
-            actions=_actions(m["model"]),
+            params,
         )
 
-
-def daily_shape(daily: dict[date, float], window: Window) -> tuple[float, float, int]:
-    """(weekend-day / weekday-day mean tokens, daily coefficient of variation, days with tokens) over the window;
-    (0, inf, active days) when a week part has no day or the series is empty."""
-    span = [window.start + timedelta(days=i) for i in range((window.end - window.start).days + 1)]
-    series = [daily.get(d, 0.0) for d in span]
-    active = sum(1 for n in series if n > 0)
-    weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
-    weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
-    if not weekday or not weekend or statistics.fmean(weekday) <= 0:
-        return 0.0, float("inf"), active
-    mean = statistics.fmean(series)
-    return statistics.fmean(weekend) / statistics.fmean(weekday), statistics.pstdev(series) / mean, active
+    def _finding(
+        self,
+        m: dict[str, Any],
+        title: str,
+        monthly_cost: float,
+        share: float,
+        share_basis: str,
+        evidence: dict[str, Any],
+        graded: Graded,
+        assumptions: list[str],
+        params: BedrockBatchParams,
+    ) -> Finding:
+        """The model's finding, whichever way the batchable ``share`` was found (``share_basis`` says which):
+        savings = monthly on-demand cost x share x batch discount."""
+        return Finding(
+            check=self.id,
+            title=f"Bedrock {m['model']}: {title}",
+            resource_id=resource_key(m),
+            resource_type=BEDROCK_MODEL,
+            region=m["region"],
+            account_id=m["account_id"],
+            monthly_cost_usd=monthly_cost,
+            monthly_savings_usd=min(monthly_cost * share * params.batch_discount, monthly_cost),
+            confidence=graded.level,
+            evidence={
+                "share_basis": share_basis,
+                "batchable_share": share,
+                **evidence,
+                "confidence_reasons": graded.reasons,
+            },
+            assumptions=assumptions,
+            actions=_actions(m["model"]),
+        )
 
 
 def _billed_rate(m: dict[str, Any], kind: str) -> float | None:

@@ -13,17 +13,17 @@ unattributed spend ``aifinops costs -g principal`` shows, and are not judged her
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifinops.checks._confidence import confidence
+from aifinops.checks._common import daily_shape
+from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
+from aifinops.resource_types import BEDROCK_CALLER
 from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
 
 _TOKENS = tokens_sql("usage_quantity", "pricing_unit")
@@ -66,21 +66,34 @@ def _batch_claims(ctx: CheckContext) -> dict[str, frozenset[str] | None]:
     }
 
 
-def _resource(account: str, region: str, model: str, caller: str) -> str:
-    return f"bedrock/{account}/{region}/{model}/{caller}"
-
-
-def _weekend_shape(daily: dict[date, float], window: Window) -> tuple[float, float, int]:
-    """(weekend/weekday mean tokens, daily coefficient of variation, active days) over the window."""
-    span = [window.start + timedelta(days=i) for i in range(window.days)]
-    series = [daily.get(d, 0.0) for d in span]
-    weekday = [n for d, n in zip(span, series, strict=True) if d.weekday() < 5]
-    weekend = [n for d, n in zip(span, series, strict=True) if d.weekday() >= 5]
-    mean = statistics.fmean(series) if series else 0.0
-    if not weekday or not weekend or statistics.fmean(weekday) <= 0 or mean <= 0:
-        return 0.0, float("inf"), sum(1 for n in series if n > 0)
-    return (statistics.fmean(weekend) / statistics.fmean(weekday), statistics.pstdev(series) / mean,
-            sum(1 for n in series if n > 0))
+def caller_finding(
+    check: str,
+    key: tuple[str, str, str, str],
+    title: str,
+    monthly_cost: float,
+    savings: float,
+    graded: Graded,
+    evidence: dict[str, Any],
+    assumptions: list[str],
+    actions: list[Action],
+) -> Finding:
+    """A finding on one caller's traffic to one model, ``key`` = (account, region, model, caller) as
+    ``caller_rows`` gives it; the title is prefixed with the model and the caller's last path part."""
+    account, region, model, caller = key
+    return Finding(
+        check=check,
+        title=f"Bedrock {model}: {caller.rsplit('/', 1)[-1]} {title}",
+        resource_id=f"bedrock/{account}/{region}/{model}/{caller}",
+        resource_type=BEDROCK_CALLER,
+        region=region,
+        account_id=account,
+        monthly_cost_usd=monthly_cost,
+        monthly_savings_usd=savings,
+        confidence=graded.level,
+        evidence={"caller": caller, **evidence, "confidence_reasons": graded.reasons},
+        assumptions=assumptions,
+        actions=actions,
+    )
 
 
 class FlexTierParams(BaseModel):
@@ -128,8 +141,9 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
         window = ctx.window(params.lookback_days)
         claims = _batch_claims(ctx)
         findings = []
-        for (account, region, model, caller), c in caller_rows(ctx, window).items():
-            ratio, cv, active = _weekend_shape(c["daily_standard"], window)
+        for key, c in caller_rows(ctx, window).items():
+            account, region, model, caller = key
+            ratio, cv, active = daily_shape(c["daily_standard"], window)
             if active < params.min_active_days or ratio < params.min_weekend_ratio or cv > params.max_daily_cv:
                 continue
             model_key = f"bedrock/{account}/{region}/{model}"
@@ -155,15 +169,10 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
             if savings < params.min_monthly_savings_usd:
                 continue
             graded = confidence(days=active, lookback_days=window.days, price_basis="list", measured_share=False)
-            findings.append(Finding(
-                check=self.id,
-                title=f"Bedrock {model}: {caller.rsplit('/', 1)[-1]} calls every day alike; Flex fits",
-                resource_id=_resource(account, region, model, caller), resource_type="bedrock-caller",
-                region=region, account_id=account, monthly_cost_usd=monthly_cost, monthly_savings_usd=savings,
-                confidence=graded.level,
-                evidence={"caller": caller, "weekend_ratio": ratio, "daily_tokens_cv": cv, "active_days": active,
-                          "window_standard_cost_usd": standard, "flex_to_standard": ratios,
-                          "confidence_reasons": graded.reasons},
+            findings.append(caller_finding(
+                self.id, key, "calls every day alike; Flex fits", monthly_cost, savings, graded,
+                {"weekend_ratio": ratio, "daily_tokens_cv": cv, "active_days": active,
+                 "window_standard_cost_usd": standard, "flex_to_standard": ratios},
                 assumptions=[f"{params.eligible_fraction:.0%} of this caller's requests tolerate Flex's best-effort "
                              "latency and occasional throttling.",
                              "Flex/Standard price ratio from the price catalog, applied to the billed cost."],
@@ -217,7 +226,7 @@ class BedrockOutputHeavyCaller(Check[OutputHeavyParams]):
     def run(self, ctx: CheckContext, params: OutputHeavyParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         findings = []
-        for (account, region, model, caller), c in caller_rows(ctx, window).items():
+        for key, c in caller_rows(ctx, window).items():
             out_tokens = sum(v for (_, k), v in c["tokens"].items() if k == "output")
             out_cost = sum(v for (_, k), v in c["cost"].items() if k == "output")
             in_tokens = sum(v for (_, k), v in c["tokens"].items() if k != "output")
@@ -232,15 +241,11 @@ class BedrockOutputHeavyCaller(Check[OutputHeavyParams]):
             total = sum(c["cost"].values())
             graded = confidence(days=len([d for d, n in c["daily_standard"].items() if n > 0]),
                                 lookback_days=window.days, price_basis="billing", measured_share=False)
-            findings.append(Finding(
-                check=self.id, title=f"Bedrock {model}: {caller.rsplit('/', 1)[-1]} writes "
-                                     f"{ratio:.2f} output tokens per input token at ${rate_1m:.2f}/1M",
-                resource_id=_resource(account, region, model, caller), resource_type="bedrock-caller",
-                region=region, account_id=account, monthly_cost_usd=monthly_usd(total, window.days),
-                monthly_savings_usd=savings, confidence=graded.level,
-                evidence={"caller": caller, "output_tokens": out_tokens, "input_tokens": in_tokens,
-                          "output_to_input": ratio, "billed_output_usd_per_1m": rate_1m,
-                          "window_output_cost_usd": out_cost, "confidence_reasons": graded.reasons},
+            findings.append(caller_finding(
+                self.id, key, f"writes {ratio:.2f} output tokens per input token at ${rate_1m:.2f}/1M",
+                monthly_usd(total, window.days), savings, graded,
+                {"output_tokens": out_tokens, "input_tokens": in_tokens, "output_to_input": ratio,
+                 "billed_output_usd_per_1m": rate_1m, "window_output_cost_usd": out_cost},
                 assumptions=[f"max_tokens and concise-answer instructions remove {params.output_cut:.0%} of the "
                              "output tokens without hurting the answers.",
                              "Output rate is the account's billed rate for this model."],
