@@ -6,6 +6,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+if os.environ.get("AIFINOPS_COUNT_DEMO_BUILDS"):  # bench/count_demo_builds.py: count the demo builds, children too
+    _counter = str(Path(__file__).parent / "demo_count")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_counter, os.environ.get("PYTHONPATH")) if p)
+    sys.path.insert(0, _counter)
+    import sitecustomize  # noqa: F401  (installs the counting wrappers in this process)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory, monkeypatch):
@@ -17,15 +23,50 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", cache)
 
 
+def _signature(path: Path) -> tuple[int, int, int]:
+    info = path.stat()
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+_SHARED_DEMO: dict[str, tuple[Path, tuple[int, int, int]]] = {}  # the session's demo file and its signature
+
+
 @pytest.fixture(scope="session")
 def _demo_store_file(tmp_path_factory):
     """The demo account loaded once per test session (about a second of ingest and inventory)."""
     from aifinops.store import Store
     from aifinops.workspace import ensure_data
 
-    store = Store(tmp_path_factory.mktemp("demo-shared") / "demo.duckdb")
-    assert ensure_data(store)
+    # session fixtures run before _isolated_dirs: name the session's cache folder here, not the user's
+    cache = os.environ.get("AIFINOPS_TEST_CACHE") or str(tmp_path_factory.getbasetemp() / "xdg-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", cache)
+        store = Store(tmp_path_factory.mktemp("demo-shared") / "demo.duckdb")
+        assert ensure_data(store)
+    _SHARED_DEMO["file"] = (store.path, _signature(store.path))
     return store.path
+
+
+@pytest.fixture(scope="session")
+def demo_store(_demo_store_file):
+    """The session's demo store, shared by every module that only reads it (in process, through a server, or
+    with a read-only CLI command given ``--store``). A test that writes (a scan records its history, an ingest,
+    a finding state) takes ``demo_store_copy`` instead: ``_shared_demo_untouched`` fails the test that changed
+    this file (a read-only file mode would not stop root)."""
+    from aifinops.store import Store
+
+    return Store(_demo_store_file)
+
+
+@pytest.fixture(autouse=True)
+def _shared_demo_untouched(request):
+    yield
+    if "file" in _SHARED_DEMO:
+        path, signature = _SHARED_DEMO["file"]
+        if _signature(path) != signature:
+            _SHARED_DEMO.pop("file")  # report it once, on the test that wrote
+            pytest.fail(f"{request.node.nodeid} wrote the shared read-only demo store {path}: "
+                        "take demo_store_copy(name) for a store of its own.")
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +83,13 @@ def demo_store_copy(_demo_store_file, tmp_path_factory):
         return Store(target)
 
     return copy
+
+
+@pytest.fixture
+def con(tmp_path):
+    """A write connection on a new, empty store (the checks' tests write inventory, metrics and bill rows into it
+    by hand, in the real tables' shapes). A module with a store of its own defines its own ``con``."""
+    from aifinops.store import Store
+
+    with Store(tmp_path / "s.duckdb").connect() as connection:
+        yield connection

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 
 import usagerows
-from aifinops.store import Store
 from usagerows import findings_by_resource
 from usagerows import insert_usage as insert
 
@@ -71,12 +70,6 @@ def instance_row(
 def days_back(n: int) -> list[date]:
     """The n days ending at AS_OF, oldest first."""
     return [AS_OF - timedelta(days=i) for i in reversed(range(n))]
-
-
-@pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
 
 
 def findings_of(con, check: str, params: dict | None = None) -> dict:

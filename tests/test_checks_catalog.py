@@ -16,7 +16,6 @@ import pytest
 import aifinops.pricing
 from aifinops.checks import run_checks
 from aifinops.pricing import bedrock_token_price, instance_hourly, instance_specs, s3_storage_price
-from aifinops.store import Store
 from usagerows import findings_by_resource, usage_row
 from usagerows import insert_usage as insert
 
@@ -56,12 +55,6 @@ def sm_row(component: str, itype: str, day: date, hours: float, rate: float, res
         instance_type=itype, instance_family=family, accelerated=family in ("g4dn", "g5", "p3", "p4d"),
         usage_quantity=hours, billed_cost=hours * rate, **kw,
     )  # fmt: skip
-
-
-@pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
 
 
 def resource(con, kind: str, resource_id: str, name: str, attributes: dict, region: str = REGION) -> None:

@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 
 from aifinops.pricing import instance_hourly, load_catalog, serverless_inference_price
-from aifinops.store import Store
 from usagerows import findings_by_resource, insert_usage, usage_row
 
 AS_OF = date(2025, 6, 30)
@@ -25,12 +24,6 @@ HOURS = [START + timedelta(hours=h) for h in range(DAYS * 24)]
 
 def arn(name: str) -> str:
     return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{name}"
-
-
-@pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
 
 
 findings_of = findings_by_resource

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aifinops.store import Store
 from test_checks_endpoints import (  # the endpoint writers: inventory, metrics and bill rows in their real shapes
     ACCOUNT,
     AS_OF,
@@ -24,13 +23,6 @@ from test_checks_endpoints import (  # the endpoint writers: inventory, metrics 
 )
 from usagerows import findings_by_resource as findings_of
 from usagerows import insert_usage, usage_row
-
-
-@pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
-
 
 IDLE = "sagemaker-idle-endpoint"
 

@@ -50,12 +50,6 @@ def always_on_notebook(days: int = 14, usd_per_hour: float = 0.05) -> list[dict]
 
 
 @pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
-
-
-@pytest.fixture
 def scratch_registry(monkeypatch):
     """A copy of the registry, so checks registered by a test vanish after it."""
     monkeypatch.setattr(base, "REGISTRY", dict(base.REGISTRY))

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from aifinops.store import Store
 from test_checks_endpoints import MONTH_H, add_endpoint, add_metrics, arn, bill_endpoint, const, endpoint_series
 from usagerows import findings_by_resource as findings_of
 
 PREVIOUS = "previous-gen-accelerators"
 G4DN, G6 = 0.9, 0.7  # this account's billed $/h: here the newer type is the cheaper one
-
-
-@pytest.fixture
-def con(tmp_path):
-    with Store(tmp_path / "s.duckdb").connect() as connection:
-        yield connection
 
 
 def test_over_provisioned_fleet_claims_only_the_rate_on_the_two_instances_kept(con):
