@@ -218,6 +218,10 @@ def ingest(
         elif snap.get("kind") == "bedrock-invocation-logs":
             err.print(f"Loaded the Bedrock model invocation logs {snap['folder']}: {snap['invocations']:,} requests "
                       f"from {snap['files']:,} files.")
+        elif snap.get("kind") == "gateway-spend-logs":
+            err.print(f"Loaded the gateway spend logs {snap['folder']}: {snap['requests']:,} Bedrock requests, "
+                      f"{snap['first_day']} to {snap['last_day']} (`aifinops genai reconcile` compares them with "
+                      "the bill).")
         else:
             err.print(
                 f"Loaded {snap['folder']}: {snap['resources']} resources, {snap['metrics']} datapoints, "

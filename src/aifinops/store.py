@@ -28,9 +28,10 @@ import duckdb
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
 
-SCHEMA_VERSION = 4  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
+SCHEMA_VERSION = 5  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
 # 3: bedrock_invocations (model invocation logs) and metrics_coverage (per-series GetMetricData coverage)
 # 4: scan_runs, finding_history and finding_states (savings tracking, decisions on findings)
+# 5: gateway_requests (a LLM gateway's own per-request cost: LiteLLM spend logs)
 
 # The normalized line-item columns every loader produces, in FOCUS-aligned names.
 # Costs keep full precision (DOUBLE, as in CUR 2.0 and AWS FOCUS exports).
@@ -243,6 +244,20 @@ CREATE TABLE IF NOT EXISTS bedrock_invocations (
   prompt_chars BIGINT,        -- length of the prompt text found in inputBodyJson (NULL when text is not logged)
   prompt_prefix_chars INTEGER,  -- how many leading characters the hash covers (min(prompt_chars, the cap))
   prompt_prefix_sha256 VARCHAR  -- SHA-256 of those characters: equal hashes = a repeated prefix
+);
+-- One row per request a LLM gateway logged with its own cost estimate (LiteLLM spend logs, ingest.litellm).
+CREATE TABLE IF NOT EXISTS gateway_requests (
+  request_id VARCHAR,
+  day DATE,                   -- the request's start, UTC
+  model VARCHAR,              -- as the gateway logged it, provider prefix removed
+  user_id VARCHAR,            -- LiteLLM user (or end_user)
+  team_id VARCHAR,
+  spend_usd DOUBLE,           -- the gateway's estimate, from its own price table
+  input_tokens BIGINT,        -- uncached input
+  output_tokens BIGINT,
+  cache_read_tokens BIGINT,
+  cache_write_tokens BIGINT,
+  source VARCHAR              -- 'demo', or 'litellm:<file>' (ingest of a spend-log export)
 );
 CREATE TABLE IF NOT EXISTS scan_runs (
   run_id VARCHAR PRIMARY KEY, -- one row per recorded scan (aifinops.history.record_scan)
@@ -700,9 +715,10 @@ def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:
 
 # Tables that hold an account's data (the demo's or a real one), as opposed to the store's own bookkeeping.
 DATA_TABLES = ("charges_native", "sources", "ingests", "usage_daily", "resources", "metrics", "metrics_coverage",
-               "bedrock_invocations",
+               "bedrock_invocations", "gateway_requests",
                "scan_runs", "finding_history", "finding_states")  # the demo's findings and decisions go with it
-_SOURCED_TABLES = ("resources", "metrics", "metrics_coverage", "bedrock_invocations")  # rows tagged with a source
+_SOURCED_TABLES = ("resources", "metrics", "metrics_coverage", "bedrock_invocations",  # rows tagged with a source
+                   "gateway_requests")
 DEMO_LOADING = "loading:"  # meta demo_version prefix while a demo load is under way
 
 

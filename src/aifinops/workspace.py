@@ -34,6 +34,10 @@ def load_demo(store: Store, progress=None, engine: str = "duckdb", spark_master:
             from aifinops.ingest.bedrock_logs import load_invocation_logs
 
             load_invocation_logs(con, folder / "bedrock-logs", source="demo")
+        if (folder / "gateway" / "litellm_spend_logs.json").is_file():  # its LiteLLM gateway's spend logs
+            from aifinops.ingest.litellm import load_spend_logs
+
+            load_spend_logs(con, folder / "gateway" / "litellm_spend_logs.json", source="demo")
         apply_ai_attribution(con)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('demo_version', ?)", [version])
     return folder

@@ -1,6 +1,7 @@
 """``aifinops ingest PATH...``: billing files go to the billing pipeline, snapshot folders to the
 inventory/metrics loader, saved Cost Explorer answers (GetCostAndUsage JSON) to cost_explorer.py, Bedrock
-model invocation logs (a copy of the S3 ``BedrockModelInvocationLogs`` folder) to bedrock_logs.py.
+model invocation logs (a copy of the S3 ``BedrockModelInvocationLogs`` folder) to bedrock_logs.py, a LiteLLM
+gateway's spend-log export (JSON or CSV) to litellm.py.
 A snapshot folder is one holding ``resources.jsonl`` or a ``manifest.json`` whose schema is
 ``aifinops.snapshot/…`` (written by ``collect --out`` and by the demo account).
 
@@ -58,6 +59,7 @@ def ingest_inputs(
         load_cost_explorer,
         load_cost_explorer_file,
     )
+    from aifinops.ingest.litellm import load_spend_logs, spend_log_files
     from aifinops.ingest.rollup_file import load_rollup_files, split_rollup_inputs
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.store import clear_demo
@@ -67,7 +69,10 @@ def ingest_inputs(
     snapshots = [Path(p) for p in paths if is_snapshot_dir(Path(p))]
     answers = [Path(p) for p in paths if is_cost_explorer_file(Path(p))]
     logs = [Path(p) for p in paths if Path(p) not in snapshots and is_invocation_log_path(Path(p).expanduser())]
-    billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers and Path(p) not in logs]
+    gateway = {Path(p): spend_log_files(Path(p).expanduser()) for p in paths}
+    gateway = {k: v for k, v in gateway.items() if v and k not in snapshots and k not in logs}
+    billing = [p for p in paths if Path(p) not in snapshots and Path(p) not in answers and Path(p) not in logs
+               and Path(p) not in gateway]
     rollups, billing = split_rollup_inputs(billing)
     if rollups and billing:
         raise InputError(f"{rollups[0]} is a rollup file and {billing[0]} a billing export.",
@@ -95,6 +100,11 @@ def ingest_inputs(
             loaded = load_invocation_logs(con, folder)
             result.snapshots.append({"folder": str(folder), "kind": "bedrock-invocation-logs", "resources": 0,
                                      "metrics": 0, **loaded})
+        for spend_logs in gateway.values():
+            clear_demo(con)
+            for path in spend_logs:
+                result.snapshots.append({"folder": str(path), "kind": "gateway-spend-logs", "resources": 0,
+                                         "metrics": 0, **load_spend_logs(con, path)})
         for folder in snapshots:
             clear_demo(con)
             loaded = load_snapshot(con, folder, source=f"snapshot:{folder.resolve()}")

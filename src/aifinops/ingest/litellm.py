@@ -196,3 +196,65 @@ def read_spend_logs(path: str | Path) -> pa.Table:
             seen.add(r["request_id"])
         unique.append(r)
     return pa.Table.from_pylist(unique, schema=GATEWAY_SCHEMA)
+
+
+# ------------------------------------------------------------------------------------------------- into the store
+
+SPEND_LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".json.gz", ".jsonl.gz", ".csv.gz")
+
+
+def is_spend_log_file(path: Path) -> bool:
+    """A LiteLLM spend-log export (not its FOCUS export, which reads as a FOCUS bill): a JSON or CSV file whose
+    first rows carry ``request_id``, ``spend`` and ``startTime``."""
+    if not path.is_file() or not path.name.lower().endswith(SPEND_LOG_SUFFIXES):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2)
+        opener = gzip.open if head == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            sample = fh.read(65536)
+    except (OSError, EOFError):
+        return False
+    if sample.lstrip()[:1] in ("[", "{"):
+        return ('"request_id"' in sample and '"spend"' in sample and ('"startTime"' in sample or '"start_time"'
+                in sample) and '"schemaType"' not in sample)
+    header = next(csv.reader(io.StringIO(sample.split("\n", 1)[0])), [])
+    return {"request_id", "spend"} <= set(header) and bool({"startTime", "start_time"} & set(header))
+
+
+def spend_log_files(path: Path) -> list[Path]:
+    """The spend-log exports ``path`` names: itself when it is one; for a folder, its files when every one of them
+    is one (what `aifinops demo --out` writes under gateway/); else none."""
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith((".", "_")))
+        return files if files and all(is_spend_log_file(f) for f in files) else []
+    return [path] if is_spend_log_file(path) else []
+
+
+def load_spend_logs(con: Any, path: Path, source: str | None = None) -> dict[str, Any]:
+    """Load a LiteLLM spend-log export into ``gateway_requests``; the caller owns the transaction. Rows loaded
+    earlier from the same file, and rows of the same request ids (an export and an API page overlap), are
+    replaced."""
+    path = Path(path).expanduser()
+    table = read_spend_logs(path)
+    if not any(table.column("request_id").to_pylist()):  # LiteLLM's FOCUS export: per day and key, no requests
+        raise InputError(f"{path}: LiteLLM's FOCUS export holds no request to store.",
+                         "ingest the spend logs (LiteLLM_SpendLogs); reconcile a FOCUS export with "
+                         "`aifinops genai reconcile FILE`.")
+    source = source or f"litellm:{path.resolve()}"
+    # a statement run to its end first: duckdb 2 refuses register() while a result is partly fetched
+    con.execute("DELETE FROM gateway_requests WHERE source = ?", [source])
+    con.register("litellm_new", table)
+    try:
+        con.execute("DELETE FROM gateway_requests WHERE request_id IN "
+                    "(SELECT request_id FROM litellm_new WHERE request_id IS NOT NULL)")
+        con.execute("INSERT INTO gateway_requests (request_id, day, model, user_id, team_id, spend_usd, input_tokens, "
+                    "output_tokens, cache_read_tokens, cache_write_tokens, source) SELECT request_id, day, model, "
+                    '"user", team_id, spend_usd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, ? '
+                    "FROM litellm_new", [source])
+    finally:
+        con.unregister("litellm_new")
+    days = [d for d in table.column("day").to_pylist() if d is not None]
+    return {"source": source, "requests": table.num_rows, "spend_usd": round(sum(table.column("spend_usd")
+            .to_pylist()), 2), "first_day": min(days).isoformat(), "last_day": max(days).isoformat()}
