@@ -25,6 +25,9 @@ TITLES = [
     "Bedrock $ per 1K tokens by model and token class over time",
     "$ per 1,000 inferences by endpoint over time",
     "Per-request cost by caller, scaled to the bill (USD)",
+    "Bedrock $ per request by model over time",
+    "$ per utilized GPU-hour over time",
+    "Gateway gap: billed − gateway cost per model and day (USD)",  # the demo's gateway (no agent in the demo)
 ]
 
 

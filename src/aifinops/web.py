@@ -4,7 +4,8 @@
 first, then savings tracking and the views), ``/savings`` (the page at its savings tracking),
 ``/api/views``, ``/api/actions``, ``/api/savings``, ``/api/anomalies``, ``/api/forecast``, ``/api/budgets``,
 ``/api/alerts``, the GenAI views (``/api/genai/principals``, ``/api/genai/inference-profiles``,
-``/api/genai/token-rates``, ``/api/genai/endpoint-rates``, ``/api/genai/requests``, each ``?period=``) and the
+``/api/genai/token-rates``, ``/api/genai/endpoint-rates``, ``/api/genai/request-rates``, ``/api/genai/gpu-hour-rates``,
+``/api/genai/requests``, ``/api/genai/agents``, ``/api/genai/gateway``, each ``?period=``) and the
 bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
 
 Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
@@ -47,6 +48,8 @@ def create_app(
         bedrock_by_inference_profile,
         bedrock_by_principal,
         build_views,
+        genai_agents,
+        genai_gateway,
         genai_requests,
         review_window,
         unit_rate_series,
@@ -101,6 +104,26 @@ def create_app(
     def api_genai_requests(period: Period = None) -> dict[str, Any]:
         """The per-request report per caller (from the invocation logs), reconciled to the bill, with its scale."""
         return genai(genai_requests, period)
+
+    @app.get("/api/genai/request-rates")
+    def api_genai_request_rates(period: Period = None) -> dict[str, Any]:
+        """Bedrock token cost per request per model, per day, week or month."""
+        return genai(lambda con, s, e: unit_rate_series(con, "request", s, e), period)
+
+    @app.get("/api/genai/gpu-hour-rates")
+    def api_genai_gpu_hour_rates(period: Period = None) -> dict[str, Any]:
+        """$ per utilized GPU-hour per GPU endpoint, instance and training job family, per day, week or month."""
+        return genai(lambda con, s, e: unit_rate_series(con, "gpu-hour", s, e), period)
+
+    @app.get("/api/genai/agents")
+    def api_genai_agents(period: Period = None) -> dict[str, Any]:
+        """Cost per agent: its AgentCore charges + its inference (by execution role) + its knowledge-base share."""
+        return genai(genai_agents, period)
+
+    @app.get("/api/genai/gateway")
+    def api_genai_gateway(period: Period = None) -> dict[str, Any]:
+        """The ingested gateway spend logs against the bill per model and day, the token class behind each gap."""
+        return genai(genai_gateway, period)
 
     @app.get("/api/anomalies")
     def api_anomalies(

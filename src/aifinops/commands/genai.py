@@ -90,10 +90,13 @@ def requests_cmd(
 
 @genai_app.command("reconcile")
 def reconcile_cmd(
-    spend_logs: Annotated[Path, typer.Argument(help="LiteLLM spend logs: CSV export, /spend/logs JSON, JSON lines")],
-    principal: Annotated[str | None, typer.Option(
-        help="The gateway's IAM role ARN as the bill names its caller: compare with that caller's billed rows only")]
-    = None,
+    spend_logs: Annotated[Path | None, typer.Argument(
+        help="LiteLLM spend logs (CSV export, /spend/logs JSON, JSON lines) or its FOCUS export; none: the spend "
+             "logs ingested into the store (`aifinops ingest spend_logs.json`)")] = None,
+    principal: Annotated[str, typer.Option(
+        help="The gateway's IAM role ARN as the bill names its caller: compare with that caller's billed rows only; "
+             "'auto' finds the caller whose tokens match the gateway's; 'all' compares with every caller")]
+    = "auto",
     start: StartOpt = None,
     end: EndOpt = None,
     fmt: FmtOpt = None,
@@ -102,19 +105,30 @@ def reconcile_cmd(
 ) -> None:
     """A gateway's cost (LiteLLM spend logs) against the bill per model and day, naming the token class behind
     each gap."""
-    from aifinops.costs.gateway import reconcile_gateway
+    from aifinops.costs.gateway import reconcile_gateway, reconcile_stored
+    from aifinops.errors import ArgumentError
     from aifinops.ingest.litellm import read_spend_logs
 
+    if principal != "auto" and principal != "all" and not principal.startswith("arn:"):
+        raise ArgumentError(f"Bad --principal {principal!r}.",
+                            "pass the gateway's role ARN (arn:aws:iam::ACCOUNT:role/NAME), 'auto' or 'all'.")
+    caller = None if principal == "all" else principal
     fmt = format_for(fmt, output, ("rich", "json"))
-    requests = read_spend_logs(spend_logs)
+    requests = read_spend_logs(spend_logs) if spend_logs is not None else None
     with _store(store).connect(read_only=True) as con:
-        doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"), principal)
+        if requests is None:
+            doc = reconcile_stored(con, _day(start, "start"), _day(end, "end"), caller)
+        else:
+            doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"), caller)
     if fmt == "json":
         emit(json.dumps(doc, indent=2, default=str) + "\n", output)
         return
     out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", doc["rows"],
                      ["day", "model", "requests", "billed_usd", "gateway_usd", "gap_usd", "explained_by"]))
-    out.print(f"Billed ${doc['billed_usd']:,.2f}, gateway ${doc['gateway_usd']:,.2f}.")
+    match = doc.get("principal_match")
+    who = f"the caller {doc['principal']}" if doc["principal"] else "every caller"
+    out.print(f"Billed ${doc['billed_usd']:,.2f} ({who}{'; ' + match['note'] if match else ''}), "
+              f"gateway ${doc['gateway_usd']:,.2f}.")
 
 
 @genai_app.command("agents")

@@ -13,9 +13,18 @@ class behind each gap:
    the bill counts and the gateway does not: traffic that bypasses it, batch jobs) valued at the billed rate,
    and a *rate* part (gateway tokens x (billed rate - gateway rate)).
 3. ``explained_by`` names the class with the largest gap, with what the bill shows for it: the tiers billed
-   (batch, flex, priority) and 1-hour cache writes (``cache-write-1h``, billed at 2x input, not 1.25x).
+   (batch, flex, priority) and 1-hour cache writes (``cache-write-1h``, billed at 2x input, not 1.25x);
+   ``gap_class`` is that class alone.
 
-Billed cost is summed over accounts (a gateway does not know them); credits, refunds and tax are left out.
+The billed side is one caller's rows when the gateway's IAM role is known (``principal``): a gateway shares its
+models with other callers, whose cost is no gap of the gateway's. ``principal='auto'`` (the default of the CLI and
+the dashboard) finds it: the caller whose billed input and output tokens per (day, model) match the gateway's
+logged ones, within ``MATCH_TOLERANCE``; no caller that close (or a bill without caller identity) compares with
+every caller. Billed cost is summed over accounts (a gateway does not know them); credits, refunds and tax are
+left out.
+
+Spend logs ingested into the store (``aifinops ingest spend_logs.json``: table ``gateway_requests``) are read by
+``reconcile_stored``, which the CLI (``aifinops genai reconcile`` without a file) and the dashboard share.
 """
 
 from __future__ import annotations
@@ -28,12 +37,16 @@ import duckdb
 import pyarrow as pa
 
 from aifinops.costs.genai import register_models
-from aifinops.errors import ArgumentError
-from aifinops.taxonomy import tokens_sql
+from aifinops.errors import ArgumentError, StoreError
+from aifinops.store import one_row
+from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
 _COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache-read": "cache_read_tokens",
             "cache-write": "cache_write_tokens"}
+AUTO = "auto"  # principal: find the gateway's role in the bill
+MATCH_TOLERANCE = 0.2  # |billed - logged| input+output tokens over the logged ones, at most, for a caller to match
+_INPUT = "gateway_input"  # the requests being reconciled, registered on the connection under this name
 
 
 def fit_rates(rows: list[tuple[float, dict[str, float]]]) -> dict[str, float | None]:
@@ -66,25 +79,106 @@ def reconcile_gateway(
     """Gateway cost vs billed cost per (day, model), each gap named by its token class (module docstring).
 
     ``principal``: the gateway's IAM role as the bill names its caller (CUR 2.0 caller identity); the billed side
-    is then that caller's rows only, so other callers of the same models are not counted against the gateway."""
+    is then that caller's rows only, so other callers of the same models are not counted against the gateway.
+    None compares with every caller; ``'auto'`` finds the role (``match_principal``)."""
     if requests.num_rows == 0:
         raise ArgumentError("The gateway export holds no request.", "pass a spend-log export with Bedrock calls.")
-    con.register("gateway_requests", requests)
+    # duckdb 2 refuses register() while a result of this connection is partly fetched (a caller's fetchone()):
+    # one statement read to its end first.
+    con.execute("SELECT 1").fetchall()
+    con.register(_INPUT, requests)
     try:
-        days = con.execute("SELECT min(day), max(day) FROM gateway_requests").fetchone() or (None, None)
+        days = con.execute(f"SELECT min(day), max(day) FROM {_INPUT}").fetchone() or (None, None)
         start = start or days[0]
         end = end or (days[1] + timedelta(days=1) if days[1] else None)
         if start is None or end is None:
             raise ArgumentError("The gateway export has no request dates.", "pass rows with a startTime.")
-        register_models(con, "SELECT DISTINCT model FROM gateway_requests WHERE day >= ? AND day < ?", start, end)
-        return _reconcile(con, start, end, principal)
+        return _reconcile_input(con, start, end, principal)
     finally:
-        con.unregister("gateway_requests")
+        con.unregister(_INPUT)
+
+
+def _reconcile_input(con: duckdb.DuckDBPyConnection, start: date, end: date, principal: str | None) -> dict[str, Any]:
+    """The reconciliation of the requests named ``gateway_input`` on ``con``."""
+    register_models(con, f"SELECT DISTINCT model FROM {_INPUT} WHERE day >= ? AND day < ?", start, end)
+    match = None
+    if principal == AUTO:
+        match = match_principal(con, start, end)
+        principal = match["principal"]
+    doc = _reconcile(con, start, end, principal)
+    doc["principal_match"] = match
+    return doc
+
+
+def _principal_sql() -> str:
+    return "nullif(json_extract_string(tags, '$.\"" + canonical_tag_key(PRINCIPAL_TAG) + "\"'), '')"
+
+
+def match_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """The caller in the bill whose input and output tokens per (day, model) over [start, end) are closest to the
+    gateway's (registered as ``gateway_input``, models in ``genai_models``): ``mismatch`` = sum of |billed -
+    logged| tokens over the logged tokens. ``principal`` is None when no caller is within MATCH_TOLERANCE."""
+    rows = con.execute(
+        f"""WITH g AS (
+              SELECT g.day, m.canonical AS model, sum(g.input_tokens) AS i, sum(g.output_tokens) AS o
+              FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= $start AND g.day < $end
+              GROUP BY ALL),
+            b AS (
+              SELECT {_principal_sql()} AS principal, usage_date AS day, m.canonical AS model,
+                     sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'input') AS i,
+                     sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'output') AS o
+              FROM usage_daily u JOIN genai_models m ON m.name = u.model
+              WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
+                AND token_kind IN ('input', 'output') AND coalesce(inference_tier, 'standard') <> 'batch'
+                AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
+              GROUP BY ALL HAVING principal IS NOT NULL),
+            p AS (SELECT DISTINCT principal FROM b)
+        SELECT p.principal, sum(abs(coalesce(b.i, 0) - g.i) + abs(coalesce(b.o, 0) - g.o)) / sum(g.i + g.o)
+        FROM p CROSS JOIN g LEFT JOIN b ON b.principal = p.principal AND b.day = g.day AND b.model = g.model
+        GROUP BY 1 HAVING sum(g.i + g.o) > 0 ORDER BY 2, 1""", {"start": start, "end": end}).fetchall()
+    best = rows[0] if rows else None
+    close = best is not None and best[1] <= MATCH_TOLERANCE
+    return {"principal": best[0] if close and best else None, "inferred": True,
+            "mismatch": None if best is None else round(float(best[1]), 6),
+            "closest": None if best is None else best[0],
+            "note": (f"the bill's caller whose tokens match the gateway's (mismatch {best[1]:.1%})" if close and best
+                     else "no caller in the bill matches the gateway's tokens: compared with every caller")}
+
+
+def gateway_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """[first day, day after the last) of the gateway requests in the store."""
+    first, last = one_row(con, "SELECT min(day), max(day) FROM gateway_requests")
+    if first is None:
+        raise StoreError("The store holds no gateway spend logs.",
+                         "run `aifinops ingest spend_logs.json` with a LiteLLM spend-log export (the "
+                         "LiteLLM_SpendLogs table as CSV, or the /spend/logs JSON).")
+    return first, last + timedelta(days=1)
+
+
+def reconcile_stored(
+    con: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None, principal: str | None = AUTO,
+) -> dict[str, Any]:
+    """``reconcile_gateway`` over the spend logs ingested into the store, over [start, end) (default: the days they
+    cover)."""
+    first, after = gateway_span(con)
+    start, end = start or first, end or after
+    if start >= end:
+        raise ArgumentError(f"The period {start} to {end} is empty.", "pass --start before --end.")
+    (count,) = one_row(con, "SELECT count(*) FROM gateway_requests WHERE day >= ? AND day < ?", [start, end])
+    if not count:
+        raise ArgumentError(f"No gateway request in the store from {start} to {end} (end exclusive).",
+                            f"pick dates within the spend logs: {first} to {after}.")
+    # A temp view (allowed on a read-only connection) under the name the reconciliation reads; the dates are
+    # date objects, spelled by isoformat, never text from a user.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_INPUT} AS SELECT * FROM gateway_requests "
+                f"WHERE day >= DATE '{start.isoformat()}' AND day < DATE '{end.isoformat()}'")
+    try:
+        return _reconcile_input(con, start, end, principal)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {_INPUT}")
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal: str | None) -> dict[str, Any]:
-    from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key
-
     caller = "TRUE"
     caller_params: list[Any] = []
     if principal:
@@ -92,7 +186,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
         caller_params = ['$."' + canonical_tag_key(PRINCIPAL_TAG) + '"', principal]
     requests = con.execute(
         "SELECT m.canonical, g.spend_usd, " + ", ".join(f"g.{c}" for c in _COLUMNS.values())
-        + " FROM gateway_requests g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
+        + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
         [start, end]).fetchall()
     by_model: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
     for model, spend, *tokens in requests:
@@ -101,7 +195,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
     gateway = con.execute(
         "SELECT g.day, m.canonical, sum(g.spend_usd), count(*), "
         + ", ".join(f"sum(g.{c})" for c in _COLUMNS.values())
-        + " FROM gateway_requests g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ? "
+        + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ? "
         "GROUP BY ALL", [start, end]).fetchall()
     billed = con.execute(
         f"""SELECT usage_date, m.canonical, token_kind, coalesce(inference_tier, 'standard'),
@@ -177,6 +271,7 @@ def _row(day: date, model: str, c: dict[str, Any], rate: dict[str, float | None]
         "day": day.isoformat(), "model": model, "requests": c["requests"],
         "billed_usd": round(c["billed_usd"], 6), "gateway_usd": round(c["gateway_usd"], 6), "gap_usd": round(gap, 6),
         "explained_by": explained,
+        "gap_class": explained.split(":", 1)[0] if explained and explained.split(":", 1)[0] in CLASSES else None,
         "classes": classes,
     }
 

@@ -294,6 +294,62 @@ def genai_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
                                              "<extra></extra>"))
         figs["genai_requests"] = _fig(fig, "Per-request cost by caller, scaled to the bill (USD)",
                                       margin=_WIDE_LABELS, xaxis_title="USD")
+    figs.update(_genai_unit_figures(g))
+    figs.update(_genai_attribution_figures(g))
+    return figs
+
+
+def _genai_unit_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """$ per request per Bedrock model and $ per utilized GPU-hour over time (``costs --unit request|gpu-hour``)."""
+    figs: dict[str, dict[str, Any]] = {}
+    for name, key, label, title, subject in (
+        ("genai_request_rates", "request_rates", "USD per request", "Bedrock $ per request by model over time",
+         lambda r: r["subject"]),
+        ("genai_gpu_hour_rates", "gpu_hour_rates", "USD per utilized GPU-hour",
+         "$ per utilized GPU-hour over time", lambda r: f"{r['subject']} ({r['detail']})")):
+        series = g.get(key)
+        values = [r["usd_per_unit"] for r in (series or {}).get("rows", []) if r["usd_per_unit"]]
+        if not series or not values:
+            continue
+        # A log axis: a small model's request costs a hundredth of a large one's; a busy GPU a tenth of an idle one.
+        fig = _series_lines(series, subject)
+        figs[name] = _fig(fig, title, yaxis={**log_axis(values), "title": label}, height=460,
+                          xaxis_title=f"{series['granularity'].lower()} period start")
+    return figs
+
+
+_AGENT_PARTS = (("agentcore_usd", "AgentCore (runtime, memory, gateway)"), ("inference_usd", "model inference"),
+                ("knowledge_base_usd", "own knowledge base"),
+                ("knowledge_base_share_usd", "shared knowledge base share"))
+
+
+def _genai_attribution_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Cost per agent (stacked by part) and the gateway's gap per model and day, its token class on the bar."""
+    figs: dict[str, dict[str, Any]] = {}
+    agents = (g.get("agents") or {}).get("agents") or []
+    if agents:
+        rows = agents[::-1]
+        fig = go.Figure([go.Bar(x=[r[key] for r in rows], y=[r["agent"] for r in rows], name=label,
+                                orientation="h", hovertemplate="%{y}: $%{x:,.2f}<extra>" + label + "</extra>")
+                         for key, label in _AGENT_PARTS])
+        figs["genai_agents"] = _fig(fig, "Cost per agent: runtime + inference + knowledge base (USD)",
+                                    barmode="stack", margin=_WIDE_LABELS, xaxis_title="USD")
+    gw = g.get("gateway") or {}
+    if gw.get("available") and gw.get("rows"):
+        fig = go.Figure()
+        for model in sorted({r["model"] for r in gw["rows"]}):
+            rows = [r for r in gw["rows"] if r["model"] == model]
+            fig.add_trace(go.Bar(
+                x=[r["day"] for r in rows], y=[r["gap_usd"] for r in rows], name=model,
+                text=[r["gap_class"] or "" for r in rows], textposition="outside",
+                customdata=[[usd(r["billed_usd"]), usd(r["gateway_usd"])] for r in rows],
+                hovertemplate="%{x}: billed %{customdata[0]}, gateway %{customdata[1]}, gap $%{y:,.2f} "
+                              "(%{text})<extra>" + model + "</extra>"))
+        top = max([abs(r["gap_usd"]) for r in gw["rows"]] + [0.01])
+        figs["genai_gateway"] = _fig(
+            fig, "Gateway gap: billed − gateway cost per model and day (USD)", barmode="group",
+            xaxis={"type": "category", "title": "day"}, yaxis={"title": "USD billed above the gateway's estimate",
+                                                                 "range": [-top * 1.25, top * 1.25]})
     return figs
 
 

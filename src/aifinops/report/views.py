@@ -5,7 +5,8 @@ as they are, and ``render.py`` draws them. Views: AI cost trends by service and 
 vs inference; GPU utilization against cost; unit costs (per inference, per training job, per 1K
 tokens); model performance against cost (when accuracy metrics are supplied); findings with
 savings; anomalies; budgets; forecast; GenAI (``genai_views``: Bedrock cost by caller and by inference profile,
-$ per 1K tokens and per 1,000 inferences over time, the per-request report per caller). Review periods
+$ per 1K tokens, per 1,000 inferences, per request and per utilized GPU-hour over time, the per-request report
+per caller, cost per agent, a gateway's spend logs against the bill). Review periods
 follow the guide's cycle (weekly, monthly,
 quarterly), as of the last day of data.
 
@@ -26,7 +27,8 @@ from aifinops.actions import action_plan
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.costs import cost_breakdown, data_period
 from aifinops.costs.dimensions import UNATTRIBUTED, Sql
-from aifinops.costs.genai import log_span, request_costs
+from aifinops.costs.gateway import gateway_span, reconcile_stored
+from aifinops.costs.genai import agent_costs, log_span, request_costs
 from aifinops.costs.unit_economics import gpu_efficiency, unit_costs, unit_series
 from aifinops.errors import InputError, StoreError
 from aifinops.monitor.anomalies import detect_anomalies
@@ -135,7 +137,8 @@ def build_views(
 # ------------------------------------------------------------------------------------------- GenAI (issue 17)
 
 _BEDROCK = {"ai_service": "bedrock"}
-GENAI_VIEWS = ("principals", "inference_profiles", "token_rates", "endpoint_rates", "requests")
+GENAI_VIEWS = ("principals", "inference_profiles", "token_rates", "endpoint_rates", "request_rates", "gpu_hour_rates",
+               "requests", "agents", "gateway")
 
 
 def review_window(con: duckdb.DuckDBPyConnection, period: str | None) -> tuple[date, date]:
@@ -206,15 +209,39 @@ def genai_requests(con: duckdb.DuckDBPyConnection, start: date, end: date) -> di
     return doc
 
 
+def genai_agents(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """Cost per agent (``aifinops genai agents``): agents the bill names (runtime ARNs, ``agent`` tags, execution
+    roles tagged ``iamPrincipal/agent``)."""
+    return agent_costs(con, start, end)
+
+
+def genai_gateway(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
+    """The ingested gateway spend logs against the bill (``aifinops genai reconcile``) over the days of the window
+    they cover, the gateway's role found in the bill; ``available`` False (and why) when there are none."""
+    try:
+        first, after = gateway_span(con)
+    except StoreError as exc:
+        return {"available": False, "message": exc.message}
+    lo, hi = max(start, first), min(end, after)
+    if lo >= hi:
+        return {"available": False,
+                "message": f"The gateway spend logs cover {first} to {after} (end exclusive), outside this period."}
+    return {"available": True, **reconcile_stored(con, lo, hi)}
+
+
 def genai_views(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
     """Every GenAI view over [start, end): who called Bedrock, through which inference profile, the unit rates
-    over time and the per-request report."""
+    over time, the per-request report, cost per agent and the gateway against the bill."""
     return {
         "principals": bedrock_by_principal(con, start, end),
         "inference_profiles": bedrock_by_inference_profile(con, start, end),
         "token_rates": unit_rate_series(con, "tokens", start, end),
         "endpoint_rates": unit_rate_series(con, "inference", start, end),
+        "request_rates": unit_rate_series(con, "request", start, end),
+        "gpu_hour_rates": unit_rate_series(con, "gpu-hour", start, end),
         "requests": genai_requests(con, start, end),
+        "agents": genai_agents(con, start, end),
+        "gateway": genai_gateway(con, start, end),
     }
 
 
@@ -315,6 +342,8 @@ __all__ = [
     "bedrock_by_inference_profile",
     "bedrock_by_principal",
     "build_views",
+    "genai_agents",
+    "genai_gateway",
     "genai_requests",
     "genai_views",
     "load_accuracy_csv",
