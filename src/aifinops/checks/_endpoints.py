@@ -17,6 +17,7 @@
   shared by every endpoint check (``CheckContext.cached``).
 - ``catalog_hourly`` / ``specs``: the price catalog and instance specs (``aifinops.pricing``);
   a missing price is ``None`` and the caller says so in evidence, never a guess.
+- ``endpoint_finding``: the Finding of one endpoint (its ARN, type, region and account), savings capped at its cost.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from typing import Any, NamedTuple
 from aifinops.checks._common import region_flag  # noqa: F401  (the endpoint checks' ep.region_flag)
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
+from aifinops.model import Action, Confidence, Finding
 from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
+from aifinops.resource_types import SAGEMAKER_ENDPOINT
 
 ENDPOINT_METRICS = (
     "Invocations",
@@ -169,7 +172,7 @@ def endpoints(ctx: CheckContext, statuses: tuple[str, ...] = ("InService",)) -> 
 
 def _read_endpoints(ctx: CheckContext, statuses: tuple[str, ...]) -> list[EndpointInfo]:
     out = []
-    for row in ctx.resources("sagemaker-endpoint"):
+    for row in ctx.resources(SAGEMAKER_ENDPOINT):
         info = parse_endpoint(row)
         if info and info.status in statuses:
             out.append(info)
@@ -550,3 +553,35 @@ def image_key(image: str | None) -> str | None:
 
 def family_of(instance_type: str) -> str:
     return instance_type.removeprefix("ml.").split(".")[0]
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+
+def endpoint_finding(
+    check: str,
+    endpoint: EndpointInfo,
+    title: str,
+    monthly_cost: float,
+    savings: float,
+    confidence: Confidence,
+    evidence: dict[str, Any],
+    assumptions: list[str],
+    actions: list[Action],
+) -> Finding:
+    """A finding about one endpoint: named by its ARN, in its region and account; the savings are at most the
+    endpoint's ``monthly_cost`` (no change to one endpoint saves more than it costs)."""
+    return Finding(
+        check=check,
+        title=title,
+        resource_id=endpoint.arn,
+        resource_type=SAGEMAKER_ENDPOINT,
+        region=endpoint.region,
+        account_id=endpoint.account_id,
+        monthly_cost_usd=monthly_cost,
+        monthly_savings_usd=min(savings, monthly_cost),
+        confidence=confidence,
+        evidence=evidence,
+        assumptions=assumptions,
+        actions=actions,
+    )

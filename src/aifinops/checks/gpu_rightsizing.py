@@ -186,7 +186,7 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
             return None
         cand, cand_rate = best
         monthly_cost, basis, cost_evidence = ep.endpoint_monthly_cost(ctx, endpoint, cost)
-        savings = min(monthly_cost, ep.monthly(rate.usd_per_unit - cand_rate.usd_per_unit, v.instance_count))
+        savings = ep.monthly(rate.usd_per_unit - cand_rate.usd_per_unit, v.instance_count)
         kind = "CPU" if not cand.gpus else ("Inferentia" if "inferentia" in (cand.accelerator or "").lower() else "GPU")
         assumptions = [
             f"The model fits {cand.instance_type}: peak GPU memory {gpu_mem_used:.1f} GiB and host memory "
@@ -206,16 +206,13 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
         elif graded.level == "high":
             graded.level = "medium"
             graded.reasons.append("latency on the smaller device needs a load test")
-        return Finding(
-            check=self.id,
+        return ep.endpoint_finding(
+            self.id,
+            endpoint,
             title=f"Endpoint {endpoint.name}: GPU peak {gpu[1]:.0f}% on {v.instance_type} → "
             f"{cand.instance_type} ({kind})",
-            resource_id=endpoint.arn,
-            resource_type="sagemaker-endpoint",
-            region=endpoint.region,
-            account_id=endpoint.account_id,
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=savings,
+            monthly_cost=monthly_cost,
+            savings=savings,
             confidence=graded.level,
             evidence={
                 "confidence_reasons": graded.reasons,

@@ -191,7 +191,6 @@ class IdleEndpoint(Check[IdleEndpointParams]):
                     per_variant[v.name]["usd_per_hour"] = rate.usd_per_unit
                     per_variant[v.name]["rate_basis"] = rate.basis
                     bases.append(rate.basis)
-            savings = min(savings, monthly_cost)
             title = f"Endpoint {endpoint.name}: variant(s) {', '.join(idle)} had no invocations"
             actions = _remove_variant_actions(endpoint, idle)
             graded = confidence(
@@ -206,15 +205,12 @@ class IdleEndpoint(Check[IdleEndpointParams]):
                 graded.reasons.append("removing one variant of a used endpoint shifts its traffic to the others")
         evidence["confidence_reasons"] = graded.reasons
         confidence_level = graded.level
-        return Finding(
-            check=self.id,
+        return ep.endpoint_finding(
+            self.id,
+            endpoint,
             title=title,
-            resource_id=endpoint.arn,
-            resource_type="sagemaker-endpoint",
-            region=endpoint.region,
-            account_id=endpoint.account_id,
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=savings,
+            monthly_cost=monthly_cost,
+            savings=savings,
             confidence=confidence_level,
             evidence=evidence,
             assumptions=assumptions,
@@ -225,15 +221,12 @@ class IdleEndpoint(Check[IdleEndpointParams]):
         self, endpoint: ep.EndpointInfo, unknown: list[str], monthly_cost: float, evidence: dict[str, Any]
     ) -> Finding:
         evidence["no_datapoints_variants"] = unknown
-        return Finding(
-            check=self.id,
+        return ep.endpoint_finding(
+            self.id,
+            endpoint,
             title=f"Endpoint {endpoint.name} reports no Invocations data: idle or not is unknown",
-            resource_id=endpoint.arn,
-            resource_type="sagemaker-endpoint",
-            region=endpoint.region,
-            account_id=endpoint.account_id,
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=0.0,
+            monthly_cost=monthly_cost,
+            savings=0.0,
             confidence="low",
             evidence=evidence,
             assumptions=[

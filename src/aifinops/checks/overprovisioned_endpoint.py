@@ -112,21 +112,18 @@ class OverprovisionedEndpoint(Check[OverprovisionedParams]):
         params: OverprovisionedParams,
     ) -> Finding:
         monthly_cost, basis, cost_evidence = ep.endpoint_monthly_cost(ctx, endpoint, cost)
-        savings = min(monthly_cost, sum(p["monthly_savings_usd"] for p in plans))
+        savings = sum(p["monthly_savings_usd"] for p in plans)
         first = plans[0]
         graded = confidence(
             coverage=min(p["coverage"] for p in plans), price_basis="billing" if basis == "billing" else "list"
         )
-        return Finding(
-            check=self.id,
+        return ep.endpoint_finding(
+            self.id,
+            endpoint,
             title=f"Endpoint {endpoint.name}: {first['instances']} → {first['instances_needed']} instances "
             f"({first['instance_type']}, peak {first['peak_util_pct']:.0f}% per core)",
-            resource_id=endpoint.arn,
-            resource_type="sagemaker-endpoint",
-            region=endpoint.region,
-            account_id=endpoint.account_id,
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=savings,
+            monthly_cost=monthly_cost,
+            savings=savings,
             confidence=graded.level,
             evidence={
                 "confidence_reasons": graded.reasons,

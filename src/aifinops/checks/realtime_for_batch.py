@@ -207,16 +207,13 @@ class RealtimeForBatch(Check[BatchParams]):
             graded.level = "medium"
             graded.reasons.append(f"the burst ran on {pattern['active_days']} of {pattern['days']} days")
         evidence["confidence_reasons"] = graded.reasons
-        return Finding(
-            check=self.id,
+        return ep.endpoint_finding(
+            self.id,
+            endpoint,
             title=f"Endpoint {endpoint.name} serves {pattern['burst_share']:.0%} of its traffic in "
             f"{len(pattern['burst_hours_utc'])} hour(s) a day ({hours} UTC): batch work",
-            resource_id=endpoint.arn,
-            resource_type="sagemaker-endpoint",
-            region=endpoint.region,
-            account_id=endpoint.account_id,
-            monthly_cost_usd=monthly_cost,
-            monthly_savings_usd=min(savings, monthly_cost),
+            monthly_cost=monthly_cost,
+            savings=savings,
             confidence=graded.level,
             evidence=evidence,
             assumptions=[

@@ -196,16 +196,13 @@ class ServerlessFit(Check[ServerlessParams]):
             # serverless is priced from the catalog (no bill has it yet); latency and memory are the shares measured
             graded = confidence(price_basis="list", measured_share=fit["has_model_latency"] and fit["has_memory"])
             findings.append(
-                Finding(
-                    check=self.id,
+                ep.endpoint_finding(
+                    self.id,
+                    endpoint,
                     title=f"Endpoint {endpoint.name} fits serverless inference ({fit['serverless_memory_mb']} MB): "
                     f"${fit['serverless_monthly_cost_usd']:,.2f} vs ${monthly_cost:,.2f} a month",
-                    resource_id=endpoint.arn,
-                    resource_type="sagemaker-endpoint",
-                    region=endpoint.region,
-                    account_id=endpoint.account_id,
-                    monthly_cost_usd=monthly_cost,
-                    monthly_savings_usd=min(fit["monthly_savings_usd"], monthly_cost),
+                    monthly_cost=monthly_cost,
+                    savings=fit["monthly_savings_usd"],
                     confidence=graded.level,
                     evidence={
                         "endpoint_name": endpoint.name,
