@@ -22,6 +22,11 @@ from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckCon
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 
+# The account a plan is bought for: the payer when the bill names it, else the usage account; billing rows
+# that name neither (some exports leave both empty) are grouped under this label, never under "None".
+UNKNOWN_PAYER = "unknown-payer"
+_PAYER_SQL = f"COALESCE(NULLIF(billing_account_id, ''), NULLIF(account_id, ''), '{UNKNOWN_PAYER}')"
+
 
 class SavingsPlanParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -56,7 +61,8 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
     """Uncovered steady SageMaker instance spend, sized for a SageMaker Savings Plan.
 
     Reads on-demand SageMaker instance-hour rows (every component; Spot and usage already covered
-    by a plan are left out) per payer account. Each resource's usage is reduced by the largest
+    by a plan are left out) per payer account (the usage account when the rows name no payer,
+    ``unknown-payer`` when they name neither). Each resource's usage is reduced by the largest
     saving another check finds for it (as a fraction of its cost; the other checks run with the
     parameters this run gives them), then daily spend / 24 gives the hourly series. Commitment
     (on-demand equivalent) = the ``percentile`` of that series; savings = commitment x discount
@@ -87,7 +93,7 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
             window,
             f"ai_service = 'sagemaker' AND purchase_option = 'on-demand' AND instance_type IS NOT NULL "
             f"AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}",
-            columns="usage_date, COALESCE(billing_account_id, account_id) AS payer, account_id, region, "
+            columns=f"usage_date, {_PAYER_SQL} AS payer, account_id, region, "
             "usage_type, component, instance_type, resource_id, billed_cost",
         )
         if not rows:
@@ -112,7 +118,7 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
     @staticmethod
     def _existing_commitment(ctx: CheckContext, window: Window) -> dict[str, float]:
         rows = ctx.query(
-            """SELECT COALESCE(billing_account_id, account_id) AS payer, sum(billed_cost) AS cost,
+            f"""SELECT {_PAYER_SQL} AS payer, sum(billed_cost) AS cost,
                       sum(usage_quantity) AS hours FROM usage_daily
                WHERE usage_date BETWEEN ? AND ? AND line_item_type = 'SavingsPlanRecurringFee'
                  AND (service_code = 'MachineLearningSavingsPlans' OR usage_type LIKE 'SageMakerSP%')
@@ -140,7 +146,9 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
         net_cost = sum(max(v, 0.0) for v in series.values())
         monthly_cost = monthly_usd(net_cost, window.days)
         plan_rate = commit_od * (1.0 - params.discount)
+        known = payer != UNKNOWN_PAYER
         evidence = {
+            "payer_account": payer if known else None,
             "commitment_usd_per_hour": plan_rate,
             "covered_on_demand_usd_per_hour": commit_od,
             "percentile": params.percentile,
@@ -156,11 +164,11 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
         return Finding(
             check=self.id,
             title=f"SageMaker Savings Plan: commit ${plan_rate:,.2f}/h to cover ${commit_od:,.2f}/h of steady "
-            "on-demand spend",
+            "on-demand spend" + ("" if known else " (the billing rows name no payer or usage account)"),
             resource_id=f"sagemaker-savings-plan/{payer}",
             resource_type="savings-plan-recommendation",
             region=None,
-            account_id=payer,
+            account_id=payer if known else None,
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=min(savings, monthly_cost),
             confidence="medium" if netted else "low",
@@ -173,7 +181,9 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
                 if netted
                 else "Other findings' savings were NOT removed: act on them before buying.",
                 "Usage already covered by a plan and managed Spot training are left out.",
-            ],
+            ]
+            + ([] if known else ["The billing rows name no payer or usage account: buy the plan in the payer "
+                                 "account that consolidates this spend."]),
             actions=[
                 Action(
                     kind="console",

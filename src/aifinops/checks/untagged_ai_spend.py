@@ -18,6 +18,9 @@ from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, mo
 from aifinops.model import Action, Finding
 from aifinops.taxonomy import canonical_tag_key
 
+# Billing rows that name no usage account are grouped under this label in ids and titles, never "None" or "".
+UNKNOWN_ACCOUNT = "unknown-account"
+
 
 class UntaggedParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -92,7 +95,7 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             if not missing:
                 continue
             entry = untagged.setdefault(
-                (row["account_id"] or "", row["key"]),
+                (row["account_id"] or UNKNOWN_ACCOUNT, row["key"]),
                 {"cost_usd": 0.0, "missing": set(), "services": set(), "regions": set(), "has_id": row["has_id"]},
             )
             entry["cost_usd"] += row["cost_usd"] or 0.0
@@ -148,11 +151,11 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             by_service[m["ai_service"]] = by_service.get(m["ai_service"], 0.0) + m["monthly_cost_usd"]
         return Finding(
             check=self.id,
-            title=f"{len(members)} AI resource(s) in account {account or 'unknown'} missing tags {', '.join(missing)}",
+            title=f"{len(members)} AI resource(s) in {_account_text(account)} missing tags {', '.join(missing)}",
             resource_id=f"{account}/untagged/{'+'.join(missing)}",
             resource_type="ai-spend-group",
             region=(regions[0] or None) if len(regions) == 1 else None,
-            account_id=account or None,
+            account_id=_account_id(account),
             monthly_cost_usd=monthly_usd(cost, window.days),
             monthly_savings_usd=0.0,
             confidence="high",
@@ -184,9 +187,9 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         return ctx.query(
             """SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
-                               COALESCE(account_id, '') || '/' || COALESCE(service_code, '') || '/'
+                               COALESCE(NULLIF(account_id, ''), ?) || '/' || COALESCE(service_code, '') || '/'
                                || COALESCE(usage_type, '')) AS key,
-                      account_id, region, ai_service, tags, sum(billed_cost) AS cost_usd
+                      NULLIF(account_id, '') AS account_id, region, ai_service, tags, sum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
                  AND COALESCE(provider, 'AWS') = 'AWS'  -- the checks cover AWS (costs.summary.CHECKS_SCOPE)
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
@@ -195,8 +198,17 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             + """
                GROUP BY ALL ORDER BY key, account_id NULLS FIRST, region NULLS FIRST, ai_service NULLS FIRST,
                         tags NULLS FIRST""",
-            [window.start, window.end],
+            [UNKNOWN_ACCOUNT, window.start, window.end],
         )
+
+
+def _account_text(account: str) -> str:
+    """'account 1111…', or words saying the bill names none (never 'None')."""
+    return f"account {account}" if account != UNKNOWN_ACCOUNT else "an account the billing rows do not name"
+
+
+def _account_id(account: str) -> str | None:
+    return account if account != UNKNOWN_ACCOUNT else None
 
 
 def _present_keys(tags: str | None) -> set[str]:
@@ -318,7 +330,7 @@ class AiSpendNoOwner(Check[NoOwnerParams]):
         ownerless: dict[tuple[str, str], dict[str, float]] = {}
         regions: dict[tuple[str, str], set[str]] = {}
         for row in UntaggedAiSpend._rows(ctx, window):
-            group = (row["account_id"] or "", row["ai_service"] or "other")
+            group = (row["account_id"] or UNKNOWN_ACCOUNT, row["ai_service"] or "other")
             total[group] = total.get(group, 0.0) + (row["cost_usd"] or 0.0)
             if owners & _present_keys(row["tags"]):
                 continue
@@ -336,11 +348,11 @@ class AiSpendNoOwner(Check[NoOwnerParams]):
             findings.append(
                 Finding(
                     check=self.id,
-                    title=f"{service} spend with no {' or '.join(params.owner_tags)} tag in account {account}",
+                    title=f"{service} spend with no {' or '.join(params.owner_tags)} tag in {_account_text(account)}",
                     resource_id=f"{account}/{service}/no-owner",
                     resource_type="ai-spend-group",
                     region=next(iter(regions[(account, service)])) if len(regions[(account, service)]) == 1 else None,
-                    account_id=account,
+                    account_id=_account_id(account),
                     monthly_cost_usd=monthly_cost,
                     monthly_savings_usd=0.0,
                     confidence="high",
