@@ -15,6 +15,7 @@ a value missing only its region prefix is read as the prefixed values, and said 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -123,6 +124,72 @@ def _common_arguments(op: str, kw: dict[str, Any]) -> list[str]:
     return notes
 
 
+@dataclass
+class _Asked:
+    """What every operation over a period starts from: its period, its filter expression, and the notes that
+    reading them gave (a filter's spelling corrected, say)."""
+
+    start: date
+    end: date
+    expression: Any
+    notes: list[str]
+
+    def and_filter(self, con: duckdb.DuckDBPyConnection) -> Sql:
+        """`` AND <the compiled filter>``, or nothing without a filter."""
+        return Sql(" AND ") + self.filter_sql(con) if self.expression else Sql("")
+
+    def filter_sql(self, con: duckdb.DuckDBPyConnection) -> Sql:
+        """The compiled filter, ``TRUE`` without one."""
+        return FilterCompiler(con, self.notes).compile(self.expression) if self.expression else Sql("TRUE")
+
+
+def _asked(con: duckdb.DuckDBPyConnection, operation: str, unused: dict[str, Any], start_date: Any, end_date: Any,
+           filter: Any, filters: Any) -> _Asked:  # noqa: A002 - the real tool's argument name
+    """Refuse arguments ``operation`` does not take, then read the period (default: the store's span) and the
+    filter (``filter`` or the guide's ``filters``)."""
+    _refuse(unused, operation)
+    notes: list[str] = []
+    start, end = time_period(con, start_date, end_date)
+    return _Asked(start, end, filter_arg(filter, filters, notes), notes)
+
+
+def _named_costs(rows: list[tuple[Any, Any]], names_key: str, search_string: str | None, max_results: int | None,
+                 next_token: str | None, request: list[Any], none_found: str, notes: list[str]) -> dict[str, Any]:
+    """One page of (name, cost) rows as getTags/getCostCategories answer: the names, their cost, the sizes; the
+    rows whose name holds ``search_string`` (any case) only; ``none_found`` noted when none is left."""
+    if search_string:
+        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
+    if not rows:
+        notes.append(none_found)
+    chunk, token = page(rows, max_results or 100, next_token, request)
+    answer: dict[str, Any] = {
+        names_key: [str(r[0]) for r in chunk],
+        "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
+        "ReturnSize": len(chunk),
+        "TotalSize": len(rows),
+    }
+    return paged(answer, token, notes, token_key="NextPageToken")
+
+
+def _tag_costs(con: duckdb.DuckDBPyConnection, asked: _Asked, and_filter: Sql, key: str | None,
+               key_prefix: str = "", keep_empty: bool = False) -> list[Any]:
+    """(value, billed cost) of one tag ``key`` over the asked period and ``and_filter`` (_Asked.and_filter; an empty
+    value only with ``keep_empty``); without a key, (tag key without ``key_prefix``, billed cost) of every key that
+    starts with ``key_prefix``."""
+    period = (asked.start, asked.end)
+    if key:
+        present = "v IS NOT NULL" if keep_empty else "coalesce(v, '') <> ''"
+        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
+                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', *period))
+               + and_filter + Sql(f") WHERE {present} GROUP BY v ORDER BY v"))
+    else:
+        sql = (Sql("SELECT substr(k, ?), sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost "
+                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'",
+                   (len(key_prefix) + 1, *period))
+               + and_filter + Sql(") WHERE starts_with(k, ?) GROUP BY k ORDER BY k", (key_prefix,)))
+    return con.execute(sql.text, list(sql.params)).fetchall()
+
+
 # ---------------------------------------------------------------- getCostAndUsage
 
 
@@ -139,10 +206,8 @@ def cost_and_usage(
     **unused: Any,
 ) -> dict[str, Any]:
     """GetCostAndUsage from the tool's arguments, paged to fit, with corrections and a top-N summary."""
-    _refuse(unused, "getCostAndUsage")
-    notes: list[str] = []
-    start, end = time_period(con, start_date, end_date)
-    expression = filter_arg(filter, filters, notes)
+    asked = _asked(con, "getCostAndUsage", unused, start_date, end_date, filter, filters)
+    notes, start, end, expression = asked.notes, asked.start, asked.end, asked.expression
     corrections: list[dict[str, Any]] = []
     if expression:
         expression = correct_usage_types(con, expression, start, end, notes, corrections)
@@ -296,12 +361,10 @@ def dimension_values(
     **unused: Any,
 ) -> dict[str, Any]:
     """GetDimensionValues: the values of one dimension in the period, with their billed cost."""
-    _refuse(unused, "getDimensionValues")
-    notes: list[str] = []
-    start, end = time_period(con, start_date, end_date)
+    asked = _asked(con, "getDimensionValues", unused, start_date, end_date, filter, filters)
+    notes, start, end, expression = asked.notes, asked.start, asked.end, asked.expression
     _, value_sql = dimension_sql(dimension)
-    expression = filter_arg(filter, filters, notes)
-    where = FilterCompiler(con, notes).compile(expression) if expression else Sql("TRUE")
+    where = asked.filter_sql(con)
     sql = (
         Sql("SELECT ")
         + value_sql
@@ -461,35 +524,14 @@ def tags_or_values(
     **unused: Any,
 ) -> dict[str, Any]:
     """GetTags: the cost allocation tag keys in the bill's line items, or one key's values (with their cost)."""
-    _refuse(unused, "getTagsOrValues")
-    notes: list[str] = []
-    start, end = time_period(con, start_date, end_date)
-    expression = filter_arg(filter, filters, notes)
-    where = (Sql(" AND ") + FilterCompiler(con, notes).compile(expression)) if expression else Sql("")
-    if tag_key:
-        key = canonical_tag_key(tag_key, notes)
-        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
-                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', start, end))
-               + where + Sql(") WHERE v IS NOT NULL GROUP BY v ORDER BY v"))
-    else:
-        sql = (Sql("SELECT k, sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost FROM "
-                   "usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'", (start, end))
-               + where + Sql(") GROUP BY k ORDER BY k"))
-    rows = con.execute(sql.text, list(sql.params)).fetchall()
-    if search_string:
-        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
-    if not rows:
-        notes.append(f"No line item from {start} to {end} carries " +
-                     (f"the tag {tag_key!r}." if tag_key else "a cost allocation tag."))
-    limit = max_results or 100
-    chunk, token = page(rows, limit, next_token, ["tags", tag_key, start, end, search_string])
-    answer: dict[str, Any] = {
-        "Tags": [str(r[0]) for r in chunk],
-        "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
-        "ReturnSize": len(chunk),
-        "TotalSize": len(rows),
-    }
-    return paged(answer, token, notes, token_key="NextPageToken")
+    asked = _asked(con, "getTagsOrValues", unused, start_date, end_date, filter, filters)
+    where = asked.and_filter(con)  # its notes come before the tag key's
+    key = canonical_tag_key(tag_key, asked.notes) if tag_key else None
+    rows = _tag_costs(con, asked, where, key, keep_empty=True)
+    none_found = (f"No line item from {asked.start} to {asked.end} carries "
+                  + (f"the tag {tag_key!r}." if tag_key else "a cost allocation tag."))
+    return _named_costs(rows, "Tags", search_string, max_results, next_token,
+                        ["tags", tag_key, asked.start, asked.end, search_string], none_found, asked.notes)
 
 
 # ---------------------------------------------------------------- getCostCategories
@@ -509,38 +551,17 @@ def cost_categories(
 ) -> dict[str, Any]:
     """GetCostCategories: the cost category names the bill's line items carry in the period, or one category's
     values (with their cost). Names are the store's tag keys (lower case, taxonomy.canonical_tag_key)."""
-    _refuse(unused, "getCostCategories")
-    notes: list[str] = []
-    start, end = time_period(con, start_date, end_date)
-    expression = filter_arg(filter, filters, notes)
-    where = (Sql(" AND ") + FilterCompiler(con, notes).compile(expression)) if expression else Sql("")
+    asked = _asked(con, "getCostCategories", unused, start_date, end_date, filter, filters)
     prefix = cost_category_key("x")[:-1]  # 'aws_costcategory_': the keys every category's entry starts with
-    if cost_category_name:
-        key = cost_category_key(str(cost_category_name))
-        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
-                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', start, end))
-               + where + Sql(") WHERE coalesce(v, '') <> '' GROUP BY v ORDER BY v"))
-    else:
-        sql = (Sql("SELECT substr(k, ?), sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost "
-                   "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'",
-                   (len(prefix) + 1, start, end))
-               + where + Sql(") WHERE starts_with(k, ?) GROUP BY k ORDER BY k", (prefix,)))
-    rows = con.execute(sql.text, list(sql.params)).fetchall()
-    if search_string:
-        rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
-    if not rows:
-        notes.append(f"No line item from {start} to {end} carries " +
-                     (f"the cost category {cost_category_name!r}." if cost_category_name
-                      else "a cost category (CUR 2.0 cost_category, legacy costCategory/…, FOCUS x_CostCategories)."))
-    limit = max_results or 100
-    chunk, token = page(rows, limit, next_token, ["cost_categories", cost_category_name, start, end, search_string])
-    answer: dict[str, Any] = {
-        "CostCategoryNames" if not cost_category_name else "CostCategoryValues": [str(r[0]) for r in chunk],
-        "aifinops_cost_usd": {str(r[0]): r[1] for r in chunk},
-        "ReturnSize": len(chunk),
-        "TotalSize": len(rows),
-    }
-    return paged(answer, token, notes, token_key="NextPageToken")
+    key = cost_category_key(str(cost_category_name)) if cost_category_name else None
+    rows = _tag_costs(con, asked, asked.and_filter(con), key, prefix)
+    none_found = (f"No line item from {asked.start} to {asked.end} carries "
+                  + (f"the cost category {cost_category_name!r}." if cost_category_name
+                     else "a cost category (CUR 2.0 cost_category, legacy costCategory/…, FOCUS x_CostCategories)."))
+    return _named_costs(rows, "CostCategoryValues" if cost_category_name else "CostCategoryNames", search_string,
+                        max_results, next_token,
+                        ["cost_categories", cost_category_name, asked.start, asked.end, search_string], none_found,
+                        asked.notes)
 
 
 # ---------------------------------------------------------------- getSavingsPlansUtilization
@@ -556,14 +577,11 @@ def savings_plans_utilization(
     **unused: Any,
 ) -> dict[str, Any]:
     """GetSavingsPlansUtilization from the bill's savings-plan line items (``answers.billing``)."""
-    _refuse(unused, "getSavingsPlansUtilization")
     from aifinops.answers.billing import sp_utilization
 
-    notes: list[str] = []
-    start, end = time_period(con, start_date, end_date)
-    expression = filter_arg(filter, filters, notes)
-    return sp_utilization(con, start, end, choose(granularity, "granularity", ["DAILY", "MONTHLY"]), expression,
-                          notes)
+    asked = _asked(con, "getSavingsPlansUtilization", unused, start_date, end_date, filter, filters)
+    return sp_utilization(con, asked.start, asked.end, choose(granularity, "granularity", ["DAILY", "MONTHLY"]),
+                          asked.expression, asked.notes)
 
 
 def _refuse(unused: dict[str, Any], operation: str) -> None:
