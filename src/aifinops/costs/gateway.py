@@ -17,8 +17,9 @@ class behind each gap:
    ``gap_class`` is that class alone.
 
 The billed side is one caller's rows when the gateway's IAM role is known (``principal``): a gateway shares its
-models with other callers, whose cost is no gap of the gateway's. ``principal='auto'`` (the default of the CLI and
-the dashboard) finds it: the caller whose billed input and output tokens per (day, model) match the gateway's
+models with other callers, whose cost is no gap of the gateway's. Without a principal, the billed side is every
+caller's cost of the models the gateway logged. ``principal='auto'`` (the default of the CLI and the dashboard)
+finds the role: the caller whose billed input and output tokens per (day, model) match the gateway's
 logged ones, within ``MATCH_TOLERANCE``; no caller that close (or a bill without caller identity) compares with
 every caller. Billed cost is summed over accounts (a gateway does not know them); credits, refunds and tax are
 left out.
@@ -179,8 +180,11 @@ def reconcile_stored(
 
 
 def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal: str | None) -> dict[str, Any]:
-    caller = "TRUE"
-    caller_params: list[Any] = []
+    # Every caller's rows of the models the gateway logged, or the gateway role's rows of any model (a model it
+    # called around its own logging is a gap of its own).
+    caller = (f"m.canonical IN (SELECT m2.canonical FROM {_INPUT} g2 JOIN genai_models m2 ON m2.name = g2.model "
+              "WHERE g2.day >= ? AND g2.day < ?)")
+    caller_params: list[Any] = [start, end]
     if principal:
         caller = "json_extract_string(tags, ?) = ?"
         caller_params = ['$."' + canonical_tag_key(PRINCIPAL_TAG) + '"', principal]
