@@ -54,6 +54,7 @@ LAYERS = [
     ("aifinops.scan_text", "outputs"),
     ("aifinops.answers", "outputs"),  # the MCP tools' adapters (aifinops.mcp_server is a face)
     ("aifinops.scan", "outputs"),
+    ("aifinops.finding_groups", "outputs"),  # many findings of one kind as one group in the scan document
     ("aifinops.mcp_server", "faces"),
     ("aifinops.web", "faces"),
     ("aifinops.http_guard", "faces"),

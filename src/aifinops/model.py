@@ -24,8 +24,49 @@ class Action(BaseModel):
     text: str
 
 
+class GroupMember(BaseModel):
+    """One finding inside a finding group: enough to rank it and to ask for it in full (``findings show ID``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    resource_id: str
+    region: str | None = None
+    monthly_cost_usd: float
+    monthly_savings_usd: float
+    confidence: Confidence
+
+
+class GroupRest(BaseModel):
+    """The members a group does not list one by one: how many, and their dollars."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int
+    monthly_cost_usd: float
+    monthly_savings_usd: float
+
+
+class FindingGroup(BaseModel):
+    """Many findings of one check, account and resource type that a person reads as one (issue 15): the group's
+    dollars are its members' sums, ``members`` lists the largest (all of them when the scan was not kept in the
+    store's history) and ``rest`` adds up the others, which ``more`` says where to find."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members_count: int
+    members: list[GroupMember] = Field(description="largest saving first")
+    rest: GroupRest | None = None
+    more: str | None = None
+    regions: dict[str, int] = Field(default_factory=dict, description="members per region")
+    confidence_counts: dict[str, int] = Field(default_factory=dict, description="members per confidence")
+
+
 class Finding(BaseModel):
-    """One resource's waste, in dollars, with the numbers that prove it (the contract in docs/design.md)."""
+    """One resource's waste, in dollars, with the numbers that prove it (the contract in docs/design.md).
+
+    A finding with ``group`` stands for many findings of one check (aifinops.finding_groups): its resource is
+    the group, its dollars the members' sums, its evidence and assumptions what the members share."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -42,6 +83,7 @@ class Finding(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
     assumptions: list[str] = Field(default_factory=list)
     actions: list[Action] = Field(default_factory=list)
+    group: FindingGroup | None = None
 
     def model_post_init(self, __context: Any) -> None:
         if not self.id:

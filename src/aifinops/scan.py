@@ -135,12 +135,21 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ),
     )
     doc = document.to_json_dict()
+    recorded = False
     if inputs.record and not inputs.only_checks:  # a scan of some checks only would read as findings gone
         from aifinops.errors import StoreError
         from aifinops.history import record_scan
 
         try:
             record_scan(store, doc, owners)  # savings tracking: a later bill shows what these became
+            recorded = True
         except StoreError:
             pass  # a store this user cannot write: the scan still answers, it is not kept in the history
+    from aifinops.finding_groups import compact_findings
+
+    # the history keeps every finding in full; the document groups many of one kind (all members listed when
+    # the history does not hold them)
+    grouped = compact_findings(store, run.findings, members_in_history=recorded)
+    if len(grouped) != len(run.findings):
+        doc = document.model_copy(update={"findings": grouped}).to_json_dict()
     return doc

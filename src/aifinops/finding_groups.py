@@ -1,0 +1,188 @@
+"""Finding groups: many findings of one kind that a person reads as one, kept compact in the scan document.
+
+On an account with thousands of resources the checks report one finding per notebook, GPU instance or
+training job; the scan document then runs to megabytes of the same assumptions and commands (issue 15). Here,
+at document-build time, findings of one check, account and resource type (at least ``MIN_MEMBERS``) become one
+finding whose ``group`` lists its members with their dollars, largest first. The checks themselves and the
+store's history are untouched: ``history.record_scan`` keeps every finding in full, so ``aifinops findings list``
+and ``findings show ID`` still answer for each member.
+
+What a group holds:
+- ``monthly_cost_usd`` and ``monthly_savings_usd``: the members' sums (``math.fsum``, so independent of order),
+  to the findings' significant digits (``checks.base.canonical_number``).
+- ``evidence``: the evidence entries every member has with the same value (the window, shared parameters).
+- ``assumptions``: each distinct assumption once, with how many members state it when not all do, the most
+  stated first, at most ``ASSUMPTION_LIMIT`` (then how many more).
+- ``actions``: a note on how to apply them to every member, then the largest member's own steps.
+- ``group.members``: at most ``member_limit`` members (``None``: all of them, for a scan not kept in the
+  history), ``group.rest`` the count and sums of the others.
+
+A group never changes the deduplicated total (``checks.base.deduplicate``, which counts each resource's largest
+saving once): a finding joins a group only when no other finding on its resource (nor on a resource nested
+under it or above it, ``bedrock/acct/region/model/caller``) has a saving too, or when its own saving is zero;
+and findings the user decided on (dismissed, snoozed, accepted) stay on their own, so the action plan still
+hides or marks them by id.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+from aifinops.actions import finding_states
+from aifinops.checks.base import REGISTRY, canonical_number, finding_order
+from aifinops.model import Action, Finding, FindingGroup, GroupMember, GroupRest
+from aifinops.store import Store
+
+MIN_MEMBERS = 10  # fewer findings of one kind in one account read fine one by one
+ASSUMPTION_LIMIT = 8  # distinct assumptions a group states; member-specific ones beyond are counted
+MEMBER_LIMIT = 20  # members listed one by one in a group; the rest are summed (and all are in the history)
+CONFIDENCE_ORDER = ("low", "medium", "high")  # a group is as confident as its least confident member
+MORE_TEXT = (
+    "The other {rest:,} are in the store's scan history: `aifinops findings list -f json` lists every finding "
+    "with its id and saving, `aifinops findings show ID` shows one in full."
+)
+
+
+def _related(resource_ids: set[str]) -> set[str]:
+    """Resource ids that have another resource nested under them or above them (``a/b`` and ``a/b/c``)."""
+    related: set[str] = set()
+    for rid in resource_ids:
+        for i, ch in enumerate(rid):
+            if ch == "/" and rid[:i] in resource_ids:
+                related.update((rid, rid[:i]))
+    return related
+
+
+def groupable(findings: list[Finding], keep: set[str]) -> list[bool]:
+    """Whether each finding may join a group without changing the deduplicated total (module docstring)."""
+    saving_on: Counter[str] = Counter(f.resource_id for f in findings if f.monthly_savings_usd > 0)
+    nested = _related({f.resource_id for f in findings})
+    return [
+        f.id not in keep
+        and f.resource_id not in nested
+        and (f.monthly_savings_usd <= 0 or saving_on[f.resource_id] == 1)
+        for f in findings
+    ]
+
+
+def _common_evidence(members: list[Finding]) -> dict[str, Any]:
+    first = members[0].evidence
+    common = {}
+    for key, value in first.items():
+        encoded = json.dumps(value, sort_keys=True)
+        if all(key in m.evidence and json.dumps(m.evidence[key], sort_keys=True) == encoded for m in members[1:]):
+            common[key] = value
+    return common
+
+
+def _assumptions(members: list[Finding]) -> list[str]:
+    counts: Counter[str] = Counter()
+    for m in members:
+        counts.update(dict.fromkeys(m.assumptions, 1))
+    seen = list(dict.fromkeys(a for m in members for a in m.assumptions))
+    # the most stated first (stable: first seen among equals), at most ASSUMPTION_LIMIT
+    order = sorted(seen, key=lambda a: -counts[a])
+    kept = [a if counts[a] == len(members) else f"{a} ({counts[a]:,} of {len(members):,} findings)"
+            for a in order[:ASSUMPTION_LIMIT]]
+    if len(order) > ASSUMPTION_LIMIT:
+        kept.append(f"{len(order) - ASSUMPTION_LIMIT:,} more assumption(s), each stated by some of the findings: "
+                    "`aifinops findings show ID` shows a member's own.")
+    return kept
+
+
+def make_group(members: list[Finding], member_limit: int | None) -> Finding:
+    """One finding standing for ``members`` (one check, account and resource type), as the module describes."""
+    members = sorted(members, key=finding_order)
+    top = members[0]
+    check, account, resource_type = top.check, top.account_id, top.resource_type
+    listed = members if member_limit is None else members[:member_limit]
+    others = members[len(listed):]
+    savings = canonical_number(math.fsum(m.monthly_savings_usd for m in members))
+    cost = max(canonical_number(math.fsum(m.monthly_cost_usd for m in members)), savings)
+    regions = {r or "": n for r, n in sorted(Counter(m.region for m in members).items(), key=lambda kv: kv[0] or "")}
+    confidence = min((m.confidence for m in members), key=CONFIDENCE_ORDER.index)
+    cls = REGISTRY.get(check)
+    what = cls.title if cls is not None and cls.title else top.title
+    where = f"account {account}" if account else "no account"
+    return Finding(
+        check=check,
+        title=f"{what}: {len(members):,} {resource_type} findings in {where}",
+        resource_id=f"group:{check}:{account or 'no-account'}:{resource_type}",
+        resource_type=resource_type,
+        region=top.region if len(regions) == 1 else None,
+        account_id=account,
+        monthly_cost_usd=cost,
+        monthly_savings_usd=savings,
+        confidence=confidence,
+        evidence=_common_evidence(members),
+        assumptions=_assumptions(members),
+        actions=[
+            Action(
+                kind="note",
+                text=f"The same steps for each of the {len(members):,} findings (group.members, largest saving "
+                f"first); below, those of the largest: {top.title} ({top.id}).",
+            ),
+            *top.actions,
+        ],
+        group=FindingGroup(
+            members_count=len(members),
+            members=[
+                GroupMember(
+                    id=m.id,
+                    resource_id=m.resource_id,
+                    region=m.region,
+                    monthly_cost_usd=m.monthly_cost_usd,
+                    monthly_savings_usd=m.monthly_savings_usd,
+                    confidence=m.confidence,
+                )
+                for m in listed
+            ],
+            rest=GroupRest(
+                count=len(others),
+                monthly_cost_usd=canonical_number(math.fsum(m.monthly_cost_usd for m in others)),
+                monthly_savings_usd=canonical_number(math.fsum(m.monthly_savings_usd for m in others)),
+            )
+            if others
+            else None,
+            more=MORE_TEXT.format(rest=len(others)) if others else None,
+            regions=regions,
+            confidence_counts={c: n for c in CONFIDENCE_ORDER if (n := sum(m.confidence == c for m in members))},
+        ),
+    )
+
+
+def group_findings(
+    findings: list[Finding],
+    keep: set[str] | None = None,
+    member_limit: int | None = MEMBER_LIMIT,
+    min_members: int = MIN_MEMBERS,
+) -> list[Finding]:
+    """``findings`` with every set of at least ``min_members`` groupable findings of one check, account and
+    resource type replaced by one group finding; ``keep``: ids that stay on their own (the user's decisions).
+    Returned in the scan's order (``checks.base.finding_order``)."""
+    ok = groupable(findings, keep or set())
+    kinds: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
+    for f, can in zip(findings, ok, strict=True):
+        if can and f.group is None:
+            kinds[(f.check, f.account_id or "", f.resource_type)].append(f)
+    grouped = {f.id for members in kinds.values() if len(members) >= min_members for f in members}
+    out = [f for f in findings if f.id not in grouped]
+    out += [make_group(m, member_limit) for m in kinds.values() if len(m) >= min_members]
+    return sorted(out, key=finding_order)
+
+
+__all__ = [
+    "ASSUMPTION_LIMIT", "MEMBER_LIMIT", "MIN_MEMBERS", "compact_findings", "group_findings", "groupable", "make_group",
+]
+
+
+def compact_findings(store: Store, findings: list[Finding], members_in_history: bool) -> list[Finding]:
+    """The scan document's findings: ``group_findings`` with the user's decided findings kept on their own;
+    ``members_in_history``: whether the store's history holds every finding (then groups list the largest
+    ``MEMBER_LIMIT`` members, else all of them)."""
+    with store.connect(read_only=True) as con:
+        decided = set(finding_states(con))
+    return group_findings(findings, keep=decided, member_limit=MEMBER_LIMIT if members_in_history else None)
