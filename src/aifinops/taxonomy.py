@@ -88,6 +88,10 @@ SAGEMAKER_COMPONENT_WORKLOAD: dict[str, str] = {
     # SageMaker HyperPod cluster instances ('USE1-Cluster:ml.p4d.24xlarge'; their EBS 'Cluster:VolumeUsage.gp2'),
     # per the awslabs "ai-on-sagemaker-hyperpod" CUR cost-allocation page (docs/genai.md)
     "Cluster": "training",
+    # SageMaker training plans' reservation fee ('USE1-TrainingPlanUpfrontFee:ml.p4d.24xlarge', Price List unit
+    # 'Quantity', no component attribute: a fee, never an hourly rate); plans reserve capacity for training jobs
+    # and HyperPod clusters (docs/genai.md names the source)
+    "TrainingPlanUpfrontFee": "training",
 }
 
 # EC2 instance-hour usage types (Price List AmazonEC2): BoxUsage on-demand, SpotUsage spot, dedicated/host variants.
@@ -97,7 +101,8 @@ EC2_INSTANCE_USAGE = ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage", "R
 # Bedrock's GenAI features other than model tokens, by usage type (lowercased LIKE pattern → workload, component),
 # first match wins. Strings and sources in docs/genai.md: AgentCore bills under product code AmazonBedrockAgentCore as
 # '<R>-<Component>:Consumption-based:<meter>' (Runtime vCPU/Memory, Memory Short-Term-Memory / Long-Term-Memory-*,
-# Gateway API-Invocations, CodeInterpreter, BrowserTool, Evaluations, Policy; Identity assumed alike), knowledge
+# Gateway API-Invocations, CodeInterpreter, BrowserTool, Evaluations, Policy; Identity assumed alike: no public
+# source names its usage type), knowledge
 # bases as 'Knowledge-Base:Consumption-based:{Retrieval,Storage}', guardrails as 'Guardrail-<Policy>UnitsConsumed'
 # or 'Guardrails-Text-Units', Data Automation as 'DataAutomation-…', imported models as
 # '<model>-CustomModelImport-Inference…' (per Custom Model Unit minute), customization '<model>-Customization-*'.
@@ -114,7 +119,7 @@ BEDROCK_FEATURES: list[tuple[str, str, str]] = [
     ("%guardrail%", "guardrails", "guardrails"),
     ("%dataautomation%", "data-automation", "data-automation"),
     ("%custommodelimport%", "inference", "custom-model-import"),
-    ("%distillation%", "training", "distillation"),
+    ("%distillation%", "training", "distillation"),  # no public source names a distillation usage type
     ("%customization%storage%", "storage", "customization"),
     ("%customization%", "training", "customization"),
     ("%provisionedthroughput%", "inference", "provisioned-throughput"),
@@ -122,8 +127,9 @@ BEDROCK_FEATURES: list[tuple[str, str, str]] = [
 ]
 BEDROCK_AGENTCORE_CODE = "AmazonBedrockAgentCore"
 # Vector stores behind knowledge bases: OpenSearch Serverless compute units ('<R>-SearchOCU', '<R>-IndexingOCU' under
-# AmazonES) and S3 Vectors (AmazonS3 usage types naming vectors). Aurora PostgreSQL (pgvector) bills as ordinary RDS
-# usage and is counted as a vector store only where a tag says so (docs/genai.md).
+# AmazonES) and S3 Vectors (AmazonS3 usage types naming vectors: a pattern, no public source names the string).
+# Aurora PostgreSQL (pgvector) bills as ordinary RDS usage and is counted as a vector store only where a tag says so
+# (docs/genai.md).
 VECTOR_STORES: list[tuple[str, str, str]] = [
     ("AmazonES", "%ocu%", "opensearch-serverless"),
     ("AmazonS3", "%vector%", "s3-vectors"),
