@@ -16,11 +16,19 @@ from datetime import date
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.taxonomy import ai_tag_sql, canonical_tag_key, is_ai_tag
 
 _S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")
-AI_RESOURCE_TYPES = ("sagemaker-training-job", "sagemaker-endpoint", "sagemaker-model", "sagemaker-processing-job",
-                     "sagemaker-transform-job", "bedrock-invocation-logging", "sagemaker-notebook")
+AI_RESOURCE_TYPES = (
+    rt.SAGEMAKER_TRAINING_JOB,
+    rt.SAGEMAKER_ENDPOINT,
+    rt.SAGEMAKER_MODEL,
+    rt.SAGEMAKER_PROCESSING_JOB,
+    rt.SAGEMAKER_TRANSFORM_JOB,
+    rt.BEDROCK_INVOCATION_LOGGING,
+    rt.SAGEMAKER_NOTEBOOK,
+)
 
 
 def configured_ai_buckets() -> list[str]:
@@ -36,7 +44,7 @@ def inventory_ai_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     buckets = {m for (text,) in rows if text for m in _S3_URI.findall(text)}
     tagged = con.execute(
-        "SELECT name, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 's3-bucket'"
+        "SELECT name, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = ?", [rt.S3_BUCKET]
     ).fetchall()
     for name, text in tagged:
         if any(is_ai_tag(k, v) for k, v in _bucket_tags(text).items()):

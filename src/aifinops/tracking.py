@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.actions import finding_states
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError
@@ -30,7 +31,7 @@ from aifinops.store import usage_span
 STEADY_BAND = 0.05  # a daily cost within 5% of its baseline did not move (daily billing noise of steady resources)
 HELD_FRACTION = 0.8  # a prediction held when the bill shows at least 80% of the predicted monthly saving
 # Resources that end by themselves: a month without their cost is not a saving someone made.
-EPHEMERAL_TYPES = frozenset({"training-job", "sagemaker-training-job"})
+EPHEMERAL_TYPES = frozenset({rt.TRAINING_JOB, rt.SAGEMAKER_TRAINING_JOB})
 NO_OWNER = "(no owner tag)"
 
 

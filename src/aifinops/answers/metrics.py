@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.answers import metric_math
 from aifinops.answers.args import (
     check_keys,
@@ -377,7 +378,7 @@ def series_overview(
 def training_jobs(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, name: str | None) -> list[dict]:
     """Training jobs that started in [start, end): name, instance, duration and billable seconds."""
     rows = con.execute(
-        "SELECT name, region, attributes FROM resources WHERE resource_type = 'sagemaker-training-job'"
+        "SELECT name, region, attributes FROM resources WHERE resource_type = ?", [rt.SAGEMAKER_TRAINING_JOB]
     ).fetchall()
     jobs = []
     for job_name, region, text in rows:

@@ -20,13 +20,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aifinops import resource_types as rt
 from aifinops.aws.runner import Scope, Skip
 from aifinops.errors import InputError
 from aifinops.ingest.bedrock_logs import LOG_FOLDER, InvocationRows, records_in
 
 DEFAULT_MAX_BYTES = 256 * 2**20  # per region and collect: ~1M typical records gzipped
 DEFAULT_MAX_OBJECTS = 5000  # per region: one GetObject each, so this bounds the calls as the bytes cap cannot
-RESOURCE_TYPE = "bedrock-invocation-logging"
 
 
 def log_prefix(key_prefix: str | None, account_id: str, region: str) -> str:
@@ -64,7 +64,7 @@ def invocation_logs(scope: Scope, since: datetime, until: datetime, rows: Invoca
     })
     arn = f"arn:aws:bedrock:{scope.region}:{scope.account_id}:model-invocation-logging"
     return [{
-        "account_id": scope.account_id, "region": scope.region, "resource_type": RESOURCE_TYPE,
+        "account_id": scope.account_id, "region": scope.region, "resource_type": rt.BEDROCK_INVOCATION_LOGGING,
         "resource_id": arn, "name": "model-invocation-logging", "collected_at": collected_at,
         "attributes": {"LoggingConfig": config, "Read": read},
     }]

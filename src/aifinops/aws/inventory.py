@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aifinops import resource_types as rt
 from aifinops.aws.runner import Scope
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
@@ -61,7 +62,7 @@ def sagemaker_endpoints(scope: Scope, collected_at: str) -> list[dict]:
                 "ScalingPolicies": [p for p in policies if p.get("ResourceId", "").startswith(prefix)],
             }
         attributes["Tags"] = _tags(scope, endpoint["EndpointArn"])
-        out.append(record(scope, "sagemaker-endpoint", endpoint["EndpointArn"], endpoint["EndpointName"],
+        out.append(record(scope, rt.SAGEMAKER_ENDPOINT, endpoint["EndpointArn"], endpoint["EndpointName"],
                           attributes, collected_at))
     return out
 
@@ -83,7 +84,7 @@ def notebooks(scope: Scope, collected_at: str) -> list[dict]:
             if lifecycle[config_name]:
                 nb["LifecycleConfig"] = lifecycle[config_name]
         nb["Tags"] = _tags(scope, nb["NotebookInstanceArn"])
-        out.append(record(scope, "sagemaker-notebook", nb["NotebookInstanceArn"], nb["NotebookInstanceName"], nb,
+        out.append(record(scope, rt.SAGEMAKER_NOTEBOOK, nb["NotebookInstanceArn"], nb["NotebookInstanceName"], nb,
                           collected_at))
     return out
 
@@ -95,20 +96,20 @@ def studio(scope: Scope, collected_at: str) -> list[dict]:
     for app in scope.pages("sagemaker", "ListApps", "Apps") or []:
         owner = app.get("SpaceName") or app.get("UserProfileName") or ""
         arn = f"{prefix}:app/{app['DomainId']}/{owner}/{app['AppType'].lower()}/{app['AppName']}"
-        out.append(record(scope, "sagemaker-studio-app", arn, f"{owner}/{app['AppName']}", app, collected_at))
+        out.append(record(scope, rt.SAGEMAKER_STUDIO_APP, arn, f"{owner}/{app['AppName']}", app, collected_at))
     for space in scope.pages("sagemaker", "ListSpaces", "Spaces") or []:
         arn = f"{prefix}:space/{space['DomainId']}/{space['SpaceName']}"
-        out.append(record(scope, "sagemaker-studio-space", arn, space["SpaceName"], space, collected_at))
+        out.append(record(scope, rt.SAGEMAKER_STUDIO_SPACE, arn, space["SpaceName"], space, collected_at))
     return out
 
 
 # (resource type, list operation, list key, name field, describe operation, ARN field)
 _JOB_KINDS = (
-    ("sagemaker-training-job", "ListTrainingJobs", "TrainingJobSummaries", "TrainingJobName",
+    (rt.SAGEMAKER_TRAINING_JOB, "ListTrainingJobs", "TrainingJobSummaries", "TrainingJobName",
      "DescribeTrainingJob", "TrainingJobArn"),
-    ("sagemaker-processing-job", "ListProcessingJobs", "ProcessingJobSummaries", "ProcessingJobName",
+    (rt.SAGEMAKER_PROCESSING_JOB, "ListProcessingJobs", "ProcessingJobSummaries", "ProcessingJobName",
      "DescribeProcessingJob", "ProcessingJobArn"),
-    ("sagemaker-transform-job", "ListTransformJobs", "TransformJobSummaries", "TransformJobName",
+    (rt.SAGEMAKER_TRANSFORM_JOB, "ListTransformJobs", "TransformJobSummaries", "TransformJobName",
      "DescribeTransformJob", "TransformJobArn"),
 )
 
@@ -133,7 +134,7 @@ def jobs(scope: Scope, since: datetime, collected_at: str) -> list[dict]:
 def bedrock_provisioned(scope: Scope, collected_at: str) -> list[dict]:
     items = scope.pages("bedrock", "ListProvisionedModelThroughputs", "provisionedModelSummaries") or []
     return [
-        record(scope, "bedrock-provisioned-throughput", p["provisionedModelArn"], p["provisionedModelName"], p,
+        record(scope, rt.BEDROCK_PROVISIONED_THROUGHPUT, p["provisionedModelArn"], p["provisionedModelName"], p,
                collected_at)
         for p in items
     ]
@@ -152,14 +153,14 @@ def gpu_instances(scope: Scope, collected_at: str) -> list[dict]:
             if inst.get("InstanceType", "").split(".")[0] not in families:
                 continue
             arn = f"arn:aws:ec2:{scope.region}:{scope.account_id}:instance/{inst['InstanceId']}"
-            out.append(record(scope, "ec2-instance", arn, inst["InstanceId"], inst, collected_at))
+            out.append(record(scope, rt.EC2_INSTANCE, arn, inst["InstanceId"], inst, collected_at))
     return out
 
 
 def comprehend_endpoints(scope: Scope, collected_at: str) -> list[dict]:
     items = scope.pages("comprehend", "ListEndpoints", "EndpointPropertiesList") or []
     return [
-        record(scope, "comprehend-endpoint", e["EndpointArn"], e["EndpointArn"].rsplit("/", 1)[-1], e, collected_at)
+        record(scope, rt.COMPREHEND_ENDPOINT, e["EndpointArn"], e["EndpointArn"].rsplit("/", 1)[-1], e, collected_at)
         for e in items
     ]
 
@@ -198,4 +199,4 @@ def s3_bucket(scope: Scope, bucket: dict, region: str, storage_bytes: dict[str, 
     tags = scope.call("s3", "GetBucketTagging", region=region, Bucket=name, missing=frozenset({"NoSuchTagSet"}))
     attributes["TagSet"] = (tags or {}).get("TagSet", [])
     attributes["StorageClassBytes"] = storage_bytes
-    return record(scope, "s3-bucket", name, name, attributes, collected_at, region=region)
+    return record(scope, rt.S3_BUCKET, name, name, attributes, collected_at, region=region)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register, table_has_rows
 from aifinops.model import Action, Finding
+from aifinops.resource_types import BEDROCK_MODEL
 from aifinops.taxonomy import tokens_sql
 
 FIVE_MINUTES_S, ONE_HOUR_S = 300, 3600
@@ -143,7 +144,7 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
         names = {"5m": "5-minute", "1h": "1-hour"}
         return Finding(
             check=self.id, title=f"Bedrock {model}: {names[better]} cache writes cost less for these request gaps",
-            resource_id=f"bedrock/{account}/{region}/{model}", resource_type="bedrock-model", region=region,
+            resource_id=f"bedrock/{account}/{region}/{model}", resource_type=BEDROCK_MODEL, region=region,
             account_id=account, monthly_cost_usd=monthly_usd(cost[current], days), monthly_savings_usd=savings,
             confidence=graded.level,
             evidence={"billed_lifetime": current, "better_lifetime": better, "streams": m["streams"],

@@ -16,6 +16,7 @@ from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
+from aifinops.resource_types import BEDROCK_MODEL
 
 _SMALLER = {
     "claudeopus45": "Claude Sonnet 4.5",
@@ -130,7 +131,7 @@ class BedrockModelTier(Check[ModelTierParams]):
             title=f"Bedrock {m['model']}: route simple requests to {smaller}"
             + (f" ({ratio:.2f}x the price)" if ratio is not None else ""),
             resource_id=resource_key(m),
-            resource_type="bedrock-model",
+            resource_type=BEDROCK_MODEL,
             region=m["region"],
             account_id=m["account_id"],
             monthly_cost_usd=monthly_cost,

@@ -19,6 +19,7 @@ from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
+from aifinops.resource_types import BEDROCK_MODEL
 
 
 class PromptCachingParams(BaseModel):
@@ -210,7 +211,7 @@ class BedrockPromptCaching(Check[PromptCachingParams]):
             check=self.id,
             title=f"Bedrock {m['model']}: {ratio:.1f} input tokens per output token, {cached_share:.0%} cached",
             resource_id=resource_key(m),
-            resource_type="bedrock-model",
+            resource_type=BEDROCK_MODEL,
             region=m["region"],
             account_id=m["account_id"],
             monthly_cost_usd=monthly_cost,

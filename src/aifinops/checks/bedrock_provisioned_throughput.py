@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Confidence, Finding
+from aifinops.resource_types import BEDROCK_PROVISIONED_THROUGHPUT
 
 
 class ProvisionedParams(BaseModel):
@@ -62,7 +63,7 @@ class BedrockProvisionedThroughput(Check[ProvisionedParams]):
     def run(self, ctx: CheckContext, params: ProvisionedParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         findings = []
-        for res in ctx.resources("bedrock-provisioned-throughput"):
+        for res in ctx.resources(BEDROCK_PROVISIONED_THROUGHPUT):
             attrs = res["attributes"] or {}
             if attrs.get("status") != "InService":
                 continue
@@ -116,7 +117,7 @@ class BedrockProvisionedThroughput(Check[ProvisionedParams]):
             check=self.id,
             title=f"Bedrock provisioned throughput {name}: {what}",
             resource_id=arn,
-            resource_type="bedrock-provisioned-throughput",
+            resource_type=BEDROCK_PROVISIONED_THROUGHPUT,
             region=res["region"],
             account_id=res["account_id"],
             monthly_cost_usd=monthly_cost,

@@ -17,6 +17,7 @@ from aifinops.checks.base import Check, CheckContext, register, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog
+from aifinops.resource_types import COMPREHEND_ENDPOINT
 
 ENDPOINT_PRICE_API = "custom real-time endpoint per inference unit-second"  # catalog attribute (reference §3e)
 
@@ -73,7 +74,7 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
     savings_formula = "monthly endpoint cost (billed, else inference units x $/IU-second x 3600 x 730); no data: 0"
 
     def run(self, ctx: CheckContext, params: ComprehendIdleParams) -> list[Finding]:
-        rows = ctx.resources("comprehend-endpoint")
+        rows = ctx.resources(COMPREHEND_ENDPOINT)
         if not rows:
             return []
         window = ctx.window(params.lookback_days)
@@ -185,7 +186,7 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
         common = {
             "check": self.id,
             "resource_id": arn,
-            "resource_type": "comprehend-endpoint",
+            "resource_type": COMPREHEND_ENDPOINT,
             "region": row.get("region"),
             "account_id": row.get("account_id"),
             "monthly_cost_usd": monthly_cost,

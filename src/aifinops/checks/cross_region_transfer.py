@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.resource_types import REGION_PAIR
 from aifinops.taxonomy import REGION_USAGE_PREFIXES
 
 # Usage-type region prefix → region (taxonomy.REGION_USAGE_PREFIXES read backwards; us-east-1, which EC2 writes
@@ -90,7 +91,7 @@ class CrossRegionAiTransfer(Check[CrossRegionParams]):
                     check=self.id,
                     title=f"{owner}: AI data sent {source} → {dest} (${monthly_cost:,.2f}/month)",
                     resource_id=f"{owner}:{source}->{dest}",
-                    resource_type="region-pair",
+                    resource_type=REGION_PAIR,
                     region=source,
                     account_id=group[0]["account_id"],
                     monthly_cost_usd=monthly_cost,

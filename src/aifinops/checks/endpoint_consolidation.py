@@ -29,6 +29,7 @@ from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.checks.serverless_fit import ServerlessParams
 from aifinops.checks.serverless_fit import assess as serverless_assess
 from aifinops.model import Action, Finding
+from aifinops.resource_types import SAGEMAKER_ENDPOINT_GROUP
 
 
 class ConsolidationParams(BaseModel):
@@ -235,7 +236,7 @@ class EndpointConsolidation(Check[ConsolidationParams]):
             check=self.id,
             title=f"{len(members)} low-traffic {family} endpoints → {len(bins)} x {target} multi-model endpoint(s)",
             resource_id=group_id,
-            resource_type="sagemaker-endpoint-group",
+            resource_type=SAGEMAKER_ENDPOINT_GROUP,
             region=region,
             account_id=account,
             monthly_cost_usd=current,

@@ -20,6 +20,7 @@ from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckCon
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
+from aifinops.resource_types import EC2_INSTANCE
 
 
 class GpuEc2Params(BaseModel):
@@ -214,7 +215,7 @@ class GpuEc2Idle(Check[GpuEc2Params]):
             check=self.id,
             title=f"GPU EC2 {itype} {_instance_id(key)}: {what}",
             resource_id=key,
-            resource_type="ec2-instance",
+            resource_type=EC2_INSTANCE,
             region=latest["region"],
             account_id=latest["account_id"],
             monthly_cost_usd=monthly_cost,

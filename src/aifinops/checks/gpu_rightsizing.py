@@ -21,6 +21,7 @@ from aifinops.checks._confidence import confidence
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price, PriceNotFound, similar_instances
+from aifinops.resource_types import SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 
 
 class GpuRightsizingParams(BaseModel):
@@ -245,7 +246,7 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
     def _training(self, ctx: CheckContext, params: GpuRightsizingParams) -> list[Finding]:
         window = ctx.window(params.training_lookback_days)
         jobs = {}
-        for row in ctx.resources("sagemaker-training-job"):
+        for row in ctx.resources(SAGEMAKER_TRAINING_JOB):
             attrs = row["attributes"] or {}
             itype = (attrs.get("ResourceConfig") or {}).get("InstanceType")
             name = attrs.get("TrainingJobName") or row["name"]
@@ -319,7 +320,7 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
             check=self.id,
             title=f"Training job {name}: GPU mean {mean_pct:.0f}% on {itype} → {cand.instance_type}",
             resource_id=arn,
-            resource_type="training-job",
+            resource_type=TRAINING_JOB,
             region=row.get("region"),
             account_id=row.get("account_id"),
             monthly_cost_usd=monthly_cost,

@@ -18,6 +18,7 @@ from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, kept_
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
+from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
 
 HOURS_PER_WEEK = 168.0
 
@@ -176,7 +177,7 @@ class NotebookAlwaysOn(Check[NotebookParams]):
             check=self.id,
             title=f"{kind} billed {avg_h:.1f} h/day ({instance_type})",
             resource_id=key,
-            resource_type="sagemaker-studio-app" if studio else "sagemaker-notebook",
+            resource_type=SAGEMAKER_STUDIO_APP if studio else SAGEMAKER_NOTEBOOK,
             region=region,
             account_id=row["account_id"],
             monthly_cost_usd=monthly_cost,

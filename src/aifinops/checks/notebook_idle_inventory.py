@@ -21,6 +21,7 @@ from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
+from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 RUNNING = {"notebook": ("InService", "Pending", "Updating"), "studio": ("InService", "Pending")}
@@ -99,7 +100,7 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
         window = ctx.window(params.lookback_days)
         billed = self._billed(ctx, window.start, window.end) if "billing" in ctx.available else {}
         findings = []
-        for kind, resource_type in (("notebook", "sagemaker-notebook"), ("studio", "sagemaker-studio-app")):
+        for kind, resource_type in (("notebook", SAGEMAKER_NOTEBOOK), ("studio", SAGEMAKER_STUDIO_APP)):
             for res in ctx.resources(resource_type):
                 finding = self._assess(ctx, kind, res, billed.get(res["resource_id"]), window.end, params)
                 if finding:
@@ -224,7 +225,7 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
             check=self.id,
             title=f"{what} {name} running with {why} ({instance_type}, {hours_per_day:.1f} h/day)",
             resource_id=res["resource_id"],
-            resource_type=f"sagemaker-{'notebook' if kind == 'notebook' else 'studio-app'}",
+            resource_type=SAGEMAKER_NOTEBOOK if kind == "notebook" else SAGEMAKER_STUDIO_APP,
             region=res["region"],
             account_id=res["account_id"],
             monthly_cost_usd=monthly_cost,
@@ -241,7 +242,7 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
             title=f"{'Notebook instance' if kind == 'notebook' else 'Studio app'} {res.get('name')} running "
             f"without automatic shutdown ({instance_type}; not priced)",
             resource_id=res["resource_id"],
-            resource_type=f"sagemaker-{'notebook' if kind == 'notebook' else 'studio-app'}",
+            resource_type=SAGEMAKER_NOTEBOOK if kind == "notebook" else SAGEMAKER_STUDIO_APP,
             region=res["region"],
             account_id=res["account_id"],
             monthly_cost_usd=0.0,

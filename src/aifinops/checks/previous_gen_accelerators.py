@@ -23,6 +23,7 @@ from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.model import Action, Finding
+from aifinops.resource_types import EC2_INSTANCE
 
 # The instance floor and the over-provisioned test are the over-provisioned check's (one home): a move to a newer
 # type keeps the instances that check keeps; removing instances is its lever, not this one's.
@@ -295,7 +296,7 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
 
 def _resource_type(key: str, row: dict[str, Any]) -> str:
     if row["ai_service"] == "gpu-ec2":
-        return "ec2-instance"
+        return EC2_INSTANCE
     if key.startswith("arn:"):
         return "sagemaker-" + key.split(":", 5)[-1].split("/")[0]
     return f"sagemaker-{(row['component'] or 'usage').lower()}-instance-type"

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.resource_types import RESERVED_CAPACITY_PREFIX
 
 GPU_METRICS = ("nvidia_smi_utilization_gpu", "GPUUtilization", "DCGM_FI_DEV_GPU_UTIL")
 
@@ -102,7 +103,7 @@ class ReservedCapacityIdle(Check[ReservedCapacityParams]):
             findings.append(Finding(
                 check=self.id,
                 title=f"{first['kind']} {short}: {len(idle)} of {len(measured)} measured days with idle GPUs",
-                resource_id=rid, resource_type=f"reserved-capacity-{first['kind']}", region=first["region"],
+                resource_id=rid, resource_type=f"{RESERVED_CAPACITY_PREFIX}{first['kind']}", region=first["region"],
                 account_id=first["account_id"], monthly_cost_usd=monthly_cost, monthly_savings_usd=savings,
                 confidence=graded.level,
                 evidence={"kind": first["kind"], "instance_type": first["instance_type"], "billed_days": len(days),

@@ -17,6 +17,7 @@ from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
+from aifinops.resource_types import S3_BUCKET
 
 GIB = 2**30  # S3 storage is billed per binary GB: 'GB-Mo' = GiB-month
 
@@ -84,7 +85,7 @@ class S3AiDataLifecycle(Check[S3LifecycleParams]):
             )
         }
         findings = []
-        for res in ctx.resources("s3-bucket"):
+        for res in ctx.resources(S3_BUCKET):
             name = (res["attributes"] or {}).get("Name") or res["resource_id"]
             if name not in ai_buckets or _ages_out(res["attributes"] or {}):
                 continue
@@ -153,7 +154,7 @@ class S3AiDataLifecycle(Check[S3LifecycleParams]):
             check=self.id,
             title=f"S3 bucket {name}: {standard_gib:,.0f} GiB of AI data in Standard, no lifecycle policy",
             resource_id=name,
-            resource_type="s3-bucket",
+            resource_type=S3_BUCKET,
             region=res["region"],
             account_id=res["account_id"],
             monthly_cost_usd=monthly_cost,

@@ -17,6 +17,7 @@ from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.model import Finding
 from aifinops.pricing import spot_discount as planning_spot_discount
+from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 
 
 class TrainingParams(BaseModel):
@@ -113,7 +114,7 @@ class TrainingOnDemand(Check[TrainingParams]):
             findings = training_inventory.enrich(ctx, findings, groups, window, params)
             jobs = training_inventory.training_jobs(ctx, window)
             # a billed job's own record whatever its start time (a job started before the window still bills in it)
-            described = {r["resource_id"]: r for r in ctx.resources("sagemaker-training-job")}
+            described = {r["resource_id"]: r for r in ctx.resources(SAGEMAKER_TRAINING_JOB)}
             for finding in findings:
                 job = described.get(finding.resource_id)
                 if job and "checkpoint_s3_uri" not in finding.evidence:
@@ -150,7 +151,7 @@ class TrainingOnDemand(Check[TrainingParams]):
             check=self.id,
             title=f"{what}: on-demand GPU hours that fit managed Spot",
             resource_id=key,
-            resource_type="training-job" if has_id else "sagemaker-training-instance-type",
+            resource_type=TRAINING_JOB if has_id else SAGEMAKER_TRAINING_INSTANCE_TYPE,
             region=first["region"],
             account_id=first["account_id"],
             monthly_cost_usd=monthly_cost,
@@ -178,7 +179,7 @@ def _eligible_share(finding: Finding, jobs: list[dict[str, Any]]) -> tuple[float
         checkpoints = bool(finding.evidence["checkpoint_s3_uri"])
         return (1.0, "the job checkpoints (CheckpointConfig)") if checkpoints else (
             0.0, "the job has no CheckpointConfig: an interruption would restart it")
-    if finding.resource_type != "sagemaker-training-instance-type":
+    if finding.resource_type != SAGEMAKER_TRAINING_INSTANCE_TYPE:
         return None
     account, region, itype = finding.resource_id.split("/", 2)
     group = [
@@ -202,7 +203,7 @@ def _grade(finding: Finding, eligible: tuple[float, str] | None, params: Trainin
     finding.monthly_savings_usd = finding.monthly_cost_usd * share * params.spot_discount
     finding.evidence.update(eligible_fraction=share, eligible_basis=eligible[1] if eligible else "assumed")
     rate = finding.evidence.get("rate")
-    per_job = finding.resource_type == "training-job"  # the job's whole billing is the figure: days do not apply
+    per_job = finding.resource_type == TRAINING_JOB  # the job's whole billing is the figure: days do not apply
     graded = confidence(
         days=None if per_job else finding.evidence.get("days_billed"),
         lookback_days=params.lookback_days,

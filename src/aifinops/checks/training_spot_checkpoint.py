@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks import _rates
 from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 
@@ -45,7 +46,7 @@ def inventory_window(ctx: CheckContext, lookback_days: int) -> Window:
 def training_jobs(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
     """Inventory training jobs that started inside ``window`` (DescribeTrainingJob attributes)."""
     jobs = []
-    for res in ctx.resources("sagemaker-training-job"):
+    for res in ctx.resources(SAGEMAKER_TRAINING_JOB):
         attrs = res["attributes"] or {}
         started = _ts(attrs.get("TrainingStartTime") or attrs.get("CreationTime"))
         if started is None or not (window.start <= started.date() <= window.end):
@@ -81,7 +82,7 @@ def enrich(
         job = by_arn.get(finding.resource_id)
         if job:
             finding.evidence.update(job_facts(job["attributes"]))
-        elif finding.resource_type == "sagemaker-training-instance-type":
+        elif finding.resource_type == SAGEMAKER_TRAINING_INSTANCE_TYPE:
             account, region, itype = finding.resource_id.split("/", 2)
             count = sum(
                 1
@@ -124,7 +125,7 @@ def _inventory_only(ctx: CheckContext, job: dict[str, Any], itype: str, window: 
         check="sagemaker-training-on-demand",
         title=f"Training job {job['name']}: on-demand GPU hours that fit managed Spot (from inventory)",
         resource_id=job["resource_id"],
-        resource_type="training-job",
+        resource_type=TRAINING_JOB,
         region=job["region"],
         account_id=job["account_id"],
         monthly_cost_usd=monthly_cost,
@@ -177,7 +178,7 @@ class SpotWithoutCheckpoint(Check[SpotCheckpointParams]):
                     check=self.id,
                     title=f"Spot training job {job['name']} has no CheckpointConfig",
                     resource_id=job["resource_id"],
-                    resource_type="training-job",
+                    resource_type=TRAINING_JOB,
                     region=job["region"],
                     account_id=job["account_id"],
                     monthly_cost_usd=monthly_usd(cost, window.days),
