@@ -6,7 +6,8 @@ names (``lineItem/UsageType`` → ``line_item_usage_type``, ``savingsPlan/Saving
 column references and then runs the CUR 2.0 loader's own SELECT, so both formats share one set of
 cost semantics (billed = unblended; effective per line item type, reference §1.3). The parts CUR 2.0
 keeps in maps are rebuilt: ``product['product_name']`` from ``product/ProductName``, and
-``resource_tags`` from the one-column-per-tag ``resourceTags/user:team`` headers.
+``resource_tags`` from the one-column-per-tag ``resourceTags/user:team`` headers, and the AWS Cost Categories
+from the one-column-per-category ``costCategory/Team`` headers (``cost_category_team`` through Athena).
 
 AWS re-delivers a month as a new *assembly* (a folder named by its assemblyId) and rewrites the
 month's manifest to name the new files; ``select_current_assemblies`` keeps only those.
@@ -59,6 +60,10 @@ NUMERIC_COLUMNS += [athena_name(n) for n in NUMERIC_COLUMNS]
 TIMESTAMP_COLUMNS = ["bill/BillingPeriodStartDate", "lineItem/UsageStartDate", "lineItem/UsageEndDate"]
 TIMESTAMP_COLUMNS += [athena_name(n) for n in TIMESTAMP_COLUMNS]
 COST_CATEGORY_PREFIX = "costCategory/"
+# Legacy CUR for Athena names every column as athena_name does ('costCategory/Team' → 'cost_category_team', the
+# way the real Athena export in tests/data/real/wa-labs-workshop-cur writes 'resource_tags_user_cost_center'):
+# the category's name is what follows this prefix, in that lower-case, underscored form.
+ATHENA_COST_CATEGORY_PREFIX = "cost_category_"
 MAP_COLUMNS: list[str] = []  # tags are one column each (resourceTags/user:team), never JSON
 
 
@@ -68,7 +73,7 @@ def is_athena_legacy(names: list[str]) -> bool:
     if lower & CUR2_ONLY:
         return False
     return any(m in lower for m in ATHENA_LEGACY_MARKS) or any(
-        n.startswith(("resource_tags_user_", "resource_tags_aws_")) for n in lower
+        n.startswith(("resource_tags_user_", "resource_tags_aws_", ATHENA_COST_CATEGORY_PREFIX)) for n in lower
     )
 
 
@@ -91,8 +96,9 @@ class LegacyColumns(Columns):
             return f"MAP(['product_name'], [{self.text('product/ProductName')}])"
         if name == "resource_tags":
             return tags_map_sql(self, TAG_PREFIX)
-        if name == "cost_category":  # one column per AWS Cost Category: costCategory/<Name>
-            return tags_map_sql(self, COST_CATEGORY_PREFIX)
+        if name == "cost_category":  # one column per AWS Cost Category: costCategory/<Name>, or through Athena
+            # cost_category_<name>; the same map either way, so the categories travel alike (sqlparts)
+            return tags_map_sql(self, COST_CATEGORY_PREFIX) or tags_map_sql(self, ATHENA_COST_CATEGORY_PREFIX)
         return super().string_map(name)
 
 
