@@ -32,22 +32,10 @@ FORBIDDEN = re.compile(
 # Files other engineers were still editing when this test was written (they hold such references and fix
 # them in their own work). The next person to touch one removes it from this list; nothing new goes here.
 ALLOWLIST = {
-    # checks (their parameter descriptions generate docs/checks.md)
+    # the Savings Plan check's `discount` description (another engineer held the file) and docs/checks.md, which
+    # is generated from it: both leave this list together
     "docs/checks.md",
-    "src/aifinops/checks/base.py",
-    "src/aifinops/checks/bedrock_batch.py",
-    "src/aifinops/checks/bedrock_cache_lifetime.py",
-    "src/aifinops/checks/bedrock_callers.py",
-    "src/aifinops/checks/bedrock_model_tier.py",
-    "src/aifinops/checks/bedrock_prompt_caching.py",
-    "src/aifinops/checks/comprehend_idle_endpoint.py",
-    "src/aifinops/checks/endpoint_consolidation.py",
-    "src/aifinops/checks/idle_endpoint.py",
-    "src/aifinops/checks/notebook_always_on.py",
-    "src/aifinops/checks/notebook_idle_inventory.py",
-    "src/aifinops/checks/realtime_for_batch.py",
     "src/aifinops/checks/sagemaker_savings_plans.py",
-    "src/aifinops/checks/training_on_demand.py",
     # price lookups and rates
     "src/aifinops/pricing/lookups.py",
     "src/aifinops/pricing/rates.py",

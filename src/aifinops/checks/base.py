@@ -1,6 +1,6 @@
 """The checks framework: a registry of waste checks, the context they read, and the runner.
 
-A check is a class registered with ``@register`` that declares its contract (DESIGN.md
+A check is a class registered with ``@register`` that declares its contract (docs/design.md
 "checks", STYLE.md habit 2): ``id``, ``title``, ``needs`` (which data it reads), ``Params`` (a
 pydantic model that forbids unknown fields; every threshold has a default whose source is named
 in its description), ``iam_permissions`` (what running it live implies) and a docstring with an

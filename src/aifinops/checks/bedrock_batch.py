@@ -1,6 +1,6 @@
 """Check: steady, machine-generated Bedrock traffic on on-demand that batch inference does at 50%.
 
-Batch inference costs 50% of on-demand for supported models (AWS Bedrock docs, reference §3c) and
+Batch inference costs 50% of on-demand for supported models (Amazon Bedrock user guide, batch inference) and
 answers within 24 hours. People chat on weekdays in office hours and wait on streamed answers; pipelines
 run around the clock every day. With model invocation logs in the store (``bedrock_invocations``) each
 caller identity is judged on its own traffic shape and the batchable share is the steady callers' share
@@ -132,7 +132,8 @@ class BedrockBatchParams(BaseModel):
         "Default 0.1 (judgement).",
     )
     batch_discount: float = Field(
-        0.5, gt=0, lt=1, description="Batch price cut. Default 0.5: 'batch = 50% of on-demand' (AWS docs, §3c)."
+        0.5, gt=0, lt=1, description="Batch price cut. Default 0.5: batch inference costs 50% of on-demand "
+        "(Amazon Bedrock user guide, batch inference)."
     )
     min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
 

@@ -1,9 +1,9 @@
 """Check: prompt-cache writes on the lifetime that costs more for the way a caller's requests are spaced.
 
 Bedrock prompt caches live 5 minutes (a write costs 1.25x input) or 1 hour (2x input); every hit refreshes the
-lifetime and reads at 0.1x input (Claude; reference §3c). A prefix reused every few minutes but with gaps over 5
-minutes is written again after each gap on the 5-minute lifetime, and only after gaps over an hour on the 1-hour
-one. From the invocation logs (``bedrock_invocations``: each request's time, caller, model, the hash of its
+lifetime and reads at 0.1x input (Claude; Amazon Bedrock pricing page). A prefix reused every few minutes but with
+gaps over 5 minutes is written again after each gap on the 5-minute lifetime, and only after gaps over an hour on
+the 1-hour one. From the invocation logs (``bedrock_invocations``: each request's time, caller, model, the hash of its
 prompt's leading characters, and its cache read and write tokens) each stream (caller, model, prompt prefix) is
 replayed under both lifetimes; the account's billed input rate prices both.
 """
@@ -29,11 +29,11 @@ class CacheLifetimeParams(BaseModel):
 
     lookback_days: int = Field(14, ge=1, le=366, description="Days of logs examined. Default 14: two weeks.")
     write_5m_multiplier: float = Field(1.25, gt=0, description="5-minute cache write price / input price. "
-                                       "Default 1.25 (Claude on Bedrock, reference §3c).")
+                                       "Default 1.25 (Claude on Bedrock, Amazon Bedrock pricing page).")
     write_1h_multiplier: float = Field(2.0, gt=0, description="1-hour cache write price / input price. "
-                                       "Default 2.0 (Claude on Bedrock, reference §3c).")
+                                       "Default 2.0 (Claude on Bedrock, Amazon Bedrock pricing page).")
     read_multiplier: float = Field(0.1, gt=0, description="Cache read price / input price. Default 0.1 "
-                                   "(Claude on Bedrock, reference §3c).")
+                                   "(Claude on Bedrock, Amazon Bedrock pricing page).")
     min_monthly_savings_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
 
 

@@ -1,9 +1,9 @@
-"""Checks on Bedrock callers (issue 17): the bill's caller identity (CUR 2.0 ``line_item_iam_principal``) names
+"""Checks on Bedrock callers: the bill's caller identity (CUR 2.0 ``line_item_iam_principal``) names
 who spends each token, so two patterns become findings per caller:
 
 - ``bedrock-flex-tier-fit``: a caller whose standard-tier traffic runs every day of the week alike (a pipeline,
   not people) on a model that offers the Flex tier, which is cheaper and best-effort (Bedrock service tiers:
-  Flex, Standard, Priority; reference §3c).
+  Flex, Standard, Priority; Amazon Bedrock user guide, service tiers).
 - ``bedrock-output-heavy-caller``: a caller whose output tokens are a large share of its input on an expensive
   model: output tokens cost 4-5x input tokens, so ``max_tokens`` and concise-answer instructions pay most there.
 
@@ -191,7 +191,8 @@ class OutputHeavyParams(BaseModel):
     lookback_days: int = Field(28, ge=1, le=366, description="Days examined. Default 28: four whole weeks.")
     min_output_usd_per_1m: float = Field(
         10.0, gt=0, description="Billed output rate from which a model counts as expensive. Default $10 per 1M "
-        "output tokens: the Claude Sonnet/Opus class ($15-75) but not Haiku or Nova (reference §3c; judgement).")
+        "output tokens: the Claude Sonnet/Opus class ($15-75) but not Haiku or Nova (Amazon Bedrock pricing "
+        "page; judgement).")
     min_output_to_input: float = Field(
         0.5, gt=0, description="Output tokens per input token from which a caller counts as output-heavy. "
         "Default 0.5: chat and RAG traffic runs at 0.05-0.3 (judgement).")

@@ -40,7 +40,8 @@ class ModelTierParams(BaseModel):
     smaller_model: dict[str, str] = Field(
         default_factory=lambda: dict(_SMALLER),
         description="Model (lowercase, letters and digits only) -> the next smaller model of its family. "
-        "Default: Opus -> Sonnet, Sonnet -> Haiku, Nova Premier -> Pro -> Lite -> Micro (reference §3c).",
+        "Default: Opus -> Sonnet, Sonnet -> Haiku, Nova Premier -> Pro -> Lite -> Micro (the families on the "
+        "Amazon Bedrock pricing page).",
     )
     max_output_tokens_per_request: float = Field(
         500.0,

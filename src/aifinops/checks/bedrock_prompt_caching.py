@@ -1,8 +1,8 @@
 """Check: Bedrock models that read many more tokens than they write and use little prompt caching.
 
 A high input/output ratio means long prompts (system prompts, RAG context, documents) sent again
-and again; a cached prefix is read at 0.1x the input price for Claude and 0.25x for Nova (AWS,
-reference §3c) after one write at 1.25x (Claude) or free (Nova). With model invocation logs in the
+and again; a cached prefix is read at 0.1x the input price for Claude and 0.25x for Nova (Amazon
+Bedrock pricing page) after one write at 1.25x (Claude) or free (Nova). With model invocation logs in the
 store the repeated-prefix share and the reads per write come from the logged prompts (prefix hashes
 in time order against the cache TTL); without them both are assumed parameters, written in the
 finding, and the confidence is low.
@@ -54,12 +54,12 @@ class PromptCachingParams(BaseModel):
     cache_read_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"claude": 0.1, "nova": 0.25},
         description="Cache read price / input price per model family. Default: Claude 0.1, Nova 0.25 "
-        "(AWS Bedrock pricing, reference §3c). Families not listed are not flagged.",
+        "(Amazon Bedrock pricing page). Families not listed are not flagged.",
     )
     cache_write_multipliers: dict[str, float] = Field(
         default_factory=lambda: {"claude": 1.25, "nova": 1.0},
         description="Cache write price / input price. Default: Claude 1.25 (5-minute TTL), Nova 1.0 (no "
-        "write fee) (reference §3c). Families without a write multiplier are not flagged.",
+        "write fee) (Amazon Bedrock pricing page). Families without a write multiplier are not flagged.",
     )
     min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
     cache_ttl_s: float = Field(

@@ -1,8 +1,8 @@
 """Check: Amazon Comprehend custom endpoints that are up and unused.
 
 A Comprehend custom real-time endpoint bills its provisioned inference units every second it exists
-(reference §3e: $0.0005 per inference unit-second, 1 IU = 100 characters per second), used or not.
-``AWS/Comprehend`` ``ConsumedInferenceUnits`` per ``EndpointArn`` shows use; no data point at all
+(Amazon Comprehend pricing page: $0.0005 per inference unit-second, 1 IU = 100 characters per second),
+used or not. ``AWS/Comprehend`` ``ConsumedInferenceUnits`` per ``EndpointArn`` shows use; no data point at all
 means unknown, not zero.
 """
 
@@ -19,7 +19,8 @@ from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog
 from aifinops.resource_types import COMPREHEND_ENDPOINT
 
-ENDPOINT_PRICE_API = "custom real-time endpoint per inference unit-second"  # catalog attribute (reference §3e)
+# the Price List attribute (offer AmazonComprehend) of the custom endpoint price
+ENDPOINT_PRICE_API = "custom real-time endpoint per inference unit-second"
 
 
 class ComprehendIdleParams(BaseModel):

@@ -76,7 +76,7 @@ class ConsolidationParams(BaseModel):
         min_length=1,
         description=(
             "Instance sizes of the group's family tried as the shared instance. Default large to 4xlarge: the "
-            "sizes SageMaker prices for m5/c5/g5 hosting (reference §3a)."
+            "sizes SageMaker prices for m5/c5/g5 hosting (Amazon SageMaker pricing page)."
         ),
     )
 

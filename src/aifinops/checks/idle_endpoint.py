@@ -1,7 +1,7 @@
 """Check: SageMaker real-time endpoints that are InService and receive no invocations.
 
-An endpoint bills every instance hour whether called or not (reference §5.3 rule of thumb:
-``Invocations`` Sum = 0 over N days while the endpoint is InService and ``Host:`` cost > 0).
+An endpoint bills every instance hour whether called or not (Amazon SageMaker pricing page). The rule:
+``Invocations`` Sum = 0 over N days while the endpoint is InService and ``Host:`` cost > 0.
 Invocations exist only per (EndpointName, VariantName), so each variant is read on its own.
 Invocations is a count metric: CloudWatch has a datapoint only where something was counted, so a
 variant without one whose instance metrics (CPU, memory) arrived, or whose series ``metrics_coverage``
@@ -31,7 +31,7 @@ class IdleEndpointParams(BaseModel):
         le=366,
         description=(
             "Days (up to the last billed day) over which Invocations must be zero. Default 14: two full "
-            "weeks, weekends included (issue #3 'Idle real-time endpoint'; reference §5.3 'over N days')."
+            "weeks, weekends included, so a weekly job still counts as use (judgement)."
         ),
     )
     min_observed_days: int = Field(

@@ -67,7 +67,7 @@ class NotebookParams(BaseModel):
         "ml.t3.medium",
         description=(
             "Instance type suggested for GPU or large notebooks. Default ml.t3.medium: SageMaker's default "
-            "notebook type and the free-tier one (reference §3a)."
+            "notebook type and the free-tier one (Amazon SageMaker pricing page, free tier)."
         ),
     )
     large_from_xlarge: float = Field(

@@ -56,7 +56,7 @@ class NotebookInventoryParams(BaseModel):
     rightsize_to: str = Field(
         "ml.t3.medium",
         description="Suggested type for GPU or large development notebooks. Default ml.t3.medium: "
-        "SageMaker's default notebook type (reference §3a).",
+        "SageMaker's default notebook type (Amazon SageMaker pricing page, free tier).",
     )
     large_from_xlarge: float = Field(
         2.0, gt=0, description="CPU size (xlarge units) from which a notebook is large. Default 2 (8 vCPUs)."

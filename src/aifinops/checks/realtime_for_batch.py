@@ -132,7 +132,7 @@ class RealtimeForBatch(Check[BatchParams]):
     pattern qualifies when they are at most ``max_burst_hours``, active on most days, and the
     other hours are near zero. Batch cost = (busy hours per day + start-up) x 730/24 days x
     instances x the endpoint's $/h (batch transform bills the hosting rate for these types,
-    reference §3a); savings = monthly cost - batch cost.
+    Amazon SageMaker pricing page); savings = monthly cost - batch cost.
 
     Example:
         >>> from aifinops.checks import run_checks
@@ -219,8 +219,8 @@ class RealtimeForBatch(Check[BatchParams]):
             assumptions=[
                 "The callers can submit the burst's records as files in S3 and read results back (batch "
                 "transform), or accept queued responses (asynchronous inference).",
-                "Batch transform bills the same hourly rate as hosting for this type (reference §3a) and "
-                "finishes the burst in the same instance hours.",
+                "Batch transform bills the same hourly rate as hosting for this type (Amazon SageMaker pricing "
+                "page) and finishes the burst in the same instance hours.",
                 "Monthly cost is the look-back's billed cost scaled to a 730-hour month.",
             ],
             actions=_actions(endpoint, v),

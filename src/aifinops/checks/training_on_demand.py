@@ -35,7 +35,7 @@ class TrainingParams(BaseModel):
         lt=1,
         description=(
             "Managed Spot discount off the on-demand rate. Default 0.70: SageMaker docs say 'up to 90%'; the "
-            "reference's planning figure is 60-70% (data-formats-and-prices.md §3b); the guide's Scenario 1 "
+            "public Spot price tables plan with 60-70% (the price catalog's planning range); the guide's Scenario 1 "
             "reports 85%. 70% is the top of the planning range, below the best case."
         ),
     )
