@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
@@ -50,10 +50,24 @@ USAGE_LINE_SQL = (
 )
 
 
-class NoParams(BaseModel):
-    """The parameters of a check that takes none: an empty model that still forbids unknown fields."""
+class CheckParams(BaseModel):
+    """The base of every check's parameter model: unknown fields are refused, so a mistyped threshold fails
+    instead of being ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(CheckParams):
+    """The parameters of a check that takes none: an empty model that still forbids unknown fields."""
+
+
+# The longest look-back a check reads: a year, with a leap day.
+MAX_LOOKBACK_DAYS = 366
+
+
+def lookback_field(default: int, description: str, *, at_least: int = 1) -> Any:
+    """The ``lookback_days`` parameter of a check: whole days up to the last billed day, ``at_least`` to a year."""
+    return Field(default, ge=at_least, le=MAX_LOOKBACK_DAYS, description=description)
 
 
 class Check(Generic[P]):

@@ -15,12 +15,21 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._bedrock_logs import CallerShape, ModelLogs, caller_shapes, logs_for
 from aifinops.checks._common import daily_shape
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import (
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    Window,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller identity (CUR 2.0 principal)
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
@@ -90,10 +99,8 @@ _MIN_RECORDS = "Batch needs at least the model's minimum records per job (JSONL 
 _MONTHLY_FROM_BILL = "Monthly cost is the look-back's billed cost scaled to a 730-hour month."
 
 
-class BedrockBatchParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(28, ge=7, le=366, description="Days examined. Default 28: four whole weeks.")
+class BedrockBatchParams(CheckParams):
+    lookback_days: int = lookback_field(28, "Days examined. Default 28: four whole weeks.", at_least=7)
     min_active_days: int = Field(
         14, ge=1, description="Days with on-demand traffic needed. Default 14: half the default look-back."
     )

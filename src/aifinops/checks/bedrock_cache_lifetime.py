@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register, table_has_rows
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register, table_has_rows
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
 from aifinops.taxonomy import tokens_sql
@@ -24,10 +24,8 @@ from aifinops.taxonomy import tokens_sql
 FIVE_MINUTES_S, ONE_HOUR_S = 300, 3600
 
 
-class CacheLifetimeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days of logs examined. Default 14: two weeks.")
+class CacheLifetimeParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days of logs examined. Default 14: two weeks.")
     write_5m_multiplier: float = Field(1.25, gt=0, description="5-minute cache write price / input price. "
                                        "Default 1.25 (Claude on Bedrock, Amazon Bedrock pricing page).")
     write_1h_multiplier: float = Field(2.0, gt=0, description="1-hour cache write price / input price. "

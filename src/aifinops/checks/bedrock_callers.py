@@ -16,11 +16,20 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._common import daily_shape
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import (
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    Window,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
 from aifinops.resource_types import BEDROCK_CALLER
@@ -96,10 +105,8 @@ def caller_finding(
     )
 
 
-class FlexTierParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(28, ge=7, le=366, description="Days examined. Default 28: four whole weeks.")
+class FlexTierParams(CheckParams):
+    lookback_days: int = lookback_field(28, "Days examined. Default 28: four whole weeks.", at_least=7)
     min_active_days: int = Field(14, ge=1, description="Days with traffic needed. Default 14: half the look-back.")
     min_weekend_ratio: float = Field(
         0.8, gt=0, description="Weekend-day / weekday-day tokens from which a caller counts as non-interactive. "
@@ -185,10 +192,8 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
         return findings
 
 
-class OutputHeavyParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(28, ge=1, le=366, description="Days examined. Default 28: four whole weeks.")
+class OutputHeavyParams(CheckParams):
+    lookback_days: int = lookback_field(28, "Days examined. Default 28: four whole weeks.")
     min_output_usd_per_1m: float = Field(
         10.0, gt=0, description="Billed output rate from which a model counts as expensive. Default $10 per 1M "
         "output tokens: the Claude Sonnet/Opus class ($15-75) but not Haiku or Nova (Amazon Bedrock pricing "

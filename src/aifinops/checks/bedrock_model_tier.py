@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
@@ -33,10 +33,8 @@ _SMALLER = {
 }
 
 
-class ModelTierParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+class ModelTierParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days examined. Default 30: about a month.")
     smaller_model: dict[str, str] = Field(
         default_factory=lambda: dict(_SMALLER),
         description="Model (lowercase, letters and digits only) -> the next smaller model of its family. "

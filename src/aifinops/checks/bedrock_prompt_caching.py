@@ -12,20 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._bedrock_logs import PrefixReuse, logs_for, prefix_reuse
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
 
 
-class PromptCachingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+class PromptCachingParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days examined. Default 30: about a month.")
     min_input_output_ratio: float = Field(
         4.0,
         gt=0,

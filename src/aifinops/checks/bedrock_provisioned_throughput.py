@@ -10,18 +10,16 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import BEDROCK_PROVISIONED_THROUGHPUT
 
 
-class ProvisionedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days examined. Default 14: two weeks.")
+class ProvisionedParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days examined. Default 14: two weeks.")
     headroom: float = Field(
         1.0,
         gt=0,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
-from aifinops.checks.base import Check, CheckContext, register, table_has_rows
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog
@@ -23,14 +23,10 @@ from aifinops.resource_types import COMPREHEND_ENDPOINT
 ENDPOINT_PRICE_API = "custom real-time endpoint per inference unit-second"
 
 
-class ComprehendIdleParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
+class ComprehendIdleParams(CheckParams):
+    lookback_days: int = lookback_field(
         14,
-        ge=1,
-        le=366,
-        description="Days with no consumed inference units. Default 14: as the SageMaker idle-endpoint check.",
+        "Days with no consumed inference units. Default 14: as the SageMaker idle-endpoint check.",
     )
     min_observed_days: int = Field(
         3, ge=1, description="Fewest days the endpoint must have existed. Default 3 (judgement, as for SageMaker)."

@@ -11,9 +11,9 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.resource_types import REGION_PAIR
 from aifinops.taxonomy import REGION_USAGE_PREFIXES
@@ -24,10 +24,8 @@ REGION_CODES = {prefix: region for region, prefix in REGION_USAGE_PREFIXES.items
 INTER_REGION = re.compile(r"^([A-Z]{2,4}\d?)-([A-Z]{2,4}\d?)-AWS-Out-Bytes$")
 
 
-class CrossRegionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+class CrossRegionParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days examined. Default 30: about a month.")
     avoidable_fraction: float = Field(
         1.0,
         gt=0,

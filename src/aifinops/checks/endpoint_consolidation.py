@@ -19,11 +19,11 @@ import hashlib
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
 from aifinops.checks.gpu_rightsizing import GpuRightsizingParams
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.checks.serverless_fit import ServerlessParams
@@ -32,10 +32,8 @@ from aifinops.model import Action, Finding
 from aifinops.resource_types import SAGEMAKER_ENDPOINT_GROUP
 
 
-class ConsolidationParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days of metrics to read. Default 14: two weeks.")
+class ConsolidationParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days of metrics to read. Default 14: two weeks.")
     max_peak_util_pct: float = Field(
         30.0,
         gt=0,

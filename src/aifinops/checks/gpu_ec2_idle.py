@@ -12,21 +12,28 @@ import math
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
 from aifinops.checks._common import group_rows, region_flag, total
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import (
+    HOURS_UNIT_SQL,
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import EC2_INSTANCE
 
 
-class GpuEc2Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days examined. Default 14: two weeks.")
+class GpuEc2Params(CheckParams):
+    lookback_days: int = lookback_field(14, "Days examined. Default 14: two weeks.")
     min_hours_per_day: float = Field(
         20.0,
         gt=0,

@@ -14,27 +14,31 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import (
+    HOURS_UNIT_SQL,
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    Window,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price, PriceNotFound, similar_instances
 from aifinops.resource_types import SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 
 
-class GpuRightsizingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
-        14, ge=1, le=366, description="Days of endpoint metrics to read. Default 14: two weeks of traffic."
-    )
-    training_lookback_days: int = Field(
+class GpuRightsizingParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days of endpoint metrics to read. Default 14: two weeks of traffic.")
+    training_lookback_days: int = lookback_field(
         30,
-        ge=1,
-        le=366,
-        description="Days of training jobs to read. Default 30: about a month of jobs, as the Spot check uses.",
+        "Days of training jobs to read. Default 30: about a month of jobs, as the Spot check uses.",
     )
     max_peak_gpu_pct: float = Field(
         20.0,

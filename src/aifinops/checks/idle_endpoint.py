@@ -14,25 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
 from aifinops.model import Action, Finding
 
 
-class IdleEndpointParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
+class IdleEndpointParams(CheckParams):
+    lookback_days: int = lookback_field(
         14,
-        ge=1,
-        le=366,
-        description=(
-            "Days (up to the last billed day) over which Invocations must be zero. Default 14: two full "
-            "weeks, weekends included, so a weekly job still counts as use (judgement)."
-        ),
+        "Days (up to the last billed day) over which Invocations must be zero. Default 14: two full "
+        "weeks, weekends included, so a weekly job still counts as use (judgement).",
     )
     min_observed_days: int = Field(
         3,

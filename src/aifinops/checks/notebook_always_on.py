@@ -12,10 +12,19 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, kept_fraction, region_flag
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import (
+    HOURS_UNIT_SQL,
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
@@ -23,16 +32,10 @@ from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
 HOURS_PER_WEEK = 168.0
 
 
-class NotebookParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
+class NotebookParams(CheckParams):
+    lookback_days: int = lookback_field(
         14,
-        ge=1,
-        le=366,
-        description=(
-            "Days before the last billed day to examine. Default 14: two full weeks, so weekends are in the sample."
-        ),
+        "Days before the last billed day to examine. Default 14: two full weeks, so weekends are in the sample.",
     )
     min_hours_per_day: float = Field(
         20.0,

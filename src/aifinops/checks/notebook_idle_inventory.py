@@ -13,11 +13,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
 from aifinops.checks._common import USAGE_HOURS_SQL, kept_fraction
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
@@ -27,11 +27,10 @@ from aifinops.taxonomy import ACCELERATED_FAMILIES
 RUNNING = {"notebook": ("InService", "Pending", "Updating"), "studio": ("InService", "Pending")}
 
 
-class NotebookInventoryParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
-        14, ge=1, le=366, description="Days of billing read for the hours-per-day pattern. Default 14: two weeks."
+class NotebookInventoryParams(CheckParams):
+    lookback_days: int = lookback_field(
+        14,
+        "Days of billing read for the hours-per-day pattern. Default 14: two weeks.",
     )
     working_hours_per_week: float = Field(
         50.0,

@@ -13,22 +13,18 @@ import json
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
 from aifinops.model import Action, Finding
 
 
-class OverprovisionedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
+class OverprovisionedParams(CheckParams):
+    lookback_days: int = lookback_field(
         14,
-        ge=1,
-        le=366,
-        description="Days of metrics to read. Default 14: two weeks, so weekly peaks are included.",
+        "Days of metrics to read. Default 14: two weeks, so weekly peaks are included.",
     )
     max_peak_util_pct: float = Field(
         40.0,

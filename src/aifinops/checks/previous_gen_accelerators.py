@@ -14,13 +14,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
 from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import (
+    HOURS_UNIT_SQL,
+    USAGE_LINE_SQL,
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    register,
+)
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.model import Action, Finding
 from aifinops.resource_types import EC2_INSTANCE
@@ -48,10 +57,8 @@ _REPLACEMENTS = {
 _SPEEDUPS = {"p3": 1.0, "p3dn": 2.5, "g4dn": 1.86, "inf1": 2.0}
 
 
-class PreviousGenParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(30, ge=1, le=366, description="Days examined. Default 30: about a month.")
+class PreviousGenParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days examined. Default 30: about a month.")
     replacements: dict[str, str] = Field(
         default_factory=lambda: dict(_REPLACEMENTS),
         description="Previous-generation type -> current type with at least the same GPU count and memory "

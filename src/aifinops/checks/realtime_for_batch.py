@@ -12,20 +12,20 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 
 
-class BatchParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
-        14, ge=2, le=366, description="Days of hourly Invocations to read. Default 14: two weeks of daily cycles."
+class BatchParams(CheckParams):
+    lookback_days: int = lookback_field(
+        14,
+        "Days of hourly Invocations to read. Default 14: two weeks of daily cycles.",
+        at_least=2,
     )
     burst_share: float = Field(
         0.8,

@@ -14,20 +14,18 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.resource_types import RESERVED_CAPACITY_PREFIX
 
 GPU_METRICS = ("nvidia_smi_utilization_gpu", "GPUUtilization", "DCGM_FI_DEV_GPU_UTIL")
 
 
-class ReservedCapacityParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days examined. Default 14: two weeks.")
+class ReservedCapacityParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days examined. Default 14: two weeks.")
     idle_gpu_pct: float = Field(5.0, ge=0, le=100, description="Peak GPU utilization under which a day is idle. "
                                 "Default 5%: below it no job runs on the GPUs (judgement, as gpu-ec2-idle).")
     min_idle_days: int = Field(2, ge=1, description="Idle days needed for a finding. Default 2 (judgement).")

@@ -11,10 +11,10 @@ import calendar
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import S3_BUCKET
@@ -22,10 +22,8 @@ from aifinops.resource_types import S3_BUCKET
 GIB = 2**30  # S3 storage is billed per binary GB: 'GB-Mo' = GiB-month
 
 
-class S3LifecycleParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(30, ge=1, le=366, description="Days of billed storage read. Default 30: a month.")
+class S3LifecycleParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days of billed storage read. Default 30: a month.")
     active_days: int = Field(
         30,
         ge=1,

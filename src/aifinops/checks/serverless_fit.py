@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -24,10 +24,8 @@ from aifinops.pricing import PriceNotFound, serverless_inference_price
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)  # SageMaker ServerlessConfig.MemorySizeInMB
 
 
-class ServerlessParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(14, ge=1, le=366, description="Days of metrics to read. Default 14: two weeks.")
+class ServerlessParams(CheckParams):
+    lookback_days: int = lookback_field(14, "Days of metrics to read. Default 14: two weeks.")
     min_zero_hour_share: float = Field(
         0.5,
         ge=0,

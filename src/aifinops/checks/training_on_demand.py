@@ -9,25 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.model import Finding
 from aifinops.pricing import spot_discount as planning_spot_discount
 from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 
 
-class TrainingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
+class TrainingParams(CheckParams):
+    lookback_days: int = lookback_field(
         30,
-        ge=1,
-        le=366,
-        description=("Days before the last billed day to examine. Default 30: about one month of jobs."),
+        "Days before the last billed day to examine. Default 30: about one month of jobs.",
     )
     spot_discount: float = Field(
         planning_spot_discount().typical,  # the one home of the Spot discount: the price catalog's planning range

@@ -12,21 +12,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 
-class SpotCheckpointParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lookback_days: int = Field(
-        30, ge=1, le=366, description="Days before the last billed day whose jobs are read. Default 30: a month."
-    )
+class SpotCheckpointParams(CheckParams):
+    lookback_days: int = lookback_field(30, "Days before the last billed day whose jobs are read. Default 30: a month.")
     min_training_s: int = Field(
         3600,
         ge=0,
