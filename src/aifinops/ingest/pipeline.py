@@ -37,6 +37,9 @@ class _Batch:
     relation: str = ""
     columns: Columns | None = None
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
+    empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
+    grouped: tuple[str, Columns, str] | None = None  # its rows grouped on the raw columns (temp table, its
+    # columns, the relation that reads them back)
 
 
 def ingest_paths(
@@ -91,6 +94,9 @@ def ingest_files(
         for n, batch in enumerate(batches):
             report("validate", n, len(batches))
             _validate_values(con, batch)
+        report("read", 0, 1)
+        source = _group_raw(con, batches)  # the one pass over the line items of Parquet files (None: not possible)
+        for batch in batches:
             batch.summary = _summarise(con, batch)
             for period, _currency, rows, cost, _file in batch.summary:
                 agg = totals.setdefault(period, [0, 0.0])
@@ -105,11 +111,13 @@ def ingest_files(
             _store_batch(con, batch, result.ingest_id, now)
         ensure_charges_view(con)
         report("rollup", 0, 1)
-        source = _raw_grouped_source(batches)
         if source is None:
             rebuild_usage_daily(con, periods)
         else:
             rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
+            for batch in batches:
+                if batch.grouped is not None:
+                    con.execute(f"DROP TABLE IF EXISTS {batch.grouped[0]}")
     except duckdb.Error as exc:
         # Bad data that slipped past the checks (a Parquet map with a duplicate key): one line, not a traceback.
         raise validate.explain_failure(con, batches, exc) from exc
@@ -170,6 +178,7 @@ def _read_batches(
             batch.relation = registry.parquet_relation(paths)
             try:
                 batch.columns = registry.parquet_columns(con, paths)
+                batch.empty = _empty_columns(con, paths)
             except duckdb.Error as exc:
                 raise InputError(
                     f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "
@@ -231,14 +240,20 @@ def _validate_values(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
-    """One pass over the batch: rows and billed cost per billing period and currency."""
-    sql = batch.module.normalize_select(batch.columns, batch.relation)
-    summary = con.execute(
-        f"SELECT billing_period, currency, count(*), sum(billed_cost), any_value(source_file), "
-        "isfinite(sum(billed_cost)) AND isfinite(COALESCE(sum(list_cost), 0)) "
-        "AND isfinite(COALESCE(sum(effective_cost), 0)) AND isfinite(COALESCE(sum(usage_quantity), 0)) "
-        f"FROM ({sql}) GROUP BY billing_period, currency ORDER BY 1, 2"
-    ).fetchall()
+    """Rows and billed cost per billing period and currency: from the batch's raw groups when it has them (no
+    further pass over the file), else one pass over its line items. A grouped batch whose summary shows a bad
+    period or a sum that is not finite is summarised again row by row, whose checks name the file."""
+    if batch.grouped is not None:
+        _table, typed, relation = batch.grouped
+        summary = _summary_rows(con, batch.module.normalize_select(typed, relation), f"sum({COUNTED_COLUMN})")
+        if all(row[5] and row[0] is not None for row in summary):
+            summary = [row[:5] for row in summary]
+            try:
+                validate.check_period_range(summary, batch.module, str(batch.files[0]))
+                return summary
+            except InputError:
+                pass
+    summary = _summary_rows(con, batch.module.normalize_select(batch.columns, batch.relation), "count(*)")
     if not all(row[5] for row in summary):
         assert batch.columns is not None
         validate.find_non_finite(con, batch.module, batch.columns, batch.relation, str(batch.files[0]))
@@ -251,6 +266,16 @@ def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
                 "re-export the file; every line item must carry its billing period start date.",
             )
     return summary
+
+
+def _summary_rows(con: duckdb.DuckDBPyConnection, sql: str, rows: str) -> list[tuple]:
+    """(period, currency, rows, billed cost, a file, all sums finite) of the normalised rows ``sql``."""
+    return con.execute(
+        f"SELECT billing_period, currency, {rows}, sum(billed_cost), any_value(source_file), "
+        "isfinite(sum(billed_cost)) AND isfinite(COALESCE(sum(list_cost), 0)) "
+        "AND isfinite(COALESCE(sum(effective_cost), 0)) AND isfinite(COALESCE(sum(usage_quantity), 0)) "
+        f"FROM ({sql}) GROUP BY billing_period, currency ORDER BY 1, 2"
+    ).fetchall()
 
 
 def _check_currency(con: duckdb.DuckDBPyConnection, batches: list[_Batch], periods: list[date]) -> None:
@@ -296,17 +321,37 @@ _DAY_COLUMN = {"cur2": "line_item_usage_start_date"}
 _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
 
 
-def _raw_grouped_source(batches: list[_Batch]) -> str | None:
-    """The rollup's source grouped on the raw columns first, then normalised once per group; None when a batch
-    does not allow it (then the rollup reads the ``charges`` view, one normalised row per line item).
+def _group_raw(con: duckdb.DuckDBPyConnection, batches: list[_Batch]) -> str | None:
+    """Read the line items once: each Parquet batch's rows grouped on the raw columns into a temp table
+    (``batch.grouped``) that both the summary and the rollup read. Returns the rollup's source (the loaders'
+    SELECT over those groups), or None when a batch does not allow grouping first (_raw_grouped_source)."""
+    plans = _raw_grouped_source(batches)
+    if plans is None:
+        return None
+    parts = []
+    for i, (batch, (select, typed, read_back)) in enumerate(zip(batches, plans, strict=True)):
+        table = f"aifinops_raw_groups_{i}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+        batch.grouped = (table, typed, f"({read_back} FROM {table}) AS {table}")
+        parts.append(f"({batch.module.normalize_select(typed, batch.grouped[2])})")
+    return "(" + " UNION ALL ".join(parts) + ") AS grouped_charges"
+
+
+def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]] | None:
+    """Per batch, the SELECT that groups its line items on the raw columns, the columns of its rows, and the
+    SELECT list that reads those rows back with their map columns as maps (they are grouped as JSON text); None
+    when a batch does not allow it (then the rollup reads the ``charges`` view, one normalised row per line item).
 
     Normalising (service names, tag maps, amortised cost) costs more per row than grouping, and a billing
     file has far fewer groups than rows: so the Parquet file is grouped on every raw column the loader reads
     (usage start truncated to its day, the measures summed, the line items counted), and the loader's own
     SELECT runs over those groups. Every measure the loader reads is a sum of raw amounts per line item type,
     so a group's normalised measures are the sums of its rows' (the ingest still reconciles to the cent).
+    A column with no value in any row of the files (``batch.empty``: reservation columns of an account without
+    reservations, an empty ``cost_category``) is not read at all: it groups and sums as NULL, which the loader
+    reads as it reads an empty value.
     """
-    parts = []
+    plans = []
     for batch in batches:
         columns = batch.columns
         fmt = batch.module.FORMAT
@@ -321,31 +366,54 @@ def _raw_grouped_source(batches: list[_Batch]) -> str | None:
         sql = batch.module.normalize_select(columns, batch.relation)
         used = [n for n in columns.names if qident(n) in sql and n not in measures]
         left_out = {real[k.lower()]: kind for k, kind in _NOT_ROLLED_UP[fmt].items() if k.lower() in real}
-        keys = {}
+        left_out |= {n: columns.types[n] for n in used if n in batch.empty and n != day}
+        keys, types = {}, {n: columns.types.get(n, "") for n in used + measures}
+        restore: list[str] = []  # map columns held as JSON text in the groups, with their casts back
         for name in used:
             if name in left_out:
                 keys[name] = f"CAST(NULL AS {left_out[name]}) AS {qident(name)}"
             elif name == day:
                 keys[name] = f"date_trunc('day', CAST({qident(name)} AS TIMESTAMP)) AS {qident(name)}"
+            elif types[name].upper().startswith("MAP"):
+                # grouped as its JSON text (a string hashes and compares faster than a map), cast back once per
+                # group: a strict CAST, which refuses a map with a key twice as reading the map would
+                keys[name] = f"CAST(to_json({qident(name)}) AS VARCHAR) AS {qident(name)}"
+                restore.append(f"CAST(json({qident(name)}) AS {types[name]}) AS {qident(name)}")
             else:
                 keys[name] = qident(name)
-        sums = [f"sum({qident(n)}) AS {qident(n)}" for n in measures] + [f"count(*) AS {COUNTED_COLUMN}"]
+        sums = [f"CAST(NULL AS {columns.types[n]}) AS {qident(n)}" if n in batch.empty
+                else f"sum({qident(n)}) AS {qident(n)}" for n in measures] + [f"count(*) AS {COUNTED_COLUMN}"]
+        names = [*used, *measures, COUNTED_COLUMN]
+        if len(batch.files) > 1:  # which file a period's rows came from, for the summary's messages
+            sums.append("any_value(filename) AS filename")
+            names.append("filename")
         product, entity = real.get("product"), real.get("bill_billing_entity")
-        if product in keys and entity is not None:
+        if product in keys and entity is not None and product not in left_out:
             # The loader reads the product map of Marketplace rows only (decoding it costs more than the rest
             # of a row, and a filter spares it): the other rows are grouped without it.
-            others = {**keys, product: f"CAST(NULL AS {columns.types.get(product)}) AS {qident(product)}"}
-            grouped = (f"(SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
+            others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
+            grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
                        f" WHERE {qident(entity)} = 'AWS Marketplace' GROUP BY ALL"
                        f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
-                       f" WHERE {qident(entity)} IS DISTINCT FROM 'AWS Marketplace' GROUP BY ALL)")
+                       f" WHERE {qident(entity)} IS DISTINCT FROM 'AWS Marketplace' GROUP BY ALL")
         else:
-            grouped = f"(SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL)"
-        names = [*used, *measures, COUNTED_COLUMN]
-        typed = Columns(names, {**{n: columns.types.get(n, "") for n in used + measures},
-                                COUNTED_COLUMN: "BIGINT"})
-        parts.append(f"({batch.module.normalize_select(typed, grouped)})")
-    return "(" + " UNION ALL ".join(parts) + ") AS grouped_charges" if parts else None
+            grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
+        typed = Columns(names, {**types, COUNTED_COLUMN: "BIGINT", "filename": "VARCHAR"})
+        plans.append((grouped, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *"))
+    return plans
+
+
+def _empty_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
+    """The top-level columns of Parquet files that hold no value in any row, by the files' own statistics: every
+    leaf of the column null in every row group (a map or list with no entry counts as empty). A column whose
+    statistics lack a null count is taken as holding values."""
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    rows = con.execute(
+        "SELECT split_part(path_in_schema, ', ', 1), "
+        "bool_and(stats_null_count IS NOT NULL AND stats_null_count = num_values) "
+        f"FROM parquet_metadata([{quoted}]) GROUP BY 1"
+    ).fetchall()
+    return {name for name, empty in rows if empty}
 
 
 def _is_number(kind: str) -> bool:
