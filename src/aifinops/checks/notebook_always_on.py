@@ -30,6 +30,38 @@ from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
 
 HOURS_PER_WEEK = 168.0
+# Average billed hours a day from which a notebook is never stopped: the guide's Pitfall 1 rule of thumb, read by
+# both notebook checks (this one reports from it; sagemaker-notebook-no-autostop grades confidence with it).
+NEVER_STOPPED_HOURS_PER_DAY = 20.0
+
+
+def working_hours_field() -> Any:
+    """The notebook checks' ``working_hours_per_week`` parameter: the hours a notebook is needed."""
+    return Field(
+        50.0,
+        gt=0,
+        le=HOURS_PER_WEEK,
+        description="Hours a week a notebook is needed. Default 50: a 10-hour day on a 5-day working week.",
+    )
+
+
+def rightsize_to_field() -> Any:
+    """The notebook checks' ``rightsize_to`` parameter: the type suggested for GPU or large notebooks."""
+    return Field(
+        "ml.t3.medium",
+        description="Instance type suggested for GPU or large notebooks. Default ml.t3.medium: SageMaker's default "
+        "notebook type and the free-tier one (Amazon SageMaker pricing page, free tier).",
+    )
+
+
+def large_from_xlarge_field() -> Any:
+    """The notebook checks' ``large_from_xlarge`` parameter: the CPU size from which a notebook is large."""
+    return Field(
+        2.0,
+        gt=0,
+        description="Size (in xlarge units) from which a CPU notebook counts as large. Default 2 (2xlarge = 8 vCPUs; "
+        "judgement: more than editing and small experiments need).",
+    )
 
 
 class NotebookParams(CheckParams):
@@ -38,7 +70,7 @@ class NotebookParams(CheckParams):
         "Days before the last billed day to examine. Default 14: two full weeks, so weekends are in the sample.",
     )
     min_hours_per_day: float = Field(
-        20.0,
+        NEVER_STOPPED_HOURS_PER_DAY,
         gt=0,
         le=24,
         description=(
@@ -60,27 +92,9 @@ class NotebookParams(CheckParams):
             "Fewest billed days before a pattern is reported. Default 3: fewer days show no habit (judgement)."
         ),
     )
-    working_hours_per_week: float = Field(
-        50.0,
-        gt=0,
-        le=HOURS_PER_WEEK,
-        description=("Hours a week a notebook is needed. Default 50: a 10-hour day on a 5-day working week."),
-    )
-    rightsize_to: str = Field(
-        "ml.t3.medium",
-        description=(
-            "Instance type suggested for GPU or large notebooks. Default ml.t3.medium: SageMaker's default "
-            "notebook type and the free-tier one (Amazon SageMaker pricing page, free tier)."
-        ),
-    )
-    large_from_xlarge: float = Field(
-        2.0,
-        gt=0,
-        description=(
-            "Size (in xlarge units) from which a CPU notebook counts as large. Default 2 (2xlarge = 8 vCPUs; "
-            "judgement: more than editing and small experiments need)."
-        ),
-    )
+    working_hours_per_week: float = working_hours_field()
+    rightsize_to: str = rightsize_to_field()
+    large_from_xlarge: float = large_from_xlarge_field()
 
 
 @register

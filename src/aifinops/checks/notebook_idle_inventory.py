@@ -18,7 +18,15 @@ from pydantic import Field
 from aifinops.checks import _rates
 from aifinops.checks._common import USAGE_HOURS_SQL, kept_fraction
 from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
-from aifinops.checks.notebook_always_on import _is_large, _notebook_actions, _studio_actions
+from aifinops.checks.notebook_always_on import (
+    NEVER_STOPPED_HOURS_PER_DAY,
+    _is_large,
+    _notebook_actions,
+    _studio_actions,
+    large_from_xlarge_field,
+    rightsize_to_field,
+    working_hours_field,
+)
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
@@ -32,15 +40,9 @@ class NotebookInventoryParams(CheckParams):
         14,
         "Days of billing read for the hours-per-day pattern. Default 14: two weeks.",
     )
-    working_hours_per_week: float = Field(
-        50.0,
-        gt=0,
-        le=168,
-        description="Hours a week a notebook is needed. Default 50: a 10-hour day on a 5-day week "
-        "(as sagemaker-notebook-always-on).",
-    )
+    working_hours_per_week: float = working_hours_field()
     always_on_hours_per_day: float = Field(
-        20.0,
+        NEVER_STOPPED_HOURS_PER_DAY,
         gt=0,
         le=24,
         description="Average billed hours per day from which confidence is high. Default 20: the "
@@ -52,14 +54,8 @@ class NotebookInventoryParams(CheckParams):
         description="Days since LastModifiedTime after which an always-on notebook counts as forgotten. "
         "Default 60: two months without a change (judgement).",
     )
-    rightsize_to: str = Field(
-        "ml.t3.medium",
-        description="Suggested type for GPU or large development notebooks. Default ml.t3.medium: "
-        "SageMaker's default notebook type (Amazon SageMaker pricing page, free tier).",
-    )
-    large_from_xlarge: float = Field(
-        2.0, gt=0, description="CPU size (xlarge units) from which a notebook is large. Default 2 (8 vCPUs)."
-    )
+    rightsize_to: str = rightsize_to_field()
+    large_from_xlarge: float = large_from_xlarge_field()
 
 
 @register
