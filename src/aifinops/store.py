@@ -636,10 +636,19 @@ def exact_sum(expression: str) -> str:
 
 _T = TypeVar("_T")
 SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
-# Smallest first: (table, per-resource columns left out, whether usage_date is the first day of its month).
+# The AI summary keeps the day, the AI taxonomy and the pricing unit only: what the AI cost overview
+# (costs.summary) and a Cost Explorer question on AI dimensions (AI_SERVICE, WORKLOAD, COMPONENT, INSTANCE_TYPE,
+# MODEL, PURCHASE_TYPE, IS_AI, …) read. Without account, region and usage type it is a few thousand rows a quarter
+# (6,369 days x taxonomy rows for a 10M-line CUR of three months, against 41,722 in usage_summary_daily).
+AI_SUMMARY_KEYS = ("usage_date", "is_ai", "ai_service", "workload", "component", "accelerated", "instance_type",
+                   "instance_family", "inference_tier", "model", "token_kind", "purchase_option", "pricing_unit")
+_NOT_AI_KEYS = tuple(c for c, _ in USAGE_DAILY_COLUMNS if c not in AI_SUMMARY_KEYS and c not in SUMMARY_MEASURES)
+# Smallest first: (table, columns left out, whether usage_date is the first day of its month).
 # No summary keeps tags: tag sets are mostly per resource, so one would be nearly the rollup's size.
 SUMMARY_TABLES: list[tuple[str, tuple[str, ...], bool]] = [
+    ("usage_summary_ai_monthly", _NOT_AI_KEYS, True),
     ("usage_summary_monthly", ("resource_id", "tags"), True),
+    ("usage_summary_ai_daily", _NOT_AI_KEYS, False),
     ("usage_summary_daily", ("resource_id", "tags"), False),
 ]
 _RETIRED_SUMMARIES = ("usage_summary_tagged",)  # built by earlier versions of this code; dropped on the next write
@@ -678,19 +687,40 @@ def _has_summaries(con: duckdb.DuckDBPyConnection) -> bool:
     return names <= {r[0] for r in found}
 
 
-def from_smallest_table(ask: Callable[[str], _T], whole_months: bool) -> _T:
+def from_smallest_table(ask: Callable[[str], _T], whole_months: bool,
+                        window: tuple[date, date] | None = None) -> _T:
     """``ask(table)`` on the first summary table (store.SUMMARY_TABLES, smallest first) that can answer it, else
     on ``usage_daily``. A monthly summary answers only a question whose window is whole months
     (``whole_months``): its ``usage_date`` is the first day of each month. A summary cannot answer when the
-    question names a column it lacks (duckdb's binder says so) or when the store has none yet."""
-    for table, _, monthly in SUMMARY_TABLES:
+    question names a column it lacks (duckdb's binder says so) or when the store has none yet.
+
+    ``window`` ([start, end)) lets a question that needs no day (monthly periods, or none) whose window is not whole
+    months read a monthly summary too: ``table`` is then a subquery of the monthly rows of the whole months inside
+    the window and the daily rows of the days outside them (the question still bounds ``usage_date`` itself)."""
+    daily_of = {left_out: table for table, left_out, monthly in SUMMARY_TABLES if not monthly}
+    split = None if whole_months else window
+    for table, left_out, monthly in SUMMARY_TABLES:
         if monthly and not whole_months:
-            continue
+            if split is None or left_out not in daily_of:
+                continue
+            table = _months_and_days(table, daily_of[left_out], *split)
+        elif split is not None and not monthly and left_out in {lo for _, lo, m in SUMMARY_TABLES if m}:
+            continue  # its rows were in the split subquery above
         try:
             return ask(table)
         except (duckdb.BinderException, duckdb.CatalogException):
             continue
     return ask("usage_daily")
+
+
+def _months_and_days(monthly: str, daily: str, start: date, end: date) -> str:
+    """A subquery of ``monthly``'s rows for the whole months in [start, end) and ``daily``'s for the rest."""
+    first = start if start.day == 1 else date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    last = end.replace(day=1)
+    if first >= last:
+        return daily
+    inside = f"usage_date >= DATE '{first.isoformat()}' AND usage_date < DATE '{last.isoformat()}'"
+    return f"(SELECT * FROM {monthly} WHERE {inside} UNION ALL BY NAME SELECT * FROM {daily} WHERE NOT ({inside}))"
 
 
 def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:

@@ -155,7 +155,7 @@ def _query(con: duckdb.DuckDBPyConnection, req: _Request) -> list[tuple[Any, ...
         return con.execute(sql.text, list(sql.params)).fetchall()
 
     whole_months = req.granularity == "MONTHLY" and req.start.day == 1 and req.end.day == 1
-    return from_smallest_table(cells, whole_months)
+    return from_smallest_table(cells, whole_months, (req.start, req.end) if req.granularity == "MONTHLY" else None)
 
 
 def _measures(values: tuple[Any, ...] | None) -> dict[str, tuple[float, str]]:

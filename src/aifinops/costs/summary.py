@@ -6,7 +6,8 @@ endpoints 15-25%. The drivers overlap (a GPU endpoint is both GPU hours and host
 guide's ranges do, so their shares need not sum to one; what is in none of them is reported
 as ``other_ai_cost_usd``. Every figure is billed cost under a Cost Explorer filter on the AI taxonomy
 dimensions (compiled as GetCostAndUsage compiles it), all of them read in one statement from the store's
-summary tables, and rounded to the cent.
+smallest summary table that holds the taxonomy (store.AI_SUMMARY_KEYS: the monthly rows of the whole months of
+the period and the daily rows of its other days), and rounded to the cent.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def ai_cost_summary(
     first_day, end_day = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
     # Every figure is one sum of billed cost under a Cost Explorer filter, compiled by the same FilterCompiler
     # as GetCostAndUsage and read in one statement from the smallest table that can answer it.
-    compiler = FilterCompiler(con, [])  # its notes (a value no row holds) are about filters we wrote, not the user
+    compiler = _OwnFilters(con, [])
     conditions = [Sql("TRUE"), compiler.compile(_IS_AI)]
     conditions += [compiler.compile({"And": [_IS_AI, d[3]]}) for d in DRIVERS]
     conditions.append(compiler.compile({"And": [_IS_AI, {"Not": {"Or": [d[3] for d in DRIVERS]}}]}))
@@ -129,10 +130,10 @@ def ai_cost_summary(
                    + Sql(" AND ") + conditions[1] + Sql(" GROUP BY 1"))
             return con.execute(sql.text, list(sql.params)).fetchall()
 
-        rows = from_smallest_table(ask, whole)
+        rows = from_smallest_table(ask, whole, (first_day, end_day))
         return dict(sorted(((str(k), float(v)) for k, v in rows), key=lambda kv: (-round(kv[1], 2), kv[0])))
 
-    total_usd, ai_usd, *driver_costs, other = from_smallest_table(sums, whole)
+    total_usd, ai_usd, *driver_costs, other = from_smallest_table(sums, whole, (first_day, end_day))
     drivers = []
     for (driver_id, name, counts, _expression, (low, high)), cost in zip(DRIVERS, driver_costs, strict=True):
         share = cost / ai_usd if ai_usd else None
@@ -161,6 +162,14 @@ def ai_cost_summary(
         "drivers_source": GUIDE_SOURCE,
         "notes": notes,
     }
+
+
+class _OwnFilters(FilterCompiler):
+    """Compiles the overview's own filters. Their values are the taxonomy's own spellings, so there is nothing to
+    resolve and no note to make (a value no row holds sums to zero): no store read per filter leaf."""
+
+    def _resolve(self, name: str, sql: Sql, values: list[str]) -> list[str]:
+        return values
 
 
 def _cents_by(amounts: dict[str, float]) -> dict[str, float]:
