@@ -1,0 +1,186 @@
+"""The rollup of a CUR 2.0 Parquet file read once and grouped on its raw columns (ingest.pipeline._group_raw)
+holds what the file holds: checked against SQL written here over the same file, per service, usage type and
+resource, to the cent, and row for row against the rollup over every line item (the charges view).
+
+The file is a real published export (tests/data/real/wa-labs-workshop-cur, a legacy CUR in Athena's snake_case
+Parquet, 119,307 rows with tags, reserved-instance and RI-fee lines) put into the CUR 2.0 schema, plus
+Marketplace rows (two Bedrock models billed under one usage type) written by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aifinops.ingest import pipeline
+from aifinops.ingest.cur2_columns import CUR2_SCHEMA
+from aifinops.ingest.pipeline import ingest_paths
+from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from curfixtures import cur2_row
+
+REAL = Path(__file__).parent / "data" / "real" / "wa-labs-workshop-cur" / "Oct2018-WorkshopCUR-00001.snappy.parquet"
+MEASURES = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
+
+
+def _marketplace_rows() -> list[dict]:
+    rows = []
+    for day, model, cost in [(3, "Claude 3.5 Sonnet (Amazon Bedrock Edition)", 4.25),
+                             (3, "Claude 3 Haiku (Amazon Bedrock Edition)", 0.5),
+                             (4, "Claude 3.5 Sonnet (Amazon Bedrock Edition)", 1.75)]:
+        row = cur2_row("2018-10", f"2018-10-0{day}", "AmazonBedrock", "USE1-MP:USE1_InputTokenCount-Units", cost,
+                       amount=cost * 1000, bill_billing_entity="AWS Marketplace",
+                       product={"product_name": model, "region": "us-east-1"}, tags={"user_team": "ml"})
+        row["product_region_code"] = None  # the region comes from the product map
+        rows.append(row)
+    return rows
+
+
+def _real_as_cur2(path: Path) -> Path:
+    """The real workshop export in the CUR 2.0 schema: same column names where CUR 2.0 has them, its tag columns
+    folded into the resource_tags map, its product name and region into the product map, naive timestamps."""
+    real = pq.read_table(REAL)
+    n = real.num_rows
+    columns = {}
+    for field in CUR2_SCHEMA:
+        if field.name in real.schema.names:
+            column = real.column(field.name)
+            if pa.types.is_timestamp(field.type):  # UTC wall time, as CUR 2.0 writes it
+                column = column.cast(pa.int64()).cast(field.type)
+            columns[field.name] = column.cast(field.type)
+        else:
+            columns[field.name] = pa.nulls(n, field.type)
+    tag_columns = [c for c in real.schema.names if c.startswith("resource_tags_")]
+    tag_values = {c: real.column(c).to_pylist() for c in tag_columns}
+    columns["resource_tags"] = pa.array(
+        [[(c.removeprefix("resource_tags_"), tag_values[c][i]) for c in tag_columns if tag_values[c][i]]
+         for i in range(n)], CUR2_SCHEMA.field("resource_tags").type)
+    names, regions = real.column("product_product_name").to_pylist(), real.column("product_region").to_pylist()
+    columns["product"] = pa.array([[("product_name", a), ("region", b)] for a, b in zip(names, regions, strict=True)],
+                                  CUR2_SCHEMA.field("product").type)
+    columns["product_region_code"] = pa.array([r or None for r in regions], pa.string())
+    table = pa.table(columns, schema=CUR2_SCHEMA)
+    extra = _marketplace_rows()
+    table = pa.concat_tables([table, pa.table({f.name: [r.get(f.name) for r in extra] for f in CUR2_SCHEMA},
+                                              schema=CUR2_SCHEMA)])
+    pq.write_table(table, path, row_group_size=40_000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_cur2(tmp_path_factory) -> Path:
+    return _real_as_cur2(tmp_path_factory.mktemp("real-cur2") / "workshop-cur2.parquet")
+
+
+@pytest.fixture(scope="module")
+def grouped_store(real_cur2, tmp_path_factory) -> Store:
+    store = Store(tmp_path_factory.mktemp("grouped") / "store.duckdb")
+    ingest_paths(store, [real_cur2])
+    return store
+
+
+def test_the_rollup_holds_the_files_sums_per_service_usage_type_and_resource(real_cur2, grouped_store):
+    file = "'" + str(real_cur2) + "'"
+    con = duckdb.connect()
+    expected = con.execute(f"""
+        SELECT NULLIF(line_item_product_code, '') AS service_code, NULLIF(line_item_usage_type, '') AS usage_type,
+               NULLIF(line_item_resource_id, '') AS resource_id,
+               sum(line_item_unblended_cost), sum(COALESCE(pricing_public_on_demand_cost, 0)),
+               sum(CASE line_item_line_item_type
+                     WHEN 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, 0)
+                     WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0)
+                                       + COALESCE(reservation_unused_recurring_fee, 0)
+                     ELSE line_item_unblended_cost END),
+               sum(line_item_usage_amount), count(*)
+        FROM read_parquet({file}) GROUP BY ALL ORDER BY ALL""").fetchall()
+    with grouped_store.connect(read_only=True) as store:
+        got = store.execute("""
+            SELECT service_code, usage_type, resource_id, sum(billed_cost), sum(list_cost), sum(effective_cost),
+                   sum(usage_quantity), sum(line_items)
+            FROM usage_daily GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert len(got) == len(expected) > 900  # 941 service x usage type x resource in the workshop
+    for want, have in zip(expected, got, strict=True):
+        assert have[:3] == want[:3]
+        for w, h in zip(want[3:6], have[3:6], strict=True):
+            assert abs(w - h) < 0.005, (want, have)  # to the cent
+        assert have[6] == pytest.approx(want[6], rel=1e-9, abs=1e-9)
+        assert have[7] == want[7]
+    (rows,) = con.execute(f"SELECT count(*) FROM read_parquet({file})").fetchone() or (0,)
+    with grouped_store.connect(read_only=True) as store:
+        sources = store.execute("SELECT sum(rows), sum(billed_cost) FROM sources WHERE active").fetchone()
+    assert sources is not None and sources[0] == rows == 119_307 + 3
+
+
+def test_marketplace_rows_keep_their_product_name(real_cur2, grouped_store):
+    file = "'" + str(real_cur2) + "'"
+    expected = duckdb.connect().execute(f"""
+        SELECT CAST(line_item_usage_start_date AS DATE), product['product_name'], sum(line_item_unblended_cost)
+        FROM read_parquet({file}) WHERE bill_billing_entity = 'AWS Marketplace' GROUP BY ALL ORDER BY ALL""").fetchall()
+    with grouped_store.connect(read_only=True) as store:
+        got = store.execute("""SELECT usage_date, service_name, sum(billed_cost) FROM usage_daily
+                               WHERE billing_entity = 'AWS Marketplace' GROUP BY ALL ORDER BY ALL""").fetchall()
+        regions = store.execute("SELECT DISTINCT region FROM usage_daily WHERE billing_entity = 'AWS Marketplace'"
+                                ).fetchall()
+    assert got == [(d, name, pytest.approx(cost)) for d, name, cost in expected]
+    assert {name for _, name, _ in got} == {"Claude 3.5 Sonnet (Amazon Bedrock Edition)",
+                                            "Claude 3 Haiku (Amazon Bedrock Edition)"}
+    assert regions == [("us-east-1",)]  # from the product map: the rows have no product_region_code
+
+
+def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, grouped_store, tmp_path, monkeypatch):
+    taken = []
+    real_group = pipeline._group_raw
+
+    def spy(con, batches):
+        found = real_group(con, batches)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(pipeline, "_group_raw", spy)
+    again = Store(tmp_path / "again.duckdb")
+    ingest_paths(again, [real_cur2])
+    assert taken == [True]
+    monkeypatch.setattr(pipeline, "_raw_grouped_source", lambda batches: None)  # the per-line-item rollup
+    per_item = Store(tmp_path / "per-item.duckdb")
+    ingest_paths(per_item, [real_cur2])
+    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
+    rows = {}
+    for label, store in (("grouped", grouped_store), ("per-item", per_item)):
+        with store.connect(read_only=True) as con:
+            rows[label] = con.execute(f"SELECT {names} FROM usage_daily ORDER BY ALL").fetchall()
+    assert len(rows["grouped"]) == len(rows["per-item"]) > 1000
+    for a, b in zip(rows["grouped"], rows["per-item"], strict=True):
+        for name, x, y in zip(USAGE_DAILY_COLUMN_NAMES, a, b, strict=True):
+            if name in MEASURES and x is not None and y is not None:
+                assert x == pytest.approx(y, rel=1e-9, abs=1e-9), (name, a)
+            else:
+                assert x == y, (name, a, b)
+
+
+def test_columns_the_statistics_show_empty_are_those_without_a_value(real_cur2):
+    """_empty_columns reads the files' statistics; here pyarrow reads the values themselves."""
+    table = pq.read_table(real_cur2)
+    expected = set()
+    for name in table.schema.names:
+        column = table.column(name)
+        if pa.types.is_map(column.type):
+            empty = all(v is None or len(v) == 0 for v in column.to_pylist())
+        else:
+            empty = column.null_count == len(column)
+        if empty:
+            expected.add(name)
+    found = pipeline._empty_columns(duckdb.connect(), [str(real_cur2)])
+    assert found == expected
+    assert "reservation_reservation_a_r_n" not in found  # the workshop bought reserved instances
+    assert {"cost_category", "savings_plan_savings_plan_a_r_n"} <= found
+
+
+def test_statistics_without_null_counts_leave_every_column_read(tmp_path):
+    row = cur2_row("2024-10", "2024-10-03", "AmazonEC2", "USE1-BoxUsage:g5.xlarge", 1.0)
+    table = pa.table({f.name: [row.get(f.name)] for f in CUR2_SCHEMA}, schema=CUR2_SCHEMA)
+    path = tmp_path / "no-stats.parquet"
+    pq.write_table(table, path, write_statistics=False)
+    assert pipeline._empty_columns(duckdb.connect(), [str(path)]) == set()
