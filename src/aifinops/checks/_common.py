@@ -5,6 +5,7 @@
 - ``group_rows``: rows grouped by one column, in sorted key order.
 - ``total``: the sum of one column over rows, a NULL counting as 0.
 - ``kept_fraction``: the share of a resource's hours a working-hours schedule keeps.
+- ``NEVER_STOPPED_HOURS_PER_DAY``: the billed hours a day of a resource nobody stops.
 - ``region_flag``: `` --region R`` for a CLI action, empty without a region.
 - ``daily_shape``: how steady a daily series is over a window (weekend/weekday ratio, coefficient of variation).
 """
@@ -18,6 +19,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Window
+
+# Average billed hours a day from which a resource is never stopped: the guide's Pitfall 1 rule of thumb for
+# notebooks, which the GPU instance check applies too.
+NEVER_STOPPED_HOURS_PER_DAY = 20.0
 
 USAGE_HOURS_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END"
 USAGE_HOURS_COST_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END"

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks._common import group_rows, region_flag, total
+from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, group_rows, region_flag, total
 from aifinops.checks.base import (
     HOURS_UNIT_SQL,
     USAGE_LINE_SQL,
@@ -35,7 +35,7 @@ from aifinops.resource_types import EC2_INSTANCE
 class GpuEc2Params(CheckParams):
     lookback_days: int = lookback_field(14, "Days examined. Default 14: two weeks.")
     min_hours_per_day: float = Field(
-        20.0,
+        NEVER_STOPPED_HOURS_PER_DAY,
         gt=0,
         le=24,
         description="Average billed hours per day from which an instance counts as left running. Default 20: "

@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic import Field
 
-from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, kept_fraction, region_flag
+from aifinops.checks._common import (
+    NEVER_STOPPED_HOURS_PER_DAY,
+    USAGE_HOURS_COST_SQL,
+    USAGE_HOURS_SQL,
+    kept_fraction,
+    region_flag,
+)
 from aifinops.checks.base import (
     HOURS_UNIT_SQL,
     USAGE_LINE_SQL,
@@ -30,9 +36,6 @@ from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
 
 HOURS_PER_WEEK = 168.0
-# Average billed hours a day from which a notebook is never stopped: the guide's Pitfall 1 rule of thumb, read by
-# both notebook checks (this one reports from it; sagemaker-notebook-no-autostop grades confidence with it).
-NEVER_STOPPED_HOURS_PER_DAY = 20.0
 
 
 def working_hours_field() -> Any:

@@ -16,10 +16,9 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks._common import USAGE_HOURS_SQL, kept_fraction
+from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, USAGE_HOURS_SQL, kept_fraction
 from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
 from aifinops.checks.notebook_always_on import (
-    NEVER_STOPPED_HOURS_PER_DAY,
     _is_large,
     _notebook_actions,
     _studio_actions,
@@ -216,9 +215,52 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
             )
         what = "Notebook instance" if kind == "notebook" else "Studio app"
         why = "no lifecycle configuration" if kind == "notebook" else "no app-level auto-stop in inventory"
+        return self._finding(
+            res,
+            kind,
+            f"{what} {name} running with {why} ({instance_type}, {hours_per_day:.1f} h/day)",
+            monthly_cost,
+            savings,
+            confidence,
+            evidence,
+            assumptions,
+            actions,
+        )
+
+    def _unpriced(self, res: dict[str, Any], kind: str, instance_type: str, evidence: dict[str, Any]) -> Finding:
+        return self._finding(
+            res,
+            kind,
+            f"{'Notebook instance' if kind == 'notebook' else 'Studio app'} {res.get('name')} running "
+            f"without automatic shutdown ({instance_type}; not priced)",
+            0.0,
+            0.0,
+            "low",
+            evidence,
+            [f"No billed hours and no known price for {instance_type}: the saving is not priced."],
+            (
+                _notebook_actions(res["resource_id"], res["region"])
+                if kind == "notebook"
+                else _studio_actions(res["resource_id"], res["region"])
+            ),
+        )
+
+    def _finding(
+        self,
+        res: dict[str, Any],
+        kind: str,
+        title: str,
+        monthly_cost: float,
+        savings: float,
+        confidence: Confidence,
+        evidence: dict[str, Any],
+        assumptions: list[str],
+        actions: list[Action],
+    ) -> Finding:
+        """The finding on one running notebook instance (``kind`` 'notebook') or Studio app, from its inventory row."""
         return Finding(
             check=self.id,
-            title=f"{what} {name} running with {why} ({instance_type}, {hours_per_day:.1f} h/day)",
+            title=title,
             resource_id=res["resource_id"],
             resource_type=SAGEMAKER_NOTEBOOK if kind == "notebook" else SAGEMAKER_STUDIO_APP,
             region=res["region"],
@@ -229,27 +271,6 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
             evidence=evidence,
             assumptions=assumptions,
             actions=actions,
-        )
-
-    def _unpriced(self, res: dict[str, Any], kind: str, instance_type: str, evidence: dict[str, Any]) -> Finding:
-        return Finding(
-            check=self.id,
-            title=f"{'Notebook instance' if kind == 'notebook' else 'Studio app'} {res.get('name')} running "
-            f"without automatic shutdown ({instance_type}; not priced)",
-            resource_id=res["resource_id"],
-            resource_type=SAGEMAKER_NOTEBOOK if kind == "notebook" else SAGEMAKER_STUDIO_APP,
-            region=res["region"],
-            account_id=res["account_id"],
-            monthly_cost_usd=0.0,
-            monthly_savings_usd=0.0,
-            confidence="low",
-            evidence=evidence,
-            assumptions=[f"No billed hours and no known price for {instance_type}: the saving is not priced."],
-            actions=(
-                _notebook_actions(res["resource_id"], res["region"])
-                if kind == "notebook"
-                else _studio_actions(res["resource_id"], res["region"])
-            ),
         )
 
 
