@@ -162,7 +162,7 @@ def test_no_spend_log_says_how_to_ingest_one(tmp_path):
     assert done.returncode == 2 and "no gateway spend logs" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_ingest_refuses_litellm_focus_rows_as_requests(tmp_path):
+def test_spend_logs_are_recognised_by_their_fields(tmp_path):
     """A spend log is recognised by its request_id, spend and startTime columns; a CSV without them is not one."""
     from aifinops.ingest.litellm import is_spend_log_file
 
@@ -172,6 +172,13 @@ def test_ingest_refuses_litellm_focus_rows_as_requests(tmp_path):
     lines = tmp_path / "spend.jsonl"
     lines.write_text("".join(json.dumps(r) + "\n" for r in spend_logs(dict(BILLED_PER_1M))))
     assert is_spend_log_file(spend) and is_spend_log_file(lines) and not is_spend_log_file(other)
+    # a folder (what `aifinops demo --out` writes under gateway/) counts when it holds spend logs only
+    from aifinops.ingest.litellm import spend_log_files
+
+    (tmp_path / "gw").mkdir()
+    (tmp_path / "gw" / "a.json").write_text(json.dumps(spend_logs(dict(BILLED_PER_1M))))
+    assert spend_log_files(tmp_path / "gw") == [tmp_path / "gw" / "a.json"]
+    assert spend_log_files(tmp_path) == []  # bill.csv beside them: not a gateway folder
 
 
 def test_a_version_4_store_gains_the_gateway_table(tmp_path):
