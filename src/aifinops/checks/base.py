@@ -70,6 +70,12 @@ def lookback_field(default: int, description: str, *, at_least: int = 1) -> Any:
     return Field(default, ge=at_least, le=MAX_LOOKBACK_DAYS, description=description)
 
 
+def noise_floor_field(usd: float) -> Any:
+    """A check's ``min_monthly_cost_usd`` / ``min_monthly_savings_usd``: the dollars a month under which a finding
+    is noise and not reported."""
+    return Field(usd, ge=0, description=f"Noise floor. Default ${usd:g}.")
+
+
 class Check(Generic[P]):
     """Base class of every check. Subclasses set the class attributes and implement ``run``.
 

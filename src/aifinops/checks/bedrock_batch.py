@@ -28,6 +28,7 @@ from aifinops.checks.base import (
     Window,
     lookback_field,
     monthly_usd,
+    noise_floor_field,
     register,
 )
 from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller identity (CUR 2.0 principal)
@@ -142,7 +143,7 @@ class BedrockBatchParams(CheckParams):
         0.5, gt=0, lt=1, description="Batch price cut. Default 0.5: batch inference costs 50% of on-demand "
         "(Amazon Bedrock user guide, batch inference)."
     )
-    min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    min_monthly_cost_usd: float = noise_floor_field(5.0)
 
 
 @register

@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register, table_has_rows
+from aifinops.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    noise_floor_field,
+    register,
+    table_has_rows,
+)
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
 from aifinops.taxonomy import tokens_sql
@@ -32,7 +41,7 @@ class CacheLifetimeParams(CheckParams):
                                        "Default 2.0 (Claude on Bedrock, Amazon Bedrock pricing page).")
     read_multiplier: float = Field(0.1, gt=0, description="Cache read price / input price. Default 0.1 "
                                    "(Claude on Bedrock, Amazon Bedrock pricing page).")
-    min_monthly_savings_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    min_monthly_savings_usd: float = noise_floor_field(5.0)
 
 
 def replay(gaps_s: list[float | None], ttl_s: int) -> int:

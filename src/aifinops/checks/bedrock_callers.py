@@ -28,6 +28,7 @@ from aifinops.checks.base import (
     Window,
     lookback_field,
     monthly_usd,
+    noise_floor_field,
     register,
 )
 from aifinops.model import Action, Finding
@@ -116,7 +117,7 @@ class FlexTierParams(CheckParams):
     eligible_fraction: float = Field(
         0.8, gt=0, le=1, description="Share of the caller's traffic that tolerates Flex's best-effort latency. "
         "Default 0.8: a pipeline mostly can, retries aside (judgement).")
-    min_monthly_savings_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    min_monthly_savings_usd: float = noise_floor_field(5.0)
 
 
 @register
@@ -204,7 +205,7 @@ class OutputHeavyParams(CheckParams):
     output_cut: float = Field(
         0.25, gt=0, le=1, description="Share of output tokens max_tokens and concise-answer instructions remove. "
         "Default 0.25 (judgement).")
-    min_monthly_savings_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    min_monthly_savings_usd: float = noise_floor_field(5.0)
 
 
 @register

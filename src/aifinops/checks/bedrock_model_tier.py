@@ -13,7 +13,16 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
+from aifinops.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    Window,
+    lookback_field,
+    monthly_usd,
+    noise_floor_field,
+    register,
+)
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
@@ -55,7 +64,7 @@ class ModelTierParams(CheckParams):
         "(judgement; with Sonnet -> Haiku at 1/3 the price this is a 33% cut, near AWS's 'up to 30%' "
         "for Intelligent Prompt Routing).",
     )
-    min_monthly_cost_usd: float = Field(20.0, ge=0, description="Noise floor. Default $20.")
+    min_monthly_cost_usd: float = noise_floor_field(20.0)
 
 
 @register

@@ -16,7 +16,16 @@ from pydantic import Field
 
 from aifinops.checks._bedrock_logs import PrefixReuse, logs_for, prefix_reuse
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
+from aifinops.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    Window,
+    lookback_field,
+    monthly_usd,
+    noise_floor_field,
+    register,
+)
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
@@ -59,7 +68,7 @@ class PromptCachingParams(CheckParams):
         description="Cache write price / input price. Default: Claude 1.25 (5-minute TTL), Nova 1.0 (no "
         "write fee) (Amazon Bedrock pricing page). Families without a write multiplier are not flagged.",
     )
-    min_monthly_cost_usd: float = Field(5.0, ge=0, description="Noise floor. Default $5.")
+    min_monthly_cost_usd: float = noise_floor_field(5.0)
     cache_ttl_s: float = Field(
         300.0,
         gt=0,

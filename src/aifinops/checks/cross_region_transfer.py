@@ -13,7 +13,15 @@ from typing import Any
 
 from pydantic import Field
 
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
+from aifinops.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    noise_floor_field,
+    register,
+)
 from aifinops.model import Action, Finding
 from aifinops.resource_types import REGION_PAIR
 from aifinops.taxonomy import REGION_USAGE_PREFIXES
@@ -33,7 +41,7 @@ class CrossRegionParams(CheckParams):
         description="Share of the inter-region bytes that co-location removes. Default 1.0: compute moved "
         "next to the data (or one replica read locally) needs no inter-region reads at all.",
     )
-    min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+    min_monthly_cost_usd: float = noise_floor_field(1.0)
 
 
 @register

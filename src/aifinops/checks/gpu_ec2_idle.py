@@ -24,6 +24,7 @@ from aifinops.checks.base import (
     CheckParams,
     lookback_field,
     monthly_usd,
+    noise_floor_field,
     register,
 )
 from aifinops.config import HOURS_PER_MONTH
@@ -62,7 +63,7 @@ class GpuEc2Params(CheckParams):
         description="GPU utilization the rightsized instance should reach. Default 70: between the guide's "
         "Scenario 1 before (60%) and after (85%) figures.",
     )
-    min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+    min_monthly_cost_usd: float = noise_floor_field(1.0)
 
 
 @register

@@ -28,6 +28,7 @@ from aifinops.checks.base import (
     CheckParams,
     lookback_field,
     monthly_usd,
+    noise_floor_field,
     register,
 )
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
@@ -72,7 +73,7 @@ class PreviousGenParams(CheckParams):
         "65 dense FP16 tensor TFLOPS), p3dn 2.5 (AWS P4d page: 'up to 2.5x the deep learning performance "
         "of P3'), inf1 2.0 (half of AWS's 'up to 4x higher throughput' for Inf2 over Inf1, conservative).",
     )
-    min_monthly_cost_usd: float = Field(1.0, ge=0, description="Noise floor. Default $1.")
+    min_monthly_cost_usd: float = noise_floor_field(1.0)
     lookback_days_metrics: int = Field(
         14, ge=1, le=366, description="Days of endpoint metrics read for utilization. Default 14: two weeks."
     )

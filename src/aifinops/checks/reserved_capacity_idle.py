@@ -17,7 +17,15 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
+from aifinops.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    lookback_field,
+    monthly_usd,
+    noise_floor_field,
+    register,
+)
 from aifinops.model import Action, Finding
 from aifinops.resource_types import RESERVED_CAPACITY_PREFIX
 
@@ -29,7 +37,7 @@ class ReservedCapacityParams(CheckParams):
     idle_gpu_pct: float = Field(5.0, ge=0, le=100, description="Peak GPU utilization under which a day is idle. "
                                 "Default 5%: below it no job runs on the GPUs (judgement, as gpu-ec2-idle).")
     min_idle_days: int = Field(2, ge=1, description="Idle days needed for a finding. Default 2 (judgement).")
-    min_monthly_savings_usd: float = Field(10.0, ge=0, description="Noise floor. Default $10.")
+    min_monthly_savings_usd: float = noise_floor_field(10.0)
 
 
 @register
