@@ -238,6 +238,8 @@ def test_request_rates_equal_the_library_and_the_bill(demo_url, demo_store, sql)
     doc = get(demo_url, "request-rates", period="monthly")
     with demo_store.connect(read_only=True) as con:
         assert unit_series(con, "request", doc["granularity"], doc["start"], doc["end"]) == doc
+    assert cli_json("costs", "--unit", "request", "--granularity", doc["granularity"], "--start", doc["start"],
+                    "--end", doc["end"], "--store", str(demo_store.path)) == doc
     assert doc["granularity"] == "WEEKLY" and len({r["start"] for r in doc["rows"]}) >= 4
     for r in doc["rows"]:
         cost = sql.execute(
@@ -257,6 +259,8 @@ def test_gpu_hour_rates_equal_the_library_and_the_metrics(demo_url, demo_store, 
     doc = get(demo_url, "gpu-hour-rates")
     with demo_store.connect(read_only=True) as con:
         assert unit_series(con, "gpu-hour", doc["granularity"], doc["start"], doc["end"]) == doc
+    assert cli_json("costs", "--unit", "gpu-hour", "--granularity", doc["granularity"], "--start", doc["start"],
+                    "--end", doc["end"], "--store", str(demo_store.path)) == doc
     assert doc["granularity"] == "MONTHLY"
     ec2 = [r for r in doc["rows"] if r["detail"] == "ec2"]
     assert len(ec2) >= 3  # the demo's GPU instance, one row a month
