@@ -114,7 +114,7 @@ def collect(store: Store | None, options: CollectOptions, factory: SessionFactor
     from aifinops.attribution import apply_ai_attribution
     from aifinops.ingest.snapshot import load_snapshot
     from aifinops.ingest.snapshot_writer import write_snapshot
-    from aifinops.store import clear_demo
+    from aifinops.store import clear_demo, refresh_summaries, usage_fingerprint
 
     records, tables, result = collect_records(options, factory, now, progress, policy)
     manifest = {"source": SOURCE, "collected_at": result.collected_at, "accounts": result.accounts,
@@ -125,12 +125,31 @@ def collect(store: Store | None, options: CollectOptions, factory: SessionFactor
         if options.out_dir:
             result.snapshot_dir = str(folder)
         if store is not None:
-            with store.transaction() as con:
+            # A snapshot fills the inventory and metrics tables, not usage_daily: the summary tables are kept
+            # (usage=False). Two steps can touch usage_daily all the same. Replacing the demo deletes its rollup,
+            # which moves usage_daily's fingerprint, and the store rebuilds them. The new inventory can re-mark
+            # billed S3 or transfer rows as AI (apply_ai_attribution), an UPDATE the fingerprint does not see:
+            # that is rebuilt here.
+            with store.transaction(usage=False) as con:
+                before, marks = usage_fingerprint(con), _ai_marks(con)
                 result.replaced_demo = clear_demo(con)
                 load_snapshot(con, folder, source=SOURCE)
                 apply_ai_attribution(con)
+                if _ai_marks(con) != marks and usage_fingerprint(con) == before:
+                    refresh_summaries(con)
             result.store = str(store.path)
     return result
+
+
+def _ai_marks(con) -> tuple:
+    """Which attributed rows (S3, data transfer) are AI and why: the part of usage_daily apply_ai_attribution
+    rewrites, as a count and a sum of row hashes (rowids survive an UPDATE; a changed mark changes the sum unless
+    two 64-bit hashes cancel). store.usage_fingerprint does not see such an UPDATE."""
+    from aifinops.attribution import attributed_scope_sql
+    from aifinops.store import one_row
+
+    return one_row(con, "SELECT count(*) FILTER (WHERE is_ai), sum(hash(rowid, is_ai, ai_reason)) "
+                        f"FROM usage_daily WHERE {attributed_scope_sql()}")
 
 
 @dataclass

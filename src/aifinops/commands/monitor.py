@@ -51,10 +51,16 @@ def _collect_live(st, profile, region, role_arn) -> None:
     """Read the account live (AWS Budgets, Cost Explorer, inventory) into the store before answering."""
     from aifinops.aws.collect import CollectOptions, collect
     from aifinops.ingest.ce_saved import load_cost_explorer
+    from aifinops.store import refresh_summaries, usage_fingerprint
 
     result = collect(st, CollectOptions(profile=profile, regions=region or [], role_arns=role_arn or []))
-    with st.transaction() as con:
-        load_cost_explorer(con)
+    # Rolling the stored Cost Explorer answers up changes usage_daily only for periods no billing file holds; with
+    # none it writes nothing and the summary tables are kept (usage=False). When it loads periods, the store rebuilds
+    # them if usage_daily's fingerprint moved, and this block does if it did not (same totals, other rows).
+    with st.transaction(usage=False) as con:
+        before = usage_fingerprint(con)
+        if load_cost_explorer(con) and usage_fingerprint(con) == before:
+            refresh_summaries(con)
     doc = result.to_dict()
     err.print(
         f"Read AWS live: {doc['resource_counts'].get('budget', 0)} budget(s), "
