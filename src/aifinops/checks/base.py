@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from aifinops.checks.params import CheckParams
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
@@ -50,30 +51,8 @@ USAGE_LINE_SQL = (
 )
 
 
-class CheckParams(BaseModel):
-    """The base of every check's parameter model: unknown fields are refused, so a mistyped threshold fails
-    instead of being ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 class NoParams(CheckParams):
     """The parameters of a check that takes none: an empty model that still forbids unknown fields."""
-
-
-# The longest look-back a check reads: a year, with a leap day.
-MAX_LOOKBACK_DAYS = 366
-
-
-def lookback_field(default: int, description: str, *, at_least: int = 1) -> Any:
-    """The ``lookback_days`` parameter of a check: whole days up to the last billed day, ``at_least`` to a year."""
-    return Field(default, ge=at_least, le=MAX_LOOKBACK_DAYS, description=description)
-
-
-def noise_floor_field(usd: float) -> Any:
-    """A check's ``min_monthly_cost_usd`` / ``min_monthly_savings_usd``: the dollars a month under which a finding
-    is noise and not reported."""
-    return Field(usd, ge=0, description=f"Noise floor. Default ${usd:g}.")
 
 
 class Check(Generic[P]):

@@ -16,16 +16,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import (
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-    table_has_rows,
-)
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register, table_has_rows
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
 from aifinops.taxonomy import tokens_sql

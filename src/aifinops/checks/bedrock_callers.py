@@ -20,17 +20,8 @@ from pydantic import Field
 
 from aifinops.checks._common import daily_shape
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import (
-    USAGE_LINE_SQL,
-    Check,
-    CheckContext,
-    CheckParams,
-    Window,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
 from aifinops.resource_types import BEDROCK_CALLER

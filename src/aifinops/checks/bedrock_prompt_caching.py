@@ -16,17 +16,9 @@ from pydantic import Field
 
 from aifinops.checks._bedrock_logs import PrefixReuse, logs_for, prefix_reuse
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import (
-    Check,
-    CheckContext,
-    CheckParams,
-    Window,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_key, standard_cost, standard_tokens
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
 

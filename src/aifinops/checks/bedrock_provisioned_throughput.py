@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import BEDROCK_PROVISIONED_THROUGHPUT
 

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register, table_has_rows
+from aifinops.checks.base import Check, CheckContext, register, table_has_rows
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog

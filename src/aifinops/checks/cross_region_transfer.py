@@ -13,15 +13,8 @@ from typing import Any
 
 from pydantic import Field
 
-from aifinops.checks.base import (
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import REGION_PAIR
 from aifinops.taxonomy import REGION_USAGE_PREFIXES

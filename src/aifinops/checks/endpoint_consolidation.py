@@ -23,8 +23,9 @@ from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
+from aifinops.checks.base import Check, CheckContext, register
 from aifinops.checks.gpu_rightsizing import GpuRightsizingParams
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.checks.realtime_for_batch import BatchParams, burst_pattern
 from aifinops.checks.serverless_fit import ServerlessParams
 from aifinops.checks.serverless_fit import assess as serverless_assess

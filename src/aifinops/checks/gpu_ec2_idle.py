@@ -16,17 +16,8 @@ from pydantic import Field
 
 from aifinops.checks import _rates
 from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, group_rows, region_flag, total
-from aifinops.checks.base import (
-    HOURS_UNIT_SQL,
-    USAGE_LINE_SQL,
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price

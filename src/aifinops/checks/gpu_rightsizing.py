@@ -18,17 +18,8 @@ from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import (
-    HOURS_UNIT_SQL,
-    USAGE_LINE_SQL,
-    Check,
-    CheckContext,
-    CheckParams,
-    Window,
-    lookback_field,
-    monthly_usd,
-    register,
-)
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price, PriceNotFound, similar_instances
 from aifinops.resource_types import SAGEMAKER_TRAINING_JOB, TRAINING_JOB

@@ -21,16 +21,8 @@ from aifinops.checks._common import (
     kept_fraction,
     region_flag,
 )
-from aifinops.checks.base import (
-    HOURS_UNIT_SQL,
-    USAGE_LINE_SQL,
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    register,
-)
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP

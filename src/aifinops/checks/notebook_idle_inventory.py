@@ -17,7 +17,7 @@ from pydantic import Field
 
 from aifinops.checks import _rates
 from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, USAGE_HOURS_SQL, kept_fraction
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.notebook_always_on import (
     _is_large,
     _notebook_actions,
@@ -26,6 +26,7 @@ from aifinops.checks.notebook_always_on import (
     rightsize_to_field,
     working_hours_field,
 )
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP

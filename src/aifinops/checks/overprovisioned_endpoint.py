@@ -17,7 +17,8 @@ from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, register
+from aifinops.checks.base import Check, CheckContext, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 
 

@@ -20,18 +20,9 @@ from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
 from aifinops.checks._common import group_rows, region_flag, total
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import (
-    HOURS_UNIT_SQL,
-    USAGE_LINE_SQL,
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import EC2_INSTANCE
 

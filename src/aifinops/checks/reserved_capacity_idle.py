@@ -17,15 +17,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks._confidence import confidence
-from aifinops.checks.base import (
-    Check,
-    CheckContext,
-    CheckParams,
-    lookback_field,
-    monthly_usd,
-    noise_floor_field,
-    register,
-)
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import RESERVED_CAPACITY_PREFIX
 

@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import S3_BUCKET

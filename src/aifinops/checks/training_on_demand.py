@@ -14,7 +14,8 @@ from pydantic import Field
 from aifinops.checks import training_spot_checkpoint as training_inventory
 from aifinops.checks._common import USAGE_HOURS_COST_SQL, USAGE_HOURS_SQL, group_rows, total
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import Check, CheckContext, CheckParams, lookback_field, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Finding
 from aifinops.pricing import spot_discount as planning_spot_discount
 from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks.base import Check, CheckContext, CheckParams, Window, lookback_field, monthly_usd, register
+from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
 from aifinops.taxonomy import ACCELERATED_FAMILIES
