@@ -39,9 +39,10 @@ def _marketplace_rows() -> list[dict]:
     return rows
 
 
-def _real_as_cur2(path: Path) -> Path:
+def _real_as_cur2(path: Path, marketplace: bool = True) -> Path:
     """The real workshop export in the CUR 2.0 schema: same column names where CUR 2.0 has them, its tag columns
-    folded into the resource_tags map, its product name and region into the product map, naive timestamps."""
+    folded into the resource_tags map, its product name and region into the product map, naive timestamps; with
+    the hand-written Marketplace rows (``marketplace``) or without."""
     real = pq.read_table(REAL)
     n = real.num_rows
     columns = {}
@@ -54,18 +55,21 @@ def _real_as_cur2(path: Path) -> Path:
         else:
             columns[field.name] = pa.nulls(n, field.type)
     tag_columns = [c for c in real.schema.names if c.startswith("resource_tags_")]
-    tag_values = {c: real.column(c).to_pylist() for c in tag_columns}
-    columns["resource_tags"] = pa.array(
-        [[(c.removeprefix("resource_tags_"), tag_values[c][i]) for c in tag_columns if tag_values[c][i]]
-         for i in range(n)], CUR2_SCHEMA.field("resource_tags").type)
-    names, regions = real.column("product_product_name").to_pylist(), real.column("product_region").to_pylist()
-    columns["product"] = pa.array([[("product_name", a), ("region", b)] for a, b in zip(names, regions, strict=True)],
-                                  CUR2_SCHEMA.field("product").type)
-    columns["product_region_code"] = pa.array([r or None for r in regions], pa.string())
+    entries = ", ".join(f"struct_pack(key := '{c.removeprefix('resource_tags_')}', value := {c})" for c in tag_columns)
+    con = duckdb.connect()
+    con.register("real", real)
+    maps = con.sql(f"""
+        SELECT map_from_entries(list_filter([{entries}], lambda e: e.value <> '')) AS resource_tags,
+               MAP(['product_name', 'region'], [product_product_name, product_region]) AS product,
+               NULLIF(product_region, '') AS product_region_code
+        FROM real""").to_arrow_table()
+    for name in ("resource_tags", "product", "product_region_code"):
+        columns[name] = maps.column(name).cast(CUR2_SCHEMA.field(name).type)
     table = pa.table(columns, schema=CUR2_SCHEMA)
-    extra = _marketplace_rows()
-    table = pa.concat_tables([table, pa.table({f.name: [r.get(f.name) for r in extra] for f in CUR2_SCHEMA},
-                                              schema=CUR2_SCHEMA)])
+    if marketplace:
+        extra = _marketplace_rows()
+        table = pa.concat_tables([table, pa.table({f.name: [r.get(f.name) for r in extra] for f in CUR2_SCHEMA},
+                                                  schema=CUR2_SCHEMA)])
     pq.write_table(table, path, row_group_size=40_000)
     return path
 
@@ -130,7 +134,10 @@ def test_marketplace_rows_keep_their_product_name(real_cur2, grouped_store):
     assert regions == [("us-east-1",)]  # from the product map: the rows have no product_region_code
 
 
-def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, grouped_store, tmp_path, monkeypatch):
+@pytest.mark.parametrize("marketplace", [True, False])
+def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, monkeypatch, marketplace):
+    path = real_cur2 if marketplace else _real_as_cur2(tmp_path / "no-marketplace.parquet", marketplace=False)
+    assert pipeline._may_hold(duckdb.connect(), [str(path)], "bill_billing_entity", "AWS Marketplace") is marketplace
     taken = []
     real_group = pipeline._group_raw
 
@@ -140,15 +147,15 @@ def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, grouped_st
         return found
 
     monkeypatch.setattr(pipeline, "_group_raw", spy)
-    again = Store(tmp_path / "again.duckdb")
-    ingest_paths(again, [real_cur2])
+    grouped = Store(tmp_path / "grouped.duckdb")
+    ingest_paths(grouped, [path])
     assert taken == [True]
     monkeypatch.setattr(pipeline, "_raw_grouped_source", lambda batches: None)  # the per-line-item rollup
     per_item = Store(tmp_path / "per-item.duckdb")
-    ingest_paths(per_item, [real_cur2])
+    ingest_paths(per_item, [path])
     names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
     rows = {}
-    for label, store in (("grouped", grouped_store), ("per-item", per_item)):
+    for label, store in (("grouped", grouped), ("per-item", per_item)):
         with store.connect(read_only=True) as con:
             rows[label] = con.execute(f"SELECT {names} FROM usage_daily ORDER BY ALL").fetchall()
     assert len(rows["grouped"]) == len(rows["per-item"]) > 1000
@@ -184,3 +191,4 @@ def test_statistics_without_null_counts_leave_every_column_read(tmp_path):
     path = tmp_path / "no-stats.parquet"
     pq.write_table(table, path, write_statistics=False)
     assert pipeline._empty_columns(duckdb.connect(), [str(path)]) == set()
+    assert pipeline._may_hold(duckdb.connect(), [str(path)], "bill_billing_entity", "AWS Marketplace")

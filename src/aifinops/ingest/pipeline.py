@@ -38,6 +38,7 @@ class _Batch:
     columns: Columns | None = None
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
     empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
+    marketplace: bool = True  # whether a row may be billed by AWS Marketplace (False: the statistics rule it out)
     grouped: tuple[str, Columns, str] | None = None  # its rows grouped on the raw columns (temp table, its
     # columns, the relation that reads them back)
 
@@ -179,6 +180,7 @@ def _read_batches(
             try:
                 batch.columns = registry.parquet_columns(con, paths)
                 batch.empty = _empty_columns(con, paths)
+                batch.marketplace = _may_hold(con, paths, "bill_billing_entity", MARKETPLACE)
             except duckdb.Error as exc:
                 raise InputError(
                     f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "
@@ -318,6 +320,7 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
 _NOT_ROLLED_UP = {"cur2": {"line_item_line_item_description": "VARCHAR", "line_item_availability_zone": "VARCHAR",
                            "line_item_usage_end_date": "TIMESTAMP"}}
 _DAY_COLUMN = {"cur2": "line_item_usage_start_date"}
+MARKETPLACE = "AWS Marketplace"  # bill_billing_entity of the rows whose product map names the product
 _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
 
 
@@ -388,19 +391,37 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             sums.append("any_value(filename) AS filename")
             names.append("filename")
         product, entity = real.get("product"), real.get("bill_billing_entity")
-        if product in keys and entity is not None and product not in left_out:
+        if product in keys and entity is not None and product not in left_out and batch.marketplace:
             # The loader reads the product map of Marketplace rows only (decoding it costs more than the rest
             # of a row, and a filter spares it): the other rows are grouped without it.
             others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
             grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
-                       f" WHERE {qident(entity)} = 'AWS Marketplace' GROUP BY ALL"
+                       f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
                        f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
-                       f" WHERE {qident(entity)} IS DISTINCT FROM 'AWS Marketplace' GROUP BY ALL")
-        else:
+                       f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}' GROUP BY ALL")
+        else:  # no Marketplace row, by the statistics: the loader reads no row's product map, so it is not read
+            if product in keys and product not in left_out and entity is not None:
+                keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"
             grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
         typed = Columns(names, {**types, COUNTED_COLUMN: "BIGINT", "filename": "VARCHAR"})
         plans.append((grouped, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *"))
     return plans
+
+
+def _may_hold(con: duckdb.DuckDBPyConnection, paths: list[str], column: str, value: str) -> bool:
+    """Whether a text column of Parquet files may hold ``value`` in some row, by each row group's min and max
+    statistics (truncated bounds stay on the safe side); True when a row group has values but no bounds."""
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    rows = con.execute(
+        "SELECT stats_min_value, stats_max_value, stats_null_count IS NOT NULL AND stats_null_count = num_values "
+        f"FROM parquet_metadata([{quoted}]) WHERE path_in_schema = ?", [column]
+    ).fetchall()
+    for low, high, all_null in rows:
+        if all_null:
+            continue
+        if low is None or high is None or low <= value <= high:
+            return True
+    return False
 
 
 def _empty_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
