@@ -9,18 +9,15 @@ import json
 
 import pytest
 
-from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 from localserver import serving
 from test_report import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("plan") / "demo.duckdb")
-    ensure_data(store)
+def demo(demo_store_copy):
+    store = demo_store_copy("plan")  # the scan keeps its history: a copy of its own
     done = run_cli("scan", "--store", str(store.path), "--format", "json")
     assert done.returncode == 0, done.stderr
     return store, json.loads(done.stdout)

@@ -10,9 +10,7 @@ import re
 import httpx
 import pytest
 
-from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from localserver import serving
 from test_report import CHROMIUM, CHROMIUM_ARGS
 
@@ -35,13 +33,11 @@ READ = """() => {
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
+def pages(demo_store):
     from playwright.sync_api import sync_playwright
 
-    store = Store(tmp_path_factory.mktemp("labels") / "demo.duckdb")
-    ensure_data(store)
     seen = {}
-    with serving(create_app(store)) as url, sync_playwright() as p:
+    with serving(create_app(demo_store)) as url, sync_playwright() as p:
         budgets = httpx.get(url + "/api/budgets", timeout=60).json()
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

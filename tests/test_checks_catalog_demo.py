@@ -9,15 +9,11 @@ import pytest
 
 from aifinops.checks import run_checks
 from aifinops.demo.account import PAYER
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("catalog-demo") / "demo.duckdb")
-    ensure_data(store)
-    with store.connect(read_only=True) as con:
+def demo_run(demo_store):
+    with demo_store.connect(read_only=True) as con:
         run = run_checks(con)
     assert run.errors == [] and run.skipped == []
     by_check = defaultdict(dict)

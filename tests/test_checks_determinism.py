@@ -8,13 +8,11 @@ same document byte for byte, apart from ``generated_at`` and the store's own pat
 from __future__ import annotations
 
 import json
-import os
 
 import duckdb
 import pytest
 
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 
 
@@ -83,16 +81,12 @@ def _assert_within_a_cent(got, want, path: str = "") -> None:
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory):
-    cache = os.environ.get("AIFINOPS_TEST_CACHE") or str(tmp_path_factory.getbasetemp() / "xdg-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", cache)
-        base = tmp_path_factory.mktemp("determinism")
-        original = Store(base / "original.duckdb")
-        ensure_data(original)
-        copies = [Store(base / f"copy{seed}.duckdb") for seed in (1, 2)]
-        for seed, copy in enumerate(copies, start=1):
-            _copy_reordered(original, copy, seed)
+def stores(demo_store_copy, tmp_path_factory):
+    original = demo_store_copy("determinism")  # its scans keep their history: a copy of its own
+    base = tmp_path_factory.mktemp("determinism-reordered")
+    copies = [Store(base / f"copy{seed}.duckdb") for seed in (1, 2)]
+    for seed, copy in enumerate(copies, start=1):
+        _copy_reordered(original, copy, seed)
     return original, copies
 
 

@@ -3,15 +3,11 @@ demo's own inputs (aifinops.demo.account / prices), and no endpoint's savings ar
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from aifinops.checks import deduplicate, run_checks
 from aifinops.demo import prices as demo_prices
 from aifinops.demo.account import PAYER, build_account
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 
 CHECKS = [
     "sagemaker-idle-endpoint",
@@ -32,15 +28,9 @@ def rate(name: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    # module fixtures run before conftest's per-test XDG_CACHE_HOME: name the same cache folder explicitly
-    cache = os.environ.get("AIFINOPS_TEST_CACHE") or str(tmp_path_factory.getbasetemp() / "xdg-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XDG_CACHE_HOME", cache)
-        store = Store(tmp_path_factory.mktemp("endpoints-demo") / "demo.duckdb")
-        ensure_data(store)
-        with store.connect(read_only=True) as con:
-            result = run_checks(con, only=CHECKS)
+def run(demo_store):
+    with demo_store.connect(read_only=True) as con:
+        result = run_checks(con, only=CHECKS)
     assert result.errors == [] and result.skipped == []
     return result
 

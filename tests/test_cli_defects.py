@@ -16,16 +16,12 @@ import typer.main
 
 from aifinops.cli import app
 from aifinops.scan_text import number, usd, usd_rate
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("defects") / "demo.duckdb")
-    ensure_data(store)
-    return str(store.path)
+def demo_store(demo_store_copy):
+    return str(demo_store_copy("defects").path)  # its scans keep their history: a copy of its own
 
 
 def _one_error_line(stderr: str) -> str:

@@ -22,7 +22,6 @@ from mcp import Client, StdioServerParameters
 from aifinops.answers import MAX_ANSWER_BYTES
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from clirun import AIFINOPS
 from localserver import free_port
 
@@ -57,10 +56,8 @@ CALLS = guide_calls(GUIDE.read_text()) if GUIDE.exists() else []
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("mcp-guide") / "demo.duckdb")
-    ensure_data(st)
-    return st
+def store(demo_store: Store) -> Store:
+    return demo_store  # the session's demo store, read-only (conftest)
 
 
 def _amounts(node: Any) -> list[float]:

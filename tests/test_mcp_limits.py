@@ -18,7 +18,6 @@ from aifinops.answers import limits
 from aifinops.answers.args import fit
 from aifinops.mcp_server import MAX_REQUEST_BYTES, build_server, http_app
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from localserver import free_port, serving
 
 NOV = {"start_time": "2024-11-01T00:00:00Z", "end_time": "2024-11-08T00:00:00Z"}
@@ -30,10 +29,8 @@ MONTHS = {"start_date": "2024-10-01", "end_date": "2024-12-01"}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("mcp-limits") / "demo.duckdb")
-    ensure_data(st)
-    return st
+def store(demo_store: Store) -> Store:
+    return demo_store  # the session's demo store, read-only (conftest)
 
 
 def call(store: Store, name: str, args: dict[str, Any]) -> tuple[bool, str]:

@@ -17,16 +17,13 @@ from mcp import Client
 
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 
 SERVER = Path(__file__).parent.parent / "src" / "aifinops" / "mcp_server.py"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("mcp-public") / "demo.duckdb")
-    ensure_data(st)
-    return st
+def store(demo_store: Store) -> Store:
+    return demo_store  # the session's demo store, read-only (conftest)
 
 
 def test_the_server_touches_no_private_sdk_attribute():

@@ -15,17 +15,14 @@ from aifinops.answers import MAX_ANSWER_BYTES, metric_math
 from aifinops.errors import ArgumentError
 from aifinops.mcp_server import build_server
 from aifinops.store import Store
-from aifinops.workspace import ensure_data
 
 NOV = {"start_time": "2024-11-01T00:00:00Z", "end_time": "2024-11-08T00:00:00Z"}
 ENDPOINT = [{"Name": "EndpointName", "Value": "my-model-endpoint"}, {"Name": "VariantName", "Value": "AllTraffic"}]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
-    st = Store(tmp_path_factory.mktemp("mcp-tools") / "demo.duckdb")
-    ensure_data(st)
-    return st
+def store(demo_store: Store) -> Store:
+    return demo_store  # the session's demo store, read-only (conftest)
 
 
 def call_all(store: Store, calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[bool, str]]:

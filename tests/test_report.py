@@ -11,8 +11,6 @@ import pytest
 
 from aifinops.report.charts import PLOTLY_JS, render_html
 from aifinops.report.views import build_views, load_accuracy_csv, period_window
-from aifinops.store import Store
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 
 CHROMIUM = "/usr/bin/chromium"
@@ -72,13 +70,6 @@ def load_in_chromium(url: str, screenshot: str, blocked_hosts: bool = True) -> d
         finally:
             browser.close()
     return {"errors": errors, "charts": charts, "sections": ids, "outside": outside}
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-report") / "demo.duckdb")
-    ensure_data(store)
-    return store
 
 
 @pytest.mark.slow

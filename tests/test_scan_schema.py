@@ -20,8 +20,9 @@ def test_the_schema_file_is_current():
     )
 
 
-def test_scan_output_validates_against_the_schema(tmp_path):
-    result = run_cli("scan", "-f", "json", "--store", str(tmp_path / "demo.duckdb"))
+def test_scan_output_validates_against_the_schema(demo_store_copy):
+    store = demo_store_copy("scan-schema")  # the scan keeps its history: a copy of the session's demo store
+    result = run_cli("scan", "-f", "json", "--store", str(store.path))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     jsonschema.validate(doc, json.loads(SCHEMA_FILE.read_text()))
@@ -54,8 +55,8 @@ def test_every_document_schema_file_is_current():
         )
 
 
-def test_anomalies_and_forecast_output_validate_against_their_schemas(tmp_path):
-    store = str(tmp_path / "demo.duckdb")
+def test_anomalies_and_forecast_output_validate_against_their_schemas(demo_store):
+    store = str(demo_store.path)  # the session's demo store: these commands only read it
     for name, command in DOCUMENT_COMMANDS.items():
         result = run_cli(*command, "--store", store)
         assert result.returncode == 0, result.stderr

@@ -8,18 +8,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from localserver import serving
 from test_report import SECTIONS, load_in_chromium
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-web") / "demo.duckdb")
-    ensure_data(store)
-    return store
 
 
 @pytest.fixture(scope="module")

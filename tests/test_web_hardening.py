@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from curfixtures import cur2_row, write_cur2
 from localserver import serving
 from test_report import load_in_chromium
@@ -29,13 +28,6 @@ NASTY = "</script><!--<script>"
 def serving_store(store: Store) -> Iterator[str]:
     with serving(create_app(store)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Store:
-    store = Store(tmp_path_factory.mktemp("web-hardening") / "demo.duckdb")
-    ensure_data(store)
-    return store
 
 
 @pytest.fixture(scope="module")
