@@ -240,6 +240,9 @@ def figures(views: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 _WIDE_LABELS = {"l": 260, "r": 20, "t": 40, "b": 50}  # room for a caller's or profile's name left of its bar
+# A series chart with up to 12 lines: its legend (up to six rows) hangs below the x axis title, never over it.
+_SERIES_LAYOUT: dict[str, Any] = {"height": 560, "margin": {"l": 60, "r": 20, "t": 40, "b": 190},
+                                  "legend": {"orientation": "h", "y": -0.2, "yanchor": "top"}}
 
 
 def _series_lines(series: dict[str, Any], key: Any, top: int = 12) -> go.Figure:
@@ -276,14 +279,14 @@ def genai_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
         # A log axis: cache reads cost a tenth of input and output several times input, on one chart.
         fig = _series_lines(tokens, lambda r: f"{r['subject']} · {r['detail']}")
         figs["genai_token_rates"] = _fig(fig, "Bedrock $ per 1K tokens by model and token class over time",
-                                         yaxis={**log_axis(rates), "title": "USD per 1K tokens"}, height=460,
+                                         yaxis={**log_axis(rates), "title": "USD per 1K tokens"}, **_SERIES_LAYOUT,
                                          xaxis_title=f"{tokens['granularity'].lower()} period start")
     eps = g["endpoint_rates"]
     values = [r["usd_per_unit"] for r in eps["rows"] if r["usd_per_unit"]]
     if values:
         fig = _series_lines(eps, lambda r: f"{r['subject']} ({r['detail']})" if r["detail"] else r["subject"])
         figs["genai_endpoint_rates"] = _fig(fig, "$ per 1,000 inferences by endpoint over time",
-                                            yaxis=log_axis(values), height=460,
+                                            yaxis=log_axis(values), **_SERIES_LAYOUT,
                                             xaxis_title=f"{eps['granularity'].lower()} period start")
     req = g["requests"]
     if req.get("available") and req["rows"]:
@@ -313,7 +316,7 @@ def _genai_unit_figures(g: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         # A log axis: a small model's request costs a hundredth of a large one's; a busy GPU a tenth of an idle one.
         fig = _series_lines(series, subject)
-        figs[name] = _fig(fig, title, yaxis={**log_axis(values), "title": label}, height=460,
+        figs[name] = _fig(fig, title, yaxis={**log_axis(values), "title": label}, **_SERIES_LAYOUT,
                           xaxis_title=f"{series['granularity'].lower()} period start")
     return figs
 
