@@ -130,14 +130,12 @@ def _demo_bedrock_sql(demo: Path, by: str) -> dict[str, float]:
         "WHERE line_item_product_code LIKE 'AmazonBedrock%' GROUP BY 1").fetchall())
 
 
-def test_demo_costs_by_principal_add_up_to_billed_bedrock(tmp_path):
-    from aifinops.demo import write_demo
+def test_demo_costs_by_principal_add_up_to_billed_bedrock(demo_store):
+    from aifinops.demo import demo_dir
 
-    demo = tmp_path / "demo"
-    write_demo(demo)
-    store = tmp_path / "s.duckdb"
+    demo = demo_dir()  # the files the session's demo store was loaded from
     done = run_cli("costs", "-g", "principal", "--filter", "ai_service=bedrock", "-f", "json",
-                   "--store", str(store))
+                   "--store", str(demo_store.path))
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     rows = answer["rows"] if isinstance(answer, dict) else answer
@@ -151,14 +149,13 @@ def test_demo_costs_by_principal_add_up_to_billed_bedrock(tmp_path):
     assert f"arn:aws:iam::{ACCT}:role/litellm-gateway" in got
 
 
-def test_demo_per_request_report_adds_up_to_the_bill_by_caller(tmp_path):
+def test_demo_per_request_report_adds_up_to_the_bill_by_caller(demo_store):
     """The demo logs its last days' requests; priced and scaled per (day, model, token class), each caller's
     requests cost what the bill's caller-identity column says that caller cost on those days (to the cent)."""
-    from aifinops.demo import write_demo
+    from aifinops.demo import demo_dir
 
-    demo = tmp_path / "demo"
-    write_demo(demo)
-    done = run_cli("genai", "requests", "-g", "identity", "-f", "json", "--store", str(tmp_path / "s.duckdb"))
+    demo = demo_dir()  # the files the session's demo store was loaded from
+    done = run_cli("genai", "requests", "-g", "identity", "-f", "json", "--store", str(demo_store.path))
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     files = sorted(str(p) for p in (demo / "cur2").rglob("*.parquet"))

@@ -162,16 +162,15 @@ def test_litellm_focus_export_reconciles_per_model_and_day(tmp_path):
     assert row["explained_by"].startswith("no token counts")
 
 
-def test_demo_gateway_reconciliation_names_the_cache_reads(tmp_path):
+def test_demo_gateway_reconciliation_names_the_cache_reads(demo_store):
     """The demo's LiteLLM gateway prices Claude's cache reads at $0 (the planted discrepancy): against its own
     role's billed rows, the Claude gap is the billed cache reads, and Nova Lite, priced right, has none."""
-    from aifinops.demo import write_demo
+    from aifinops.demo import demo_dir
 
-    demo = tmp_path / "demo"
-    write_demo(demo)
+    demo = demo_dir()  # the files the session's demo store was loaded from
     gateway = "arn:aws:iam::111122223333:role/litellm-gateway"
     done = run_cli("genai", "reconcile", str(demo / "gateway" / "litellm_spend_logs.json"), "--principal", gateway,
-                   "-f", "json", "--store", str(tmp_path / "s.duckdb"))
+                   "-f", "json", "--store", str(demo_store.path))
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     files = sorted(str(p) for p in (demo / "cur2").rglob("*.parquet"))
