@@ -39,8 +39,7 @@ class _Batch:
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
     empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
     marketplace: bool = True  # whether a row may be billed by AWS Marketplace (False: the statistics rule it out)
-    grouped: tuple[str, Columns, str] | None = None  # its rows grouped on the raw columns (temp table, its
-    # columns, the relation that reads them back)
+    grouped: str | None = None  # temp table of its rows grouped on the raw columns, normalised (_group_raw)
 
 
 def ingest_paths(
@@ -118,7 +117,7 @@ def ingest_files(
             rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
             for batch in batches:
                 if batch.grouped is not None:
-                    con.execute(f"DROP TABLE IF EXISTS {batch.grouped[0]}")
+                    con.execute(f"DROP TABLE IF EXISTS {batch.grouped}")
     except duckdb.Error as exc:
         # Bad data that slipped past the checks (a Parquet map with a duplicate key): one line, not a traceback.
         raise validate.explain_failure(con, batches, exc) from exc
@@ -246,8 +245,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, batch: _Batch) -> list[tuple]:
     further pass over the file), else one pass over its line items. A grouped batch whose summary shows a bad
     period or a sum that is not finite is summarised again row by row, whose checks name the file."""
     if batch.grouped is not None:
-        _table, typed, relation = batch.grouped
-        summary = _summary_rows(con, batch.module.normalize_select(typed, relation), f"sum({COUNTED_COLUMN})")
+        summary = _summary_rows(con, f"SELECT * FROM {batch.grouped}", f"sum({COUNTED_COLUMN})")
         if all(row[5] and row[0] is not None for row in summary):
             summary = [row[:5] for row in summary]
             try:
@@ -325,19 +323,24 @@ _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
 
 
 def _group_raw(con: duckdb.DuckDBPyConnection, batches: list[_Batch]) -> str | None:
-    """Read the line items once: each Parquet batch's rows grouped on the raw columns into a temp table
-    (``batch.grouped``) that both the summary and the rollup read. Returns the rollup's source (the loaders'
-    SELECT over those groups), or None when a batch does not allow grouping first (_raw_grouped_source)."""
+    """Read the line items once: each Parquet batch's rows grouped on the raw columns, then normalised by its
+    loader once per group, into a temp table (``batch.grouped``) that both the summary and the rollup read.
+    Returns the rollup's source over those tables, or None when a batch does not allow grouping first
+    (_raw_grouped_source)."""
     plans = _raw_grouped_source(batches)
     if plans is None:
         return None
-    parts = []
+    tables = []
     for i, (batch, (select, typed, read_back)) in enumerate(zip(batches, plans, strict=True)):
-        table = f"aifinops_raw_groups_{i}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
-        batch.grouped = (table, typed, f"({read_back} FROM {table}) AS {table}")
-        parts.append(f"({batch.module.normalize_select(typed, batch.grouped[2])})")
-    return "(" + " UNION ALL ".join(parts) + ") AS grouped_charges"
+        raw, table = f"aifinops_raw_groups_{i}", f"aifinops_groups_{i}"
+        # the raw groups first: the loader's SELECT may read its relation twice (Marketplace rows and the others)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS {select}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                    f"{batch.module.normalize_select(typed, f'({read_back} FROM {raw}) AS {raw}')}")
+        con.execute(f"DROP TABLE {raw}")
+        batch.grouped = table
+        tables.append(table)
+    return "(" + " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables) + ") AS grouped_charges"
 
 
 def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]] | None:
