@@ -2,8 +2,8 @@
 tool under its own name and arguments, the high-level cost tools, prompts for the guide's workflows and
 resources (the latest scan, the checks' reference).
 
-Thin adapters only (STYLE.md habit 1): each tool reads the store read-only (a cursor per call on a reader
-per version of the store file, ``_Readers``), calls one library function (``aifinops.answers.*``,
+Thin adapters only (STYLE.md habit 1): each tool reads the store read-only (a cursor per call on the reader
+kept per version of the store file, ``Store.shared_reader``), calls one library function (``aifinops.answers.*``,
 ``aifinops.costs``, ``aifinops.checks``, ``aifinops.simulate``, ``aifinops.monitor``) and returns a typed
 result: structured content under the tool's output schema (``aifinops.answers.shapes``) and the same JSON,
 compact, as text, money in cents. Every tool is read-only and annotated so; unknown arguments are refused
@@ -20,8 +20,7 @@ import inspect
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -35,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops import __version__
 from aifinops.answers import MAX_ANSWER_BYTES
 from aifinops.answers.args import json_default, rounded
-from aifinops.answers.limits import call_budget, check_arguments, clip, encoded_within, short_message
+from aifinops.answers.limits import call_budget, check_arguments, clip, short_message
 from aifinops.answers.peers import ALIASES, REFUSED, Refused
 from aifinops.answers.shapes import (
     ActiveAlarmsAnswer,
@@ -113,6 +112,9 @@ BillingViewArn = Annotated[str | None, _d("billing view ARN: the store has no bi
 
 # The first answer of each session says which store answered when it came from the default location.
 _FIRST_OF_SESSION: ContextVar[bool] = ContextVar("aifinops_first_of_session", default=False)
+# The call being answered: (version of the store file, its key in the kept answers), set by call_tool for the
+# tool's worker thread, so the tool keeps its answer under the question as it was asked too.
+_CALL_KEY: ContextVar[tuple[Any, str | None]] = ContextVar("aifinops_call_key", default=(None, None))
 
 
 class EndpointIn(BaseModel):
@@ -153,6 +155,9 @@ class _LimitedServer(MCPServer):
     refused: dict[str, Refused] = {}
     sessions_seen: list[str] = []
     argument_names: dict[str, list[str]] = {}
+    store: Store
+    answers: _Answers
+    respond: Callable[[tuple[dict[str, Any], str], bool], CallToolResult]
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         try:
@@ -168,11 +173,20 @@ class _LimitedServer(MCPServer):
             _refuse_unknown(name, arguments or {}, known)
         if name in self.refused:
             raise ToolError(short_message(self.refused[name].refuse().message))
-        token = _FIRST_OF_SESSION.set(self._first_of_session(context))
+        first = self._first_of_session(context)
+        # A question asked before on this version of the store is answered here, on the event loop: no argument
+        # validation, no worker thread, no store read (the kept answer came from the same tool and arguments).
+        version = _version(self.store)
+        key = _Answers.call_key(version, name, arguments or {})
+        kept = self.answers.get(version, key)
+        if kept is not None:
+            return self.respond(kept, first)
+        tokens = (_FIRST_OF_SESSION.set(first), _CALL_KEY.set((version, key)))
         try:
             return await super().call_tool(name, arguments, context)
         finally:
-            _FIRST_OF_SESSION.reset(token)
+            _FIRST_OF_SESSION.reset(tokens[0])
+            _CALL_KEY.reset(tokens[1])
 
     def _first_of_session(self, context: Any) -> bool:
         """True for the first call of a session: over HTTP one per ``mcp-session-id``; on stdio (one client per
@@ -241,109 +255,72 @@ def _register_refused(server: _LimitedServer, spec: Refused) -> None:
     server.refused[spec.name] = spec
 
 
-class _Readers:
-    """Read-only connections for concurrent calls: one connection per version of the store file, a cursor each call.
+class _Answers:
+    """The last answers, by version of the store file and question: the same question on the same data gets the
+    same answer (byte for byte, money in cents), so a repeat is served without asking DuckDB again.
 
-    Opening the store costs more than most answers (tens of ms); a writer never changes the file readers hold
-    (it writes a copy and swaps it in, ``aifinops.store``), so a reader can stay open until the file is
-    replaced. Each call gets its own cursor (DuckDB's way to query one database from several threads); when the
-    file's identity (inode, mtime, size) changes the next call opens the new file, and the old connection is
-    closed once its last cursor is done.
+    A question has two keys: the tool's function and its parsed arguments (``fn_key``: two spellings of one
+    question share it), and the tool's name and its arguments as sent (``call_key``: checked by
+    ``_LimitedServer.call_tool`` before any validation or worker thread). Answers are kept for one version of the
+    store file (inode, modification time, size: ``Store.file_version``); the first answer for another version
+    drops them all, so an ingest that swapped a new file in is read by the next call.
     """
 
-    def __init__(self, store: Store):
-        self.store = store
-        self.lock = threading.Lock()
-        self.current: tuple[Any, ...] | None = None  # (file key, connection, ExitStack, catalog)
-        self.users: dict[int, int] = {}
-        self.retired: dict[int, ExitStack] = {}
-
-    def version(self) -> tuple[int, int, int] | None:
-        """The store file's identity now (None when it cannot be read: the call then says why)."""
-        try:
-            st = os.stat(self.store.path)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
-        try:
-            st = os.stat(self.store.path)
-        except OSError:
-            with self.store.connect(read_only=True) as con:  # says clearly why the store cannot be read
-                yield con
-            return
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        with self.lock:
-            if self.current is None or self.current[0] != key:
-                stack = ExitStack()
-                con = stack.enter_context(self.store.connect(read_only=True))
-                catalog = con.execute("SELECT current_database()").fetchall()[0][0]
-                if self.current is not None:
-                    self._retire(self.current)
-                self.current = (key, con, stack, catalog)
-            _, con, _, catalog = self.current
-            self.users[id(con)] = self.users.get(id(con), 0) + 1
-            cursor = con.cursor()
-        try:
-            cursor.execute(f'USE "{catalog}"')
-            yield cursor
-        finally:
-            cursor.close()
-            with self.lock:
-                self.users[id(con)] -= 1
-                if not self.users[id(con)] and id(con) in self.retired:
-                    self.retired.pop(id(con)).close()
-                    del self.users[id(con)]
-
-    def _retire(self, current: tuple[Any, ...]) -> None:
-        _, con, stack, _ = current
-        if self.users.get(id(con)):
-            self.retired[id(con)] = stack
-        else:
-            self.users.pop(id(con), None)
-            stack.close()
-
-
-class _Answers:
-    """The last answers, by (version of the store file, function, arguments): the same question on the same data
-    gets the same answer (byte for byte, money in cents), so a repeat is served without asking DuckDB again.
-    A new version of the store file (an ingest swapped it in) makes every kept answer unreachable."""
-
-    MAX = 256
+    MAX = 512
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.kept: dict[str, Any] = {}
+        self.version: Any = None
+        self.kept: dict[str, tuple[dict[str, Any], str]] = {}
 
     @staticmethod
-    def key(version: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
-        if version is None:
-            return None
+    def fn_key(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        return _Answers._canonical(["fn", fn.__module__, fn.__qualname__, args, kwargs])
+
+    @staticmethod
+    def call_key(version: Any, name: str, arguments: dict[str, Any]) -> str | None:
+        return None if version is None else _Answers._canonical(["call", name, arguments])
+
+    @staticmethod
+    def _canonical(parts: list[Any]) -> str | None:
         try:
-            return json.dumps([version, fn.__module__, fn.__qualname__, args, kwargs], sort_keys=True,
-                              default=json_default)
+            return json.dumps(parts, sort_keys=True, default=json_default, separators=(",", ":"))
         except (TypeError, ValueError):
             return None
 
-    def get(self, key: str | None) -> Any:
+    def get(self, version: Any, key: str | None) -> tuple[dict[str, Any], str] | None:
+        if key is None or version is None:
+            return None
         with self.lock:
-            return self.kept.get(key) if key is not None else None
+            if version != self.version:
+                return None
+            answer = self.kept.pop(key, None)
+            if answer is not None:
+                self.kept[key] = answer  # the most recently used is evicted last
+            return answer
 
-    def put(self, key: str | None, doc: Any) -> None:
-        if key is None:
+    def put(self, version: Any, key: str | None, answer: tuple[dict[str, Any], str]) -> None:
+        if key is None or version is None:
             return
         with self.lock:
-            self.kept[key] = doc
+            if version != self.version:
+                self.kept.clear()
+                self.version = version
+            self.kept[key] = answer
             while len(self.kept) > self.MAX:
                 self.kept.pop(next(iter(self.kept)))
 
 
+def _version(store: Store) -> tuple[int, int, int] | None:
+    """The store file's version, or None when it cannot be read (nothing is kept; the call then says why)."""
+    try:
+        return store.file_version()
+    except OSError:
+        return None
+
+
 def default_store_note(store: Store) -> str:
     """The note the first answer of a session carries when the store was not named with --store."""
-    import os
-
     from aifinops.config import STORE_ENV
 
     where = f"${STORE_ENV}" if os.environ.get(STORE_ENV) else f"the default location (${STORE_ENV} unset)"
@@ -368,39 +345,62 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
             doc = {"result": doc}
         return doc, _answer(doc)
 
-    def respond(answer: tuple[dict[str, Any], str]) -> CallToolResult:
+    def respond(answer: tuple[dict[str, Any], str], first: bool | None = None) -> CallToolResult:
         doc, text = answer
-        if store_note and _FIRST_OF_SESSION.get():
+        if store_note and (_FIRST_OF_SESSION.get() if first is None else first):
             doc = {**doc, "aifinops_store": store_note}  # the kept answer stays as it was
             text = _answer(doc)
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=doc)
 
-    readers = _Readers(store)
     answers = _Answers()
+    server.store, server.answers, server.respond = store, answers, respond
 
-    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
-        key = answers.key(readers.version(), fn, args, kwargs)
-        known = answers.get(key)
+    def keep(version: Any, key: str | None, answer: tuple[dict[str, Any], str]) -> CallToolResult:
+        """Keep ``answer`` under its function key and under the question as the caller sent it; respond."""
+        answers.put(version, key, answer)
+        asked_version, asked = _CALL_KEY.get()
+        if asked_version == version:
+            answers.put(version, asked, answer)
+        return respond(answer)
+
+    def answer_from_store(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                          keep_answer: bool) -> CallToolResult:
+        version = _version(store)
+        key = _Answers.fn_key(fn, args, kwargs) if keep_answer else None
+        known = answers.get(version, key)
         if known is not None:
-            return respond(known)
+            return keep(version, key, known)
         try:
-            with readers.connect() as con, call_budget(con):
+            with store.shared_reader() as con, call_budget(con):
                 answer = shaped(fn(con, *args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
-        answers.put(key, answer)
-        return respond(answer)
+        return keep(version, key, answer) if keep_answer else respond(answer)
+
+    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
+        """``fn(con, *args, **kwargs)`` on a cursor of the store's shared reader, in this worker thread, shaped and
+        kept for this version of the store file."""
+        return answer_from_store(fn, args, kwargs, keep_answer=True)
+
+    def run_fresh(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
+        """``run`` for an answer that also reads the clock: never kept."""
+        return answer_from_store(fn, args, kwargs, keep_answer=False)
 
     def data_key() -> str:
         stat = store.path.stat()
         return f"{store.path}:{stat.st_mtime_ns}:{stat.st_size}"
 
     def pure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> CallToolResult:
+        """``fn(*args, **kwargs)``, which reads no store (prices bundled with aifinops, simulations), shaped; kept
+        under the question as asked, so a repeat is answered on the event loop."""
         try:
             with call_budget():
-                return respond(shaped(fn(*args, **kwargs)))
+                answer = shaped(fn(*args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
+        asked_version, asked = _CALL_KEY.get()
+        answers.put(asked_version, asked, answer)
+        return respond(answer)
 
     def tool(description: str, name: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return server.tool(name=name, description=description, annotations=READ_ONLY)
@@ -959,7 +959,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
             return {"today_date": now.isoformat(), "current_month": now.strftime("%Y-%m"),
                     "aifinops_last_data_date": last.isoformat() if last else None}
 
-        return run(today)
+        return run_fresh(today)
 
     @tool(legacy + "GetDimensionValues for a period.")
     def get_dimension_values(date_range: Annotated[DateRangeIn, _d("the period")],
@@ -1049,10 +1049,14 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
 
 
 def _answer(result: Any) -> str:
-    """``result`` as compact JSON; serializing stops as soon as it is certain to pass ``MAX_ANSWER_BYTES``."""
-    text, size = encoded_within(result, MAX_ANSWER_BYTES, json_default)
-    if text is None:
-        raise _too_big(f"over {MAX_ANSWER_BYTES:,} bytes (stopped at {size:,})")
+    """``result`` as compact JSON, refused past ``MAX_ANSWER_BYTES``.
+
+    Encoded in one go by the json module's C encoder (the same bytes as the incremental encoder, about ten times
+    faster): an answer reaching here was already cut to the cap (``answers.args.fit`` pages it)."""
+    text = json.dumps(result, separators=(",", ":"), default=json_default, ensure_ascii=False)
+    size = len(text.encode())
+    if size > MAX_ANSWER_BYTES:
+        raise _too_big(f"{size:,} bytes")
     return text
 
 
@@ -1188,13 +1192,19 @@ def _prompts_and_resources(server: MCPServer, store: Store) -> None:
 
 
 def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str | None = None) -> Any:
-    """The streamable-HTTP ASGI app at /mcp, answering only as this machine on ``port`` (``http_guard``)."""
+    """The streamable-HTTP ASGI app at /mcp, answering only as this machine on ``port`` (``http_guard``).
+
+    Calls are served concurrently: a question answered before on this version of the store is answered on the
+    event loop (``_Answers``); any other runs on a worker thread with its own cursor of the store's shared
+    read-only connection (``Store.shared_reader``), DuckDB's query itself outside the GIL. Answers are plain
+    JSON responses, not one-event SSE streams (no tool sends progress): less work per call on both sides."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from aifinops.http_guard import LocalOnly
 
     app = build_server(store, store_note).streamable_http_app(
         max_request_body_size=MAX_REQUEST_BYTES,
+        json_response=True,
         # The same Host/Origin rule as the dashboard, from one place: LocalOnly below, exact port included.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,

@@ -362,6 +362,12 @@ class Store:
                 raise
             con.execute("COMMIT")
 
+    def file_version(self) -> tuple[int, int, int]:
+        """The store file's identity now (inode, modification time, size): a writer's swap changes it, so a
+        server keeps a reader, and answers, per version (``shared_reader``)."""
+        info = self.path.stat()
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
     @contextmanager
     def shared_reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on a read-only connection this process keeps open while the store file stays the same.
@@ -372,8 +378,7 @@ class Store:
         finish on the file they started with.
         """
         self._check_path(read_only=True)
-        info = self.path.stat()
-        version = (info.st_ino, info.st_mtime_ns, info.st_size)
+        version = self.file_version()
         with _SHARED_LOCK:
             held = _SHARED.get(self.path)
             if held is None or held[0] != version:

@@ -8,6 +8,11 @@ first, then savings tracking and the views), ``/savings`` (the page at its savin
 ``/api/genai/requests``, ``/api/genai/agents``, ``/api/genai/gateway``, each ``?period=``) and the
 bundled plotly.js under ``/static``. Run it with ``aifinops serve`` (bound to 127.0.0.1).
 
+Requests are answered concurrently: each route is a plain function FastAPI runs on its worker threads, reading
+a cursor of the store's shared read-only connection (``Store.shared_reader``: opened once per version of the
+store file, so an ingest that swaps a new file in is read by the next request while requests already running
+finish on the file they started with).
+
 Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
 Query values are typed: a bad one is a 422 naming it; a date range is clamped to the data in the store.
 """
@@ -65,7 +70,7 @@ def create_app(
         return JSONResponse({"error": exc.message}, status_code=400)
 
     def views(period: str | None) -> dict[str, Any]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return build_views(con, period, accuracy=accuracy, budgets=budgets)
 
     @app.get("/", response_class=HTMLResponse)
@@ -77,7 +82,7 @@ def create_app(
         return views(period)
 
     def genai(view: Callable[..., dict[str, Any]], period: str | None) -> dict[str, Any]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return view(con, *review_window(con, period))
 
     @app.get("/api/genai/principals")
@@ -131,7 +136,7 @@ def create_app(
         end: Annotated[date | None, Query(description="day after the last, YYYY-MM-DD")] = None,
         by: Annotated[str, Query(max_length=200)] = "service",
     ) -> dict[str, Any]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             lo, hi, notes = _clamp(con, start, end)
             doc = detect_anomalies(con, lo, hi, by=by)
         doc["notes"] = notes + doc.get("notes", [])
@@ -143,7 +148,7 @@ def create_app(
         from aifinops.actions import action_plan
         from aifinops.checks import run_checks
 
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             found = [f.model_dump(mode="json") for f in run_checks(con).findings]
             return action_plan(con, found)
 
@@ -152,7 +157,7 @@ def create_app(
         """Realized against predicted savings from the bill (``aifinops savings``)."""
         from aifinops.tracking import savings_report
 
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return savings_report(con)
 
     @app.get("/savings")
@@ -161,17 +166,17 @@ def create_app(
 
     @app.get("/api/forecast")
     def api_forecast() -> dict[str, Any]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return forecast_spend(con)
 
     @app.get("/api/budgets")
     def api_budgets() -> list[dict[str, Any]]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return evaluate_budgets(con, budgets)
 
     @app.get("/api/alerts")
     def api_alerts() -> dict[str, Any]:
-        with st.connect(read_only=True) as con:
+        with st.shared_reader() as con:
             return evaluate_alerts(con, budgets)
 
     return app
