@@ -282,3 +282,41 @@ def test_new_routes_refuse_a_bad_period(demo_url):
         r = httpx.get(f"{demo_url}/api/genai/{route}", params={"period": "daily"}, timeout=60)
         assert r.status_code == 422 and "period" in r.text
 
+
+
+def test_auto_principal_needs_the_tokens_to_match(demo_store, sql):
+    """The gateway's role is the bill's caller whose input and output tokens per (day, model) match the logged
+    ones: with every logged count tripled no caller is within 20%, and every caller is compared. The mismatch of
+    each caller is worked out here from the demo file and SQL over the bill."""
+    import pyarrow.compute as pc
+
+    from aifinops.costs.gateway import reconcile_gateway
+    from aifinops.ingest.litellm import read_spend_logs
+
+    path = demo_dir() / "gateway" / "litellm_spend_logs.json"
+    logged: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in json.loads(path.read_text()):
+        model = next(m for m, i in MODEL_ID.items() if r["model"] == f"bedrock/{i}")
+        cell = logged[(r["startTime"][:10], BILL_MODEL[model])]
+        cell[0] += 3 * (r["prompt_tokens"] - r["metadata"]["usage_object"]["cache_read_input_tokens"])
+        cell[1] += 3 * r["completion_tokens"]
+    billed: dict[str, dict[tuple[str, str], list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    for who, day, model, kind, tokens in sql.execute(
+            f"SELECT {PRINCIPAL}, usage_date::VARCHAR, model, token_kind, sum(usage_quantity * CASE pricing_unit "
+            "WHEN '1M tokens' THEN 1e6 WHEN '1K tokens' THEN 1e3 ELSE 1 END) FROM usage_daily "
+            "WHERE ai_service = 'bedrock' AND token_kind IN ('input', 'output') AND line_item_type = 'Usage' "
+            f"AND {PRINCIPAL} IS NOT NULL AND usage_date >= '2024-11-28' GROUP BY ALL").fetchall():
+        billed[who][(day, model)][0 if kind == "input" else 1] += tokens
+    total = sum(i + o for i, o in logged.values())
+    mismatch = {who: sum(abs(cells[k][0] - i) + abs(cells[k][1] - o) for k, (i, o) in logged.items()) / total
+                for who, cells in billed.items()}
+    closest = min(mismatch, key=lambda w: (mismatch[w], w))
+    logs = read_spend_logs(path)
+    for column in ("input_tokens", "output_tokens"):
+        logs = logs.set_column(logs.column_names.index(column), column, pc.multiply(logs.column(column), 3))
+    with demo_store.connect(read_only=True) as con:
+        doc = reconcile_gateway(con, logs, principal="auto")
+    assert mismatch[closest] > 0.2 and mismatch[GATEWAY_ROLE] == pytest.approx(2 / 3)  # |g - 3g| / 3g
+    assert doc["principal"] is None and doc["principal_match"]["closest"] == closest
+    assert doc["principal_match"]["mismatch"] == pytest.approx(mismatch[closest], abs=1e-6)
+    assert {r["model"] for r in doc["rows"]} == {"Claude Sonnet 4.5", "Nova Lite"}  # every caller, these models
