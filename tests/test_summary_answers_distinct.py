@@ -25,15 +25,17 @@ AI_TABLES = ("usage_summary_ai_monthly", "usage_summary_ai_daily")
 
 
 class Recording:
-    """A connection that keeps the SQL it ran, to tell which table answered."""
+    """A connection that keeps the SQL it ran without error (a summary that lacks a column fails to bind), to tell
+    which table answered."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.sql: list[str] = []
 
     def execute(self, sql: str, params: Any = None) -> Any:
+        result = self.con.execute(sql, params or [])
         self.sql.append(sql)
-        return self.con.execute(sql, params or [])
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.con, name)
@@ -193,3 +195,29 @@ def test_the_overview_of_any_period_equals_the_rollup(store, start, end):
     if kind == "summaries":
         assert statements and all("usage_summary_ai_" in s for s in statements)
         assert not any("usage_daily" in s for s in statements)
+
+
+def test_a_paged_answer_reads_its_cells_once_and_its_pages_equal_the_rollup(store):
+    """The tool halves the page size until an answer fits: the cells are read once for all those tries, and the
+    pages together hold every cell of the rollup."""
+    from aifinops.answers.ce_tool import cost_explorer
+
+    _, con = store
+    start, end = "2024-09-03", "2024-11-28"
+    got: dict[tuple, float] = {}
+    token, pages, cell_reads = None, 0, 0
+    while True:
+        recording = Recording(con)
+        answer = cost_explorer(recording, operation="getCostAndUsage", start_date=start, end_date=end,
+                               granularity="DAILY", group_by=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+                               next_token=token)
+        cell_reads += sum(1 for s in recording.sql if s.startswith("SELECT usage_date, ")
+                          and "coalesce(sum(billed_cost), 0)" in s)
+        pages += 1
+        got.update(_cells(answer))
+        token = answer.get("NextPageToken")
+        if not token:
+            break
+    assert pages > 1, "the question should need several pages"
+    assert cell_reads == pages
+    _assert_to_the_cent(got, _expected(con, start, end, "DAILY", "USAGE_TYPE"))

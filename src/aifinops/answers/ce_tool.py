@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -222,19 +222,53 @@ def cost_and_usage(
     if next_token:
         request["NextPageToken"] = next_token
     per_entry = max(1, len(request["Metrics"]))
+    once = cast(duckdb.DuckDBPyConnection, _StatementsOnce(con))
 
     def build(size: int) -> dict[str, Any]:
-        return cap_notes(get_cost_and_usage(con, request, page_size=size))
+        return cap_notes(get_cost_and_usage(once, request, page_size=size))
 
     response = fit(build, 220 // per_entry)
     if request["GroupBy"]:
-        response["aifinops_summary"] = _summary(con, request, response)
+        response["aifinops_summary"] = _summary(once, request, response)
     notes.extend(response.pop("aifinops_notes", []))
     if notes:
         response["aifinops_notes"] = notes
     if corrections:
         response["aifinops_corrections"] = corrections
     return response
+
+
+class _StatementsOnce:
+    """A connection for one tool call on which each distinct statement runs once: ``fit`` builds the same request
+    again at a smaller page size until the answer fits, and the rows do not depend on the page size. Only
+    ``execute(...).fetchall()`` and ``.fetchone()`` are offered (what the Cost Explorer code reads with)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+        self._rows: dict[tuple[str, str], list[Any] | duckdb.Error] = {}
+
+    def execute(self, sql: str, params: list[Any] | None = None) -> _Rows:
+        key = (sql, repr(params))
+        if key not in self._rows:
+            try:
+                self._rows[key] = self._con.execute(sql, params or []).fetchall()
+            except (duckdb.BinderException, duckdb.CatalogException) as exc:  # a summary lacking a column, kept too
+                self._rows[key] = exc
+        rows = self._rows[key]
+        if isinstance(rows, duckdb.Error):
+            raise rows
+        return _Rows(rows)
+
+
+class _Rows:
+    def __init__(self, rows: list[Any]):
+        self._rows = rows
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
 
 
 def cap_notes(response: dict[str, Any], keep: int = MAX_NOTES) -> dict[str, Any]:
