@@ -192,3 +192,27 @@ def test_statistics_without_null_counts_leave_every_column_read(tmp_path):
     pq.write_table(table, path, write_statistics=False)
     assert pipeline._empty_columns(duckdb.connect(), [str(path)]) == set()
     assert pipeline._may_hold(duckdb.connect(), [str(path)], "bill_billing_entity", "AWS Marketplace")
+
+
+def test_an_export_in_several_files_rolls_up_as_one_file(real_cur2, grouped_store, tmp_path):
+    """CUR 2.0 splits a period over several Parquet files: grouped per batch of files, the rollup is the same."""
+    table = pq.read_table(real_cur2)
+    half = table.num_rows // 2
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pq.write_table(table.slice(0, half), folder / "part-0.parquet")
+    pq.write_table(table.slice(half), folder / "part-1.parquet")
+    store = Store(tmp_path / "parts.duckdb")
+    result = ingest_paths(store, [folder])
+    assert result.rows == table.num_rows
+    names = ", ".join(n for n in USAGE_DAILY_COLUMN_NAMES if n not in MEASURES)
+    query = (f"SELECT {names}, sum(billed_cost), sum(effective_cost), sum(list_cost), sum(usage_quantity)"
+             " FROM usage_daily GROUP BY ALL ORDER BY ALL")
+    with store.connect(read_only=True) as con:
+        parts = con.execute(query).fetchall()
+    with grouped_store.connect(read_only=True) as con:
+        whole = con.execute(query).fetchall()
+    assert len(parts) == len(whole)
+    for a, b in zip(parts, whole, strict=True):
+        assert a[:-4] == b[:-4]
+        assert a[-4:] == pytest.approx(b[-4:], rel=1e-9, abs=1e-9)
