@@ -320,3 +320,15 @@ def test_auto_principal_needs_the_tokens_to_match(demo_store, sql):
     assert doc["principal"] is None and doc["principal_match"]["closest"] == closest
     assert doc["principal_match"]["mismatch"] == pytest.approx(mismatch[closest], abs=1e-6)
     assert {r["model"] for r in doc["rows"]} == {"Claude Sonnet 4.5", "Nova Lite"}  # every caller, these models
+
+
+def test_a_demo_store_from_before_the_gateway_table_says_to_reload(demo_store, tmp_path):
+    """A demo store migrated from schema 4 has an empty gateway table: ingesting a file would replace the demo,
+    so the note says to delete the store instead."""
+    copy = tmp_path / "old-demo.duckdb"
+    copy.write_bytes(demo_store.path.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        con.execute("DELETE FROM gateway_requests")
+    with serving(create_app(Store(copy))) as url:
+        doc = get(url, "gateway")
+    assert doc["available"] is False and "delete the store file" in doc["message"]

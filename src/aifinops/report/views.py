@@ -35,6 +35,7 @@ from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.baseline import baselines, daily_series, usage_condition
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.forecast import forecast_spend, month_start
+from aifinops.store import demo_version
 from aifinops.tracking import review_changes, savings_report
 
 PERIODS = ("weekly", "monthly", "quarterly")
@@ -221,6 +222,10 @@ def genai_gateway(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dic
     try:
         first, after = gateway_span(con)
     except StoreError as exc:
+        if demo_version(con) is not None:  # a demo store loaded before the store kept spend logs (schema 5)
+            return {"available": False, "message": "This demo store was loaded before aifinops kept gateway spend "
+                    "logs. To fix: delete the store file; the next command loads the demo again, spend log "
+                    "included."}
         return {"available": False, "message": exc.message}
     lo, hi = max(start, first), min(end, after)
     if lo >= hi:
