@@ -28,10 +28,31 @@ def history(tmp_path_factory):
     _ok("demo", "--out", str(demo))
     months = sorted((demo / "cur2").rglob("*.parquet"))
     _ok("ingest", str(months[0]), str(months[1]), str(demo / "snapshot"), "--store", store)
-    october = json.loads(_ok("scan", "--store", store, "--format", "json").stdout)
+    october = _every_finding(store, json.loads(_ok("scan", "--store", store, "--format", "json").stdout))
     _ok("ingest", str(months[2]), "--store", store)
-    november = json.loads(_ok("scan", "--store", store, "--format", "json").stdout)
+    november = _every_finding(store, json.loads(_ok("scan", "--store", store, "--format", "json").stdout))
     return {"store": store, "october": october, "november": november}
+
+
+def _every_finding(store: str, doc: dict) -> dict:
+    """The scan document with its findings one by one, as the store's history keeps them (the document groups
+    many findings of one kind, aifinops.finding_groups); per check, the same dollars as the document."""
+    import duckdb
+
+    con = duckdb.connect(store, read_only=True)
+    try:
+        every = [json.loads(r[0]) for r in con.execute(
+            "SELECT finding FROM finding_history WHERE run_id = (SELECT run_id FROM scan_runs ORDER BY run_at DESC "
+            "LIMIT 1) ORDER BY monthly_savings_usd DESC, finding_id").fetchall()]
+    finally:
+        con.close()
+    per_check: dict[str, list[float]] = {}
+    for f in doc["findings"]:
+        per_check.setdefault(f["check"], [0.0, 0.0])[0] += f["monthly_savings_usd"]
+    for f in every:
+        per_check.setdefault(f["check"], [0.0, 0.0])[1] += f["monthly_savings_usd"]
+    assert all(round(a, 2) == round(b, 2) for a, b in per_check.values()), per_check
+    return {**doc, "findings": every}
 
 
 def test_findings_as_csv_match_the_scan(history):
