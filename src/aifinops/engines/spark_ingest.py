@@ -18,7 +18,12 @@ from datetime import UTC, date, datetime
 from aifinops.engines.spark import grouped_on_spark, parquet_locations
 from aifinops.engines.spark_session import DEFAULT_MASTER, DEFAULT_TIMEOUT_S, spark_session
 from aifinops.errors import InputError
-from aifinops.ingest.registry import ensure_charges_view, record_sources, supersede_periods
+from aifinops.ingest.registry import (
+    ensure_charges_view,
+    record_sources,
+    refuse_mixed_currencies,
+    supersede_periods,
+)
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.rollup import load_grouped_usage
 from aifinops.store import Store, clear_demo
@@ -56,7 +61,8 @@ def ingest_on_spark(store: Store, paths: list[str], master: str = DEFAULT_MASTER
     with store.transaction() as con:
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
-        _check_currency(con, totals, periods)
+        refuse_mixed_currencies(con, {c: str(locations[0]) for _p, c, *_ in totals if c is not None},
+                                periods)
         supersede_periods(con, periods)
         record_sources(con, result.ingest_id, module.FORMAT, STORAGE, result.files, result.periods,
                        datetime.now(UTC).replace(tzinfo=None))
@@ -94,17 +100,6 @@ def _periods(totals: list[tuple], where: str) -> list[date]:
         raise InputError(f"{where}: no billing rows (for a FOCUS file: no AWS rows).",
                          "pass a CUR 2.0 or FOCUS export that holds AWS charges.")
     return periods
-
-
-def _check_currency(con, totals: list[tuple], periods: list[date]) -> None:
-    seen = {c for _p, c, *_ in totals if c is not None}
-    marks = ", ".join("?" for _ in periods)
-    seen |= {c for (c,) in con.execute(
-        f"SELECT DISTINCT currency FROM usage_daily WHERE currency IS NOT NULL AND billing_period NOT IN ({marks})",
-        periods).fetchall()}
-    if len(seen) > 1:
-        raise InputError(f"Mixed billing currencies: {', '.join(sorted(seen))}.",
-                         "ingest each currency into its own store (--store PATH); amounts are never converted.")
 
 
 def _reconcile(con, periods: list[PeriodTotal]) -> None:

@@ -129,6 +129,24 @@ def supersede_periods(con: duckdb.DuckDBPyConnection, periods: Sequence[date]) -
     con.execute(f"DELETE FROM charges_native WHERE billing_period IN ({marks})", list(periods))
 
 
+def refuse_mixed_currencies(con: duckdb.DuckDBPyConnection, found: dict[str, str], periods: Sequence[date]) -> None:
+    """Refuse an ingest whose currencies (``found``: currency → the file it was seen in), together with those of
+    the store's other billing periods, are more than one: amounts are summed, never converted."""
+    seen = {currency: where for currency, where in found.items() if currency is not None}
+    marks = ", ".join("?" for _ in periods) or "NULL"
+    for (currency,) in con.execute(
+        f"SELECT DISTINCT currency FROM usage_daily WHERE currency IS NOT NULL AND billing_period NOT IN ({marks})",
+        list(periods),
+    ).fetchall():
+        seen.setdefault(currency, "the store")
+    if len(seen) > 1:
+        where = ", ".join(f"{currency} ({source})" for currency, source in sorted(seen.items()))
+        raise InputError(
+            f"Mixed billing currencies: {where}.",
+            "ingest each currency into its own store (--store PATH); amounts are never converted.",
+        )
+
+
 def record_sources(con: duckdb.DuckDBPyConnection, ingest_id: str, fmt: str, storage: str, files: list[str],
                    totals: Sequence[PeriodTotal], now: datetime) -> None:
     """One active ``sources`` row per billing period an ingest loaded, with its rows and billed cost."""

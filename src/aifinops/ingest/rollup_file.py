@@ -20,7 +20,13 @@ import duckdb
 
 from aifinops.errors import InputError
 from aifinops.ingest.files import expand_inputs, file_kind
-from aifinops.ingest.registry import ensure_charges_view, is_rollup_columns, record_sources, supersede_periods
+from aifinops.ingest.registry import (
+    ensure_charges_view,
+    is_rollup_columns,
+    record_sources,
+    refuse_mixed_currencies,
+    supersede_periods,
+)
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import qident
 from aifinops.store import USAGE_DAILY_COLUMNS, clear_demo
@@ -94,7 +100,7 @@ def load_rollup_files(con: duckdb.DuckDBPyConnection, files: list[Path], progres
         result.periods = [PeriodTotal(p, n, cost) for p, n, cost in totals]
         if not keep_demo:
             result.replaced_demo = clear_demo(con)
-        _check_currency(con, periods, str(files[0]))
+        refuse_mixed_currencies(con, _currencies(con, str(files[0])), periods)
         supersede_periods(con, periods)
         record_sources(con, result.ingest_id, FORMAT, FORMAT, result.files, result.periods,
                        datetime.now(UTC).replace(tzinfo=None))
@@ -153,13 +159,6 @@ def _totals(con: duckdb.DuckDBPyConnection, files: list[Path]) -> list[tuple[dat
     return out
 
 
-def _check_currency(con: duckdb.DuckDBPyConnection, periods: list[date], where: str) -> None:
-    marks = ", ".join("?" for _ in periods)
-    seen = {c for (c,) in con.execute(
+def _currencies(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, str]:
+    return {c: where for (c,) in con.execute(
         "SELECT DISTINCT currency FROM aifinops_rollup_file WHERE currency IS NOT NULL").fetchall()}
-    seen |= {c for (c,) in con.execute(
-        f"SELECT DISTINCT currency FROM usage_daily WHERE currency IS NOT NULL AND billing_period NOT IN ({marks})",
-        periods).fetchall()}
-    if len(seen) > 1:
-        raise InputError(f"{where}: mixed billing currencies ({', '.join(sorted(seen))}).",
-                         "ingest each currency into its own store (--store PATH); amounts are never converted.")
