@@ -34,6 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from aifinops.errors import InputError
+from aifinops.ingest.files import text_head
 
 SCHEMA_TYPE = "ModelInvocationLog"
 LOG_FOLDER = "BedrockModelInvocationLogs"  # the S3 key segment Bedrock writes under AWSLogs/<account>/
@@ -276,15 +277,8 @@ def is_invocation_log_path(path: Path) -> bool:
 
 
 def _first_is_record(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            sample = fh.read(65536)
-    except (OSError, EOFError, zlib.error):
-        return False
-    return '"schemaType"' in sample and f'"{SCHEMA_TYPE}"' in sample
+    sample = text_head(path)
+    return sample is not None and '"schemaType"' in sample and f'"{SCHEMA_TYPE}"' in sample
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: pa.Table, source: str) -> int:

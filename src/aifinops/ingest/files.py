@@ -9,6 +9,8 @@ month's current manifest names count (see cur_legacy.select_current_assemblies).
 from __future__ import annotations
 
 import glob
+import gzip
+import zlib
 from pathlib import Path
 
 from aifinops.errors import InputError
@@ -53,6 +55,20 @@ def file_kind(path: Path) -> str:
                 f"{path}: a binary file, neither Parquet nor CSV.", "pass a billing export (.parquet, .csv or .csv.gz)."
             ) from None
     return "csv"
+
+
+def text_head(path: Path, size: int = 65536) -> str | None:
+    """The first ``size`` characters of a text file, gunzipped when it is gzip (told by its magic bytes, not its
+    name), a UTF-8 BOM dropped and undecodable bytes replaced; None when it cannot be read. For the loaders that
+    recognise their files by content."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2)
+        opener = gzip.open if head == b"\x1f\x8b" else open
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            return fh.read(size)
+    except (OSError, EOFError, zlib.error):
+        return None
 
 
 def _is_billing_file(path: Path) -> bool:

@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 from aifinops.errors import InputError
+from aifinops.ingest.files import text_head
 
 GATEWAY_SCHEMA = pa.schema([
     ("request_id", pa.string()),
@@ -208,13 +209,8 @@ def is_spend_log_file(path: Path) -> bool:
     first rows carry ``request_id``, ``spend`` and ``startTime``."""
     if not path.is_file() or not path.name.lower().endswith(SPEND_LOG_SUFFIXES):
         return False
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-        opener = gzip.open if head == b"\x1f\x8b" else open
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
-            sample = fh.read(65536)
-    except (OSError, EOFError):
+    sample = text_head(path)
+    if sample is None:
         return False
     if sample.lstrip()[:1] in ("[", "{"):
         return ('"request_id"' in sample and '"spend"' in sample and ('"startTime"' in sample or '"start_time"'
