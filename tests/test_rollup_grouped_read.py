@@ -4,7 +4,8 @@ resource, to the cent, and row for row against the rollup over every line item (
 
 The file is a real published export (tests/data/real/wa-labs-workshop-cur, a legacy CUR in Athena's snake_case
 Parquet, 119,307 rows with tags, reserved-instance and RI-fee lines) put into the CUR 2.0 schema, plus
-Marketplace rows (two Bedrock models billed under one usage type) written by hand.
+Marketplace rows (two Bedrock models billed under one usage type) and a job covered by two Savings Plans written
+by hand.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ REAL = Path(__file__).parent / "data" / "real" / "wa-labs-workshop-cur" / "Oct20
 MEASURES = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
 
 
-def _marketplace_rows() -> list[dict]:
+def _hand_rows() -> list[dict]:
     rows = []
     for day, model, cost in [(3, "Claude 3.5 Sonnet (Amazon Bedrock Edition)", 4.25),
                              (3, "Claude 3 Haiku (Amazon Bedrock Edition)", 0.5),
@@ -36,6 +37,12 @@ def _marketplace_rows() -> list[dict]:
                        product={"product_name": model, "region": "us-east-1"}, tags={"user_team": "ml"})
         row["product_region_code"] = None  # the region comes from the product map
         rows.append(row)
+    for plan, cost, effective in (("sp1", 30.0, 21.5), ("sp2", 12.0, 8.25)):  # one job covered by two plans
+        rows.append(cur2_row("2018-10", "2018-10-05", "AmazonSageMaker", "USE1-Train:ml.p4d.24xlarge", cost,
+                             line_item_line_item_type="SavingsPlanCoveredUsage",
+                             line_item_resource_id="arn:aws:sagemaker:us-east-1:111122223333:training-job/j1",
+                             savings_plan_savings_plan_effective_cost=effective,
+                             savings_plan_savings_plan_a_r_n=f"arn:aws:savingsplans::111122223333:savingsplan/{plan}"))
     return rows
 
 
@@ -67,7 +74,7 @@ def _real_as_cur2(path: Path, marketplace: bool = True) -> Path:
         columns[name] = maps.column(name).cast(CUR2_SCHEMA.field(name).type)
     table = pa.table(columns, schema=CUR2_SCHEMA)
     if marketplace:
-        extra = _marketplace_rows()
+        extra = _hand_rows()
         table = pa.concat_tables([table, pa.table({f.name: [r.get(f.name) for r in extra] for f in CUR2_SCHEMA},
                                                   schema=CUR2_SCHEMA)])
     pq.write_table(table, path, row_group_size=40_000)
@@ -95,6 +102,7 @@ def test_the_rollup_holds_the_files_sums_per_service_usage_type_and_resource(rea
                sum(line_item_unblended_cost), sum(COALESCE(pricing_public_on_demand_cost, 0)),
                sum(CASE line_item_line_item_type
                      WHEN 'DiscountedUsage' THEN COALESCE(reservation_effective_cost, 0)
+                     WHEN 'SavingsPlanCoveredUsage' THEN COALESCE(savings_plan_savings_plan_effective_cost, 0)
                      WHEN 'RIFee' THEN COALESCE(reservation_unused_amortized_upfront_fee_for_billing_period, 0)
                                        + COALESCE(reservation_unused_recurring_fee, 0)
                      ELSE line_item_unblended_cost END),
@@ -115,10 +123,10 @@ def test_the_rollup_holds_the_files_sums_per_service_usage_type_and_resource(rea
     (rows,) = con.execute(f"SELECT count(*) FROM read_parquet({file})").fetchone() or (0,)
     with grouped_store.connect(read_only=True) as store:
         sources = store.execute("SELECT sum(rows), sum(billed_cost) FROM sources WHERE active").fetchone()
-    assert sources is not None and sources[0] == rows == 119_307 + 3
+    assert sources is not None and sources[0] == rows == 119_307 + 5
 
 
-def test_marketplace_rows_keep_their_product_name(real_cur2, grouped_store):
+def test_hand_rows_keep_their_product_name(real_cur2, grouped_store):
     file = "'" + str(real_cur2) + "'"
     expected = duckdb.connect().execute(f"""
         SELECT CAST(line_item_usage_start_date AS DATE), product['product_name'], sum(line_item_unblended_cost)
@@ -182,7 +190,7 @@ def test_columns_the_statistics_show_empty_are_those_without_a_value(real_cur2):
     found = pipeline._empty_columns(duckdb.connect(), [str(real_cur2)])
     assert found == expected
     assert "reservation_reservation_a_r_n" not in found  # the workshop bought reserved instances
-    assert {"cost_category", "savings_plan_savings_plan_a_r_n"} <= found
+    assert {"cost_category", "line_item_iam_principal"} <= found
 
 
 def test_statistics_without_null_counts_leave_every_column_read(tmp_path):

@@ -314,9 +314,10 @@ def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, 
 
 
 # Raw CUR 2.0 columns the loader reads only for charge columns the rollup does not keep (line-item detail:
-# description, availability zone, usage end): left out when the rows are grouped before normalising.
+# description, availability zone, usage end; the Savings Plan ARN, read only for commitment_discount_id and _type):
+# left out when the rows are grouped before normalising.
 _NOT_ROLLED_UP = {"cur2": {"line_item_line_item_description": "VARCHAR", "line_item_availability_zone": "VARCHAR",
-                           "line_item_usage_end_date": "TIMESTAMP"}}
+                           "line_item_usage_end_date": "TIMESTAMP", "savings_plan_savings_plan_a_r_n": "VARCHAR"}}
 _DAY_COLUMN = {"cur2": "line_item_usage_start_date"}
 MARKETPLACE = "AWS Marketplace"  # bill_billing_entity of the rows whose product map names the product
 _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
