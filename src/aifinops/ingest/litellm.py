@@ -23,6 +23,7 @@ import csv
 import gzip
 import io
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,27 @@ def is_bedrock(row: dict[str, Any]) -> bool:
     return provider.startswith("bedrock") or model.startswith("bedrock/")
 
 
+def _model_id(value: Any) -> str:
+    """The model id LiteLLM names, without its route prefix ('bedrock/converse/…', 'invoke/…')."""
+    model = str(value or "")
+    for prefix in _PREFIXES:
+        if model.lower().startswith(prefix):
+            return model[len(prefix):]
+    return model
+
+
+def _finite_usd(value: Any, problem: str) -> float:
+    """A row's dollar amount: empty or not a number reads as 0.0; NaN and infinities are refused (``problem``
+    names the row and field)."""
+    try:
+        usd = float(value or 0.0)
+    except (TypeError, ValueError):
+        usd = 0.0
+    if not math.isfinite(usd):
+        raise InputError(f"{problem} {value!r}.", "re-export the spend logs; an amount must be a finite number.")
+    return usd
+
+
 def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
     """One spend-log row as GATEWAY_SCHEMA, None for a failed call or another provider's."""
     if not is_bedrock(row) or str(row.get("status") or "success").lower() not in ("success", ""):
@@ -121,18 +143,8 @@ def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
     cache_write = _int(row.get("cache_creation_input_tokens") or usage.get("cache_creation_input_tokens"))
     prompt = _int(row.get("prompt_tokens"))
     uncached = prompt - cache_read - cache_write if prompt >= cache_read + cache_write else prompt
-    model = str(row.get("model") or "")
-    for prefix in _PREFIXES:
-        if model.lower().startswith(prefix):
-            model = model[len(prefix):]
-            break
-    try:
-        spend = float(row.get("spend") or 0.0)
-    except (TypeError, ValueError):
-        spend = 0.0
-    if spend != spend or spend in (float("inf"), float("-inf")):
-        raise InputError(f"LiteLLM spend log row {row.get('request_id')!r} has spend {row.get('spend')!r}.",
-                         "re-export the spend logs; a spend must be a finite number.")
+    model = _model_id(row.get("model"))
+    spend = _finite_usd(row.get("spend"), f"LiteLLM spend log row {row.get('request_id')!r} has spend")
     return {
         "request_id": str(row.get("request_id") or "") or None,
         "day": _day(row.get("startTime") or row.get("start_time")),
@@ -152,18 +164,8 @@ def focus_row(row: dict[str, Any]) -> dict[str, Any] | None:
     provider = str(row.get("ProviderName") or row.get("InvoiceIssuerName") or "").lower()
     if not provider.startswith("bedrock"):
         return None
-    try:
-        spend = float(row.get("BilledCost") or 0.0)
-    except (TypeError, ValueError):
-        spend = 0.0
-    if spend != spend or spend in (float("inf"), float("-inf")):
-        raise InputError(f"LiteLLM FOCUS row has BilledCost {row.get('BilledCost')!r}.",
-                         "re-export; a cost must be a finite number.")
-    model = str(row.get("ResourceId") or row.get("ChargeDescription") or "")
-    for prefix in _PREFIXES:
-        if model.lower().startswith(prefix):
-            model = model[len(prefix):]
-            break
+    spend = _finite_usd(row.get("BilledCost"), "LiteLLM FOCUS row has BilledCost")
+    model = _model_id(row.get("ResourceId") or row.get("ChargeDescription"))
     return {"request_id": None, "day": _day(row.get("ChargePeriodStart")), "model": model or None,
             "user": str(row.get("BillingAccountName") or "") or None, "team_id": str(row.get("SubAccountId") or "")
             or None, "spend_usd": spend, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,
