@@ -20,9 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from aifinops.aws.runner import clean
+from aifinops.config import env_path, user_dir
 from aifinops.errors import ArgumentError
 
 USD_PER_REQUEST = 0.01  # https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/
@@ -40,10 +39,7 @@ _PAGED: dict[str, tuple[tuple[str, ...], str, str]] = {
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_cache_dir("aifinops", appauthor=False)) / "cost-explorer"
+    return env_path(CACHE_ENV, user_dir("cache") / "cost-explorer")
 
 
 class CostExplorer:

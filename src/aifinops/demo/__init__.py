@@ -29,10 +29,10 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-import platformdirs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from aifinops.config import user_dir
 from aifinops.demo.account import ACCOUNT_NAMES, PERIOD_END, PERIOD_START, SEED, SNAPSHOT_AT, build_account
 from aifinops.demo.billing import cur_rows, invocation_records, litellm_spend_logs, write_cur, write_invocation_logs
 from aifinops.demo.inventory import inventory_records, iso
@@ -125,7 +125,7 @@ def write_demo(out_dir: Path) -> dict:
 
 def demo_dir(cache_root: Path | None = None) -> Path:
     """The demo files, written once into ``<user cache dir>/aifinops/demo-<version>`` and reused after."""
-    root = Path(cache_root) if cache_root else Path(platformdirs.user_cache_dir("aifinops", appauthor=False))
+    root = Path(cache_root) if cache_root else user_dir("cache")
     final = root / f"demo-{demo_version()}"
     if (final / "demo.json").is_file():
         return final

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,8 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from aifinops.config import env_path, user_dir
 from aifinops.errors import AifinopsError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -108,10 +106,7 @@ def read_rows(path: Path) -> list[PriceRow]:
 
 def overlay_path() -> Path:
     """Where ``pricing refresh`` writes by default and where the catalog looks for a refreshed snapshot."""
-    env = os.environ.get(PRICES_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("aifinops", appauthor=False)) / "prices.csv"
+    return env_path(PRICES_ENV, user_dir("data") / "prices.csv")
 
 
 class Catalog:
