@@ -561,7 +561,7 @@ def family_of(instance_type: str) -> str:
 def endpoint_finding(
     check: str,
     endpoint: EndpointInfo,
-    title: str,
+    title: str,  # what follows "Endpoint NAME" in the title: ": 4 → 2 instances …", " had no invocations …"
     monthly_cost: float,
     savings: float,
     confidence: Confidence,
@@ -569,11 +569,11 @@ def endpoint_finding(
     assumptions: list[str],
     actions: list[Action],
 ) -> Finding:
-    """A finding about one endpoint: named by its ARN, in its region and account; the savings are at most the
-    endpoint's ``monthly_cost`` (no change to one endpoint saves more than it costs)."""
+    """A finding about one endpoint: named by its ARN, in its region and account, its title led by its name; the
+    savings are at most the endpoint's ``monthly_cost`` (no change to one endpoint saves more than it costs)."""
     return Finding(
         check=check,
-        title=title,
+        title=f"Endpoint {endpoint.name}{title}",
         resource_id=endpoint.arn,
         resource_type=SAGEMAKER_ENDPOINT,
         region=endpoint.region,

@@ -205,7 +205,7 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
         return ep.endpoint_finding(
             self.id,
             endpoint,
-            title=f"Endpoint {endpoint.name}: GPU peak {gpu[1]:.0f}% on {v.instance_type} → "
+            title=f": GPU peak {gpu[1]:.0f}% on {v.instance_type} → "
             f"{cand.instance_type} ({kind})",
             monthly_cost=monthly_cost,
             savings=savings,

@@ -160,7 +160,7 @@ class IdleEndpoint(Check[IdleEndpointParams]):
         coverage_share = min(per_variant[n]["coverage"] for n in idle)
         if len(idle) == len(variants):
             savings = monthly_cost
-            title = f"Endpoint {endpoint.name} had no invocations in {window.days} days"
+            title = f" had no invocations in {window.days} days"
             actions = delete_actions(endpoint, params.lookback_days)
             graded = confidence(
                 coverage=coverage_share,
@@ -186,7 +186,7 @@ class IdleEndpoint(Check[IdleEndpointParams]):
                     per_variant[v.name]["usd_per_hour"] = rate.usd_per_unit
                     per_variant[v.name]["rate_basis"] = rate.basis
                     bases.append(rate.basis)
-            title = f"Endpoint {endpoint.name}: variant(s) {', '.join(idle)} had no invocations"
+            title = f": variant(s) {', '.join(idle)} had no invocations"
             actions = _remove_variant_actions(endpoint, idle)
             graded = confidence(
                 coverage=coverage_share,
@@ -219,7 +219,7 @@ class IdleEndpoint(Check[IdleEndpointParams]):
         return ep.endpoint_finding(
             self.id,
             endpoint,
-            title=f"Endpoint {endpoint.name} reports no Invocations data: idle or not is unknown",
+            title=" reports no Invocations data: idle or not is unknown",
             monthly_cost=monthly_cost,
             savings=0.0,
             confidence="low",

@@ -117,7 +117,7 @@ class OverprovisionedEndpoint(Check[OverprovisionedParams]):
         return ep.endpoint_finding(
             self.id,
             endpoint,
-            title=f"Endpoint {endpoint.name}: {first['instances']} → {first['instances_needed']} instances "
+            title=f": {first['instances']} → {first['instances_needed']} instances "
             f"({first['instance_type']}, peak {first['peak_util_pct']:.0f}% per core)",
             monthly_cost=monthly_cost,
             savings=savings,

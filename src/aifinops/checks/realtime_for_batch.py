@@ -211,7 +211,7 @@ class RealtimeForBatch(Check[BatchParams]):
         return ep.endpoint_finding(
             self.id,
             endpoint,
-            title=f"Endpoint {endpoint.name} serves {pattern['burst_share']:.0%} of its traffic in "
+            title=f" serves {pattern['burst_share']:.0%} of its traffic in "
             f"{len(pattern['burst_hours_utc'])} hour(s) a day ({hours} UTC): batch work",
             monthly_cost=monthly_cost,
             savings=savings,

@@ -198,7 +198,7 @@ class ServerlessFit(Check[ServerlessParams]):
                 ep.endpoint_finding(
                     self.id,
                     endpoint,
-                    title=f"Endpoint {endpoint.name} fits serverless inference ({fit['serverless_memory_mb']} MB): "
+                    title=f" fits serverless inference ({fit['serverless_memory_mb']} MB): "
                     f"${fit['serverless_monthly_cost_usd']:,.2f} vs ${monthly_cost:,.2f} a month",
                     monthly_cost=monthly_cost,
                     savings=fit["monthly_savings_usd"],
