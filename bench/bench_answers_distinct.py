@@ -100,7 +100,9 @@ def questions(first: date, end: date, extras: list[tuple[str, str]], n: int, see
 
 
 def over_stdio(store: Path, asked: dict[str, list[tuple[str, dict[str, Any]]]]) -> tuple[dict[str, list[float]], float]:
-    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store)])
+    # The server gets this process's environment (the SDK passes only a few variables by default), so PYTHONPATH
+    # can point both at another checkout to compare.
+    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store)], env=dict(os.environ))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     async def main() -> dict[str, list[float]]:

@@ -13,6 +13,7 @@ the period and the daily rows of its other days), and rounded to the cent.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal, localcontext
 from typing import Any
 
 import duckdb
@@ -105,35 +106,41 @@ def ai_cost_summary(
         start, end = start or first, end or end_excl
     start, end = str(start), str(end)
     first_day, end_day = date.fromisoformat(start[:10]), date.fromisoformat(end[:10])
-    # Every figure is one sum of billed cost under a Cost Explorer filter, compiled by the same FilterCompiler
-    # as GetCostAndUsage and read in one statement from the smallest table that can answer it.
+    # Every figure is a sum of billed cost under a Cost Explorer filter, compiled by the same FilterCompiler as
+    # GetCostAndUsage: all of them, by AI service and workload, in one statement over the smallest table that holds
+    # the taxonomy, each filter evaluated once per row. The sums are exact decimals, so adding up the (service,
+    # workload) cells here gives the totals summing the rows would.
     compiler = _OwnFilters(con, [])
-    conditions = [Sql("TRUE"), compiler.compile(_IS_AI)]
-    conditions += [compiler.compile({"And": [_IS_AI, d[3]]}) for d in DRIVERS]
-    conditions.append(compiler.compile({"And": [_IS_AI, {"Not": {"Or": [d[3] for d in DRIVERS]}}]}))
-    window = Sql(" WHERE usage_date >= ? AND usage_date < ?", (first_day, end_day))
+    flags = [compiler.compile(_IS_AI)] + [compiler.compile(d[3]) for d in DRIVERS]
+    drivers_sql = [f"d{i}" for i in range(len(DRIVERS))]
+    money = exact_sum("b")
+    measures = ([money, f"{money} FILTER (WHERE ai)"] + [f"{money} FILTER (WHERE ai AND {d})" for d in drivers_sql]
+                + [f"{money} FILTER (WHERE ai AND NOT ({' OR '.join(drivers_sql)}))", "count(*) FILTER (WHERE ai)"])
+    columns = join(", ", [dimension_sql("AI_SERVICE")[1] + Sql(" AS s"), dimension_sql("WORKLOAD")[1] + Sql(" AS w"),
+                          Sql("billed_cost AS b"), flags[0] + Sql(" AS ai")]
+                   + [f + Sql(f" AS {d}") for f, d in zip(flags[1:], drivers_sql, strict=True)])
     whole = first_day.day == 1 and end_day.day == 1  # a monthly summary can answer
 
-    money = exact_sum("billed_cost")
+    def cells(table: str) -> list[tuple[Any, ...]]:
+        sql = (Sql(f"SELECT s, w, {', '.join(measures)} FROM (SELECT ") + columns
+               + Sql(f" FROM {table} WHERE usage_date >= ? AND usage_date < ?) GROUP BY s, w", (first_day, end_day)))
+        return con.execute(sql.text, list(sql.params)).fetchall()
 
-    def sums(table: str) -> tuple[Any, ...]:
-        sql = (Sql("SELECT ")
-               + join(", ", [Sql(f"coalesce({money} FILTER (WHERE ") + c + Sql("), 0)") for c in conditions])
-               + Sql(f" FROM {table}") + window)
-        return tuple(float(v) for v in one_row(con, sql.text, list(sql.params)))
+    rows = from_smallest_table(cells, whole, (first_day, end_day))
+    with localcontext() as exact:
+        exact.prec = 60  # DECIMAL(38, 10) sums added without rounding
+        total_usd, ai_usd, *driver_costs, other = (float(sum((r[i] or 0 for r in rows), Decimal(0)))
+                                                   for i in range(2, 2 + len(DRIVERS) + 3))
+        by_service: dict[str, Decimal] = {}
+        by_workload: dict[str, Decimal] = {}
+        for service, workload, _, ai, *_rest, ai_rows in rows:
+            if ai_rows:  # a key is listed when it holds AI rows (their sum may be zero)
+                by_service[service] = by_service.get(service, Decimal(0)) + ai
+                by_workload[workload] = by_workload.get(workload, Decimal(0)) + ai
 
-    def by(dimension: str) -> dict[str, float]:
-        key = dimension_sql(dimension)[1]
+    def ranked(amounts: dict[str, Decimal]) -> dict[str, float]:
+        return dict(sorted(((str(k), float(v)) for k, v in amounts.items()), key=lambda kv: (-round(kv[1], 2), kv[0])))
 
-        def ask(table: str) -> list[tuple[Any, ...]]:
-            sql = (Sql("SELECT ") + key + Sql(f", {exact_sum('billed_cost')} FROM ") + Sql(table) + window
-                   + Sql(" AND ") + conditions[1] + Sql(" GROUP BY 1"))
-            return con.execute(sql.text, list(sql.params)).fetchall()
-
-        rows = from_smallest_table(ask, whole, (first_day, end_day))
-        return dict(sorted(((str(k), float(v)) for k, v in rows), key=lambda kv: (-round(kv[1], 2), kv[0])))
-
-    total_usd, ai_usd, *driver_costs, other = from_smallest_table(sums, whole, (first_day, end_day))
     drivers = []
     for (driver_id, name, counts, _expression, (low, high)), cost in zip(DRIVERS, driver_costs, strict=True):
         share = cost / ai_usd if ai_usd else None
@@ -155,8 +162,8 @@ def ai_cost_summary(
         "total_cost_usd": cents(total_usd),
         "ai_cost_usd": cents(ai_usd),
         "ai_share": _share(ai_usd / total_usd if total_usd else None),
-        "by_ai_service": _cents_by(by("AI_SERVICE")),
-        "by_workload": _cents_by(by("WORKLOAD")),
+        "by_ai_service": _cents_by(ranked(by_service)),
+        "by_workload": _cents_by(ranked(by_workload)),
         "drivers": drivers,
         "other_ai_cost_usd": cents(other),
         "drivers_source": GUIDE_SOURCE,
