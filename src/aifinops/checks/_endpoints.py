@@ -28,8 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from aifinops.checks._common import region_flag  # noqa: F401  (the endpoint checks' ep.region_flag)
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, CheckContext, Window, table_has_rows
+from aifinops.checks._common import (
+    USAGE_HOURS_COST_SQL,
+    USAGE_HOURS_SQL,
+    region_flag,  # noqa: F401  (the endpoint checks' ep.region_flag)
+)
+from aifinops.checks.base import CheckContext, Window, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
@@ -447,10 +451,8 @@ def _read_endpoint_costs(ctx: CheckContext, window: Window) -> dict[str, Endpoin
         window,
         "ai_service = 'sagemaker' AND resource_id LIKE 'arn:%:endpoint/%'",
         columns=f"""lower(resource_id) AS arn, usage_date, instance_type, line_item_type, billed_cost,
-            CASE WHEN component IN ('Host', 'AsyncInf') AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}
-                 THEN usage_quantity ELSE 0 END AS hours,
-            CASE WHEN component IN ('Host', 'AsyncInf') AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}
-                 THEN billed_cost ELSE 0 END AS host_cost""",
+            CASE WHEN component IN ('Host', 'AsyncInf') THEN {USAGE_HOURS_SQL} ELSE 0 END AS hours,
+            CASE WHEN component IN ('Host', 'AsyncInf') THEN {USAGE_HOURS_COST_SQL} ELSE 0 END AS host_cost""",
     )
     out: dict[str, EndpointCost] = {}
     for r in rows:

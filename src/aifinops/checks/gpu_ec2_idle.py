@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, group_rows, region_flag, total
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, USAGE_HOURS_SQL, group_rows, region_flag, total
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -91,7 +91,7 @@ class GpuEc2Idle(Check[GpuEc2Params]):
             window,
             f"ai_service = 'gpu-ec2' AND COALESCE(resource_id, '') <> '' AND {USAGE_LINE_SQL}",
             columns=f"""resource_id, account_id, region, instance_type, purchase_option, usage_date,
-                CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
+                {USAGE_HOURS_SQL} AS hours, billed_cost""",
         )
         groups = group_rows(rows, "resource_id")
         start = datetime.combine(window.start, time())

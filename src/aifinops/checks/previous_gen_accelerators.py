@@ -18,9 +18,9 @@ from pydantic import Field
 
 from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
-from aifinops.checks._common import group_rows, region_flag, total
+from aifinops.checks._common import USAGE_HOURS_SQL, group_rows, region_flag, total
 from aifinops.checks._confidence import Graded, confidence
-from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
@@ -116,7 +116,7 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
                     || COALESCE(component, 'EC2') || '/' || instance_type) AS key,
                 COALESCE(resource_id, '') <> '' AS has_id, account_id, region, ai_service, component,
                 instance_type, instance_family, purchase_option, usage_date,
-                CASE WHEN {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END AS hours, billed_cost""",
+                {USAGE_HOURS_SQL} AS hours, billed_cost""",
         )
         endpoints: dict[str, tuple[ep.EndpointInfo, ep.VariantStats, int]] = {}
         idle: dict[str, ep.InvocationReading] = {}
