@@ -113,6 +113,17 @@ def _dims(metric: dict) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
 
 
+def _series_key(scope: Scope, series: Series) -> tuple[tuple[str, Any], ...]:
+    """The values of a series' SERIES_FIELDS columns, the same in its datapoints and its coverage row."""
+    return (
+        ("account_id", scope.account_id),
+        ("region", scope.region),
+        ("namespace", series.namespace),
+        ("metric_name", series.metric_name),
+        ("dimensions", list(series.dimensions)),
+    )
+
+
 class MetricRows:
     """Column lists that datapoints are appended to; ``table()`` gives ``METRICS_SCHEMA``."""
 
@@ -122,11 +133,7 @@ class MetricRows:
     def add(self, scope: Scope, series: Series, timestamps: list[str], values: list[float]) -> None:
         for ts, value in zip(timestamps, values, strict=True):
             for name, item in (
-                ("account_id", scope.account_id),
-                ("region", scope.region),
-                ("namespace", series.namespace),
-                ("metric_name", series.metric_name),
-                ("dimensions", list(series.dimensions)),
+                *_series_key(scope, series),
                 ("ts", _naive_utc(ts)),
                 ("period_s", series.period_s),
                 ("statistic", series.statistic),
@@ -188,11 +195,7 @@ class CoverageRows:
     def add(self, scope: Scope, series: Series, start: datetime, end: datetime, received: int, status: str,
             detail: str | None = None) -> None:
         for name, item in (
-            ("account_id", scope.account_id),
-            ("region", scope.region),
-            ("namespace", series.namespace),
-            ("metric_name", series.metric_name),
-            ("dimensions", list(series.dimensions)),
+            *_series_key(scope, series),
             ("statistic", series.statistic),
             ("period_s", series.period_s),
             ("window_start", _naive_utc(start)),

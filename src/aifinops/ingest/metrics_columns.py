@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# The columns that name one CloudWatch series, first in both tables below: a series' coverage row and its
+# datapoints carry the same values in them.
+SERIES_FIELDS: list[tuple[str, pa.DataType]] = [
+    ("account_id", pa.string()),
+    ("region", pa.string()),
+    ("namespace", pa.string()),
+    ("metric_name", pa.string()),
+    ("dimensions", pa.map_(pa.string(), pa.string())),
+]
 METRICS_SCHEMA = pa.schema(
     [
-        ("account_id", pa.string()),
-        ("region", pa.string()),
-        ("namespace", pa.string()),
-        ("metric_name", pa.string()),
-        ("dimensions", pa.map_(pa.string(), pa.string())),
+        *SERIES_FIELDS,
         ("ts", pa.timestamp("us")),
         ("period_s", pa.int32()),
         ("statistic", pa.string()),
@@ -29,11 +34,7 @@ HOUR_S, DAY_S = 3600, 86400  # CloudWatch periods: hourly series, and daily ones
 # window each GetMetricData series returned, and why not all of it (aws/metrics.py writes it, snapshot.py loads it).
 COVERAGE_SCHEMA = pa.schema(
     [
-        ("account_id", pa.string()),
-        ("region", pa.string()),
-        ("namespace", pa.string()),
-        ("metric_name", pa.string()),
-        ("dimensions", pa.map_(pa.string(), pa.string())),
+        *SERIES_FIELDS,
         ("statistic", pa.string()),
         ("period_s", pa.int32()),
         ("window_start", pa.timestamp("us")),

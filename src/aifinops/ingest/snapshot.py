@@ -29,23 +29,12 @@ import pyarrow.parquet as pq
 
 from aifinops.errors import InputError
 from aifinops.ingest.bedrock_logs import INVOCATIONS_SCHEMA, replace_rows
-from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA
+from aifinops.ingest.metrics_columns import COVERAGE_SCHEMA, METRICS_SCHEMA
 from aifinops.store import one_row
 
 SNAPSHOT_SCHEMAS = {"aifinops.snapshot/1"}
 RESOURCE_FIELDS = ["account_id", "region", "resource_type", "resource_id", "name", "attributes"]
-METRIC_COLUMNS = [
-    "account_id",
-    "region",
-    "namespace",
-    "metric_name",
-    "dimensions",
-    "ts",
-    "period_s",
-    "statistic",
-    "value",
-    "unit",
-]
+METRIC_COLUMNS = METRICS_SCHEMA.names
 _RESOURCES_SCHEMA = pa.schema(
     [(name, pa.string()) for name in RESOURCE_FIELDS] + [("collected_at", pa.timestamp("us"))]
 )
