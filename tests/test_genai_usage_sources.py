@@ -78,5 +78,5 @@ def test_the_docs_keep_the_unsourced_patterns_honest():
     for feature in ("S3 Vectors", "Bedrock model distillation", "AgentCore Identity"):
         assert f"| {feature} |" in section, feature
     text = DOC.read_text()
-    assert "not verified" not in text  # the old wording hid three guesses among sourced rows
+    assert "string not verified" not in text  # the old wording hid three guesses among the sourced rows
     assert "Identity:Consumption-based:" not in text.replace("`Identity:Consumption-based`", "")
