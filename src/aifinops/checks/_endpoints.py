@@ -521,12 +521,14 @@ def variant_rate(
 def endpoint_monthly_cost(
     ctx: CheckContext, endpoint: EndpointInfo, cost: EndpointCost | None
 ) -> tuple[float, str, dict[str, Any]]:
-    """(monthly cost, basis text, evidence) for a whole endpoint: billed, else instances x rate x 730."""
+    """(monthly cost, basis text, evidence) for a whole endpoint: billed, else instances x rate x 730. The evidence
+    is the cost part of every endpoint finding's evidence: ``cost_basis`` (the basis text) and the figures behind it."""
     if cost is not None and cost.window_cost_usd > 0:
         return (
             cost.monthly_cost_usd,
             "billing",
             {
+                "cost_basis": "billing",
                 "window_billed_cost_usd": cost.window_cost_usd,
                 "billed_days": cost.days,
                 "savings_plan_covered": cost.savings_plan_covered,
@@ -540,10 +542,11 @@ def endpoint_monthly_cost(
             continue
         rates[v.name] = {"usd_per_hour": rate.usd_per_unit, "basis": rate.basis, "source": rate.source}
         total += monthly(rate.usd_per_unit, v.instance_count)
-    evidence: dict[str, Any] = {"not_billed_in_window": True, "variant_rates": rates}
+    basis = "instances x hourly price x 730"
+    evidence: dict[str, Any] = {"cost_basis": basis, "not_billed_in_window": True, "variant_rates": rates}
     if missing:
         evidence["price_not_found"] = sorted(set(filter(None, missing)))
-    return total, "instances x hourly price x 730", evidence
+    return total, basis, evidence
 
 
 def image_key(image: str | None) -> str | None:

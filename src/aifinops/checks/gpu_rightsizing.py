@@ -229,7 +229,6 @@ class GpuRightsizing(Check[GpuRightsizingParams]):
                 "recommended_usd_per_hour": cand_rate.usd_per_unit,
                 "recommended_rate_basis": cand_rate.basis,
                 "candidates": considered,
-                "cost_basis": basis,
                 **cost_evidence,
             },
             assumptions=assumptions,

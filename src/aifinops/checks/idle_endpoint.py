@@ -135,7 +135,6 @@ class IdleEndpoint(Check[IdleEndpointParams]):
             "window_end": window.end.isoformat(),
             "observed_hours": observed_h,
             "variants": per_variant,
-            "cost_basis": basis,
             **cost_evidence,
         }
         if unknown and params.report_unknown and not idle:

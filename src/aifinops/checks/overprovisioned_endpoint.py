@@ -128,7 +128,6 @@ class OverprovisionedEndpoint(Check[OverprovisionedParams]):
                 "window_start": window.start.isoformat(),
                 "window_end": window.end.isoformat(),
                 "variants": plans,
-                "cost_basis": basis,
                 **cost_evidence,
                 **{k: first[k] for k in ("instances", "instances_needed", "peak_util_pct")},
             },

@@ -183,7 +183,6 @@ class RealtimeForBatch(Check[BatchParams]):
             "instance_type": v.instance_type,
             "instances": v.instance_count,
             **pattern,
-            "cost_basis": basis,
             **cost_evidence,
         }
         if rate is None:

@@ -205,7 +205,6 @@ class ServerlessFit(Check[ServerlessParams]):
                     confidence=graded.level,
                     evidence={
                         "endpoint_name": endpoint.name,
-                        "cost_basis": basis,
                         **cost_evidence,
                         **fit,
                         "confidence_reasons": graded.reasons,
