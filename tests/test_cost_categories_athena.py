@@ -120,3 +120,12 @@ def test_real_athena_export_with_category_columns(tmp_path):
     store = Store(tmp_path / "s.duckdb")
     ingest_paths(store, [path])
     assert _grouped(store, "cost_category:team") == pytest.approx(expected, abs=1e-6)
+
+
+def test_category_columns_alone_mark_an_athena_legacy_file():
+    from aifinops.ingest.cur2_columns import CUR2_REQUIRED
+    from aifinops.ingest.cur_legacy import is_athena_legacy
+
+    assert is_athena_legacy([*CUR2_REQUIRED, "cost_category_team"])
+    assert not is_athena_legacy([*CUR2_REQUIRED, "cost_category"])  # CUR 2.0's map column
+    assert not is_athena_legacy([*CUR2_REQUIRED, "cost_category", "cost_category_team"])
