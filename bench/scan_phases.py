@@ -47,8 +47,11 @@ def phase(name: str):
 
 
 def timed(owner: Any, attr: str, name: str | None = None) -> None:
-    """Replace ``owner.attr`` (a function) with one timed as the phase ``name``."""
-    real: Callable = getattr(owner, attr)
+    """Replace ``owner.attr`` (a function) with one timed as the phase ``name`` (nothing when there is none: an
+    older source tree, run with PYTHONPATH, may lack it)."""
+    real: Callable | None = getattr(owner, attr, None)
+    if real is None:
+        return
 
     @functools.wraps(real)
     def wrapper(*args, **kwargs):

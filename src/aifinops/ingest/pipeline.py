@@ -333,12 +333,11 @@ def _group_raw(con: duckdb.DuckDBPyConnection, batches: list[_Batch]) -> str | N
         return None
     tables = []
     for i, (batch, (select, typed, read_back)) in enumerate(zip(batches, plans, strict=True)):
-        raw, table = f"aifinops_raw_groups_{i}", f"aifinops_groups_{i}"
-        # the raw groups first: the loader's SELECT may read its relation twice (Marketplace rows and the others)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS {select}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                    f"{batch.module.normalize_select(typed, f'({read_back} FROM {raw}) AS {raw}')}")
-        con.execute(f"DROP TABLE {raw}")
+        table = f"aifinops_groups_{i}"
+        # the raw groups a materialised CTE: the loader's SELECT may read its relation twice (Marketplace rows and
+        # the others), the file must be read once
+        normalised = batch.module.normalize_select(typed, f"({read_back} FROM raw_groups) AS raw_groups")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH raw_groups AS MATERIALIZED ({select}) {normalised}")
         batch.grouped = table
         tables.append(table)
     return "(" + " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables) + ") AS grouped_charges"
