@@ -37,10 +37,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
 from aifinops.store import one_row
-from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
+from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
 _COLUMNS = {"input": "input_tokens", "output": "output_tokens", "cache-read": "cache_read_tokens",
@@ -111,32 +112,30 @@ def _reconcile_input(con: duckdb.DuckDBPyConnection, start: date, end: date, pri
     return doc
 
 
-def _principal_sql() -> str:
-    return "nullif(json_extract_string(tags, '$.\"" + canonical_tag_key(PRINCIPAL_TAG) + "\"'), '')"
-
-
 def match_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, Any]:
     """The caller in the bill whose input and output tokens per (day, model) over [start, end) are closest to the
     gateway's (registered as ``gateway_input``, models in ``genai_models``): ``mismatch`` = sum of |billed -
     logged| tokens over the logged tokens. ``principal`` is None when no caller is within MATCH_TOLERANCE."""
+    caller = DIMENSIONS["PRINCIPAL"]  # the caller as `costs -g principal` names it, 'unattributed' when none
     rows = con.execute(
         f"""WITH g AS (
               SELECT g.day, m.canonical AS model, sum(g.input_tokens) AS i, sum(g.output_tokens) AS o
-              FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= $start AND g.day < $end
+              FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?
               GROUP BY ALL),
             b AS (
-              SELECT {_principal_sql()} AS principal, usage_date AS day, m.canonical AS model,
+              SELECT {caller.text} AS principal, usage_date AS day, m.canonical AS model,
                      sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'input') AS i,
                      sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'output') AS o
               FROM usage_daily u JOIN genai_models m ON m.name = u.model
-              WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
+              WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?
                 AND token_kind IN ('input', 'output') AND coalesce(inference_tier, 'standard') <> 'batch'
                 AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
-              GROUP BY ALL HAVING principal IS NOT NULL),
+              GROUP BY ALL HAVING principal <> ?),
             p AS (SELECT DISTINCT principal FROM b)
         SELECT p.principal, sum(abs(coalesce(b.i, 0) - g.i) + abs(coalesce(b.o, 0) - g.o)) / sum(g.i + g.o)
         FROM p CROSS JOIN g LEFT JOIN b ON b.principal = p.principal AND b.day = g.day AND b.model = g.model
-        GROUP BY 1 HAVING sum(g.i + g.o) > 0 ORDER BY 2, 1""", {"start": start, "end": end}).fetchall()
+        GROUP BY 1 HAVING sum(g.i + g.o) > 0 ORDER BY 2, 1""",
+        [start, end, *caller.params, start, end, UNATTRIBUTED]).fetchall()
     best = rows[0] if rows else None
     close = best is not None and best[1] <= MATCH_TOLERANCE
     return {"principal": best[0] if close and best else None, "inferred": True,
@@ -186,8 +185,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
               "WHERE g2.day >= ? AND g2.day < ?)")
     caller_params: list[Any] = [start, end]
     if principal:
-        caller = "json_extract_string(tags, ?) = ?"
-        caller_params = ['$."' + canonical_tag_key(PRINCIPAL_TAG) + '"', principal]
+        caller = DIMENSIONS["PRINCIPAL"].text + " = ?"
+        caller_params = [*DIMENSIONS["PRINCIPAL"].params, principal]
     requests = con.execute(
         "SELECT m.canonical, g.spend_usd, " + ", ".join(f"g.{c}" for c in _COLUMNS.values())
         + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
