@@ -68,6 +68,12 @@ from aifinops.store import Store
 # (aifinops.answers.limits.MAX_ARGUMENTS_BYTES) refuses smaller ones with a tool error naming the limit.
 MAX_REQUEST_BYTES = 1_048_576
 
+# Answers computed at once (the others wait their turn, outside the GIL, before their time budget starts): the
+# Python half of an answer holds the GIL, so twenty computing threads mostly wait on each other and on the event
+# loop (bench/bench_mcp_load.py, distinct mix, 2 cores: p50 77-191 ms with 2 slots against 284-628 ms unbounded,
+# less CPU per call); twice the cores leaves room for a slow call without stalling the rest.
+COMPUTE_SLOTS = 2 * (os.cpu_count() or 1)
+
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "Answers about AWS AI workload costs from the aifinops store (billing, inventory, CloudWatch datapoints). "
@@ -354,6 +360,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
 
     answers = _Answers()
     server.store, server.answers, server.respond = store, answers, respond
+    computing = threading.BoundedSemaphore(COMPUTE_SLOTS)
 
     def keep(version: Any, key: str | None, answer: tuple[dict[str, Any], str]) -> CallToolResult:
         """Keep ``answer`` under its function key and under the question as the caller sent it; respond."""
@@ -371,7 +378,7 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         if known is not None:
             return keep(version, key, known)
         try:
-            with store.shared_reader() as con, call_budget(con):
+            with computing, store.shared_reader() as con, call_budget(con):
                 answer = shaped(fn(con, *args, **kwargs))
         except AifinopsError as exc:
             raise ToolError(short_message(exc.message)) from None
