@@ -12,6 +12,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aifinops.dates import parse_date as parse_date  # re-exported: the MCP adapters import it from here
+from aifinops.dates import parse_time as parse_time
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
 
@@ -107,33 +109,6 @@ def choose(value: Any, name: str, choices: list[str], aliases: dict[str, str] | 
     if text.lower() in by_folded:
         return by_folded[text.lower()]
     raise ArgumentError(f"Unknown {name} {text!r}.{did_you_mean(text, choices)}", f"use one of {', '.join(choices)}.")
-
-
-def parse_date(value: Any, name: str) -> date:
-    """A 'YYYY-MM-DD' date (a timestamp's date part is accepted)."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ArgumentError(f"{name} {value!r} is not a date.", "write dates as YYYY-MM-DD (UTC).") from None
-
-
-def parse_time(value: Any, name: str) -> datetime:
-    """An ISO-8601 instant as a naive UTC datetime (the store's timestamps are UTC)."""
-    if isinstance(value, datetime):
-        ts = value
-    else:
-        text = str(value).strip().replace("Z", "+00:00").replace("z", "+00:00")
-        try:
-            ts = datetime.fromisoformat(text)
-        except ValueError:
-            raise ArgumentError(
-                f"{name} {value!r} is not an ISO-8601 time.", f'write e.g. {name}="2024-11-01T00:00:00Z" (UTC).'
-            ) from None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
-    return ts
 
 
 def page(items: list[Any], limit: int, token: Any, request: Any) -> tuple[list[Any], str | None]:

@@ -23,6 +23,7 @@ import duckdb
 
 from aifinops.costs.dimensions import Sql, join, tag_value
 from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
+from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
 from aifinops.store import from_smallest_table, usage_span
@@ -295,24 +296,13 @@ def _time_period_arg(value: Any) -> tuple[date, date]:
             "TimePeriod with Start and End is required.",
             'pass "TimePeriod": {"Start": "2026-10-01", "End": "2026-11-01"} (End is exclusive).',
         )
-    start, end = _date(value["Start"], "Start"), _date(value["End"], "End")
+    start, end = parse_date(value["Start"], "TimePeriod Start"), parse_date(value["End"], "TimePeriod End")
     if end <= start:
         raise ArgumentError(
             f"TimePeriod End {end} is not after Start {start}.",
             "give an End after Start; End is exclusive (a month is 2026-10-01 to 2026-11-01).",
         )
     return start, end
-
-
-def _date(value: Any, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ArgumentError(
-            f"TimePeriod {name} {value!r} is not a date.", "write dates as YYYY-MM-DD."
-        ) from None
 
 
 def _granularity(value: Any) -> str:

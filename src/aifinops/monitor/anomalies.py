@@ -29,6 +29,7 @@ import duckdb
 from aifinops.costs import data_period
 from aifinops.costs.breakdown import group_spec
 from aifinops.costs.dimensions import DIMENSIONS, Sql, tag_value
+from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError
 from aifinops.model import AnomaliesDocument
 from aifinops.monitor.baseline import (
@@ -165,8 +166,8 @@ def _series_key(by: str) -> tuple[str, Sql]:
 
 def _dates(con: duckdb.DuckDBPyConnection, start: date | str | None, end: date | str | None) -> tuple[date, date]:
     first, end_excl = data_period(con)
-    lo = date.fromisoformat(str(start)[:10]) if start else first
-    hi = date.fromisoformat(str(end)[:10]) if end else end_excl
+    lo = parse_date(start, "start") if start else first
+    hi = parse_date(end, "end") if end else end_excl
     if hi <= lo:
         raise ArgumentError(f"End {hi} is not after start {lo}.", "give an end date after the start (end exclusive).")
     return lo, hi

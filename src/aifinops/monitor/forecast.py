@@ -25,6 +25,7 @@ import duckdb
 
 from aifinops.costs import amount_string, data_period
 from aifinops.costs.dimensions import Sql
+from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError
 from aifinops.model import ForecastDocument
 from aifinops.money import usd
@@ -150,7 +151,7 @@ def forecast_spend(
     params = params or ForecastParams()
     notes: list[str] = []
     first, end_excl = data_period(con)
-    last = date.fromisoformat(str(as_of)[:10]) if as_of else end_excl - timedelta(days=1)
+    last = parse_date(as_of, "as_of") if as_of else end_excl - timedelta(days=1)
     if not first <= last < end_excl:
         raise ArgumentError(
             f"as_of {last} is outside the data ({first} to {end_excl - timedelta(days=1)}).",
