@@ -35,6 +35,7 @@ LAYERS = [
     ("aifinops.paging", "base"),
     ("aifinops.money", "base"),  # the one money format, for analysis texts and outputs alike
     ("aifinops.dates", "base"),  # dates and times given as arguments, read one way by analysis and outputs
+    ("aifinops.whole_file", "base"),  # files replaced whole or not at all (os.replace of a temporary file)
     ("aifinops.resource_types", "base"),  # the resource-type strings of the inventory and of findings
     ("aifinops.store", "store"),
     ("aifinops.ingest", "inputs"),

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 from aifinops.aws.runner import clean
 from aifinops.config import env_path, user_dir
 from aifinops.errors import ArgumentError
+from aifinops.whole_file import replace_file
 
 USD_PER_REQUEST = 0.01  # https://aws.amazon.com/aws-cost-management/aws-cost-explorer/pricing/
 DEFAULT_MAX_AGE_S = 86400
@@ -125,15 +124,9 @@ class CostExplorer:
     def _write(self, path: Path, operation: str, request: dict, response: dict) -> None:
         doc = {"account_id": self.account_id, "operation": operation, "request": request,
                "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "response": response}
-        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".ce-", dir=path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, path)
+            replace_file(path, lambda tmp: tmp.write_text(json.dumps(doc), encoding="utf-8"))
         except OSError as exc:  # an unwritable cache costs money later, never correctness now: say so
             log.warning("Cost Explorer answer not cached (%s); the same request will be paid again. "
                         "To fix: make %s writable or set %s.", exc, self.cache_dir, CACHE_ENV)
-            if tmp and os.path.exists(tmp):
-                os.unlink(tmp)

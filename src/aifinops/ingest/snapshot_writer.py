@@ -10,15 +10,15 @@ leaves a half file under the final name.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aifinops.errors import ArgumentError
+from aifinops.whole_file import replace_file
 
 SNAPSHOT_SCHEMA = "aifinops.snapshot/1"
 
@@ -36,13 +36,13 @@ def write_snapshot(folder: Path, records: list[dict], metrics: pa.Table, manifes
         raise ArgumentError(f"Cannot create the snapshot folder {folder}: {exc.strerror}.",
                             "pass --out in a writable place.") from exc
     lines = b"".join(json.dumps(r, separators=(",", ":"), default=str).encode() + b"\n" for r in records)
-    _atomic(folder / "resources.jsonl", lambda p: Path(p).write_bytes(lines))
-    _atomic(folder / "metrics.parquet", lambda p: pq.write_table(metrics, p, compression="zstd"))
+    replace_file(folder / "resources.jsonl", lambda p: p.write_bytes(lines))
+    replace_file(folder / "metrics.parquet", lambda p: pq.write_table(metrics, p, compression="zstd"))
     files = {"resources": "resources.jsonl", "metrics": "metrics.parquet"}
     extra: dict[str, int] = {}
     for key, table in (("metrics_coverage", coverage), ("bedrock_invocations", invocations)):
         if table is not None:
-            _atomic(folder / f"{key}.parquet", lambda p, t=table: pq.write_table(t, p, compression="zstd"))
+            replace_file(folder / f"{key}.parquet", partial(pq.write_table, table, compression="zstd"))
             files[key] = f"{key}.parquet"
             extra[key] = table.num_rows
     doc = {
@@ -54,16 +54,5 @@ def write_snapshot(folder: Path, records: list[dict], metrics: pa.Table, manifes
         **extra,
     }
     text = (json.dumps(doc, indent=2, default=str) + "\n").encode()
-    _atomic(folder / "manifest.json", lambda p: Path(p).write_bytes(text))
+    replace_file(folder / "manifest.json", lambda p: p.write_bytes(text))
     return folder
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

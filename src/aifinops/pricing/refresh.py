@@ -10,9 +10,7 @@ refresh leaves the previous snapshot untouched.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aifinops.errors import AifinopsError
 from aifinops.pricing.seed import COMPONENT_ALIASES, PRICE_COLUMNS, price_row, write_csv
+from aifinops.whole_file import replace_file
 
 if TYPE_CHECKING:
     from aifinops.aws.session import SessionFactory
@@ -208,14 +207,7 @@ def savings_plan_rows(client, regions: list[str], fetched_at: str) -> list[dict]
 
 def write_atomic(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".prices-", suffix=".csv", dir=path.parent)
-    os.close(fd)
-    try:
-        write_csv(Path(tmp), PRICE_COLUMNS, rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, lambda tmp: write_csv(tmp, PRICE_COLUMNS, rows))
 
 
 def refresh_snapshot(pricing_client, savingsplans_client, out: Path, services: list[str] | None = None,
