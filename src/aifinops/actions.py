@@ -134,6 +134,41 @@ def hidden_by(state: dict[str, Any] | None, as_of: date | None) -> str | None:
     return None
 
 
+def _member_resources(con: duckdb.DuckDBPyConnection, group: dict[str, Any], alone: set[str]) -> list[str]:
+    """The resources of a finding group's members (``aifinops.finding_groups``): those it lists and, when it sums
+    the rest, those of the members the store's last recorded scan holds (the findings of its check, account and
+    resource type that ``alone`` does not name: the scan document's findings outside any group). When the
+    history does not hold them all, the listed members' resources and one unnamed resource per other member."""
+    g = group["group"]
+    listed = [m["resource_id"] for m in g["members"]]
+    if not g.get("rest"):
+        return listed
+    rows = con.execute(
+        "SELECT finding_id, resource_id FROM finding_history WHERE run_id = (SELECT run_id FROM scan_runs "
+        "ORDER BY run_at DESC, run_id DESC LIMIT 1) AND check_id = ? AND resource_type = ? "
+        "AND coalesce(json_extract_string(finding, '$.account_id'), '') = ?",
+        [group["check"], group["resource_type"], group.get("account_id") or ""],
+    ).fetchall()
+    members = {fid: rid for fid, rid in rows if fid not in alone}
+    if len(members) == g["members_count"] and all(m["id"] in members for m in g["members"]):
+        return list(members.values())
+    return listed + [f"{group['id']}#{k}" for k in range(g["members_count"] - len(listed))]
+
+
+def _counts(con: duckdb.DuckDBPyConnection, shown: list[dict[str, Any]], alone: set[str]) -> tuple[int, int]:
+    """Findings and distinct resources among ``shown``, a finding group counting as its members."""
+    resources: set[str] = set()
+    n = 0
+    for f in shown:
+        if f.get("group"):
+            n += f["group"]["members_count"]
+            resources.update(_member_resources(con, f, alone))
+        else:
+            n += 1
+            resources.add(f["resource_id"])
+    return n, len(resources)
+
+
 def action_plan(
     con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]], as_of: date | None = None
 ) -> dict[str, Any]:
@@ -156,6 +191,8 @@ def action_plan(
     for f in shown:
         by_resource.setdefault(f["resource_id"], []).append(f["id"])
     totals = deduplicate([Finding.model_validate(f) for f in shown])
+    # a finding group (the scan document's, aifinops.finding_groups) is one action but many findings and resources
+    n_findings, n_resources = _counts(con, shown, {f["id"] for f in findings if not f.get("group")})
     actions = []
     for rank, f in enumerate(shown, start=1):
         state = states.get(f["id"])
@@ -186,8 +223,8 @@ def action_plan(
     return {
         "total_monthly_usd": round(totals["total_monthly_usd"], 2),
         "gross_monthly_usd": round(totals["gross_monthly_usd"], 2),
-        "resources": totals["resources"],
-        "findings": len(shown),
+        "resources": n_resources,
+        "findings": n_findings,
         "hidden": hidden,
         "actions": actions,
     }

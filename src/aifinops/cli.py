@@ -51,7 +51,7 @@ def scan(
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only these check ids.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="rich | json | markdown")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    top: Annotated[int, typer.Option(min=1, help="Actions shown in the plan (the JSON has every finding).")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="Actions shown in the plan (all: aifinops findings list).")] = 10,
     aws: Annotated[
         bool, typer.Option("--aws", help="Also read inventory, metrics and costs live (read-only).")
     ] = False,
@@ -108,7 +108,7 @@ def scan(
 
 def _print_scan(doc: dict, top: int, plan: dict) -> None:
     """The action plan first (the total, then what to do, largest saving first), then where the money goes."""
-    from aifinops.scan_text import coverage_lines, plan_text, usd
+    from aifinops.scan_text import coverage_lines, every_finding_command, finding_count, plan_text, usd
 
     for line in plan_text(plan, width=out.width, top=top):
         out.print(escape(line), highlight=False, soft_wrap=True)
@@ -138,7 +138,7 @@ def _print_scan(doc: dict, top: int, plan: dict) -> None:
     s = doc["savings"]
     out.print(
         escape(f"Gross savings {usd(s['gross_monthly_usd'])}/month before counting each resource once; "
-               f"{len(doc['findings'])} finding(s) in all (aifinops scan --format json lists every one)."),
+               f"{finding_count(doc)} finding(s) in all ({every_finding_command(doc)} lists every one)."),
         highlight=False,
     )
     for skipped in doc["checks"]["skipped"]:

@@ -31,6 +31,8 @@ import math
 from collections import Counter, defaultdict
 from typing import Any
 
+import duckdb
+
 from aifinops.actions import finding_states
 from aifinops.checks.base import REGISTRY, canonical_number, finding_order
 from aifinops.model import Action, Finding, FindingGroup, GroupMember, GroupRest
@@ -41,7 +43,7 @@ ASSUMPTION_LIMIT = 8  # distinct assumptions a group states; member-specific one
 MEMBER_LIMIT = 20  # members listed one by one in a group; the rest are summed (and all are in the history)
 CONFIDENCE_ORDER = ("low", "medium", "high")  # a group is as confident as its least confident member
 MORE_TEXT = (
-    "The other {rest:,} are in the store's scan history: `aifinops findings list -f json` lists every finding "
+    "The other {rest:,} are in the store's scan history: `aifinops findings list --group {id}` lists every member "
     "with its id and saving, `aifinops findings show ID` shows one in full."
 )
 
@@ -107,7 +109,7 @@ def make_group(members: list[Finding], member_limit: int | None) -> Finding:
     cls = REGISTRY.get(check)
     what = cls.title if cls is not None and cls.title else top.title
     where = f"account {account}" if account else "no account"
-    return Finding(
+    group = Finding(
         check=check,
         title=f"{what}: {len(members):,} {resource_type} findings in {where}",
         resource_id=f"group:{check}:{account or 'no-account'}:{resource_type}",
@@ -147,11 +149,13 @@ def make_group(members: list[Finding], member_limit: int | None) -> Finding:
             )
             if others
             else None,
-            more=MORE_TEXT.format(rest=len(others)) if others else None,
             regions=regions,
             confidence_counts={c: n for c in CONFIDENCE_ORDER if (n := sum(m.confidence == c for m in members))},
         ),
     )
+    if others and group.group is not None:  # the id is the group's own (check and resource), known once built
+        group.group.more = MORE_TEXT.format(rest=len(others), id=group.id)
+    return group
 
 
 def group_findings(
@@ -176,6 +180,7 @@ def group_findings(
 
 __all__ = [
     "ASSUMPTION_LIMIT", "MEMBER_LIMIT", "MIN_MEMBERS", "compact_findings", "group_findings", "groupable", "make_group",
+    "recorded_groups",
 ]
 
 
@@ -186,3 +191,18 @@ def compact_findings(store: Store, findings: list[Finding], members_in_history: 
     with store.connect(read_only=True) as con:
         decided = set(finding_states(con))
     return group_findings(findings, keep=decided, member_limit=MEMBER_LIMIT if members_in_history else None)
+
+
+def recorded_groups(con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]]) -> dict[str, list[Finding]]:
+    """Group id → its members (largest saving first), for ``findings``: every finding of a scan the store's history
+    kept (``tracking.latest_findings``), grouped as the scan document groups them, the user's decisions as they
+    stand now (a finding decided on since the scan stays on its own). ``make_group(members, MEMBER_LIMIT)`` is
+    then the group as the document showed it; ``aifinops findings show|list --group`` read this."""
+    decided = set(finding_states(con))
+    models = [Finding.model_validate(f) for f in findings]
+    by_id = {f.id: f for f in models}
+    return {
+        g.id: [by_id[m.id] for m in g.group.members]
+        for g in group_findings(models, keep=decided, member_limit=None)
+        if g.group is not None
+    }

@@ -53,6 +53,19 @@ def _fit(text: str, room: int) -> str:
     return text if len(text) <= room else text[: max(1, room - 1)] + "…"
 
 
+def finding_count(doc: dict[str, Any]) -> int:
+    """The scan's findings, a finding group (``aifinops.finding_groups``) counting as the findings it stands for."""
+    return sum(f["group"]["members_count"] if f.get("group") else 1 for f in doc["findings"])
+
+
+def every_finding_command(doc: dict[str, Any]) -> str:
+    """The command that lists every finding of the scan: its JSON, unless a finding group sums some of its
+    members, which only the store's history then holds (``aifinops findings list``)."""
+    if any((f.get("group") or {}).get("rest") for f in doc["findings"]):
+        return "aifinops findings list"
+    return "aifinops scan --format json"
+
+
 def plan_headline(plan: dict[str, Any]) -> str:
     hidden = plan["hidden"]
     kept = [f"{len(v)} {k}" for k, v in hidden.items() if v]
@@ -166,18 +179,21 @@ def scan_markdown(doc: dict[str, Any], top: int = 25, plan: dict[str, Any] | Non
     lines += [f"| {k} | {usd(v)} |" for k, v in sorted(totals["by_workload"].items(), key=lambda kv: -kv[1])]
     lines += [
         "",
-        f"## Findings ({len(doc['findings'])})",
+        f"## Findings ({finding_count(doc)})",
         "",
         "| Check | Resource | Monthly cost | Monthly savings | Confidence |",
         "|---|---|---:|---:|---|",
     ]
     for f in doc["findings"][:top]:
         lines.append(
-            f"| {f['check']} | `{f['resource_id']}` | {usd(f['monthly_cost_usd'])} | "
+            f"| {f['check']} | `{f['resource_id']}`"
+            + (f" ({f['group']['members_count']} findings)" if f.get("group") else "")
+            + f" | {usd(f['monthly_cost_usd'])} | "
             f"{usd(f['monthly_savings_usd'])} | {f['confidence']} |"
         )
     if len(doc["findings"]) > top:
-        lines.append(f"| … | {len(doc['findings']) - top} more: `aifinops scan --format json` lists all | | | |")
+        more = sum(f["group"]["members_count"] if f.get("group") else 1 for f in doc["findings"][top:])
+        lines.append(f"| … | {more} more: `{every_finding_command(doc)}` lists all | | | |")
     skipped = doc.get("checks", {}).get("skipped", [])
     if skipped:
         lines += ["", "## Checks skipped", ""] + [f"- `{s['check']}`: {s['reason']}" for s in skipped]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.table import Table
 from aifinops.commands.common import StoreOpt, emit, format_for, out, scanned_store, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
+
+if TYPE_CHECKING:
+    from aifinops.model import Finding
 
 FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
 IdArg = Annotated[str, typer.Argument(help="A finding id, as `aifinops findings list` or the scan's JSON shows it.")]
@@ -38,6 +41,65 @@ def _latest_findings(con) -> tuple[list[dict[str, Any]], str | None]:
 
     found, as_of = latest_findings(con)
     return found, as_of.isoformat() if as_of else None
+
+
+def _did_you_mean(wrong: str, ids: list[str]) -> str:
+    from aifinops.errors import did_you_mean
+
+    return did_you_mean(wrong, ids) if ids else ""
+
+
+def _account(account_id: str | None) -> str:
+    return f"account {account_id}" if account_id else "no account"
+
+
+def _show_group(group_id: str, members: list[Finding], fmt: str) -> None:
+    """``findings show`` for a finding group the scan showed: its ``members`` (the last scan the history kept,
+    grouped again by aifinops.finding_groups.recorded_groups), the largest with their dollars, the rest summed."""
+    from aifinops.actions import short_resource
+    from aifinops.finding_groups import MEMBER_LIMIT, make_group
+
+    g = make_group(members, MEMBER_LIMIT)
+    assert g.group is not None and g.id == group_id  # one id per check, account and resource type
+    if fmt == "json":
+        return _json({**g.model_dump(mode="json"), "decision": None})
+    _plain(g.title)
+    _plain(f"Id {g.id} · check {g.check} · finding group of {len(members):,} findings · {_account(g.account_id)}"
+           f" · {g.resource_type} · {g.confidence} confidence (the least of its members)")
+    _plain(f"Saving {usd(g.monthly_savings_usd)}/month of {usd(g.monthly_cost_usd)}/month they cost, in all.")
+    table = Table(title=f"Members, largest saving first ({len(g.group.members)} of {len(members):,})")
+    for col in ("#", "Id", "Resource", "Region", "Saving/mo", "Cost/mo"):
+        table.add_column(col, justify="right" if col in ("#", "Saving/mo", "Cost/mo") else "left",
+                         no_wrap=col in ("Id", "Saving/mo", "Cost/mo"))
+    for rank, m in enumerate(g.group.members, start=1):
+        table.add_row(str(rank), m.id, short_resource(m.resource_id), m.region or "—", usd(m.monthly_savings_usd),
+                      usd(m.monthly_cost_usd))
+    out.print(table)
+    rest = g.group.rest
+    if rest is not None:
+        _plain(f"The other {rest.count:,}: {usd(rest.monthly_savings_usd)}/month of {usd(rest.monthly_cost_usd)}"
+               "/month they cost.")
+    _plain(f"Each member: `aifinops findings list --group {g.id}` lists them all with their ids, "
+           "`aifinops findings show ID` shows one in full; decisions (accept, dismiss, snooze) are per member.")
+    if g.assumptions:
+        out.print("\n[bold]Assumptions[/]")
+        for a in g.assumptions:
+            _plain(f"- {a}")
+    out.print("\n[bold]Evidence every member shares[/]")
+    for key, value in g.evidence.items():
+        _plain(f"  {key}: {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
+    out.print("\n[bold]Steps and commands[/]")
+    _print_actions([a.model_dump() for a in g.actions])
+
+
+def _print_actions(actions: list[dict[str, Any]]) -> None:
+    label = {"cli": "$", "console": "Console:", "note": "Note:", "custodian": "Cloud Custodian policy:"}
+    for action in actions:
+        if action["kind"] == "custodian":
+            _plain(label["custodian"])
+            _plain(action["text"].rstrip())
+        else:
+            _plain(f"{label[action['kind']]} {action['text']}")
 
 
 def register(app: typer.Typer) -> None:
@@ -105,21 +167,41 @@ def register(app: typer.Typer) -> None:
     def findings_list(
         fmt: FmtOpt = None,
         all_: Annotated[bool, typer.Option("--all", help="Also the dismissed and snoozed findings.")] = False,
+        group: Annotated[
+            str | None, typer.Option("--group", help="Only the members of this finding group (an id the scan shows).")
+        ] = None,
         store: StoreOpt = None,
     ) -> None:
-        """The last scan's findings, largest saving first, with their ids and decisions."""
+        """The last scan's findings, largest saving first, with their ids, decisions and the finding group (as the
+        scan shows many findings of one kind) each belongs to."""
         from aifinops.actions import action_plan
+        from aifinops.finding_groups import recorded_groups
 
         fmt = format_for(fmt, None, ("rich", "json"))
         with scanned_store(store).connect(read_only=True) as con:
             found, as_of = _latest_findings(con)
+            groups = recorded_groups(con, found)
+            if group is not None:
+                if group not in groups:
+                    raise ArgumentError(
+                        f"The last scan has no finding group {group!r}.{_did_you_mean(group, list(groups))}",
+                        "use a group id from `aifinops scan` (a finding whose title counts its findings)"
+                        + (f", e.g. {min(groups)}." if groups else "; the last scan grouped none."),
+                    )
+                wanted = {m.id for m in groups[group]}
+                found = [f for f in found if f["id"] in wanted]
             plan = action_plan(con, found, date.fromisoformat(as_of) if as_of else None)
-        rows = [{k: a[k] for k in ("rank", "id", "monthly_savings_usd", "confidence", "state", "owner", "title",
-                                   "resource_id")} for a in plan["actions"]]
-        hidden = [{**h, "rank": None} for kind in ("dismissed", "snoozed") for h in plan["hidden"][kind]]
+        group_of = {m.id: gid for gid, members in groups.items() for m in members}
+        rows = [{**{k: a[k] for k in ("rank", "id", "monthly_savings_usd", "confidence", "state", "owner", "title",
+                                      "resource_id")}, "group": group_of.get(a["id"])} for a in plan["actions"]]
+        hidden = [{**h, "rank": None, "group": group_of.get(h["id"])}
+                  for kind in ("dismissed", "snoozed") for h in plan["hidden"][kind]]
         if fmt == "json":
             return _json({"as_of": as_of, "findings": rows, "hidden": hidden})
-        table = Table(title=f"Findings of the last scan (data as of {as_of}), largest saving first")
+        title = f"Findings of the last scan (data as of {as_of}), largest saving first"
+        if group is not None:
+            title = f"The {len(rows) + len(hidden)} findings of group {group} in the last scan (data as of {as_of})"
+        table = Table(title=title)
         for col in ("#", "Id", "Saving/mo", "State", "Title"):
             table.add_column(col, justify="right" if col in ("#", "Saving/mo") else "left",
                              no_wrap=col in ("Id", "Saving/mo"))
@@ -131,6 +213,12 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if hidden and not all_:
             _plain(f"{len(hidden)} dismissed or snoozed finding(s) not shown: add --all.")
+        if group is None:
+            for gid, members in groups.items():
+                top = members[0]
+                _plain(f"The scan shows {len(members):,} {top.check} findings on {top.resource_type} in "
+                       f"{_account(top.account_id)} as one, group {gid}: `aifinops findings list --group {gid}` "
+                       "lists them.")
 
     @findings_app.command("show")
     def findings_show(finding_id: IdArg, fmt: FmtOpt = None, store: StoreOpt = None) -> None:
@@ -142,6 +230,12 @@ def register(app: typer.Typer) -> None:
             found, _ = _latest_findings(con)
             state = finding_states(con).get(finding_id)
             known = [f["id"] for f in found]
+            if finding_id not in known and found:
+                from aifinops.finding_groups import recorded_groups
+
+                groups = recorded_groups(con, found)  # a group the scan showed: only its members are in the history
+                if finding_id in groups:
+                    return _show_group(finding_id, groups[finding_id], fmt)
             if finding_id not in known:
                 known = [r[0] for r in con.execute("SELECT DISTINCT finding_id FROM finding_history").fetchall()]
                 rows = con.execute(
@@ -178,13 +272,7 @@ def register(app: typer.Typer) -> None:
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             _plain(f"  {key}: {shown}")
         out.print("\n[bold]Steps and commands[/]")
-        for action in f["actions"]:
-            label = {"cli": "$", "console": "Console:", "note": "Note:", "custodian": "Cloud Custodian policy:"}
-            if action["kind"] == "custodian":
-                _plain(label["custodian"])
-                _plain(action["text"].rstrip())
-            else:
-                _plain(f"{label[action['kind']]} {action['text']}")
+        _print_actions(f["actions"])
 
     def _decide(finding_id: str, state: str, store, reason: str | None = None, until: date | None = None) -> None:
         from aifinops.history import set_state
