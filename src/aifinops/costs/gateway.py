@@ -30,7 +30,6 @@ Spend logs ingested into the store (``aifinops ingest spend_logs.json``: table `
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,7 +39,7 @@ import pyarrow as pa
 from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
-from aifinops.store import one_row
+from aifinops.store import exact_sum, one_row
 from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
@@ -55,11 +54,20 @@ def fit_rates(rows: list[tuple[float, dict[str, float]]]) -> dict[str, float | N
     """Least-squares per-token rates (no intercept) from (spend, tokens by class) rows; a class with no tokens
     gets None. Solved through the normal equations (at most four unknowns)."""
     used = [k for k in CLASSES if any(t.get(k, 0) for _, t in rows)]
+    a = {(i, j): sum(t.get(i, 0) * t.get(j, 0) for _, t in rows) for i in used for j in used}
+    b = {i: sum(spend * t.get(i, 0) for spend, t in rows) for i in used}
+    return solve_rates(used, a, b)
+
+
+def solve_rates(used: list[str], a_sums: dict[tuple[str, str], float], b_sums: dict[str, float]
+                ) -> dict[str, float | None]:
+    """The rates of the classes ``used`` from the normal equations' sums: ``a_sums[(i, j)]`` = sum of tokens_i x
+    tokens_j, ``b_sums[i]`` = sum of spend x tokens_i over the requests; the other classes get None."""
     n = len(used)
     if not n:
         return dict.fromkeys(CLASSES)
-    a = [[sum(t.get(i, 0) * t.get(j, 0) for _, t in rows) for j in used] for i in used]
-    b = [sum(spend * t.get(i, 0) for spend, t in rows) for i in used]
+    a = [[float(a_sums[(i, j)]) for j in used] for i in used]
+    b = [float(b_sums[i]) for i in used]
     for col in range(n):  # Gauss-Jordan with partial pivoting
         pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
         if abs(a[pivot][col]) < 1e-30:
@@ -72,6 +80,27 @@ def fit_rates(rows: list[tuple[float, dict[str, float]]]) -> dict[str, float | N
                 b[r] -= f * b[col]
     solved = {k: b[i] / a[i][i] for i, k in enumerate(used)}
     return {k: (max(0.0, solved[k]) if abs(solved[k]) > 1e-15 else 0.0) if k in solved else None for k in CLASSES}
+
+
+def _fit_by_model(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, dict[str, float | None]]:
+    """fit_rates per model, its sums taken in SQL (exact DECIMAL sums: the same bytes whatever the row order), so
+    a month of a busy gateway's requests never travels into Python."""
+    cols = list(_COLUMNS.items())
+    pairs = [(i, j) for i in range(len(cols)) for j in range(i, len(cols))]
+    select = [exact_sum(f"g.{cols[i][1]} * g.{cols[j][1]}") for i, j in pairs]
+    select += [exact_sum(f"g.spend_usd * g.{c}") for _, c in cols]
+    select += [f"bool_or(g.{c} <> 0)" for _, c in cols]
+    out: dict[str, dict[str, float | None]] = {}
+    for model, *values in con.execute(
+            f"SELECT m.canonical, {', '.join(select)} FROM {_INPUT} g JOIN genai_models m ON m.name = g.model "
+            "WHERE g.day >= ? AND g.day < ? GROUP BY 1 ORDER BY 1", [start, end]).fetchall():
+        products, spends, present = values[:len(pairs)], values[len(pairs):-len(cols)], values[-len(cols):]
+        a: dict[tuple[str, str], float] = {}
+        for (i, j), v in zip(pairs, products, strict=True):
+            a[(cols[i][0], cols[j][0])] = a[(cols[j][0], cols[i][0])] = float(v or 0)
+        used = [k for (k, _), seen in zip(cols, present, strict=True) if seen]
+        out[model] = solve_rates(used, a, {k: float(v or 0) for (k, _), v in zip(cols, spends, strict=True)})
+    return out
 
 
 def reconcile_gateway(
@@ -187,14 +216,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
     if principal:
         caller = DIMENSIONS["PRINCIPAL"].text + " = ?"
         caller_params = [*DIMENSIONS["PRINCIPAL"].params, principal]
-    requests = con.execute(
-        "SELECT m.canonical, g.spend_usd, " + ", ".join(f"g.{c}" for c in _COLUMNS.values())
-        + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ?",
-        [start, end]).fetchall()
-    by_model: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
-    for model, spend, *tokens in requests:
-        by_model[model].append((spend, dict(zip(CLASSES, (float(t or 0) for t in tokens), strict=True))))
-    rates = {m: fit_rates(rows) for m, rows in by_model.items()}
+    rates = _fit_by_model(con, start, end)
     gateway = con.execute(
         "SELECT g.day, m.canonical, sum(g.spend_usd), count(*), "
         + ", ".join(f"sum(g.{c})" for c in _COLUMNS.values())
