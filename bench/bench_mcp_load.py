@@ -24,6 +24,8 @@ not asked before, a start and an end moved by whole days: every call computed fr
 3. **Breakdown** (``breakdown``): the same questions through ``call_tool`` of the server built in this process
    (no transport), CPU per call: what the tool's own work costs; the HTTP figure minus this one is the
    transport's and the SDK's share. Capacity on this machine is about cores / (server + client CPU per call).
+4. **Dashboard** (``dashboard``): ``aifinops serve`` on 127.0.0.1, each API route timed alone, then ``--clients``
+   threads asking the routes in turn for ``--seconds``: requests/s, errors, p50/p95, CPU per request.
 
 Figures are printed, never asserted. Latencies include the client's own work (JSON-RPC, validation). The
 machine's load average is printed with each figure: other processes' load takes cores from both sides.
@@ -254,6 +256,71 @@ def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: 
         print("  first error:", errors[0])
 
 
+DASHBOARD_ROUTES = ["/api/forecast", "/api/budgets", "/api/alerts", "/api/anomalies", "/api/genai/principals",
+                    "/api/views?period=monthly"]
+
+
+def dashboard(store: Path, clients: int, seconds: float) -> None:
+    """``aifinops serve`` on 127.0.0.1; ``clients`` threads with their own HTTP connection ask the dashboard's
+    routes in turn for ``seconds``; each route timed once alone first, then the load."""
+    import threading
+
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([AIFINOPS, "serve", "--port", str(port), "--store", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        wait_for_port(port, proc)
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for route in DASHBOARD_ROUTES:
+                cpu0, t0 = server_cpu_s(proc.pid), time.perf_counter()
+                answer = client.get(route)
+                print(f"web   {route:<28} alone: {1000 * (time.perf_counter() - t0):7.1f} ms, server CPU "
+                      f"{1000 * (server_cpu_s(proc.pid) - cpu0):7.1f} ms, HTTP {answer.status_code}")
+        stop_at = time.monotonic() + seconds
+        lock = threading.Lock()
+
+        def loop(i: int) -> None:
+            with httpx.Client(base_url=base, timeout=120) as client:
+                k = i
+                while time.monotonic() < stop_at:
+                    route = DASHBOARD_ROUTES[k % len(DASHBOARD_ROUTES)]
+                    k += 1
+                    t0 = time.perf_counter()
+                    try:
+                        answer = client.get(route)
+                        failed = None if answer.status_code == 200 else f"{route}: HTTP {answer.status_code}"
+                    except httpx.HTTPError as exc:
+                        failed = f"{route}: {exc!r}"[:200]
+                    with lock:
+                        latencies.append(time.perf_counter() - t0)
+                        if failed:
+                            errors.append(failed)
+
+        cpu_server0, cpu_client0, t0 = server_cpu_s(proc.pid), time.process_time(), time.perf_counter()
+        threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=seconds + 300)
+        elapsed = time.perf_counter() - t0
+        cpu_server, cpu_client = server_cpu_s(proc.pid) - cpu_server0, time.process_time() - cpu_client0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    n = max(1, len(latencies))
+    print(f"web   {clients} clients for {elapsed:.1f} s: {len(latencies)} requests, {len(latencies) / elapsed:.1f}/s, "
+          f"{len(errors)} errors, p50 {1000 * statistics.median(latencies):.0f} ms, p95 "
+          f"{1000 * pct(latencies, 95):.0f} ms, max {1000 * max(latencies):.0f} ms; CPU per request: server "
+          f"{1000 * cpu_server / n:.1f} ms, client {1000 * cpu_client / n:.1f} ms; {load_avg()}")
+    if errors:
+        print("  first error:", errors[0])
+
+
 def breakdown(store: Path, start: str, end: str, n: int) -> None:
     """CPU per call of the tools themselves: ``call_tool`` of a server built here, no transport."""
     from aifinops.mcp_server import build_server
@@ -312,8 +379,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds of each load")
     parser.add_argument("--procs", type=int, default=4, help="load-generator processes sharing the clients")
     parser.add_argument("--mix", choices=("repeated", "distinct", "both"), default="both")
-    parser.add_argument("--only", choices=("stdio", "load", "breakdown"), action="append",
-                        help="run only these parts (repeatable); default all three")
+    parser.add_argument("--only", choices=("stdio", "load", "breakdown", "dashboard"), action="append",
+                        help="run only these parts (repeatable); default all four")
     args = parser.parse_args()
     if args.store is None and args.rows is None:
         parser.error("pass --store STORE or --rows N")
@@ -330,7 +397,7 @@ def main() -> None:
         pass
     print(json.dumps({"store": str(store), "usage_daily_rows": rows and rows[0], "line_items": rows and rows[1],
                       "span": [start, end], "cpus": os.cpu_count()}))
-    parts = args.only or ["stdio", "load", "breakdown"]
+    parts = args.only or ["stdio", "load", "breakdown", "dashboard"]
     kinds = ["repeated", "distinct"] if args.mix == "both" else [args.mix]
     if "stdio" in parts:
         single_calls(store, args.calls, start, end)
@@ -339,6 +406,8 @@ def main() -> None:
             load(store, args.clients, args.seconds, start, end, kind, args.procs)
     if "breakdown" in parts:
         breakdown(store, start, end, args.calls)
+    if "dashboard" in parts:
+        dashboard(store, args.clients, args.seconds)
 
 
 if __name__ == "__main__":
