@@ -11,14 +11,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError
 from aifinops.pricing import instance_specs, rate, spot_discount
 
 # The Spot discount's one home is the catalog; without an instance type a simulator uses its planning range.
 PLANNING_SPOT_DISCOUNT = spot_discount()
 
-# Monthly figures use a 730-hour month (8,760 h / 12), as AWS's pricing pages do (docs/checks.md).
-HOURS_PER_MONTH = 730.0
+# Monthly figures use config's 730-hour month (8,760 h / 12), as AWS's pricing pages do (docs/checks.md).
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24.0
 
 

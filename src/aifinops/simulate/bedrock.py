@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
 
+from aifinops.config import HOURS_PER_MONTH
 from aifinops.pricing import bedrock_token_price
-from aifinops.simulate.base import HOURS_PER_MONTH, Result, need, need_non_negative, need_share, share
+from aifinops.simulate.base import Result, need, need_non_negative, need_share, share
 
 # Batch inference costs 50% of on-demand (Bedrock user guide, batch-inference.html and
 # capacity-limits-cost-optimization.html).

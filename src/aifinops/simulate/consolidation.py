@@ -14,8 +14,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from aifinops.config import HOURS_PER_MONTH
 from aifinops.simulate.base import (
-    HOURS_PER_MONTH,
     Result,
     catalog_memory_gib,
     hourly_rate,

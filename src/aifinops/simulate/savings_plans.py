@@ -12,8 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from aifinops.config import HOURS_PER_MONTH
 from aifinops.simulate.base import (
-    HOURS_PER_MONTH,
     Result,
     need,
     need_non_negative,

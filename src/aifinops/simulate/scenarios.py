@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aifinops.simulate.base import HOURS_PER_MONTH, Result
+from aifinops.config import HOURS_PER_MONTH
+from aifinops.simulate.base import Result
 from aifinops.simulate.consolidation import EndpointLoad, simulate_consolidation
 from aifinops.simulate.gpu_utilization import simulate_gpu_utilization
 from aifinops.simulate.inference_mode import simulate_inference_modes
