@@ -23,6 +23,9 @@ BEDROCK_INVOCATION_LOGGING = "bedrock-invocation-logging"
 COMPREHEND_ENDPOINT = "comprehend-endpoint"
 EC2_INSTANCE = "ec2-instance"
 S3_BUCKET = "s3-bucket"
+CLOUDWATCH_ALARM = "cloudwatch-alarm"
+CLOUDWATCH_DASHBOARD = "cloudwatch-dashboard"
+BUDGET = "budget"  # an AWS Budgets budget (collected with Cost Explorer)
 
 # --- finding subjects the inventory does not hold -------------------------------------------------
 # A training job a finding names by its ARN (the inventory's row of it is SAGEMAKER_TRAINING_JOB).

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.answers.args import choose, fit, json_arg, page, paged, string_list
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.monitor import budgets as monitor_budgets
@@ -43,7 +44,7 @@ def describe_alarms(
     state = choose(state_value, "state_value", ALARM_STATES) if state_value else None
     alarms = [
         a
-        for a in _records(con, "cloudwatch-alarm")
+        for a in _records(con, rt.CLOUDWATCH_ALARM)
         if (not alarm_name_prefix or a.get("AlarmName", "").startswith(alarm_name_prefix))
         and (not names or a.get("AlarmName") in names)
         and (not state or a.get("StateValue") == state)
@@ -65,7 +66,7 @@ def describe_alarms(
 
 def _no_alarm_note(con: duckdb.DuckDBPyConnection) -> str:
     rows = con.execute(
-        "SELECT name FROM resources WHERE resource_type = 'cloudwatch-alarm' ORDER BY name LIMIT 20"
+        "SELECT name FROM resources WHERE resource_type = ? ORDER BY name LIMIT 20", [rt.CLOUDWATCH_ALARM]
     ).fetchall()
     if not rows:
         return "The store holds no CloudWatch alarms (collect them with `aifinops collect`)."
@@ -78,7 +79,7 @@ def list_dashboards(
     """ListDashboards: {DashboardEntries: [{DashboardName, DashboardArn, LastModified, Size}]}."""
     entries = [
         {k: d.get(k) for k in ("DashboardName", "DashboardArn", "LastModified", "Size")}
-        for d in _records(con, "cloudwatch-dashboard")
+        for d in _records(con, rt.CLOUDWATCH_DASHBOARD)
         if not dashboard_name_prefix or d.get("DashboardName", "").startswith(dashboard_name_prefix)
     ]
     chunk, token = page(entries, 100, next_token, [dashboard_name_prefix])
@@ -87,7 +88,7 @@ def list_dashboards(
 
 def get_dashboard(con: duckdb.DuckDBPyConnection, dashboard_name: str) -> dict[str, Any]:
     """GetDashboard: {DashboardArn, DashboardBody, DashboardName}; read-only (it never creates one)."""
-    dashboards = _records(con, "cloudwatch-dashboard")
+    dashboards = _records(con, rt.CLOUDWATCH_DASHBOARD)
     for d in dashboards:
         if d.get("DashboardName") == dashboard_name:
             return {k: d.get(k) for k in ("DashboardArn", "DashboardBody", "DashboardName")}
@@ -146,7 +147,7 @@ def describe_budgets(
 def _budget_names_of(con: duckdb.DuckDBPyConnection, account_id: str) -> set[str]:
     """Names of the budgets the inventory holds for ``account_id`` (DescribeBudgets' AccountId)."""
     rows = con.execute(
-        "SELECT name FROM resources WHERE resource_type = 'budget' AND account_id = ?", [str(account_id)]
+        "SELECT name FROM resources WHERE resource_type = ? AND account_id = ?", [rt.BUDGET, str(account_id)]
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -173,7 +174,7 @@ def active_alarms(con: duckdb.DuckDBPyConnection, max_items: int | None = None) 
     limit = max_items or 50
     if limit < 1:
         raise ArgumentError(f"max_items {limit} is below 1.", "pass max_items of 1 or more.")
-    alarms = [a for a in _records(con, "cloudwatch-alarm") if a.get("StateValue") == "ALARM"]
+    alarms = [a for a in _records(con, rt.CLOUDWATCH_ALARM) if a.get("StateValue") == "ALARM"]
     answer: dict[str, Any] = {"metric_alarms": alarms[:limit], "composite_alarms": [],
                               "has_more_results": len(alarms) > limit}
     notes = ["Alarm states as collected (the store's inventory), not live."]

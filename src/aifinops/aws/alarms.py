@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from aifinops import resource_types as rt
 from aifinops.aws.inventory import record
 from aifinops.aws.runner import Scope
 
 
 def alarms(scope: Scope, collected_at: str) -> list[dict]:
     items = scope.pages("cloudwatch", "DescribeAlarms", "MetricAlarms") or []
-    return [record(scope, "cloudwatch-alarm", a["AlarmArn"], a["AlarmName"], a, collected_at) for a in items]
+    return [record(scope, rt.CLOUDWATCH_ALARM, a["AlarmArn"], a["AlarmName"], a, collected_at) for a in items]
 
 
 def dashboards(scope: Scope, collected_at: str) -> list[dict]:
@@ -20,5 +21,5 @@ def dashboards(scope: Scope, collected_at: str) -> list[dict]:
             continue
         attributes = {**body, "LastModified": entry.get("LastModified"), "Size": entry.get("Size")}
         arn = body.get("DashboardArn") or entry.get("DashboardArn")
-        out.append(record(scope, "cloudwatch-dashboard", arn, entry["DashboardName"], attributes, collected_at))
+        out.append(record(scope, rt.CLOUDWATCH_DASHBOARD, arn, entry["DashboardName"], attributes, collected_at))
     return out

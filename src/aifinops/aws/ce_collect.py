@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
+from aifinops import resource_types as rt
 from aifinops.aws.ce_client import CostExplorer
 from aifinops.aws.inventory import record
 from aifinops.aws.runner import Scope
@@ -63,7 +64,7 @@ def cost_explorer_records(scope: Scope, ce: CostExplorer, today: date, days: int
 def budgets(scope: Scope, collected_at: str) -> list[dict]:
     items = scope.pages("budgets", "DescribeBudgets", "Budgets", region=CE_REGION, AccountId=scope.account_id)
     return [
-        record(scope, "budget", f"arn:aws:budgets::{scope.account_id}:budget/{b['BudgetName']}", b["BudgetName"], b,
+        record(scope, rt.BUDGET, f"arn:aws:budgets::{scope.account_id}:budget/{b['BudgetName']}", b["BudgetName"], b,
                collected_at, region=CE_REGION)
         for b in items or []
     ]

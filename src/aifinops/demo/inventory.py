@@ -23,6 +23,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aifinops import resource_types as rt
 from aifinops.demo.account import (
     INSTANCE_SPECS,
     PAYER,
@@ -169,7 +170,7 @@ def _endpoint(e: Endpoint) -> dict:
                 }
             ],
         }
-    return _record(e.account, e.region, "sagemaker-endpoint", e.arn, e.name, attributes)
+    return _record(e.account, e.region, rt.SAGEMAKER_ENDPOINT, e.arn, e.name, attributes)
 
 
 def _notebooks(acct: DemoAccount) -> list[dict]:
@@ -194,7 +195,7 @@ def _notebooks(acct: DemoAccount) -> list[dict]:
         }
         if nb.lifecycle_config:
             attributes["NotebookInstanceLifecycleConfigName"] = nb.lifecycle_config
-        out.append(_record(nb.account, nb.region, "sagemaker-notebook", nb.arn, nb.name, attributes))
+        out.append(_record(nb.account, nb.region, rt.SAGEMAKER_NOTEBOOK, nb.arn, nb.name, attributes))
     return out
 
 
@@ -219,7 +220,7 @@ def _studio_apps(acct: DemoAccount) -> list[dict]:
         }
         out.append(
             _record(
-                app.account, app.region, "sagemaker-studio-app", app.arn, f"{app.space}/default", attributes
+                app.account, app.region, rt.SAGEMAKER_STUDIO_APP, app.arn, f"{app.space}/default", attributes
             )
         )
     return out
@@ -282,7 +283,7 @@ def _training_jobs(acct: DemoAccount) -> list[dict]:
         }
         if job.checkpoint_uri:
             attributes["CheckpointConfig"] = {"S3Uri": job.checkpoint_uri, "LocalPath": "/opt/ml/checkpoints"}
-        out.append(_record(job.account, job.region, "sagemaker-training-job", job.arn, job.name, attributes))
+        out.append(_record(job.account, job.region, rt.SAGEMAKER_TRAINING_JOB, job.arn, job.name, attributes))
     return out
 
 
@@ -301,7 +302,7 @@ def _buckets(acct: DemoAccount) -> list[dict]:
         }
         if b.lifecycle_rules is not None:
             attributes["LifecycleConfiguration"] = {"Rules": b.lifecycle_rules}
-        out.append(_record(b.account, b.region, "s3-bucket", b.name, b.name, attributes))
+        out.append(_record(b.account, b.region, rt.S3_BUCKET, b.name, b.name, attributes))
     return out
 
 
@@ -340,7 +341,7 @@ def _instances(acct: DemoAccount) -> list[dict]:
             _record(
                 inst.account,
                 inst.region,
-                "ec2-instance",
+                rt.EC2_INSTANCE,
                 f"arn:aws:ec2:{inst.region}:{inst.account}:instance/{inst.instance_id}",
                 inst.instance_id,
                 attributes,
@@ -391,7 +392,7 @@ def _alarms(acct: DemoAccount) -> list[dict]:
             "TreatMissingData": "missing",
             "StateTransitionedTimestamp": updated,
         }
-        out.append(_record(e.account, e.region, "cloudwatch-alarm", alarm_arn, name, attributes))
+        out.append(_record(e.account, e.region, rt.CLOUDWATCH_ALARM, alarm_arn, name, attributes))
     return out
 
 
@@ -481,7 +482,7 @@ def _dashboard() -> dict:
         "LastModified": iso(datetime(2024, 9, 2, 9, 30, tzinfo=UTC)),
         "Size": len(text),
     }
-    return _record(PAYER, "us-east-1", "cloudwatch-dashboard", dashboard_arn, name, attributes)
+    return _record(PAYER, "us-east-1", rt.CLOUDWATCH_DASHBOARD, dashboard_arn, name, attributes)
 
 
 def _budgets(spend_usd: dict[str, float]) -> list[dict]:
@@ -522,7 +523,7 @@ def _budgets(spend_usd: dict[str, float]) -> list[dict]:
             "LastUpdatedTime": iso(SNAPSHOT_AT),
         }
         out.append(
-            _record(PAYER, "us-east-1", "budget", f"arn:aws:budgets::{PAYER}:budget/{name}", name, attributes)
+            _record(PAYER, "us-east-1", rt.BUDGET, f"arn:aws:budgets::{PAYER}:budget/{name}", name, attributes)
         )
     return out
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import CheckContext
 from aifinops.config import HOURS_PER_MONTH
@@ -260,7 +261,7 @@ def _anomalies(con, as_of: date, params: AlertParams) -> list[Alert]:
 
 def _alarms(con) -> list[Alert]:
     rows = con.execute(
-        "SELECT resource_id, name, attributes FROM resources WHERE resource_type = 'cloudwatch-alarm'"
+        "SELECT resource_id, name, attributes FROM resources WHERE resource_type = ?", [rt.CLOUDWATCH_ALARM]
     ).fetchall()
     out = []
     for rid, name, raw in rows:

@@ -32,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.billing_names import CE_SERVICE_NAMES
 from aifinops.costs import amount_string, data_period
 from aifinops.costs.breakdown import filter_expression
@@ -91,7 +92,7 @@ def budgets_from_store(con: duckdb.DuckDBPyConnection) -> list[Budget]:
     """COST budgets from the inventory (DescribeBudgets items)."""
     import json
 
-    rows = con.execute("SELECT attributes FROM resources WHERE resource_type = 'budget' ORDER BY name").fetchall()
+    rows = con.execute("SELECT attributes FROM resources WHERE resource_type = ? ORDER BY name", [rt.BUDGET]).fetchall()
     out = []
     for (raw,) in rows:
         attrs = json.loads(raw) if isinstance(raw, str) else raw
