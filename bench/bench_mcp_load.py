@@ -15,12 +15,12 @@ not asked before, a start and an end moved by whole days: every call computed fr
 1. **Single calls** (``stdio``): the SDK's client launches ``aifinops mcp --store STORE`` over stdio and times
    ``--calls`` calls of cost_explorer by SERVICE and of ai_cost_overview, each kind; p50, p95 and max.
    Goal: p95 <= 150 ms.
-2. **Load** (``load``): ``aifinops mcp --transport http`` on 127.0.0.1; ``--clients`` clients, each its own
-   SDK ``Client`` over streamable HTTP, spread over ``--procs`` load-generator processes (one Python process of
-   SDK clients saturates before the server does), call the mix back to back for ``--seconds`` (after ~20 s to
-   start and connect); prints calls/s, errors, p50/p95/p99/max, and CPU seconds per call of the server process
-   and of the load generators, measured over the same window (the generators share the machine's cores).
-   Goal: >= 100 calls/s, p95 <= 500 ms, 0 errors.
+2. **Load** (``load``): ``aifinops mcp --transport http [--workers N]`` on 127.0.0.1; ``--clients`` clients,
+   each its own SDK ``Client`` over streamable HTTP, spread over ``--procs`` load-generator processes (one
+   Python process of SDK clients saturates before the server does), call the mix back to back for
+   ``--seconds`` (after ~20 s to start and connect); prints calls/s, errors, p50/p95/p99/max, and CPU
+   seconds per call of the server processes and of the load generators, over the same window (the
+   generators share the machine's cores). Goal: >= 100 calls/s, p95 <= 500 ms, 0 errors.
 3. **Breakdown** (``breakdown``): the same questions through ``call_tool`` of the server built in this process
    (no transport), CPU per call: what the tool's own work costs; the HTTP figure minus this one is the
    transport's and the SDK's share. Capacity on this machine is about cores / (server + client CPU per call).
@@ -210,12 +210,13 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60)
     raise SystemExit(f"the server did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
 
 
-def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: str, procs: int) -> None:
+def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: str, procs: int,
+         workers: int = 1) -> None:
     import multiprocessing
 
     port = free_port()
-    proc = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store", str(store)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store", str(store),
+                             "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
         mix = list(calls_for(start, end).values())
@@ -225,18 +226,18 @@ def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: 
         share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         start_at = time.time() + 20  # time for the processes to start and connect
         stop_at = start_at + seconds
-        workers = [ctx.Process(target=_client_process, args=(port, mix, kind, (start, end), sum(share[:i]), n,
-                                                             clients, start_at, stop_at, out))
-                   for i, n in enumerate(share)]
-        for w in workers:
-            w.start()
+        generators = [ctx.Process(target=_client_process, args=(port, mix, kind, (start, end), sum(share[:i]), n,
+                                                                clients, start_at, stop_at, out))
+                      for i, n in enumerate(share)]
+        for g in generators:
+            g.start()
         time.sleep(max(0.0, start_at - time.time()))
         cpu_server0 = server_cpu_s(proc.pid)
         load_before = load_avg()
-        parts = [out.get(timeout=seconds + 120) for _ in workers]
+        parts = [out.get(timeout=seconds + 120) for _ in generators]
         cpu_server = server_cpu_s(proc.pid) - cpu_server0
-        for w in workers:
-            w.join(timeout=30)
+        for g in generators:
+            g.join(timeout=30)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -245,7 +246,8 @@ def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: 
     elapsed = max(last for _, _, last, _ in parts) - start_at
     cpu_client = sum(c for _, _, _, c in parts)
     n = max(1, len(latencies))
-    print(f"http  {kind} mix, {clients} clients in {procs} processes for {elapsed:.1f} s: {len(latencies)} calls, "
+    print(f"http  {kind} mix, {workers} server process(es), {clients} clients in {procs} processes for "
+          f"{elapsed:.1f} s: {len(latencies)} calls, "
           f"{len(latencies) / elapsed:.1f} calls/s, {len(errors)} errors, p50 {1000 * statistics.median(latencies):.0f}"
           f" ms, p95 {1000 * pct(latencies, 95):.0f} ms, p99 {1000 * pct(latencies, 99):.0f} ms, "
           f"max {1000 * max(latencies):.0f} ms {GOAL}")
@@ -347,12 +349,25 @@ def breakdown(store: Path, start: str, end: str, n: int) -> None:
 
 
 def server_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a running process (Linux /proc), nan elsewhere."""
+    """User + system CPU seconds of a running process and its children (``--workers``) (Linux /proc), nan
+    elsewhere."""
+    def stat(p: int | str) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = stat(pid)
     except (OSError, ValueError, IndexError):
         return float("nan")
+    total = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = stat(entry.name)
+                if int(child[1]) == pid:  # the parent's pid
+                    total += int(child[11]) + int(child[12])
+            except (OSError, ValueError, IndexError):
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def build_store(rows: int, periods: int, workdir: Path) -> Path:
@@ -379,6 +394,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds of each load")
     parser.add_argument("--procs", type=int, default=4, help="load-generator processes sharing the clients")
     parser.add_argument("--mix", choices=("repeated", "distinct", "both"), default="both")
+    parser.add_argument("--workers", type=int, default=1, help="HTTP server processes (aifinops mcp --workers)")
     parser.add_argument("--only", choices=("stdio", "load", "breakdown", "dashboard"), action="append",
                         help="run only these parts (repeatable); default all four")
     args = parser.parse_args()
@@ -403,7 +419,7 @@ def main() -> None:
         single_calls(store, args.calls, start, end)
     if "load" in parts:
         for kind in kinds:
-            load(store, args.clients, args.seconds, start, end, kind, args.procs)
+            load(store, args.clients, args.seconds, start, end, kind, args.procs, args.workers)
     if "breakdown" in parts:
         breakdown(store, start, end, args.calls)
     if "dashboard" in parts:

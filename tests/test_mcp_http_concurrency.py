@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import duckdb
+import pytest
 from mcp import Client
 
 from aifinops.mcp_server import http_app
@@ -213,3 +214,62 @@ def test_a_store_file_swapped_back_is_not_answered_from_answers_kept_for_another
         (back,) = anyio.run(_ask, url, [MONTHLY])
     assert emptier != first and back == first
     assert _monthly_answered(emptier)["2024-10-01"] == 0
+
+
+@pytest.mark.slow  # a server of two processes started by the CLI: seconds
+def test_several_server_processes_answer_modern_and_handshake_clients_alike(demo_store):
+    """``aifinops mcp --transport http --workers 2``: stateless processes sharing the port; clients of the
+    2026 protocol and clients that open a session with the initialize handshake get the same answers, SQL's."""
+    import socket
+    import subprocess
+    import time
+
+    from clirun import AIFINOPS
+
+    port = free_port()
+    server = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--workers", "2",
+                               "--store", str(demo_store.path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/mcp"
+
+    async def legacy() -> list[str]:
+        async with Client(url, mode="legacy") as client:
+            out = []
+            for name, args in [MONTHLY, BY_REGION, MONTHLY, BY_REGION]:
+                result = await client.call_tool(name, args)
+                assert not result.is_error, result.content[0].text
+                out.append(result.content[0].text)
+            return out
+
+    async def main() -> list[list[str]]:
+        answers: list[list[str]] = [[] for _ in range(6)]
+
+        async def modern(i: int) -> None:
+            answers[i] = await _ask(url, [MONTHLY, BY_REGION, MONTHLY, BY_REGION])
+
+        async def handshake(i: int) -> None:
+            answers[i] = await legacy()
+
+        async with anyio.create_task_group() as tg:
+            for i in range(6):
+                tg.start_soon(modern if i % 2 else handshake, i)
+        return answers
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        answers = anyio.run(main)
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert all(a == answers[0] for a in answers), stderr[-2000:]
+    assert answers[0][0] == answers[0][2] and answers[0][1] == answers[0][3]
+    for month, total in _monthly_from_sql(demo_store.path).items():
+        assert abs(_monthly_answered(answers[0][0])[month] - total) < 0.006, month
+    expected = _by_region_from_sql(demo_store.path)
+    answered = _by_region_answered(answers[0][1])
+    for key in set(expected) | set(answered):
+        assert abs(answered.get(key, 0.0) - expected.get(key, 0.0)) < 0.006, key

@@ -1198,13 +1198,16 @@ def _prompts_and_resources(server: MCPServer, store: Store) -> None:
         return render_checks_markdown()
 
 
-def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str | None = None) -> Any:
+def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str | None = None,
+             stateless: bool = False) -> Any:
     """The streamable-HTTP ASGI app at /mcp, answering only as this machine on ``port`` (``http_guard``).
 
     Calls are served concurrently: a question answered before on this version of the store is answered on the
     event loop (``_Answers``); any other runs on a worker thread with its own cursor of the store's shared
     read-only connection (``Store.shared_reader``), DuckDB's query itself outside the GIL. Answers are plain
-    JSON responses, not one-event SSE streams (no tool sends progress): less work per call on both sides."""
+    JSON responses, not one-event SSE streams (no tool sends progress): less work per call on both sides.
+    ``stateless``: no ``mcp-session-id`` sessions (every request stands alone), for several server processes
+    behind one port, where a session's next request may reach another process."""
     from mcp.server.transport_security import TransportSecuritySettings
 
     from aifinops.http_guard import LocalOnly
@@ -1212,6 +1215,7 @@ def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str |
     app = build_server(store, store_note).streamable_http_app(
         max_request_body_size=MAX_REQUEST_BYTES,
         json_response=True,
+        stateless_http=stateless,
         # The same Host/Origin rule as the dashboard, from one place: LocalOnly below, exact port included.
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=host,
@@ -1219,11 +1223,31 @@ def http_app(store: Store, port: int, host: str = "127.0.0.1", store_note: str |
     return LocalOnly(app, bind_host=host, port=port)
 
 
-def serve(store: Store, transport: str = "stdio", port: int = 8765, store_note: str | None = None) -> None:
-    """Run the server on stdio, or streamable HTTP bound to 127.0.0.1:``port`` at /mcp."""
+# How serve() hands its arguments to the worker processes uvicorn starts (each imports http_app_from_env).
+_WORKER_SPEC_ENV = "AIFINOPS_MCP_HTTP_WORKER"
+
+
+def http_app_from_env() -> Any:
+    """The app of one of ``serve``'s HTTP worker processes (uvicorn's app factory), stateless."""
+    spec = json.loads(os.environ[_WORKER_SPEC_ENV])
+    return http_app(Store(spec["store"]), spec["port"], spec["host"], spec["note"], stateless=True)
+
+
+def serve(store: Store, transport: str = "stdio", port: int = 8765, store_note: str | None = None,
+          workers: int = 1) -> None:
+    """Run the server on stdio, or streamable HTTP bound to 127.0.0.1:``port`` at /mcp.
+
+    ``workers`` > 1 (HTTP only): that many server processes share the port, so every core answers calls (one
+    process runs Python on one core at a time); they are stateless, each with its own reader and kept answers."""
     if transport == "stdio":
         build_server(store, store_note).run("stdio")
-    else:
-        import uvicorn
+        return
+    import uvicorn
 
+    if workers <= 1:
         uvicorn.run(http_app(store, port, store_note=store_note), host="127.0.0.1", port=port, log_level="warning")
+        return
+    os.environ[_WORKER_SPEC_ENV] = json.dumps({"store": str(store.path), "port": port, "host": "127.0.0.1",
+                                               "note": store_note})
+    uvicorn.run(f"{__name__}:http_app_from_env", factory=True, workers=workers, host="127.0.0.1", port=port,
+                log_level="warning")

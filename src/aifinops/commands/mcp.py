@@ -19,6 +19,8 @@ def mcp_command(
     ctx: typer.Context,
     transport: Annotated[str, typer.Option("--transport", "-t", help="stdio | http (streamable HTTP)")] = "stdio",
     port: Annotated[int, typer.Option("--port", "-p", help="HTTP port on 127.0.0.1.")] = 8765,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=(
+        "HTTP server processes sharing the port (stateless); default 1."))] = 1,
     aws: Annotated[bool, typer.Option("--aws", help="Collect from live AWS (read-only) into the store first.")] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
@@ -49,4 +51,4 @@ def mcp_command(
     # By name: typer may carry its own copy of click's ParameterSource enum.
     given = getattr(ctx.get_parameter_source("store"), "name", "") == "COMMANDLINE"
     note = None if given else default_store_note(st)
-    serve(st, "stdio" if transport == "stdio" else "http", port, store_note=note)
+    serve(st, "stdio" if transport == "stdio" else "http", port, store_note=note, workers=workers)
