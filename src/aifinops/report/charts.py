@@ -255,6 +255,8 @@ def _series_lines(series: dict[str, Any], key: Any, top: int = 12) -> go.Figure:
         cost[key(r)] = cost.get(key(r), 0.0) + (r["cost_usd"] or 0.0)
     starts = sorted({r["start"] for r in series["rows"]})
     fig = go.Figure()
+    if len(starts) == 1:  # one period on a date axis is labelled by the milliseconds around its midnight
+        fig.update_xaxes(type="category")
     for name in sorted(sorted(lines, key=lambda k: -cost[k])[:top]):
         fig.add_trace(go.Scatter(x=starts, y=[lines[name].get(s) for s in starts], name=name, mode="lines+markers",
                                  hovertemplate="%{x}: $%{y:,.6f}<extra>" + name + "</extra>"))
