@@ -191,3 +191,40 @@ def test_a_scan_whose_json_lists_every_member_says_so(scanned, tmp_path):
     n = sum(ACCOUNTS.values())  # the notebook check alone: one finding per notebook
     assert re.search(rf"from {n} finding\(s\) on {n} resource\(s\)", out), out[:500]
     assert f"{n} finding(s) in all (aifinops scan --format json lists every one)" in out
+
+
+def test_the_eval_scorer_scores_every_member_of_a_group(scanned, tmp_path):
+    """bench/eval/score.py scores finding by finding: a group's members come from the store's history (the
+    document lists 20 of 25), or from the group itself when it lists them all."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.eval.generate import Truth
+    from bench.eval.run import scan_history
+    from bench.eval.score import every_finding, score
+
+    truths = [Truth(kind="notebook always on", checks=(NOTEBOOK,), ids=(_arn(a, k),), region="us-east-1",
+                    monthly_savings_usd=SAVING, basis="by hand") for a, n in ACCOUNTS.items() for k in range(n)]
+    doc = scanned["doc"]
+    with pytest.raises(ValueError, match="finding_history"):
+        every_finding(doc)
+    history = scan_history(scanned["store"])
+    assert len(history) == len(_history(scanned["store"]))
+    s = score(truths, doc, history)
+    assert len(s.matched) == 40 and s.true_usd == pytest.approx(40 * SAVING)
+    assert s.recall == pytest.approx(1.0)
+    assert not [d for d in s.disagreements if d[0] in ("MISSED", "ERROR")]
+    with pytest.raises(ValueError, match="not this scan's"):
+        score(truths, doc, history[1:])
+
+    # a scan not kept in the history lists every member: the document alone scores them
+    store = tmp_path / "store.duckdb"
+    shutil.copy(scanned["store"], store)
+    result = run_cli("scan", "--check", NOTEBOOK, "--store", str(store), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    alone = json.loads(result.stdout)
+    assert any(f["group"] for f in alone["findings"])
+    members = every_finding(alone)
+    assert sorted(f["id"] for f in members) == sorted(r[0] for r in _history(store) if r[1] == NOTEBOOK)
+    s = score(truths, alone)
+    assert len(s.matched) == 40 and s.recall == pytest.approx(1.0) and s.dollar_findings == 40

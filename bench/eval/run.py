@@ -110,4 +110,20 @@ def run_one(seed: int, url: str, work: Path, scale: int = 1, regions: tuple[str,
         raise RuntimeError(f"scan of seed {seed} failed ({done.returncode}): {done.stderr[-2000:]}")
     doc = json.loads(out.read_text())
     (work / f"seed{seed}" / "truth.json").write_text(json.dumps([asdict(t) for t in account.truths], indent=1))
-    return Run(account, doc, score(account.truths, doc), generate_s, scan_s)
+    history = scan_history(work / f"seed{seed}" / "store.duckdb")
+    return Run(account, doc, score(account.truths, doc, history or None), generate_s, scan_s)  # none: not kept
+
+
+def scan_history(store: Path) -> list[dict[str, Any]]:
+    """Every finding of the store's last recorded scan, in full (the document groups many of one kind)."""
+    import duckdb
+
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT finding FROM finding_history WHERE run_id = "
+            "(SELECT run_id FROM scan_runs ORDER BY run_at DESC, run_id DESC LIMIT 1) ORDER BY finding_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return [json.loads(r[0]) for r in rows]

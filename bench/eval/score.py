@@ -6,6 +6,11 @@ over all true savings. Precision counts the findings claiming dollars that are r
 waste is |claimed - true| / true, the claim being the largest right finding (two checks may name one lever).
 Every difference from the truth is listed: missed waste, dollars claimed on a clean look-alike, a wrong lever
 or an unknown resource, and savings off by more than ``TOLERANCE``.
+
+Every finding is scored, one by one: the scan document groups many findings of one check, account and resource
+type into one (aifinops.finding_groups), listing the largest members and summing the rest, which the store's
+``finding_history`` keeps in full. ``every_finding`` takes them from that history (``history``, the scan's
+findings as recorded) or, when the document lists every member of its groups, from the groups themselves.
 """
 
 from __future__ import annotations
@@ -76,9 +81,42 @@ class Score:
         return self.right_findings / self.dollar_findings if self.dollar_findings else 1.0
 
 
-def score(truths: list[Truth], doc: dict[str, Any]) -> Score:
-    out = Score()
+def every_finding(doc: dict[str, Any], history: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The scan's findings one by one: ``history`` (every finding of the scan as the store recorded it) when
+    given, checked against the document (as many findings, and each check's savings, as its groups stand for);
+    else the document's, each group replaced by the members it lists (a group that sums some cannot be scored
+    from the document alone: a ValueError says to pass the history)."""
     findings = doc.get("findings") or []
+    expected = sum(f["group"]["members_count"] if f.get("group") else 1 for f in findings)
+    if history is not None:
+        per_check: dict[str, float] = defaultdict(float)
+        for f in findings:
+            per_check[f["check"]] += f["monthly_savings_usd"]
+        for f in history:
+            per_check[f["check"]] -= f["monthly_savings_usd"]
+        off = {c: round(d, 2) for c, d in per_check.items() if abs(d) > 0.01 + 1e-6 * abs(d)}
+        if len(history) != expected or off:
+            raise ValueError(f"the history holds {len(history)} findings for a document of {expected} "
+                             f"(savings off by check: {off}): it is not this scan's; pass the scan's own run")
+        return history
+    out = []
+    for f in findings:
+        group = f.get("group")
+        if not group:
+            out.append(f)
+            continue
+        if group.get("rest"):
+            raise ValueError(f"group {f['id']} lists {len(group['members'])} of its {group['members_count']} "
+                             "findings: score with the store's finding_history of the scan (history=...)")
+        out += [{**m, "check": f["check"], "resource_type": f["resource_type"], "account_id": f.get("account_id")}
+                for m in group["members"]]
+    return out
+
+
+def score(truths: list[Truth], doc: dict[str, Any], history: list[dict[str, Any]] | None = None) -> Score:
+    """``doc``'s findings (``history``: every finding of the scan, see ``every_finding``) against ``truths``."""
+    out = Score()
+    findings = every_finding(doc, history)
     waste = [t for t in truths if not t.clean and t.monthly_savings_usd > 0]
     best: dict[int, Matched] = {}
     for f in findings:
