@@ -427,7 +427,7 @@ class Store:
             _checkpoint_wal(self.path, wait_s)
             # Holding the lock, no other writer is at work: a working copy still here is a killed writer's.
             for stale in self.path.parent.glob(f".{glob_escape(self.path.name)}.*.writing*"):
-                stale.unlink(missing_ok=True)
+                _remove(stale)
             work = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.writing")
             try:
                 if self.path.exists():
@@ -435,6 +435,9 @@ class Store:
                     shutil.copymode(self.path, work)
                 con = _open_with_retry(work, False, wait_s, shown=self.path)
                 try:
+                    # DuckDB takes up to 80% of the machine's memory by default; a writer spills to ``<work>.tmp``
+                    # past this instead, so an ingest of many resources keeps the process near a fixed size
+                    con.execute(f"SET memory_limit = '{WRITER_MEMORY_LIMIT}'")
                     _ensure_schema(con, self.path)
                     before = None if usage else usage_fingerprint(con)
                     if usage:
@@ -450,8 +453,21 @@ class Store:
             except PermissionError as exc:
                 raise _cannot_write(self.path) from exc
             finally:
-                for leftover in (work, work.with_name(work.name + ".wal")):
-                    leftover.unlink(missing_ok=True)
+                for leftover in (work, work.with_name(work.name + ".wal"), work.with_name(work.name + ".tmp")):
+                    _remove(leftover)
+
+
+# A writer's DuckDB memory limit (issue 15: a scan's peak RSS at most 1 GB): past it hash tables and temp tables
+# spill to disk. 800 MB kept a 10M-row, 100k-resource scan at 0.92 GB peak RSS (1.23 GB without a limit).
+WRITER_MEMORY_LIMIT = "800MB"
+
+
+def _remove(path: Path) -> None:
+    """Remove a writer's leftover: its working copy, log, or spill folder."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 # Store.shared_reader's connections: store path -> (file version, connection)
