@@ -31,7 +31,7 @@ from aifinops.store import usage_span
 STEADY_BAND = 0.05  # a daily cost within 5% of its baseline did not move (daily billing noise of steady resources)
 HELD_FRACTION = 0.8  # a prediction held when the bill shows at least 80% of the predicted monthly saving
 # Resources that end by themselves: a month without their cost is not a saving someone made.
-EPHEMERAL_TYPES = frozenset({rt.TRAINING_JOB, rt.SAGEMAKER_TRAINING_JOB})
+EPHEMERAL_TYPES = frozenset({rt.TRAINING_JOB})
 NO_OWNER = "(no owner tag)"
 
 
@@ -138,7 +138,9 @@ def finding_outcomes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "baseline": {"month": _month(as_of).isoformat(), "days": days, "billed_cost_usd": base_cost},
             "months": [],
         }
-        if s["resource_type"] in EPHEMERAL_TYPES:
+        # by the finding's type, or by what its ARN names (history recorded before every check typed a training job
+        # TRAINING_JOB holds other spellings of the type; the ARN says what the resource is whatever the spelling)
+        if s["resource_type"] in EPHEMERAL_TYPES or rt.from_arn(s["resource_id"] or "") in EPHEMERAL_TYPES:
             item.update(status="not-measurable", why="a training job ends by itself: a month without it is no proof")
         elif base_cost <= 0 or days == 0:
             item.update(status="not-measurable", why="the bill names no cost for this resource id before the finding")

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import Field
 
+from aifinops import resource_types as rt
 from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
 from aifinops.checks._common import USAGE_HOURS_SQL, group_rows, region_flag, total
@@ -24,7 +25,7 @@ from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_us
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
-from aifinops.resource_types import EC2_INSTANCE
+from aifinops.taxonomy import SAGEMAKER_COMPONENT_WORKLOAD
 
 # The instance floor and the over-provisioned test are the over-provisioned check's (one home): a move to a newer
 # type keeps the instances that check keeps; removing instances is its lever, not this one's.
@@ -294,11 +295,16 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
 
 
 def _resource_type(key: str, row: dict[str, Any]) -> str:
+    """The finding's type (resource_types, one home): the resource the bill names (an EC2 instance id, or the
+    kind of a SageMaker ARN, a training job being TRAINING_JOB as the training checks name it), else the instance
+    hours the finding groups."""
     if row["ai_service"] == "gpu-ec2":
-        return EC2_INSTANCE
-    if key.startswith("arn:"):
-        return "sagemaker-" + key.split(":", 5)[-1].split("/")[0]
-    return f"sagemaker-{(row['component'] or 'usage').lower()}-instance-type"
+        return rt.EC2_INSTANCE if row["has_id"] else rt.EC2_INSTANCE_TYPE
+    if row["has_id"]:
+        return rt.from_arn(key) or rt.SAGEMAKER_RESOURCE
+    if SAGEMAKER_COMPONENT_WORKLOAD.get(row["component"] or "") == "training":
+        return rt.SAGEMAKER_TRAINING_INSTANCE_TYPE
+    return rt.SAGEMAKER_INSTANCE_TYPE
 
 
 def _actions(key: str, row: dict[str, Any], new_type: str) -> list[Action]:
