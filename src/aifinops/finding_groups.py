@@ -1,7 +1,7 @@
 """Finding groups: many findings of one kind that a person reads as one, kept compact in the scan document.
 
 On an account with thousands of resources the checks report one finding per notebook, GPU instance or
-training job; the scan document then runs to megabytes of the same assumptions and commands (issue 15). Here,
+training job; the scan document then runs to megabytes of the same assumptions and commands. Here,
 at document-build time, findings of one check, account and resource type (at least ``MIN_MEMBERS``) become one
 finding whose ``group`` lists its members with their dollars, largest first. The checks themselves and the
 store's history are untouched: ``history.record_scan`` keeps every finding in full, so ``aifinops findings list``

@@ -48,8 +48,9 @@ class GroupRest(BaseModel):
 
 
 class FindingGroup(BaseModel):
-    """Many findings of one check, account and resource type that a person reads as one (issue 15): the group's
-    dollars are its members' sums, ``members`` lists the largest (all of them when the scan was not kept in the
+    """Many findings of one check, account and resource type that a person reads as one (so that a large account's
+    document does not repeat one finding's assumptions and commands thousands of times): the group's dollars are
+    its members' sums, ``members`` lists the largest (all of them when the scan was not kept in the
     store's history) and ``rest`` adds up the others, which ``more`` says where to find."""
 
     model_config = ConfigDict(extra="forbid")

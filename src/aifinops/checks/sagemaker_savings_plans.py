@@ -45,8 +45,9 @@ class SavingsPlanParams(BaseModel):
         0.20,
         gt=0,
         lt=1,
-        description="Plan rate below on-demand. Default 0.20: the low end of the 20-64% range (AWS: 'up to 64%', "
-        "reference §3a; buyer guides report 20-65%). Pass your offer-file rate for the term you consider.",
+        description="Plan rate below on-demand. Default 0.20: the low end of the 20-64% range ('up to 64%' on "
+        "AWS's SageMaker Savings Plans pricing page, aws.amazon.com/savingsplans/ml-pricing; buyer guides report "
+        "20-65%). Pass your offer-file rate for the term you consider.",
     )
     net_of_findings: bool = Field(
         True,
