@@ -221,3 +221,32 @@ def test_a_paged_answer_reads_its_cells_once_and_its_pages_equal_the_rollup(stor
     assert pages > 1, "the question should need several pages"
     assert cell_reads == pages
     _assert_to_the_cent(got, _expected(con, start, end, "DAILY", "USAGE_TYPE"))
+
+
+@pytest.mark.parametrize(("start", "end"), WINDOWS[:3])
+@pytest.mark.parametrize("dimension", ["USAGE_TYPE", "AI_SERVICE", "PRINCIPAL"])
+def test_dimension_values_equal_the_rollup(store, start, end, dimension):
+    """getDimensionValues reads the smallest summary holding the dimension; PRINCIPAL is read from the tags, which
+    no summary keeps, so it falls back to the rollup."""
+    from aifinops.answers.ce_tool import cost_explorer
+
+    kind, con = store
+    recording = Recording(con)
+    answer = cost_explorer(recording, operation="getDimensionValues", dimension=dimension, start_date=start,
+                           end_date=end, max_results=1000)
+    value = {"USAGE_TYPE": "coalesce(nullif(usage_type, ''), 'NoUsageType')",
+             "AI_SERVICE": "coalesce(nullif(ai_service, ''), 'other')",
+             "PRINCIPAL": "coalesce(nullif(json_extract_string(tags, '$.aws_iamprincipal'), ''), 'unattributed')"}
+    expected = {v: cost for v, cost in con.execute(
+        f"SELECT {value[dimension]}, sum(CAST(billed_cost AS DECIMAL(38, 10))) FROM usage_daily"
+        " WHERE usage_date >= CAST(? AS DATE) AND usage_date < CAST(? AS DATE) GROUP BY 1", [start, end]).fetchall()}
+    got = {d["Value"]: d["aifinops_cost_usd"] for d in answer["DimensionValues"]}
+    assert answer["TotalSize"] == len(expected)
+    _assert_to_the_cent(got, expected)
+    read = recording.answering(" AS v, sum(billed_cost) FROM ")
+    if dimension == "PRINCIPAL" or kind == "no-summaries":
+        assert "FROM usage_daily" in read
+    elif dimension == "AI_SERVICE" and kind == "summaries":
+        assert "usage_summary_ai_" in read
+    else:
+        assert "usage_summary_" in read and "usage_daily" not in read

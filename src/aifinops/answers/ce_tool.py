@@ -35,7 +35,7 @@ from aifinops.costs.dimensions import Sql, cost_category_key
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
-from aifinops.store import usage_span
+from aifinops.store import from_smallest_table, usage_span
 
 OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
               "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"]
@@ -336,7 +336,8 @@ def _usage_type_values(
     notes: list[str],
     corrections: list[dict[str, Any]],
 ) -> list[Any]:
-    rows = con.execute("SELECT DISTINCT usage_type FROM usage_daily WHERE usage_type IS NOT NULL").fetchall()
+    rows = from_smallest_table(lambda table: con.execute(
+        f"SELECT DISTINCT usage_type FROM {table} WHERE usage_type IS NOT NULL").fetchall(), whole_months=True)
     known = {r[0] for r in rows}
     out: list[Any] = []
     for value in values:
@@ -399,14 +400,14 @@ def dimension_values(
     notes, start, end, expression = asked.notes, asked.start, asked.end, asked.expression
     _, value_sql = dimension_sql(dimension)
     where = asked.filter_sql(con)
-    sql = (
-        Sql("SELECT ")
-        + value_sql
-        + Sql(" AS v, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ", (start, end))
-        + where
-        + Sql(" GROUP BY v ORDER BY v")
-    )
-    rows = con.execute(sql.text, list(sql.params)).fetchall()
+
+    def values(table: str) -> list[Any]:
+        sql = (Sql("SELECT ") + value_sql + Sql(f" AS v, sum(billed_cost) FROM {table}")
+               + Sql(" WHERE usage_date >= ? AND usage_date < ? AND ", (start, end)) + where
+               + Sql(" GROUP BY v ORDER BY v"))
+        return con.execute(sql.text, list(sql.params)).fetchall()
+
+    rows = from_smallest_table(values, start.day == 1 and end.day == 1, (start, end))
     if search_string:
         rows = [r for r in rows if str(search_string).lower() in str(r[0]).lower()]
     request = [dimension, start, end, search_string, expression]
