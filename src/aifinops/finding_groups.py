@@ -112,7 +112,7 @@ def make_group(members: list[Finding], member_limit: int | None) -> Finding:
     group = Finding(
         check=check,
         title=f"{what}: {len(members):,} {resource_type} findings in {where}",
-        resource_id=f"group:{check}:{account or 'no-account'}:{resource_type}",
+        resource_id=group_resource(check, account, resource_type),
         resource_type=resource_type,
         region=top.region if len(regions) == 1 else None,
         account_id=account,
@@ -167,20 +167,41 @@ def group_findings(
     """``findings`` with every set of at least ``min_members`` groupable findings of one check, account and
     resource type replaced by one group finding; ``keep``: ids that stay on their own (the user's decisions).
     Returned in the scan's order (``checks.base.finding_order``)."""
+    kinds = group_members(findings, keep, min_members)
+    grouped = {f.id for members in kinds for f in members}
+    out = [f for f in findings if f.id not in grouped]
+    out += [make_group(m, member_limit) for m in kinds]
+    return sorted(out, key=finding_order)
+
+
+def group_members(findings: list[Finding], keep: set[str] | None = None, min_members: int = MIN_MEMBERS
+                  ) -> list[list[Finding]]:
+    """The findings each group of ``group_findings`` would stand for (same arguments), without building it."""
     ok = groupable(findings, keep or set())
     kinds: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
     for f, can in zip(findings, ok, strict=True):
         if can and f.group is None:
             kinds[(f.check, f.account_id or "", f.resource_type)].append(f)
-    grouped = {f.id for members in kinds.values() if len(members) >= min_members for f in members}
-    out = [f for f in findings if f.id not in grouped]
-    out += [make_group(m, member_limit) for m in kinds.values() if len(m) >= min_members]
-    return sorted(out, key=finding_order)
+    return [members for members in kinds.values() if len(members) >= min_members]
+
+
+def group_resource(check: str, account_id: str | None, resource_type: str) -> str:
+    """A finding group's resource id: its check, account and resource type."""
+    return f"group:{check}:{account_id or 'no-account'}:{resource_type}"
+
+
+def group_id(members: list[Finding]) -> str:
+    """The id of the finding ``make_group(members)`` builds, without building it (a finding's id is its check's
+    and resource's, ``model.Finding``)."""
+    top = members[0]
+    return Finding(check=top.check, title="", resource_id=group_resource(top.check, top.account_id,
+                   top.resource_type), resource_type=top.resource_type, monthly_cost_usd=0.0,
+                   monthly_savings_usd=0.0, confidence="low").id
 
 
 __all__ = [
-    "ASSUMPTION_LIMIT", "MEMBER_LIMIT", "MIN_MEMBERS", "compact_findings", "group_findings", "groupable", "make_group",
-    "recorded_groups",
+    "ASSUMPTION_LIMIT", "MEMBER_LIMIT", "MIN_MEMBERS", "compact_findings", "group_findings", "group_id",
+    "group_members", "group_resource", "groupable", "make_group", "recorded_groups",
 ]
 
 
@@ -193,16 +214,17 @@ def compact_findings(store: Store, findings: list[Finding], members_in_history: 
     return group_findings(findings, keep=decided, member_limit=MEMBER_LIMIT if members_in_history else None)
 
 
-def recorded_groups(con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]]) -> dict[str, list[Finding]]:
-    """Group id → its members (largest saving first), for ``findings``: every finding of a scan the store's history
-    kept (``tracking.latest_findings``), grouped as the scan document groups them, the user's decisions as they
-    stand now (a finding decided on since the scan stays on its own). ``make_group(members, MEMBER_LIMIT)`` is
-    then the group as the document showed it; ``aifinops findings show|list --group`` read this."""
+def recorded_groups(con: duckdb.DuckDBPyConnection, findings: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Group id → its members (largest saving first, as the history holds them), for ``findings``: every finding of
+    a scan the store's history kept (``tracking.latest_findings``), grouped as the scan document groups them, the
+    user's decisions as they stand now (a finding decided on since the scan stays on its own). ``make_group`` of
+    the members (validated) is the group as the document showed it; ``aifinops findings show|list`` read this."""
     decided = set(finding_states(con))
-    models = [Finding.model_validate(f) for f in findings]
-    by_id = {f.id: f for f in models}
-    return {
-        g.id: [by_id[m.id] for m in g.group.members]
-        for g in group_findings(models, keep=decided, member_limit=None)
-        if g.group is not None
-    }
+    by_id = {f["id"]: f for f in findings}
+    # membership reads a few top-level fields: built without validation (the scan validated each finding)
+    light = [Finding.model_construct(**f) for f in findings]
+    groups = {}
+    for members in group_members(light, keep=decided):
+        members.sort(key=finding_order)
+        groups[group_id(members)] = [by_id[m.id] for m in members]
+    return groups

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,9 +14,6 @@ from rich.table import Table
 from aifinops.commands.common import StoreOpt, emit, format_for, out, scanned_store, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
-
-if TYPE_CHECKING:
-    from aifinops.model import Finding
 
 FmtOpt = Annotated[str | None, typer.Option("--format", "-f", help="rich | json")]
 IdArg = Annotated[str, typer.Argument(help="A finding id, as `aifinops findings list` or the scan's JSON shows it.")]
@@ -53,12 +50,14 @@ def _account(account_id: str | None) -> str:
     return f"account {account_id}" if account_id else "no account"
 
 
-def _show_group(group_id: str, members: list[Finding], fmt: str) -> None:
+def _show_group(group_id: str, recorded: list[dict[str, Any]], fmt: str) -> None:
     """``findings show`` for a finding group the scan showed: its ``members`` (the last scan the history kept,
     grouped again by aifinops.finding_groups.recorded_groups), the largest with their dollars, the rest summed."""
     from aifinops.actions import short_resource
     from aifinops.finding_groups import MEMBER_LIMIT, make_group
+    from aifinops.model import Finding
 
+    members = [Finding.model_validate(m) for m in recorded]
     g = make_group(members, MEMBER_LIMIT)
     assert g.group is not None and g.id == group_id  # one id per check, account and resource type
     if fmt == "json":
@@ -188,10 +187,10 @@ def register(app: typer.Typer) -> None:
                         "use a group id from `aifinops scan` (a finding whose title counts its findings)"
                         + (f", e.g. {min(groups)}." if groups else "; the last scan grouped none."),
                     )
-                wanted = {m.id for m in groups[group]}
+                wanted = {m["id"] for m in groups[group]}
                 found = [f for f in found if f["id"] in wanted]
             plan = action_plan(con, found, date.fromisoformat(as_of) if as_of else None)
-        group_of = {m.id: gid for gid, members in groups.items() for m in members}
+        group_of = {m["id"]: gid for gid, members in groups.items() for m in members}
         rows = [{**{k: a[k] for k in ("rank", "id", "monthly_savings_usd", "confidence", "state", "owner", "title",
                                       "resource_id")}, "group": group_of.get(a["id"])} for a in plan["actions"]]
         hidden = [{**h, "rank": None, "group": group_of.get(h["id"])}
@@ -216,9 +215,9 @@ def register(app: typer.Typer) -> None:
         if group is None:
             for gid, members in groups.items():
                 top = members[0]
-                _plain(f"The scan shows {len(members):,} {top.check} findings on {top.resource_type} in "
-                       f"{_account(top.account_id)} as one, group {gid}: `aifinops findings list --group {gid}` "
-                       "lists them.")
+                _plain(f"The scan shows {len(members):,} {top['check']} findings on {top['resource_type']} in "
+                       f"{_account(top.get('account_id'))} as one, group {gid}: `aifinops findings list --group "
+                       f"{gid}` lists them.")
 
     @findings_app.command("show")
     def findings_show(finding_id: IdArg, fmt: FmtOpt = None, store: StoreOpt = None) -> None:
