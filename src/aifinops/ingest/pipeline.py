@@ -20,7 +20,12 @@ import duckdb
 from aifinops.errors import InputError
 from aifinops.ingest import registry, validate
 from aifinops.ingest.files import expand_inputs, file_kind
-from aifinops.ingest.registry import ensure_charges_view, record_sources, supersede_periods
+from aifinops.ingest.registry import (
+    ensure_charges_view,
+    record_sources,
+    refuse_mixed_currencies,
+    supersede_periods,
+)
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
 from aifinops.rollup import rebuild_usage_daily
@@ -279,23 +284,12 @@ def _summary_rows(con: duckdb.DuckDBPyConnection, sql: str, rows: str) -> list[t
 
 
 def _check_currency(con: duckdb.DuckDBPyConnection, batches: list[_Batch], periods: list[date]) -> None:
-    seen: dict[str, str] = {}
+    found: dict[str, str] = {}  # currency -> the first file it was seen in
     for batch in batches:
         for _period, currency, _rows, _cost, filename in batch.summary:
             if currency is not None:
-                seen.setdefault(currency, filename or str(batch.files[0]))
-    dates = ", ".join("?" for _ in periods) or "NULL"
-    for (currency,) in con.execute(
-        f"SELECT DISTINCT currency FROM usage_daily WHERE currency IS NOT NULL AND billing_period NOT IN ({dates})",
-        periods,
-    ).fetchall():
-        seen.setdefault(currency, "the store")
-    if len(seen) > 1:
-        where = ", ".join(f"{cur} ({src})" for cur, src in sorted(seen.items()))
-        raise InputError(
-            f"Mixed billing currencies: {where}.",
-            "ingest each currency into its own store (--store PATH); amounts are never converted.",
-        )
+                found.setdefault(currency, filename or str(batch.files[0]))
+    refuse_mixed_currencies(con, found, periods)
 
 
 def _store_batch(con: duckdb.DuckDBPyConnection, batch: _Batch, ingest_id: str, now: datetime) -> None:
