@@ -228,3 +228,22 @@ def test_the_eval_scorer_scores_every_member_of_a_group(scanned, tmp_path):
     assert sorted(f["id"] for f in members) == sorted(r[0] for r in _history(store) if r[1] == NOTEBOOK)
     s = score(truths, alone)
     assert len(s.matched) == 40 and s.recall == pytest.approx(1.0) and s.dollar_findings == 40
+
+
+def test_a_decision_on_a_group_says_it_is_taken_per_member(scanned, tmp_path):
+    store = tmp_path / "store.duckdb"
+    shutil.copy(scanned["store"], store)
+    gid = scanned["groups"]["111111111111"]["id"]
+    done = run_cli("findings", "dismiss", gid, "--reason", "all of them", "--store", str(store))
+    assert done.returncode != 0
+    err = " ".join(done.stderr.split())
+    assert f"{gid} is a finding group of 25 findings" in err
+    assert f"aifinops findings list --group {gid}" in err and "aifinops findings dismiss ID" in err
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM finding_states").fetchone() == (0,)  # nothing written
+    finally:
+        con.close()
+    # an id no scan reported still gets the history's own error
+    other = run_cli("findings", "accept", "nope:000000000000", "--store", str(store))
+    assert other.returncode != 0 and "No scan reported a finding 'nope:000000000000'" in other.stderr

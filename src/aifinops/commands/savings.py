@@ -91,6 +91,23 @@ def _show_group(group_id: str, recorded: list[dict[str, Any]], fmt: str) -> None
     _print_actions([a.model_dump() for a in g.actions])
 
 
+def _refuse_group(st, finding_id: str, state: str) -> None:
+    """A decision asked for on a finding group the scan showed: say it is taken per member, and where their ids
+    are (a group stands for findings of many resources; deciding on one keeps it on its own in later scans)."""
+    from aifinops.finding_groups import recorded_groups
+
+    with st.connect(read_only=True) as con:
+        found, _ = _latest_findings(con)
+        members = recorded_groups(con, found).get(finding_id) if found else None
+    if members:
+        verb = {"accepted": "accept", "dismissed": "dismiss", "snoozed": "snooze", "open": "reopen"}[state]
+        raise ArgumentError(
+            f"{finding_id} is a finding group of {len(members):,} findings (one per resource); a decision is taken "
+            "on each finding.",
+            f"list their ids with `aifinops findings list --group {finding_id}`, then `aifinops findings {verb} ID`.",
+        )
+
+
 def _print_actions(actions: list[dict[str, Any]]) -> None:
     label = {"cli": "$", "console": "Console:", "note": "Note:", "custodian": "Cloud Custodian policy:"}
     for action in actions:
@@ -277,7 +294,11 @@ def register(app: typer.Typer) -> None:
         from aifinops.history import set_state
 
         st = store_of(store)
-        done = set_state(st, finding_id, state, reason=reason, until=until)
+        try:
+            done = set_state(st, finding_id, state, reason=reason, until=until)
+        except ArgumentError:
+            _refuse_group(st, finding_id, state)
+            raise
         extra = f" until {done['until']}" if done["until"] else ""
         _plain(f"Finding {finding_id}: {state}{extra}. It stays so in every later scan.")
 
