@@ -1,4 +1,4 @@
-"""Distinct cost questions over MCP stdio: every call a question the server has not answered yet (issue 15's MCP rows).
+"""Distinct cost questions over MCP stdio: every call a question the server has not answered yet (goal p95 <= 150 ms).
 
 ```
 .venv/bin/python bench/bench_answers_distinct.py --store STORE.duckdb [--calls 60] [--seed 7] [--in-process]
