@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops import __version__
 from aifinops.answers import MAX_ANSWER_BYTES
 from aifinops.answers.args import json_default, rounded
+from aifinops.answers.genai import AgentCostsAnswer, GatewayReconciliationAnswer, RequestCostsAnswer
 from aifinops.answers.limits import call_budget, check_arguments, clip, short_message
 from aifinops.answers.peers import ALIASES, REFUSED, Refused
 from aifinops.answers.shapes import (
@@ -1051,6 +1052,46 @@ def build_server(store: Store, store_note: str | None = None) -> MCPServer:
         from aifinops.costs.unit_economics import unit_series
 
         return run(unit_series, unit, granularity, start_date, end_date)
+
+    @tool("Cost per agent: its AgentCore charges + its model inference (by execution role) + its knowledge-base "
+          "share; what no agent claims is unassigned.")
+    def cost_per_agent(
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        agent_roles: Annotated[dict[str, str] | None, _d(
+            'agent name → its execution role ARN, e.g. {"triage": "arn:aws:iam::123456789012:role/triage-exec"}')]
+        = None,
+    ) -> Annotated[CallToolResult, AgentCostsAnswer]:
+        from aifinops.answers.genai import cost_per_agent as cpa
+
+        return run(cpa, start_date, end_date, agent_roles)
+
+    @tool("Per-request Bedrock cost from the invocation logs, scaled to the bill to the cent, by identity, "
+          "metadata:KEY, inference_profile, model, day, …")
+    def cost_per_request(
+        group_by: Annotated[list[str] | None, _d(
+            "identity (default), model, model_id, day, account, inference_profile, operation, or metadata:KEY "
+            '(a requestMetadata key), e.g. ["metadata:application"]')] = None,
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        top: Annotated[int | None, Field(ge=1, description="groups to list (the totals count them all)")] = None,
+    ) -> Annotated[CallToolResult, RequestCostsAnswer]:
+        from aifinops.answers.genai import cost_per_request as cpr
+
+        return run(cpr, group_by, start_date, end_date, top)
+
+    @tool("The ingested LiteLLM spend logs against the bill per model and day: gateway vs billed cost and the "
+          "token class behind each gap.")
+    def reconcile_gateway(
+        start_date: StartDate = None,
+        end_date: EndDate = None,
+        principal: Annotated[str, _d(
+            "the gateway's IAM role ARN as the bill names its caller; 'auto' finds it by its tokens; 'all' "
+            "compares with every caller")] = "auto",
+    ) -> Annotated[CallToolResult, GatewayReconciliationAnswer]:
+        from aifinops.answers.genai import reconcile_gateway as rg
+
+        return run(rg, start_date, end_date, principal)
 
     return server
 
