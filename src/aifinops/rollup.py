@@ -1,4 +1,4 @@
-"""The ``usage_daily`` rollup: the one query that touches raw line items (DESIGN.md "Store").
+"""The ``usage_daily`` rollup: the one query that touches raw line items (docs/design.md, "The store").
 
 ``rollup_sql()`` is a single statement in DuckDB SQL written so that sqlglot transpiles it to Spark
 and Trino/Athena (engines/sql.py): CTEs, CASE, CAST, GROUP BY on plain columns and on the tag set

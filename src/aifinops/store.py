@@ -457,8 +457,9 @@ class Store:
                     _remove(leftover)
 
 
-# A writer's DuckDB memory limit (issue 15: a scan's peak RSS at most 1 GB): past it hash tables and temp tables
-# spill to disk. 800 MB kept a 10M-row, 100k-resource scan at 0.92 GB peak RSS (1.23 GB without a limit).
+# A writer's DuckDB memory limit, so that a scan stays under 1 GB of peak RSS whatever the bill's size: past it hash
+# tables and temp tables spill to disk. 800 MB kept a 10M-row, 100k-resource scan at 0.92 GB peak RSS (1.23 GB
+# without a limit; bench/bench_scan.py).
 WRITER_MEMORY_LIMIT = "800MB"
 
 
