@@ -41,11 +41,6 @@ ALLOWLIST = {
     "src/aifinops/ingest/focus.py",
     # cost breakdowns and the dashboard views (uncommitted edits by others in costs/ and report/ at the time)
     "src/aifinops/report/views.py",
-    # Not in anyone's brief in that round (left untouched rather than edited without an owner): fix next.
-    "src/aifinops/rollup.py",
-    # A comment on the writer's memory limit committed by its owner (another engineer's file) while this list was
-    # being shortened: it leaves with that owner's next edit.
-    "src/aifinops/store.py",
 }
 
 
@@ -101,6 +96,13 @@ def test_shipped_text_cites_only_what_a_user_can_open() -> None:
 def test_allowlist_names_existing_files() -> None:
     missing = sorted(p for p in ALLOWLIST if not (ROOT / p).is_file())
     assert not missing, f"remove from ALLOWLIST: {missing}"
+
+
+def test_allowlisted_files_still_hold_a_reference() -> None:
+    # a file fixed by its owner leaves the list at once, so the list only ever shrinks
+    clean = sorted(p for p in ALLOWLIST
+                   if (ROOT / p).is_file() and not FORBIDDEN.search((ROOT / p).read_text(encoding="utf-8")))
+    assert not clean, f"these files cite nothing internal any more: remove them from ALLOWLIST: {clean}"
 
 
 def test_money_reads_one_way() -> None:
