@@ -18,6 +18,8 @@ what is wrong and what to ask instead:
   ``resources``.
 - ``pricing``: ``get_pricing`` arguments for the price catalog, and the pricing server's discovery tools.
 - ``waste``: findings ranked by dollars, paged, one finding explained, and the latest recorded scan.
+- ``genai``: cost per agent, per-request cost scaled to the bill, the stored gateway spend logs against the
+  bill (``aifinops genai agents | requests | reconcile``), with their output shapes.
 
 ``aifinops.mcp_server`` registers these as MCP tools; it holds no logic of its own.
 """
