@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_checks_catalog import ARN, con, days_back, findings, insert, job, monthly, resource, sm_row  # noqa: F401
+from test_checks_catalog import ARN, days_back, findings, insert, job, monthly, resource, sm_row  # noqa: F401
 
 CHECK = "sagemaker-training-on-demand"
 G5 = 1.515  # the bill's $/h for ml.g5.2xlarge training
