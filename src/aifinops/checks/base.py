@@ -32,6 +32,8 @@ from aifinops.pricing.rates import HOURS_UNIT_SQL  # noqa: F401 (re-exported: th
 from aifinops.store import has_rows, usage_span
 
 DATA_KINDS = ("billing", "inventory", "metrics")
+# Rows CheckContext.query fetches from DuckDB per round trip: DuckDB hands results over in chunks of 2,048 rows.
+QUERY_BATCH_ROWS = 8192
 T = TypeVar("T")
 P = TypeVar("P", bound=BaseModel)
 
@@ -163,10 +165,18 @@ class CheckContext:
         return self._cache[key]
 
     def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Run SQL on the store and return the rows as dicts."""
+        """Run SQL on the store and return the rows as dicts.
+
+        Rows are fetched ``QUERY_BATCH_ROWS`` at a time and turned into dicts batch by batch: the fetched tuples
+        of only one batch are alive at once beside the dicts, not all of them (a check reading one row per
+        resource and day of a large account held both, twice the memory).
+        """
         cur = self.con.execute(sql, list(params))
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        rows: list[dict[str, Any]] = []
+        while batch := cur.fetchmany(QUERY_BATCH_ROWS):
+            rows.extend(dict(zip(names, row, strict=True)) for row in batch)
+        return rows
 
     def usage(
         self,

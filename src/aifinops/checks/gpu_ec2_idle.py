@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks import _rates
-from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, USAGE_HOURS_SQL, group_rows, region_flag, total
-from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
+from aifinops.checks._common import NEVER_STOPPED_HOURS_PER_DAY, USAGE_HOURS_SQL, region_flag
+from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
@@ -87,19 +87,14 @@ class GpuEc2Idle(Check[GpuEc2Params]):
 
     def run(self, ctx: CheckContext, params: GpuEc2Params) -> list[Finding]:
         window = ctx.window(params.lookback_days)
-        rows = ctx.usage(
-            window,
-            f"ai_service = 'gpu-ec2' AND COALESCE(resource_id, '') <> '' AND {USAGE_LINE_SQL}",
-            columns=f"""resource_id, account_id, region, instance_type, purchase_option, usage_date,
-                {USAGE_HOURS_SQL} AS hours, billed_cost""",
-        )
-        groups = group_rows(rows, "resource_id")
+        instances = _instances(ctx, window)
         start = datetime.combine(window.start, time())
         end = datetime.combine(window.end + timedelta(days=1), time())
         util = _gpu_utilization(ctx, start, end) if "metrics" in ctx.available else {}
         findings = []
-        for key, group in groups.items():
-            finding = self._assess(ctx, key, group, util.get(_instance_id(key)), window.days, params)
+        for instance in instances:
+            key = instance["resource_id"]
+            finding = self._assess(ctx, key, instance, util.get(_instance_id(key)), window.days, params)
             if finding:
                 findings.append(finding)
         return findings
@@ -108,26 +103,18 @@ class GpuEc2Idle(Check[GpuEc2Params]):
         self,
         ctx: CheckContext,
         key: str,
-        rows: list[dict[str, Any]],
+        instance: dict[str, Any],
         util: dict[str, Any] | None,
         days: int,
         params: GpuEc2Params,
     ) -> Finding | None:
-        hours = total(rows, "hours")
-        cost = total(rows, "billed_cost")
-        first_day = min(r["usage_date"] for r in rows)
-        span = (max(r["usage_date"] for r in rows) - first_day).days + 1
+        hours, cost = instance["hours"], instance["billed_cost"]
+        span = (instance["last_day"] - instance["first_day"]).days + 1
         hours_per_day = hours / max(span, 1)
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         if hours_per_day < params.min_hours_per_day or monthly_cost < params.min_monthly_cost_usd:
             return None
-        # The last day's row with the most hours names the type and purchase option; ties broken by the values
-        # themselves, so rows written in another order pick the same one (an instance can be partly Savings Plan
-        # covered on its last day).
-        latest = max(
-            rows,
-            key=lambda r: (r["usage_date"], r["hours"] or 0.0, r["instance_type"] or "", r["purchase_option"] or ""),
-        )
+        latest = instance["latest"]
         itype, region = latest["instance_type"], latest["region"]
         evidence: dict[str, Any] = {
             "instance_type": itype,
@@ -142,7 +129,7 @@ class GpuEc2Idle(Check[GpuEc2Params]):
             evidence["gpu_util_mean_pct"] = None
             return self._finding(
                 key,
-                rows,
+                instance["tail"],
                 itype,
                 monthly_cost,
                 0.0,
@@ -162,7 +149,7 @@ class GpuEc2Idle(Check[GpuEc2Params]):
         if mean < params.idle_gpu_pct:
             return self._finding(
                 key,
-                rows,
+                instance["tail"],
                 itype,
                 monthly_cost,
                 monthly_cost,
@@ -195,7 +182,7 @@ class GpuEc2Idle(Check[GpuEc2Params]):
             )
         return self._finding(
             key,
-            rows,
+            instance["tail"],
             itype,
             monthly_cost,
             savings,
@@ -207,16 +194,15 @@ class GpuEc2Idle(Check[GpuEc2Params]):
         )
 
     def _finding(
-        self, key, rows, itype, monthly_cost, savings, confidence, evidence, assumptions, actions, what
+        self, key, tail, itype, monthly_cost, savings, confidence, evidence, assumptions, actions, what
     ) -> Finding:
-        latest = rows[-1]
         return Finding(
             check=self.id,
             title=f"GPU EC2 {itype} {_instance_id(key)}: {what}",
             resource_id=key,
             resource_type=EC2_INSTANCE,
-            region=latest["region"],
-            account_id=latest["account_id"],
+            region=tail["region"],
+            account_id=tail["account_id"],
             monthly_cost_usd=monthly_cost,
             monthly_savings_usd=savings,
             confidence=confidence,
@@ -228,6 +214,37 @@ class GpuEc2Idle(Check[GpuEc2Params]):
 
 def _instance_id(resource_id: str) -> str:
     return resource_id.rsplit("/", 1)[-1]
+
+
+# The order ``CheckContext.usage`` read an instance's rows in (ORDER BY ALL of its columns): sums follow it, so
+# they add the same numbers in the same order whatever order the store's rows were written in.
+_ROW_ORDER = "account_id, region, instance_type, purchase_option, usage_date, hours, billed_cost"
+
+
+def _instances(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
+    """One row per GPU EC2 instance billed in ``window``, computed in the store (not one row per instance and day):
+    its usage hours and billed cost, first and last billed day, ``latest`` (the last day's row with the most hours,
+    ties broken by the values themselves: it names the type and purchase option, an instance can be partly Savings
+    Plan covered on its last day) and ``tail`` (the last row in ``_ROW_ORDER``: region and account of the finding).
+    """
+    return ctx.query(
+        f"""WITH u AS (
+              SELECT resource_id, account_id, region, instance_type, purchase_option, usage_date,
+                     {USAGE_HOURS_SQL} AS hours, billed_cost
+              FROM usage_daily
+              WHERE usage_date BETWEEN ? AND ? AND ai_service = 'gpu-ec2' AND COALESCE(resource_id, '') <> ''
+                AND {USAGE_LINE_SQL})
+            SELECT resource_id,
+                   COALESCE(sum(hours ORDER BY {_ROW_ORDER}), 0.0) AS hours,
+                   COALESCE(sum(billed_cost ORDER BY {_ROW_ORDER}), 0.0) AS billed_cost,
+                   min(usage_date) AS first_day, max(usage_date) AS last_day,
+                   first({{'instance_type': instance_type, 'purchase_option': purchase_option, 'region': region}}
+                         ORDER BY usage_date DESC, COALESCE(hours, 0.0) DESC, COALESCE(instance_type, '') DESC,
+                                  COALESCE(purchase_option, '') DESC, {_ROW_ORDER}) AS latest,
+                   last({{'region': region, 'account_id': account_id}} ORDER BY {_ROW_ORDER}) AS tail
+            FROM u GROUP BY resource_id ORDER BY resource_id""",
+        [window.start, window.end],
+    )
 
 
 def _gpu_utilization(ctx: CheckContext, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:

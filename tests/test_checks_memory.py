@@ -1,0 +1,213 @@
+"""Checks that scale with the data, not the resource count, in memory: a check reads one row per resource (grouped in
+the store), not one per resource and day, and its findings are the ones a second computation written here gets from
+the raw rows. Rows are counted where they enter Python: a wrapper around the DuckDB connection counts every fetched
+row and refuses the fetches it cannot count."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from aifinops.checks import run_checks
+from aifinops.store import Store
+from usagerows import AS_OF, insert_usage, usage_row
+
+DAYS = 14  # gpu-ec2-idle's default look-back
+GPU_TYPES = [("p4d.24xlarge", 32.7726), ("g5.xlarge", 1.006), ("g5.12xlarge", 5.672), ("p3.2xlarge", 3.06)]
+ACCOUNTS = ["111122223333", "444455556666"]
+REGIONS = ["us-east-1", "us-west-2"]
+
+
+class _CountingCursor:
+    def __init__(self, cur: Any, owner: CountingConnection) -> None:
+        self._cur, self._owner = cur, owner
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    def fetchone(self) -> Any:
+        row = self._cur.fetchone()
+        self._owner.fetched += row is not None
+        return row
+
+    def fetchmany(self, size: int = 1) -> list:
+        rows = self._cur.fetchmany(size)
+        self._owner.fetched += len(rows)
+        return rows
+
+    def fetchall(self) -> list:
+        rows = self._cur.fetchall()
+        self._owner.fetched += len(rows)
+        return rows
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("fetch") or name in {"df", "pl", "arrow", "record_batch"}:
+            raise AssertionError(f"{name}: rows fetched this way are not counted")
+        return getattr(self._cur, name)
+
+
+class CountingConnection:
+    """A DuckDB connection that counts the rows its results hand to Python."""
+
+    def __init__(self, con: Any) -> None:
+        self._con, self.fetched = con, 0
+
+    def execute(self, sql: str, params: Any = None) -> _CountingCursor:
+        cur = self._con.execute(sql) if params is None else self._con.execute(sql, params)
+        return _CountingCursor(cur, self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+# --- gpu-ec2-idle --------------------------------------------------------------------------------------
+
+
+def _gpu_rows(n: int, seed: int) -> tuple[list[dict], set[str]]:
+    """``n`` GPU EC2 instances over the look-back, real-shaped: mixed types, accounts and regions; a quarter run
+    8 h a day; some start late; every third ends on a day split between on-demand and Savings Plan hours; Tax
+    lines beside the usage. Returns the rows (shuffled) and the instance ids whose GPUs report 2% utilization."""
+    rnd = random.Random(seed)
+    rows, idle = [], set()
+    for i in range(n):
+        iid = f"i-{i:017x}"
+        itype, rate = GPU_TYPES[i % len(GPU_TYPES)]
+        rate += rnd.randint(0, 999) / 10_000  # a rate that is not round
+        account, region = ACCOUNTS[i % 2], REGIONS[(i // 2) % 2]
+        hours = 8.0 if i % 4 == 3 else 24.0
+        start = rnd.randint(0, 3) if i % 5 == 1 else 0
+        common = dict(
+            account_id=account,
+            billing_account_id=account,
+            region=region,
+            service_code="AmazonEC2",
+            ai_service="gpu-ec2",
+            workload="compute",
+            resource_id=iid,
+            instance_type=itype,
+            instance_family=itype.split(".")[0],
+            accelerated=True,
+            usage_type=f"BoxUsage:{itype}",
+        )
+        for d in range(start, DAYS):
+            day = AS_OF - timedelta(days=DAYS - 1 - d)
+            last = d == DAYS - 1
+            if last and i % 3 == 0:  # the last day: part on-demand, part covered by a Savings Plan
+                rows.append(
+                    usage_row(**common, usage_date=day, usage_quantity=hours - 14.0, billed_cost=(hours - 14.0) * rate)
+                )
+                rows.append(
+                    usage_row(
+                        **common,
+                        usage_date=day,
+                        usage_quantity=14.0,
+                        billed_cost=14.0 * rate * 0.6,
+                        line_item_type="SavingsPlanCoveredUsage",
+                        purchase_option="savings-plan",
+                    )
+                )
+            else:
+                rows.append(usage_row(**common, usage_date=day, usage_quantity=hours, billed_cost=hours * rate))
+            if d % 7 == 0:
+                rows.append(
+                    usage_row(
+                        **common,
+                        usage_date=day,
+                        usage_quantity=0.0,
+                        billed_cost=rate,
+                        line_item_type="Tax",
+                        pricing_unit=None,
+                    )
+                )
+        if i % 5 == 0:
+            idle.add(iid)
+    rnd.shuffle(rows)
+    return rows, idle
+
+
+def _insert_idle_metrics(con: Any, idle: set[str]) -> None:
+    for iid in sorted(idle):
+        for d in range(DAYS):
+            day = AS_OF - timedelta(days=d)
+            for hour in (3, 15):
+                con.execute(
+                    "INSERT INTO metrics (account_id, region, namespace, metric_name, dimensions, ts, period_s, "
+                    "statistic, value, unit, source) VALUES (NULL, NULL, 'CWAgent', 'nvidia_smi_utilization_gpu', "
+                    "MAP {'InstanceId': ?, 'index': '0'}, ?, 3600, 'Average', 2.0, 'Percent', 'aws')",
+                    [iid, datetime(day.year, day.month, day.day, hour)],
+                )
+
+
+def _expected_gpu(rows: list[dict], idle: set[str]) -> dict[str, dict]:
+    """The findings by a second computation: the usage lines' hours and cost per instance, in Python."""
+    by_instance: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["line_item_type"] in ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"):
+            by_instance[r["resource_id"]].append(r)
+    expected = {}
+    for iid, rs in by_instance.items():
+        hours = sum(r["usage_quantity"] for r in rs)
+        cost = sum(r["billed_cost"] for r in rs)
+        days = {r["usage_date"] for r in rs}
+        hours_per_day = hours / ((max(days) - min(days)).days + 1)
+        monthly = cost * 730 / (24 * DAYS)
+        if hours_per_day < 20 or monthly < 1.0:
+            continue
+        last_day = [r for r in rs if r["usage_date"] == max(days)]
+        latest = max(last_day, key=lambda r: r["usage_quantity"])
+        expected[iid] = {
+            "instance_type": latest["instance_type"],
+            "purchase_option": latest["purchase_option"],
+            "hours_per_day_avg": hours_per_day,
+            "window_cost_usd": cost,
+            "usd_per_hour": cost / hours,
+            "monthly": monthly,
+            "savings": monthly if iid in idle else 0.0,
+            "account_id": rs[0]["account_id"],
+            "region": rs[0]["region"],
+        }
+    return expected
+
+
+def _run_gpu(tmp_path, n: int) -> tuple[int, dict, dict]:
+    rows, idle = _gpu_rows(n, seed=n)
+    with Store(tmp_path / f"gpu{n}.duckdb").connect() as con:
+        insert_usage(con, rows)
+        _insert_idle_metrics(con, idle)
+        counting = CountingConnection(con)
+        run = run_checks(counting, only=["gpu-ec2-idle"])  # type: ignore[arg-type]
+    assert run.errors == [] and run.skipped == []
+    return counting.fetched, {f.resource_id: f for f in run.findings}, _expected_gpu(rows, idle)
+
+
+def test_gpu_ec2_idle_findings_match_a_second_computation(tmp_path):
+    _, got, expected = _run_gpu(tmp_path, 24)
+    assert set(got) == set(expected) and len(expected) == 18  # the 8 h/day quarter is not left running
+    purchase = {e["purchase_option"] for e in expected.values()}
+    assert purchase == {"on-demand", "savings-plan"}  # the split last day names the Savings Plan row
+    for iid, e in expected.items():
+        f = got[iid]
+        assert (f.account_id, f.region) == (e["account_id"], e["region"])
+        assert (
+            f.evidence["instance_type"] == e["instance_type"] and f.evidence["purchase_option"] == e["purchase_option"]
+        )
+        for name in ("hours_per_day_avg", "window_cost_usd", "usd_per_hour"):
+            assert f.evidence[name] == pytest.approx(e[name], rel=1e-9), (iid, name)
+        assert f.monthly_cost_usd == pytest.approx(e["monthly"], rel=1e-9)
+        assert f.monthly_savings_usd == pytest.approx(e["savings"], rel=1e-9)
+        assert f.confidence == ("high" if e["savings"] else "low")
+
+
+def test_gpu_ec2_idle_fetches_a_row_per_instance_not_per_day(tmp_path):
+    few_fetched, few, _ = _run_gpu(tmp_path, 8)
+    many_fetched, many, _ = _run_gpu(tmp_path, 80)
+    assert len(few) == 6 and len(many) == 60
+    # per instance: its grouped usage row and (idle ones) its utilization row; a few more for the store's dates.
+    # One row per instance and day would be 14 x 80 = 1,120 rows.
+    assert many_fetched <= 2 * 80 + 10 and few_fetched <= 2 * 8 + 10
+    assert many_fetched - few_fetched <= 2 * (80 - 8)
