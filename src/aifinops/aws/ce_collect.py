@@ -48,12 +48,12 @@ def cost_explorer_records(scope: Scope, ce: CostExplorer, today: date, days: int
             continue
         if operation == "GetAnomalies":
             for anomaly in response.get("Anomalies", []):
-                out.append(record(scope, "cost-anomaly", anomaly["AnomalyId"],
+                out.append(record(scope, rt.COST_ANOMALY, anomaly["AnomalyId"],
                                   anomaly.get("DimensionValue") or anomaly["AnomalyId"], anomaly, collected_at,
                                   region=CE_REGION))
             continue
-        kind = {"GetCostAndUsage": "cost-and-usage", "GetDimensionValues": "cost-dimension-values",
-                "GetCostForecast": "cost-forecast"}[operation]
+        kind = {"GetCostAndUsage": rt.COST_AND_USAGE, "GetDimensionValues": rt.COST_DIMENSION_VALUES,
+                "GetCostForecast": rt.COST_FORECAST}[operation]
         period = request["TimePeriod"]
         key = f"ce:{operation}:{period['Start']}:{period['End']}"
         out.append(record(scope, kind, key, key, {"Request": request, "Response": response}, collected_at,

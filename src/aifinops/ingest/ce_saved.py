@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from aifinops import resource_types as rt
 from aifinops.billing_names import CE_SERVICE_NAMES, EC2_COMPUTE, EC2_OTHER
 from aifinops.store import CHARGE_COLUMN_NAMES
 
@@ -134,8 +135,9 @@ def load_cost_explorer_file(con: duckdb.DuckDBPyConnection, path: Path) -> list[
     con.execute("DELETE FROM resources WHERE source = ?", [source])
     con.execute(
         "INSERT INTO resources (account_id, region, resource_type, resource_id, name, attributes, collected_at, source)"
-        " VALUES (NULL, 'us-east-1', 'cost-and-usage', ?, ?, ?, now(), ?)",
-        [source, path.name, json.dumps({"Request": {"Granularity": granularity}, "Response": answer}), source],
+        " VALUES (NULL, 'us-east-1', ?, ?, ?, ?, now(), ?)",
+        [rt.COST_AND_USAGE, source, path.name,
+         json.dumps({"Request": {"Granularity": granularity}, "Response": answer}), source],
     )
     return load_cost_explorer(con)
 
@@ -225,7 +227,7 @@ def load_cost_explorer(con: duckdb.DuckDBPyConnection) -> list[date]:
     from aifinops.rollup import rebuild_usage_daily
 
     answers = con.execute(
-        "SELECT account_id, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = 'cost-and-usage'"
+        "SELECT account_id, CAST(attributes AS VARCHAR) FROM resources WHERE resource_type = ?", [rt.COST_AND_USAGE]
     ).fetchall()
     rows = [r for account_id, text in answers for r in _rows_of(account_id, json.loads(text or "{}"))]
     from_files = {p for (p,) in con.execute(
