@@ -306,3 +306,34 @@ def test_a_store_without_logs_is_refused_saying_how_to_get_them(agents_answers):
     text = gateway.content[0].text
     assert "no gateway spend logs" in text and "aifinops ingest" in text and "LiteLLM" in text
     assert "Traceback" not in text
+
+
+# ----------------------------------------------------------------------------------------------- the answer cap
+
+
+@pytest.mark.parametrize("tool,listed", [("reconcile_gateway", ["rows"]), ("cost_per_request", ["rows", "scaling"])])
+def test_a_long_answer_is_cut_to_the_cap_with_a_note(demo_store, monkeypatch, tool, listed):
+    """A month of a busy gateway is more (day, model) rows than one answer holds: the answer lists the first ones,
+    says how many there are and how to ask for the rest, and keeps the totals of them all. The cap is lowered to
+    half the demo's answer here (the library call the tool makes, in process)."""
+    from aifinops.answers import args, genai
+
+    def compact(doc: dict[str, Any]) -> int:
+        return len(json.dumps(doc, separators=(",", ":"), default=str).encode())
+
+    with demo_store.connect(read_only=True) as con:
+        full = getattr(genai, tool)(con)
+        cap = compact(full) // 2
+        monkeypatch.setattr(args, "MAX_ANSWER_BYTES", cap)
+        cut = getattr(genai, tool)(con)
+    assert "aifinops_notes" not in full and compact(cut) <= cap
+    assert "Cut to fit one answer" in cut["aifinops_notes"][0]
+    assert any(len(cut[k]) < len(full[k]) for k in listed)
+    for k in listed:
+        assert cut[k] == full[k][:len(cut[k])]  # the first ones, in the full answer's order
+    counts = ("aifinops_notes", "rows_total", "scaling_total")
+    assert {k: v for k, v in cut.items() if k not in (*listed, *counts)} \
+        == {k: v for k, v in full.items() if k not in (*listed, *counts)}  # the totals count them all
+    assert cut["rows_total"] == (len(full["rows"]) if tool == "reconcile_gateway" else full["rows_total"])
+    if len(cut.get("scaling", [])) < len(full.get("scaling", [])):
+        assert cut["scaling_total"] == len(full["scaling"])
