@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any, TypeVar
@@ -755,6 +755,17 @@ def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None
     """The first and the last usage date in ``usage_daily`` (both inclusive); (None, None) when empty."""
     first, last = one_row(con, "SELECT min(usage_date), max(usage_date) FROM usage_daily")
     return first, last
+
+
+def day_span(con: duckdb.DuckDBPyConnection, table: str, day_sql: str, empty: StoreError) -> tuple[date, date]:
+    """[first day, day after the last) of the dates ``day_sql`` over ``table``; raises ``empty`` when it has none.
+
+    ``table`` and ``day_sql`` are the caller's SQL, never text from a user.
+    """
+    first, last = one_row(con, f"SELECT min({day_sql}), max({day_sql}) FROM {table}")
+    if first is None:
+        raise empty
+    return first, last + timedelta(days=1)
 
 
 def native_charges_view(con: duckdb.DuckDBPyConnection) -> None:

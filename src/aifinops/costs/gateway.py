@@ -39,7 +39,7 @@ import pyarrow as pa
 from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
-from aifinops.store import exact_sum, one_row
+from aifinops.store import day_span, exact_sum, one_row
 from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
@@ -176,12 +176,10 @@ def match_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> d
 
 def gateway_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """[first day, day after the last) of the gateway requests in the store."""
-    first, last = one_row(con, "SELECT min(day), max(day) FROM gateway_requests")
-    if first is None:
-        raise StoreError("The store holds no gateway spend logs.",
-                         "run `aifinops ingest spend_logs.json` with a LiteLLM spend-log export (the "
-                         "LiteLLM_SpendLogs table as CSV, or the /spend/logs JSON).")
-    return first, last + timedelta(days=1)
+    return day_span(con, "gateway_requests", "day", StoreError(
+        "The store holds no gateway spend logs.",
+        "run `aifinops ingest spend_logs.json` with a LiteLLM spend-log export (the "
+        "LiteLLM_SpendLogs table as CSV, or the /spend/logs JSON)."))
 
 
 def reconcile_stored(

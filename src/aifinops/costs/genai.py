@@ -23,7 +23,7 @@ aliases (``pricing.lookups.resolve_model``: ``us.anthropic.claude-sonnet-4-5-…
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -31,7 +31,7 @@ import duckdb
 from aifinops.errors import ArgumentError, StoreError, did_you_mean
 from aifinops.money import largest_remainder_cents
 from aifinops.pricing.lookups import canonical_model
-from aifinops.store import one_row
+from aifinops.store import day_span, one_row
 from aifinops.taxonomy import tokens_sql
 
 TOKEN_CLASSES = {  # token class → the bedrock_invocations column that counts it
@@ -84,12 +84,10 @@ def register_models(con: duckdb.DuckDBPyConnection, others_sql: str, start: date
 
 def log_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """[first day, day after the last) of the logged requests."""
-    first, last = one_row(con, "SELECT min(CAST(ts AS DATE)), max(CAST(ts AS DATE)) FROM bedrock_invocations")
-    if first is None:
-        raise StoreError("The store holds no Bedrock model invocation log records.",
-                         "run `aifinops collect` with invocation logging on, or `aifinops ingest` a copy of "
-                         "the logs' S3 prefix (AWSLogs/<account>/BedrockModelInvocationLogs/).")
-    return first, last + timedelta(days=1)
+    return day_span(con, "bedrock_invocations", "CAST(ts AS DATE)", StoreError(
+        "The store holds no Bedrock model invocation log records.",
+        "run `aifinops collect` with invocation logging on, or `aifinops ingest` a copy of "
+        "the logs' S3 prefix (AWSLogs/<account>/BedrockModelInvocationLogs/)."))
 
 
 def _cells_sql() -> str:
