@@ -211,3 +211,134 @@ def test_gpu_ec2_idle_fetches_a_row_per_instance_not_per_day(tmp_path):
     # One row per instance and day would be 14 x 80 = 1,120 rows.
     assert many_fetched <= 2 * 80 + 10 and few_fetched <= 2 * 8 + 10
     assert many_fetched - few_fetched <= 2 * (80 - 8)
+
+
+# --- previous-gen-accelerators ---------------------------------------------------------------------------
+
+PREV_DAYS = 30  # previous-gen-accelerators' default look-back
+
+
+def _prev_gen_rows(n: int, seed: int) -> list[dict]:
+    """``n`` previous-generation resources over the look-back: GPU EC2 g4dn instances (by id), SageMaker p3
+    endpoints (by ARN) and SageMaker g4dn training hours without a resource id (grouped per account, region,
+    component and type); hours vary by day, some days are missing, some days are Savings Plan covered, Tax lines
+    beside the usage."""
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        account, region = ACCOUNTS[i % 2], REGIONS[(i // 2) % 2]
+        kind = i % 3
+        if kind == 0:
+            itype, extra = (
+                "g4dn.xlarge",
+                dict(service_code="AmazonEC2", ai_service="gpu-ec2", resource_id=f"i-{i:017x}"),
+            )
+        elif kind == 1:
+            arn = f"arn:aws:sagemaker:{region}:{account}:endpoint/ep-{i:04d}"
+            itype, extra = "ml.p3.2xlarge", dict(component="Hosting", resource_id=arn)
+        else:
+            itype, extra = "ml.g4dn.xlarge", dict(component="Train", resource_id=None)
+        rate = 0.5 + rnd.randint(0, 9999) / 1000
+        common = dict(
+            account_id=account,
+            billing_account_id=account,
+            region=region,
+            instance_type=itype,
+            instance_family=itype.removeprefix("ml.").split(".")[0],
+            accelerated=True,
+            usage_type=f"BoxUsage:{itype}",
+            **extra,
+        )
+        for d in range(PREV_DAYS):
+            if rnd.random() < 0.3:
+                continue
+            day = AS_OF - timedelta(days=d)
+            hours = rnd.randint(1, 24) * 1.0
+            sp = rnd.random() < 0.2
+            rows.append(
+                usage_row(
+                    **common,
+                    usage_date=day,
+                    usage_quantity=hours,
+                    billed_cost=hours * rate * (0.6 if sp else 1),
+                    purchase_option="savings-plan" if sp else "on-demand",
+                    line_item_type="SavingsPlanCoveredUsage" if sp else "Usage",
+                )
+            )
+            if d % 10 == 0:
+                rows.append(
+                    usage_row(
+                        **common,
+                        usage_date=day,
+                        usage_quantity=0.0,
+                        billed_cost=rate,
+                        line_item_type="Tax",
+                        pricing_unit=None,
+                    )
+                )
+    rnd.shuffle(rows)
+    return rows
+
+
+def _expected_prev_gen(rows: list[dict]) -> dict[str, dict]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["line_item_type"] == "Tax":
+            continue
+        key = r["resource_id"] or f"{r['account_id']}/{r['region']}/{r['component'] or 'EC2'}/{r['instance_type']}"
+        groups[key].append(r)
+    expected = {}
+    for key, rs in groups.items():
+        hours = sum(r["usage_quantity"] for r in rs)
+        cost = sum(r["billed_cost"] for r in rs)
+        monthly = cost * 730 / (24 * PREV_DAYS)
+        if monthly < 1.0 or hours <= 0:
+            continue
+        first = rs[0]
+        expected[key] = {
+            "instance_type": first["instance_type"],
+            "component": first["component"],
+            "purchase_option": min(r["purchase_option"] for r in rs),  # the first row: other columns are equal
+            "hours": hours,
+            "window_cost_usd": cost,
+            "usd_per_hour": cost / hours,
+            "billed_days": len({r["usage_date"] for r in rs}),
+            "monthly": monthly,
+            "account_id": first["account_id"],
+            "region": first["region"],
+        }
+    return expected
+
+
+def _run_prev_gen(tmp_path, n: int) -> tuple[int, dict, dict]:
+    rows = _prev_gen_rows(n, seed=n)
+    with Store(tmp_path / f"prev{n}.duckdb").connect() as con:
+        insert_usage(con, rows)
+        counting = CountingConnection(con)
+        run = run_checks(counting, only=["previous-gen-accelerators"])  # type: ignore[arg-type]
+    assert run.errors == [] and run.skipped == []
+    return counting.fetched, {f.resource_id: f for f in run.findings}, _expected_prev_gen(rows)
+
+
+def test_previous_gen_findings_match_a_second_computation(tmp_path):
+    _, got, expected = _run_prev_gen(tmp_path, 30)
+    assert set(got) == set(expected) and len(expected) == 10 + 10 + 4  # training hours: 2 accounts x 2 regions
+    replacement = {"g4dn.xlarge": "g6.xlarge", "ml.p3.2xlarge": "ml.g5.2xlarge", "ml.g4dn.xlarge": "ml.g6.xlarge"}
+    for key, e in expected.items():
+        f = got[key]
+        assert (f.account_id, f.region) == (e["account_id"], e["region"])
+        for name in ("instance_type", "component", "purchase_option", "billed_days"):
+            assert f.evidence[name] == e[name], (key, name)
+        assert f.evidence["replacement"] == replacement[e["instance_type"]]
+        for name in ("hours", "window_cost_usd", "usd_per_hour"):
+            assert f.evidence[name] == pytest.approx(e[name], rel=1e-9), (key, name)
+        assert f.monthly_cost_usd == pytest.approx(e["monthly"], rel=1e-9)
+
+
+def test_previous_gen_fetches_a_row_per_resource_not_per_day(tmp_path):
+    few_fetched, few, _ = _run_prev_gen(tmp_path, 9)
+    many_fetched, many, _ = _run_prev_gen(tmp_path, 90)
+    assert len(few) == 3 + 3 + 3 and len(many) == 30 + 30 + 4
+    # one grouped row per finding's resource, a few more for the store's dates and prices; one row per resource
+    # and billed day would be about 0.7 x 30 x 90 = 1,900 rows
+    assert many_fetched <= 2 * 64 + 20 and few_fetched <= 2 * 9 + 20

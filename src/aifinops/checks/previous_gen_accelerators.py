@@ -19,7 +19,7 @@ from pydantic import Field
 from aifinops import resource_types as rt
 from aifinops.checks import _endpoints as ep
 from aifinops.checks import _rates
-from aifinops.checks._common import USAGE_HOURS_SQL, group_rows, region_flag, total
+from aifinops.checks._common import USAGE_HOURS_SQL, region_flag
 from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_usd, register
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
@@ -109,15 +109,32 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         window = ctx.window(params.lookback_days)
         types = sorted({t for t in params.replacements} | {f"ml.{t}" for t in params.replacements})
         marks = ", ".join("?" for _ in types)
-        rows = ctx.usage(
-            window,
-            f"ai_service IN ('sagemaker', 'gpu-ec2') AND instance_type IN ({marks}) AND {USAGE_LINE_SQL}",
-            types,
-            columns=f"""COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/'
-                    || COALESCE(component, 'EC2') || '/' || instance_type) AS key,
-                COALESCE(resource_id, '') <> '' AS has_id, account_id, region, ai_service, component,
-                instance_type, instance_family, purchase_option, usage_date,
-                {USAGE_HOURS_SQL} AS hours, billed_cost""",
+        # One row per resource (or account/region/component/type without an id), grouped in the store: sums in the
+        # order ctx.usage read the rows (ORDER BY ALL of these columns), so they add the same numbers in the same
+        # order whatever order the rows were written in; ``first`` is the first of those rows.
+        order = (
+            "has_id, account_id, region, ai_service, component, instance_type, instance_family, purchase_option, "
+            "usage_date, hours, billed_cost"
+        )
+        groups = ctx.query(
+            f"""WITH u AS (
+                  SELECT COALESCE(NULLIF(resource_id, ''), account_id || '/' || region || '/'
+                             || COALESCE(component, 'EC2') || '/' || instance_type) AS key,
+                         COALESCE(resource_id, '') <> '' AS has_id, account_id, region, ai_service, component,
+                         instance_type, instance_family, purchase_option, usage_date,
+                         {USAGE_HOURS_SQL} AS hours, billed_cost
+                  FROM usage_daily
+                  WHERE usage_date BETWEEN ? AND ? AND ai_service IN ('sagemaker', 'gpu-ec2')
+                    AND instance_type IN ({marks}) AND {USAGE_LINE_SQL})
+                SELECT key,
+                       COALESCE(sum(hours ORDER BY {order}), 0.0) AS hours,
+                       COALESCE(sum(billed_cost ORDER BY {order}), 0.0) AS billed_cost,
+                       count(DISTINCT usage_date) AS billed_days,
+                       first({{'has_id': has_id, 'account_id': account_id, 'region': region, 'ai_service': ai_service,
+                               'component': component, 'instance_type': instance_type,
+                               'purchase_option': purchase_option}} ORDER BY {order}) AS first
+                FROM u GROUP BY key ORDER BY key""",
+            [window.start, window.end, *types],
         )
         endpoints: dict[str, tuple[ep.EndpointInfo, ep.VariantStats, int]] = {}
         idle: dict[str, ep.InvocationReading] = {}
@@ -134,9 +151,9 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
                 # Serving nothing by the idle check's reading (zero invocations, collection proven): delete, not move.
                 if readings and all(r.invocations == 0 for r in readings):
                     idle[info.arn.lower()] = readings[0]
-        groups = group_rows(rows)
         findings = []
-        for key, group in groups.items():
+        for group in groups:
+            key = group["key"]
             finding = self._assess(
                 ctx, key, group, window.days, params, endpoints.get(str(key).lower()), idle.get(str(key).lower())
             )
@@ -148,18 +165,17 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         self,
         ctx: CheckContext,
         key: str,
-        rows: list[dict[str, Any]],
+        group: dict[str, Any],
         days: int,
         params: PreviousGenParams,
         endpoint: tuple[ep.EndpointInfo, ep.VariantStats, int] | None,
         idle: ep.InvocationReading | None = None,
     ) -> Finding | None:
-        cost = total(rows, "billed_cost")
-        hours = total(rows, "hours")
+        cost, hours = group["billed_cost"], group["hours"]
         monthly_cost = monthly_usd(max(cost, 0.0), days)
         if monthly_cost < params.min_monthly_cost_usd or hours <= 0:
             return None
-        row = rows[0]  # rows share key, type, account and region; ordered by every column (ctx.usage)
+        row = group["first"]  # the group's rows share key, type, account and region
         itype = row["instance_type"]
         sagemaker = itype.startswith("ml.")
         bare = itype.removeprefix("ml.")
@@ -169,7 +185,7 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         speedup = params.speedups.get(family, 1.0)
         old_rate = cost / hours
         new_rate = _rates.hourly(ctx, new_type, row["region"], row["component"] or ("Hosting" if sagemaker else None))
-        billed_days = len({r["usage_date"] for r in rows})
+        billed_days = group["billed_days"]
         evidence: dict[str, Any] = {
             "instance_type": itype,
             "replacement": new_type,
