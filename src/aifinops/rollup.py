@@ -10,7 +10,9 @@ regular expressions cost nothing at scale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import duckdb
 
@@ -109,55 +111,50 @@ def classify_grouped(grouped: str) -> str:
     return f"WITH {classified_sql(grouped)}"
 
 
+def _replace_periods(
+    con: duckdb.DuckDBPyConnection, periods: list[date], select: Callable[[str], str], rows: Any = None,
+) -> None:
+    """Delete the rollup rows of ``periods``, insert ``select(dates)`` (a SELECT of the usage_daily columns given
+    the periods as a SQL list of dates), then attribute the AI spend of those periods; ``rows`` (a pyarrow Table),
+    when given, is readable by that SELECT as ``aifinops_rollup_rows``. The caller holds the transaction."""
+    if not periods:
+        return
+    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
+    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
+    if rows is not None:
+        con.register(_ROWS, rows)
+    try:
+        con.execute(f"INSERT INTO usage_daily {select(dates)}")
+    finally:
+        if rows is not None:
+            con.unregister(_ROWS)
+    from aifinops.attribution import apply_ai_attribution
+
+    apply_ai_attribution(con, periods)
+
+
+_ROWS = "aifinops_rollup_rows"  # the name _replace_periods gives rows computed elsewhere
+
+
 def rebuild_usage_daily(
     con: duckdb.DuckDBPyConnection, periods: list[date], source: str = "charges", counted: str | None = None
 ) -> None:
     """Replace the rollup rows of ``periods`` from the ``charges`` view, or from ``source`` when it holds every
     row of those periods (``counted``: see grouped_sql); the caller holds the transaction."""
-    if not periods:
-        return
-    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
-    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
-    con.execute(f"INSERT INTO usage_daily {rollup_sql(source, f'billing_period IN ({dates})', counted)}")
-    from aifinops.attribution import apply_ai_attribution
-
-    apply_ai_attribution(con, periods)
+    _replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted))
 
 
 def load_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date], rows) -> None:
     """Replace the rollup rows of ``periods`` with ``rows`` (a pyarrow Table with the usage_daily columns,
     computed elsewhere, e.g. engines.spark.rollup_on_spark); the caller holds the transaction."""
-    if not periods:
-        return
-    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
-    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
-    con.register("aifinops_rollup_rows", rows)
-    try:
-        names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-        con.execute(
-            f"INSERT INTO usage_daily SELECT {names} FROM aifinops_rollup_rows WHERE billing_period IN ({dates})"
-        )
-    finally:
-        con.unregister("aifinops_rollup_rows")
-    from aifinops.attribution import apply_ai_attribution
-
-    apply_ai_attribution(con, periods)
+    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
+    _replace_periods(con, periods, lambda dates: f"SELECT {names} FROM {_ROWS} WHERE billing_period IN ({dates})",
+                     rows)
 
 
 def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grouped) -> None:
     """Replace the rollup rows of ``periods`` with ``grouped`` (a pyarrow Table of grouped_sql's rows,
     computed elsewhere, e.g. engines.spark.grouped_on_spark) classified here; the caller holds the
     transaction."""
-    if not periods:
-        return
-    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
-    con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
-    con.register("aifinops_grouped_rows", grouped)
-    try:
-        con.execute(f"INSERT INTO usage_daily SELECT * FROM ({classify_grouped('aifinops_grouped_rows')}) "
-                    f"WHERE billing_period IN ({dates})")
-    finally:
-        con.unregister("aifinops_grouped_rows")
-    from aifinops.attribution import apply_ai_attribution
-
-    apply_ai_attribution(con, periods)
+    _replace_periods(con, periods, lambda dates: f"SELECT * FROM ({classify_grouped(_ROWS)}) "
+                                                 f"WHERE billing_period IN ({dates})", grouped)
