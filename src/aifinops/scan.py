@@ -21,7 +21,7 @@ from aifinops.model import (
     SourceKind,
     Totals,
 )
-from aifinops.store import Store, detached_sources, exact_sum
+from aifinops.store import Store, detached_sources, exact_sum, has_rows
 
 
 @dataclass
@@ -59,7 +59,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             load_cost_explorer(con)  # billing periods no file holds: costs from Cost Explorer
     is_demo = False if (given or collected) else ensure_data(store, progress, inputs.engine, inputs.spark_master)
     with store.connect(read_only=True) as con:
-        has_billing = con.execute("SELECT count(*) FROM usage_daily").fetchall()[0][0] > 0
+        has_billing = has_rows(con, "usage_daily")
         run = run_checks(con, only=inputs.only_checks, params=inputs.check_params)
         if has_billing:
             start, end = data_period(con)
