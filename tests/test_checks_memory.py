@@ -342,3 +342,125 @@ def test_previous_gen_fetches_a_row_per_resource_not_per_day(tmp_path):
     # one grouped row per finding's resource, a few more for the store's dates and prices; one row per resource
     # and billed day would be about 0.7 x 30 x 90 = 1,900 rows
     assert many_fetched <= 2 * 64 + 20 and few_fetched <= 2 * 9 + 20
+
+
+# --- sagemaker-savings-plan ------------------------------------------------------------------------------
+
+SP_DAYS = 30  # sagemaker-savings-plan's default look-back
+PAYERS = ["999988887777", "555566667777"]
+
+
+def _sp_rows(n: int, seed: int) -> list[dict]:
+    """``n`` SageMaker resources billed on demand over the look-back under two payers: always-on GPU notebook
+    instances (by ARN: the notebook check's findings cut their spend), endpoint hours without a resource id, a few
+    Spot training days (left out); hours vary by day and some days are missing."""
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        account, region, payer = ACCOUNTS[i % 2], REGIONS[(i // 2) % 2], PAYERS[(i // 4) % 2]
+        if i % 3 == 0:
+            name = f"arn:aws:sagemaker:{region}:{account}:notebook-instance/nb{i:04d}"
+            itype, comp, rid, always = "ml.g4dn.xlarge", "Notebk", name, True
+        elif i % 3 == 1:
+            itype, comp, rid, always = "ml.g5.xlarge", "Host", None, False
+        else:
+            itype, comp, rid, always = (
+                "ml.p3.2xlarge",
+                "Train",
+                f"arn:aws:sagemaker:{region}:{account}:training-job/j{i}",
+                False,
+            )
+        rate = 0.5 + rnd.randint(0, 9999) / 1000
+        common = dict(
+            account_id=account,
+            billing_account_id=payer,
+            region=region,
+            instance_type=itype,
+            component=comp,
+            resource_id=rid,
+            usage_type=f"USE1-{comp}:{itype}",
+            accelerated=True,
+            instance_family=itype.split(".")[1],
+        )
+        for d in range(SP_DAYS):
+            if not always and rnd.random() < 0.25:
+                continue
+            hours = 24.0 if always else rnd.randint(1, 24) * 1.0
+            spot = comp == "Train" and rnd.random() < 0.2
+            rows.append(
+                usage_row(
+                    **common,
+                    usage_date=AS_OF - timedelta(days=d),
+                    usage_quantity=hours,
+                    billed_cost=hours * rate * (0.3 if spot else 1.0),
+                    purchase_option="spot" if spot else "on-demand",
+                )
+            )
+    rnd.shuffle(rows)
+    return rows
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    """numpy's default (linear) percentile, written out: rank (n - 1) x pct / 100 between its two neighbours."""
+    values = sorted(values)
+    rank = (len(values) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def test_savings_plan_findings_match_a_second_computation(tmp_path):
+    rows = _sp_rows(36, seed=7)
+    with Store(tmp_path / "sp.duckdb").connect() as con:
+        insert_usage(con, rows)
+        run = run_checks(con)
+    assert run.errors == []
+    # cuts: per resource, the largest share of its cost a phase-1 finding saves (the notebooks are always on)
+    cuts: dict[str, float] = {}
+    for f in run.findings:
+        if f.check != "sagemaker-savings-plan" and f.monthly_cost_usd > 0 and f.monthly_savings_usd > 0:
+            cuts[f.resource_id] = max(
+                cuts.get(f.resource_id, 0.0), min(1.0, f.monthly_savings_usd / f.monthly_cost_usd)
+            )
+    assert sum(rid.split("/")[-1].startswith("nb") for rid in cuts) == 12
+    got = {f.resource_id: f for f in run.findings if f.check == "sagemaker-savings-plan"}
+    assert set(got) == {f"sagemaker-savings-plan/{p}" for p in PAYERS}
+    for payer in PAYERS:
+        mine = [r for r in rows if r["billing_account_id"] == payer and r["purchase_option"] == "on-demand"]
+        daily: dict = defaultdict(float)
+        for r in mine:
+            keys = [
+                r["resource_id"],
+                f"{r['account_id']}/{r['region']}/{r['usage_type']}",
+                f"{r['account_id']}/{r['region']}/{r['instance_type']}",
+                f"{r['account_id']}/{r['region']}/{r['component']}/{r['instance_type']}",
+            ]
+            cut = max(cuts.get(k, 0.0) for k in keys if k)
+            daily[r["usage_date"]] += r["billed_cost"] * (1 - cut)
+        hourly = [daily.get(AS_OF - timedelta(days=d), 0.0) / 24 for d in range(SP_DAYS)]
+        commit = _percentile(hourly, 10)
+        e = got[f"sagemaker-savings-plan/{payer}"].evidence
+        assert e["window_on_demand_cost_usd"] == pytest.approx(sum(r["billed_cost"] for r in mine), rel=1e-9)
+        assert e["window_on_demand_cost_after_other_findings_usd"] == pytest.approx(sum(daily.values()), rel=1e-9)
+        assert e["covered_on_demand_usd_per_hour"] == pytest.approx(commit, rel=1e-9)
+        assert e["hourly_on_demand_max_usd"] == pytest.approx(max(hourly), rel=1e-9)
+        assert got[f"sagemaker-savings-plan/{payer}"].monthly_savings_usd == pytest.approx(commit * 0.2 * 730, rel=1e-9)
+
+
+def _run_sp_counting(tmp_path, n: int) -> tuple[int, int]:
+    with Store(tmp_path / f"sp{n}.duckdb").connect() as con:
+        insert_usage(con, _sp_rows(n, seed=n))
+        counting = CountingConnection(con)
+        params = {"sagemaker-savings-plan": {"net_of_findings": False}}  # only this check's own questions
+        run = run_checks(counting, only=["sagemaker-savings-plan"], params=params)  # type: ignore[arg-type]
+    assert run.errors == []
+    return counting.fetched, len(run.findings)
+
+
+def test_savings_plan_fetches_a_row_per_payer_and_day_not_per_resource(tmp_path):
+    few_fetched, few = _run_sp_counting(tmp_path, 8)
+    many_fetched, many = _run_sp_counting(tmp_path, 120)
+    assert few == many == 2
+    # per payer: its gross row and a row per billed day; a few more for the store's dates. One row per resource
+    # and day would be about 120 x 30 x 0.8 = 2,900 rows.
+    assert many_fetched <= 2 * (1 + SP_DAYS) + 10 and few_fetched <= 2 * (1 + SP_DAYS) + 10

@@ -90,24 +90,24 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
 
     def run(self, ctx: CheckContext, params: SavingsPlanParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
-        rows = ctx.usage(
-            window,
-            f"ai_service = 'sagemaker' AND purchase_option = 'on-demand' AND instance_type IS NOT NULL "
-            f"AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}",
-            columns=f"usage_date, {_PAYER_SQL} AS payer, account_id, region, "
-            "usage_type, component, instance_type, resource_id, billed_cost",
-        )
-        if not rows:
+        # Grouped in the store (a row per payer, then per payer and day), not a row per resource and day. Sums
+        # follow the order ctx.usage read the rows in (ORDER BY ALL of _COLUMNS), so they add the same numbers in
+        # the same order whatever order the rows were written in.
+        gross = {
+            r["payer"]: r["cost"]
+            for r in ctx.query(
+                f"WITH u AS ({_ON_DEMAND_SQL}) SELECT payer, sum(COALESCE(billed_cost, 0.0) ORDER BY {_COLUMNS}) "
+                "AS cost FROM u GROUP BY payer",
+                [window.start, window.end],
+            )
+        }
+        if not gross:
             return []
         prior = ctx.prior_findings() if params.net_of_findings else None
         cuts, netted = (_cuts(prior), True) if prior is not None else ({}, False)
-        daily: dict[str, dict[Any, float]] = defaultdict(lambda: defaultdict(float))
-        gross: dict[str, float] = defaultdict(float)
-        for row in rows:
-            cost = row["billed_cost"] or 0.0
-            cut = max((cuts.get(k, 0.0) for k in _keys(row)), default=0.0)
-            daily[row["payer"]][row["usage_date"]] += cost * (1.0 - cut)
-            gross[row["payer"]] += cost
+        daily: dict[str, dict[Any, float]] = defaultdict(dict)
+        for r in _daily_net(ctx, window, cuts):
+            daily[r["payer"]][r["usage_date"]] = r["cost"]
         existing = self._existing_commitment(ctx, window)
         findings = []
         for payer, series in sorted(daily.items()):
@@ -211,17 +211,44 @@ def _cuts(findings: list[Finding]) -> dict[str, float]:
     return cuts
 
 
-def _keys(row: dict[str, Any]) -> list[str]:
-    """The resource keys other checks use for a usage row (ARN, or their per-type fallbacks)."""
-    account, region = row["account_id"], row["region"]
-    keys = [
-        f"{account}/{region}/{row['usage_type']}",
-        f"{account}/{region}/{row['instance_type']}",
-        f"{account}/{region}/{row['component']}/{row['instance_type']}",
-    ]
-    if row["resource_id"]:
-        keys.insert(0, row["resource_id"])
-    return keys
+# The on-demand SageMaker instance-hour rows the plan would cover (Spot and usage already under a plan left out).
+_COLUMNS = "usage_date, payer, account_id, region, usage_type, component, instance_type, resource_id, billed_cost"
+_ON_DEMAND_SQL = f"""SELECT usage_date, {_PAYER_SQL} AS payer, account_id, region, usage_type, component,
+           instance_type, resource_id, billed_cost
+    FROM usage_daily
+    WHERE usage_date BETWEEN ? AND ? AND ai_service = 'sagemaker' AND purchase_option = 'on-demand'
+      AND instance_type IS NOT NULL AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL}"""
+
+
+def _key_sql(*columns: str) -> str:
+    """The resource key other checks build for a usage row from ``columns`` joined by '/' (as a Python f-string
+    does: a NULL reads 'None')."""
+    return " || '/' || ".join(f"COALESCE({c}, 'None')" for c in columns)
+
+
+# The resource keys other checks use for a usage row: its ARN, or their per-type fallbacks.
+_KEYS_SQL = [
+    "NULLIF(resource_id, '')",
+    _key_sql("account_id", "region", "usage_type"),
+    _key_sql("account_id", "region", "instance_type"),
+    _key_sql("account_id", "region", "component", "instance_type"),
+]
+
+
+def _daily_net(ctx: CheckContext, window: Window, cuts: dict[str, float]) -> list[dict[str, Any]]:
+    """Per payer and day: the on-demand cost less, row by row, the largest share of it another finding saves
+    (``cuts`` by resource key, passed to the store as two lists)."""
+    joins = "\n".join(f"LEFT JOIN cuts c{i} ON c{i}.k = {key}" for i, key in enumerate(_KEYS_SQL))
+    cut = "greatest(" + ", ".join(f"COALESCE(c{i}.cut, 0.0)" for i in range(len(_KEYS_SQL))) + ")"
+    names = sorted(cuts)
+    return ctx.query(
+        f"""WITH u AS ({_ON_DEMAND_SQL}),
+                 cuts AS (SELECT unnest(?::VARCHAR[]) AS k, unnest(?::DOUBLE[]) AS cut),
+                 n AS (SELECT u.*, COALESCE(billed_cost, 0.0) * (1.0 - {cut}) AS net FROM u {joins})
+            SELECT payer, usage_date, sum(net ORDER BY {_COLUMNS}) AS cost
+            FROM n GROUP BY payer, usage_date ORDER BY payer, usage_date""",
+        [window.start, window.end, names, [cuts[k] for k in names]],
+    )
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:
