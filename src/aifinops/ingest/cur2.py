@@ -1,7 +1,8 @@
 """CUR 2.0 (Data Exports) loader: Parquet read in place, gzip CSV converted once.
 
-Cost semantics per line item type: shared/reference/data-formats-and-prices.md §1.3 (billed =
-``line_item_unblended_cost`` for every row; effective = amortized per type).
+Cost semantics per line item type, as the AWS CUR line item columns define them
+(docs.aws.amazon.com/cur/latest/userguide/Lineitem-columns.html) and the FinOps Foundation's focus-converter
+1.0.0 AWS configs map them (billed = ``line_item_unblended_cost`` for every row; effective = amortized per type).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ TIMESTAMP_COLUMNS = ["bill_billing_period_start_date", "line_item_usage_start_da
 # map<string,string> in Parquet, a JSON object in CSV.
 MAP_COLUMNS = ["resource_tags", "product", "cost_category"]
 
-# FOCUS ChargeCategory for each CUR line item type (focus-converter's mapping, reference §1.3).
+# FOCUS ChargeCategory for each CUR line item type (focus-converter 1.0.0's aws 1_charge_category_S001.yaml).
 CHARGE_CATEGORY = {
     "Usage": "Usage",
     "SavingsPlanCoveredUsage": "Usage",
@@ -103,7 +104,7 @@ def _case(expr: str, mapping: dict[str, str], default: str) -> str:
 
 
 def effective_cost_sql(c: Columns) -> str:
-    """Amortized cost per line item type (reference §1.3)."""
+    """Amortized cost per line item type (focus-converter 1.0.0's aws effective_cost_S001.yaml)."""
     lit = c.text("line_item_line_item_type")
     unblended = c.money("line_item_unblended_cost")
     return (

@@ -1,13 +1,14 @@
 """Legacy CUR loader (``lineItem/UsageType`` headers, CSV or gzip CSV) and its manifest handling.
 
-Legacy headers are ``category/Name``; AWS's Athena integration snake-cases them into the CUR 2.0
-names (``lineItem/UsageType`` → ``line_item_usage_type``, ``savingsPlan/SavingsPlanARN`` →
-``savings_plan_savings_plan_a_r_n``; reference §1.4). This loader applies that renaming to the
-column references and then runs the CUR 2.0 loader's own SELECT, so both formats share one set of
-cost semantics (billed = unblended; effective per line item type, reference §1.3). The parts CUR 2.0
-keeps in maps are rebuilt: ``product['product_name']`` from ``product/ProductName``, and
-``resource_tags`` from the one-column-per-tag ``resourceTags/user:team`` headers, and the AWS Cost Categories
-from the one-column-per-category ``costCategory/Team`` headers (``cost_category_team`` through Athena).
+Legacy headers are ``category/Name``; AWS's Athena integration snake-cases them into the CUR 2.0 names
+(``lineItem/UsageType`` → ``line_item_usage_type``, ``savingsPlan/SavingsPlanARN`` →
+``savings_plan_savings_plan_a_r_n``; AWS CUR user guide,
+docs.aws.amazon.com/cur/latest/userguide/cur-athena.html). This loader applies that renaming to the column
+references and then runs the CUR 2.0 loader's own SELECT, so both formats share one set of cost semantics
+(billed = unblended; effective per line item type, as in the CUR 2.0 loader). The parts CUR 2.0 keeps in maps
+are rebuilt: ``product['product_name']`` from ``product/ProductName``, and ``resource_tags`` from the
+one-column-per-tag ``resourceTags/user:team`` headers, and the AWS Cost Categories from the
+one-column-per-category ``costCategory/Team`` headers (``cost_category_team`` through Athena).
 
 AWS re-delivers a month as a new *assembly* (a folder named by its assemblyId) and rewrites the
 month's manifest to name the new files; ``select_current_assemblies`` keeps only those.

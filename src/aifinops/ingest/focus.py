@@ -1,8 +1,10 @@
 """FOCUS 1.0–1.2 loader (CSV or Parquet): AWS's own FOCUS exports and multi-provider FOCUS files.
 
-Columns: shared/reference/data-formats-and-prices.md §2.1–2.2. AWS exports carry the usage type in
-``x_UsageType`` (FOCUS 1.0 with AWS columns) or ``SkuMeter`` (FOCUS 1.2), and the product code in
-``x_ServiceCode``; everything in §1.5–1.8 about usage types then applies unchanged.
+Columns: the FOCUS specification's column definitions (github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec,
+``specification/columns`` at tags v1.0, v1.1, v1.2) and the AWS FOCUS table dictionaries
+(AWS Data Exports user guide, docs.aws.amazon.com/cur/latest/userguide/). AWS exports carry the usage
+type in ``x_UsageType`` (FOCUS 1.0 with AWS columns) or ``SkuMeter`` (FOCUS 1.2), and the product code in
+``x_ServiceCode``; everything the CUR loader knows about usage types then applies unchanged.
 
 Decisions (the store describes AWS spend, and its rollup knows AWS usage types only):
 - Every row is loaded. ``provider`` is 'AWS' for AWS's rows (``ProviderName`` 'AWS' or 'Amazon Web

@@ -21,7 +21,8 @@ SAGEMAKER = "AmazonSageMaker"
 EC2 = "AmazonEC2"
 BEDROCK_SERVICES = ("AmazonBedrock", "AmazonBedrockFoundationModels")
 
-# Price List component names and the usage-type / usage_daily.component spellings that mean them (§1.6):
+# Price List component names (the AmazonSageMaker offer's ``component`` attribute) and the usage-type /
+# usage_daily.component spellings that mean them:
 # seed.COMPONENT_ALIASES. These two mean Spot training.
 SPOT_COMPONENTS = {"trspt", "spottraining"}
 
@@ -269,9 +270,11 @@ def bedrock_token_price(model: str, token_kind: str, tier: str = "standard", reg
     attrs: dict[str, Any] = {"model": name, "token_kind": kind, "tier": tier_name}
     rows = [r for s in BEDROCK_SERVICES for r in cat.select(s, region, None, **attrs, routing=routing)]
     note = ""
-    if not rows and routing == "global":  # ref §3c: the global. profile is priced at the base (in-region) rate
+    # A global. cross-Region inference profile is billed at the model's base (in-Region) rate: Amazon Bedrock
+    # pricing page, aws.amazon.com/bedrock/pricing/ (geo profiles such as us. may cost more on newer models).
+    if not rows and routing == "global":
         rows = [r for s in BEDROCK_SERVICES for r in cat.select(s, region, None, **attrs, routing="in-region")]
-        note = "global profile priced at the in-region rate (ref §3c)"
+        note = "global profile priced at the in-region rate (Amazon Bedrock pricing, aws.amazon.com/bedrock/pricing/)"
     if not rows:
         where = [r for s in BEDROCK_SERVICES for r in cat.select(s, region, None, model=name)]
         if not where:

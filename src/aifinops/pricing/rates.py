@@ -11,7 +11,8 @@ The billed hourly rate (the one rule) is ``sum(billed_cost) / sum(usage_quantity
 
 - plain on-demand usage: ``line_item_type = 'Usage'`` (or empty, for sources without line item types such as
   Cost Explorer answers) and ``purchase_option = 'on-demand'``. ``SavingsPlanCoveredUsage`` and
-  ``DiscountedUsage`` rows do not count: per the reference (data-formats-and-prices.md §1.3) their unblended
+  ``DiscountedUsage`` rows do not count: per the AWS CUR line item columns (docs.aws.amazon.com/cur/latest/
+  userguide/Lineitem-columns.html) and the FinOps Foundation focus-converter's AWS mapping, their unblended
   cost is the public on-demand price that a ``SavingsPlanNegation`` row cancels (FOCUS bills them at 0) and
   their effective cost is the commitment's rate, so neither is what an on-demand hour costs this account
   (the commitment rate is ``savings_plan_hourly``'s). Spot rows do not count either;

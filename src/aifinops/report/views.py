@@ -135,7 +135,7 @@ def build_views(
     }
 
 
-# ------------------------------------------------------------------------------------------- GenAI (issue 17)
+# ------------------------------------------------------------------------------------------------------ GenAI
 
 _BEDROCK = {"ai_service": "bedrock"}
 GENAI_VIEWS = ("principals", "inference_profiles", "token_rates", "endpoint_rates", "request_rates", "gpu_hour_rates",
