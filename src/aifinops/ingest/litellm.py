@@ -24,6 +24,7 @@ import gzip
 import io
 import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,15 +122,33 @@ def _model_id(value: Any) -> str:
 
 
 def _finite_usd(value: Any, problem: str) -> float:
-    """A row's dollar amount: empty or not a number reads as 0.0; NaN and infinities are refused (``problem``
-    names the row and field)."""
+    """A row's dollar amount: empty reads as 0.0; text that is not a number, NaN and infinities are refused
+    (``problem`` names the row and field)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0
     try:
-        usd = float(value or 0.0)
+        usd = float(value)
     except (TypeError, ValueError):
-        usd = 0.0
+        raise InputError(f"{problem} {value!r}, which is not a number.",
+                         "write the amount as a plain number with a dot for decimals (12.3, not 12,3) or "
+                         "re-export the spend logs, then ingest the file again; nothing was stored.") from None
     if not math.isfinite(usd):
         raise InputError(f"{problem} {value!r}.", "re-export the spend logs; an amount must be a finite number.")
     return usd
+
+
+def _converted(path: Path, records: list[dict[str, Any]],
+               convert: Callable[[dict[str, Any]], dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """``convert`` over the records, dated rows only; a refused row's error names the file and the record."""
+    rows = []
+    for number, record in enumerate(records, 1):
+        try:
+            row = convert(record)
+        except InputError as exc:
+            raise InputError(f"{path}: record {number}: {exc.problem}", exc.fix) from None
+        if row is not None and row["day"] is not None:
+            rows.append(row)
+    return rows
 
 
 def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -178,7 +197,7 @@ def read_spend_logs(path: str | Path) -> pa.Table:
     path = Path(path).expanduser()
     records = _records(path)
     if records and all("BilledCost" in r and "ChargePeriodStart" in r for r in records[:50]):
-        focus = [g for r in records if (g := focus_row(r)) is not None and g["day"] is not None]
+        focus = _converted(path, records, focus_row)
         if not focus:
             raise InputError(f"{path}: no Bedrock row in {len(records)} FOCUS row(s) (ProviderName bedrock…).",
                              "pass the FOCUS export of a LiteLLM proxy that routes to Bedrock.")
@@ -186,7 +205,7 @@ def read_spend_logs(path: str | Path) -> pa.Table:
     if records and not any("spend" in r and ("startTime" in r or "start_time" in r) for r in records[:50]):
         raise InputError(f"{path}: no spend and startTime fields: not a LiteLLM spend-log export.",
                          "export LiteLLM_SpendLogs (or save GET /spend/logs) and pass that file.")
-    rows = [g for r in records if (g := gateway_row(r)) is not None and g["day"] is not None]
+    rows = _converted(path, records, gateway_row)
     if not rows:
         raise InputError(f"{path}: no successful Bedrock request in {len(records)} spend-log row(s).",
                          "pass the spend logs of a LiteLLM proxy that routes to Bedrock.")
