@@ -35,6 +35,7 @@ from aifinops import __version__
 from aifinops.answers import MAX_ANSWER_BYTES
 from aifinops.answers.args import json_default, rounded
 from aifinops.answers.genai import AgentCostsAnswer, GatewayReconciliationAnswer, RequestCostsAnswer
+from aifinops.answers.kept import KeptAnswers, store_version
 from aifinops.answers.limits import call_budget, check_arguments, clip, short_message
 from aifinops.answers.peers import ALIASES, REFUSED, Refused
 from aifinops.answers.shapes import (
@@ -262,68 +263,24 @@ def _register_refused(server: _LimitedServer, spec: Refused) -> None:
     server.refused[spec.name] = spec
 
 
-class _Answers:
-    """The last answers, by version of the store file and question: the same question on the same data gets the
-    same answer (byte for byte, money in cents), so a repeat is served without asking DuckDB again.
+class _Answers(KeptAnswers[tuple[dict[str, Any], str]]):
+    """The last answers (``aifinops.answers.kept``), each as its document and compact JSON text.
 
     A question has two keys: the tool's function and its parsed arguments (``fn_key``: two spellings of one
     question share it), and the tool's name and its arguments as sent (``call_key``: checked by
-    ``_LimitedServer.call_tool`` before any validation or worker thread). Answers are kept for one version of the
-    store file (inode, modification time, size: ``Store.file_version``); the first answer for another version
-    drops them all, so an ingest that swapped a new file in is read by the next call.
+    ``_LimitedServer.call_tool`` before any validation or worker thread).
     """
-
-    MAX = 512
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.version: Any = None
-        self.kept: dict[str, tuple[dict[str, Any], str]] = {}
 
     @staticmethod
     def fn_key(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
-        return _Answers._canonical(["fn", fn.__module__, fn.__qualname__, args, kwargs])
+        return KeptAnswers.key("fn", fn.__module__, fn.__qualname__, args, kwargs)
 
     @staticmethod
     def call_key(version: Any, name: str, arguments: dict[str, Any]) -> str | None:
-        return None if version is None else _Answers._canonical(["call", name, arguments])
-
-    @staticmethod
-    def _canonical(parts: list[Any]) -> str | None:
-        try:
-            return json.dumps(parts, sort_keys=True, default=json_default, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return None
-
-    def get(self, version: Any, key: str | None) -> tuple[dict[str, Any], str] | None:
-        if key is None or version is None:
-            return None
-        with self.lock:
-            if version != self.version:
-                return None
-            answer = self.kept.pop(key, None)
-            if answer is not None:
-                self.kept[key] = answer  # the most recently used is evicted last
-            return answer
-
-    def put(self, version: Any, key: str | None, answer: tuple[dict[str, Any], str]) -> None:
-        if key is None or version is None:
-            return
-        with self.lock:
-            if version != self.version:
-                self.kept.clear()
-                self.version = version
-            self.kept[key] = answer
-            while len(self.kept) > self.MAX:
-                self.kept.pop(next(iter(self.kept)))
+        return None if version is None else KeptAnswers.key("call", name, arguments)
 
 
-def _version(store: Store) -> tuple[int, int, int] | None:
-    """The store file's version, or None when it cannot be read (nothing is kept; the call then says why)."""
-    try:
-        return store.file_version()
-    except OSError:
-        return None
+_version = store_version
 
 
 def default_store_note(store: Store) -> str:

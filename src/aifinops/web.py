@@ -13,6 +13,11 @@ a cursor of the store's shared read-only connection (``Store.shared_reader``: op
 store file, so an ingest that swaps a new file in is read by the next request while requests already running
 finish on the file they started with).
 
+The JSON routes answer from the data alone (no "today": a default window is the data's own), so each keeps its
+answer's bytes by route, query values and version of the store file (``aifinops.answers.kept``, least recently
+used dropped first): a repeat is served without asking DuckDB again, and the first request after an ingest
+swapped a new file in computes afresh. The page ``/`` is built each time (it carries the time it was made).
+
 Every route refuses a foreign ``Host`` (421) and a foreign ``Origin`` (403): see ``aifinops.http_guard``.
 Query values are typed: a bad one is a 422 naming it; a date range is clamped to the data in the store.
 """
@@ -24,10 +29,12 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from aifinops.answers.kept import KeptAnswers, store_version
 from aifinops.errors import AifinopsError, ArgumentError
 from aifinops.http_guard import LocalOnly
 from aifinops.monitor.budgets import Budget
@@ -64,6 +71,18 @@ def create_app(
     app = FastAPI(title="aifinops", docs_url="/api/docs", redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(LocalOnly, bind_host=host, port=port)
+    answers: KeptAnswers[bytes] = KeptAnswers()
+    app.state.answers = answers
+
+    def kept(request: Request, compute: Callable[[], Any]) -> Response:
+        """``compute()`` as JSON, kept by route, query values and version of the store file."""
+        version = store_version(st)
+        key = KeptAnswers.key(request.url.path, sorted(request.query_params.multi_items()))
+        body = answers.get(version, key)
+        if body is None:
+            body = bytes(JSONResponse(jsonable_encoder(compute())).body)
+            answers.put(version, key, body)
+        return Response(body, media_type="application/json")
 
     @app.exception_handler(AifinopsError)
     async def _error(_request: Any, exc: AifinopsError) -> JSONResponse:
@@ -78,106 +97,130 @@ def create_app(
         return render_html(views(period), inline_js=False, title="aifinops — AI cost dashboard")
 
     @app.get("/api/views")
-    def api_views(period: str | None = Query(None, pattern="^(weekly|monthly|quarterly)$")) -> dict[str, Any]:
-        return views(period)
+    def api_views(
+        request: Request, period: str | None = Query(None, pattern="^(weekly|monthly|quarterly)$")
+    ) -> Response:
+        return kept(request, lambda: views(period))
 
-    def genai(view: Callable[..., dict[str, Any]], period: str | None) -> dict[str, Any]:
-        with st.shared_reader() as con:
-            return view(con, *review_window(con, period))
+    def genai(request: Request, view: Callable[..., dict[str, Any]], period: str | None) -> Response:
+        def compute() -> dict[str, Any]:
+            with st.shared_reader() as con:
+                return view(con, *review_window(con, period))
+
+        return kept(request, compute)
 
     @app.get("/api/genai/principals")
-    def api_genai_principals(period: Period = None) -> dict[str, Any]:
+    def api_genai_principals(request: Request, period: Period = None) -> Response:
         """Bedrock cost by calling IAM principal, the unattributed row included."""
-        return genai(bedrock_by_principal, period)
+        return genai(request, bedrock_by_principal, period)
 
     @app.get("/api/genai/inference-profiles")
-    def api_genai_profiles(period: Period = None) -> dict[str, Any]:
+    def api_genai_profiles(request: Request, period: Period = None) -> Response:
         """Bedrock cost by inference profile (application ARN, system:global, system:geo, none:in-region)."""
-        return genai(bedrock_by_inference_profile, period)
+        return genai(request, bedrock_by_inference_profile, period)
 
     @app.get("/api/genai/token-rates")
-    def api_genai_token_rates(period: Period = None) -> dict[str, Any]:
+    def api_genai_token_rates(request: Request, period: Period = None) -> Response:
         """$ per 1K tokens per Bedrock model and token class, per day, week or month."""
-        return genai(lambda con, s, e: unit_rate_series(con, "tokens", s, e), period)
+        return genai(request, lambda con, s, e: unit_rate_series(con, "tokens", s, e), period)
 
     @app.get("/api/genai/endpoint-rates")
-    def api_genai_endpoint_rates(period: Period = None) -> dict[str, Any]:
+    def api_genai_endpoint_rates(request: Request, period: Period = None) -> Response:
         """$ per 1,000 inferences per SageMaker endpoint, per day, week or month."""
-        return genai(lambda con, s, e: unit_rate_series(con, "inference", s, e), period)
+        return genai(request, lambda con, s, e: unit_rate_series(con, "inference", s, e), period)
 
     @app.get("/api/genai/requests")
-    def api_genai_requests(period: Period = None) -> dict[str, Any]:
+    def api_genai_requests(request: Request, period: Period = None) -> Response:
         """The per-request report per caller (from the invocation logs), reconciled to the bill, with its scale."""
-        return genai(genai_requests, period)
+        return genai(request, genai_requests, period)
 
     @app.get("/api/genai/request-rates")
-    def api_genai_request_rates(period: Period = None) -> dict[str, Any]:
+    def api_genai_request_rates(request: Request, period: Period = None) -> Response:
         """Bedrock token cost per request per model, per day, week or month."""
-        return genai(lambda con, s, e: unit_rate_series(con, "request", s, e), period)
+        return genai(request, lambda con, s, e: unit_rate_series(con, "request", s, e), period)
 
     @app.get("/api/genai/gpu-hour-rates")
-    def api_genai_gpu_hour_rates(period: Period = None) -> dict[str, Any]:
+    def api_genai_gpu_hour_rates(request: Request, period: Period = None) -> Response:
         """$ per utilized GPU-hour per GPU endpoint, instance and training job family, per day, week or month."""
-        return genai(lambda con, s, e: unit_rate_series(con, "gpu-hour", s, e), period)
+        return genai(request, lambda con, s, e: unit_rate_series(con, "gpu-hour", s, e), period)
 
     @app.get("/api/genai/agents")
-    def api_genai_agents(period: Period = None) -> dict[str, Any]:
+    def api_genai_agents(request: Request, period: Period = None) -> Response:
         """Cost per agent: its AgentCore charges + its inference (by execution role) + its knowledge-base share."""
-        return genai(genai_agents, period)
+        return genai(request, genai_agents, period)
 
     @app.get("/api/genai/gateway")
-    def api_genai_gateway(period: Period = None) -> dict[str, Any]:
+    def api_genai_gateway(request: Request, period: Period = None) -> Response:
         """The ingested gateway spend logs against the bill per model and day, the token class behind each gap."""
-        return genai(genai_gateway, period)
+        return genai(request, genai_gateway, period)
 
     @app.get("/api/anomalies")
     def api_anomalies(
+        request: Request,
         start: Annotated[date | None, Query(description="first day, YYYY-MM-DD")] = None,
         end: Annotated[date | None, Query(description="day after the last, YYYY-MM-DD")] = None,
         by: Annotated[str, Query(max_length=200)] = "service",
-    ) -> dict[str, Any]:
-        with st.shared_reader() as con:
-            lo, hi, notes = _clamp(con, start, end)
-            doc = detect_anomalies(con, lo, hi, by=by)
-        doc["notes"] = notes + doc.get("notes", [])
-        return doc
+    ) -> Response:
+        def compute() -> dict[str, Any]:
+            with st.shared_reader() as con:
+                lo, hi, notes = _clamp(con, start, end)
+                doc = detect_anomalies(con, lo, hi, by=by)
+            doc["notes"] = notes + doc.get("notes", [])
+            return doc
+
+        return kept(request, compute)
 
     @app.get("/api/actions")
-    def api_actions() -> dict[str, Any]:
+    def api_actions(request: Request) -> Response:
         """The action plan: the deduplicated total, then every open finding ranked by dollars."""
         from aifinops.actions import action_plan
         from aifinops.checks import run_checks
 
-        with st.shared_reader() as con:
-            found = [f.model_dump(mode="json") for f in run_checks(con).findings]
-            return action_plan(con, found)
+        def compute() -> dict[str, Any]:
+            with st.shared_reader() as con:
+                found = [f.model_dump(mode="json") for f in run_checks(con).findings]
+                return action_plan(con, found)
+
+        return kept(request, compute)
 
     @app.get("/api/savings")
-    def api_savings() -> dict[str, Any]:
+    def api_savings(request: Request) -> Response:
         """Realized against predicted savings from the bill (``aifinops savings``)."""
         from aifinops.tracking import savings_report
 
-        with st.shared_reader() as con:
-            return savings_report(con)
+        def compute() -> Any:
+            with st.shared_reader() as con:
+                return savings_report(con)
+
+        return kept(request, compute)
 
     @app.get("/savings")
     def savings_page() -> RedirectResponse:
         return RedirectResponse("/#savings")
 
     @app.get("/api/forecast")
-    def api_forecast() -> dict[str, Any]:
-        with st.shared_reader() as con:
-            return forecast_spend(con)
+    def api_forecast(request: Request) -> Response:
+        def compute() -> Any:
+            with st.shared_reader() as con:
+                return forecast_spend(con)
+
+        return kept(request, compute)
 
     @app.get("/api/budgets")
-    def api_budgets() -> list[dict[str, Any]]:
-        with st.shared_reader() as con:
-            return evaluate_budgets(con, budgets)
+    def api_budgets(request: Request) -> Response:
+        def compute() -> Any:
+            with st.shared_reader() as con:
+                return evaluate_budgets(con, budgets)
+
+        return kept(request, compute)
 
     @app.get("/api/alerts")
-    def api_alerts() -> dict[str, Any]:
-        with st.shared_reader() as con:
-            return evaluate_alerts(con, budgets)
+    def api_alerts(request: Request) -> Response:
+        def compute() -> Any:
+            with st.shared_reader() as con:
+                return evaluate_alerts(con, budgets)
+
+        return kept(request, compute)
 
     return app
 
