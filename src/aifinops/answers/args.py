@@ -148,7 +148,7 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
         check_time()
         answer = build(size)
         text, measured = encoded_within(answer, measure_to, json_default)
-        if size <= floor or (text is not None and len(text.encode()) <= MAX_ANSWER_BYTES):
+        if size <= floor or (text is not None and measured <= MAX_ANSWER_BYTES):  # measured: UTF-8 bytes
             return answer
         if text is not None and before is not None:
             # Linear in the page size: measured = fixed + size * per_item.

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from aifinops.errors import ArgumentError
@@ -172,13 +173,63 @@ def check_time() -> None:
 
 
 def encoded_within(obj: Any, limit: int, default: Any = None) -> tuple[str | None, int]:
-    """(compact JSON of ``obj``, its size) — or (None, bytes seen) once the size is certain to pass ``limit``."""
-    encoder = json.JSONEncoder(separators=(",", ":"), default=default, ensure_ascii=False)
+    """(compact JSON of ``obj``, its size in UTF-8 bytes) — or (None, bytes seen) once the size is certain to pass
+    ``limit``.
+
+    The same bytes as ``json.dumps(obj, separators=(",", ":"), default=default, ensure_ascii=False)``, made by the
+    json module's C encoder (the incremental ``JSONEncoder.iterencode`` is the pure-Python one, several times
+    slower) a piece at a time: a dict or list is encoded in batches of its items that grow while the limit is far
+    and shrink near it, and a single item that is a dict or list is entered the same way, so a huge answer stops
+    about one item past the limit instead of being encoded whole. A batch is sized from the items before it: an
+    item far larger than those may be encoded whole before the size passes the limit."""
+    dumps = partial(json.dumps, separators=(",", ":"), default=default, ensure_ascii=False)
     parts: list[str] = []
-    size = 0
-    for chunk in encoder.iterencode(obj):
-        size += len(chunk.encode())
-        if size > limit:
-            return None, size
-        parts.append(chunk)
-    return "".join(parts), size
+    size = _encode_into(obj, dumps, parts, 0, limit, set())
+    return (None, size) if size > limit else ("".join(parts), size)
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def _encode_into(obj: Any, dumps: Any, parts: list[str], size: int, limit: int, path: set[int]) -> int:
+    """Append ``obj``'s JSON to ``parts`` until ``size`` passes ``limit``; return the new size."""
+    if not isinstance(obj, dict | list | tuple) or not obj:
+        text = dumps(obj)
+        parts.append(text)
+        return size + _utf8_size(text)
+    if id(obj) in path:
+        raise ValueError("Circular reference detected")  # json's own message
+    path.add(id(obj))
+    is_dict = isinstance(obj, dict)
+    items: Any = list(obj.items()) if isinstance(obj, dict) else obj
+    parts.append("{" if is_dict else "[")
+    size += 1
+    i, batch, n = 0, 1, len(items)
+    while i < n and size <= limit:
+        if i:
+            parts.append(",")
+            size += 1
+        before = size
+        item = items[i]
+        value = item[1] if is_dict else item
+        if batch == 1 and isinstance(value, dict | list | tuple) and value:
+            if is_dict:  # the key as json writes it (a number or a bool as a string), then the value entered
+                key = dumps({item[0]: 0})[1:-2]
+                parts.append(key)
+                size = _encode_into(value, dumps, parts, size + _utf8_size(key), limit, path)
+            else:
+                size = _encode_into(value, dumps, parts, size, limit, path)
+        else:
+            chunk = items[i : i + batch]
+            text = dumps(dict(chunk) if is_dict else list(chunk))[1:-1]
+            parts.append(text)
+            size += _utf8_size(text)
+        done = batch
+        i += done
+        # Next batch: twice as many items while the limit is far, about as many as the room left holds near it.
+        per_item = max(1, (size - before + 1) // done)
+        batch = max(1, min(2 * done, (limit - size) // per_item + 1, n - i))
+    path.discard(id(obj))
+    parts.append("}" if is_dict else "]")
+    return size + 1
