@@ -242,7 +242,7 @@ def test_scan_reports_other_providers_and_what_it_could_not_read(tmp_path):
     assert run_cli("ingest", str(sample), "--store", str(store)).returncode == 0
     doc = json.loads(run_cli("scan", "-f", "json", "--store", str(store)).stdout)
     got = {p["provider"]: p["billed_cost_usd"] for p in doc["source"]["providers"] if not p["checked"]}
-    assert got == {k: pytest.approx(v, abs=1e-9) for k, v in others.items()}
+    assert got == {k: round(v, 2) for k, v in others.items()}  # money in the document is rounded to the cent
     assert "AWS rows only" in doc["checks"]["scope"]
     markdown = run_cli("scan", "-f", "markdown", "--store", str(store)).stdout
     assert "- Other providers, in the totals but not checked" in markdown and "Microsoft $1.98" in markdown

@@ -21,6 +21,7 @@ from aifinops.model import (
     SourceKind,
     Totals,
 )
+from aifinops.money import cents
 from aifinops.store import Store, detached_sources, exact_sum, has_rows
 
 
@@ -100,7 +101,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
             # periods read in place whose files moved since: totals hold (the rollup), line-item detail is gone
             detached_sources=[DetachedSource.model_validate(d) for d in detached],
             billing_sources=[
-                BillingSource(format=f, storage=s, periods=n, rows=r, billed_cost_usd=float(c or 0.0))
+                BillingSource(format=f, storage=s, periods=n, rows=r, billed_cost_usd=cents(float(c or 0.0)))
                 for f, s, n, r, c in sources
             ],
             inventory_resources=counts["resources"],

@@ -232,7 +232,7 @@ def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str)
             {
                 "what": "AWS charges without a usage type",
                 "line_items": int(items),
-                "billed_cost_usd": float(cost or 0.0),
+                "billed_cost_usd": cents(float(cost or 0.0)),
                 "effect": "classified by service name only; usage-type checks (instances, tokens, transfer) skip them",
             }
         )
@@ -245,8 +245,8 @@ def provider_totals(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params:
         {
             "provider": provider,
             "line_items": int(items or 0),
-            "billed_cost_usd": float(cost or 0.0),
-            "ai_cost_usd": float(ai or 0.0),
+            "billed_cost_usd": cents(float(cost or 0.0)),
+            "ai_cost_usd": cents(float(ai or 0.0)),
             "checked": provider == "AWS",
         }
         for provider, items, cost, ai in con.execute(
