@@ -35,7 +35,7 @@ from aifinops.costs.dimensions import Sql, cost_category_key
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
-from aifinops.store import from_smallest_table, usage_span
+from aifinops.store import exact_sum, from_smallest_table, usage_span
 
 OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
               "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"]
@@ -402,10 +402,10 @@ def dimension_values(
     where = asked.filter_sql(con)
 
     def values(table: str) -> list[Any]:
-        sql = (Sql("SELECT ") + value_sql + Sql(f" AS v, sum(billed_cost) FROM {table}")
+        sql = (Sql("SELECT ") + value_sql + Sql(f" AS v, {exact_sum('billed_cost')} FROM {table}")
                + Sql(" WHERE usage_date >= ? AND usage_date < ? AND ", (start, end)) + where
                + Sql(" GROUP BY v ORDER BY v"))
-        return con.execute(sql.text, list(sql.params)).fetchall()
+        return [(v, None if c is None else float(c)) for v, c in con.execute(sql.text, list(sql.params)).fetchall()]
 
     rows = from_smallest_table(values, start.day == 1 and end.day == 1, (start, end))
     if search_string:
