@@ -81,3 +81,24 @@ def test_empty_strings_read_as_missing(tmp_path):
     # CSV exports write a missing account as an empty field rather than a null
     got = _scan(tmp_path, "", "")
     assert "sagemaker-savings-plan/unknown-payer" in got and "unknown-account/sagemaker/no-owner" in got
+
+
+def test_bedrock_model_ids_name_an_unknown_account_and_region():
+    from aifinops.checks._common import bedrock_model_id
+
+    assert bedrock_model_id(None, None, "claude") == "bedrock/unknown-account/unknown-region/claude"
+    assert bedrock_model_id("", "", "claude") == "bedrock/unknown-account/unknown-region/claude"
+    assert bedrock_model_id("111122223333", "us-east-1", "claude") == "bedrock/111122223333/us-east-1/claude"
+
+
+def test_every_check_on_rows_without_accounts(tmp_path):
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [write_cur2(tmp_path / "cur.parquet", _rows(None, None))])
+    with store.connect(read_only=True) as con:
+        run = run_checks(con)
+    assert run.errors == []
+    bedrock = [f for f in run.findings if f.resource_id.startswith("bedrock/")]
+    for finding in run.findings:
+        assert "None" not in json.dumps(finding.model_dump(mode="json")), finding.check
+    for finding in bedrock:
+        assert finding.resource_id.startswith("bedrock/unknown-account/"), finding.resource_id

@@ -23,6 +23,9 @@ from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Window
 # Average billed hours a day from which a resource is never stopped: the guide's Pitfall 1 rule of thumb for
 # notebooks, which the GPU instance check applies too.
 NEVER_STOPPED_HOURS_PER_DAY = 20.0
+# Billing rows that name no usage account or region still get a readable id (never "None").
+UNKNOWN_ACCOUNT = "unknown-account"
+UNKNOWN_REGION = "unknown-region"
 
 USAGE_HOURS_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN usage_quantity ELSE 0 END"
 USAGE_HOURS_COST_SQL = f"CASE WHEN {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} THEN billed_cost ELSE 0 END"
@@ -66,3 +69,9 @@ def daily_shape(daily: dict[date, float], window: Window) -> tuple[float, float,
     if not weekday or not weekend or statistics.fmean(weekday) <= 0 or mean <= 0:
         return 0.0, float("inf"), active
     return statistics.fmean(weekend) / statistics.fmean(weekday), statistics.pstdev(series) / mean, active
+
+
+def bedrock_model_id(account: str | None, region: str | None, model: str) -> str:
+    """The resource id of a Bedrock model's spend in one account and region: ``bedrock/ACCOUNT/REGION/MODEL``
+    (callers nest under it as ``…/CALLER``, which the deduplicated total relies on)."""
+    return f"bedrock/{account or UNKNOWN_ACCOUNT}/{region or UNKNOWN_REGION}/{model}"

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from aifinops.checks._bedrock_logs import CallerShape, ModelLogs, caller_shapes, logs_for
-from aifinops.checks._common import daily_shape
+from aifinops.checks._common import bedrock_model_id, daily_shape
 from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller identity (CUR 2.0 principal)
@@ -83,7 +83,7 @@ def standard_tokens(m: dict[str, Any], kind: str) -> float:
 
 
 def resource_key(m: dict[str, Any]) -> str:
-    return f"bedrock/{m['account_id']}/{m['region']}/{m['model']}"
+    return bedrock_model_id(m["account_id"], m["region"], m["model"])
 
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import Field
 
+from aifinops.checks._common import bedrock_model_id
 from aifinops.checks._confidence import confidence
 from aifinops.checks.base import Check, CheckContext, monthly_usd, register, table_has_rows
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
@@ -143,7 +144,7 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
         names = {"5m": "5-minute", "1h": "1-hour"}
         return Finding(
             check=self.id, title=f"Bedrock {model}: {names[better]} cache writes cost less for these request gaps",
-            resource_id=f"bedrock/{account}/{region}/{model}", resource_type=BEDROCK_MODEL, region=region,
+            resource_id=bedrock_model_id(account, region, model), resource_type=BEDROCK_MODEL, region=region,
             account_id=account, monthly_cost_usd=monthly_usd(cost[current], days), monthly_savings_usd=savings,
             confidence=graded.level,
             evidence={"billed_lifetime": current, "better_lifetime": better, "streams": m["streams"],

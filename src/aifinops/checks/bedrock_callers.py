@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import Field
 
-from aifinops.checks._common import daily_shape
+from aifinops.checks._common import bedrock_model_id, daily_shape
 from aifinops.checks._confidence import Graded, confidence
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
@@ -84,7 +84,7 @@ def caller_finding(
     return Finding(
         check=check,
         title=f"Bedrock {model}: {caller.rsplit('/', 1)[-1]} {title}",
-        resource_id=f"bedrock/{account}/{region}/{model}/{caller}",
+        resource_id=f"{bedrock_model_id(account, region, model)}/{caller}",
         resource_type=BEDROCK_CALLER,
         region=region,
         account_id=account,
@@ -145,7 +145,7 @@ class BedrockFlexTierFit(Check[FlexTierParams]):
             ratio, cv, active = daily_shape(c["daily_standard"], window)
             if active < params.min_active_days or ratio < params.min_weekend_ratio or cv > params.max_daily_cv:
                 continue
-            model_key = f"bedrock/{account}/{region}/{model}"
+            model_key = bedrock_model_id(account, region, model)
             if model_key in claims and (claims[model_key] is None or caller in (claims[model_key] or ())):
                 continue  # bedrock-batch-candidate claims this traffic at the larger batch discount
             cut = 0.0

@@ -13,13 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aifinops.checks._common import region_flag
+from aifinops.checks._common import UNKNOWN_ACCOUNT, region_flag
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
 from aifinops.taxonomy import canonical_tag_key
 
 # Billing rows that name no usage account are grouped under this label in ids and titles, never "None" or "".
-UNKNOWN_ACCOUNT = "unknown-account"
 
 
 class UntaggedParams(BaseModel):
