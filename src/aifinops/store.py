@@ -11,12 +11,13 @@ rollup; bookkeeping writes (scan history, finding states) keep them (``Store.con
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from glob import escape as glob_escape
@@ -819,6 +820,26 @@ def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     if row is None:
         raise RuntimeError(f"a one-row query returned no row: {sql[:120]}")
     return row
+
+
+INVENTORY_ORDER = ("resource_id, account_id NULLS FIRST, region NULLS FIRST, collected_at NULLS FIRST, "
+                   "CAST(attributes AS VARCHAR)")
+
+
+def inventory_rows(con: duckdb.DuckDBPyConnection, resource_types: str | Sequence[str] | None = None,
+                   order: str = INVENTORY_ORDER) -> list[dict[str, Any]]:
+    """Inventory rows (``resources``) of one resource type, of several, or all (``None``), as dicts with their
+    ``attributes`` parsed from JSON (a missing value stays ``None``), in ``order`` (SQL; by default one fixed
+    order, whatever order the rows were written in)."""
+    types = [resource_types] if isinstance(resource_types, str) else list(resource_types or [])
+    where = f"resource_type IN ({', '.join('?' for _ in types)})" if types else "TRUE"
+    cur = con.execute(f"SELECT * FROM resources WHERE {where} ORDER BY {order}", types)
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    for row in rows:
+        if isinstance(row.get("attributes"), str):
+            row["attributes"] = json.loads(row["attributes"])
+    return rows
 
 
 def has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:

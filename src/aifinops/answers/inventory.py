@@ -8,7 +8,6 @@ budgets whose cost filters cover the services named, and the answer says so.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import duckdb
@@ -17,15 +16,13 @@ from aifinops import resource_types as rt
 from aifinops.answers.args import choose, fit, json_arg, page, paged, string_list
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.monitor import budgets as monitor_budgets
+from aifinops.store import inventory_rows
 
 ALARM_STATES = ["OK", "ALARM", "INSUFFICIENT_DATA"]
 
 
 def _records(con: duckdb.DuckDBPyConnection, resource_type: str) -> list[dict[str, Any]]:
-    rows = con.execute(
-        "SELECT attributes FROM resources WHERE resource_type = ? ORDER BY name, resource_id", [resource_type]
-    ).fetchall()
-    return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+    return [row["attributes"] for row in inventory_rows(con, resource_type, order="name, resource_id")]
 
 
 def describe_alarms(

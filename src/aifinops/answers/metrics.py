@@ -40,6 +40,7 @@ from aifinops.answers.args import (
 )
 from aifinops.answers.limits import check_time
 from aifinops.errors import ArgumentError
+from aifinops.store import inventory_rows
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 METRICS_INSIGHTS_STATISTICS = {"AVG": "Average", "SUM": "Sum", "MIN": "Minimum", "MAX": "Maximum",
@@ -377,12 +378,9 @@ def series_overview(
 
 def training_jobs(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, name: str | None) -> list[dict]:
     """Training jobs that started in [start, end): name, instance, duration and billable seconds."""
-    rows = con.execute(
-        "SELECT name, region, attributes FROM resources WHERE resource_type = ?", [rt.SAGEMAKER_TRAINING_JOB]
-    ).fetchall()
     jobs = []
-    for job_name, region, text in rows:
-        attrs = json.loads(text) if isinstance(text, str) else text
+    for row in inventory_rows(con, rt.SAGEMAKER_TRAINING_JOB, order="rowid"):  # in the order collection wrote them
+        job_name, region, attrs = row["name"], row["region"], row["attributes"]
         if not attrs.get("TrainingStartTime") or (name and job_name != name):
             continue
         began = parse_time(attrs["TrainingStartTime"], "TrainingStartTime")

@@ -15,7 +15,6 @@ gross and deduplicated savings totals of the scan contract.
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +28,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.model import Finding
 from aifinops.pricing.rates import HOURS_UNIT_SQL  # noqa: F401 (re-exported: the checks' hours filter)
-from aifinops.store import has_rows, usage_span
+from aifinops.store import has_rows, inventory_rows, usage_span
 
 DATA_KINDS = ("billing", "inventory", "metrics")
 # Rows CheckContext.query fetches from DuckDB per round trip: DuckDB hands results over in chunks of 2,048 rows.
@@ -195,17 +194,7 @@ class CheckContext:
 
     def resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
         """Inventory rows (``attributes`` parsed from JSON), optionally of one resource type."""
-        where, params = ("resource_type = ?", [resource_type]) if resource_type else ("TRUE", [])
-        rows = self.query(
-            f"SELECT * FROM resources WHERE {where} "
-            "ORDER BY resource_id, account_id NULLS FIRST, region NULLS FIRST, collected_at NULLS FIRST, "
-            "CAST(attributes AS VARCHAR)",
-            params,
-        )
-        for row in rows:
-            if isinstance(row.get("attributes"), str):
-                row["attributes"] = json.loads(row["attributes"])
-        return rows
+        return inventory_rows(self.con, resource_type)
 
     def metrics(
         self, namespace: str, metric_name: str, start: datetime | None = None, end: datetime | None = None

@@ -35,6 +35,7 @@ from aifinops.money import usd
 from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.gpus import gpus_per_instance
+from aifinops.store import inventory_rows
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -260,12 +261,9 @@ def _anomalies(con, as_of: date, params: AlertParams) -> list[Alert]:
 
 
 def _alarms(con) -> list[Alert]:
-    rows = con.execute(
-        "SELECT resource_id, name, attributes FROM resources WHERE resource_type = ?", [rt.CLOUDWATCH_ALARM]
-    ).fetchall()
     out = []
-    for rid, name, raw in rows:
-        attrs = json.loads(raw) if isinstance(raw, str) else raw
+    for row in inventory_rows(con, rt.CLOUDWATCH_ALARM, order="rowid"):  # in the order collection wrote them
+        rid, name, attrs = row["resource_id"], row["name"], row["attributes"]
         if attrs.get("StateValue") == "ALARM":
             out.append(
                 Alert(

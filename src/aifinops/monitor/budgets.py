@@ -39,6 +39,7 @@ from aifinops.costs.breakdown import filter_expression
 from aifinops.errors import ArgumentError, InputError
 from aifinops.money import usd
 from aifinops.monitor.forecast import ForecastParams, forecast_spend, month_start, next_month
+from aifinops.store import inventory_rows
 
 DEFAULT_THRESHOLDS_PCT = (50.0, 80.0, 100.0)  # the guide's budget alerts (POWER.md: 50/80/100 %)
 PERIODS = {"MONTHLY": 1, "QUARTERLY": 3, "ANNUALLY": 12}
@@ -90,12 +91,9 @@ class Budget:
 
 def budgets_from_store(con: duckdb.DuckDBPyConnection) -> list[Budget]:
     """COST budgets from the inventory (DescribeBudgets items)."""
-    import json
-
-    rows = con.execute("SELECT attributes FROM resources WHERE resource_type = ? ORDER BY name", [rt.BUDGET]).fetchall()
     out = []
-    for (raw,) in rows:
-        attrs = json.loads(raw) if isinstance(raw, str) else raw
+    for row in inventory_rows(con, rt.BUDGET, order="name"):
+        attrs = row["attributes"]
         if attrs.get("BudgetType", "COST") != "COST":
             continue
         limit = float((attrs.get("BudgetLimit") or {}).get("Amount", 0) or 0)
