@@ -21,7 +21,7 @@ from aifinops.checks.base import deduplicate
 from aifinops.checks.untagged_ai_spend import NoOwnerParams
 from aifinops.model import Finding
 from aifinops.store import usage_span
-from aifinops.taxonomy import EMPTY_TAG_VALUES, PRINCIPAL_TAG, canonical_tag_key
+from aifinops.taxonomy import EMPTY_TAG_VALUES, PRINCIPAL_TAG, canonical_tag_key, inventory_tags
 
 # The tags that name an owner: the same default as the ai-spend-no-owner check (one home for it).
 OWNER_TAGS: tuple[str, ...] = tuple(
@@ -102,12 +102,9 @@ def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> 
                 parsed = json.loads(attributes) if isinstance(attributes, str) else attributes
             except json.JSONDecodeError:
                 continue
-            tags = parsed.get("Tags") if isinstance(parsed, dict) else None
-            if isinstance(tags, list):
-                pairs = {str(t.get("Key")): t.get("Value") for t in tags if isinstance(t, dict)}
-                owner = _owner_from_tags(pairs)
-                if owner:
-                    owners[resource_id] = owner
+            owner = _owner_from_tags(inventory_tags(parsed))
+            if owner:
+                owners[resource_id] = owner
     for resource_id, caller in callers.items():
         owners.setdefault(resource_id, caller)
     return owners

@@ -17,7 +17,7 @@ from datetime import date
 import duckdb
 
 from aifinops import resource_types as rt
-from aifinops.taxonomy import ai_tag_sql, canonical_tag_key, is_ai_tag
+from aifinops.taxonomy import ai_tag_sql, canonical_tag_key, inventory_tags, is_ai_tag
 
 _S3_URI = re.compile(r"s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")
 AI_RESOURCE_TYPES = (
@@ -58,11 +58,7 @@ def _bucket_tags(attributes_json: str | None) -> dict[str, str]:
         attrs = json.loads(attributes_json or "{}")
     except json.JSONDecodeError:
         return {}
-    tag_set = attrs.get("Tags") or attrs.get("TagSet") or []
-    if isinstance(tag_set, dict):
-        return {canonical_tag_key(str(k)): str(v) for k, v in tag_set.items()}
-    return {canonical_tag_key(str(t.get("Key", ""))): str(t.get("Value", ""))
-            for t in tag_set if isinstance(t, dict)}
+    return {canonical_tag_key(k): v for k, v in inventory_tags(attrs).items()}
 
 
 def attributed_scope_sql(ai_service: str = "ai_service") -> str:

@@ -14,6 +14,7 @@ import csv
 import re
 from functools import cache
 from importlib import resources
+from typing import Any
 
 # --- rules as data ------------------------------------------------------------------------------
 
@@ -240,6 +241,21 @@ def other_ai_product_codes() -> list[str]:
     return sorted(
         r["product_code"] for r in rows if r["ServiceCategory"] == AI_CATEGORY and r["product_code"] not in detailed
     )
+
+
+def inventory_tags(attributes: Any) -> dict[str, str]:
+    """A collected resource's tags as the API returned them, key → value: a list of ``{"Key", "Value"}``
+    (``Tags`` of SageMaker, EC2 and Bedrock; ``TagSet`` of S3) or already a mapping. Entries without a key are
+    skipped and a missing value reads as ""; anything else (no tags, not a mapping) gives no tags."""
+    if not isinstance(attributes, dict):
+        return {}
+    tags = attributes.get("Tags") or attributes.get("TagSet") or []
+    if isinstance(tags, dict):
+        return {str(k): "" if v is None else str(v) for k, v in tags.items()}
+    if not isinstance(tags, list):
+        return {}
+    return {str(t["Key"]): "" if t.get("Value") is None else str(t["Value"])
+            for t in tags if isinstance(t, dict) and t.get("Key") is not None}
 
 
 def canonical_tag_key(key: str) -> str:

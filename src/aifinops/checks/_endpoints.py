@@ -38,6 +38,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
 from aifinops.resource_types import SAGEMAKER_ENDPOINT
+from aifinops.taxonomy import inventory_tags
 
 ENDPOINT_METRICS = (
     "Invocations",
@@ -155,7 +156,7 @@ def parse_endpoint(row: dict[str, Any]) -> EndpointInfo | None:
                 scaling_max=hi,
             )
         )
-    tags = {t["Key"]: t["Value"] for t in attrs.get("Tags") or [] if "Key" in t}
+    tags = inventory_tags(attrs)
     return EndpointInfo(
         arn=ep.get("EndpointArn") or row["resource_id"],
         name=name,
