@@ -47,7 +47,8 @@ def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
         table.add_column(c, justify="right" if rows and isinstance(rows[0].get(c), int | float) else "left",
                          overflow="fold")
     for r in rows:
-        table.add_row(*[f"{r.get(c):,.2f}" if isinstance(r.get(c), float) else "—" if r.get(c) is None
+        # round first: a gap of -0.004 prints 0.00, not -0.00
+        table.add_row(*[f"{round(r[c], 2) + 0.0:,.2f}" if isinstance(r.get(c), float) else "—" if r.get(c) is None
                         else str(r.get(c)) for c in columns])
     return table
 
