@@ -11,7 +11,6 @@ import pytest
 
 from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from localserver import serving
 from test_report import CHROMIUM, CHROMIUM_ARGS
 
@@ -29,13 +28,6 @@ TITLES = [
     "$ per utilized GPU-hour over time",
     "Gateway gap: billed − gateway cost per model and day (USD)",  # the demo's gateway (no agent in the demo)
 ]
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("demo-genai") / "demo.duckdb")
-    ensure_data(store)
-    return store
 
 
 @pytest.fixture(scope="module")

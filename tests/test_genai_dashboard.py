@@ -17,7 +17,6 @@ from aifinops.demo import demo_dir
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
 from aifinops.web import create_app
-from aifinops.workspace import ensure_data
 from clirun import run_cli
 from curfixtures import write_cur2
 from localserver import serving
@@ -45,13 +44,6 @@ def cli_json(*args: str) -> dict:
     done = run_cli(*args, "-f", "json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    store = Store(tmp_path_factory.mktemp("genai-dash") / "demo.duckdb")
-    ensure_data(store)
-    return store
 
 
 @pytest.fixture(scope="module")
