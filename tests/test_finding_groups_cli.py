@@ -15,20 +15,13 @@ import duckdb
 import pytest
 
 from clirun import run_cli
-from curfixtures import cur2_row, write_cur2
+from notebook_fleet import ACCOUNTS, NOTEBOOK, RATE, scan_fleet
+from notebook_fleet import notebook_arn as _arn
 
-NOTEBOOK = "sagemaker-notebook-always-on"
-RATE = 0.05  # ml.t3.medium, USD per hour, billed 24 h a day
-# account → always-on notebooks: A more than the 20 a group lists (a rest), B a group listing all, C too few
-ACCOUNTS = {"111111111111": 25, "222222222222": 12, "333333333333": 3}
 # the notebook check's defaults: a 730-hour month, needed 50 h of the week's 168
 SAVING = RATE * 730 * (168 - 50) / 168
 COST = RATE * 730
 LISTED = 20  # members a group lists one by one (the rest summed)
-
-
-def _arn(account: str, k: int) -> str:
-    return f"arn:aws:sagemaker:us-east-1:{account}:notebook-instance/nb-{account[0]}-{k:02d}"
 
 
 def _usd(value: float) -> str:
@@ -39,17 +32,8 @@ def _usd(value: float) -> str:
 def scanned(tmp_path_factory) -> dict:
     """40 always-on notebooks in three accounts, scanned once into a fresh store (the scan kept in the history)."""
     tmp = tmp_path_factory.mktemp("groups")
-    rows = [
-        cur2_row("2024-10", f"2024-10-{d:02d}", "AmazonSageMaker", "USE1-Notebk:ml.t3.medium", RATE * 24,
-                 amount=24.0, rate=str(RATE), line_item_usage_account_id=account,
-                 line_item_resource_id=_arn(account, k))
-        for account, n in ACCOUNTS.items() for k in range(n) for d in range(1, 32)
-    ]
-    cur = write_cur2(tmp / "cur" / "part-1.parquet", rows)
-    store = tmp / "store.duckdb"
-    result = run_cli("scan", "--cur", str(cur), "--store", str(store), "-f", "json", "-o", str(tmp / "scan.json"))
-    assert result.returncode == 0, result.stderr
-    doc = json.loads((tmp / "scan.json").read_text())
+    store, text = scan_fleet(tmp)
+    doc = json.loads(text)
     groups = {f["account_id"]: f for f in doc["findings"] if f["check"] == NOTEBOOK and f["group"]}
     assert set(groups) == {"111111111111", "222222222222"}
     return {"store": store, "doc": doc, "groups": groups, "tmp": tmp}

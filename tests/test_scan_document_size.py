@@ -15,37 +15,20 @@ from aifinops.checks.base import deduplicate
 from aifinops.finding_groups import ASSUMPTION_LIMIT, MEMBER_LIMIT, MIN_MEMBERS, group_findings, make_group
 from aifinops.model import Action, Finding, ScanDocument
 from clirun import run_cli
-from curfixtures import cur2_row, write_cur2
+from notebook_fleet import ACCOUNTS, NOTEBOOK, RATE, scan_fleet
+from notebook_fleet import notebook_arn as _arn
 
 SCHEMA_FILE = Path(__file__).parent.parent / "docs" / "schema" / "scan.schema.json"
-NOTEBOOK = "sagemaker-notebook-always-on"
-RATE = 0.05  # ml.t3.medium, USD per hour, billed 24 h a day
-# account → notebooks: A more than MEMBER_LIMIT (a group with a rest), B a group listing all, C too few to group
-ACCOUNTS = {"111111111111": 25, "222222222222": 12, "333333333333": 3}
 # the notebook check's defaults: 730-hour month, needed 50 h of the week's 168
 NOTEBOOK_MONTHLY_COST = RATE * 730
 NOTEBOOK_SAVING = NOTEBOOK_MONTHLY_COST * (168 - 50) / 168
 
 
-def _arn(account: str, k: int) -> str:
-    return f"arn:aws:sagemaker:us-east-1:{account}:notebook-instance/nb-{account[0]}-{k:02d}"
-
-
 @pytest.fixture(scope="module")
 def many(tmp_path_factory) -> dict:
     """A CUR 2.0 file with 40 always-on notebooks in three accounts, scanned once into a fresh store."""
-    tmp = tmp_path_factory.mktemp("many")
-    rows = [
-        cur2_row("2024-10", f"2024-10-{d:02d}", "AmazonSageMaker", "USE1-Notebk:ml.t3.medium", RATE * 24,
-                 amount=24.0, rate=str(RATE), line_item_usage_account_id=account,
-                 line_item_resource_id=_arn(account, k))
-        for account, n in ACCOUNTS.items() for k in range(n) for d in range(1, 32)
-    ]
-    cur = write_cur2(tmp / "cur" / "part-1.parquet", rows)
-    store = tmp / "store.duckdb"
-    result = run_cli("scan", "--cur", str(cur), "--store", str(store), "-f", "json", "-o", str(tmp / "scan.json"))
-    assert result.returncode == 0, result.stderr
-    return {"store": store, "doc": json.loads((tmp / "scan.json").read_text()), "raw": (tmp / "scan.json").read_text()}
+    store, text = scan_fleet(tmp_path_factory.mktemp("many"))
+    return {"store": store, "doc": json.loads(text), "raw": text}
 
 
 def _history(store: Path) -> list[tuple]:
