@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -37,15 +38,21 @@ def rows() -> list[dict]:
     ]
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
+def agents_bill_store(tmp: Path) -> Store:
+    """``rows()`` ingested into ``tmp/s.duckdb``, the support agent's execution role tagged with its agent (CUR
+    2.0 prefixed tags column): the bill the agent tests here, in the dashboard and over MCP read."""
     data = rows()
-    for r in data:  # the support agent's execution role is tagged with its agent (CUR 2.0 prefixed tags column)
+    for r in data:
         r["tags"] = [("iamPrincipal/agent", "support_agent-a1b2")] if r.get("line_item_iam_principal") == \
             SUPPORT_ROLE else []
-    s = Store(tmp_path / "s.duckdb")
-    ingest_paths(s, [write_cur2(tmp_path / "cur" / "x.parquet", data)])
+    s = Store(tmp / "s.duckdb")
+    ingest_paths(s, [write_cur2(tmp / "cur" / "x.parquet", data)])
     return s
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    return agents_bill_store(tmp_path)
 
 
 def test_cost_per_agent(store):

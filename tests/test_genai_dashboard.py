@@ -18,10 +18,8 @@ from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
 from aifinops.web import create_app
 from clirun import run_cli
-from curfixtures import write_cur2
 from localserver import serving
-from test_genai_agents import SUPPORT_ROLE
-from test_genai_agents import rows as agent_rows
+from test_genai_agents import agents_bill_store
 from test_genai_gateway import BILLED_PER_1M, TOKENS, bill_file, spend_logs, write_csv
 
 GATEWAY_ROLE = "arn:aws:iam::111122223333:role/litellm-gateway"
@@ -196,14 +194,7 @@ def test_a_version_4_store_gains_the_gateway_table(tmp_path):
 def agents_store(tmp_path_factory):
     """test_genai_agents's bill: a support agent (runtime ARN, memory tagged agent, execution role tagged
     iamPrincipal/agent), a triage vector store tagged agent=triage, shared knowledge-base retrieval."""
-    tmp = tmp_path_factory.mktemp("agents")
-    data = agent_rows()
-    for r in data:
-        r["tags"] = [("iamPrincipal/agent", "support_agent-a1b2")] if r.get("line_item_iam_principal") == \
-            SUPPORT_ROLE else []
-    store = Store(tmp / "s.duckdb")
-    ingest_paths(store, [write_cur2(tmp / "cur" / "x.parquet", data)])
-    return store
+    return agents_bill_store(tmp_path_factory.mktemp("agents"))
 
 
 def test_cost_per_agent_view_equals_the_cli_and_hand_arithmetic(agents_store):

@@ -17,12 +17,9 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from aifinops.answers import MAX_ANSWER_BYTES
-from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
 from clirun import AIFINOPS, run_cli
-from curfixtures import write_cur2
-from test_genai_agents import SUPPORT_ROLE, TRIAGE_ROLE
-from test_genai_agents import rows as agent_rows
+from test_genai_agents import TRIAGE_ROLE, agents_bill_store
 
 GATEWAY_ROLE = "arn:aws:iam::111122223333:role/litellm-gateway"
 TOOLS = ("cost_per_agent", "cost_per_request", "reconcile_gateway")
@@ -253,14 +250,7 @@ def test_cost_per_agent_on_the_demo_equals_the_cli(demo):
 def agents_store(tmp_path_factory) -> Store:
     """test_genai_agents's bill (a support agent by runtime ARN, tag and role tag; a triage agent by its role and
     a tagged vector store; shared knowledge-base retrieval): a bill, and neither invocation logs nor spend logs."""
-    tmp = tmp_path_factory.mktemp("agents")
-    data = agent_rows()
-    for r in data:
-        r["tags"] = [("iamPrincipal/agent", "support_agent-a1b2")] if r.get("line_item_iam_principal") == \
-            SUPPORT_ROLE else []
-    store = Store(tmp / "s.duckdb")
-    ingest_paths(store, [write_cur2(tmp / "cur" / "x.parquet", data)])
-    return store
+    return agents_bill_store(tmp_path_factory.mktemp("agents"))
 
 
 AGENT_CALLS: list[tuple[str, dict[str, Any]]] = [
