@@ -144,14 +144,6 @@ def rebuild_usage_daily(
     _replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted))
 
 
-def load_usage_daily(con: duckdb.DuckDBPyConnection, periods: list[date], rows) -> None:
-    """Replace the rollup rows of ``periods`` with ``rows`` (a pyarrow Table with the usage_daily columns,
-    computed elsewhere, e.g. engines.spark.rollup_on_spark); the caller holds the transaction."""
-    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    _replace_periods(con, periods, lambda dates: f"SELECT {names} FROM {_ROWS} WHERE billing_period IN ({dates})",
-                     rows)
-
-
 def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grouped) -> None:
     """Replace the rollup rows of ``periods`` with ``grouped`` (a pyarrow Table of grouped_sql's rows,
     computed elsewhere, e.g. engines.spark.grouped_on_spark) classified here; the caller holds the
