@@ -13,7 +13,7 @@ import pytest
 from aifinops.money import usd
 from aifinops.web import create_app
 from localserver import serving
-from test_genai_dashboard import GATEWAY_ROLE, PRINCIPAL, agents_store, demo_store  # noqa: F401 (fixtures)
+from test_genai_dashboard import GATEWAY_ROLE, PRINCIPAL, agents_store  # noqa: F401 (fixtures)
 from test_report import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
