@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from tests.usagerows import insert_usage, usage_row
 
+from aifinops import store as store_module
 from aifinops.costs import get_cost_and_usage
 from aifinops.store import Store
 
@@ -33,8 +34,10 @@ _EXPECTED_UNIT = {
 _DAYS = [date(2025, 3, 10), date(2025, 3, 20)]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+@pytest.fixture(scope="module", params=["TABLE", "VIEW"])
+def store(tmp_path_factory, request):
+    """The hand-written rows, with the summaries kept as tables, or as views of their sources (what refresh_summaries
+    makes of a summary that would merge few rows): each ask must read the same through both."""
     s = Store(tmp_path_factory.mktemp("units") / "units.duckdb")
     rows = []
     for code, units in _UNITS.items():
@@ -43,11 +46,13 @@ def store(tmp_path_factory):
                 billing_period=date(2025, 3, 1), usage_date=_DAYS[i % 2], service_code=code, service_name=code,
                 usage_type=f"{code}-usage", pricing_unit=unit, usage_quantity=2.0, billed_cost=1.0,
                 effective_cost=1.0, list_cost=1.0, line_items=1, tags='{"team":"a"}'))
-    with s.connect() as con:  # the write rebuilds the summary tables at its end
-        insert_usage(con, rows)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store_module, "SUMMARY_KEEP_AT_MOST", float("inf") if request.param == "TABLE" else 0.0)
+        with s.connect() as con:  # the write rebuilds the summary tables at its end
+            insert_usage(con, rows)
     with s.connect(read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert {"usage_summary_monthly", "usage_summary_daily"} <= tables
+        kinds = store_module._summary_kinds(con)
+    assert kinds["usage_summary_monthly"] == kinds["usage_summary_daily"] == request.param
     return s
 
 

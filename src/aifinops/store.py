@@ -675,22 +675,39 @@ SUMMARY_TABLES: list[tuple[str, tuple[str, ...], bool]] = [
     ("usage_summary_daily", ("resource_id", "tags"), False),
 ]
 _RETIRED_SUMMARIES = ("usage_summary_tagged",)  # built by earlier versions of this code; dropped on the next write
+# A summary kept as a table holds at most this share of its source's rows (estimated); past it, a view
+# (refresh_summaries)
+SUMMARY_KEEP_AT_MOST = 0.5
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every summary table from ``usage_daily`` (inside the writer's copy, before it is swapped in).
 
     Daily tables first; a monthly one is summed from the daily table that leaves out the same columns (a
-    fraction of the rollup's rows), when there is one."""
+    fraction of the rollup's rows), when there is one. A summary that would keep more than SUMMARY_KEEP_AT_MOST
+    of its source's rows (a bill whose rows are mostly not per resource: then leaving out the resource and the
+    tags merges few of them) is a view of its source's rows instead: it answers the same sums, and writing a
+    table nearly the rollup's size would cost as much as the rollup's own write for nothing."""
+    drop_summaries(con)
+    rows: dict[str, int] = {"usage_daily": one_row(con, "SELECT count(*) FROM usage_daily")[0]}
     daily_of: dict[tuple[str, ...], str] = {}
     for table, left_out, monthly in sorted(SUMMARY_TABLES, key=lambda t: t[2]):
         keys = [c for c in USAGE_DAILY_COLUMN_NAMES if c not in SUMMARY_MEASURES and c not in left_out]
         select = [("date_trunc('month', usage_date)::DATE AS usage_date" if monthly and c == "usage_date" else c)
                   for c in keys]
-        sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
-        columns = ", ".join(select + sums)
         source = daily_of.get(left_out, "usage_daily") if monthly else "usage_daily"
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {columns} FROM {source} GROUP BY ALL")
+        key_values = ", ".join("date_trunc('month', usage_date)" if monthly and c == "usage_date" else c for c in keys)
+        # the number of groups, estimated (HyperLogLog over one hash of the keys: a few percent off, a fraction of
+        # the cost of grouping); the choice between a table and a view changes no answer, only where it is read
+        (groups,) = one_row(con, f"SELECT approx_count_distinct(hash({key_values})) FROM {source}")
+        if groups > SUMMARY_KEEP_AT_MOST * rows[source]:
+            casts = [f"CAST({m} AS {'BIGINT' if m == 'line_items' else 'DOUBLE'}) AS {m}" for m in SUMMARY_MEASURES]
+            con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select + casts)} FROM {source}")
+            rows[table] = rows[source]
+        else:
+            sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
+            con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select + sums)} FROM {source} GROUP BY ALL")
+            rows[table] = groups
         if not monthly:
             daily_of[left_out] = table
 
@@ -704,10 +721,19 @@ def usage_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
 
 
 def _has_summaries(con: duckdb.DuckDBPyConnection) -> bool:
-    names = {t for t, _, _ in SUMMARY_TABLES}
-    found = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                        " AND schema_name = 'main'").fetchall()
-    return names <= {r[0] for r in found}
+    return {t for t, _, _ in SUMMARY_TABLES} <= set(_summary_kinds(con))
+
+
+def _summary_kinds(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The summary tables (current and retired) the store holds: name -> 'TABLE' or 'VIEW'."""
+    names = [*(t for t, _, _ in SUMMARY_TABLES), *_RETIRED_SUMMARIES]
+    marks = ", ".join("?" for _ in names)
+    found = con.execute(
+        "SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = "
+        f"'main' AND table_name IN ({marks}) UNION ALL SELECT view_name, 'VIEW' FROM duckdb_views() WHERE "
+        f"database_name = current_database() AND schema_name = 'main' AND view_name IN ({marks})", [*names, *names]
+    ).fetchall()
+    return dict(found)
 
 
 def from_smallest_table(ask: Callable[[str], _T], whole_months: bool,
@@ -747,9 +773,9 @@ def _months_and_days(monthly: str, daily: str, start: date, end: date) -> str:
 
 
 def drop_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the summary tables (a writer's copy holds none until refresh_summaries rebuilds them)."""
-    for table in [*(t for t, _, _ in SUMMARY_TABLES), *_RETIRED_SUMMARIES]:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    """Remove the summary tables and views (a writer's copy holds none until refresh_summaries rebuilds them)."""
+    for name, kind in _summary_kinds(con).items():
+        con.execute(f"DROP {kind} {name}")
 
 
 def usage_span(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
