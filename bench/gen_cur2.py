@@ -1,15 +1,33 @@
 """Synthetic CUR 2.0 Parquet for the scan benchmark: many rows, the real schema, bounded memory.
 
-``python bench/gen_cur2.py --rows 10000000 --out bench/out/cur2_10m.parquet [--seed 7] [--periods 1]``
+``python bench/gen_cur2.py --rows 10000000 --out bench/out/cur2_10m.parquet [--seed 7] [--periods 1]
+[--resources 50000] [--pool notebooks=2000 --pool gpu-ec2=500]``
 
 Writes exactly ``aifinops.ingest.cur2_columns.CUR2_SCHEMA`` (rates are strings, ``product`` and
 ``resource_tags`` are MAP columns) in row groups of ``--batch-rows`` with ``pyarrow.parquet.ParquetWriter``
 (snappy), so memory stays at one batch whatever ``--rows`` is. Rows are sampled from a catalogue of line
 kinds (``line_catalog``): SageMaker, Bedrock first-party and Marketplace, comprehend, GPU EC2, S3,
-inter-region transfer and non-AI EC2/RDS/Lambda/CloudWatch, about 30 % AI rows. Each kind owns a pool of
-resource ids (``--resources`` in all), each resource belongs to one usage account and carries fixed tags.
-Line item types are mostly Usage, with SavingsPlanCoveredUsage/SavingsPlanNegation on compute and some
-Credit and Tax. Usage start dates are hours spread uniformly over ``--periods`` months from ``--start``.
+inter-region transfer and non-AI EC2/RDS/Lambda/CloudWatch, about 30 % AI rows. Each kind with resources owns
+a pool of resource ids, ``--resources`` in all (split by the kinds' row weights, at least one per kind, so
+never fewer than the 108 resource kinds); ``--pool CLASS=COUNT`` sets one class's pools apart (classes in
+POOL_CLASSES: notebooks, gpu-ec2, endpoints, training-jobs) and the other kinds share what is left. Each
+resource belongs to one usage account and carries fixed tags. Line item types are mostly Usage, with
+SavingsPlanCoveredUsage/SavingsPlanNegation on compute and some Credit and Tax.
+
+Rows come in series: one kind, one resource, L consecutive hourly lines (wrapping round the end of the
+``--periods`` months from ``--start``), L = max(1, min(hours, rows // N)) where N is how many series it takes
+for every pool to get one (``make_plan``). So a file holds ``--resources`` distinct resource ids at any row
+count that gives each pool a series (then N <= rows); with fewer rows, or when all of a series' lines happen to
+be Credit/Tax (0.04**L), it holds fewer. Resources are short-lived when rows are few for their number (at 10M
+rows, ~2,800 resources and 3 months a series is 143 hours) and whole-period when rows are many. The kinds
+follow a fixed cycle that keeps their row shares whatever ``--resources`` is; a series' resource is the next
+one of its kind's pool, so a pool fills before any resource gets a second series, and a resource's later
+series follow its earlier one in time (they overlap only when the file has more of that kind's rows than its
+pool has resource-hours).
+
+Version 2 (GENERATOR_VERSION): version 1 gave every series all the hours of the periods and drew its resource
+at random, so the ids present were at most rows / hours whatever ``--resources`` said (1,751 at 2M rows and
+``--resources 100000``); the same arguments now give other rows.
 
 Only pyarrow compute is used (no numpy): ``pc.random`` with an integer initializer is deterministic, so a
 given seed and batch size always give the same file. Rates are approximate list prices from
@@ -34,7 +52,9 @@ import pyarrow.parquet as pq
 
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 
+GENERATOR_VERSION = 2  # raise when the same arguments give other rows: bench_scan.py puts it in file names
 LUT_SIZE = 1 << 16  # weighted choices are table look-ups of a uniform variate; 1/65536 resolution
+CYCLE_STEP = 40_503  # odd, about LUT_SIZE / 1.618: the kind cycle's stride over the LUT (see make_plan)
 HOUR_MS = 3_600_000
 PAYER_ACCOUNT_ID = "111122223333"
 ACCOUNT_NAMES = [
@@ -190,6 +210,16 @@ OTHER_LINES = [
 ]
 
 
+# --pool classes: resource kinds whose pool size can be set apart from --resources (issue 15's account has
+# about 2,000 notebook instances and 1,000 GPU instances among ~2,800 resources)
+POOL_CLASSES = {
+    "notebooks": lambda k: k.resource.endswith("notebook-instance/nb-{k}"),
+    "gpu-ec2": lambda k: k.product_code == "AmazonEC2" and k.unit == "Hrs" and k.instance_family in GPU_FAMILIES,
+    "endpoints": lambda k: "endpoint/" in k.resource,
+    "training-jobs": lambda k: "training-job/" in k.resource,
+}
+
+
 @dataclass(frozen=True)
 class LineKind:
     """One kind of CUR line: a product, usage type, price and resource pool the rows are sampled from."""
@@ -311,13 +341,17 @@ class Plan:
     """What every batch samples from: per-kind constant columns, resource pools, the hours of the periods."""
 
     kinds: list[LineKind]
-    kind_lut: pa.Array
     kind_cols: dict[str, pa.Array]
     res_first: pa.Array  # per kind: index of its first resource in the pool
     res_count: pa.Array
     res_ids: pa.Array
     res_account: pa.Array  # per resource: index into ACCOUNTS
     res_tags: pa.Array
+    res_first_hour: pa.Array  # per resource: the hour its first series starts at (its later ones follow)
+    cycle_kind: pa.Array  # per position in the kind cycle (CYCLE series): the kind of that series
+    cycle_rank: pa.Array  # per position: how many series of the same kind came before it in the cycle
+    kind_slots: pa.Array  # per kind: its series per cycle (its share of LUT_SIZE slots)
+    series_hours: int  # hours (rows) per series
     first_hour_ms: int
     total_hours: int
     hour_period: pa.Array  # per hour: period index
@@ -330,14 +364,81 @@ def _add_months(day: datetime, months: int) -> datetime:
     return day.replace(year=day.year + year, month=month + 1)
 
 
-def make_plan(resources: int, periods: int, start: datetime) -> Plan:
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """``total`` split in proportion to ``weights``, at least 1 each (largest remainders; sum = max(total, n))."""
+    quotas = [total * w / sum(weights) for w in weights]
+    counts = [max(1, int(q)) for q in quotas]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (counts[i] - quotas[i], i))
+    i = 0
+    while sum(counts) < total:  # add to the largest remainders first
+        counts[by_remainder[i % len(counts)]] += 1
+        i += 1
+    while sum(counts) > total and max(counts) > 1:  # over because of the minimums: take from the most over
+        j = max((i for i in range(len(counts)) if counts[i] > 1), key=lambda i: (counts[i] - quotas[i], -i))
+        counts[j] -= 1
+    return counts
+
+
+def pool_class(kind: LineKind) -> str | None:
+    """The POOL_CLASSES name a resource kind belongs to (None: only --resources sizes its pool)."""
+    for name, belongs in POOL_CLASSES.items():
+        if kind.resource and belongs(kind):
+            return name
+    return None
+
+
+def pool_sizes(kinds: list[LineKind], weights: list[float], resources: int, pools: dict[str, int]) -> list[int]:
+    """Resources per kind: each ``pools`` class gets its count, the other resource kinds share the rest.
+
+    Inside a class or the rest, counts follow the kinds' row weights with at least one resource per kind, so
+    the pools hold exactly ``resources`` ids unless there are more kinds than ids to share.
+    """
+    unknown = sorted(set(pools) - set(POOL_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown pool class {unknown[0]!r}; use one of {', '.join(POOL_CLASSES)}")
+    counts = [0 if kind.resource else 1 for kind in kinds]
+    classes = [pool_class(kind) if kind.resource else "" for kind in kinds]
+    rest = resources - sum(pools.values())
+    if rest < 0:
+        raise ValueError(f"--resources {resources} is less than the pools' {sum(pools.values())}; raise --resources")
+    for name in pools:
+        members = [i for i, c in enumerate(classes) if c == name]
+        if pools[name] < len(members):
+            raise ValueError(f"--pool {name}={pools[name]}: at least {len(members)}, one per kind of that class")
+        for i, n in zip(members, _apportion(pools[name], [weights[i] for i in members]), strict=True):
+            counts[i] = n
+    others = [i for i, c in enumerate(classes) if c != "" and c not in pools]
+    for i, n in zip(others, _apportion(rest, [weights[i] for i in others]), strict=True):
+        counts[i] = n
+    return counts
+
+
+def make_plan(
+    resources: int,
+    periods: int,
+    start: datetime,
+    rows: int = 0,
+    seed: int = 7,
+    pools: dict[str, int] | None = None,
+) -> Plan:
+    """The pools, the kind cycle and the series length for a file of ``rows`` rows (see the module docstring)."""
     kinds = line_catalog()
     group_weight = {g: sum(k.weight for k in kinds if k.group == g) for g in GROUP_SHARES}
     weights = [k.weight / group_weight[k.group] * GROUP_SHARES[k.group] for k in kinds]
-    res_weight = sum(w for w, k in zip(weights, kinds, strict=True) if k.resource)
-    res_first, res_count, res_ids, res_account, res_tags = [], [], [], [], []
-    for w, kind in zip(weights, kinds, strict=True):
-        count = max(1, round(resources * w / res_weight)) if kind.resource else 1
+    counts = pool_sizes(kinds, weights, resources, pools or {})
+    bounds = [(_add_months(start, i), _add_months(start, i + 1)) for i in range(periods)]
+    hour_period, hour_interval = [], []
+    for p, (begin, end) in enumerate(bounds):
+        hour = begin
+        while hour < end:
+            nxt = hour + timedelta(hours=1)
+            hour_period.append(p)
+            hour_interval.append(f"{hour:%Y-%m-%dT%H:%M:%SZ}/{nxt:%Y-%m-%dT%H:%M:%SZ}")
+            hour = nxt
+    total_hours = len(hour_period)
+
+    res_first, res_count, res_ids, res_account, res_tags, res_first_hour = [], [], [], [], [], []
+    for kind, count in zip(kinds, counts, strict=True):
         res_first.append(len(res_ids))
         res_count.append(count)
         for _ in range(count):
@@ -352,6 +453,30 @@ def make_plan(resources: int, periods: int, start: datetime) -> Plan:
                     if j == 0 or (h >> (8 * j)) % 3:
                         tags.append((key, values[(h >> (8 * j + 4)) % len(values)]))
             res_tags.append(tags)
+            res_first_hour.append(_stable_int(f"start-{seed}-{k}") % total_hours)
+
+    # The kind cycle: series s has the kind of LUT slot (s * CYCLE_STEP + offset) mod LUT_SIZE. CYCLE_STEP is odd
+    # (a bijection on the slots) and near LUT_SIZE / golden ratio, so every prefix of the cycle holds each kind in
+    # proportion to its weight, give or take a series or two, and its n-th series is known without counting.
+    lut = _weighted_lut(weights).to_pylist()
+    offset = _stable_int(f"cycle-{seed}") % LUT_SIZE
+    cycle_kind, cycle_rank, seen = [], [], [0] * len(kinds)
+    positions: list[list[int]] = [[] for _ in kinds]
+    for j in range(LUT_SIZE):
+        kind = lut[(j * CYCLE_STEP + offset) % LUT_SIZE]
+        cycle_kind.append(kind)
+        cycle_rank.append(seen[kind])
+        positions[kind].append(j)
+        seen[kind] += 1
+    missing = [kinds[i].usage_type for i, n in enumerate(seen) if n == 0]
+    assert not missing, f"kinds with no slot in the LUT: {missing}"
+    # Series needed for every resource to get one: the position of each resource kind's count-th series.
+    needed = max(
+        (count - 1) // seen[i] * LUT_SIZE + positions[i][(count - 1) % seen[i]] + 1
+        for i, (kind, count) in enumerate(zip(kinds, counts, strict=True))
+        if kind.resource
+    )
+    series_hours = max(1, min(total_hours, rows // needed))
 
     def col(values, typ=None):
         return pa.array(values, typ or pa.string())
@@ -400,26 +525,21 @@ def make_plan(resources: int, periods: int, start: datetime) -> Plan:
         "_amount_span": col([k.amount[1] - k.amount[0] for k in kinds], pa.float64()),
         "_sp_eligible": col([k.sp_eligible for k in kinds], pa.bool_()),
     }
-    bounds = [(_add_months(start, i), _add_months(start, i + 1)) for i in range(periods)]
-    hour_period, hour_interval = [], []
-    for p, (begin, end) in enumerate(bounds):
-        hour = begin
-        while hour < end:
-            nxt = hour + timedelta(hours=1)
-            hour_period.append(p)
-            hour_interval.append(f"{hour:%Y-%m-%dT%H:%M:%SZ}/{nxt:%Y-%m-%dT%H:%M:%SZ}")
-            hour = nxt
     return Plan(
         kinds,
-        _weighted_lut(weights),
         kind_cols,
         pa.array(res_first, pa.int64()),
         pa.array(res_count, pa.int64()),
         pa.array(res_ids, pa.string()),
         pa.array(res_account, pa.int32()),
         pa.array(res_tags, CUR2_SCHEMA.field("resource_tags").type),
+        pa.array(res_first_hour, pa.int64()),
+        pa.array(cycle_kind, pa.int64()),
+        pa.array(cycle_rank, pa.int64()),
+        pa.array(seen, pa.int64()),
+        series_hours,
         int(start.timestamp() * 1000),
-        len(hour_period),
+        total_hours,
         pa.array(hour_period, pa.int32()),
         pa.array(hour_interval, pa.string()),
         bounds,
@@ -432,31 +552,37 @@ def _pick(u: pa.Array, n) -> pa.Array:
     return pc.cast(pc.floor(pc.multiply(u, scale)), pa.int64())
 
 
-def _series_uniform(series: pa.Array, seed: int, salt: int) -> pa.Array:
-    """A deterministic uniform [0, 1) variate per series number (a multiplicative hash)."""
-    mixed = pc.bit_wise_and(pc.multiply(pc.add(series, seed * 7919 + salt * 104_729), 2_654_435_761), 0xFFFFFFFF)
-    return pc.divide(pc.cast(mixed, pa.float64()), float(2**32))
+def _mod(x: pa.Array, n) -> pa.Array:
+    """x mod n for non-negative integers (n a scalar or an array): pyarrow compute has no modulo."""
+    return pc.subtract(x, pc.multiply(pc.divide(x, n), n))
 
 
 def make_batch(plan: Plan, rows: int, seed: int, batch_index: int, first_row: int) -> pa.Table:
     """One batch of ``rows`` CUR 2.0 rows; the same (plan, seed, batch_index) always gives the same rows."""
     u = pc.random(rows * 2, initializer=seed * 1_000_003 + batch_index)
     u_type, u_amount = u.slice(0, rows), u.slice(rows, rows)
-    # Real hourly CUR: each resource's usage line repeats every hour it runs. Row i belongs to series
-    # i // total_hours (one resource, one usage type) at hour i % total_hours; the series' kind and
-    # resource are drawn from a hash of its number, so they do not depend on the batch boundaries.
+    # Row i is hour i mod L of series i // L (L = plan.series_hours): one kind, one resource, L hourly lines.
+    # The series' kind comes from the kind cycle; its resource is the next one of that kind's pool (so the pool
+    # fills up before any resource gets a second series), and a resource's later series follow its earlier
+    # ones in time. None of it depends on the batch boundaries.
     idx = pa.array(range(first_row, first_row + rows), pa.int64())
-    series = pc.divide(idx, plan.total_hours)
-    u_kind, u_res = (_series_uniform(series, seed, salt) for salt in (1, 2))
+    series = pc.divide(idx, plan.series_hours)
+    offset = pc.subtract(idx, pc.multiply(series, plan.series_hours))
+    cycle_pos = _mod(series, LUT_SIZE)
+    kind = pc.take(plan.cycle_kind, cycle_pos)
+    nth = pc.add(  # how many series of this kind came before this one
+        pc.multiply(pc.divide(series, LUT_SIZE), pc.take(plan.kind_slots, kind)), pc.take(plan.cycle_rank, cycle_pos)
+    )
+    count = pc.take(plan.res_count, kind)
+    res = pc.add(pc.take(plan.res_first, kind), _mod(nth, count))
+    start_hour = pc.add(pc.take(plan.res_first_hour, res), pc.multiply(pc.divide(nth, count), plan.series_hours))
+    hour = _mod(pc.add(start_hour, offset), plan.total_hours)
     kc = plan.kind_cols
-    kind = pc.take(plan.kind_lut, _pick(u_kind, LUT_SIZE))
-    res = pc.add(pc.take(plan.res_first, kind), _pick(u_res, pc.take(plan.res_count, kind)))
     lit = pc.take(_LIT_LUT, _pick(u_type, LUT_SIZE))
     lit = pc.if_else(pc.or_(pc.greater_equal(lit, 3), pc.take(kc["_sp_eligible"], kind)), lit, 0)
     is_sp_covered, is_tax = pc.equal(lit, 1), pc.equal(lit, 4)
     is_period_line = pc.greater_equal(lit, 3)  # Credit and Tax cover the whole period, no resource
 
-    hour = pc.subtract(idx, pc.multiply(series, plan.total_hours))
     period = pc.take(plan.hour_period, hour)
     period_start_ms = pa.array([int(b.timestamp() * 1000) for b, _ in plan.periods], pa.int64())
     period_end_ms = pa.array([int(e.timestamp() * 1000) for _, e in plan.periods], pa.int64())
@@ -568,12 +694,13 @@ def generate(
     resources: int = 50_000,
     batch_rows: int = 250_000,
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+    pools: dict[str, int] | None = None,
 ) -> int:
     """Write ``rows`` synthetic CUR 2.0 rows to ``out`` (Parquet, snappy), one row group per batch.
 
     Returns the file size in bytes. The file is written beside ``out`` and renamed into place at the end.
     """
-    plan = make_plan(resources, periods, start)
+    plan = make_plan(resources, periods, start, rows, seed, pools)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     with pq.ParquetWriter(partial, CUR2_SCHEMA, compression="snappy") as writer:
@@ -584,6 +711,16 @@ def generate(
     return out.stat().st_size
 
 
+def parse_pool(text: str) -> tuple[str, int]:
+    """``CLASS=COUNT`` of ``--pool`` (argparse type): the class must be one of POOL_CLASSES."""
+    name, _, count = text.partition("=")
+    if name not in POOL_CLASSES or not count.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected CLASS=COUNT with CLASS one of {', '.join(POOL_CLASSES)}, e.g. notebooks=2000"
+        )
+    return name, int(count)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, required=True)
@@ -591,14 +728,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--periods", type=int, default=1, help="billing months, from --start")
     parser.add_argument("--start", default="2026-01", help="first billing month, YYYY-MM")
-    parser.add_argument("--resources", type=int, default=50_000, help="distinct resource ids, about")
+    parser.add_argument("--resources", type=int, default=50_000, help="distinct resource ids, all pools together")
+    parser.add_argument("--pool", type=parse_pool, action="append", default=[], metavar="CLASS=COUNT",
+                        help=f"resources of one class ({', '.join(POOL_CLASSES)}) out of --resources; repeatable")
     parser.add_argument("--batch-rows", type=int, default=250_000, help="rows per batch and row group")
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.periods < 1 or args.batch_rows < 1:
-        parser.error("--rows, --periods and --batch-rows must be positive")
+    if args.rows < 1 or args.periods < 1 or args.batch_rows < 1 or args.resources < 1:
+        parser.error("--rows, --periods, --batch-rows and --resources must be positive")
     start = datetime.strptime(args.start, "%Y-%m").replace(tzinfo=UTC)
     t0 = time.perf_counter()
-    size = generate(args.rows, args.out, args.seed, args.periods, args.resources, args.batch_rows, start)
+    try:
+        size = generate(args.rows, args.out, args.seed, args.periods, args.resources, args.batch_rows, start,
+                        dict(args.pool))
+    except ValueError as exc:
+        parser.error(str(exc))
     elapsed_s = time.perf_counter() - t0
     print(f"wrote {args.rows:,} rows to {args.out} ({size / 2**20:,.1f} MiB) in {elapsed_s:.1f} s")
     return 0

@@ -72,7 +72,7 @@ def test_ai_share_and_shapes(cur_file):
     )
     assert 0.2 <= ai_share <= 0.4  # 30% of series, sampled
     assert marketplace > 0
-    assert distinct_resources > 300  # one resource per hourly series, drawn from a 50k pool
+    assert distinct_resources > 300  # 50k resources asked; 600k rows over 2 months give each a few hours
     types = {
         t
         for (t,) in duckdb.connect()
@@ -143,9 +143,14 @@ def test_bench_floor_runs_and_counts_the_groups(tmp_path, capsys):
     assert bench_scan.main(["--rows", "3000", "--workdir", str(tmp_path), "--skip-scan", "--json"]) == 0
     out = capsys.readouterr().out
     result = json.loads(out[out.index("{") :])["results"][0]
-    path = tmp_path / "cur2_3000_s7.parquet"
+    path = tmp_path / f"cur2_3000_s7_g{bench_scan.GENERATOR_VERSION}.parquet"  # the generator's version in the name
     (groups,) = (
         duckdb.connect().execute(f"SELECT count(*) FROM ({bench_scan.FLOOR_SQL})", [str(path)]).fetchone()
     )
+    (ids,) = duckdb.connect().execute(
+        "SELECT count(DISTINCT line_item_resource_id) FILTER (WHERE line_item_resource_id <> '') FROM read_parquet(?)",
+        [str(path)],
+    ).fetchone()
     assert result["rows"] == 3000 and result["floor_groups"] == groups > 0
+    assert result["distinct_resources"] == ids > 0
     assert result["floor_s"] > 0 and result["floor_rss_mib"] > 0 and result["scan_s"] is None
