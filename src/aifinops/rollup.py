@@ -55,19 +55,29 @@ def grouped_sql(source: str = "charges", where: str = "", counted: str | None = 
 
     ``counted`` names a column of ``source`` holding how many line items each of its rows stands for (a
     source already grouped on the raw columns, ingest.pipeline); without it every row is one line item."""
-    keyed = ", ".join(f"{expr} AS {name}" for expr, name in GROUP_KEYS)
     keys = ", ".join(name for _, name in GROUP_KEYS)
-    measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES) + (f", {counted} AS m_line_items" if counted else "")
     sums = ", ".join(f"SUM(m_{m}) AS {m}" for m in MEASURES) + (
         ", SUM(m_line_items) AS line_items" if counted else ", COUNT(*) AS line_items")
+    return f"SELECT {keys}, {sums} FROM {_keyed_sql(source, where, counted)} AS c GROUP BY {keys}"
+
+
+def _keyed_sql(source: str, where: str, counted: str | None) -> str:
+    """The rows of ``source`` (those ``where`` keeps) with the rollup's keys (GROUP_KEYS) and measures, before
+    grouping, as a parenthesised SELECT."""
+    keyed = ", ".join(f"{expr} AS {name}" for expr, name in GROUP_KEYS)
+    measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES) + (f", {counted} AS m_line_items" if counted else "")
     where_sql = f" WHERE {where}" if where else ""
-    return f"SELECT {keys}, {sums} FROM (SELECT {keyed}, {measures} FROM {source}{where_sql}) AS c GROUP BY {keys}"
+    return f"(SELECT {keyed}, {measures} FROM {source}{where_sql})"
 
 
-def classified_sql(grouped: str) -> str:
+def classified_sql(grouped: str, keys_from: str | None = None) -> str:
     """The rollup's second half over ``grouped`` (a relation holding grouped_sql's rows): the tag
     canonicalisation, the taxonomy and the tag rule of S3/transfer attribution, each run once per
-    distinct tag set or taxonomy input and joined back: at 10M rows a few hundred evaluations."""
+    distinct tag set or taxonomy input and joined back: at 10M rows a few hundred evaluations.
+
+    ``keys_from`` (a FROM item whose rows carry the grouping keys, e.g. grouped_sql's rows before grouping) is
+    where the distinct tag sets and taxonomy inputs are read, in place of ``grouped``: see rollup_sql."""
+    distinct_from = grouped if keys_from is None else keys_from
     from aifinops.attribution import attributed_scope_sql
 
     inputs = taxonomy.INPUT_COLUMNS
@@ -91,19 +101,27 @@ def classified_sql(grouped: str) -> str:
     alias = "" if grouped == "g" else " AS g"
     return (
         f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql(TAG_ENTRIES_OF_JSON)} AS entries"
-        f" FROM (SELECT DISTINCT raw_tags FROM {grouped}) AS d),\n"
+        f" FROM (SELECT DISTINCT raw_tags FROM {distinct_from}) AS d),\n"
         f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
         f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload,"
         f" {taxonomy.ai_tag_sql('tags')} AS ai_tag FROM tj0),\n"
-        f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + f' FROM {grouped}) AS kd')})\n"
+        f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + f' FROM {distinct_from}) AS kd')})\n"
         f"SELECT {', '.join(columns)}\nFROM {grouped}{alias} JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
     )
 
 
 def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None) -> str:
     """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
-    grouped_sql, then classified_sql over its rows."""
-    return f"WITH g AS ({grouped_sql(source, where, counted)}),\n{classified_sql('g')}"
+    grouped_sql, then classified_sql over its rows.
+
+    Line items (no ``counted``) are read once: the distinct tag sets and taxonomy inputs come from the grouped
+    rows ``g``, which the engine then keeps (DuckDB materialises a CTE read three times). A source already
+    grouped (``counted``: ingest.pipeline's temp table of raw groups) is small and read again instead, so ``g`` is
+    read once and streams into the joins: its materialised rows (540k rows of 26 columns on a 10M-row bill)
+    took the writer past its memory limit (store.WRITER_MEMORY_LIMIT), and the INSERT spilled
+    (bench/bench_rollup_statement.py)."""
+    keys_from = None if counted is None else f"{_keyed_sql(source, where, counted)} AS s"
+    return f"WITH g AS ({grouped_sql(source, where, counted)}),\n{classified_sql('g', keys_from)}"
 
 
 def classify_grouped(grouped: str) -> str:

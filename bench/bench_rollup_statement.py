@@ -1,0 +1,78 @@
+"""Wall and CPU seconds of the rollup statement of a scan, apart from the rest of the scan.
+
+``python bench/bench_rollup_statement.py --file F.parquet [--keep STORE]`` opens a fresh store for writing the way a
+scan does (store.Store.connect: the writer's memory limit), reads the file's batches, runs ``pipeline._group_raw``
+(the one pass over the line items), then ``rollup.rebuild_usage_daily`` over those groups, timing the INSERT and
+the AI attribution (apply_ai_attribution) separately. ``--keep STORE`` writes the result to STORE so that two
+versions' usage_daily can be compared with SQL EXCEPT. CPU seconds are ``time.process_time`` (DuckDB's threads
+included). Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def timer(name: str):
+    w, c = time.perf_counter(), time.process_time()
+    yield
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
+    print(f"{name:<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", type=Path, required=True)
+    parser.add_argument("--keep", type=Path, help="write the store here (must not exist)")
+    args = parser.parse_args(argv)
+
+    from aifinops import attribution, rollup
+    from aifinops.ingest import pipeline
+    from aifinops.ingest.sqlparts import COUNTED_COLUMN
+    from aifinops.store import Store
+
+    print(f"load average {os.getloadavg()}  aifinops from {Path(rollup.__file__).parent}", flush=True)
+    real_attr = attribution.apply_ai_attribution
+    real_exec_stats: dict[str, float] = {}
+
+    def attr_timed(con, periods=None):
+        w, c = time.perf_counter(), time.process_time()
+        real_attr(con, periods)
+        real_exec_stats["attr_wall"] = time.perf_counter() - w
+        real_exec_stats["attr_cpu"] = time.process_time() - c
+
+    attribution.apply_ai_attribution = attr_timed
+    with tempfile.TemporaryDirectory(prefix="aifinops-rollup-") as tmp:
+        path = Path(tmp) / "store.duckdb"
+        with Store(path).connect() as con:
+            batches = pipeline._read_batches(con, [args.file], lambda *a: None, [])
+            with timer("group_raw"):
+                source = pipeline._group_raw(con, batches)
+            assert source is not None, "this file is not read grouped"
+            periods = [r[0] for r in con.execute(
+                f"SELECT DISTINCT billing_period FROM {source} ORDER BY 1").fetchall()]
+            w, c = time.perf_counter(), time.process_time()
+            rollup.rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
+            wall, cpu = time.perf_counter() - w, time.process_time() - c
+            aw, ac = real_exec_stats["attr_wall"], real_exec_stats["attr_cpu"]
+            print(f"{'rebuild_usage_daily':<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+            print(f"{'  of which attribution':<28} wall {aw:6.2f} s  cpu {ac:6.2f} s", flush=True)
+            print(f"{'  so delete+insert':<28} wall {wall - aw:6.2f} s  cpu {cpu - ac:6.2f} s", flush=True)
+            (rows,) = con.execute("SELECT count(*) FROM usage_daily").fetchone()
+            print(f"usage_daily rows {rows}", flush=True)
+        if args.keep:
+            shutil.copyfile(path, args.keep)
+    print(f"load average {os.getloadavg()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
