@@ -70,18 +70,28 @@ def _keyed_sql(source: str, where: str, counted: str | None) -> str:
     return f"(SELECT {keyed}, {measures} FROM {source}{where_sql})"
 
 
-def classified_sql(grouped: str, keys_from: str | None = None) -> str:
-    """The rollup's second half over ``grouped`` (a relation holding grouped_sql's rows): the tag
-    canonicalisation, the taxonomy and the tag rule of S3/transfer attribution, each run once per
-    distinct tag set or taxonomy input and joined back: at 10M rows a few hundred evaluations.
+def _tag_and_taxonomy_ctes(distinct_from: str, ids: bool = False) -> str:
+    """The CTEs ``tj`` (each distinct tag set of ``distinct_from``, canonicalised, with the tag's workload and AI
+    rule) and ``k`` (each distinct combination of the taxonomy's inputs, classified); ``ids`` numbers their rows
+    (``t_id``, ``k_id``)."""
+    inputs = taxonomy.INPUT_COLUMNS
+    t_id, k_id = (", row_number() OVER () AS t_id", ", row_number() OVER () AS k_id") if ids else ("", "")
+    k = taxonomy.classify_sql("(SELECT DISTINCT " + ", ".join(inputs) + f" FROM {distinct_from}) AS kd")
+    return (
+        f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql(TAG_ENTRIES_OF_JSON)} AS entries"
+        f" FROM (SELECT DISTINCT raw_tags FROM {distinct_from}) AS d),\n"
+        f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
+        f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload,"
+        f" {taxonomy.ai_tag_sql('tags')} AS ai_tag{t_id} FROM tj0),\n"
+        + (f"k AS (SELECT *{k_id} FROM ({k}) AS kc)" if ids else f"k AS ({k})")
+    )
 
-    ``keys_from`` (a FROM item whose rows carry the grouping keys, e.g. grouped_sql's rows before grouping) is
-    where the distinct tag sets and taxonomy inputs are read, in place of ``grouped``: see rollup_sql."""
-    distinct_from = grouped if keys_from is None else keys_from
+
+def _usage_daily_columns(inputs_from: str) -> str:
+    """The SELECT list of usage_daily's columns over ``g`` (grouped rows) joined to ``tj`` and ``k``; the taxonomy's
+    input columns are read from ``inputs_from`` (g or k)."""
     from aifinops.attribution import attributed_scope_sql
 
-    inputs = taxonomy.INPUT_COLUMNS
-    joined = " AND ".join(f"g.{c} IS NOT DISTINCT FROM k.{c}" for c in inputs)
     by_tag = attributed_scope_sql("k.ai_service")  # AI only by tag here; bucket and inventory rules in the store
     columns = []
     for name in USAGE_DAILY_COLUMN_NAMES:
@@ -96,32 +106,59 @@ def classified_sql(grouped: str, keys_from: str | None = None) -> str:
                            " AS ai_reason")
         elif name in taxonomy.OUTPUT_COLUMNS:
             columns.append(f"k.{name}")
+        elif name in taxonomy.INPUT_COLUMNS:
+            columns.append(f"{inputs_from}.{name}")
         else:
             columns.append(f"g.{name}")
+    return ", ".join(columns)
+
+
+def classified_sql(grouped: str) -> str:
+    """The rollup's second half over ``grouped`` (a relation holding grouped_sql's rows): the tag
+    canonicalisation, the taxonomy and the tag rule of S3/transfer attribution, each run once per
+    distinct tag set or taxonomy input and joined back: at 10M rows a few hundred evaluations."""
+    joined = " AND ".join(f"g.{c} IS NOT DISTINCT FROM k.{c}" for c in taxonomy.INPUT_COLUMNS)
     alias = "" if grouped == "g" else " AS g"
     return (
-        f"te AS (SELECT raw_tags, {taxonomy.tag_entries_sql(TAG_ENTRIES_OF_JSON)} AS entries"
-        f" FROM (SELECT DISTINCT raw_tags FROM {distinct_from}) AS d),\n"
-        f"tj0 AS (SELECT raw_tags, {taxonomy.canonical_tags_json_sql('entries')} AS tags FROM te),\n"
-        f"tj AS (SELECT raw_tags, tags, {taxonomy.workload_tag_sql('tags')} AS tag_workload,"
-        f" {taxonomy.ai_tag_sql('tags')} AS ai_tag FROM tj0),\n"
-        f"k AS ({taxonomy.classify_sql('(SELECT DISTINCT ' + ', '.join(inputs) + f' FROM {distinct_from}) AS kd')})\n"
-        f"SELECT {', '.join(columns)}\nFROM {grouped}{alias} JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
+        f"{_tag_and_taxonomy_ctes(grouped)}\n"
+        f"SELECT {_usage_daily_columns('g')}\n"
+        f"FROM {grouped}{alias} JOIN tj ON g.raw_tags = tj.raw_tags JOIN k ON {joined}"
     )
 
 
 def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None) -> str:
     """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
-    grouped_sql, then classified_sql over its rows.
+    grouped_sql, then classified_sql over its rows; or, over a source already grouped (``counted``),
+    _rollup_of_groups_sql."""
+    if counted is not None:
+        return _rollup_of_groups_sql(source, where, counted)
+    return f"WITH g AS ({grouped_sql(source, where, counted)}),\n{classified_sql('g')}"
 
-    Line items (no ``counted``) are read once: the distinct tag sets and taxonomy inputs come from the grouped
-    rows ``g``, which the engine then keeps (DuckDB materialises a CTE read three times). A source already
-    grouped (``counted``: ingest.pipeline's temp table of raw groups) is small and read again instead, so ``g`` is
-    read once and streams into the joins: its materialised rows (540k rows of 26 columns on a 10M-row bill)
-    took the writer past its memory limit (store.WRITER_MEMORY_LIMIT), and the INSERT spilled
-    (bench/bench_rollup_statement.py)."""
-    keys_from = None if counted is None else f"{_keyed_sql(source, where, counted)} AS s"
-    return f"WITH g AS ({grouped_sql(source, where, counted)}),\n{classified_sql('g', keys_from)}"
+
+def _rollup_of_groups_sql(source: str, where: str, counted: str) -> str:
+    """rollup_sql over a source already grouped on the raw columns (ingest.pipeline's temp table of raw groups,
+    ``counted`` its line-item counts): the same rows, computed in another order.
+
+    Line items are read once, so rollup_sql groups them and classifies the distinct tag sets and taxonomy inputs
+    of the grouped rows, which DuckDB then materialises. A source already grouped is small and is read again
+    instead: its distinct tag sets and taxonomy inputs are numbered (``t_id``, ``k_id``) and classified, each of its
+    rows joined to its numbers, and the rows grouped on those two numbers and the ten other keys rather than on
+    twenty-one keys, eleven of them strings, then joined back to their tags and taxonomy. On a 10M-row bill
+    (540k groups) the materialised rows took the writer past its memory limit (store.WRITER_MEMORY_LIMIT) and
+    the INSERT spilled; the narrower grouping costs about half of the wider one (bench/bench_rollup_statement.py).
+    """
+    inputs = taxonomy.INPUT_COLUMNS
+    keyed = f"{_keyed_sql(source, where, counted)} AS s"
+    others = [name for _, name in GROUP_KEYS if name not in inputs and name != "raw_tags"]
+    sums = ", ".join(f"SUM(s.m_{m}) AS {m}" for m in MEASURES) + ", SUM(s.m_line_items) AS line_items"
+    joined = " AND ".join(f"s.{c} IS NOT DISTINCT FROM k.{c}" for c in inputs)
+    keys = ", ".join([*(f"s.{o}" for o in others), "k.k_id", "tj.t_id"])
+    return (
+        f"WITH {_tag_and_taxonomy_ctes(keyed, ids=True)},\n"
+        f"g AS (SELECT {keys}, {sums} FROM {keyed} JOIN tj ON s.raw_tags = tj.raw_tags JOIN k ON {joined}"
+        f" GROUP BY {keys})\n"
+        f"SELECT {_usage_daily_columns('k')}\nFROM g JOIN tj ON g.t_id = tj.t_id JOIN k ON g.k_id = k.k_id"
+    )
 
 
 def classify_grouped(grouped: str) -> str:
