@@ -372,8 +372,10 @@ def server_cpu_s(pid: int) -> float:
 
 def build_store(rows: int, periods: int, workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
-    parquet = workdir / f"cur2_{rows}_p{periods}.parquet"
-    store = workdir / f"mcp_{rows}_p{periods}.duckdb"
+    from gen_cur2 import GENERATOR_VERSION  # the version in the names: a file of an older generator is not reused
+
+    parquet = workdir / f"cur2_{rows}_p{periods}_g{GENERATOR_VERSION}.parquet"
+    store = workdir / f"mcp_{rows}_p{periods}_g{GENERATOR_VERSION}.duckdb"
     if not parquet.exists():
         subprocess.run([sys.executable, str(HERE / "gen_cur2.py"), "--rows", str(rows), "--out", str(parquet),
                         "--periods", str(periods), "--start", "2024-09"], check=True)

@@ -14,9 +14,9 @@ Issue 15's goal: at most 2 MB on a CUR with ~2,800 resources. Figures are printe
 
 ``--make-many`` writes a CUR 2.0 file with many resources of the kinds that yield one finding each (always-on
 notebook instances, GPU EC2 instances running around the clock, on-demand training jobs), one line per
-resource and day, spread over 12 accounts and 3 regions, 30 % without tags: bench/gen_cur2.py samples hourly
-series, so its files hold far fewer distinct resources than its ``--resources`` (its 10M-row, 3-period,
-``--resources 2800`` file has 188). Rates are the generator's list prices (bench/gen_cur2.py, synthetic).
+resource and day, spread over 12 accounts and 3 regions, 30 % without tags (bench/gen_cur2.py's hourly files
+reach their ``--resources`` too, with ``--pool`` for the notebook/GPU mix, at many more rows a resource).
+Rates are the generator's list prices (bench/gen_cur2.py, synthetic).
 """
 
 from __future__ import annotations
