@@ -7,6 +7,9 @@ expectations after it come from SQL written here.
 
 from __future__ import annotations
 
+import re
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -72,9 +75,18 @@ def test_a_repeated_request_is_answered_from_the_kept_bytes(demo_store, monkeypa
         assert f1.json()["current_month"]["start"] == month
         assert abs(f1.json()["current_month"]["actual_to_date_usd"] - ai) < 0.01
 
-        page = client.get("/")  # the HTML page is built each time (it says when it was made)
+        # the HTML page is kept too (its views built once more, for the page), and says when each response was made
+        before = datetime.now(UTC).replace(microsecond=0)
+        page = client.get("/")
         assert page.status_code == 200 and len(built) == 3
-        assert client.get("/").status_code == 200 and len(built) == 4
+        time.sleep(1.1)
+        again = client.get("/")
+        assert again.status_code == 200 and len(built) == 3
+        made = [datetime.fromisoformat(re.search(r"generated (\S+) ·", p.text).group(1)) for p in (page, again)]
+        assert before <= made[0] < made[1] <= datetime.now(UTC)
+        assert again.text.replace(made[1].isoformat(), made[0].isoformat()) == page.text
+        assert "aifinops-page-made-at" not in page.text
+        assert client.get("/?period=weekly").status_code == 200 and len(built) == 4  # another period: another page
 
 
 def test_an_ingest_of_a_new_period_changes_the_kept_answer(demo_store_copy, tmp_path, monkeypatch):

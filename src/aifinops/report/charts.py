@@ -386,8 +386,10 @@ def render_html(
     title: str = "aifinops — AI cost report",
     top_findings: int = 25,
     top_actions: int = 10,
+    generated_at: str | None = None,
 ) -> str:
-    """The page: inline plotly.js (a self-contained file) or a link to /static/plotly.min.js."""
+    """The page: inline plotly.js (a self-contained file) or a link to /static/plotly.min.js. ``generated_at``: the
+    text the page gives as the time it was made (now, in UTC, when not given)."""
     figs = figures(views)
     payload = script_json(figs)
     plotly_js = PLOTLY_JS.read_text(encoding="utf-8") if inline_js else None
@@ -403,6 +405,6 @@ def render_html(
             top_findings=top_findings,
             top_actions=top_actions,
             version=__version__,
-            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            generated_at=generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
         )
     )
