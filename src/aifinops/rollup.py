@@ -143,10 +143,10 @@ def _rollup_of_groups_sql(source: str, where: str, counted: str) -> str:
     of the grouped rows, which DuckDB then materialises. A source already grouped is small and is read again
     instead: its distinct tag sets and taxonomy inputs are numbered (``t_id``, ``k_id``) and classified, each of its
     rows joined to its numbers, and the rows grouped on those two numbers and the nine other keys rather than on
-    twenty-one keys, twelve of them strings, then joined back to their tags and taxonomy. On a 10M-row bill
-    (540k groups) the materialised rows took the writer past its memory limit (store.WRITER_MEMORY_LIMIT) and
-    the INSERT spilled; the narrow grouping with its joins took 0.42 s of CPU where the wide one and its join
-    back took 0.73 s (bench/bench_rollup_statement.py times the whole statement).
+    all twenty-one (twelve strings give way to two integers), then joined back to their tags and taxonomy. On a
+    10M-row bill (540k groups) the materialised rows took the writer past its memory limit
+    (store.WRITER_MEMORY_LIMIT) and the INSERT spilled; the narrow grouping with its joins took 0.42 s of CPU
+    where the wide one and its join back took 0.73 s (bench/bench_rollup_statement.py times the whole statement).
     """
     inputs = taxonomy.INPUT_COLUMNS
     keyed = f"{_keyed_sql(source, where, counted)} AS s"
