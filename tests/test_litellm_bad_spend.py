@@ -67,3 +67,31 @@ def test_an_empty_spend_still_reads_as_zero(tmp_path):
     done = run_cli("ingest", str(logs), "--store", str(store))
     assert done.returncode == 0, done.stderr
     assert _stored(store) == [("req-a", 0.0), ("req-b", 2.5)]
+
+
+@pytest.mark.parametrize(("field", "value"), [("prompt_tokens", "1,200"), ("completion_tokens", "many"),
+                                              ("prompt_tokens", "NaN")])
+def test_a_token_count_that_is_not_a_number_is_refused_not_read_as_zero(tmp_path, field, value):
+    store = tmp_path / "s.duckdb"
+    good = _write(tmp_path / "good.csv", [_row("req-ok", "0.5")])
+    assert run_cli("ingest", str(good), "--store", str(store)).returncode == 0
+    rows = [_row("req-1", "0.25"), {**_row("req-2", "0.5"), field: value}]
+    bad = _write(tmp_path / "bad.csv", rows)
+    done = run_cli("ingest", str(bad), "--store", str(store))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    message = done.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message, message
+    for part in (str(bad), "record 2", "'req-2'", field, repr(value), "nothing was stored"):
+        assert part in message, (part, message)
+    assert _stored(store) == [("req-ok", 0.5)]
+
+
+def test_empty_token_counts_still_read_as_zero(tmp_path):
+    store = tmp_path / "s.duckdb"
+    logs = _write(tmp_path / "logs.csv", [{**_row("req-a", "1.5"), "prompt_tokens": "", "completion_tokens": "7.0"}])
+    assert run_cli("ingest", str(logs), "--store", str(store)).returncode == 0
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT input_tokens, output_tokens FROM gateway_requests").fetchall() == [(0, 7)]
+    finally:
+        con.close()

@@ -76,11 +76,21 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _int(value: Any) -> int:
-    try:
-        return int(float(value)) if value not in (None, "") else 0
-    except (TypeError, ValueError):
+def _tokens(value: Any, problem: str) -> int:
+    """A row's token count: empty reads as 0; text that is not a number, NaN and infinities are refused
+    (``problem`` names the row and field), as a spend is (_finite_usd), instead of counting as no tokens."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return 0
+    try:
+        count = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{problem} {value!r}, which is not a number.",
+                         "write token counts as plain whole numbers (1200, not 1,200) or re-export the spend logs, "
+                         "then ingest the file again; nothing was stored.") from None
+    if not math.isfinite(count):
+        raise InputError(f"{problem} {value!r}.", "re-export the spend logs (a token count is a finite number), "
+                         "then ingest the file again; nothing was stored.")
+    return int(count)
 
 
 def _metadata(value: Any) -> dict[str, Any]:
@@ -158,12 +168,15 @@ def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
     meta = _metadata(row.get("metadata"))
     found = meta.get("usage_object")
     usage: dict[str, Any] = found if isinstance(found, dict) else {}
-    cache_read = _int(row.get("cache_read_input_tokens") or usage.get("cache_read_input_tokens"))
-    cache_write = _int(row.get("cache_creation_input_tokens") or usage.get("cache_creation_input_tokens"))
-    prompt = _int(row.get("prompt_tokens"))
+    where = f"LiteLLM spend log row {row.get('request_id')!r} has"
+    cache_read = _tokens(row.get("cache_read_input_tokens") or usage.get("cache_read_input_tokens"),
+                         f"{where} cache_read_input_tokens")
+    cache_write = _tokens(row.get("cache_creation_input_tokens") or usage.get("cache_creation_input_tokens"),
+                          f"{where} cache_creation_input_tokens")
+    prompt = _tokens(row.get("prompt_tokens"), f"{where} prompt_tokens")
     uncached = prompt - cache_read - cache_write if prompt >= cache_read + cache_write else prompt
     model = _model_id(row.get("model"))
-    spend = _finite_usd(row.get("spend"), f"LiteLLM spend log row {row.get('request_id')!r} has spend")
+    spend = _finite_usd(row.get("spend"), f"{where} spend")
     return {
         "request_id": str(row.get("request_id") or "") or None,
         "day": _day(row.get("startTime") or row.get("start_time")),
@@ -172,7 +185,7 @@ def gateway_row(row: dict[str, Any]) -> dict[str, Any] | None:
         "team_id": str(row.get("team_id") or "") or None,
         "spend_usd": spend,
         "input_tokens": uncached,
-        "output_tokens": _int(row.get("completion_tokens")),
+        "output_tokens": _tokens(row.get("completion_tokens"), f"{where} completion_tokens"),
         "cache_read_tokens": cache_read,
         "cache_write_tokens": cache_write,
     }
