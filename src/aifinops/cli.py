@@ -652,6 +652,10 @@ def main() -> None:
     # find what is still alive: frozen, they are left to the process's end. Nothing the command writes waits
     # on it (stores, files and consoles are closed or flushed before), and atexit handlers still run.
     atexit.register(gc.freeze)
+    # Fewer collections while it runs: the imports and a scan leave some 55k objects that live to the end, and
+    # the default threshold (700 allocations) walked them in 146 collections per scan (0.03 s of CPU); the rare
+    # cycles wait a little longer. mypy's build raises it for the same reason (to 200k allocations).
+    gc.set_threshold(50_000, 20, 20)
     argv = sys.argv[1:]
     debug = "--debug" in argv or os.environ.get("AIFINOPS_DEBUG", "") not in ("", "0")
     try:
