@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
+from aifinops.checks import _rates
 from aifinops.checks._common import (
     USAGE_HOURS_COST_SQL,
     USAGE_HOURS_SQL,
@@ -36,7 +37,7 @@ from aifinops.checks._common import (
 from aifinops.checks.base import CheckContext, Window, table_has_rows
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
-from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs, rate_or_none
+from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs
 from aifinops.resource_types import SAGEMAKER_ENDPOINT
 from aifinops.taxonomy import inventory_tags
 
@@ -479,7 +480,7 @@ def catalog_hourly(
 ) -> Price | None:
     """The account's billed on-demand $/h (``aifinops.pricing.rate``), else the list price; None when no
     price is known. Without a region there is no price: rates differ by region and none is guessed."""
-    return rate_or_none(ctx.con, instance_type, region, component)
+    return _rates.hourly(ctx, instance_type, region, component)
 
 
 @dataclass(frozen=True)

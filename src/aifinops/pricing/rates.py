@@ -26,10 +26,11 @@ The billed hourly rate (the one rule) is ``sum(billed_cost) / sum(usage_quantity
 A rate of zero or less (credits, a free tier) is no rate: the catalog price is used instead.
 
 On a read-only connection (``aifinops scan``, servers) the rule runs once, set-based: one statement computes the
-rate of every (instance type, region, component) and of every resource in it, cached per connection and window
-(the data behind a read-only connection does not change), and ``billed_rate`` looks its answer up there; checks
-that price one resource at a time then cost one query, not one per resource. A writable connection's data may
-change between calls, so it asks the per-call statement each time. Both apply the same rule (a test compares).
+rate of every (instance type, region, component), another (on the first question about one resource) the rate of
+every resource in it, cached per connection and window (the data behind a read-only connection does not change),
+and ``billed_rate`` looks its answer up there; checks that price one resource at a time then cost one query, not
+one per resource. A writable connection's data may change between calls, so it asks the per-call statement each
+time. Both apply the same rule (a test compares).
 """
 
 from __future__ import annotations
@@ -65,27 +66,26 @@ SELECT sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), 
 """
 
 
-# Every rate the per-call statement can answer, in one pass: per (instance type, region, component) for the
-# account and per resource inside it, each over its own last {days} days (the same window rule as _SQL).
-# The component key is '' for EC2 types (their per-call filter ignores the component).
+# Every rate the per-call statement can answer, per (instance type, region, component) for the account
+# (``resources`` false) or per resource inside it (``resources`` true), each over its own last {days} days (the same
+# window rule as _SQL). The component key is '' for EC2 types (their per-call filter ignores the component).
+# The two halves are separate statements: the account's rates are a few dozen rows every scan needs, the
+# resources' rates one row per instance resource (78k on a 100k-resource bill, 0.3 s), asked only by checks that
+# price one endpoint from inventory, so they are computed on the first such question.
 _ALL_SQL = """
 WITH rows AS (
   SELECT instance_type, region, CASE WHEN starts_with(instance_type, 'ml.') THEN component ELSE '' END AS comp,
-         lower(resource_id) AS rid, usage_date, usage_quantity, billed_cost
+         {rid} AS rid, usage_date, usage_quantity, billed_cost
   FROM usage_daily
   WHERE instance_type IS NOT NULL AND region IS NOT NULL
     AND CASE WHEN starts_with(instance_type, 'ml.') THEN service_code = 'AmazonSageMaker' AND component IS NOT NULL
              ELSE service_code = 'AmazonEC2' END
     AND {usage} AND {hours} AND usage_quantity > 0
 ), windowed AS (
-  SELECT instance_type, region, comp, NULL::VARCHAR AS rid, usage_date, usage_quantity, billed_cost,
-         usage_date > max(usage_date) OVER (PARTITION BY instance_type, region, comp) - INTERVAL {days} DAY AS recent
-  FROM rows
-  UNION ALL
   SELECT instance_type, region, comp, rid, usage_date, usage_quantity, billed_cost,
          usage_date > max(usage_date) OVER (PARTITION BY instance_type, region, comp, rid)
                       - INTERVAL {days} DAY AS recent
-  FROM rows WHERE rid IS NOT NULL
+  FROM rows WHERE {resources}
 )
 SELECT instance_type, region, comp, rid,
        sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), count(*)
@@ -116,7 +116,7 @@ def billed_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str,
         raise ArgumentError(f"window_days must be at least 1, got {window_days!r}.",
                             "pass the number of recent days of bills to average over, e.g. 30.")
     comp = usage_component(component) if instance_type.startswith("ml.") else ""
-    table = _cached_rates(con, int(window_days))
+    table = _cached_rates(con, int(window_days), resources=resource_id is not None)
     if table is not None:
         row = table.get((instance_type, region, comp, None if resource_id is None else resource_id.lower()))
         found = row if row is not None else (None, None, None, None, 0)
@@ -142,15 +142,23 @@ def _one_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str, c
     return cost, hours, first, last, n
 
 
-def all_rates(con: duckdb.DuckDBPyConnection, window_days: int = DEFAULT_WINDOW_DAYS) -> dict[_RateKey, _RateRow]:
-    """The rule's sums for every (instance type, region, component, lower(resource id) or None) in one statement."""
-    sql = _ALL_SQL.format(usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
+def all_rates(con: duckdb.DuckDBPyConnection, window_days: int = DEFAULT_WINDOW_DAYS, *,
+              resources: bool | None = None) -> dict[_RateKey, _RateRow]:
+    """The rule's sums for every (instance type, region, component, lower(resource id) or None): the account's
+    (rid None) when ``resources`` is False, the resources' when True, both when None."""
+    if resources is None:
+        return {**all_rates(con, window_days, resources=False), **all_rates(con, window_days, resources=True)}
+    sql = _ALL_SQL.format(usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days),
+                          rid="lower(resource_id)" if resources else "NULL::VARCHAR",
+                          resources="rid IS NOT NULL" if resources else "TRUE")
     return {(t, r, c, rid): (cost, hours, first, last, n)
             for t, r, c, rid, cost, hours, first, last, n in con.execute(sql).fetchall()}
 
 
-def _cached_rates(con: duckdb.DuckDBPyConnection, window_days: int) -> dict[_RateKey, _RateRow] | None:
-    """``all_rates`` computed once per read-only connection and window; None for a writable connection."""
+def _cached_rates(con: duckdb.DuckDBPyConnection, window_days: int,
+                  resources: bool = False) -> dict[_RateKey, _RateRow] | None:
+    """``all_rates`` (the account's, or the resources') computed once per read-only connection and window; None for
+    a writable connection."""
     with _LOCK:
         try:
             entry = _BY_CONNECTION.get(con)
@@ -164,11 +172,12 @@ def _cached_rates(con: duckdb.DuckDBPyConnection, window_days: int) -> dict[_Rat
             entry = _BY_CONNECTION.setdefault(con, entry)
     if not entry["read_only"]:
         return None
-    table = entry.get(window_days)
+    key: Any = ("resources", window_days) if resources else window_days
+    table = entry.get(key)
     if table is None:
-        table = all_rates(con, window_days)
+        table = all_rates(con, window_days, resources=resources)
         with _LOCK:
-            table = entry.setdefault(window_days, table)
+            table = entry.setdefault(key, table)
     return table
 
 
