@@ -9,6 +9,7 @@ and missing-tag set (listing the resources and the dollars they carry), not one 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,9 +89,14 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         ai_total = sum(r["cost_usd"] or 0.0 for r in rows)
         required = {canonical_tag_key(k): k for k in params.required_tags}
         untagged: dict[tuple[str, str], dict[str, Any]] = {}  # (account, resource key) -> its untagged rows
+        missing_by_tags: dict[str | None, set[str]] = {}  # a few hundred distinct tag sets over 100k resources
         for row in rows:
-            present = _present_keys(row["tags"])
-            missing = {name for canon, name in required.items() if canon not in present}
+            missing = missing_by_tags.get(row["tags"])
+            if missing is None:
+                present = _present_keys(row["tags"])
+                missing = missing_by_tags[row["tags"]] = {
+                    name for canon, name in required.items() if canon not in present
+                }
             if not missing:
                 continue
             entry = untagged.setdefault(
@@ -182,7 +188,12 @@ class UntaggedAiSpend(Check[UntaggedParams]):
 
     @staticmethod
     def _rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
-        """AI usage cost per (resource key, account, region, AI service, tags), in a stable order."""
+        """AI usage cost per (resource key, account, region, AI service, tags), in a stable order (read once per
+        context and window: ai-spend-no-owner reads the same rows; neither changes them)."""
+        return ctx.cached(("untagged ai rows", window), lambda: UntaggedAiSpend._query_rows(ctx, window))
+
+    @staticmethod
+    def _query_rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
         return ctx.query(
             """SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
@@ -210,15 +221,16 @@ def _account_id(account: str) -> str | None:
     return account if account != UNKNOWN_ACCOUNT else None
 
 
-def _present_keys(tags: str | None) -> set[str]:
-    """Canonical keys of the tags with a non-empty value."""
+@lru_cache(maxsize=4096)
+def _present_keys(tags: str | None) -> frozenset[str]:
+    """Canonical keys of the tags with a non-empty value (memoised: rows repeat a few hundred distinct tag sets)."""
     try:
         parsed = json.loads(tags) if tags else {}
     except json.JSONDecodeError:
-        return set()
+        return frozenset()
     if not isinstance(parsed, dict):
-        return set()
-    return {canonical_tag_key(k) for k, v in parsed.items() if v not in (None, "")}
+        return frozenset()
+    return frozenset(canonical_tag_key(k) for k, v in parsed.items() if v not in (None, ""))
 
 
 def _resource_type(key: str, ai_service: str | None, has_id: bool) -> str:
