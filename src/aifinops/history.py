@@ -17,27 +17,45 @@ from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.store import Store, one_row
 
 STATES = ("accepted", "dismissed", "snoozed", "open")
-_ROWS_PER_INSERT = 500  # finding_history rows per INSERT statement
+# finding_history's columns (store.py) with the Arrow type each is handed over in; the finding is its JSON text.
+_HISTORY_COLUMNS = (
+    ("run_id", "string"),
+    ("finding_id", "string"),
+    ("check_id", "string"),
+    ("resource_id", "string"),
+    ("resource_type", "string"),
+    ("owner", "string"),
+    ("monthly_cost_usd", "float64"),
+    ("monthly_savings_usd", "float64"),
+    ("confidence", "string"),
+    ("finding", "string"),
+)
+_HISTORY_VIEW = "aifinops_finding_history_rows"
+_finding_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(f, sort_keys=True) without a new encoder per call
 
 
 def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> str:
     """Keep the scan document's findings with its run date; returns the run id."""
+    import pyarrow as pa  # imported here: the commands that only read or set decisions do not pay its import
+
     run_id = uuid.uuid4().hex[:16]
-    rows = [
-        (
-            run_id,
-            f["id"],
-            f["check"],
-            f["resource_id"],
-            f["resource_type"],
-            owners.get(f["resource_id"]),
-            f["monthly_cost_usd"],
-            f["monthly_savings_usd"],
-            f["confidence"],
-            json.dumps(f, sort_keys=True),
-        )
-        for f in doc["findings"]
+    findings = doc["findings"]
+    columns = [
+        [run_id] * len(findings),
+        [f["id"] for f in findings],
+        [f["check"] for f in findings],
+        [f["resource_id"] for f in findings],
+        [f["resource_type"] for f in findings],
+        [owners.get(f["resource_id"]) for f in findings],
+        [f["monthly_cost_usd"] for f in findings],
+        [f["monthly_savings_usd"] for f in findings],
+        [f["confidence"] for f in findings],
+        [_finding_json(f) for f in findings],
     ]
+    # One INSERT from an Arrow table: bound parameters cost per value (4,192 findings x 10 values took 0.8 s).
+    rows = pa.table({name: pa.array(values, type=pa.type_for_alias(kind))
+                     for (name, kind), values in zip(_HISTORY_COLUMNS, columns, strict=True)})
+    names = ", ".join(name for name, _ in _HISTORY_COLUMNS)
     with store.transaction(usage=False) as con:  # bookkeeping: the summary tables stay as they are
         con.execute(
             "INSERT INTO scan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -48,15 +66,15 @@ def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> st
                 doc["period"]["start"],
                 doc["period"]["end"],
                 doc["source"]["kind"],
-                len(rows),
+                len(findings),
                 doc["savings"]["total_monthly_usd"],
             ],
         )
-        # Many rows per statement: executemany runs one statement per finding (0.19 s for 151 findings).
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start:start + _ROWS_PER_INSERT]
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-            con.execute(f"INSERT INTO finding_history VALUES {values}", [v for row in chunk for v in row])
+        con.register(_HISTORY_VIEW, rows)
+        try:
+            con.execute(f"INSERT INTO finding_history ({names}) SELECT {names} FROM {_HISTORY_VIEW}")
+        finally:
+            con.unregister(_HISTORY_VIEW)
     return run_id
 
 
