@@ -131,11 +131,12 @@ def main(argv: list[str] | None = None) -> int:
                 total, tops = import_times(err)
                 if name not in imports or total < imports[name][0]:
                     imports[name] = (total, tops)
-    print(f"\n{'command':<44} {'tree':<10} {'wall s':>7} {'CPU s':>7}   (least of {args.rounds})")
+    width = max(len(label) for label, _, _ in commands)
+    print(f"\n{'command':<{width}} {'tree':<10} {'wall s':>7} {'CPU s':>7}   (least of {args.rounds})")
     for label, _, per_tree in commands:
         for name in (trees if per_tree else ["-"]):
             wall, cpu = best[label, name]
-            print(f"{label:<44} {name:<10} {wall:>7.3f} {cpu:>7.3f}")
+            print(f"{label:<{width}} {name:<10} {wall:>7.3f} {cpu:>7.3f}")
     for name, (total, tops) in imports.items():
         shown = ", ".join(f"{mod} {s * 1000:.0f}" for s, mod in tops[: args.top])
         print(f"\nscan import time, {name}: {total:.3f} s (-X importtime, top-level cumulative; it slows imports "
