@@ -17,9 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aifinops.ingest import pipeline
+from aifinops.ingest import pipeline, validate
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 from aifinops.ingest.pipeline import ingest_paths
+from aifinops.ingest.registry import parquet_columns
 from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
 from curfixtures import cur2_row
 
@@ -79,6 +80,17 @@ def _real_as_cur2(path: Path, marketplace: bool = True) -> Path:
                                                   schema=CUR2_SCHEMA)])
     pq.write_table(table, path, row_group_size=40_000)
     return path
+
+
+def _empty(path: Path) -> set[str]:
+    names = parquet_columns(duckdb.connect(), [str(path)]).names
+    return pipeline._empty_columns([validate.parquet_footer(path, names)[1]])
+
+
+def _marketplace(path: Path) -> tuple[bool, float]:
+    """(whether the file has Marketplace rows, their share) as the ingest's plan sees them."""
+    batch = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0]
+    return batch.marketplace, batch.marketplace_share
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +157,7 @@ def test_hand_rows_keep_their_product_name(real_cur2, grouped_store):
 @pytest.mark.parametrize("marketplace", [True, False])
 def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, monkeypatch, marketplace):
     path = real_cur2 if marketplace else _real_as_cur2(tmp_path / "no-marketplace.parquet", marketplace=False)
-    assert pipeline._may_hold(duckdb.connect(), [str(path)], "bill_billing_entity", "AWS Marketplace") is marketplace
+    assert _marketplace(path)[0] is marketplace
     taken = []
     real_group = pipeline._group_raw
 
@@ -176,7 +188,7 @@ def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, 
 
 
 def test_columns_the_statistics_show_empty_are_those_without_a_value(real_cur2):
-    """_empty_columns reads the files' statistics; here pyarrow reads the values themselves."""
+    """_empty_columns reads the files' statistics (validate.parquet_footer); here pyarrow reads the values."""
     table = pq.read_table(real_cur2)
     expected = set()
     for name in table.schema.names:
@@ -187,7 +199,7 @@ def test_columns_the_statistics_show_empty_are_those_without_a_value(real_cur2):
             empty = column.null_count == len(column)
         if empty:
             expected.add(name)
-    found = pipeline._empty_columns(duckdb.connect(), [str(real_cur2)])
+    found = _empty(real_cur2)
     assert found == expected
     assert "reservation_reservation_a_r_n" not in found  # the workshop bought reserved instances
     assert {"cost_category", "line_item_iam_principal"} <= found
@@ -198,8 +210,8 @@ def test_statistics_without_null_counts_leave_every_column_read(tmp_path):
     table = pa.table({f.name: [row.get(f.name)] for f in CUR2_SCHEMA}, schema=CUR2_SCHEMA)
     path = tmp_path / "no-stats.parquet"
     pq.write_table(table, path, write_statistics=False)
-    assert pipeline._empty_columns(duckdb.connect(), [str(path)]) == set()
-    assert pipeline._may_hold(duckdb.connect(), [str(path)], "bill_billing_entity", "AWS Marketplace")
+    assert _empty(path) == set()
+    assert _marketplace(path) == (False, 0.0)  # counted on the rows, not taken from statistics
 
 
 def test_an_export_in_several_files_rolls_up_as_one_file(real_cur2, grouped_store, tmp_path):

@@ -9,6 +9,7 @@ everything back: the store is never half-written. Totals are reconciled to the c
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -43,7 +44,8 @@ class _Batch:
     columns: Columns | None = None
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
     empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
-    marketplace: bool = True  # whether a row may be billed by AWS Marketplace (False: the statistics rule it out)
+    marketplace: bool = True  # whether rows are billed by AWS Marketplace (_marketplace_rows)
+    marketplace_share: float = 1.0  # the share of its rows billed by AWS Marketplace (1.0: not counted)
     grouped: str | None = None  # temp table of its rows grouped on the raw columns, normalised (_group_raw)
 
 
@@ -114,7 +116,8 @@ def ingest_files(
         now = datetime.now(UTC).replace(tzinfo=None)
         for batch in batches:
             _store_batch(con, batch, result.ingest_id, now)
-        ensure_charges_view(con)
+        ensure_charges_view(con, {tuple(str(p) for p in b.files): b.columns for b in batches
+                                  if b.kind == "parquet" and b.columns is not None})
         report("rollup", 0, 1)
         if source is None:
             rebuild_usage_daily(con, periods)
@@ -151,6 +154,7 @@ def _read_batches(
     con: duckdb.DuckDBPyConnection, files: list[Path], report: Progress, skipped: list[str]
 ) -> list[_Batch]:
     groups: dict[tuple[str, str], _Batch] = {}
+    known: dict[Path, tuple[Columns, int, dict[str, bool]]] = {}  # a Parquet file's columns, rows, empty columns
     for n, path in enumerate(files):
         report("read", n, len(files))
         kind = file_kind(path)
@@ -162,9 +166,11 @@ def _read_batches(
                 continue
             module = registry.detect_format(columns.names, str(path))
             validate.check_duplicate_columns(columns.names, str(path))
-            if validate.parquet_rows(path) == 0:
+            rows, empty = validate.parquet_footer(path, columns.names)
+            if rows == 0:
                 raise InputError(f"{path}: has the columns but no rows.",
                                  "re-download the export, or leave this file out; it holds no charges.")
+            known[path] = (columns, rows, empty)
             batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
             batch.files.append(path)
         else:
@@ -182,9 +188,12 @@ def _read_batches(
             paths = [str(p) for p in batch.files]
             batch.relation = registry.parquet_relation(paths)
             try:
-                batch.columns = registry.parquet_columns(con, paths)
-                batch.empty = _empty_columns(con, paths)
-                batch.marketplace = _may_hold(con, paths, "bill_billing_entity", MARKETPLACE)
+                # one file: the columns it was read with; several: read together (union_by_name), whose types
+                # must agree
+                batch.columns = known[batch.files[0]][0] if len(paths) == 1 else registry.parquet_columns(con, paths)
+                batch.empty = _empty_columns([known[p][2] for p in batch.files])
+                batch.marketplace, batch.marketplace_share = _marketplace_rows(
+                    con, batch, sum(known[p][1] for p in batch.files))
             except duckdb.Error as exc:
                 raise InputError(
                     f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "
@@ -197,8 +206,8 @@ def _read_batches(
                 f"CREATE TEMP VIEW csv_batch_{i} AS " + " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
             )
             batch.relation = f"csv_batch_{i}"
-            rows = con.execute(f"DESCRIBE SELECT * FROM {batch.relation}").fetchall()
-            batch.columns = Columns([r[0] for r in rows], {r[0]: r[1] for r in rows})
+            described = con.execute(f"DESCRIBE SELECT * FROM {batch.relation}").fetchall()
+            batch.columns = Columns([r[0] for r in described], {r[0]: r[1] for r in described})
     return batches
 
 
@@ -392,11 +401,16 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             # The loader reads the product map of Marketplace rows only (decoding it costs more than the rest
             # of a row, and a filter spares it): the other rows are grouped without it.
             others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
-            grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
-                       f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
-                       f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
-                       f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}' GROUP BY ALL")
-        else:  # no Marketplace row, by the statistics: the loader reads no row's product map, so it is not read
+            entries = _map_entries_read(sql, product)
+            if entries and entity in keys and entity not in left_out and batch.marketplace_share <= (
+                    _ROW_MATCHED_SHARE):
+                grouped = _marketplace_row_matched(batch, keys, others, sums, measures, product, entity, entries)
+            else:
+                grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
+                           f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
+                           f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
+                           f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}' GROUP BY ALL")
+        else:  # no Marketplace row (_marketplace_rows): the loader reads no row's product map, so it is not read
             if product in keys and product not in left_out and entity is not None:
                 keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"
             grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
@@ -405,33 +419,94 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
     return plans
 
 
-def _may_hold(con: duckdb.DuckDBPyConnection, paths: list[str], column: str, value: str) -> bool:
-    """Whether a text column of Parquet files may hold ``value`` in some row, by each row group's min and max
-    statistics (truncated bounds stay on the safe side); True when a row group has values but no bounds."""
-    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    rows = con.execute(
-        "SELECT stats_min_value, stats_max_value, stats_null_count IS NOT NULL AND stats_null_count = num_values "
-        f"FROM parquet_metadata([{quoted}]) WHERE path_in_schema = ?", [column]
-    ).fetchall()
-    for low, high, all_null in rows:
-        if all_null:
-            continue
-        if low is None or high is None or low <= value <= high:
-            return True
-    return False
+# Marketplace rows matched to their product entries by row number while the file is read once (below this share
+# of the rows: the matched rows are held in lists, one entry per line item, until they are grouped).
+_ROW_MATCHED_SHARE = 0.25
+_MAP_ENTRY = re.compile(r"""^\['((?:[^']|'')*)'\]""")
 
 
-def _empty_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> set[str]:
-    """The top-level columns of Parquet files that hold no value in any row, by the files' own statistics: every
-    leaf of the column null in every row group (a map or list with no entry counts as empty). A column whose
-    statistics lack a null count is taken as holding values."""
-    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    rows = con.execute(
-        "SELECT split_part(path_in_schema, ', ', 1), "
-        "bool_and(stats_null_count IS NOT NULL AND stats_null_count = num_values) "
-        f"FROM parquet_metadata([{quoted}]) GROUP BY 1"
-    ).fetchall()
-    return {name for name, empty in rows if empty}
+def _map_entries_read(sql: str, column: str) -> list[str] | None:
+    """The keys whose entries ``sql`` reads from the map ``column`` (each use ``"column"['key']``); None when it
+    reads the map any other way (whole, or with a computed key)."""
+    ref = qident(column)
+    parts = sql.split(ref)
+    keys = []
+    for part in parts[1:]:
+        match = _MAP_ENTRY.match(part)
+        if match is None:
+            return None
+        keys.append(match.group(1).replace("''", "'"))
+    return sorted(set(keys))
+
+
+def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[str, str], sums: list[str],
+                             measures: list[str], product: str, entity: str, entries: list[str]) -> str:
+    """The raw groups of a batch whose loader reads only some entries of the product map, and only on
+    Marketplace rows: one read of every row grouped without the map, each Marketplace group keeping its line
+    items' measures and row numbers in a list; a second read of the map entries of the Marketplace rows alone
+    (the two columns, not every column the groups read); the Marketplace groups then split by their rows'
+    entries (held as a JSON object, as the map is held in the other plans) and summed again. Same groups and
+    sums as grouping the Marketplace rows on the whole map, as far as the loader can tell: it reads no other
+    entry."""
+    relation = registry.parquet_relation([str(p) for p in batch.files], row_numbers=True)
+    is_marketplace = f"{qident(entity)} = '{MARKETPLACE}'"
+    multi = len(batch.files) > 1  # row numbers count from 0 in each file: the file name tells them apart
+    row_key = ["file_row_number", "filename"] if multi else ["file_row_number"]
+    filled = [n for n in measures if n not in batch.empty]
+    fields = [f"'m{i}': {qident(n)}" for i, n in enumerate(filled)] + [f"'{k}': {k}" for k in row_key]
+    rows_list = "aifinops_marketplace_rows"
+    products = (f"SELECT {', '.join(row_key)}, "
+                + ", ".join(f"{qident(product)}['{k.replace(chr(39), chr(39) * 2)}'] AS e{i}"
+                            for i, k in enumerate(entries))
+                + f" FROM {relation} WHERE {is_marketplace}")
+    groups = (f"SELECT {', '.join([*others.values(), *sums])}, list({{{', '.join(fields)}}}) FILTER "
+              f"(WHERE {is_marketplace}) AS {rows_list} FROM {relation} GROUP BY ALL")
+    # the Marketplace groups numbered, their line items matched to their entries by row number and summed per
+    # group and entries (narrow rows: a group's number, not its keys), then given their keys back
+    entry_values = ", ".join(f"p.e{i}" for i in range(len(entries)))
+    split = [f"sum(u.r.m{i}) AS m{i}" for i in range(len(filled))]
+    on = " AND ".join(f"p.{k} = u.r.{k}" for k in row_key)
+    items = (f"SELECT u.gid, {entry_values}, {', '.join(split)}{',' if split else ''} count(*) AS n"
+             + (", any_value(u.r.filename) AS filename" if multi else "")
+             + f" FROM (SELECT gid, unnest({rows_list}) AS r FROM aifinops_marketplace) AS u"
+             f" JOIN aifinops_products AS p ON {on} GROUP BY u.gid, {entry_values}")
+    json_entries = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}', s.e{i}" for i, k in enumerate(entries))
+    out = [f"CAST(json_object({json_entries}) AS VARCHAR) AS {qident(product)}" if n == product
+           else f"g.{qident(n)}" for n in keys]
+    for n in measures:
+        out.append(f"s.m{filled.index(n)} AS {qident(n)}" if n in filled else f"g.{qident(n)}")
+    out.append(f"s.n AS {COUNTED_COLUMN}")
+    if multi:
+        out.append("s.filename")
+    return (f"WITH aifinops_products AS MATERIALIZED ({products}), aifinops_all AS MATERIALIZED ({groups}), "
+            f"aifinops_marketplace AS MATERIALIZED (SELECT row_number() OVER () AS gid, * FROM aifinops_all "
+            f"WHERE {is_marketplace}), aifinops_split AS MATERIALIZED ({items}) "
+            f"SELECT * EXCLUDE ({rows_list}) FROM aifinops_all WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}'"
+            f" UNION ALL SELECT {', '.join(out)} FROM aifinops_split AS s JOIN aifinops_marketplace AS g USING (gid)")
+
+
+def _marketplace_rows(con: duckdb.DuckDBPyConnection, batch: _Batch, rows: int) -> tuple[bool, float]:
+    """Whether rows of a Parquet batch of ``rows`` rows are billed by AWS Marketplace, and their share: counted
+    on the billing entity alone (DuckDB skips the row groups whose statistics rule the entity out). (True, 1.0)
+    when the entity is not a text column: the plan then reads the product map of every row the filter keeps."""
+    assert batch.columns is not None
+    entity = batch.columns.ref("bill_billing_entity")
+    if entity is None:
+        return False, 0.0
+    if not batch.columns._type("bill_billing_entity").startswith("VARCHAR"):
+        return True, 1.0
+    (marketplace,) = one_row(con, f"SELECT count(*) FROM {batch.relation} WHERE {entity} = '{MARKETPLACE}'")
+    return marketplace > 0, marketplace / max(rows, 1)
+
+
+def _empty_columns(files: list[dict[str, bool]]) -> set[str]:
+    """The top-level columns holding no value in any row of the files (validate.parquet_footer: by each file's
+    statistics, a column is empty where every file that has it shows it empty)."""
+    merged: dict[str, bool] = {}
+    for empty in files:
+        for name, none in empty.items():
+            merged[name] = merged.get(name, True) and none
+    return {name for name, none in merged.items() if none}
 
 
 def _is_number(kind: str) -> bool:

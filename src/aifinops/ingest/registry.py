@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from types import ModuleType
 
@@ -71,9 +71,11 @@ def _short(name: str, limit: int = 40) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def parquet_relation(paths: list[str]) -> str:
+def parquet_relation(paths: list[str], row_numbers: bool = False) -> str:
+    """The rows of Parquet files, with the file each came from (and its row number in that file)."""
     quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{quoted}], filename = true, union_by_name = true)"
+    numbers = ", file_row_number = true" if row_numbers else ""
+    return f"read_parquet([{quoted}], filename = true, union_by_name = true{numbers})"
 
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> Columns:
@@ -82,28 +84,32 @@ def parquet_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> Columns
     return Columns([r[0] for r in rows], {r[0]: r[1] for r in rows})
 
 
-def in_place_select(fmt: str, paths: list[str], periods: list) -> str:
-    """The charges rows of Parquet files read where they lie, limited to their active periods."""
+def in_place_select(fmt: str, paths: list[str], periods: list, columns: Columns | None = None) -> str:
+    """The charges rows of Parquet files read where they lie, limited to their active periods; ``columns``: the
+    files' columns when the caller has just read them (else they are read here)."""
     module = formats()[fmt]
-    con = duckdb.connect()
-    try:
-        columns = parquet_columns(con, paths)
-    except duckdb.Error as exc:
-        raise StoreError(
-            f"A Parquet source of this store can no longer be read ({paths[0]}…): {exc}.",
-            "restore the files or re-ingest those billing periods from their new location.",
-        ) from exc
-    finally:
-        con.close()
+    if columns is None:
+        con = duckdb.connect()
+        try:
+            columns = parquet_columns(con, paths)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"A Parquet source of this store can no longer be read ({paths[0]}…): {exc}.",
+                "restore the files or re-ingest those billing periods from their new location.",
+            ) from exc
+        finally:
+            con.close()
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
     return (
         f"SELECT * FROM ({module.normalize_select(columns, parquet_relation(paths))}) WHERE billing_period IN ({dates})"
     )
 
 
-def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_charges_view(con: duckdb.DuckDBPyConnection, known: Mapping[tuple[str, ...], Columns] | None = None
+                        ) -> None:
     """(Re)build the ``charges`` view: copied rows plus active Parquet sources read in place (their files
-    checked first: a moved or unreadable source is left out, store.detached_sources reports it)."""
+    checked first: a moved or unreadable source is left out, store.detached_sources reports it). ``known``: the
+    columns of sources the caller has just read, by their paths (an ingest's own files), not read again."""
     parts = [f"SELECT {', '.join(CHARGE_COLUMN_NAMES)} FROM charges_native"]
     groups = con.execute(
         """SELECT format, paths, list(billing_period ORDER BY billing_period)
@@ -114,7 +120,7 @@ def ensure_charges_view(con: duckdb.DuckDBPyConnection) -> None:
         if first_missing(list(paths)) is not None:
             continue  # moved or deleted: its periods keep their rollup, without line-item detail (detached_sources)
         try:
-            parts.append(in_place_select(fmt, list(paths), list(periods)))
+            parts.append(in_place_select(fmt, list(paths), list(periods), (known or {}).get(tuple(paths))))
         except StoreError:
             continue  # present but no longer readable Parquet: the same
     con.execute("CREATE OR REPLACE VIEW charges AS\n" + "\nUNION ALL\n".join(parts))

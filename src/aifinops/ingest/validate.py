@@ -65,17 +65,38 @@ def check_gzip(path: Path) -> None:
         ) from exc
 
 
-def parquet_rows(path: Path) -> int:
+def parquet_footer(path: Path, names: list[str]) -> tuple[int, dict[str, bool]]:
+    """A Parquet file's rows, and for each of its top-level columns ``names`` whether it holds no value in any
+    row, both read from its footer alone: a column is empty when every leaf of it is null in every row group by
+    the statistics (a map or list with no entry counts as empty); a leaf whose statistics lack a null count
+    holds values."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_metadata(path).num_rows
+        meta = pq.read_metadata(path)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(
             f"{path}: not a readable Parquet file (its footer is damaged: {short(str(exc), 80)}).",
             "re-download it from the export bucket.",
         ) from exc
+    # each leaf's top-level column: the longest name the leaf's dotted path is, or starts with (a column may
+    # have a dot in its name: product.region)
+    by_length = sorted(names, key=len, reverse=True)
+    tops: list[str | None] = []
+    for i in range(meta.num_columns):
+        leaf = meta.schema.column(i).path
+        tops.append(next((n for n in by_length if leaf == n or leaf.startswith(n + ".")), None))
+    empty: dict[str, bool] = {}
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for i, top in enumerate(tops):
+            if top is None or empty.get(top) is False:
+                continue
+            chunk = group.column(i)
+            stats = chunk.statistics
+            empty[top] = stats is not None and stats.has_null_count and stats.null_count == chunk.num_values
+    return meta.num_rows, empty
 
 
 def check_duplicate_columns(names: list[str], path: str) -> None:

@@ -1,0 +1,169 @@
+"""Marketplace rows read by row number (ingest.pipeline._marketplace_row_matched): the file is grouped once
+without the product map, and the product name and region of each Marketplace line item come from a second,
+narrow read of the map, matched by the row's number in its file. Each Marketplace group must still get its own
+product name and region: checked against SQL written here over the same files, to the cent and line for line,
+with several models and regions under one usage type and resource (so only the map tells them apart), over
+several row groups, and over two files whose row numbers overlap.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aifinops.ingest import pipeline
+from aifinops.ingest.cur2_columns import CUR2_SCHEMA
+from aifinops.ingest.pipeline import ingest_paths
+from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from curfixtures import cur2_row
+
+MEASURES = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
+# (product name, region in the product map); the usage type and product code are the same for all of them
+MODELS = [("Claude Sonnet 4.5 (Amazon Bedrock Edition)", "us-east-1"),
+          ("Claude Haiku 4.5 (Amazon Bedrock Edition)", "us-east-1"),
+          ("Claude Haiku 4.5 (Amazon Bedrock Edition)", "eu-west-1"),
+          ("Llama O'Brien 70B (Amazon Bedrock Edition)", "us-west-2")]  # a quote in a value
+AWS_LINES = [("AmazonEC2", "USE1-BoxUsage:g5.xlarge"), ("AmazonS3", "USE1-TimedStorage-ByteHrs"),
+             ("AmazonSageMaker", "USE1-Train:ml.p4d.24xlarge")]
+
+
+def _rows(n: int, every: int, seed: int) -> list[dict]:
+    """``n`` line items over four days, one in ``every`` billed by AWS Marketplace (a model drawn at random)."""
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        day = f"2025-03-0{1 + i % 4}"
+        cost = round(rnd.uniform(0.01, 3.0), 4)
+        if i % every == 0:
+            name, region = rnd.choice(MODELS)
+            product = {"product_name": name, "region": region, "sku": f"SKU{rnd.randrange(50)}"}  # sku: not read
+            row = cur2_row("2025-03", day, "prodview-abc123", "USE1-MP:USE1_InputTokenCount-Units", cost,
+                           amount=cost * 1000, bill_billing_entity="AWS Marketplace", product=product,
+                           tags={"team": rnd.choice(["ml", "search"])})
+            # the region comes from the product map, except on some rows that carry product_region_code
+            row["product_region_code"] = "ap-south-1" if i % (every * 5) == 0 else None
+        else:
+            code, usage = rnd.choice(AWS_LINES)
+            row = cur2_row("2025-03", day, code, usage, cost, amount=1.0,
+                           line_item_resource_id=f"i-{rnd.randrange(20):04d}", tags={"team": "ml"},
+                           product={"product_name": "should not be read", "region": "xx-none-0"})
+        rows.append(row)
+    return rows
+
+
+def _write(path: Path, rows: list[dict], row_group_size: int = 400) -> Path:
+    table = pa.table({f.name: [r.get(f.name) for r in rows] for f in CUR2_SCHEMA}, schema=CUR2_SCHEMA)
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+def _expected(paths: list[Path]) -> list[tuple]:
+    """Per day, product name and region: the Marketplace rows' cost and count, by SQL over the files."""
+    files = ", ".join(f"'{p}'" for p in paths)
+    return duckdb.connect().execute(f"""
+        SELECT CAST(line_item_usage_start_date AS DATE), product['product_name'],
+               COALESCE(NULLIF(product_region_code, ''), product['region']),
+               sum(line_item_unblended_cost), count(*)
+        FROM read_parquet([{files}]) WHERE bill_billing_entity = 'AWS Marketplace'
+        GROUP BY ALL ORDER BY ALL""").fetchall()
+
+
+def _got(store: Store) -> list[tuple]:
+    with store.connect(read_only=True) as con:
+        return con.execute("""
+            SELECT usage_date, service_name, region, sum(billed_cost), sum(line_items) FROM usage_daily
+            WHERE billing_entity = 'AWS Marketplace' GROUP BY ALL ORDER BY ALL""").fetchall()
+
+
+def _ingest(paths: list[Path], store_path: Path, monkeypatch) -> tuple[Store, int]:
+    """Ingest ``paths``; returns the store and how many batches took the row-matched read."""
+    calls = []
+    real = pipeline._marketplace_row_matched
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_marketplace_row_matched", spy)
+    store = Store(store_path)
+    ingest_paths(store, paths)
+    monkeypatch.setattr(pipeline, "_marketplace_row_matched", real)
+    return store, len(calls)
+
+
+def _assert_same(got: list[tuple], expected: list[tuple]) -> None:
+    assert len(got) == len(expected)
+    for have, want in zip(got, expected, strict=True):
+        assert have[:3] == want[:3]
+        assert abs(have[3] - want[3]) < 0.005, (have, want)  # to the cent
+        assert have[4] == want[4]
+
+
+def test_each_marketplace_group_keeps_its_product_name_and_region(tmp_path, monkeypatch):
+    path = _write(tmp_path / "cur.parquet", _rows(6000, 7, seed=1))
+    assert pq.ParquetFile(path).num_row_groups == 15
+    store, matched = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
+    assert matched == 1
+    expected = _expected([path])
+    # several models and regions share a day, usage type and resource: only the map tells them apart
+    assert len({(d, name, region) for d, name, region, _c, _n in expected}) >= 4 * 4
+    assert {region for _d, _name, region, _c, _n in expected} == {"us-east-1", "eu-west-1", "us-west-2",
+                                                                  "ap-south-1"}
+    _assert_same(_got(store), expected)
+
+
+def test_two_files_whose_row_numbers_overlap(tmp_path, monkeypatch):
+    """Row numbers count from 0 in each file: the second file's Marketplace rows sit at other row numbers and
+    hold other models, and must not take the first file's products."""
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    first = _write(folder / "part-0.parquet", _rows(3000, 5, seed=2))
+    second = _write(folder / "part-1.parquet", _rows(3000, 6, seed=3)[::-1])
+    store, matched = _ingest([folder], tmp_path / "s.duckdb", monkeypatch)
+    assert matched == 1
+    _assert_same(_got(store), _expected([first, second]))
+
+
+def test_a_file_mostly_billed_by_marketplace_reads_the_map_with_its_rows(tmp_path, monkeypatch):
+    """Above the share the row-matched read holds in lists, the Marketplace rows are grouped with the map."""
+    path = _write(tmp_path / "cur.parquet", _rows(2000, 2, seed=4))
+    share = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0].marketplace_share
+    assert share == 0.5 > pipeline._ROW_MATCHED_SHARE
+    store, matched = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
+    assert matched == 0
+    _assert_same(_got(store), _expected([path]))
+
+
+def test_row_matched_rollup_equals_the_rollup_of_every_line_item(tmp_path, monkeypatch):
+    path = _write(tmp_path / "cur.parquet", _rows(4000, 4, seed=5))
+    grouped, matched = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
+    assert matched == 1
+    monkeypatch.setattr(pipeline, "_raw_grouped_source", lambda batches: None)  # the per-line-item rollup
+    per_item = Store(tmp_path / "per-item.duckdb")
+    ingest_paths(per_item, [path])
+    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
+    rows = {}
+    for label, store in (("grouped", grouped), ("per-item", per_item)):
+        with store.connect(read_only=True) as con:
+            rows[label] = con.execute(f"SELECT {names} FROM usage_daily ORDER BY ALL").fetchall()
+    assert len(rows["grouped"]) == len(rows["per-item"]) > 100
+    for a, b in zip(rows["grouped"], rows["per-item"], strict=True):
+        for name, x, y in zip(USAGE_DAILY_COLUMN_NAMES, a, b, strict=True):
+            if name in MEASURES and x is not None and y is not None:
+                assert x == pytest.approx(y, rel=1e-9, abs=1e-9), (name, a)
+            else:
+                assert x == y, (name, a, b)
+
+
+def test_the_map_entries_a_loader_reads():
+    sql = "SELECT NULLIF(\"product\"['product_name'], ''), COALESCE(a, \"product\"['region']), \"product_sku\" FROM t"
+    assert pipeline._map_entries_read(sql, "product") == ["product_name", "region"]
+    assert pipeline._map_entries_read("SELECT \"product\"['it''s'] FROM t", "product") == ["it's"]
+    assert pipeline._map_entries_read("SELECT \"product\" FROM t", "product") is None  # the whole map
+    assert pipeline._map_entries_read("SELECT \"product\"[k] FROM t", "product") is None  # a computed key
+    assert pipeline._map_entries_read("SELECT 1 FROM t", "product") == []
