@@ -52,9 +52,11 @@ def _related(resource_ids: set[str]) -> set[str]:
     """Resource ids that have another resource nested under them or above them (``a/b`` and ``a/b/c``)."""
     related: set[str] = set()
     for rid in resource_ids:
-        for i, ch in enumerate(rid):
-            if ch == "/" and rid[:i] in resource_ids:
+        i = rid.find("/")
+        while i >= 0:
+            if rid[:i] in resource_ids:
                 related.update((rid, rid[:i]))
+            i = rid.find("/", i + 1)
     return related
 
 
@@ -70,12 +72,16 @@ def groupable(findings: list[Finding], keep: set[str]) -> list[bool]:
     ]
 
 
+# json.dumps(value, sort_keys=True) without building an encoder per call (thousands of members' evidence values)
+_encode = json.JSONEncoder(sort_keys=True).encode
+
+
 def _common_evidence(members: list[Finding]) -> dict[str, Any]:
     first = members[0].evidence
     common = {}
     for key, value in first.items():
-        encoded = json.dumps(value, sort_keys=True)
-        if all(key in m.evidence and json.dumps(m.evidence[key], sort_keys=True) == encoded for m in members[1:]):
+        encoded = _encode(value)
+        if all(key in m.evidence and _encode(m.evidence[key]) == encoded for m in members[1:]):
             common[key] = value
     return common
 
@@ -205,12 +211,15 @@ __all__ = [
 ]
 
 
-def compact_findings(store: Store, findings: list[Finding], members_in_history: bool) -> list[Finding]:
+def compact_findings(store: Store, findings: list[Finding], members_in_history: bool,
+                     decided: set[str] | None = None) -> list[Finding]:
     """The scan document's findings: ``group_findings`` with the user's decided findings kept on their own;
     ``members_in_history``: whether the store's history holds every finding (then groups list the largest
-    ``MEMBER_LIMIT`` members, else all of them)."""
-    with store.connect(read_only=True) as con:
-        decided = set(finding_states(con))
+    ``MEMBER_LIMIT`` members, else all of them). ``decided``: the ids of ``finding_states`` when the caller read
+    them already (a read-only connection costs 0.1 s to open), else read from ``store``."""
+    if decided is None:
+        with store.connect(read_only=True) as con:
+            decided = set(finding_states(con))
     return group_findings(findings, keep=decided, member_limit=MEMBER_LIMIT if members_in_history else None)
 
 

@@ -84,9 +84,10 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
         ).fetchall()
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("resources", "metrics")}
         detached = detached_sources(con)
-        from aifinops.actions import resource_owners
+        from aifinops.actions import finding_states, resource_owners
 
         owners = resource_owners(con, [f.resource_id for f in run.findings])
+        decided = set(finding_states(con))  # the user's decisions: recording the scan leaves them as they are
     savings = run.savings
     kind: SourceKind = "demo" if is_demo else "billing-files" if given else "aws" if collected else "store"
     document = ScanDocument(
@@ -150,7 +151,7 @@ def run_scan(store: Store, inputs: ScanInputs, progress=None) -> dict[str, Any]:
 
     # the history keeps every finding in full; the document groups many of one kind (all members listed when
     # the history does not hold them)
-    grouped = compact_findings(store, run.findings, members_in_history=recorded)
+    grouped = compact_findings(store, run.findings, members_in_history=recorded, decided=decided)
     if len(grouped) != len(run.findings):
         doc = document.model_copy(update={"findings": grouped}).to_json_dict()
     return doc

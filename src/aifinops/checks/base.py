@@ -411,10 +411,11 @@ def deduplicate(findings: list[Finding]) -> dict[str, Any]:
         best[f.resource_id] = (max(saving, f.monthly_savings_usd), max(cost, f.monthly_cost_usd))
     parent_of: dict[str, str] = {}
     for rid in best:  # the outermost other resource whose id is a path prefix of this one
-        prefixes = (rid[:i] for i, ch in enumerate(rid) if ch == "/")
-        parent = next((p for p in prefixes if p in best), None)
-        if parent is not None:
-            parent_of[rid] = parent
+        i = rid.find("/")
+        while i >= 0 and rid[:i] not in best:
+            i = rid.find("/", i + 1)
+        if i >= 0:
+            parent_of[rid] = rid[:i]
     parts: dict[str, float] = {}
     for rid, parent in parent_of.items():
         parts[parent] = parts.get(parent, 0.0) + min(*best[rid])

@@ -99,10 +99,12 @@ class UntaggedAiSpend(Check[UntaggedParams]):
                 }
             if not missing:
                 continue
-            entry = untagged.setdefault(
-                (row["account_id"] or UNKNOWN_ACCOUNT, row["key"]),
-                {"cost_usd": 0.0, "missing": set(), "services": set(), "regions": set(), "has_id": row["has_id"]},
-            )
+            ident = (row["account_id"] or UNKNOWN_ACCOUNT, row["key"])
+            entry = untagged.get(ident)
+            if entry is None:  # not setdefault: its default (a dict and three sets) would be built for every row
+                entry = untagged[ident] = {
+                    "cost_usd": 0.0, "missing": set(), "services": set(), "regions": set(), "has_id": row["has_id"]
+                }
             entry["cost_usd"] += row["cost_usd"] or 0.0
             entry["missing"] |= missing
             entry["services"].add(row["ai_service"] or "other")
@@ -110,8 +112,9 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         untagged_total = sum(max(e["cost_usd"], 0.0) for e in untagged.values())
         share_untagged = untagged_total / ai_total if ai_total > 0 else None
         groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        days = window.days
         for (account, key), entry in sorted(untagged.items()):
-            monthly_cost = monthly_usd(entry["cost_usd"], window.days)
+            monthly_cost = monthly_usd(entry["cost_usd"], days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
             missing_set = tuple(k for k in params.required_tags if k in entry["missing"])
@@ -235,7 +238,8 @@ def _present_keys(tags: str | None) -> frozenset[str]:
 
 def _resource_type(key: str, ai_service: str | None, has_id: bool) -> str:
     if key.startswith("arn:"):
-        service, resource = key.split(":")[2], key.split(":", 5)[-1]
+        parts = key.split(":", 5)
+        service, resource = parts[2], parts[-1]
         return f"{service}-{resource.split('/')[0].split(':')[0]}"
     if has_id and ai_service == "s3":
         return "s3-bucket"
