@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -258,6 +258,7 @@ def inventory_tags(attributes: Any) -> dict[str, str]:
             for t in tags if isinstance(t, dict) and t.get("Key") is not None}
 
 
+@lru_cache(maxsize=4096)  # a pure function of a few distinct keys, asked per billing row or resource
 def canonical_tag_key(key: str) -> str:
     """The store's tag key: 'user:' / 'user_' prefix dropped, lowercase, runs of other characters → '_'.
 
