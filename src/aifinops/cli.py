@@ -538,7 +538,7 @@ def _app_for(argv: list[str]) -> typer.Typer:
     """The app holding only the command ``argv`` names (its first word: the root options take no value), with
     the root callback; the whole app when argv names none or a name no command has (help, errors, suggestions).
 
-    Typer turns every registered command into a click command on each run (about 1 ms each, 40 commands) and
+    Typer turns every registered command into a click command on each run (about 1 ms each, 38 of them) and
     the command modules import what their options need (the simulators, for one): a scan needs neither.
     """
     name = next((a for a in argv if not a.startswith("-")), None)
