@@ -129,11 +129,14 @@ def test_two_files_whose_row_numbers_overlap(tmp_path, monkeypatch):
     _assert_same(_got(store), _expected([first, second]))
 
 
-def test_a_file_mostly_billed_by_marketplace_reads_the_map_with_its_rows(tmp_path, monkeypatch):
-    """Above the share the row-matched read holds in lists, the Marketplace rows are grouped with the map."""
+def test_more_marketplace_rows_than_the_row_matched_read_holds(tmp_path, monkeypatch):
+    """Above the number of rows the row-matched read holds, the Marketplace rows are grouped with the map."""
     path = _write(tmp_path / "cur.parquet", _rows(2000, 2, seed=4))
-    share = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0].marketplace_share
-    assert share == 0.5 > pipeline._ROW_MATCHED_SHARE
+    counted = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0].marketplace_rows
+    (expected,) = duckdb.connect().execute(
+        f"SELECT count(*) FROM '{path}' WHERE bill_billing_entity = 'AWS Marketplace'").fetchone() or (None,)
+    assert counted == expected == 1000
+    monkeypatch.setattr(pipeline, "_ROW_MATCHED_ROWS", 999)
     store, matched = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
     assert matched == 0
     _assert_same(_got(store), _expected([path]))

@@ -45,7 +45,7 @@ class _Batch:
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
     empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
     marketplace: bool = True  # whether rows are billed by AWS Marketplace (_marketplace_rows)
-    marketplace_share: float = 1.0  # the share of its rows billed by AWS Marketplace (1.0: not counted)
+    marketplace_rows: int | None = None  # how many of its rows AWS Marketplace bills (None: not counted)
     grouped: str | None = None  # temp table of its rows grouped on the raw columns, normalised (_group_raw)
 
 
@@ -154,7 +154,7 @@ def _read_batches(
     con: duckdb.DuckDBPyConnection, files: list[Path], report: Progress, skipped: list[str]
 ) -> list[_Batch]:
     groups: dict[tuple[str, str], _Batch] = {}
-    known: dict[Path, tuple[Columns, int, dict[str, bool]]] = {}  # a Parquet file's columns, rows, empty columns
+    known: dict[Path, tuple[Columns, dict[str, bool]]] = {}  # a Parquet file's columns, and which hold no value
     for n, path in enumerate(files):
         report("read", n, len(files))
         kind = file_kind(path)
@@ -170,7 +170,7 @@ def _read_batches(
             if rows == 0:
                 raise InputError(f"{path}: has the columns but no rows.",
                                  "re-download the export, or leave this file out; it holds no charges.")
-            known[path] = (columns, rows, empty)
+            known[path] = (columns, empty)
             batch = groups.setdefault((module.FORMAT, "parquet"), _Batch(module, "parquet", []))
             batch.files.append(path)
         else:
@@ -191,9 +191,9 @@ def _read_batches(
                 # one file: the columns it was read with; several: read together (union_by_name), whose types
                 # must agree
                 batch.columns = known[batch.files[0]][0] if len(paths) == 1 else registry.parquet_columns(con, paths)
-                batch.empty = _empty_columns([known[p][2] for p in batch.files])
-                batch.marketplace, batch.marketplace_share = _marketplace_rows(
-                    con, batch, sum(known[p][1] for p in batch.files))
+                batch.empty = _empty_columns([known[p][1] for p in batch.files])
+                batch.marketplace_rows = _marketplace_rows(con, batch)
+                batch.marketplace = batch.marketplace_rows != 0
             except duckdb.Error as exc:
                 raise InputError(
                     f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "
@@ -402,8 +402,8 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             # of a row, and a filter spares it): the other rows are grouped without it.
             others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
             entries = _map_entries_read(sql, product)
-            if entries and entity in keys and entity not in left_out and batch.marketplace_share <= (
-                    _ROW_MATCHED_SHARE):
+            if entries and entity in keys and entity not in left_out and (
+                    batch.marketplace_rows is not None and batch.marketplace_rows <= _ROW_MATCHED_ROWS):
                 grouped = _marketplace_row_matched(batch, keys, others, sums, measures, product, entity, entries)
             else:
                 grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
@@ -419,9 +419,10 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
     return plans
 
 
-# Marketplace rows matched to their product entries by row number while the file is read once (below this share
-# of the rows: the matched rows are held in lists, one entry per line item, until they are grouped).
-_ROW_MATCHED_SHARE = 0.25
+# Marketplace rows matched to their product entries by row number while the file is read once, up to this many:
+# each is held (its row number, measures and entries, about 200 bytes) until it is grouped, where grouping the
+# Marketplace rows on the map holds one entry per group.
+_ROW_MATCHED_ROWS = 1_000_000
 _MAP_ENTRY = re.compile(r"""^\['((?:[^']|'')*)'\]""")
 
 
@@ -485,18 +486,18 @@ def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[s
             f" UNION ALL SELECT {', '.join(out)} FROM aifinops_split AS s JOIN aifinops_marketplace AS g USING (gid)")
 
 
-def _marketplace_rows(con: duckdb.DuckDBPyConnection, batch: _Batch, rows: int) -> tuple[bool, float]:
-    """Whether rows of a Parquet batch of ``rows`` rows are billed by AWS Marketplace, and their share: counted
-    on the billing entity alone (DuckDB skips the row groups whose statistics rule the entity out). (True, 1.0)
-    when the entity is not a text column: the plan then reads the product map of every row the filter keeps."""
+def _marketplace_rows(con: duckdb.DuckDBPyConnection, batch: _Batch) -> int | None:
+    """How many rows of a Parquet batch AWS Marketplace bills: counted on the billing entity alone (DuckDB skips
+    the row groups whose statistics rule the entity out); 0 without the column; None when it is not text (then
+    the plan takes Marketplace rows to be there and reads their product map with the rows)."""
     assert batch.columns is not None
     entity = batch.columns.ref("bill_billing_entity")
     if entity is None:
-        return False, 0.0
+        return 0
     if not batch.columns._type("bill_billing_entity").startswith("VARCHAR"):
-        return True, 1.0
+        return None
     (marketplace,) = one_row(con, f"SELECT count(*) FROM {batch.relation} WHERE {entity} = '{MARKETPLACE}'")
-    return marketplace > 0, marketplace / max(rows, 1)
+    return int(marketplace)
 
 
 def _empty_columns(files: list[dict[str, bool]]) -> set[str]:
