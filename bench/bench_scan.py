@@ -95,11 +95,25 @@ class ChildRun:
     cpu_s: float = 0.0  # user + system CPU seconds of the child: comparable on a machine others load too
 
 
+# Children load the package's compiled modules as an installed copy does: PYTHONDONTWRITEBYTECODE (set in some
+# shells) would have every child recompile each module edited since its last .pyc (0.08 s of CPU a scan).
+def child_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def compile_package() -> None:
+    """Write the .pyc files of aifinops before any child is timed (a no-op when they are up to date)."""
+    import aifinops
+
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(aifinops.__file__).parent)], check=True,
+                   env=child_env(), stdout=subprocess.DEVNULL)
+
+
 def run_child(argv: list[str], timeout_s: float | None = None) -> ChildRun:
     """Run argv as a child: wall time and its own peak RSS (os.wait4: other children do not count)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=child_env())
         deadline = None if timeout_s is None else t0 + timeout_s
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -337,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="bench these CUR 2.0 Parquet files as they are (instead of --rows and --resources)")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    compile_package()
     results = []
     for path in args.file or []:
         if not path.is_file():
