@@ -170,3 +170,31 @@ def test_the_map_entries_a_loader_reads():
     assert pipeline._map_entries_read("SELECT \"product\" FROM t", "product") is None  # the whole map
     assert pipeline._map_entries_read("SELECT \"product\"[k] FROM t", "product") is None  # a computed key
     assert pipeline._map_entries_read("SELECT 1 FROM t", "product") == []
+
+
+def test_product_as_json_text_names_every_row(tmp_path):
+    """A Parquet export whose product column is JSON text (typed dates and amounts, so grouped first): the
+    loader reads the product name of every row from it, so the grouped read keeps it on every row, not only on
+    Marketplace rows as it does for a map."""
+    import json
+
+    rows = [cur2_row("2025-03", "2025-03-02", "AmazonFooService", "USE1-Foo", 2.0,
+                     product={"product_name": "Amazon Foo Service", "region": "us-east-1"}),
+            cur2_row("2025-03", "2025-03-02", "prodview-abc123", "USE1-MP:x", 1.0,
+                     bill_billing_entity="AWS Marketplace",
+                     product={"product_name": "Claude X (Amazon Bedrock Edition)", "region": "us-east-1"})]
+    schema = pa.schema([pa.field(f.name, pa.string()) if f.name == "product" else f for f in CUR2_SCHEMA])
+    columns = {f.name: [r.get(f.name) for r in rows] for f in CUR2_SCHEMA}
+    columns["product"] = [json.dumps(dict(r["product"])) for r in rows]
+    path = tmp_path / "text-product.parquet"
+    pq.write_table(pa.table(columns, schema=schema), path)
+    expected = duckdb.connect().execute(f"""
+        SELECT line_item_product_code, json_extract_string(product, '$.product_name'), sum(line_item_unblended_cost)
+        FROM '{path}' GROUP BY ALL ORDER BY ALL""").fetchall()
+    assert pipeline._raw_grouped_source(pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, []))
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [path])
+    with store.connect(read_only=True) as con:
+        got = con.execute("SELECT service_code, service_name, sum(billed_cost) FROM usage_daily GROUP BY ALL "
+                          "ORDER BY ALL").fetchall()
+    assert got == expected

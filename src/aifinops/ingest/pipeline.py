@@ -397,9 +397,12 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             sums.append("any_value(filename) AS filename")
             names.append("filename")
         product, entity = real.get("product"), real.get("bill_billing_entity")
-        if product in keys and entity is not None and product not in left_out and batch.marketplace:
-            # The loader reads the product map of Marketplace rows only (decoding it costs more than the rest
-            # of a row, and a filter spares it): the other rows are grouped without it.
+        # The loader reads a product map on Marketplace rows only (decoding it costs more than the rest of a row,
+        # and a filter spares it), but product JSON text on every row (cur2.normalize_select).
+        split = product in keys and entity is not None and product not in left_out and types[product].upper(
+        ).startswith("MAP")
+        if split and batch.marketplace:  # the other rows are grouped without the map
+            assert product is not None and entity is not None
             others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
             entries = _map_entries_read(sql, product)
             if entries and entity in keys and entity not in left_out and (
@@ -410,8 +413,8 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
                            f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
                            f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
                            f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}' GROUP BY ALL")
-        else:  # no Marketplace row (_marketplace_rows): the loader reads no row's product map, so it is not read
-            if product in keys and product not in left_out and entity is not None:
+        else:
+            if split and product is not None:  # a map, and no Marketplace row (_marketplace_rows): none is read
                 keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"
             grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
         typed = Columns(names, {**types, COUNTED_COLUMN: "BIGINT", "filename": "VARCHAR"})
