@@ -705,7 +705,8 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select + casts)} FROM {source}")
             rows[table] = rows[source]
         else:
-            sums = [f"sum({m})::{'BIGINT' if m == 'line_items' else 'DOUBLE'} AS {m}" for m in SUMMARY_MEASURES]
+            # fsum: the same table whatever order threads add the rows in (rollup.DUCKDB_SUM)
+            sums = [f"sum({m})::BIGINT AS {m}" if m == "line_items" else f"fsum({m}) AS {m}" for m in SUMMARY_MEASURES]
             con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select + sums)} FROM {source} GROUP BY ALL")
             rows[table] = groups
         if not monthly:

@@ -29,7 +29,7 @@ from aifinops.ingest.registry import (
 )
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
-from aifinops.rollup import rebuild_usage_daily
+from aifinops.rollup import DUCKDB_SUM, rebuild_usage_daily
 from aifinops.store import Store, clear_demo, has_rows, one_row
 
 
@@ -391,7 +391,8 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             else:
                 keys[name] = qident(name)
         sums = [f"CAST(NULL AS {columns.types[n]}) AS {qident(n)}" if n in batch.empty
-                else f"sum({qident(n)}) AS {qident(n)}" for n in measures] + [f"count(*) AS {COUNTED_COLUMN}"]
+                else f"{_total(columns.types[n])}({qident(n)}) AS {qident(n)}" for n in measures]
+        sums.append(f"count(*) AS {COUNTED_COLUMN}")
         names = [*used, *measures, COUNTED_COLUMN]
         if len(batch.files) > 1:  # which file a period's rows came from, for the summary's messages
             sums.append("any_value(filename) AS filename")
@@ -468,7 +469,8 @@ def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[s
     # the Marketplace groups numbered, their line items matched to their entries by row number and summed per
     # group and entries (narrow rows: a group's number, not its keys), then given their keys back
     entry_values = ", ".join(f"p.e{i}" for i in range(len(entries)))
-    split = [f"sum(u.r.m{i}) AS m{i}" for i in range(len(filled))]
+    assert batch.columns is not None
+    split = [f"{_total(batch.columns.types[n])}(u.r.m{i}) AS m{i}" for i, n in enumerate(filled)]
     on = " AND ".join(f"p.{k} = u.r.{k}" for k in row_key)
     items = (f"SELECT u.gid, {entry_values}, {', '.join(split)}{',' if split else ''} count(*) AS n"
              + (", any_value(u.r.filename) AS filename" if multi else "")
@@ -511,6 +513,12 @@ def _empty_columns(files: list[dict[str, bool]]) -> set[str]:
         for name, none in empty.items():
             merged[name] = merged.get(name, True) and none
     return {name for name, none in merged.items() if none}
+
+
+def _total(kind: str) -> str:
+    """The sum of a measure of type ``kind`` in the raw groups: a compensated sum of floating-point amounts (the same
+    whatever order threads add them in, rollup.DUCKDB_SUM), SUM of exact ones (DECIMAL, integers)."""
+    return DUCKDB_SUM if kind.upper() in ("DOUBLE", "FLOAT", "REAL", "FLOAT8", "FLOAT4") else "sum"
 
 
 def _is_number(kind: str) -> bool:
