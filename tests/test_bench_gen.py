@@ -7,10 +7,8 @@ the same seed. Checked with DuckDB over the written Parquet file, not with the g
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import duckdb
@@ -18,20 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
+from benchmods import load_bench
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
 ROWS = 600_000  # about 400 hourly series (resource x usage type) over two monthly periods
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen_cur2 = _load("gen_cur2")
+gen_cur2 = load_bench("gen_cur2")
 
 # AI rows by the taxonomy's rules (vocab: SageMaker, Bedrock incl. Marketplace, comprehend, GPU EC2).
 AI_ROW_SQL = """
@@ -139,7 +129,7 @@ def test_same_seed_same_rows_other_seed_other_rows(cur_file, tmp_path):
 
 
 def test_bench_floor_runs_and_counts_the_groups(tmp_path, capsys):
-    bench_scan = _load("bench_scan")
+    bench_scan = load_bench("bench_scan")
     assert bench_scan.main(["--rows", "3000", "--workdir", str(tmp_path), "--skip-scan", "--json"]) == 0
     out = capsys.readouterr().out
     result = json.loads(out[out.index("{") :])["results"][0]

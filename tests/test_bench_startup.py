@@ -6,22 +6,14 @@ Its figures are timings and are never checked; what is checked is that the scrip
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
+from benchmods import BENCH, load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT / "bench"
 REAL_CUR = ROOT / "tests/data/real/wa-labs-workshop-cur/Oct2018-WorkshopCUR-00001.snappy.parquet"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("bench_startup_under_test", BENCH / "bench_startup.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_import_total_is_the_sum_of_top_level_imports():
@@ -32,7 +24,7 @@ def test_import_total_is_the_sum_of_top_level_imports():
         "Wrote x.json",
         "import time:        50 |         50 | c",
     ])
-    total, tops = _load().import_times(stderr)
+    total, tops = load_bench("bench_startup").import_times(stderr)
     assert round(total, 6) == 0.000350  # a (300, b inside it) + c (50); b is not counted twice
     assert tops == [(0.0003, "a"), (0.00005, "c")]
 

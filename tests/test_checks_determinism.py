@@ -64,22 +64,6 @@ def _without_run_specifics(doc: dict) -> dict:
     return doc
 
 
-def _assert_within_a_cent(got, want, path: str = "") -> None:
-    """Equal structure and values, numbers within $0.01 (plus a relative 1e-9 for shares and big sums)."""
-    if isinstance(want, dict):
-        assert isinstance(got, dict) and set(got) == set(want), path
-        for k in want:
-            _assert_within_a_cent(got[k], want[k], f"{path}.{k}")
-    elif isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), path
-        for i, (g, w) in enumerate(zip(got, want, strict=True)):
-            _assert_within_a_cent(g, w, f"{path}[{i}]")
-    elif isinstance(want, float) and isinstance(got, float | int):
-        assert got == pytest.approx(want, abs=0.0100001, rel=1e-9), path
-    else:
-        assert got == want, path
-
-
 @pytest.fixture(scope="module")
 def stores(demo_store_copy, tmp_path_factory):
     original = demo_store_copy("determinism")  # its scans keep their history: a copy of its own

@@ -7,7 +7,6 @@ Parquet files hold with DuckDB; the expected counts are the arguments given, not
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,19 +15,12 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from benchmods import BENCH, load_bench
+
 ROWS = 60_000  # one month: 744 hours, so a resource billed all month would take 744 rows
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}_resources", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-gen_cur2 = _load("gen_cur2")
+gen_cur2 = load_bench("gen_cur2")
 
 
 def _generate(tmp_path_factory, resources: int, seed: int = 3, batch_rows: int = 25_000) -> Path:

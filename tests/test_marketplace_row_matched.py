@@ -14,15 +14,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from aifinops.ingest import pipeline
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 from aifinops.ingest.pipeline import ingest_paths
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from aifinops.store import Store
 from curfixtures import cur2_row
+from rollupcompare import assert_equals_per_item_rollup
 
-MEASURES = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
 # (product name, region in the product map); the usage type and product code are the same for all of them
 MODELS = [("Claude Sonnet 4.5 (Amazon Bedrock Edition)", "us-east-1"),
           ("Claude Haiku 4.5 (Amazon Bedrock Edition)", "us-east-1"),
@@ -146,21 +145,7 @@ def test_row_matched_rollup_equals_the_rollup_of_every_line_item(tmp_path, monke
     path = _write(tmp_path / "cur.parquet", _rows(4000, 4, seed=5))
     grouped, matched = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
     assert matched == 1
-    monkeypatch.setattr(pipeline, "_raw_grouped_source", lambda batches: None)  # the per-line-item rollup
-    per_item = Store(tmp_path / "per-item.duckdb")
-    ingest_paths(per_item, [path])
-    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    rows = {}
-    for label, store in (("grouped", grouped), ("per-item", per_item)):
-        with store.connect(read_only=True) as con:
-            rows[label] = con.execute(f"SELECT {names} FROM usage_daily ORDER BY ALL").fetchall()
-    assert len(rows["grouped"]) == len(rows["per-item"]) > 100
-    for a, b in zip(rows["grouped"], rows["per-item"], strict=True):
-        for name, x, y in zip(USAGE_DAILY_COLUMN_NAMES, a, b, strict=True):
-            if name in MEASURES and x is not None and y is not None:
-                assert x == pytest.approx(y, rel=1e-9, abs=1e-9), (name, a)
-            else:
-                assert x == y, (name, a, b)
+    assert_equals_per_item_rollup(grouped, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=100)
 
 
 def test_the_map_entries_a_loader_reads():

@@ -8,30 +8,16 @@ usage_daily row sums lines from many row groups; three ingests into fresh stores
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import duckdb
 
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import SUMMARY_TABLES, Store
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bench_gen_cur2_det", BENCH / "gen_cur2.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from benchmods import load_bench
 
 
 def test_three_ingests_of_one_bill_store_the_same_rollup_to_the_last_bit(tmp_path):
     bill = tmp_path / "bill.parquet"
-    _generator().generate(400_000, bill, seed=11, periods=1, resources=120, batch_rows=10_000)
+    load_bench("gen_cur2").generate(400_000, bill, seed=11, periods=1, resources=120, batch_rows=10_000)
     paths = []
     for n in range(3):
         store = Store(tmp_path / f"s{n}.duckdb")

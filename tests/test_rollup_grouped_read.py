@@ -23,6 +23,7 @@ from aifinops.ingest.pipeline import ingest_paths
 from aifinops.ingest.registry import parquet_columns
 from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
 from curfixtures import cur2_row
+from rollupcompare import assert_equals_per_item_rollup
 
 REAL = Path(__file__).parent / "data" / "real" / "wa-labs-workshop-cur" / "Oct2018-WorkshopCUR-00001.snappy.parquet"
 MEASURES = {"usage_quantity", "list_cost", "billed_cost", "effective_cost"}
@@ -170,21 +171,7 @@ def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, 
     grouped = Store(tmp_path / "grouped.duckdb")
     ingest_paths(grouped, [path])
     assert taken == [True]
-    monkeypatch.setattr(pipeline, "_raw_grouped_source", lambda batches: None)  # the per-line-item rollup
-    per_item = Store(tmp_path / "per-item.duckdb")
-    ingest_paths(per_item, [path])
-    names = ", ".join(USAGE_DAILY_COLUMN_NAMES)
-    rows = {}
-    for label, store in (("grouped", grouped), ("per-item", per_item)):
-        with store.connect(read_only=True) as con:
-            rows[label] = con.execute(f"SELECT {names} FROM usage_daily ORDER BY ALL").fetchall()
-    assert len(rows["grouped"]) == len(rows["per-item"]) > 1000
-    for a, b in zip(rows["grouped"], rows["per-item"], strict=True):
-        for name, x, y in zip(USAGE_DAILY_COLUMN_NAMES, a, b, strict=True):
-            if name in MEASURES and x is not None and y is not None:
-                assert x == pytest.approx(y, rel=1e-9, abs=1e-9), (name, a)
-            else:
-                assert x == y, (name, a, b)
+    assert_equals_per_item_rollup(grouped, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=1000)
 
 
 def test_columns_the_statistics_show_empty_are_those_without_a_value(real_cur2):

@@ -6,10 +6,10 @@ same store gives through tables, and with sums over usage_daily written here."""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import pytest
+from tests.nested import assert_close
 from tests.usagerows import insert_usage, usage_row
 
 from aifinops import store as store_module
@@ -64,28 +64,6 @@ def _questions(store: Store) -> list:
             ai_cost_summary(con, start, end)]
 
 
-def _assert_same(got, expected, where: str = "") -> None:
-    if isinstance(expected, dict):
-        assert isinstance(got, dict) and got.keys() == expected.keys(), where
-        for key in expected:
-            _assert_same(got[key], expected[key], f"{where}/{key}")
-    elif isinstance(expected, list):
-        assert isinstance(got, list) and len(got) == len(expected), where
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            _assert_same(g, e, f"{where}[{i}]")
-    elif isinstance(expected, (str, float)) and _number(expected) is not None and _number(got) is not None:
-        assert math.isclose(_number(got), _number(expected), rel_tol=1e-12, abs_tol=1e-9), (where, got, expected)
-    else:
-        assert got == expected, (where, got, expected)
-
-
-def _number(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def test_views_answer_what_the_tables_answer(demo_store_copy):
     store = demo_store_copy("views")
     assert set(_kinds(store).values()) == {"TABLE"}  # the demo's summaries merge most rows
@@ -97,7 +75,7 @@ def test_views_answer_what_the_tables_answer(demo_store_copy):
     assert _kinds(store) == {t: "VIEW" for t, _, _ in SUMMARY_TABLES}
     # the same answers; amounts may differ in the last of their digits, far below a cent: a table's row is a DOUBLE
     # sum of the rows a view passes one by one
-    _assert_same(_questions(store), through_tables)
+    assert_close(_questions(store), through_tables, abs_tol=1e-9, rel_tol=1e-12, numbers_in_text=True)
     with store.connect(read_only=True) as con:  # and the view sums are the rollup's, to the cent
         (total,) = con.execute("SELECT round(sum(billed_cost), 2) FROM usage_daily").fetchone()
         for table, _, _ in SUMMARY_TABLES:
