@@ -13,6 +13,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import duckdb
+
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.store import Store, one_row
 
@@ -35,7 +37,14 @@ _finding_json = json.JSONEncoder(sort_keys=True).encode  # json.dumps(f, sort_ke
 
 
 def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> str:
-    """Keep the scan document's findings with its run date; returns the run id."""
+    """Keep the scan document's findings with its run date, in a write of its own; returns the run id."""
+    with store.transaction(usage=False) as con:  # bookkeeping: the summary tables stay as they are
+        return record_scan_in(con, doc, owners)
+
+
+def record_scan_in(con: duckdb.DuckDBPyConnection, doc: dict[str, Any], owners: dict[str, str]) -> str:
+    """record_scan inside the caller's write (a scan that ingested its billing files records its findings in the
+    same write: one copy and one swap of the store); returns the run id."""
     import pyarrow as pa  # imported here: the commands that only read or set decisions do not pay its import
 
     run_id = uuid.uuid4().hex[:16]
@@ -56,25 +65,24 @@ def record_scan(store: Store, doc: dict[str, Any], owners: dict[str, str]) -> st
     rows = pa.table({name: pa.array(values, type=pa.type_for_alias(kind))
                      for (name, kind), values in zip(_HISTORY_COLUMNS, columns, strict=True)})
     names = ", ".join(name for name, _ in _HISTORY_COLUMNS)
-    with store.transaction(usage=False) as con:  # bookkeeping: the summary tables stay as they are
-        con.execute(
-            "INSERT INTO scan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                datetime.now(UTC).replace(tzinfo=None),
-                doc["source"].get("as_of"),
-                doc["period"]["start"],
-                doc["period"]["end"],
-                doc["source"]["kind"],
-                len(findings),
-                doc["savings"]["total_monthly_usd"],
-            ],
-        )
-        con.register(_HISTORY_VIEW, rows)
-        try:
-            con.execute(f"INSERT INTO finding_history ({names}) SELECT {names} FROM {_HISTORY_VIEW}")
-        finally:
-            con.unregister(_HISTORY_VIEW)
+    con.execute(
+        "INSERT INTO scan_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id,
+            datetime.now(UTC).replace(tzinfo=None),
+            doc["source"].get("as_of"),
+            doc["period"]["start"],
+            doc["period"]["end"],
+            doc["source"]["kind"],
+            len(findings),
+            doc["savings"]["total_monthly_usd"],
+        ],
+    )
+    con.register(_HISTORY_VIEW, rows)
+    try:
+        con.execute(f"INSERT INTO finding_history ({names}) SELECT {names} FROM {_HISTORY_VIEW}")
+    finally:
+        con.unregister(_HISTORY_VIEW)
     return run_id
 
 
@@ -109,4 +117,4 @@ def set_state(
     return {"id": finding_id, "state": state, "reason": reason, "until": until.isoformat() if until else None}
 
 
-__all__ = ["STATES", "record_scan", "set_state"]
+__all__ = ["STATES", "record_scan", "record_scan_in", "set_state"]

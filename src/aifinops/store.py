@@ -416,7 +416,8 @@ class Store:
         """Copy the store, yield a connection on the copy, swap it in when the block ends normally.
 
         The summary tables are rebuilt at the end of a write that may change usage_daily (``usage``), and of
-        one that said it would not but whose usage_daily fingerprint moved."""
+        one that said it would not but whose usage_daily fingerprint moved; a block that rebuilt them itself
+        (``freshen_summaries``) keeps them unless usage_daily moved after that."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -444,7 +445,12 @@ class Store:
                     if usage:
                         drop_summaries(con)  # while the block writes, questions read usage_daily itself
                     yield con
-                    if usage or usage_fingerprint(con) != before or not _has_summaries(con):
+                    fresh = _fresh_fingerprint(con)  # the block rebuilt them itself (freshen_summaries)
+                    if fresh is not None:
+                        rebuild = repr(usage_fingerprint(con)) != fresh
+                    else:
+                        rebuild = usage or usage_fingerprint(con) != before
+                    if rebuild or not _has_summaries(con):
                         refresh_summaries(con)
                     con.execute("CHECKPOINT")
                 finally:
@@ -711,6 +717,27 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
             rows[table] = groups
         if not monthly:
             daily_of[left_out] = table
+
+
+_FRESH_MARK = "aifinops_summaries_fresh"  # a temp table of the write's connection (never in the file)
+
+
+def freshen_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the summary tables now, in the middle of a write (outside an explicit transaction), so that what the
+    same write reads next (a scan's checks, store.from_smallest_table) reads them. The write's end then keeps them
+    unless usage_daily's fingerprint moved after this call (Store._write): one rebuild per write."""
+    refresh_summaries(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_FRESH_MARK} AS SELECT ? AS fingerprint",
+                [repr(usage_fingerprint(con))])
+
+
+def _fresh_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """usage_daily's fingerprint when the block last called freshen_summaries (its repr), else None."""
+    marked = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                         [_FRESH_MARK]).fetchall()[0][0]
+    if not marked:
+        return None
+    return str(one_row(con, f"SELECT fingerprint FROM temp.main.{_FRESH_MARK}")[0])
 
 
 def usage_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
