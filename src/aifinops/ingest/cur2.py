@@ -28,6 +28,9 @@ NUMERIC_COLUMNS = [
 TIMESTAMP_COLUMNS = ["bill_billing_period_start_date", "line_item_usage_start_date", "line_item_usage_end_date"]
 # map<string,string> in Parquet, a JSON object in CSV.
 MAP_COLUMNS = ["resource_tags", "product", "cost_category"]
+# The columns whose values the loader adds to a row's ``resource_tags`` to make its tag map (sqlparts.charge_select:
+# cost categories, the caller identity and the iamPrincipal entries of ``tags``).
+TAGS_ADDED_FROM = ["cost_category", "line_item_iam_principal", "tags"]
 
 # FOCUS ChargeCategory for each CUR line item type (focus-converter 1.0.0's aws 1_charge_category_S001.yaml).
 CHARGE_CATEGORY = {
@@ -123,15 +126,21 @@ def effective_cost_sql(c: Columns) -> str:
     )
 
 
-def normalize_select(c: Columns, relation: str) -> str:
-    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a CUR 2.0 relation."""
+def normalize_select(c: Columns, relation: str, tags_json: bool = False) -> str:
+    """SELECT the store's charge columns (store.CHARGE_COLUMNS order) from a CUR 2.0 relation.
+
+    ``tags_json``: the relation's ``resource_tags`` is the map's JSON text (rollup.TAGS_AS_JSON, NULL for no map)
+    and has none of the columns TAGS_ADDED_FROM; the ``tags`` column is that text as it is (ingest.pipeline's raw
+    groups, whose rollup reads it as its tags' JSON text without parsing and printing it again)."""
+    if tags_json and (any(c.has(n) for n in TAGS_ADDED_FROM) or not c.has("resource_tags")):
+        raise ValueError(f"tags as JSON text need resource_tags and none of {', '.join(TAGS_ADDED_FROM)}")
     lit = c.text("line_item_line_item_type")
     product = c.string_map("product")
     # The product name as delivered; a file without it (a loader that dropped or split off the `product`
     # map) is named from its product code, as the map would have named it.
     delivered = f"NULLIF({product}['product_name'], '')" if product else c.text("product_product_name")
     product_name = f"COALESCE({delivered}, {_service_name_sql(c)})"
-    fields = _fields(c, lit, product_name, product)
+    fields = _fields(c, lit, product_name, product, tags_json)
     entity = c.ref("bill_billing_entity")
     categories = c.string_map("cost_category")  # AWS Cost Categories, carried in the tags (sqlparts)
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
@@ -140,7 +149,7 @@ def normalize_select(c: Columns, relation: str) -> str:
     # Marketplace rows need it (their product name names the model, "Claude Sonnet 4.5 (Amazon
     # Bedrock Edition)"); AWS services are named from their product code, so the map is read for
     # those rows alone (a filter DuckDB pushes into the Parquet scan).
-    named = _fields(c, lit, _service_name_sql(c))
+    named = _fields(c, lit, _service_name_sql(c), tags_json=tags_json)
     return (
         charge_select(c, fields, FORMAT, relation, where=f"{entity} = 'AWS Marketplace'", cost_categories=categories)
         + "\nUNION ALL\n"
@@ -171,7 +180,7 @@ def region_sql(c: Columns, product: str | None = None) -> str:
     return parts[0] if len(parts) == 1 else f"COALESCE({', '.join(parts)})"
 
 
-def _fields(c: Columns, lit: str, product_name: str, product: str | None = None) -> list[str]:
+def _fields(c: Columns, lit: str, product_name: str, product: str | None = None, tags_json: bool = False) -> list[str]:
     sp_arn, ri_arn = c.text("savings_plan_savings_plan_a_r_n"), c.text("reservation_reservation_a_r_n")
     term = c.text("pricing_term")
     fields = [
@@ -205,7 +214,7 @@ def _fields(c: Columns, lit: str, product_name: str, product: str | None = None)
         effective_cost_sql(c),
         c.text("line_item_currency_code"),
         c.text("line_item_line_item_description"),
-        canonical_tags_sql(_tags_map(c)),
+        str(c.ref("resource_tags")) if tags_json else canonical_tags_sql(_tags_map(c)),
     ]
     return fields
 

@@ -29,7 +29,7 @@ from aifinops.ingest.registry import (
 )
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
-from aifinops.rollup import DUCKDB_SUM, rebuild_usage_daily
+from aifinops.rollup import DUCKDB_SUM, TAGS_AS_JSON, rebuild_usage_daily
 from aifinops.store import Store, clear_demo, has_rows, one_row
 
 
@@ -122,7 +122,7 @@ def ingest_files(
         if source is None:
             rebuild_usage_daily(con, periods)
         else:
-            rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
+            rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN, tags_json=True)
             for batch in batches:
                 if batch.grouped is not None:
                     con.execute(f"DROP TABLE IF EXISTS {batch.grouped}")
@@ -329,27 +329,31 @@ _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
 def _group_raw(con: duckdb.DuckDBPyConnection, batches: list[_Batch]) -> str | None:
     """Read the line items once: each Parquet batch's rows grouped on the raw columns, then normalised by its
     loader once per group, into a temp table (``batch.grouped``) that both the summary and the rollup read.
-    Returns the rollup's source over those tables, or None when a batch does not allow grouping first
-    (_raw_grouped_source)."""
+    Returns the rollup's source over those tables, its ``tags`` as their JSON text (rollup.TAGS_AS_JSON), or None
+    when a batch does not allow grouping first (_raw_grouped_source)."""
     plans = _raw_grouped_source(batches)
     if plans is None:
         return None
     tables = []
-    for i, (batch, (select, typed, read_back)) in enumerate(zip(batches, plans, strict=True)):
+    for i, (batch, (select, typed, read_back, tags_json)) in enumerate(zip(batches, plans, strict=True)):
         table = f"aifinops_groups_{i}"
         # the raw groups a materialised CTE: the loader's SELECT may read its relation twice (Marketplace rows and
         # the others), the file must be read once
-        normalised = batch.module.normalize_select(typed, f"({read_back} FROM raw_groups) AS raw_groups")
+        relation = f"({read_back} FROM raw_groups) AS raw_groups"
+        normalised = (batch.module.normalize_select(typed, relation, tags_json=True) if tags_json
+                      else batch.module.normalize_select(typed, relation))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH raw_groups AS MATERIALIZED ({select}) {normalised}")
         batch.grouped = table
-        tables.append(table)
-    return "(" + " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables) + ") AS grouped_charges"
+        tables.append(f"SELECT * FROM {table}" if tags_json
+                      else f"SELECT * REPLACE ({TAGS_AS_JSON} AS tags) FROM {table}")
+    return "(" + " UNION ALL ".join(tables) + ") AS grouped_charges"
 
 
-def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]] | None:
-    """Per batch, the SELECT that groups its line items on the raw columns, the columns of its rows, and the
-    SELECT list that reads those rows back with their map columns as maps (they are grouped as JSON text); None
-    when a batch does not allow it (then the rollup reads the ``charges`` view, one normalised row per line item).
+def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str, bool]] | None:
+    """Per batch, the SELECT that groups its line items on the raw columns, the columns of its rows, the
+    SELECT list that reads those rows back with their map columns as maps (they are grouped as JSON text), and
+    whether the tag map stays JSON text (below); None when a batch does not allow it (then the rollup reads the
+    ``charges`` view, one normalised row per line item).
 
     Normalising (service names, tag maps, amortised cost) costs more per row than grouping, and a billing
     file has far fewer groups than rows: so the Parquet file is grouped on every raw column the loader reads
@@ -359,6 +363,11 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
     A column with no value in any row of the files (``batch.empty``: reservation columns of an account without
     reservations, an empty ``cost_category``) is not read at all: it groups and sums as NULL, which the loader
     reads as it reads an empty value.
+
+    When the loader adds nothing to ``resource_tags`` to make a row's tag map (its TAGS_ADDED_FROM columns empty
+    or absent), the tag map's JSON text the rows are grouped on is their ``tags`` as they are (the loader's
+    ``tags_json``): the rollup keys rows on that text (rollup.TAGS_AS_JSON), which the map cast back from it would
+    print again letter for letter, so the map is neither cast back per group nor printed again per row.
     """
     plans = []
     for batch in batches:
@@ -374,12 +383,21 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
             return None  # text dates or amounts (a CSV-shaped Parquet), or zoned times: normalise row by row
         sql = batch.module.normalize_select(columns, batch.relation)
         used = [n for n in columns.names if qident(n) in sql and n not in measures]
+        tags = real.get("resource_tags")
+        tags_json = tags in used and columns.types.get(tags, "").upper() == "MAP(VARCHAR, VARCHAR)" and all(
+            real.get(n) is None or real[n] in batch.empty for n in batch.module.TAGS_ADDED_FROM)
+        if tags_json:  # the columns that would add to the tag map hold nothing: not read at all
+            used = [n for n in used if n.lower() not in batch.module.TAGS_ADDED_FROM]
         left_out = {real[k.lower()]: kind for k, kind in _NOT_ROLLED_UP[fmt].items() if k.lower() in real}
         left_out |= {n: columns.types[n] for n in used if n in batch.empty and n != day}
         keys, types = {}, {n: columns.types.get(n, "") for n in used + measures}
         restore: list[str] = []  # map columns held as JSON text in the groups, with their casts back
         for name in used:
-            if name in left_out:
+            if tags_json and name == tags:  # grouped on its JSON text, which the rollup reads as it is
+                keys[name] = (f"CAST(NULL AS VARCHAR) AS {qident(name)}" if name in left_out
+                              else f"CAST(to_json({qident(name)}) AS VARCHAR) AS {qident(name)}")
+                types[name] = "VARCHAR"
+            elif name in left_out:
                 keys[name] = f"CAST(NULL AS {left_out[name]}) AS {qident(name)}"
             elif name == day:
                 keys[name] = f"date_trunc('day', CAST({qident(name)} AS TIMESTAMP)) AS {qident(name)}"
@@ -419,7 +437,7 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str]]
                 keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"
             grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
         typed = Columns(names, {**types, COUNTED_COLUMN: "BIGINT", "filename": "VARCHAR"})
-        plans.append((grouped, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *"))
+        plans.append((grouped, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *", tags_json))
     return plans
 
 
