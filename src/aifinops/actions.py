@@ -61,6 +61,17 @@ def _owner_from_tags(tags: dict[str, Any], principal: bool = False) -> str | Non
     return None
 
 
+def _owner_and_caller(tags: str) -> tuple[str | None, str | None] | None:
+    """The owner and the caller a billing row's tags (JSON text) name; None when the text is not a JSON object."""
+    try:
+        parsed = json.loads(tags)
+    except (TypeError, json.JSONDecodeError):
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    return _owner_from_tags(parsed), _owner_from_tags(parsed, principal=True)
+
+
 def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> dict[str, str]:
     """resource id → 'team=genai' (its owner tag on the latest billed day, else in the inventory)."""
     ids = sorted(set(resource_ids))
@@ -73,19 +84,20 @@ def resource_owners(con: duckdb.DuckDBPyConnection, resource_ids: list[str]) -> 
         "GROUP BY resource_id, tags ORDER BY resource_id, max(usage_date) DESC, tags",
         [ids],
     ).fetchall()
+    # tags text → (owner, caller): thousands of resources repeat a few hundred distinct tag sets
+    read: dict[str, tuple[str | None, str | None] | None] = {}
     for resource_id, tags in rows:
         if resource_id in owners:
             continue
-        try:
-            parsed = json.loads(tags)
-        except (TypeError, json.JSONDecodeError):
+        if tags in read:
+            said = read[tags]
+        else:
+            said = read[tags] = _owner_and_caller(tags)
+        if said is None:
             continue
-        if not isinstance(parsed, dict):
-            continue
-        owner = _owner_from_tags(parsed)
+        owner, caller = said
         if owner:
             owners[resource_id] = owner
-        caller = _owner_from_tags(parsed, principal=True)
         if caller and resource_id not in callers:
             callers[resource_id] = caller
     missing = [i for i in ids if i not in owners]

@@ -76,12 +76,33 @@ def groupable(findings: list[Finding], keep: set[str]) -> list[bool]:
 _encode = json.JSONEncoder(sort_keys=True).encode
 
 
+_EXACT_TYPES = (str, int, bool, type(None))  # equal values of one of these exact types encode alike
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Whether ``_encode(a) == _encode(b)``, answered without encoding when it is plain: values of one exact type
+    that compare equal, recursively (floats also by sign, 0.0 and -0.0 encode apart); else by encoding both."""
+    kind = type(a)
+    if kind is type(b):
+        if kind in _EXACT_TYPES:
+            if a == b:
+                return True
+        elif kind is float:
+            if a == b and math.copysign(1.0, a) == math.copysign(1.0, b):
+                return True
+        elif kind is dict:
+            if a.keys() == b.keys() and all(type(k) is str for k in a) and all(_same_json(a[k], b[k]) for k in a):
+                return True
+        elif kind is list and len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True)):
+            return True
+    return bool(_encode(a) == _encode(b))
+
+
 def _common_evidence(members: list[Finding]) -> dict[str, Any]:
     first = members[0].evidence
     common = {}
     for key, value in first.items():
-        encoded = _encode(value)
-        if all(key in m.evidence and _encode(m.evidence[key]) == encoded for m in members[1:]):
+        if all(key in m.evidence and _same_json(m.evidence[key], value) for m in members[1:]):
             common[key] = value
     return common
 

@@ -338,18 +338,27 @@ def run_checks(
 FINDING_DIGITS = 10
 
 
+_INF = float("inf")
+_NUMBER_FORMAT = f".{FINDING_DIGITS}g"
+# Types _canonical_value returns as they are (exact types: a subclass of float, int or str takes the general path).
+_KEPT_TYPES = frozenset({str, int, bool, type(None)})
+
+
 def canonical_number(value: float) -> float:
     """``value`` to ``FINDING_DIGITS`` significant digits (NaN and infinities as they are)."""
-    return float(f"{value:.{FINDING_DIGITS}g}") if value == value and abs(value) != float("inf") else value
+    return float(format(value, _NUMBER_FORMAT)) if value == value and value != _INF and value != -_INF else value
 
 
 def _canonical_value(value: Any) -> Any:
-    if isinstance(value, float):
+    kind = type(value)
+    if kind in _KEPT_TYPES:  # most evidence values: the isinstance chain below for each cost 4k findings 0.05 s
+        return value
+    if kind is float or isinstance(value, float):
         return canonical_number(value)
-    if isinstance(value, dict):
-        return {k: _canonical_value(v) for k, v in value.items()}
+    if kind is dict or isinstance(value, dict):
+        return {k: v if type(v) in _KEPT_TYPES else _canonical_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_canonical_value(v) for v in value]
+        return [v if type(v) in _KEPT_TYPES else _canonical_value(v) for v in value]
     return value
 
 

@@ -86,47 +86,43 @@ class UntaggedAiSpend(Check[UntaggedParams]):
     def run(self, ctx: CheckContext, params: UntaggedParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         rows = self._rows(ctx, window)
-        ai_total = sum(r["cost_usd"] or 0.0 for r in rows)
+        ai_total = sum(r[_COST] or 0.0 for r in rows)
         required = {canonical_tag_key(k): k for k in params.required_tags}
-        untagged: dict[tuple[str, str], dict[str, Any]] = {}  # (account, resource key) -> its untagged rows
+        # (account, resource key) -> [cost, missing tags, services, regions, has_id] of its untagged rows
+        untagged: dict[tuple[str, str], list[Any]] = {}
         missing_by_tags: dict[str | None, set[str]] = {}  # a few hundred distinct tag sets over 100k resources
-        for row in rows:
-            missing = missing_by_tags.get(row["tags"])
+        for has_id, key, account_id, region, ai_service, tags, cost_usd in rows:
+            missing = missing_by_tags.get(tags)
             if missing is None:
-                present = _present_keys(row["tags"])
-                missing = missing_by_tags[row["tags"]] = {
-                    name for canon, name in required.items() if canon not in present
-                }
+                present = _present_keys(tags)
+                missing = missing_by_tags[tags] = {name for canon, name in required.items() if canon not in present}
             if not missing:
                 continue
-            ident = (row["account_id"] or UNKNOWN_ACCOUNT, row["key"])
+            ident = (account_id or UNKNOWN_ACCOUNT, key)
             entry = untagged.get(ident)
-            if entry is None:  # not setdefault: its default (a dict and three sets) would be built for every row
-                entry = untagged[ident] = {
-                    "cost_usd": 0.0, "missing": set(), "services": set(), "regions": set(), "has_id": row["has_id"]
-                }
-            entry["cost_usd"] += row["cost_usd"] or 0.0
-            entry["missing"] |= missing
-            entry["services"].add(row["ai_service"] or "other")
-            entry["regions"].add(row["region"] or "")
-        untagged_total = sum(max(e["cost_usd"], 0.0) for e in untagged.values())
+            if entry is None:  # not setdefault: its default (a list and three sets) would be built for every row
+                entry = untagged[ident] = [0.0, set(), set(), set(), has_id]
+            entry[0] += cost_usd or 0.0
+            entry[1] |= missing
+            entry[2].add(ai_service or "other")
+            entry[3].add(region or "")
+        untagged_total = sum(max(e[0], 0.0) for e in untagged.values())
         share_untagged = untagged_total / ai_total if ai_total > 0 else None
         groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         days = window.days
-        for (account, key), entry in sorted(untagged.items()):
-            monthly_cost = monthly_usd(entry["cost_usd"], days)
+        # in the rows' order: _finding orders each group's members by (cost, resource), unique within a group
+        for (account, key), (cost, missing_tags, services, regions, has_id) in untagged.items():
+            monthly_cost = monthly_usd(cost, days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            missing_set = tuple(k for k in params.required_tags if k in entry["missing"])
-            service = min(entry["services"])  # one service per resource in practice; the first name when not
+            missing_set = tuple(k for k in params.required_tags if k in missing_tags)
             groups.setdefault((account, missing_set), []).append(
                 {
                     "resource": key,
-                    "resource_type": _resource_type(key, service, entry["has_id"]),
-                    "ai_service": service,
-                    "region": min(entry["regions"]) or None,
-                    "has_id": entry["has_id"],
-                    "window_cost_usd": entry["cost_usd"],
+                    "ai_service": min(services),  # one service per resource in practice; the first name when not
+                    "region": min(regions) or None,
+                    "has_id": has_id,
+                    "window_cost_usd": cost,
                     "monthly_cost_usd": monthly_cost,
                 }
             )
@@ -152,6 +148,8 @@ class UntaggedAiSpend(Check[UntaggedParams]):
     ) -> Finding:
         members = sorted(members, key=lambda m: (-m["window_cost_usd"], m["resource"]))
         top, rest = members[: params.top_resources], members[params.top_resources :]
+        for m in top:  # the listed members only: the others' types are never shown
+            m["resource_type"] = _resource_type(m["resource"], m["ai_service"], m["has_id"])
         cost = sum(m["window_cost_usd"] for m in members)
         regions = sorted({m["region"] or "" for m in members})
         by_service: dict[str, float] = {}
@@ -190,14 +188,15 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         )
 
     @staticmethod
-    def _rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
+    def _rows(ctx: CheckContext, window: Window) -> list[tuple[Any, ...]]:
         """AI usage cost per (resource key, account, region, AI service, tags), in a stable order (read once per
-        context and window: ai-spend-no-owner reads the same rows; neither changes them)."""
+        context and window: ai-spend-no-owner reads the same rows; neither changes them). Tuples of (has_id, key,
+        account_id, region, ai_service, tags, cost_usd): 100k resources' rows as dicts cost 0.05 s to build."""
         return ctx.cached(("untagged ai rows", window), lambda: UntaggedAiSpend._query_rows(ctx, window))
 
     @staticmethod
-    def _query_rows(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
-        return ctx.query(
+    def _query_rows(ctx: CheckContext, window: Window) -> list[tuple[Any, ...]]:
+        return ctx.con.execute(
             """SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
                                COALESCE(NULLIF(account_id, ''), ?) || '/' || COALESCE(service_code, '') || '/'
@@ -212,7 +211,10 @@ class UntaggedAiSpend(Check[UntaggedParams]):
                GROUP BY ALL ORDER BY key, account_id NULLS FIRST, region NULLS FIRST, ai_service NULLS FIRST,
                         tags NULLS FIRST""",
             [UNKNOWN_ACCOUNT, window.start, window.end],
-        )
+        ).fetchall()
+
+
+_COST = 6  # the cost's place in a row of UntaggedAiSpend._rows
 
 
 def _account_text(account: str) -> str:
@@ -344,14 +346,17 @@ class AiSpendNoOwner(Check[NoOwnerParams]):
         total: dict[tuple[str, str], float] = {}
         ownerless: dict[tuple[str, str], dict[str, float]] = {}
         regions: dict[tuple[str, str], set[str]] = {}
-        for row in UntaggedAiSpend._rows(ctx, window):
-            group = (row["account_id"] or UNKNOWN_ACCOUNT, row["ai_service"] or "other")
-            total[group] = total.get(group, 0.0) + (row["cost_usd"] or 0.0)
-            if owners & _present_keys(row["tags"]):
+        for _has_id, key, account_id, region, ai_service, tags, cost_usd in UntaggedAiSpend._rows(ctx, window):
+            group = (account_id or UNKNOWN_ACCOUNT, ai_service or "other")
+            total[group] = total.get(group, 0.0) + (cost_usd or 0.0)
+            if owners & _present_keys(tags):
                 continue
-            by_key = ownerless.setdefault(group, {})
-            by_key[row["key"]] = by_key.get(row["key"], 0.0) + (row["cost_usd"] or 0.0)
-            regions.setdefault(group, set()).add(row["region"] or "global")
+            by_key = ownerless.get(group)
+            if by_key is None:
+                by_key = ownerless[group] = {}
+                regions[group] = set()
+            by_key[key] = by_key.get(key, 0.0) + (cost_usd or 0.0)
+            regions[group].add(region or "global")
         findings = []
         for (account, service), by_key in sorted(ownerless.items()):
             cost = sum(by_key.values())
