@@ -4,14 +4,17 @@
 scan does (store.Store.connect: the writer's memory limit), reads the file's batches, runs ``pipeline._group_raw``
 (the one pass over the line items), then ``rollup.rebuild_usage_daily`` over those groups, timing the INSERT and
 the AI attribution (apply_ai_attribution) separately. ``--keep STORE`` writes the result to STORE so that two
-versions' usage_daily can be compared with SQL EXCEPT. CPU seconds are ``time.process_time`` (DuckDB's threads
-included). Figures are printed, never asserted.
+versions' usage_daily can be compared: ``python bench/bench_rollup_statement.py --compare A B`` counts the rows of
+each not in the other (SQL EXCEPT ALL). Run one version of the package per process (PYTHONPATH naming another copy
+of src/, e.g. ``git archive HEAD src | tar -x -C /tmp/before``) and alternate the runs. CPU seconds are
+``time.process_time`` (DuckDB's threads included). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import os
 import shutil
 import sys
@@ -30,9 +33,14 @@ def timer(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--file", type=Path, required=True)
+    parser.add_argument("--file", type=Path)
     parser.add_argument("--keep", type=Path, help="write the store here (must not exist)")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="compare two kept stores' rollups")
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(*args.compare)
+    if args.file is None:
+        parser.error("pass --file F.parquet, or --compare A B")
 
     from aifinops import attribution, rollup
     from aifinops.ingest import pipeline
@@ -60,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             periods = [r[0] for r in con.execute(
                 f"SELECT DISTINCT billing_period FROM {source} ORDER BY 1").fetchall()]
             w, c = time.perf_counter(), time.process_time()
-            rollup.rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
+            # the grouped source carries the tags as JSON text (ingest_files passes tags_json=True); an older
+            # version's rollup has no such parameter
+            takes = inspect.signature(rollup.rebuild_usage_daily).parameters
+            extra = {"tags_json": True} if "tags_json" in takes else {}
+            rollup.rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN, **extra)
             wall, cpu = time.perf_counter() - w, time.process_time() - c
             aw, ac = real_exec_stats["attr_wall"], real_exec_stats["attr_cpu"]
             print(f"{'rebuild_usage_daily':<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
@@ -71,6 +83,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep:
             shutil.copyfile(path, args.keep)
     print(f"load average {os.getloadavg()}", flush=True)
+    return 0
+
+
+def compare(a: Path, b: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    for x, y in (("a", "b"), ("b", "a")):
+        (n,) = con.execute(f"SELECT count(*) FROM (SELECT * FROM {x}.usage_daily EXCEPT ALL "
+                           f"SELECT * FROM {y}.usage_daily)").fetchone()
+        print(f"usage_daily rows of {x} not in {y}: {n}")
+    (rows,) = con.execute("SELECT count(*) FROM a.usage_daily").fetchone()
+    print(f"{rows} rows in {a}")
     return 0
 
 
