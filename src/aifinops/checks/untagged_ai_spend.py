@@ -88,39 +88,47 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         rows = self._rows(ctx, window)
         ai_total = sum(r[_COST] or 0.0 for r in rows)
         required = {canonical_tag_key(k): k for k in params.required_tags}
-        # (account, resource key) -> [cost, missing tags, services, regions, has_id] of its untagged rows
+        # (account, resource key) -> [cost, missing tags, least service, least region, has_id] of its untagged rows
+        # (most resources have one row: no set per resource, the least names as they come)
         untagged: dict[tuple[str, str], list[Any]] = {}
-        missing_by_tags: dict[str | None, set[str]] = {}  # a few hundred distinct tag sets over 100k resources
+        missing_by_tags: dict[str | None, frozenset[str]] = {}  # a few hundred distinct tag sets over 100k resources
         for has_id, key, account_id, region, ai_service, tags, cost_usd in rows:
             missing = missing_by_tags.get(tags)
             if missing is None:
                 present = _present_keys(tags)
-                missing = missing_by_tags[tags] = {name for canon, name in required.items() if canon not in present}
+                missing = missing_by_tags[tags] = frozenset(
+                    name for canon, name in required.items() if canon not in present
+                )
             if not missing:
                 continue
             ident = (account_id or UNKNOWN_ACCOUNT, key)
             entry = untagged.get(ident)
-            if entry is None:  # not setdefault: its default (a list and three sets) would be built for every row
-                entry = untagged[ident] = [0.0, set(), set(), set(), has_id]
+            if entry is None:
+                untagged[ident] = [0.0 + (cost_usd or 0.0), missing, ai_service or "other", region or "", has_id]
+                continue
             entry[0] += cost_usd or 0.0
-            entry[1] |= missing
-            entry[2].add(ai_service or "other")
-            entry[3].add(region or "")
+            if not missing <= entry[1]:
+                entry[1] = entry[1] | missing
+            entry[2] = min(entry[2], ai_service or "other")
+            entry[3] = min(entry[3], region or "")
         untagged_total = sum(max(e[0], 0.0) for e in untagged.values())
         share_untagged = untagged_total / ai_total if ai_total > 0 else None
         groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
         days = window.days
         # in the rows' order: _finding orders each group's members by (cost, resource), unique within a group
-        for (account, key), (cost, missing_tags, services, regions, has_id) in untagged.items():
+        in_order: dict[frozenset[str], tuple[str, ...]] = {}  # missing tags in the order of required_tags
+        for (account, key), (cost, missing_tags, service, region, has_id) in untagged.items():
             monthly_cost = monthly_usd(cost, days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            missing_set = tuple(k for k in params.required_tags if k in missing_tags)
+            missing_set = in_order.get(missing_tags)
+            if missing_set is None:
+                missing_set = in_order[missing_tags] = tuple(k for k in params.required_tags if k in missing_tags)
             groups.setdefault((account, missing_set), []).append(
                 {
                     "resource": key,
-                    "ai_service": min(services),  # one service per resource in practice; the first name when not
-                    "region": min(regions) or None,
+                    "ai_service": service,  # one service per resource in practice; the least name when not
+                    "region": region or None,
                     "has_id": has_id,
                     "window_cost_usd": cost,
                     "monthly_cost_usd": monthly_cost,
