@@ -8,6 +8,7 @@ and missing-tag set (listing the resources and the dollars they carry), not one 
 
 from __future__ import annotations
 
+import heapq
 import json
 from functools import lru_cache
 from typing import Any
@@ -371,7 +372,7 @@ class AiSpendNoOwner(Check[NoOwnerParams]):
             monthly_cost = monthly_usd(max(cost, 0.0), window.days)
             if monthly_cost <= 0 or monthly_cost < params.min_monthly_cost_usd:
                 continue
-            top = sorted(by_key.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            top = heapq.nsmallest(5, by_key.items(), key=lambda kv: (-kv[1], kv[0]))  # sorted(...)[:5], not all
             service_total = total[(account, service)]
             findings.append(
                 Finding(
