@@ -210,13 +210,15 @@ class UntaggedAiSpend(Check[UntaggedParams]):
                       COALESCE(NULLIF(resource_id, ''),
                                COALESCE(NULLIF(account_id, ''), ?) || '/' || COALESCE(service_code, '') || '/'
                                || COALESCE(usage_type, '')) AS key,
-                      NULLIF(account_id, '') AS account_id, region, ai_service, tags, sum(billed_cost) AS cost_usd
+                      NULLIF(account_id, '') AS account_id, region, ai_service, tags, fsum(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
                  AND COALESCE(provider, 'AWS') = 'AWS'  -- the checks cover AWS (costs.summary.CHECKS_SCOPE)
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
                  AND """
             + USAGE_LINE_SQL
             + """
+               -- fsum: the same cost whatever order DuckDB's threads add a resource's rows in (the rows come back
+               -- sorted, so every total below is the same from one scan of a store to the next)
                GROUP BY ALL ORDER BY key, account_id NULLS FIRST, region NULLS FIRST, ai_service NULLS FIRST,
                         tags NULLS FIRST""",
             [UNKNOWN_ACCOUNT, window.start, window.end],
