@@ -93,3 +93,20 @@ def con(tmp_path):
 
     with Store(tmp_path / "s.duckdb").connect() as connection:
         yield connection
+
+
+@pytest.fixture
+def summary_rebuilds(monkeypatch) -> list[int]:
+    """Every rebuild of the store's summary tables in this test (store.refresh_summaries wrapped), whoever asks for
+    it: the store's writer or the code under test."""
+    from aifinops import store as store_module
+
+    calls: list[int] = []
+    real = store_module.refresh_summaries
+
+    def counting(con):
+        calls.append(1)
+        real(con)
+
+    monkeypatch.setattr(store_module, "refresh_summaries", counting)
+    return calls

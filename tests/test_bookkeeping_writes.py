@@ -4,7 +4,7 @@ when usage_daily does not change (Store.transaction ``usage=False``), and still 
 new inventory re-marks a billed S3 bucket as AI, the demo is replaced, or Cost Explorer answers add a period.
 
 Real parts: the collect against a moto server on 127.0.0.1, a CUR 2.0 file ingested, the store's own writer.
-Rebuilds are counted by wrapping store.refresh_summaries; the summaries are compared with usage_daily summed
+Rebuilds are summary_rebuilds by wrapping store.refresh_summaries; the summaries are compared with usage_daily summed
 again here (a second SQL), and the dollars with the rows written by hand.
 """
 
@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import aifinops.store as store_module
 from aifinops.aws.collect import CollectOptions, collect
 from aifinops.commands.monitor import _collect_live
 from aifinops.ingest.pipeline import ingest_paths
@@ -30,20 +29,6 @@ FROM_SUMMARY = ("SELECT service_code, is_ai, ai_reason, usage_date, sum(billed_c
                 "FROM usage_summary_monthly GROUP BY ALL ORDER BY ALL")
 AI_FROM_ROLLUP = "SELECT round(sum(billed_cost), 6) FROM usage_daily WHERE is_ai"
 AI_FROM_SUMMARY = "SELECT round(sum(billed_cost), 6) FROM usage_summary_ai_monthly WHERE is_ai"
-
-
-@pytest.fixture
-def counted(monkeypatch) -> list[int]:
-    """Every rebuild of the summary tables, whoever asks for it (the store's writer or the code under test)."""
-    calls: list[int] = []
-    real = store_module.refresh_summaries
-
-    def counting(con):
-        calls.append(1)
-        real(con)
-
-    monkeypatch.setattr(store_module, "refresh_summaries", counting)
-    return calls
 
 
 @pytest.fixture
@@ -88,9 +73,9 @@ def _summaries_agree(store: Store) -> None:
     assert _query(store, AI_FROM_SUMMARY) == _query(store, AI_FROM_ROLLUP)
 
 
-def test_collect_rebuilds_only_when_the_inventory_remarks_billed_rows(account, billed, counted):
+def test_collect_rebuilds_only_when_the_inventory_remarks_billed_rows(account, billed, summary_rebuilds):
     collect(billed, _options())
-    assert counted == []  # inventory and metrics written, usage_daily untouched: the summaries are kept
+    assert summary_rebuilds == []  # inventory and metrics written, usage_daily untouched: the summaries are kept
     assert _query(billed, "SELECT count(*) FROM resources WHERE resource_type = 's3-bucket'") == [(2,)]
     _summaries_agree(billed)
     assert _query(billed, AI_FROM_ROLLUP) == [(24.0,)]  # by hand: the endpoint only
@@ -98,23 +83,23 @@ def test_collect_rebuilds_only_when_the_inventory_remarks_billed_rows(account, b
     # the bucket is tagged as training data: the next collect marks its $3 of storage as AI, and rebuilds once
     account.put_bucket_tagging(Bucket="ml-data", Tagging={"TagSet": [{"Key": "workload-type", "Value": "training"}]})
     collect(billed, _options())
-    assert counted == [1]
+    assert summary_rebuilds == [1]
     assert _query(billed, "SELECT resource_id, is_ai, ai_reason FROM usage_daily WHERE service_code = 'AmazonS3' "
                           "ORDER BY 1") == [("ml-data", True, "inventory"), ("plain-data", False, None)]
     assert _query(billed, AI_FROM_ROLLUP) == [(27.0,)]  # by hand: 24 + 3
     _summaries_agree(billed)
 
     collect(billed, _options())  # the same inventory again: nothing to rebuild
-    assert counted == [1]
+    assert summary_rebuilds == [1]
     _summaries_agree(billed)
 
 
-def test_collect_into_the_demo_replaces_it_and_rebuilds(account, demo_store_copy, counted):
+def test_collect_into_the_demo_replaces_it_and_rebuilds(account, demo_store_copy, summary_rebuilds):
     store = demo_store_copy("bookkeeping-demo")
     assert _query(store, "SELECT count(*) > 0 FROM usage_daily") == [(True,)]
     result = collect(store, _options())
     assert result.replaced_demo
-    assert counted == [1]
+    assert summary_rebuilds == [1]
     assert _query(store, "SELECT count(*) FROM usage_daily") == [(0,)]
     assert _query(store, "SELECT count(*) FROM usage_summary_monthly") == [(0,)]
     assert _query(store, "SELECT count(*) FROM usage_summary_ai_daily") == [(0,)]
@@ -136,11 +121,11 @@ def _cost_page(day: str, amount: str) -> dict:
     }
 
 
-def test_live_monitoring_read_rebuilds_only_when_cost_explorer_adds_a_period(account, billed, counted, moto_server,
-                                                                             monkeypatch, tmp_path):
+def test_live_monitoring_read_rebuilds_only_when_cost_explorer_adds_a_period(account, billed, summary_rebuilds,
+                                                                             moto_server, monkeypatch, tmp_path):
     monkeypatch.setenv("AIFINOPS_CE_CACHE", str(tmp_path / "ce-cache-1"))
     _collect_live(billed, None, ["us-east-1"], None)  # Cost Explorer answers, with no cost in it
-    assert counted == []
+    assert summary_rebuilds == []
     assert _query(billed, "SELECT count(*) > 0 FROM resources WHERE resource_type = 'cost-and-usage'") == [(True,)]
     _summaries_agree(billed)
 
@@ -148,7 +133,7 @@ def test_live_monitoring_read_rebuilds_only_when_cost_explorer_adds_a_period(acc
     moto_server.queue_cost_and_usage(_cost_page(day, "17.5"))
     monkeypatch.setenv("AIFINOPS_CE_CACHE", str(tmp_path / "ce-cache-2"))
     _collect_live(billed, None, ["us-east-1"], None)  # now a day of SageMaker cost no billing file holds
-    assert counted == [1]
+    assert summary_rebuilds == [1]
     assert _query(billed, f"SELECT round(sum(billed_cost), 6) FROM usage_daily WHERE usage_date = '{day}'") == [(17.5,)]
     assert _query(billed, AI_FROM_ROLLUP) == [(24.0 + 17.5,)]
     _summaries_agree(billed)

@@ -18,7 +18,6 @@ import pytest
 
 import aifinops.checks as checks_module
 import aifinops.history as history_module
-import aifinops.store as store_module
 from aifinops.scan import ScanInputs, run_scan
 from aifinops.store import Store
 from curfixtures import cur2_row, write_cur2
@@ -50,30 +49,17 @@ def swaps(monkeypatch) -> list[str]:
     return calls
 
 
-@pytest.fixture
-def rebuilds(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    real = store_module.refresh_summaries
-
-    def counting(con):
-        calls.append(1)
-        real(con)
-
-    monkeypatch.setattr(store_module, "refresh_summaries", counting)
-    return calls
-
-
 def _file_total(path: Path) -> float:
     return duckdb.connect().execute("SELECT sum(line_item_unblended_cost) FROM read_parquet(?)",
                                     [str(path)]).fetchall()[0][0]
 
 
-def test_a_scan_of_billing_files_swaps_the_store_in_once(tmp_path, swaps, rebuilds):
+def test_a_scan_of_billing_files_swaps_the_store_in_once(tmp_path, swaps, summary_rebuilds):
     store = Store(tmp_path / "s.duckdb")
     bill = _bill(tmp_path / "cur" / "oct.parquet", "2026-10", "2026-10-06")
     doc = run_scan(store, ScanInputs(cur=[str(bill)]))
     assert [d for d in swaps if d == str(store.path)] == [str(store.path)], swaps
-    assert len(rebuilds) == 1, "the summary tables are built once, before the checks, and kept at the end"
+    assert len(summary_rebuilds) == 1, "the summary tables are built once, before the checks, and kept at the end"
     assert doc["source"]["kind"] == "billing-files"
     assert doc["totals"]["total_cost_usd"] == pytest.approx(_file_total(bill), abs=0.005)
     assert doc["findings"], "an untagged endpoint's AI spend is reported"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-import aifinops.store as store_module
 from aifinops.history import record_scan
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.store import Store
@@ -32,21 +31,10 @@ def _store(tmp_path) -> Store:
     return store
 
 
-def _counting(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    real = store_module.refresh_summaries
-
-    def counted(con):
-        calls.append(1)
-        real(con)
-
-    monkeypatch.setattr(store_module, "refresh_summaries", counted)
-    return calls
-
-
-def test_record_scan_keeps_the_summaries_without_rebuilding_them(tmp_path, monkeypatch):
+def test_record_scan_keeps_the_summaries_without_rebuilding_them(tmp_path, summary_rebuilds):
     store = _store(tmp_path)
-    calls = _counting(monkeypatch)
+    summary_rebuilds.clear()  # counted from here: the ingest that made the store rebuilt them once
+    calls = summary_rebuilds
     record_scan(store, _doc(1), {})
     assert calls == []
     with store.connect(read_only=True) as con:
@@ -62,9 +50,10 @@ def test_record_scan_keeps_the_summaries_without_rebuilding_them(tmp_path, monke
         assert sum(r[2] for r in summary) == 300 * 0.25 * 2
 
 
-def test_a_bookkeeping_write_that_changes_the_rollup_after_all_still_rebuilds(tmp_path, monkeypatch):
+def test_a_bookkeeping_write_that_changes_the_rollup_after_all_still_rebuilds(tmp_path, summary_rebuilds):
     store = _store(tmp_path)
-    calls = _counting(monkeypatch)
+    summary_rebuilds.clear()  # counted from here: the ingest that made the store rebuilt them once
+    calls = summary_rebuilds
     with store.transaction(usage=False) as con:
         con.execute("INSERT INTO usage_daily (billing_period, usage_date, service_code, billed_cost, line_items)"
                     " VALUES ('2024-10-01', '2024-10-05', 'AmazonEC2', 10.0, 4)")
