@@ -38,15 +38,15 @@ from __future__ import annotations
 import threading
 import weakref
 from datetime import date
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from aifinops.errors import ArgumentError
 from aifinops.pricing.catalog import Price, PriceNotFound
 from aifinops.pricing.lookups import instance_hourly, sagemaker_component
 from aifinops.pricing.seed import SM_COMPONENTS
-from aifinops.store import one_row
+
+if TYPE_CHECKING:
+    import duckdb  # annotations only: `aifinops --help` and the simulators import this module without a store
 
 DEFAULT_WINDOW_DAYS = 30
 # CUR writes 'Hrs', FOCUS exports 'Hours'; some sources leave the unit empty for instance hours.
@@ -138,6 +138,8 @@ def _one_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str, c
         where += " AND lower(resource_id) = lower(?)"
         params.append(resource_id)
     sql = _SQL.format(where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
+    from aifinops.store import one_row  # with duckdb (0.1 s), only when a store is read
+
     cost, hours, first, last, n = one_row(con, sql, params)
     return cost, hours, first, last, n
 
