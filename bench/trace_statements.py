@@ -1,9 +1,10 @@
 """Every SQL statement of one aifinops command, with its wall and CPU seconds: where a scan's DuckDB time goes.
 
-``python bench/trace_statements.py scan --cur FILE --store STORE --format json --output OUT [--top 40]`` runs the CLI
-in this process with ``duckdb.connect`` wrapped: each connection it returns times every ``execute`` (CPU seconds are
-``time.process_time``: DuckDB's threads included). At exit it prints the statements (their first 110 characters,
-calls summed) by wall time, and the total. Figures are printed, never asserted.
+``python bench/trace_statements.py scan --cur FILE --store STORE --format json --output OUT [--top 40] [--dump F]``
+runs the CLI in this process with ``duckdb.connect`` wrapped: each connection it returns times every ``execute``
+(CPU seconds are ``time.process_time``: DuckDB's threads included). At exit it prints the statements (their first
+110 characters, calls summed) by wall time, and the total; ``--dump F`` writes the whole text of those statements
+to F. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import duckdb
 
 _REAL_CONNECT = duckdb.connect
 STATS: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])  # statement -> [calls, wall, cpu]
+FULL: dict[str, str] = {}  # statement's first 110 characters -> its whole text (for --dump)
 
 
 class _Timed:
@@ -29,7 +31,9 @@ class _Timed:
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> _Timed:
         wall, cpu = time.perf_counter(), time.process_time()
         self._con.execute(sql, *args, **kwargs)
-        stat = STATS[" ".join(sql.split())[:110]]
+        short = " ".join(sql.split())[:110]
+        FULL.setdefault(short, sql)
+        stat = STATS[short]
         stat[0] += 1
         stat[1] += time.perf_counter() - wall
         stat[2] += time.process_time() - cpu
@@ -48,8 +52,12 @@ class _Timed:
         self._con.close()
 
 
-def _report(top: int) -> None:
+def _report(top: int, dump: str | None) -> None:
     rows = sorted(STATS.items(), key=lambda kv: -kv[1][1])
+    if dump:  # the whole text of the listed statements, largest first, to read or re-run apart
+        with open(dump, "w", encoding="utf-8") as out:
+            for sql, (calls, wall, cpu) in rows[:top]:
+                out.write(f"-- {int(calls)} call(s), {wall:.3f} s wall, {cpu:.3f} s CPU\n{FULL[sql]};\n\n")
     print(f"SQL statements: {sum(v[1] for _, v in rows):.3f} s wall, {sum(v[2] for _, v in rows):.3f} s CPU",
           file=sys.stderr)
     print(f"{'calls':>5} {'wall s':>7} {'CPU s':>7}  statement", file=sys.stderr)
@@ -59,13 +67,17 @@ def _report(top: int) -> None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    top = 40
+    top, dump = 40, None
     if "--top" in argv:
         i = argv.index("--top")
         top = int(argv[i + 1])
         del argv[i:i + 2]
+    if "--dump" in argv:
+        i = argv.index("--dump")
+        dump = argv[i + 1]
+        del argv[i:i + 2]
     duckdb.connect = lambda *a, **k: _Timed(_REAL_CONNECT(*a, **k))  # type: ignore[assignment]
-    atexit.register(_report, top)
+    atexit.register(_report, top, dump)
     sys.argv = ["aifinops", *argv]
     from aifinops.cli import main as cli_main
 
