@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from aifinops.commands.common import StoreOpt, emit, err, format_for, out, progress_bar, store_of
 
@@ -69,6 +68,8 @@ def collect_command(
 
 def print_collect(doc: dict) -> None:
     """The human summary of a collection (also used by ``scan --aws``)."""
+    from rich.table import Table  # here: cli.py imports this module's options, and a JSON scan draws no table
+
     accounts = ", ".join(f"{a['account_id']} ({', '.join(a['regions']) or 'no region'})" for a in doc["accounts"])
     table = Table(title=f"Collected from AWS: {accounts}")
     table.add_column("Resource type")
