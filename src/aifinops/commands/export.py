@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from aifinops.commands.common import StoreOpt, emit, err, format_for, out, scanned_store
+from aifinops.commands.common import StoreOpt, emit, err, escape, format_for, out, scanned_store
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from aifinops.commands.common import StoreOpt, emit, format_for, out, say_demo, store_of
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 genai_app = typer.Typer(help="GenAI cost: per request, per caller, per agent, and a gateway against the bill.",
                         no_args_is_help=True)
@@ -42,6 +44,8 @@ def _store(path: Path | None):
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for c in columns:
         table.add_column(c, justify="right" if rows and isinstance(rows[0].get(c), int | float) else "left",
@@ -171,6 +175,8 @@ def agents_cmd(
 def print_unit_series(st: Any, unit: str, granularity: str, start: str | None, end: str | None, fmt: str,
                       output: Path | None) -> None:
     """``aifinops costs --unit …``: costs.unit_economics.unit_series as a table, JSON or CSV."""
+    from rich.table import Table
+
     from aifinops.costs.unit_economics import unit_series
 
     with st.connect(read_only=True) as con:

@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from aifinops.commands.aws import ProfileOpt, RegionOpt, RoleOpt
-from aifinops.commands.common import StoreOpt, emit, err, format_for, out, say_demo, store_of
+from aifinops.commands.common import StoreOpt, emit, err, escape, format_for, out, say_demo, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -111,6 +109,8 @@ def register(app: typer.Typer) -> None:
             result = detect_anomalies(con, start, end, by=by)
         if fmt == "json":
             return _json(result)
+        from rich.table import Table
+
         table = Table(title=f"AI spend anomalies by {result['by']} ({result['start']} to {result['end']}, excl.)")
         for col in ("Dates", "Value", "Actual", "Expected", "Impact", "%", "Top root causes"):
             table.add_column(col, justify="right" if col in ("Actual", "Expected", "Impact", "%") else "left")
@@ -190,6 +190,8 @@ def register(app: typer.Typer) -> None:
             result = evaluate_budgets(con, items)
         if fmt == "json":
             return _json(result)
+        from rich.table import Table
+
         table = Table(title="Budgets")
         for col in ("Budget", "Source", "Period", "Limit", "Actual", "Forecast", "Status", "Alerts"):
             table.add_column(col, justify="right" if col in ("Limit", "Actual", "Forecast") else "left")
@@ -235,6 +237,8 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             _json({**result, "webhook_payload": payload})
         else:
+            from rich.table import Table
+
             table = Table(title=f"Alerts as of {result['as_of']} ({len(result['alerts'])})")
             for col in ("Severity", "Rule", "Alert", "Monthly cost"):
                 table.add_column(col, justify="right" if col == "Monthly cost" else "left")

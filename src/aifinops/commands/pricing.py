@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from aifinops.commands.common import err, out
 from aifinops.errors import ArgumentError
@@ -46,6 +45,8 @@ def get(
     fmt: Annotated[str, typer.Option("--format", "-f", help="rich | json")] = "rich",
 ) -> None:
     """Products and on-demand prices, answered like `aws pricing get-products`."""
+    from rich.table import Table
+
     from aifinops.pricing import get_products
 
     if fmt not in ("rich", "json"):

@@ -8,10 +8,8 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from aifinops.commands.common import StoreOpt, emit, format_for, out, scanned_store, store_of
+from aifinops.commands.common import StoreOpt, emit, escape, format_for, out, scanned_store, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -53,6 +51,8 @@ def _account(account_id: str | None) -> str:
 def _show_group(group_id: str, recorded: list[dict[str, Any]], fmt: str) -> None:
     """``findings show`` for a finding group the scan showed: its ``members`` (the last scan the history kept,
     grouped again by aifinops.finding_groups.recorded_groups), the largest with their dollars, the rest summed."""
+    from rich.table import Table
+
     from aifinops.actions import short_resource
     from aifinops.finding_groups import MEMBER_LIMIT, make_group
     from aifinops.model import Finding
@@ -144,6 +144,8 @@ def register(app: typer.Typer) -> None:
         )
         if not doc["by_month"]:
             _plain("No billing month after the scans yet: ingest the next month's bill, then run this again.")
+        from rich.table import Table
+
         months = Table(title="By month")
         for col in ("Month", "Predicted/mo", "Realized/mo", "Fell", "Stayed", "Rose"):
             months.add_column(col, justify="left" if col == "Month" else "right")
@@ -217,6 +219,8 @@ def register(app: typer.Typer) -> None:
         title = f"Findings of the last scan (data as of {as_of}), largest saving first"
         if group is not None:
             title = f"The {len(rows) + len(hidden)} findings of group {group} in the last scan (data as of {as_of})"
+        from rich.table import Table
+
         table = Table(title=title)
         for col in ("#", "Id", "Saving/mo", "State", "Title"):
             table.add_column(col, justify="right" if col in ("#", "Saving/mo") else "left",

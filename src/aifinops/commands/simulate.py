@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from aifinops.commands.common import emit, err, format_for, out
 from aifinops.errors import ArgumentError, did_you_mean
@@ -57,6 +56,8 @@ def register(parent: typer.Typer) -> None:
 
 def _show(title: str, result: Any, fmt: str | None, output: Path | None, hide: tuple[str, ...] = ()) -> None:
     """The result as tables (``hide``: series that say nothing for these inputs) or as JSON (everything)."""
+    from rich.table import Table
+
     fmt = format_for(fmt, output, ("rich", "json"))
     doc = result.to_dict()
     if fmt == "json" or output:
