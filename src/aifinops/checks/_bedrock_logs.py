@@ -22,6 +22,7 @@ from typing import Any
 
 from aifinops.checks.base import CheckContext, Window, table_has_rows
 from aifinops.pricing.lookups import canonical_model
+from aifinops.sums import DUCKDB_SUM
 
 # Calls a person waits on: the response streams back as it is generated.
 STREAMING_OPERATIONS = ("InvokeModelWithResponseStream", "ConverseStream")
@@ -167,7 +168,7 @@ def _read_prefix_reuse(
         return {}
     start, end = _bounds(window)
     rows = ctx.query(
-        """WITH req AS (
+        f"""WITH req AS (
                SELECT COALESCE(account_id, '') AS account_id, model_id, prompt_prefix_sha256 AS h, ts, request_id,
                       input_tokens, prompt_chars, prompt_prefix_chars,
                       epoch(ts) - epoch(lag(ts) OVER (PARTITION BY account_id, model_id, prompt_prefix_sha256
@@ -188,8 +189,8 @@ def _read_prefix_reuse(
            ), reuse AS (
                SELECT account_id, model_id, count(*) AS repeated_requests, count(DISTINCT h) AS prefixes,
                       count(DISTINCT h) FILTER (WHERE bounded) AS bounded_groups,
-                      sum(prefix_tokens) FILTER (WHERE prefix_tokens >= ? AND gap_s <= ?) AS read_tokens,
-                      sum(prefix_tokens) FILTER (WHERE prefix_tokens >= ? AND (gap_s IS NULL OR gap_s > ?))
+                      {DUCKDB_SUM}(prefix_tokens) FILTER (WHERE prefix_tokens >= ? AND gap_s <= ?) AS read_tokens,
+                      {DUCKDB_SUM}(prefix_tokens) FILTER (WHERE prefix_tokens >= ? AND (gap_s IS NULL OR gap_s > ?))
                           AS write_tokens
                FROM priced GROUP BY ALL
            ), total AS (

@@ -39,6 +39,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.pricing import Price, PriceNotFound, billed_rate, instance_specs
 from aifinops.resource_types import SAGEMAKER_ENDPOINT
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 from aifinops.taxonomy import inventory_tags
 
 ENDPOINT_METRICS = (
@@ -274,17 +275,17 @@ def _read_variant_stats(
               AND dimensions['EndpointName'] IS NOT NULL AND dimensions['VariantName'] IS NOT NULL
         ), hourly AS (
             SELECT account_id, region, endpoint, variant, metric_name, statistic, hour,
-                   CASE WHEN statistic IN ('Sum', 'SampleCount') THEN sum(value)
+                   CASE WHEN statistic IN ('Sum', 'SampleCount') THEN {DUCKDB_SUM}(value)
                         WHEN statistic = 'Maximum' THEN max(value)
                         WHEN statistic = 'Minimum' THEN min(value)
-                        ELSE avg(value) END AS value
+                        ELSE {DUCKDB_AVG}(value) END AS value
             FROM pts GROUP BY account_id, region, endpoint, variant, metric_name, statistic, hour
         )"""
     out: dict[tuple[str | None, str | None, str, str], VariantStats] = defaultdict(VariantStats)
     for r in ctx.query(
         base
-        + """SELECT account_id, region, endpoint, variant, metric_name, statistic,
-                    count(*) AS hours, sum(value) AS total, avg(value) AS mean, max(value) AS peak,
+        + f"""SELECT account_id, region, endpoint, variant, metric_name, statistic,
+                    count(*) AS hours, {DUCKDB_SUM}(value) AS total, {DUCKDB_AVG}(value) AS mean, max(value) AS peak,
                     min(hour) AS first
              FROM hourly GROUP BY ALL ORDER BY ALL""",
         [start, end],

@@ -25,6 +25,7 @@ from aifinops.checks.bedrock_callers import caller_rows  # the bill's caller ide
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
+from aifinops.sums import DUCKDB_SUM
 
 _UNIT_TOKENS = {"tokens": 1.0, "1k tokens": 1e3, "1m tokens": 1e6, "units": 1e6}
 
@@ -44,7 +45,7 @@ def bedrock_models(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
     """Per account, region and model: cost and tokens by kind and tier, and the daily series."""
     rows = ctx.query(
         f"""SELECT account_id, region, model, token_kind, inference_tier, usage_date, pricing_unit,
-                   sum(usage_quantity) AS quantity, sum(billed_cost) AS cost
+                   {DUCKDB_SUM}(usage_quantity) AS quantity, {DUCKDB_SUM}(billed_cost) AS cost
             FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND model IS NOT NULL
               AND {USAGE_LINE_SQL} GROUP BY ALL ORDER BY ALL""",
         [window.start, window.end],

@@ -21,6 +21,7 @@ from aifinops.checks.base import Check, CheckContext, monthly_usd, register, tab
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import tokens_sql
 
 FIVE_MINUTES_S, ONE_HOUR_S = 300, 3600
@@ -119,8 +120,8 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
         from aifinops.pricing.lookups import canonical_model
 
         billed = ctx.query(
-            f"""SELECT model, token_kind, sum(billed_cost) AS cost, sum({tokens_sql('usage_quantity', 'pricing_unit')})
-                       AS tokens
+            f"""SELECT model, token_kind, {DUCKDB_SUM}(billed_cost) AS cost,
+                       {DUCKDB_SUM}({tokens_sql('usage_quantity', 'pricing_unit')}) AS tokens
                 FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND account_id = ?
                   AND token_kind IN ('input', 'cache-write', 'cache-write-1h')
                   AND coalesce(inference_tier, 'standard') = 'standard' GROUP BY ALL""",

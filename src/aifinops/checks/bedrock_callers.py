@@ -25,6 +25,7 @@ from aifinops.checks.params import CheckParams, lookback_field, noise_floor_fiel
 from aifinops.model import Action, Finding
 from aifinops.pricing import PriceNotFound, bedrock_token_price
 from aifinops.resource_types import BEDROCK_CALLER
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import PRINCIPAL_TAG, canonical_tag_key, tokens_sql
 
 _TOKENS = tokens_sql("usage_quantity", "pricing_unit")
@@ -36,7 +37,7 @@ def caller_rows(ctx: CheckContext, window: Window) -> dict[tuple[str, str, str, 
     rows = ctx.query(
         f"""SELECT account_id, region, model, json_extract_string(tags, ?) AS caller, token_kind,
                    coalesce(inference_tier, 'standard') AS tier, usage_date,
-                   sum(billed_cost) AS cost, sum({_TOKENS}) AS tokens
+                   {DUCKDB_SUM}(billed_cost) AS cost, {DUCKDB_SUM}({_TOKENS}) AS tokens
             FROM usage_daily
             WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND workload = 'tokens'
               AND model IS NOT NULL AND nullif(json_extract_string(tags, ?), '') IS NOT NULL AND {USAGE_LINE_SQL}

@@ -18,6 +18,7 @@ from aifinops.checks.bedrock_batch import bedrock_models, model_key, resource_ke
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import BEDROCK_MODEL
+from aifinops.sums import DUCKDB_SUM
 
 _SMALLER = {
     "claudeopus45": "Claude Sonnet 4.5",
@@ -182,9 +183,9 @@ def _price_ratio(model: str, smaller: str, region: str | None, tokens: dict[str,
 
 def _output_per_request(ctx: CheckContext, window: Window) -> dict[str, float]:
     rows = ctx.query(
-        """SELECT dimensions['ModelId'] AS model_id,
-                  sum(value) FILTER (WHERE metric_name = 'OutputTokenCount') AS output_tokens,
-                  sum(value) FILTER (WHERE metric_name = 'Invocations') AS invocations
+        f"""SELECT dimensions['ModelId'] AS model_id,
+                  {DUCKDB_SUM}(value) FILTER (WHERE metric_name = 'OutputTokenCount') AS output_tokens,
+                  {DUCKDB_SUM}(value) FILTER (WHERE metric_name = 'Invocations') AS invocations
            FROM metrics WHERE namespace = 'AWS/Bedrock' AND statistic = 'Sum'
              AND metric_name IN ('OutputTokenCount', 'Invocations') AND dimensions['ModelId'] IS NOT NULL
              AND ts >= ? AND ts < ? + INTERVAL 1 DAY

@@ -17,6 +17,7 @@ from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, regis
 from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import BEDROCK_PROVISIONED_THROUGHPUT
+from aifinops.sums import DUCKDB_SUM
 
 
 class ProvisionedParams(CheckParams):
@@ -77,7 +78,7 @@ class BedrockProvisionedThroughput(Check[ProvisionedParams]):
         arn = attrs.get("provisionedModelArn") or res["resource_id"]
         cost = 0.0
         if "billing" in ctx.available:
-            rows = ctx.usage(window, "resource_id = ?", [arn], columns="sum(billed_cost) AS cost")
+            rows = ctx.usage(window, "resource_id = ?", [arn], columns=f"{DUCKDB_SUM}(billed_cost) AS cost")
             cost = max(float(rows[0]["cost"] or 0.0), 0.0)
         monthly_cost = monthly_usd(cost, window.days)
         usage = _usage(ctx, arn, window)
@@ -158,7 +159,7 @@ class BedrockProvisionedThroughput(Check[ProvisionedParams]):
 def _usage(ctx: CheckContext, arn: str, window: Window) -> dict[str, Any]:
     start = datetime.combine(window.start, time())
     rows = ctx.query(
-        """SELECT metric_name, sum(value) AS total, count(*) AS n FROM metrics
+        f"""SELECT metric_name, {DUCKDB_SUM}(value) AS total, count(*) AS n FROM metrics
            WHERE namespace = 'AWS/Bedrock' AND dimensions['ModelId'] = ? AND statistic = 'Sum'
              AND metric_name IN ('Invocations', 'InputTokenCount', 'OutputTokenCount') AND ts >= ? AND ts < ?
            GROUP BY 1 ORDER BY ALL""",

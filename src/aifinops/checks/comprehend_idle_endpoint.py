@@ -19,6 +19,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import load_catalog
 from aifinops.resource_types import COMPREHEND_ENDPOINT
+from aifinops.sums import DUCKDB_SUM
 
 # the Price List attribute (offer AmazonComprehend) of the custom endpoint price
 ENDPOINT_PRICE_API = "custom real-time endpoint per inference unit-second"
@@ -80,7 +81,7 @@ class ComprehendIdleEndpoint(Check[ComprehendIdleParams]):
         usage = {
             r["arn"]: r
             for r in ctx.query(
-                """SELECT lower(dimensions['EndpointArn']) AS arn, count(*) AS points, sum(value) AS consumed
+                f"""SELECT lower(dimensions['EndpointArn']) AS arn, count(*) AS points, {DUCKDB_SUM}(value) AS consumed
                    FROM metrics WHERE namespace = 'AWS/Comprehend' AND metric_name = 'ConsumedInferenceUnits'
                      AND ts >= ? AND ts < ? AND dimensions['EndpointArn'] IS NOT NULL GROUP BY 1 ORDER BY ALL""",
                 [start, end],

@@ -17,6 +17,7 @@ from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import REGION_PAIR
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import REGION_USAGE_PREFIXES
 
 # Usage-type region prefix → region (taxonomy.REGION_USAGE_PREFIXES read backwards; us-east-1, which EC2 writes
@@ -63,8 +64,8 @@ class CrossRegionAiTransfer(Check[CrossRegionParams]):
     def run(self, ctx: CheckContext, params: CrossRegionParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         rows = ctx.query(
-            """SELECT account_id, region, usage_type, resource_id, min(pricing_unit) AS unit,
-                      sum(usage_quantity) AS quantity, sum(billed_cost) AS cost,
+            f"""SELECT account_id, region, usage_type, resource_id, min(pricing_unit) AS unit,
+                      {DUCKDB_SUM}(usage_quantity) AS quantity, {DUCKDB_SUM}(billed_cost) AS cost,
                       count(DISTINCT usage_date) AS days_billed
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai AND usage_type LIKE '%-AWS-Out-Bytes'
                GROUP BY ALL ORDER BY ALL""",

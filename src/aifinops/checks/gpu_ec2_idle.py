@@ -22,6 +22,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import EC2_INSTANCE
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 
 
 class GpuEc2Params(CheckParams):
@@ -216,8 +217,8 @@ def _instance_id(resource_id: str) -> str:
     return resource_id.rsplit("/", 1)[-1]
 
 
-# The order ``CheckContext.usage`` read an instance's rows in (ORDER BY ALL of its columns): sums follow it, so
-# they add the same numbers in the same order whatever order the store's rows were written in.
+# An order of an instance's rows that does not depend on the order they were written in: ``latest`` breaks its ties
+# and ``tail`` is the last row in it. (The sums are DUCKDB_SUM: the same result in any order.)
 _ROW_ORDER = "account_id, region, instance_type, purchase_option, usage_date, hours, billed_cost"
 
 
@@ -235,8 +236,8 @@ def _instances(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
               WHERE usage_date BETWEEN ? AND ? AND ai_service = 'gpu-ec2' AND COALESCE(resource_id, '') <> ''
                 AND {USAGE_LINE_SQL})
             SELECT resource_id,
-                   COALESCE(sum(hours ORDER BY {_ROW_ORDER}), 0.0) AS hours,
-                   COALESCE(sum(billed_cost ORDER BY {_ROW_ORDER}), 0.0) AS billed_cost,
+                   COALESCE({DUCKDB_SUM}(hours), 0.0) AS hours,
+                   COALESCE({DUCKDB_SUM}(billed_cost), 0.0) AS billed_cost,
                    min(usage_date) AS first_day, max(usage_date) AS last_day,
                    first({{'instance_type': instance_type, 'purchase_option': purchase_option, 'region': region}}
                          ORDER BY usage_date DESC, COALESCE(hours, 0.0) DESC, COALESCE(instance_type, '') DESC,
@@ -249,8 +250,8 @@ def _instances(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
 
 def _gpu_utilization(ctx: CheckContext, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
     rows = ctx.query(
-        """SELECT dimensions['InstanceId'] AS instance_id, count(DISTINCT dimensions['index']) AS gpus,
-                  avg(value) AS mean_pct, quantile_cont(value, 0.95) AS p95_pct, count(*) AS datapoints
+        f"""SELECT dimensions['InstanceId'] AS instance_id, count(DISTINCT dimensions['index']) AS gpus,
+                  {DUCKDB_AVG}(value) AS mean_pct, quantile_cont(value, 0.95) AS p95_pct, count(*) AS datapoints
            FROM metrics WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu'
              AND statistic = 'Average' AND ts >= ? AND ts < ? AND dimensions['InstanceId'] IS NOT NULL
            GROUP BY 1 ORDER BY ALL""",

@@ -23,6 +23,7 @@ from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price, PriceNotFound, similar_instances
 from aifinops.resource_types import SAGEMAKER_TRAINING_JOB, TRAINING_JOB
+from aifinops.sums import DUCKDB_AVG
 
 
 class GpuRightsizingParams(CheckParams):
@@ -380,8 +381,8 @@ def _training_gpu_util(ctx: CheckContext, window: Window) -> dict[str, tuple[flo
     """Per job name: (mean, peak hourly, data points) GPUUtilization summed over GPUs, over all hosts."""
     start, end = ep.metric_bounds(window)
     rows = ctx.query(
-        """SELECT regexp_extract(dimensions['Host'], '^(.*)/algo-[0-9]+$', 1) AS job,
-                  date_trunc('hour', ts) AS hour, avg(value) AS value
+        f"""SELECT regexp_extract(dimensions['Host'], '^(.*)/algo-[0-9]+$', 1) AS job,
+                  date_trunc('hour', ts) AS hour, {DUCKDB_AVG}(value) AS value
            FROM metrics WHERE namespace = '/aws/sagemaker/TrainingJobs' AND metric_name = 'GPUUtilization'
              AND statistic = 'Average' AND ts >= ? AND ts < ? AND dimensions['Host'] IS NOT NULL
            GROUP BY ALL ORDER BY ALL""",

@@ -26,6 +26,7 @@ from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
+from aifinops.sums import DUCKDB_SUM
 
 HOURS_PER_WEEK = 168.0
 
@@ -247,7 +248,8 @@ def _known_rate(ctx: CheckContext, region: str | None, component: str, instance_
 def _billed_rates(ctx: CheckContext) -> dict[tuple[Any, ...], float]:
     """On-demand SageMaker $/h per (component, instance type, region) over the whole bill."""
     rows = ctx.query(
-        f"""SELECT component, instance_type, region, sum(billed_cost) / NULLIF(sum(usage_quantity), 0) AS rate
+        f"""SELECT component, instance_type, region,
+                   {DUCKDB_SUM}(billed_cost) / NULLIF({DUCKDB_SUM}(usage_quantity), 0) AS rate
             FROM usage_daily
             WHERE ai_service = 'sagemaker' AND component IS NOT NULL AND instance_type IS NOT NULL
               AND purchase_option = 'on-demand' AND {USAGE_LINE_SQL} AND {HOURS_UNIT_SQL} AND usage_quantity > 0
@@ -286,7 +288,7 @@ WITH r AS (
     WHERE usage_date BETWEEN ? AND ?
       AND ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio') AND instance_type IS NOT NULL
 ), day AS (
-    SELECT key, usage_date, sum(COALESCE(hours, 0)) AS h FROM r GROUP BY key, usage_date
+    SELECT key, usage_date, {DUCKDB_SUM}(COALESCE(hours, 0)) AS h FROM r GROUP BY key, usage_date
 ), earlier AS (
     SELECT DISTINCT {_KEY_SQL} AS key FROM usage_daily
     WHERE usage_date < ? AND ai_service = 'sagemaker' AND component IN ('Notebk', 'Studio')
@@ -299,7 +301,7 @@ WITH r AS (
     FROM day LEFT JOIN earlier ON day.key = earlier.key WHERE h > 0 GROUP BY day.key
     HAVING count(*) >= ?
 ), span AS (
-    SELECT d.key, any_value(b.billed_days) AS billed_days, sum(d.h) AS hours, max(d.h) AS max_day_hours,
+    SELECT d.key, any_value(b.billed_days) AS billed_days, {DUCKDB_SUM}(d.h) AS hours, max(d.h) AS max_day_hours,
            min(d.h) AS min_day_hours, count(*) AS days_present,
            datediff('day', any_value(b.first_day), CAST(? AS DATE)) + 1 AS span_days
     FROM day d JOIN billed b ON d.key = b.key AND d.usage_date >= b.first_day GROUP BY d.key
@@ -308,7 +310,7 @@ WITH r AS (
     QUALIFY row_number() OVER (PARTITION BY key ORDER BY usage_date DESC, COALESCE(hours, 0) DESC, has_id,
                                account_id, region, component, instance_type, accelerated) = 1
 ), money AS (
-    SELECT key, COALESCE(sum(billed_cost), 0) AS cost_usd, COALESCE(sum(usage_cost), 0) AS usage_cost
+    SELECT key, COALESCE({DUCKDB_SUM}(billed_cost), 0) AS cost_usd, COALESCE({DUCKDB_SUM}(usage_cost), 0) AS usage_cost
     FROM r GROUP BY key
 )
 SELECT * FROM span JOIN latest USING (key) JOIN money USING (key) ORDER BY key

@@ -30,6 +30,7 @@ from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Confidence, Finding
 from aifinops.resource_types import SAGEMAKER_NOTEBOOK, SAGEMAKER_STUDIO_APP
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 RUNNING = {"notebook": ("InService", "Pending", "Updating"), "studio": ("InService", "Pending")}
@@ -106,8 +107,8 @@ class NotebookNoAutoStop(Check[NotebookInventoryParams]):
     def _billed(ctx: CheckContext, start: date, end: date) -> dict[str, dict[str, Any]]:
         rows = ctx.query(
             f"""SELECT resource_id, usage_date,
-                   sum({USAGE_HOURS_SQL}) AS hours,
-                   sum(billed_cost) AS cost
+                   {DUCKDB_SUM}({USAGE_HOURS_SQL}) AS hours,
+                   {DUCKDB_SUM}(billed_cost) AS cost
                 FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'sagemaker'
                   AND component IN ('Notebk', 'Studio') AND COALESCE(resource_id, '') <> ''
                 GROUP BY ALL ORDER BY ALL""",

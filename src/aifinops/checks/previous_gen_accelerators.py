@@ -25,6 +25,7 @@ from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, monthly_us
 from aifinops.checks.overprovisioned_endpoint import OverprovisionedParams
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import SAGEMAKER_COMPONENT_WORKLOAD
 
 # The instance floor and the over-provisioned test are the over-provisioned check's (one home): a move to a newer
@@ -109,9 +110,9 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
         window = ctx.window(params.lookback_days)
         types = sorted({t for t in params.replacements} | {f"ml.{t}" for t in params.replacements})
         marks = ", ".join("?" for _ in types)
-        # One row per resource (or account/region/component/type without an id), grouped in the store: sums in the
-        # order ctx.usage read the rows (ORDER BY ALL of these columns), so they add the same numbers in the same
-        # order whatever order the rows were written in; ``first`` is the first of those rows.
+        # One row per resource (or account/region/component/type without an id), grouped in the store: the sums are
+        # DUCKDB_SUM (the same result whatever order the rows are added in); ``first`` is the first row in ``order``,
+        # an order of the values themselves, not of how the rows were written.
         order = (
             "has_id, account_id, region, ai_service, component, instance_type, instance_family, purchase_option, "
             "usage_date, hours, billed_cost"
@@ -127,8 +128,8 @@ class PreviousGenAccelerators(Check[PreviousGenParams]):
                   WHERE usage_date BETWEEN ? AND ? AND ai_service IN ('sagemaker', 'gpu-ec2')
                     AND instance_type IN ({marks}) AND {USAGE_LINE_SQL})
                 SELECT key,
-                       COALESCE(sum(hours ORDER BY {order}), 0.0) AS hours,
-                       COALESCE(sum(billed_cost ORDER BY {order}), 0.0) AS billed_cost,
+                       COALESCE({DUCKDB_SUM}(hours), 0.0) AS hours,
+                       COALESCE({DUCKDB_SUM}(billed_cost), 0.0) AS billed_cost,
                        count(DISTINCT usage_date) AS billed_days,
                        first({{'has_id': has_id, 'account_id': account_id, 'region': region, 'ai_service': ai_service,
                                'component': component, 'instance_type': instance_type,

@@ -21,6 +21,7 @@ from aifinops.checks.base import Check, CheckContext, monthly_usd, register
 from aifinops.checks.params import CheckParams, lookback_field, noise_floor_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import RESERVED_CAPACITY_PREFIX
+from aifinops.sums import DUCKDB_SUM
 
 GPU_METRICS = ("nvidia_smi_utilization_gpu", "GPUUtilization", "DCGM_FI_DEV_GPU_UTIL")
 
@@ -59,9 +60,10 @@ class ReservedCapacityIdle(Check[ReservedCapacityParams]):
     def run(self, ctx: CheckContext, params: ReservedCapacityParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
         paid = ctx.query(
-            """SELECT resource_id, usage_date AS day, min(account_id) AS account_id, min(region) AS region,
+            f"""SELECT resource_id, usage_date AS day, min(account_id) AS account_id, min(region) AS region,
                       min(CASE WHEN component = 'Cluster' THEN 'hyperpod' ELSE purchase_option END) AS kind,
-                      min(instance_type) AS instance_type, sum(billed_cost) AS cost, sum(usage_quantity) AS hours
+                      min(instance_type) AS instance_type, {DUCKDB_SUM}(billed_cost) AS cost,
+                      {DUCKDB_SUM}(usage_quantity) AS hours
                FROM usage_daily
                WHERE usage_date BETWEEN ? AND ? AND resource_id IS NOT NULL
                  AND (purchase_option IN ('capacity-block', 'training-plan')

@@ -19,6 +19,7 @@ from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import S3_BUCKET
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 
 GIB = 2**30  # S3 storage is billed per binary GB: 'GB-Mo' = GiB-month
 
@@ -101,7 +102,8 @@ class S3AiDataLifecycle(Check[S3LifecycleParams]):
         if standard_gib < params.min_standard_gib:
             return None
         storage = ctx.query(
-            """SELECT usage_date, sum(usage_quantity) AS gb_month, sum(billed_cost) AS cost FROM usage_daily
+            f"""SELECT usage_date, {DUCKDB_SUM}(usage_quantity) AS gb_month, {DUCKDB_SUM}(billed_cost) AS cost
+               FROM usage_daily
                WHERE ai_service = 's3' AND resource_id = ? AND usage_type LIKE '%TimedStorage-ByteHrs'
                  AND usage_date BETWEEN ? AND ? GROUP BY 1 ORDER BY ALL""",
             [name, start, end],
@@ -179,7 +181,8 @@ def _size_gib_on(ctx: CheckContext, bucket: str, day: date) -> float | None:
     """The bucket's Standard size on ``day``: CloudWatch BucketSizeBytes, else the billed GB-months."""
     start = datetime.combine(day, time())
     rows = ctx.query(
-        """SELECT avg(value) AS size FROM metrics WHERE namespace = 'AWS/S3' AND metric_name = 'BucketSizeBytes'
+        f"""SELECT {DUCKDB_AVG}(value) AS size FROM metrics
+           WHERE namespace = 'AWS/S3' AND metric_name = 'BucketSizeBytes'
            AND dimensions['BucketName'] = ? AND dimensions['StorageType'] = 'StandardStorage'
            AND ts >= ? AND ts < ?""",
         [bucket, start, start + timedelta(days=1)],
@@ -187,7 +190,7 @@ def _size_gib_on(ctx: CheckContext, bucket: str, day: date) -> float | None:
     if rows and rows[0]["size"] is not None:
         return rows[0]["size"] / GIB
     billed = ctx.query(
-        """SELECT sum(usage_quantity) AS gb_month FROM usage_daily WHERE ai_service = 's3' AND resource_id = ?
+        f"""SELECT {DUCKDB_SUM}(usage_quantity) AS gb_month FROM usage_daily WHERE ai_service = 's3' AND resource_id = ?
            AND usage_type LIKE '%TimedStorage-ByteHrs' AND usage_date = ?""",
         [bucket, day],
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
+from aifinops.sums import DUCKDB_SUM
 
 # The account a plan is bought for: the payer when the bill names it, else the usage account; billing rows
 # that name neither (some exports leave both empty) are grouped under this label, never under "None".
@@ -90,14 +91,13 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
 
     def run(self, ctx: CheckContext, params: SavingsPlanParams) -> list[Finding]:
         window = ctx.window(params.lookback_days)
-        # Grouped in the store (a row per payer, then per payer and day), not a row per resource and day. Sums
-        # follow the order ctx.usage read the rows in (ORDER BY ALL of _COLUMNS), so they add the same numbers in
-        # the same order whatever order the rows were written in.
+        # Grouped in the store (a row per payer, then per payer and day), not a row per resource and day. The sums
+        # are DUCKDB_SUM: the same result whatever order the rows are added in.
         gross = {
             r["payer"]: r["cost"]
             for r in ctx.query(
-                f"WITH u AS ({_ON_DEMAND_SQL}) SELECT payer, sum(COALESCE(billed_cost, 0.0) ORDER BY {_COLUMNS}) "
-                "AS cost FROM u GROUP BY payer",
+                f"WITH u AS ({_ON_DEMAND_SQL}) SELECT payer, {DUCKDB_SUM}(COALESCE(billed_cost, 0.0)) AS cost "
+                "FROM u GROUP BY payer",
                 [window.start, window.end],
             )
         }
@@ -119,8 +119,8 @@ class SageMakerSavingsPlan(Check[SavingsPlanParams]):
     @staticmethod
     def _existing_commitment(ctx: CheckContext, window: Window) -> dict[str, float]:
         rows = ctx.query(
-            f"""SELECT {_PAYER_SQL} AS payer, sum(billed_cost) AS cost,
-                      sum(usage_quantity) AS hours FROM usage_daily
+            f"""SELECT {_PAYER_SQL} AS payer, {DUCKDB_SUM}(billed_cost) AS cost,
+                      {DUCKDB_SUM}(usage_quantity) AS hours FROM usage_daily
                WHERE usage_date BETWEEN ? AND ? AND line_item_type = 'SavingsPlanRecurringFee'
                  AND (service_code = 'MachineLearningSavingsPlans' OR usage_type LIKE 'SageMakerSP%')
                GROUP BY 1""",
@@ -212,7 +212,6 @@ def _cuts(findings: list[Finding]) -> dict[str, float]:
 
 
 # The on-demand SageMaker instance-hour rows the plan would cover (Spot and usage already under a plan left out).
-_COLUMNS = "usage_date, payer, account_id, region, usage_type, component, instance_type, resource_id, billed_cost"
 _ON_DEMAND_SQL = f"""SELECT usage_date, {_PAYER_SQL} AS payer, account_id, region, usage_type, component,
            instance_type, resource_id, billed_cost
     FROM usage_daily
@@ -245,7 +244,7 @@ def _daily_net(ctx: CheckContext, window: Window, cuts: dict[str, float]) -> lis
         f"""WITH u AS ({_ON_DEMAND_SQL}),
                  cuts AS (SELECT unnest(?::VARCHAR[]) AS k, unnest(?::DOUBLE[]) AS cut),
                  n AS (SELECT u.*, COALESCE(billed_cost, 0.0) * (1.0 - {cut}) AS net FROM u {joins})
-            SELECT payer, usage_date, sum(net ORDER BY {_COLUMNS}) AS cost
+            SELECT payer, usage_date, {DUCKDB_SUM}(net) AS cost
             FROM n GROUP BY payer, usage_date ORDER BY payer, usage_date""",
         [window.start, window.end, names, [cuts[k] for k in names]],
     )

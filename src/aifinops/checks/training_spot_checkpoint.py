@@ -19,6 +19,7 @@ from aifinops.checks.base import Check, CheckContext, Window, monthly_usd, regis
 from aifinops.checks.params import CheckParams, lookback_field
 from aifinops.model import Action, Finding
 from aifinops.resource_types import SAGEMAKER_TRAINING_INSTANCE_TYPE, SAGEMAKER_TRAINING_JOB, TRAINING_JOB
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import ACCELERATED_FAMILIES
 
 
@@ -190,7 +191,7 @@ class SpotWithoutCheckpoint(Check[SpotCheckpointParams]):
 
     @staticmethod
     def _billed(ctx: CheckContext, arn: str) -> float:
-        rows = ctx.query("SELECT sum(billed_cost) AS cost FROM usage_daily WHERE resource_id = ?", [arn])
+        rows = ctx.query(f"SELECT {DUCKDB_SUM}(billed_cost) AS cost FROM usage_daily WHERE resource_id = ?", [arn])
         return max(float(rows[0]["cost"] or 0.0), 0.0) if rows else 0.0
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aifinops.checks._common import UNKNOWN_ACCOUNT, region_flag
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
 from aifinops.model import Action, Finding
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import canonical_tag_key
 
 # Billing rows that name no usage account are grouped under this label in ids and titles, never "None" or "".
@@ -206,18 +207,19 @@ class UntaggedAiSpend(Check[UntaggedParams]):
     @staticmethod
     def _query_rows(ctx: CheckContext, window: Window) -> list[tuple[Any, ...]]:
         return ctx.con.execute(
-            """SELECT COALESCE(resource_id, '') <> '' AS has_id,
+            f"""SELECT COALESCE(resource_id, '') <> '' AS has_id,
                       COALESCE(NULLIF(resource_id, ''),
                                COALESCE(NULLIF(account_id, ''), ?) || '/' || COALESCE(service_code, '') || '/'
                                || COALESCE(usage_type, '')) AS key,
-                      NULLIF(account_id, '') AS account_id, region, ai_service, tags, fsum(billed_cost) AS cost_usd
+                      NULLIF(account_id, '') AS account_id, region, ai_service, tags,
+                      {DUCKDB_SUM}(billed_cost) AS cost_usd
                FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND is_ai
                  AND COALESCE(provider, 'AWS') = 'AWS'  -- the checks cover AWS (costs.summary.CHECKS_SCOPE)
                  -- tags exist on usage; taxes, credits and commitment fees never carry them
                  AND """
             + USAGE_LINE_SQL
             + """
-               -- fsum: the same cost whatever order DuckDB's threads add a resource's rows in (the rows come back
+               -- DUCKDB_SUM: the same cost whatever order DuckDB's threads add a resource's rows in (the rows come back
                -- sorted, so every total below is the same from one scan of a store to the next)
                GROUP BY ALL ORDER BY key, account_id NULLS FIRST, region NULLS FIRST, ai_service NULLS FIRST,
                         tags NULLS FIRST""",

@@ -27,6 +27,7 @@ from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.paging import decode_token, encode_token, fingerprint
 from aifinops.store import from_smallest_table, usage_span
+from aifinops.sums import DUCKDB_SUM
 
 T = TypeVar("T")
 
@@ -144,8 +145,8 @@ def _query(con: duckdb.DuckDBPyConnection, req: _Request) -> list[tuple[Any, ...
             Sql("SELECT ")
             + join(", ", keys)
             + Sql(
-                ", coalesce(sum(billed_cost), 0), coalesce(sum(effective_cost), 0),"
-                " coalesce(sum(list_cost), 0), coalesce(sum(usage_quantity), 0),"
+                f", coalesce({DUCKDB_SUM}(billed_cost), 0), coalesce({DUCKDB_SUM}(effective_cost), 0),"
+                f" coalesce({DUCKDB_SUM}(list_cost), 0), coalesce({DUCKDB_SUM}(usage_quantity), 0),"
                 " min(coalesce(pricing_unit, '')), max(coalesce(pricing_unit, ''))"
                 f" FROM {table} WHERE usage_date >= ? AND usage_date < ? AND ",
                 (req.start, req.end),

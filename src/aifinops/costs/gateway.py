@@ -40,6 +40,7 @@ from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
 from aifinops.store import day_span, exact_sum, one_row
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")
@@ -146,6 +147,7 @@ def match_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> d
     gateway's (registered as ``gateway_input``, models in ``genai_models``): ``mismatch`` = sum of |billed -
     logged| tokens over the logged tokens. ``principal`` is None when no caller is within MATCH_TOLERANCE."""
     caller = DIMENSIONS["PRINCIPAL"]  # the caller as `costs -g principal` names it, 'unattributed' when none
+    tokens = tokens_sql("usage_quantity", "pricing_unit")
     rows = con.execute(
         f"""WITH g AS (
               SELECT g.day, m.canonical AS model, sum(g.input_tokens) AS i, sum(g.output_tokens) AS o
@@ -153,15 +155,15 @@ def match_principal(con: duckdb.DuckDBPyConnection, start: date, end: date) -> d
               GROUP BY ALL),
             b AS (
               SELECT {caller.text} AS principal, usage_date AS day, m.canonical AS model,
-                     sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'input') AS i,
-                     sum({tokens_sql('usage_quantity', 'pricing_unit')}) FILTER (WHERE token_kind = 'output') AS o
+                     {DUCKDB_SUM}({tokens}) FILTER (WHERE token_kind = 'input') AS i,
+                     {DUCKDB_SUM}({tokens}) FILTER (WHERE token_kind = 'output') AS o
               FROM usage_daily u JOIN genai_models m ON m.name = u.model
               WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ?
                 AND token_kind IN ('input', 'output') AND coalesce(inference_tier, 'standard') <> 'batch'
                 AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
               GROUP BY ALL HAVING principal <> ?),
             p AS (SELECT DISTINCT principal FROM b)
-        SELECT p.principal, sum(abs(coalesce(b.i, 0) - g.i) + abs(coalesce(b.o, 0) - g.o)) / sum(g.i + g.o)
+        SELECT p.principal, {DUCKDB_SUM}(abs(coalesce(b.i, 0) - g.i) + abs(coalesce(b.o, 0) - g.o)) / sum(g.i + g.o)
         FROM p CROSS JOIN g LEFT JOIN b ON b.principal = p.principal AND b.day = g.day AND b.model = g.model
         GROUP BY 1 HAVING sum(g.i + g.o) > 0 ORDER BY 2, 1""",
         [start, end, *caller.params, start, end, UNATTRIBUTED]).fetchall()
@@ -216,13 +218,13 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
         caller_params = [*DIMENSIONS["PRINCIPAL"].params, principal]
     rates = _fit_by_model(con, start, end)
     gateway = con.execute(
-        "SELECT g.day, m.canonical, sum(g.spend_usd), count(*), "
+        f"SELECT g.day, m.canonical, {DUCKDB_SUM}(g.spend_usd), count(*), "
         + ", ".join(f"sum(g.{c})" for c in _COLUMNS.values())
         + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ? "
         "GROUP BY ALL", [start, end]).fetchall()
     billed = con.execute(
         f"""SELECT usage_date, m.canonical, token_kind, coalesce(inference_tier, 'standard'),
-                   sum(billed_cost), sum({tokens_sql('usage_quantity', 'pricing_unit')})
+                   {DUCKDB_SUM}(billed_cost), {DUCKDB_SUM}({tokens_sql('usage_quantity', 'pricing_unit')})
             FROM usage_daily u JOIN genai_models m ON m.name = u.model
             WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ? AND {caller}
               AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')

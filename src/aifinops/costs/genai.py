@@ -32,6 +32,7 @@ from aifinops.errors import ArgumentError, StoreError, did_you_mean
 from aifinops.money import largest_remainder_cents
 from aifinops.pricing.lookups import canonical_model
 from aifinops.store import day_span, one_row
+from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import tokens_sql
 
 TOKEN_CLASSES = {  # token class → the bedrock_invocations column that counts it
@@ -101,7 +102,7 @@ def _cells_sql() -> str:
     billed AS (
       SELECT usage_date AS day, account_id, m.canonical AS model,
              CASE WHEN token_kind LIKE 'cache-write%' THEN 'cache-write' ELSE token_kind END AS kind,
-             sum(billed_cost) AS cost, sum({tokens_sql('usage_quantity', 'pricing_unit')}) AS tokens
+             {DUCKDB_SUM}(billed_cost) AS cost, {DUCKDB_SUM}({tokens_sql('usage_quantity', 'pricing_unit')}) AS tokens
       FROM usage_daily u LEFT JOIN genai_models m ON m.name = u.model
       WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
         AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
@@ -111,7 +112,7 @@ def _cells_sql() -> str:
     logged_tokens AS (
       SELECT l.day, l.account_id, m.canonical AS model, l.kind, l.model_id, l.tokens
       FROM ({unpivot}) l LEFT JOIN genai_models m ON m.name = l.model_id WHERE l.tokens > 0),
-    logged AS (SELECT day, account_id, model, kind, sum(tokens) AS tokens FROM logged_tokens GROUP BY ALL),
+    logged AS (SELECT day, account_id, model, kind, {DUCKDB_SUM}(tokens) AS tokens FROM logged_tokens GROUP BY ALL),
     cells AS (
       SELECT coalesce(b.day, g.day) AS day, coalesce(b.account_id, g.account_id) AS account_id,
              coalesce(b.model, g.model) AS model, coalesce(b.kind, g.kind) AS kind,
@@ -165,14 +166,14 @@ def request_costs(
     token_sums = ", ".join(f"sum(coalesce({col}, 0))" for col in TOKEN_CLASSES.values())
     rows = con.execute(
         f"{priced} SELECT {select_dims}, count(*) AS requests, {token_sums}, "
-        f"sum(cost_usd) AS cost FROM cost GROUP BY ALL ORDER BY cost DESC, {order}",
+        f"{DUCKDB_SUM}(cost_usd) AS cost FROM cost GROUP BY ALL ORDER BY cost DESC, {order}",
         params,
     ).fetchall()
     scaling = con.execute(
         f"WITH {cells} SELECT day, account_id, model, kind, billed_usd, billed_tokens, logged_tokens FROM cells "
         "ORDER BY day, account_id, model, kind").fetchall()
     unallocated = _unallocated(con, cells, params)
-    total = one_row(con, "SELECT coalesce(sum(billed_cost), 0) FROM usage_daily WHERE ai_service = 'bedrock' "
+    total = one_row(con, f"SELECT coalesce({DUCKDB_SUM}(billed_cost), 0) FROM usage_daily WHERE ai_service = 'bedrock' "
                          "AND usage_date >= ? AND usage_date < ?", [start, end])[0]
     out_rows = [
         {**{g: r[i] for i, g in enumerate(group_by)}, "requests": r[len(dims)],
@@ -221,7 +222,7 @@ def _unallocated(con: duckdb.DuckDBPyConnection, cells: str, params: dict[str, A
                    WHEN inference_tier = 'batch' THEN 'batch (no invocation log records)'
                    WHEN inference_tier = 'provisioned' THEN 'provisioned throughput'
                    ELSE 'non-token charge: ' || coalesce(workload, 'other') END AS reason,
-                 coalesce(model, '') AS model, sum(billed_cost) AS cost
+                 coalesce(model, '') AS model, {DUCKDB_SUM}(billed_cost) AS cost
           FROM usage_daily
           WHERE ai_service = 'bedrock' AND usage_date >= $start AND usage_date < $end
             AND NOT (coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
@@ -229,7 +230,7 @@ def _unallocated(con: duckdb.DuckDBPyConnection, cells: str, params: dict[str, A
                      AND coalesce(inference_tier, 'standard') NOT IN ('batch', 'provisioned'))
           GROUP BY ALL),
         unlogged AS (
-          SELECT 'billed, no logged request' AS reason, model, sum(billed_usd) AS cost FROM cells
+          SELECT 'billed, no logged request' AS reason, model, {DUCKDB_SUM}(billed_usd) AS cost FROM cells
           WHERE logged_tokens = 0 GROUP BY ALL)
         SELECT reason, model, cost FROM other UNION ALL SELECT reason, model, cost FROM unlogged
         ORDER BY reason, model""",
@@ -260,7 +261,7 @@ def agent_costs(
     role_tag = '$."' + canonical_tag_key(PRINCIPAL_AGENT_TAG) + '"'
     agent_tag = '$."' + canonical_tag_key(AGENT_TAG) + '"'
     rows = con.execute(
-        """SELECT CASE WHEN component LIKE 'agentcore%' THEN 'agentcore'
+        f"""SELECT CASE WHEN component LIKE 'agentcore%' THEN 'agentcore'
                         WHEN workload IN ('knowledge-base', 'vector-store') THEN 'knowledge-base'
                         WHEN workload = 'tokens' THEN 'inference' END AS part,
                    nullif(json_extract_string(tags, ?), '') AS agent_tag,
@@ -268,7 +269,7 @@ def agent_costs(
                    nullif(json_extract_string(tags, ?), '') AS principal,
                    CASE WHEN resource_id LIKE 'arn:aws%:bedrock-agentcore:%:runtime/%'
                         THEN regexp_extract(resource_id, ':runtime/([^/]+)$', 1) END AS runtime,
-                   sum(billed_cost) AS cost
+                   {DUCKDB_SUM}(billed_cost) AS cost
             FROM usage_daily
             WHERE usage_date >= ? AND usage_date < ? AND ai_service IN ('bedrock', 'vector-store')
               AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')

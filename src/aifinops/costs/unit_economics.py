@@ -25,6 +25,7 @@ from aifinops.checks import _endpoints as ep
 from aifinops.checks.base import CheckContext, Window
 from aifinops.monitor.anomalies import resource_family
 from aifinops.monitor.gpus import gpus_per_instance
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 
 # Bedrock pricing units → tokens per unit, and the same in SQL: one home in the taxonomy.
 TOKENS_PER_UNIT = taxonomy.TOKENS_PER_UNIT
@@ -88,7 +89,7 @@ def _endpoint_cost(costs: dict[str, ep.EndpointCost], info: ep.EndpointInfo) -> 
 
 def _cost_by_resource(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
     rows = con.execute(
-        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
+        f"SELECT resource_id, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
         "AND resource_id IS NOT NULL GROUP BY 1",
         [start, end],
     ).fetchall()
@@ -136,7 +137,7 @@ def training_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) 
     """Billed training cost per job family and per job, most costly first."""
     jobs: dict[str, dict[str, Any]] = {}
     for rid, cost in con.execute(
-        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND "
+        f"SELECT resource_id, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND "
         "workload = 'training' AND resource_id LIKE '%:training-job/%' GROUP BY 1 ORDER BY 1",
         [start, end],
     ).fetchall():
@@ -161,9 +162,10 @@ def bedrock_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
     """Bedrock token usage (input, output, cache read and write) and cost per 1K tokens per model."""
     tokens: dict[str, dict[str, float]] = {}
     for model, unit, qty, cost in con.execute(
-        "SELECT model, pricing_unit, sum(usage_quantity), sum(billed_cost) FROM usage_daily WHERE usage_date >= ? "
-        "AND usage_date < ? AND ai_service = 'bedrock' AND token_kind IN ('input', 'output', 'cache-read', "
-        "'cache-write', 'cache-write-1h') AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
+        f"SELECT model, pricing_unit, {DUCKDB_SUM}(usage_quantity), {DUCKDB_SUM}(billed_cost) FROM usage_daily "
+        "WHERE usage_date >= ? AND usage_date < ? AND ai_service = 'bedrock' "
+        "AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h') "
+        "AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
         [start, end],
     ).fetchall():
         t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})
@@ -264,8 +266,9 @@ def gpu_efficiency(con: duckdb.DuckDBPyConnection, start: date, end: date) -> li
     out = _endpoint_gpu_rows(con, start, end)
     costs = _cost_by_resource(con, start, end)
     ec2 = con.execute(
-        "SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), avg(value), count(*) FROM metrics "
-        "WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu' AND ts >= ? AND ts < ? GROUP BY 1",
+        f"SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), {DUCKDB_AVG}(value), count(*) "
+        "FROM metrics WHERE namespace = 'CWAgent' AND metric_name = 'nvidia_smi_utilization_gpu' "
+        "AND ts >= ? AND ts < ? GROUP BY 1",
         [start, end],
     ).fetchall()
     for instance_id, itype, avg, n in ec2:
@@ -274,7 +277,7 @@ def gpu_efficiency(con: duckdb.DuckDBPyConnection, start: date, end: date) -> li
     jobs = {
         k: (v, n)
         for k, v, n in con.execute(
-            "SELECT dimensions['Host'], avg(value), count(*) FROM metrics WHERE namespace = "
+            f"SELECT dimensions['Host'], {DUCKDB_AVG}(value), count(*) FROM metrics WHERE namespace = "
             "'/aws/sagemaker/TrainingJobs' AND metric_name = 'GPUUtilization' AND statistic = 'Average' "
             "AND ts >= ? AND ts < ? GROUP BY 1",
             [start, end],
@@ -352,7 +355,7 @@ def token_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> 
     1-hour), usage only (no credits, refunds or tax)."""
     tokens = tokens_sql("usage_quantity", "pricing_unit")
     rows = con.execute(
-        f"SELECT coalesce(model, 'unknown'), token_kind, sum(billed_cost), sum({tokens}) "
+        f"SELECT coalesce(model, 'unknown'), token_kind, {DUCKDB_SUM}(billed_cost), {DUCKDB_SUM}({tokens}) "
         "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ai_service = 'bedrock' "
         "AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h') "
         "AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax') GROUP BY ALL ORDER BY 1, 2",
@@ -369,7 +372,7 @@ def request_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
 
     cost: dict[str, float] = {}
     for model, c in con.execute(
-            "SELECT model, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
+            f"SELECT model, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
             "AND ai_service = 'bedrock' AND workload = 'tokens' AND coalesce(line_item_type, 'Usage') "
             "NOT IN ('Credit', 'Refund', 'Tax') AND model IS NOT NULL GROUP BY 1", [start, end]).fetchall():
         key = canonical_model(model)
@@ -377,7 +380,7 @@ def request_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
     counts: dict[str, float] = {}
     source = "cloudwatch"
     found = con.execute(
-        "SELECT dimensions['ModelId'], sum(value) FROM metrics WHERE namespace = 'AWS/Bedrock' "
+        f"SELECT dimensions['ModelId'], {DUCKDB_SUM}(value) FROM metrics WHERE namespace = 'AWS/Bedrock' "
         "AND metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1",
         [start, end]).fetchall()
     if not found:
