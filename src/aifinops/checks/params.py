@@ -14,9 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class CheckParams(BaseModel):
     """The base of every check's parameter model: unknown fields are refused, so a mistyped threshold fails
-    instead of being ignored."""
+    instead of being ignored.
 
-    model_config = ConfigDict(extra="forbid")
+    Its validator is built on first use, not when the check's module is imported (``defer_build``): a scan with
+    no parameters builds none of them (base.parse_params takes the defaults as declared), which was 16 ms of the
+    28 models' 40 ms import."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # The longest look-back a check reads: a year, with a leap day.

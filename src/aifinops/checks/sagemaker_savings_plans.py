@@ -16,9 +16,10 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks.base import HOURS_UNIT_SQL, USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.sums import DUCKDB_SUM
@@ -29,9 +30,7 @@ UNKNOWN_PAYER = "unknown-payer"
 _PAYER_SQL = f"COALESCE(NULLIF(billing_account_id, ''), NULLIF(account_id, ''), '{UNKNOWN_PAYER}')"
 
 
-class SavingsPlanParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SavingsPlanParams(CheckParams):
     lookback_days: int = Field(
         30, ge=7, le=366, description="Days of spend examined. Default 30: Cost Explorer's recommendation look-back."
     )

@@ -13,10 +13,11 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from aifinops.checks._common import UNKNOWN_ACCOUNT, region_flag
 from aifinops.checks.base import USAGE_LINE_SQL, Check, CheckContext, Window, monthly_usd, register
+from aifinops.checks.params import CheckParams
 from aifinops.model import Action, Finding
 from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import canonical_tag_key
@@ -24,9 +25,7 @@ from aifinops.taxonomy import canonical_tag_key
 # Billing rows that name no usage account are grouped under this label in ids and titles, never "None" or "".
 
 
-class UntaggedParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UntaggedParams(CheckParams):
     required_tags: list[str] = Field(
         ["model", "environment", "team", "workload-type"],
         min_length=1,
@@ -316,9 +315,7 @@ def _actions(top: list[dict[str, Any]], missing: list[str]) -> list[Action]:
     return actions
 
 
-class NoOwnerParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NoOwnerParams(CheckParams):
     owner_tags: list[str] = Field(
         ["team", "owner"],
         min_length=1,
