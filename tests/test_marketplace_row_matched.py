@@ -1,6 +1,6 @@
 """Marketplace rows read by row number (ingest.pipeline._marketplace_row_matched): the file is grouped once
-without the product map, and the product name and region of each Marketplace line item come from a second,
-narrow read of the map, matched by the row's number in its file. Each Marketplace group must still get its own
+without the product map, and the product map of each Marketplace line item comes from a second, narrow read of
+the map, matched by the row's number in its file. Each Marketplace group must still get its own
 product name and region: checked against SQL written here over the same files, to the cent and line for line,
 with several models and regions under one usage type and resource (so only the map tells them apart), over
 several row groups, and over two files whose row numbers overlap.
@@ -146,15 +146,6 @@ def test_row_matched_rollup_equals_the_rollup_of_every_line_item(tmp_path, monke
     grouped, matched = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
     assert matched == 1
     assert_equals_per_item_rollup(grouped, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=100)
-
-
-def test_the_map_entries_a_loader_reads():
-    sql = "SELECT NULLIF(\"product\"['product_name'], ''), COALESCE(a, \"product\"['region']), \"product_sku\" FROM t"
-    assert pipeline._map_entries_read(sql, "product") == ["product_name", "region"]
-    assert pipeline._map_entries_read("SELECT \"product\"['it''s'] FROM t", "product") == ["it's"]
-    assert pipeline._map_entries_read("SELECT \"product\" FROM t", "product") is None  # the whole map
-    assert pipeline._map_entries_read("SELECT \"product\"[k] FROM t", "product") is None  # a computed key
-    assert pipeline._map_entries_read("SELECT 1 FROM t", "product") == []
 
 
 def test_product_as_json_text_names_every_row(tmp_path):

@@ -9,7 +9,6 @@ everything back: the store is never half-written. Totals are reconciled to the c
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -423,10 +422,9 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str, 
         if split and batch.marketplace:  # the other rows are grouped without the map
             assert product is not None and entity is not None
             others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
-            entries = _map_entries_read(sql, product)
-            if entries and entity in keys and entity not in left_out and (
+            if entity in keys and entity not in left_out and (
                     batch.marketplace_rows is not None and batch.marketplace_rows <= _ROW_MATCHED_ROWS):
-                grouped = _marketplace_row_matched(batch, keys, others, sums, measures, product, entity, entries)
+                grouped = _marketplace_row_matched(batch, keys, others, sums, measures, product, entity)
             else:
                 grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
                            f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
@@ -441,36 +439,21 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str, 
     return plans
 
 
-# Marketplace rows matched to their product entries by row number while the file is read once, up to this many:
-# each is held (its row number, measures and entries, about 200 bytes) until it is grouped, where grouping the
-# Marketplace rows on the map holds one entry per group.
+# Marketplace rows matched to their product maps by row number while the file is read once, up to this many: each
+# is held (its row number and measures, about 200 bytes) until it is grouped, where grouping the Marketplace rows
+# on the map holds one map per group.
 _ROW_MATCHED_ROWS = 1_000_000
-_MAP_ENTRY = re.compile(r"""^\['((?:[^']|'')*)'\]""")
-
-
-def _map_entries_read(sql: str, column: str) -> list[str] | None:
-    """The keys whose entries ``sql`` reads from the map ``column`` (each use ``"column"['key']``); None when it
-    reads the map any other way (whole, or with a computed key)."""
-    ref = qident(column)
-    parts = sql.split(ref)
-    keys = []
-    for part in parts[1:]:
-        match = _MAP_ENTRY.match(part)
-        if match is None:
-            return None
-        keys.append(match.group(1).replace("''", "'"))
-    return sorted(set(keys))
 
 
 def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[str, str], sums: list[str],
-                             measures: list[str], product: str, entity: str, entries: list[str]) -> str:
-    """The raw groups of a batch whose loader reads only some entries of the product map, and only on
-    Marketplace rows: one read of every row grouped without the map, each Marketplace group keeping its line
-    items' measures and row numbers in a list; a second read of the map entries of the Marketplace rows alone
-    (the two columns, not every column the groups read); the Marketplace groups then split by their rows'
-    entries (held as a JSON object, as the map is held in the other plans) and summed again. Same groups and
-    sums as grouping the Marketplace rows on the whole map, as far as the loader can tell: it reads no other
-    entry."""
+                             measures: list[str], product: str, entity: str) -> str:
+    """The raw groups of a batch whose loader reads the product map on Marketplace rows only: one read of every
+    row grouped without the map, each Marketplace group keeping its line items' measures and row numbers in a
+    list; a second read of the product map of the Marketplace rows alone (the map and the row number, not every
+    column the groups read, whose nested columns cost as much to skip through as the map does); the Marketplace
+    groups then split by their rows' maps (as JSON text, as ``keys`` holds it) and summed again. The same groups
+    and sums as grouping the Marketplace rows on the map in a read of their own, for about half the cost of that
+    read where Marketplace rows are few."""
     relation = registry.parquet_relation([str(p) for p in batch.files], row_numbers=True)
     is_marketplace = f"{qident(entity)} = '{MARKETPLACE}'"
     multi = len(batch.files) > 1  # row numbers count from 0 in each file: the file name tells them apart
@@ -478,25 +461,20 @@ def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[s
     filled = [n for n in measures if n not in batch.empty]
     fields = [f"'m{i}': {qident(n)}" for i, n in enumerate(filled)] + [f"'{k}': {k}" for k in row_key]
     rows_list = "aifinops_marketplace_rows"
-    products = (f"SELECT {', '.join(row_key)}, "
-                + ", ".join(f"{qident(product)}['{k.replace(chr(39), chr(39) * 2)}'] AS e{i}"
-                            for i, k in enumerate(entries))
-                + f" FROM {relation} WHERE {is_marketplace}")
+    products = f"SELECT {', '.join(row_key)}, {keys[product]} FROM {relation} WHERE {is_marketplace}"
     groups = (f"SELECT {', '.join([*others.values(), *sums])}, list({{{', '.join(fields)}}}) FILTER "
               f"(WHERE {is_marketplace}) AS {rows_list} FROM {relation} GROUP BY ALL")
-    # the Marketplace groups numbered, their line items matched to their entries by row number and summed per
-    # group and entries (narrow rows: a group's number, not its keys), then given their keys back
-    entry_values = ", ".join(f"p.e{i}" for i in range(len(entries)))
+    # the Marketplace groups numbered, their line items matched to their maps by row number and summed per group
+    # and map (narrow rows: a group's number, not its keys), then given their keys back
     assert batch.columns is not None
     split = [f"{_total(batch.columns.types[n])}(u.r.m{i}) AS m{i}" for i, n in enumerate(filled)]
     on = " AND ".join(f"p.{k} = u.r.{k}" for k in row_key)
-    items = (f"SELECT u.gid, {entry_values}, {', '.join(split)}{',' if split else ''} count(*) AS n"
+    map_ = f"p.{qident(product)}"
+    items = (f"SELECT u.gid, {map_}, {', '.join(split)}{',' if split else ''} count(*) AS n"
              + (", any_value(u.r.filename) AS filename" if multi else "")
              + f" FROM (SELECT gid, unnest({rows_list}) AS r FROM aifinops_marketplace) AS u"
-             f" JOIN aifinops_products AS p ON {on} GROUP BY u.gid, {entry_values}")
-    json_entries = ", ".join(f"'{k.replace(chr(39), chr(39) * 2)}', s.e{i}" for i, k in enumerate(entries))
-    out = [f"CAST(json_object({json_entries}) AS VARCHAR) AS {qident(product)}" if n == product
-           else f"g.{qident(n)}" for n in keys]
+             f" JOIN aifinops_products AS p ON {on} GROUP BY u.gid, {map_}")
+    out = [f"s.{qident(product)}" if n == product else f"g.{qident(n)}" for n in keys]
     for n in measures:
         out.append(f"s.m{filled.index(n)} AS {qident(n)}" if n in filled else f"g.{qident(n)}")
     out.append(f"s.n AS {COUNTED_COLUMN}")
