@@ -12,6 +12,9 @@ import duckdb
 import pytest
 
 from aifinops.costs import ai_cost_summary, get_cost_and_usage
+from aifinops.sums import DUCKDB_SUM
+
+CELLS_READ = f"coalesce({DUCKDB_SUM}(billed_cost), 0)"  # in the statement that reads the cost cells (costs.ce_api)
 
 # The demo holds 2024-09-01 .. 2024-11-30. Windows: whole months, months with ragged edges on both sides (the
 # monthly rows of October plus the daily rows of the edges), one month's middle, one day.
@@ -108,7 +111,7 @@ def test_grouped_cost_equals_the_rollup(store, start, end, granularity, group):
     recording = Recording(con)
     _assert_to_the_cent(_cells(_ask(recording, start, end, granularity, group)),
                         _expected(con, start, end, granularity, group))
-    read = recording.answering("coalesce(sum(billed_cost), 0)")
+    read = recording.answering(CELLS_READ)
     if kind == "no-summaries":
         assert "usage_daily" in read
     elif group in ("AI_SERVICE", "WORKLOAD", "INSTANCE_TYPE") and kind == "summaries":
@@ -129,7 +132,7 @@ def test_a_filter_the_ai_summary_holds_is_answered_from_it(store, start, end):
     _assert_to_the_cent(got, _expected(con, start, end, "MONTHLY", "MODEL",
                                        "coalesce(nullif(ai_service, ''), 'other') IN ('sagemaker', 'bedrock')"))
     if kind == "summaries":
-        assert "usage_summary_ai_" in recording.answering("coalesce(sum(billed_cost), 0)")
+        assert "usage_summary_ai_" in recording.answering(CELLS_READ)
 
 
 @pytest.mark.parametrize(("start", "end"), WINDOWS[:3])
@@ -141,7 +144,7 @@ def test_a_tag_filter_falls_back_to_the_rollup(store, start, end):
     got = _cells(_ask(recording, start, end, "MONTHLY", "USAGE_TYPE", expression))
     _assert_to_the_cent(got, _expected(con, start, end, "MONTHLY", "USAGE_TYPE",
                                        "json_extract_string(tags, '$.team') IN ('ml-platform', 'research')"))
-    assert "FROM usage_daily" in recording.answering("coalesce(sum(billed_cost), 0)")
+    assert "FROM usage_daily" in recording.answering(CELLS_READ)
 
 
 # The guide's drivers, written out here over the rollup's columns (costs.summary.DRIVERS states them as CE filters).
@@ -212,7 +215,7 @@ def test_a_paged_answer_reads_its_cells_once_and_its_pages_equal_the_rollup(stor
                                granularity="DAILY", group_by=[{"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
                                next_token=token)
         cell_reads += sum(1 for s in recording.sql if s.startswith("SELECT usage_date, ")
-                          and "coalesce(sum(billed_cost), 0)" in s)
+                          and CELLS_READ in s)
         pages += 1
         got.update(_cells(answer))
         token = answer.get("NextPageToken")
