@@ -7,12 +7,20 @@ Cost semantics per line item type, as the AWS CUR line item columns define them
 
 from __future__ import annotations
 
-from aifinops.ingest.cur2_columns import CUR2_REQUIRED
 from aifinops.ingest.sqlparts import Columns, canonical_tags_sql, charge_select, tags_map_sql
 
 FORMAT = "cur2"
 TITLE = "CUR 2.0"
-REQUIRED = CUR2_REQUIRED
+# The columns a file must have to be read as CUR 2.0 (the rest may be absent: exports list columns). Here, not
+# beside the schema in cur2_columns, whose pyarrow types a read of a file's rows does not need.
+REQUIRED = [
+    "bill_billing_period_start_date",
+    "line_item_line_item_type",
+    "line_item_usage_start_date",
+    "line_item_product_code",
+    "line_item_usage_type",
+    "line_item_unblended_cost",
+]
 NUMERIC_COLUMNS = [
     "line_item_unblended_cost",
     "line_item_usage_amount",

@@ -6,12 +6,16 @@ product, reservation, savings_plan, resource_tags, cost_category, discount group
 pages table-dictionary-cur2-*): costs are double, **rates are strings**, dates
 are timestamps, and ``product``, ``resource_tags``, ``cost_category`` are map<string,string>
 (``discount`` is map<string,double>). Used by the demo account and the benchmark generator to write
-real-shaped files, and by the loader to recognise the format.
+real-shaped files. The loader recognises the format by ``cur2.REQUIRED`` (``CUR2_REQUIRED`` here) without
+importing this module: pyarrow's types are for writing files, and an ingest imports pyarrow only to read a
+Parquet footer (validate.parquet_footer).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
+
+from aifinops.ingest.cur2 import REQUIRED
 
 _S = pa.string()
 _D = pa.float64()
@@ -139,12 +143,4 @@ CUR2_COLUMNS: list[tuple[str, pa.DataType]] = [
 CUR2_SCHEMA = pa.schema(CUR2_COLUMNS)
 CUR2_COLUMN_NAMES = [name for name, _ in CUR2_COLUMNS]
 
-# The columns a file must have to be read as CUR 2.0 (the rest may be absent: exports list columns).
-CUR2_REQUIRED = [
-    "bill_billing_period_start_date",
-    "line_item_line_item_type",
-    "line_item_usage_start_date",
-    "line_item_product_code",
-    "line_item_usage_type",
-    "line_item_unblended_cost",
-]
+CUR2_REQUIRED = REQUIRED  # the columns a file must have to be read as CUR 2.0 (cur2.REQUIRED)
