@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 
 from pydantic import Field
 
@@ -23,6 +23,15 @@ from aifinops.sums import DUCKDB_SUM
 from aifinops.taxonomy import canonical_tag_key
 
 # Billing rows that name no usage account are grouped under this label in ids and titles, never "None" or "".
+
+
+# A member of an untagged group: (-window cost, resource key, AI service, region or None, has_id, window cost,
+# monthly cost); tuples sort by cost descending, then resource, as the group lists them.
+_Member = tuple[float, str, str, str | None, bool, float, float]
+_SERVICE: Final = 2
+_REGION: Final = 3
+_WINDOW_COST: Final = 5
+_MONTHLY_COST: Final = 6
 
 
 class UntaggedParams(CheckParams):
@@ -114,7 +123,7 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             entry[3] = min(entry[3], region or "")
         untagged_total = sum(max(e[0], 0.0) for e in untagged.values())
         share_untagged = untagged_total / ai_total if ai_total > 0 else None
-        groups: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+        groups: dict[tuple[str, tuple[str, ...]], list[_Member]] = {}
         days = window.days
         # in the rows' order: _finding orders each group's members by (cost, resource), unique within a group
         in_order: dict[frozenset[str], tuple[str, ...]] = {}  # missing tags in the order of required_tags
@@ -125,16 +134,9 @@ class UntaggedAiSpend(Check[UntaggedParams]):
             missing_set = in_order.get(missing_tags)
             if missing_set is None:
                 missing_set = in_order[missing_tags] = tuple(k for k in params.required_tags if k in missing_tags)
+            # one service per resource in practice; the least name when not
             groups.setdefault((account, missing_set), []).append(
-                {
-                    "resource": key,
-                    "ai_service": service,  # one service per resource in practice; the least name when not
-                    "region": region or None,
-                    "has_id": has_id,
-                    "window_cost_usd": cost,
-                    "monthly_cost_usd": monthly_cost,
-                }
-            )
+                (-cost, key, service, region or None, has_id, cost, monthly_cost))
         context = {
             "ai_spend_untagged_share": share_untagged,
             "ai_spend_untagged_monthly_usd": monthly_usd(untagged_total, window.days),
@@ -149,21 +151,24 @@ class UntaggedAiSpend(Check[UntaggedParams]):
         self,
         account: str,
         missing: list[str],
-        members: list[dict[str, Any]],
+        members: list[_Member],
         ai_total: float,
         window: Window,
         params: UntaggedParams,
         context: dict[str, Any],
     ) -> Finding:
-        members = sorted(members, key=lambda m: (-m["window_cost_usd"], m["resource"]))
-        top, rest = members[: params.top_resources], members[params.top_resources :]
-        for m in top:  # the listed members only: the others' types are never shown
-            m["resource_type"] = _resource_type(m["resource"], m["ai_service"], m["has_id"])
-        cost = sum(m["window_cost_usd"] for m in members)
-        regions = sorted({m["region"] or "" for m in members})
+        members = sorted(members)  # cost descending, then resource (unique in the group: the rest never compares)
+        cost = sum(m[_WINDOW_COST] for m in members)
+        regions = sorted({m[_REGION] or "" for m in members})
         by_service: dict[str, float] = {}
         for m in members:
-            by_service[m["ai_service"]] = by_service.get(m["ai_service"], 0.0) + m["monthly_cost_usd"]
+            by_service[m[_SERVICE]] = by_service.get(m[_SERVICE], 0.0) + m[_MONTHLY_COST]
+        rest = members[params.top_resources :]
+        top = [  # the listed members only as dicts, with their types: the others' are never shown
+            {"resource": key, "ai_service": service, "region": region, "has_id": has_id,
+             "resource_type": _resource_type(key, service, has_id), "monthly_cost_usd": monthly_cost}
+            for _, key, service, region, has_id, _, monthly_cost in members[: params.top_resources]
+        ]
         return Finding(
             check=self.id,
             title=f"{len(members)} AI resource(s) in {_account_text(account)} missing tags {', '.join(missing)}",
@@ -182,7 +187,7 @@ class UntaggedAiSpend(Check[UntaggedParams]):
                     for m in top
                 ],
                 "other_resources_count": len(rest),
-                "other_resources_monthly_usd": sum(m["monthly_cost_usd"] for m in rest),
+                "other_resources_monthly_usd": sum(m[_MONTHLY_COST] for m in rest),
                 "monthly_usd_by_service": dict(sorted(by_service.items())),
                 "window_cost_untagged_usd": cost,
                 "share_of_ai_spend": cost / ai_total if ai_total > 0 else None,
