@@ -22,6 +22,7 @@ rule is printed in docs/checks.md (``RULE``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from aifinops.model import Confidence
@@ -74,6 +75,18 @@ def confidence(
     depends on comes from the account's data, False when it is an assumed default. ``full_coverage``: a check's
     own threshold for full coverage when it has a parameter for it.
     """
+    if coverage is None and (days is None or type(days) is int):  # most calls (a check's thousands of findings
+        # repeat a few day counts): the grades computed once per distinct evidence, a new reasons list each time
+        level, reasons = _graded(None, days, lookback_days, price_basis, measured_share, full_coverage)
+        return Graded(level, list(reasons))
+    level, reasons = _graded.__wrapped__(coverage, days, lookback_days, price_basis, measured_share, full_coverage)
+    return Graded(level, list(reasons))
+
+
+@lru_cache(maxsize=1024)
+def _graded(coverage: float | None, days: float | None, lookback_days: int | None, price_basis: str | None,
+            measured_share: bool | None, full_coverage: float) -> tuple[Confidence, tuple[str, ...]]:
+    """confidence's level and reasons."""
     grades: list[tuple[Grade, str]] = []
     if coverage is not None:
         grade: Grade = "full" if coverage >= full_coverage else "partial" if coverage >= MIN_COVERAGE else "missing"
@@ -90,9 +103,9 @@ def confidence(
     if measured_share is not None:
         grades.append(("full" if measured_share else "missing",
                        "share measured from the account's data" if measured_share else "share assumed (no data)"))
-    reasons = [reason for grade, reason in grades if grade != "full"]
+    reasons = tuple(reason for grade, reason in grades if grade != "full")
     if any(grade == "missing" for grade, _ in grades):
-        return Graded("low", reasons)
+        return "low", reasons
     if reasons:
-        return Graded("medium", reasons)
-    return Graded("high", [])
+        return "medium", reasons
+    return "high", ()
