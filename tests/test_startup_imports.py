@@ -37,8 +37,8 @@ main()
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "PYDANTIC_DISABLE_PLUGINS")}
-    return env | extra
+    unset = ("FORCE_COLOR", "TTY_COMPATIBLE", "PYDANTIC_DISABLE_PLUGINS")
+    return {k: v for k, v in os.environ.items() if k not in unset} | extra
 
 
 def _watched_scan(tmp_path: Path, output: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
@@ -83,3 +83,12 @@ def test_a_long_output_path_is_written_on_one_line(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr == f"Wrote {output}\n"
     assert len(result.stderr) > 80
+
+
+def test_the_whole_command_line_registers_without_rich():
+    """`aifinops --help` (and a mistyped command) registers every command module: none imports rich to do so."""
+    code = ("import sys; from aifinops.cli import app; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"

@@ -548,6 +548,11 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _command_name(argv: list[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (the root options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def _app_for(argv: list[str]) -> typer.Typer:
     """The app holding only the command ``argv`` names (its first word: the root options take no value), with
     the root callback; the whole app when argv names none or a name no command has (help, errors, suggestions).
@@ -555,7 +560,7 @@ def _app_for(argv: list[str]) -> typer.Typer:
     Typer turns every registered command into a click command on each run (about 1 ms each, 38 of them) and
     the command modules import what their options need (the simulators, for one): a scan needs neither.
     """
-    name = next((a for a in argv if not a.startswith("-")), None)
+    name = _command_name(argv)
     if name is None:
         _register_commands()
         return _app
@@ -570,6 +575,9 @@ def _app_for(argv: list[str]) -> typer.Typer:
         _register_commands()
     return _app
 
+
+# The commands that serve until stopped: Python's own GC thresholds (main).
+SERVERS = ("mcp", "serve")
 
 # Packages of the optional extras (pyproject.toml), by the extra that installs them.
 EXTRAS = {
@@ -666,15 +674,20 @@ def main() -> None:
     # find what is still alive: frozen, they are left to the process's end. Nothing the command writes waits
     # on it (stores, files and consoles are closed or flushed before), and atexit handlers still run.
     atexit.register(gc.freeze)
-    # Fewer collections while it runs: the imports and a scan leave some 55k objects that live to the end, and
-    # the default threshold (700 allocations) walked them in 146 collections per scan (0.03 s of CPU); the rare
-    # cycles wait a little longer. mypy's build raises it for the same reason (to 200k allocations).
-    gc.set_threshold(50_000, 20, 20)
+    argv = sys.argv[1:]
+    # Fewer collections while a command runs: the imports and a scan leave some 55k objects that live to the
+    # end, and the default threshold (700 allocations) walked them in 129 collections per 1M-row scan (0.045 s
+    # of CPU; 32 and 0.018 s raised); the rare cycles wait a little longer. mypy's build raises it for the same
+    # reason (to 200k allocations). Not in the servers, which run for hours and whose garbage is what their
+    # requests leave (bench/bench_server_gc.py, 60 s of load): raised, `aifinops mcp` under 20 HTTP clients held
+    # 20 MB more (225 against 204 MB) for the same CPU per call; `aifinops serve` held the same (187-191 MB) for
+    # the same CPU per request: no gain to weigh against it.
+    if _command_name(argv) not in SERVERS:
+        gc.set_threshold(50_000, 20, 20)
     # No pydantic plugins in a command (pydantic's documented switch, which typer also sets around its own
     # models): looking for them reads every installed package's entry points, 5 ms of CPU per process. A value
     # set by the user stands.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
-    argv = sys.argv[1:]
     debug = "--debug" in argv or os.environ.get("AIFINOPS_DEBUG", "") not in ("", "0")
     try:
         # --debug is accepted anywhere on the line, not only before the command.
