@@ -40,4 +40,4 @@ def test_servers_keep_pythons_thresholds(argv):
 
 @pytest.mark.parametrize("argv", [("scan", "--help"), ("ingest", "--help"), ("--help",)])
 def test_other_commands_run_with_raised_thresholds(argv):
-    assert _thresholds(*argv) == (50_000, 20, 20)
+    assert _thresholds(*argv) == (200_000, 20, 20)

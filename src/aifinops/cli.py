@@ -675,15 +675,17 @@ def main() -> None:
     # on it (stores, files and consoles are closed or flushed before), and atexit handlers still run.
     atexit.register(gc.freeze)
     argv = sys.argv[1:]
-    # Fewer collections while a command runs: the imports and a scan leave some 55k objects that live to the
-    # end, and the default threshold (700 allocations) walked them in 129 collections per 1M-row scan (0.045 s
-    # of CPU; 32 and 0.018 s raised); the rare cycles wait a little longer. mypy's build raises it for the same
-    # reason (to 200k allocations). Not in the servers, which run for hours and whose garbage is what their
-    # requests leave (bench/bench_server_gc.py, 60 s of load): raised, `aifinops mcp` under 20 HTTP clients held
-    # 20 MB more (225 against 204 MB) for the same CPU per call; `aifinops serve` held the same (187-191 MB) for
-    # the same CPU per request: no gain to weigh against it.
+    # No collection while a command runs, as a rule: after this point a scan makes some 68k more container
+    # objects than it frees (on 1M rows as on 10M), mostly modules' and models' that live to the end, and a
+    # collection walks them to free almost none (843 of 47k). At Python's threshold (700 allocations) 129
+    # collections took 0.045 s of CPU per 1M-row scan; at 50k one still walked them after the imports (0.010 to
+    # 0.013 s); at 200k (mypy's build raises it as far, for the same reason) none does, peak RSS the same (468
+    # and 476 MB on the 10M-row bill). Not in the servers, which run for hours and whose garbage is what
+    # their requests leave (bench/bench_server_gc.py, 60 s of load): at 50k, `aifinops mcp` under 20 HTTP
+    # clients held 20 MB more (225 against 204 MB) for the same CPU per call, `aifinops serve` the same memory
+    # (187-191 MB) for the same CPU per request: no gain to weigh against it.
     if _command_name(argv) not in SERVERS:
-        gc.set_threshold(50_000, 20, 20)
+        gc.set_threshold(200_000, 20, 20)
     # No pydantic plugins in a command (pydantic's documented switch, which typer also sets around its own
     # models): looking for them reads every installed package's entry points, 5 ms of CPU per process. A value
     # set by the user stands.
