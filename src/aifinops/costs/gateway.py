@@ -221,7 +221,7 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
         f"SELECT g.day, m.canonical, {DUCKDB_SUM}(g.spend_usd), count(*), "
         + ", ".join(f"sum(g.{c})" for c in _COLUMNS.values())
         + f" FROM {_INPUT} g JOIN genai_models m ON m.name = g.model WHERE g.day >= ? AND g.day < ? "
-        "GROUP BY ALL", [start, end]).fetchall()
+        "GROUP BY ALL ORDER BY ALL", [start, end]).fetchall()
     billed = con.execute(
         f"""SELECT usage_date, m.canonical, token_kind, coalesce(inference_tier, 'standard'),
                    {DUCKDB_SUM}(billed_cost), {DUCKDB_SUM}({tokens_sql('usage_quantity', 'pricing_unit')})
@@ -229,8 +229,8 @@ def _reconcile(con: duckdb.DuckDBPyConnection, start: date, end: date, principal
             WHERE ai_service = 'bedrock' AND usage_date >= ? AND usage_date < ? AND {caller}
               AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
               AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h')
-            GROUP BY ALL""", [start, end, *caller_params]).fetchall()
-    cells: dict[tuple[date, str], dict[str, Any]] = {}
+            GROUP BY ALL ORDER BY ALL""", [start, end, *caller_params]).fetchall()
+    cells: dict[tuple[date, str], dict[str, Any]] = {}  # added up in the rows' order (ORDER BY ALL): one answer
 
     def cell(day: date, model: str) -> dict[str, Any]:
         return cells.setdefault((day, model), {

@@ -273,9 +273,9 @@ def agent_costs(
             FROM usage_daily
             WHERE usage_date >= ? AND usage_date < ? AND ai_service IN ('bedrock', 'vector-store')
               AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')
-            GROUP BY ALL HAVING part IS NOT NULL""",
+            GROUP BY ALL HAVING part IS NOT NULL ORDER BY ALL""",
         [agent_tag, role_tag, principal, start, end]).fetchall()
-    agents: dict[str, dict[str, float]] = {}
+    agents: dict[str, dict[str, float]] = {}  # added up in the rows' order (ORDER BY ALL): one answer's bytes
     unassigned = {"agentcore_usd": 0.0, "knowledge_base_usd": 0.0}
     shared_kb = 0.0
 

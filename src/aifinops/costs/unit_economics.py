@@ -88,9 +88,10 @@ def _endpoint_cost(costs: dict[str, ep.EndpointCost], info: ep.EndpointInfo) -> 
 
 
 def _cost_by_resource(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
+    # ORDER BY here and below where Python adds the rows' amounts up: one order of adding, one answer's bytes
     rows = con.execute(
         f"SELECT resource_id, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
-        "AND resource_id IS NOT NULL GROUP BY 1",
+        "AND resource_id IS NOT NULL GROUP BY 1 ORDER BY 1",
         [start, end],
     ).fetchall()
     return dict(rows)
@@ -165,7 +166,7 @@ def bedrock_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
         f"SELECT model, pricing_unit, {DUCKDB_SUM}(usage_quantity), {DUCKDB_SUM}(billed_cost) FROM usage_daily "
         "WHERE usage_date >= ? AND usage_date < ? AND ai_service = 'bedrock' "
         "AND token_kind IN ('input', 'output', 'cache-read', 'cache-write', 'cache-write-1h') "
-        "AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL",
+        "AND coalesce(line_item_type, 'Usage') = 'Usage' GROUP BY ALL ORDER BY ALL",
         [start, end],
     ).fetchall():
         t = tokens.setdefault(model or "unknown", {"tokens": 0.0, "cost_usd": 0.0})
@@ -374,19 +375,19 @@ def request_unit_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -
     for model, c in con.execute(
             f"SELECT model, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
             "AND ai_service = 'bedrock' AND workload = 'tokens' AND coalesce(line_item_type, 'Usage') "
-            "NOT IN ('Credit', 'Refund', 'Tax') AND model IS NOT NULL GROUP BY 1", [start, end]).fetchall():
+            "NOT IN ('Credit', 'Refund', 'Tax') AND model IS NOT NULL GROUP BY 1 ORDER BY 1", [start, end]).fetchall():
         key = canonical_model(model)
         cost[key] = cost.get(key, 0.0) + (c or 0.0)
     counts: dict[str, float] = {}
     source = "cloudwatch"
     found = con.execute(
         f"SELECT dimensions['ModelId'], {DUCKDB_SUM}(value) FROM metrics WHERE namespace = 'AWS/Bedrock' "
-        "AND metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1",
+        "AND metric_name = 'Invocations' AND statistic = 'Sum' AND ts >= ? AND ts < ? GROUP BY 1 ORDER BY 1",
         [start, end]).fetchall()
     if not found:
         source = "invocation-logs"
         found = con.execute("SELECT model_id, count(*) FROM bedrock_invocations WHERE CAST(ts AS DATE) >= ? "
-                            "AND CAST(ts AS DATE) < ? GROUP BY 1", [start, end]).fetchall()
+                            "AND CAST(ts AS DATE) < ? GROUP BY 1 ORDER BY 1", [start, end]).fetchall()
     for model_id, n in found:
         key = canonical_model(model_id)
         counts[key] = counts.get(key, 0.0) + (n or 0.0)
