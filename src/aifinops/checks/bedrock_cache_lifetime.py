@@ -124,8 +124,8 @@ class BedrockCacheLifetime(Check[CacheLifetimeParams]):
                        {DUCKDB_SUM}({tokens_sql('usage_quantity', 'pricing_unit')}) AS tokens
                 FROM usage_daily WHERE usage_date BETWEEN ? AND ? AND ai_service = 'bedrock' AND account_id = ?
                   AND token_kind IN ('input', 'cache-write', 'cache-write-1h')
-                  AND coalesce(inference_tier, 'standard') = 'standard' GROUP BY ALL""",
-            [window.start, window.end, account])
+                  AND coalesce(inference_tier, 'standard') = 'standard' GROUP BY ALL ORDER BY ALL""",
+            [window.start, window.end, account])  # ORDER BY: the rates below add rows up in one order
         mine = [b for b in billed if canonical_model(b["model"]) == model]
         inp = [b for b in mine if b["token_kind"] == "input" and b["tokens"]]
         if not inp:
