@@ -92,3 +92,17 @@ def test_the_whole_command_line_registers_without_rich():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_env())
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+def test_a_commands_help_loads_neither_pydantic_nor_rich():
+    """`aifinops scan --help` prints click's help text: no option is coerced, no table drawn."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'rich'})))\n"
+            "sys.argv[0] = 'aifinops'\n"
+            "from aifinops.cli import main\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code, "scan", "--help"], capture_output=True, text=True,
+                            timeout=120, env=_env())
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Usage: aifinops scan [OPTIONS]" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "[]"

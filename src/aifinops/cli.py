@@ -571,6 +571,11 @@ def _app_for(argv: list[str]) -> typer.Typer:
         if commands or groups:
             one = copy.copy(_app)
             one.registered_commands, one.registered_groups = commands, groups
+            if "--help" not in argv[: argv.index(name)]:
+                # The root's own --help, not asked for, left out: typer coerces its unset value through a
+                # pydantic adapter, which imported pydantic (0.05 s) for `aifinops scan --help`.
+                one.info = copy.copy(_app.info)
+                one.info.add_help_option = False
             return one
         _register_commands()
     return _app
