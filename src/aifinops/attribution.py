@@ -68,20 +68,26 @@ def attributed_scope_sql(ai_service: str = "ai_service") -> str:
 
 
 def apply_ai_attribution(con: duckdb.DuckDBPyConnection, periods: list[date] | None = None) -> None:
-    """Mark S3 / data-transfer rows as AI by tag, configured bucket list, or inventory."""
+    """Mark S3 / data-transfer rows as AI by tag, configured bucket list, or inventory (in that order of reasons).
+
+    One UPDATE of the rows whose mark changes, none of the others: a fresh rollup already carries the tag rule
+    (rollup.rollup_sql), so after an ingest with no bucket list and no AI inventory nothing is written twice; an
+    updated row would make the store's write rewrite (and compress again) its whole row group at the checkpoint."""
     scope = attributed_scope_sql()
     params: list = []
     if periods:
         scope += " AND billing_period IN (" + ", ".join("?" for _ in periods) + ")"
         params.extend(periods)
-    con.execute(f"UPDATE usage_daily SET is_ai = FALSE, ai_reason = NULL WHERE {scope}", params)
-    con.execute(
-        f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = 'tag' WHERE {scope} AND {ai_tag_sql('tags')}", params
-    )
+    reasons: list[tuple[str, str, list[str]]] = [("tag", ai_tag_sql("tags"), [])]
     for reason, buckets in (("bucket-list", configured_ai_buckets()), ("inventory", inventory_ai_buckets(con))):
         if buckets:
-            con.execute(
-                f"UPDATE usage_daily SET is_ai = TRUE, ai_reason = ? WHERE {scope} AND NOT is_ai "
-                f"AND resource_id IN ({', '.join('?' for _ in buckets)})",
-                [reason, *params, *buckets],
-            )
+            reasons.append((reason, f"resource_id IN ({', '.join('?' for _ in buckets)})", buckets))
+    # tag first, then the bucket list, then inventory: the first rule that marks a row names its reason
+    marked = "CASE " + " ".join(f"WHEN {test} THEN TRUE" for _, test, _ in reasons) + " ELSE FALSE END"
+    reason = "CASE " + " ".join(f"WHEN {test} THEN '{name}'" for name, test, _ in reasons) + " END"
+    rule_params = [b for _, _, buckets in reasons for b in buckets]
+    con.execute(
+        f"UPDATE usage_daily SET is_ai = {marked}, ai_reason = {reason} WHERE {scope} AND "
+        f"(is_ai IS DISTINCT FROM {marked} OR ai_reason IS DISTINCT FROM {reason})",
+        [*rule_params, *rule_params, *params, *rule_params, *rule_params],
+    )
