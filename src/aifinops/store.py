@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from aifinops import duck
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
 
@@ -575,8 +576,8 @@ def _open_with_retry(
     while True:
         try:
             if not read_only:
-                return duckdb.connect(str(path))
-            con = duckdb.connect(":memory:")
+                return duck.connect(str(path))
+            con = duck.connect(":memory:")
             try:
                 literal = "'" + str(path).replace("'", "''") + "'"
                 con.execute(f"ATTACH {literal} AS store (READ_ONLY)")

@@ -480,9 +480,9 @@ def classify_sql(relation: str) -> str:
 
 def classify(rows: list[dict]) -> list[dict]:
     """Classify literal rows with the rollup's own SQL (DuckDB, in memory). Keys: INPUT_COLUMNS."""
-    import duckdb
+    from aifinops import duck
 
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.execute("CREATE TABLE r (" + ", ".join(f"{c} VARCHAR" for c in INPUT_COLUMNS) + ", tags VARCHAR, ord INT)")
         con.executemany(

@@ -95,6 +95,7 @@ def discard_new_empty_stores() -> None:
     """After a failed command: remove the store files it created that hold no data (and their WAL)."""
     import duckdb
 
+    from aifinops import duck
     from aifinops.store import DATA_TABLES
 
     for path in _NEW_STORES:
@@ -103,7 +104,7 @@ def discard_new_empty_stores() -> None:
             lock.unlink(missing_ok=True)  # the writer lock of a store that never came to be
             continue
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = duck.connect(str(path), read_only=True)
             try:
                 tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
                 empty = all(

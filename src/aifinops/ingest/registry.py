@@ -9,6 +9,7 @@ from types import ModuleType
 
 import duckdb
 
+from aifinops import duck
 from aifinops.errors import InputError, StoreError
 from aifinops.ingest import cur2
 from aifinops.ingest.results import PeriodTotal
@@ -89,7 +90,7 @@ def in_place_select(fmt: str, paths: list[str], periods: list, columns: Columns 
     files' columns when the caller has just read them (else they are read here)."""
     module = formats()[fmt]
     if columns is None:
-        con = duckdb.connect()
+        con = duck.connect()
         try:
             columns = parquet_columns(con, paths)
         except duckdb.Error as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from aifinops import duck
 from aifinops.errors import InputError
 from aifinops.ingest.files import expand_inputs, file_kind
 from aifinops.ingest.registry import (
@@ -46,7 +47,7 @@ def file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 def is_rollup_file(path: Path) -> bool:
     if not path.is_file():
         return False
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         return is_rollup_columns(file_columns(con, path))
     except InputError:  # empty, JSON, binary: not a rollup; the billing loaders say what it is
