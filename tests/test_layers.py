@@ -37,6 +37,8 @@ LAYERS = [
     ("aifinops.dates", "base"),  # dates and times given as arguments, read one way by analysis and outputs
     ("aifinops.whole_file", "base"),  # files replaced whole or not at all (os.replace of a temporary file)
     ("aifinops.resource_types", "base"),  # the resource-type strings of the inventory and of findings
+    ("aifinops.duck", "base"),  # the one way a DuckDB connection is opened (no progress bar on stdout)
+    ("aifinops.sums", "base"),  # the SQL aggregate money is added with (order-independent), for every layer
     ("aifinops.store", "store"),
     ("aifinops.ingest", "inputs"),
     ("aifinops.aws", "inputs"),
