@@ -27,6 +27,7 @@ from aifinops.actions import finding_states
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError
 from aifinops.store import usage_span
+from aifinops.sums import DUCKDB_SUM
 
 STEADY_BAND = 0.05  # a daily cost within 5% of its baseline did not move (daily billing noise of steady resources)
 HELD_FRACTION = 0.8  # a prediction held when the bill shows at least 80% of the predicted monthly saving
@@ -99,7 +100,7 @@ def finding_outcomes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     months = _month_days(con)
     ids = sorted({s["resource_id"] for s in sightings})
     monthly = con.execute(
-        "SELECT resource_id, date_trunc('month', usage_date)::DATE, sum(billed_cost) FROM usage_daily "
+        f"SELECT resource_id, date_trunc('month', usage_date)::DATE, {DUCKDB_SUM}(billed_cost) FROM usage_daily "
         "WHERE resource_id IN (SELECT unnest(?)) GROUP BY ALL",
         [ids],
     ).fetchall()
@@ -112,7 +113,7 @@ def finding_outcomes(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "SELECT count(DISTINCT usage_date) FROM usage_daily WHERE usage_date BETWEEN ? AND ?", [start, seen]
         ).fetchall()[0][0]
         for resource_id, cost in con.execute(
-            "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date BETWEEN ? AND ? "
+            f"SELECT resource_id, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date BETWEEN ? AND ? "
             "AND resource_id IN (SELECT unnest(?)) GROUP BY ALL",
             [start, seen, ids],
         ).fetchall():

@@ -21,6 +21,7 @@ from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler
 from aifinops.errors import ArgumentError
+from aifinops.sums import DUCKDB_SUM
 
 SP_OPERATIONS = ["get_savings_plans_coverage", "get_savings_plans_utilization", "get_savings_plans_utilization_details"]
 RI_OPERATIONS = ["get_reservation_coverage", "get_reservation_utilization"]
@@ -101,9 +102,9 @@ def sp_utilization(con: duckdb.DuckDBPyConnection, start: date, end: date, granu
     """GetSavingsPlansUtilization {SavingsPlansUtilizationsByTime, Total} from the bill."""
     sql = (Sql("SELECT ") + _period_sql(granularity) + Sql(
         f""" AS p,
-           sum(CASE WHEN line_item_type = '{_COVERED}' THEN effective_cost ELSE 0 END),
-           sum(CASE WHEN line_item_type = '{_FEE}' THEN effective_cost ELSE 0 END),
-           sum(CASE WHEN line_item_type = '{_COVERED}' THEN billed_cost ELSE 0 END)
+           {DUCKDB_SUM}(CASE WHEN line_item_type = '{_COVERED}' THEN effective_cost ELSE 0 END),
+           {DUCKDB_SUM}(CASE WHEN line_item_type = '{_FEE}' THEN effective_cost ELSE 0 END),
+           {DUCKDB_SUM}(CASE WHEN line_item_type = '{_COVERED}' THEN billed_cost ELSE 0 END)
            FROM usage_daily WHERE line_item_type IN ('{_COVERED}', '{_FEE}') AND """)
         + _where(con, start, end, expression, notes) + Sql(" GROUP BY p ORDER BY p"))
     rows = con.execute(sql.text, list(sql.params)).fetchall()
@@ -146,8 +147,9 @@ def _sp_coverage(con: duckdb.DuckDBPyConnection, start: date, end: date, granula
     # Eligible on-demand spend: instance usage of the services some Savings Plan covers in the bill.
     sql = (Sql("WITH eligible AS (SELECT DISTINCT service_code FROM usage_daily WHERE line_item_type = ?) SELECT ",
                (_COVERED,)) + select + Sql(
-        f""", sum(CASE WHEN line_item_type = '{_COVERED}' THEN billed_cost ELSE 0 END),
-           sum(CASE WHEN coalesce(line_item_type, 'Usage') = 'Usage' AND coalesce(pricing_term, 'OnDemand') = 'OnDemand'
+        f""", {DUCKDB_SUM}(CASE WHEN line_item_type = '{_COVERED}' THEN billed_cost ELSE 0 END),
+           {DUCKDB_SUM}(CASE WHEN coalesce(line_item_type, 'Usage') = 'Usage'
+                    AND coalesce(pricing_term, 'OnDemand') = 'OnDemand'
                     AND instance_type IS NOT NULL AND service_code IN (SELECT service_code FROM eligible)
                THEN billed_cost ELSE 0 END)
            FROM usage_daily WHERE """) + _where(con, start, end, expression, notes)
@@ -204,12 +206,13 @@ def reservations(
     gran = choose(granularity or "DAILY", "granularity", ["DAILY", "MONTHLY"])
     expression = filter_arg(filter, None, notes)
     sql = (Sql("SELECT ") + _period_sql(gran) + Sql(
-        """ AS p,
-           sum(CASE WHEN line_item_type = 'RIFee' THEN usage_quantity ELSE 0 END),
-           sum(CASE WHEN line_item_type = 'DiscountedUsage' THEN usage_quantity ELSE 0 END),
-           sum(CASE WHEN coalesce(line_item_type, 'Usage') = 'Usage' AND coalesce(pricing_term, 'OnDemand') = 'OnDemand'
+        f""" AS p,
+           {DUCKDB_SUM}(CASE WHEN line_item_type = 'RIFee' THEN usage_quantity ELSE 0 END),
+           {DUCKDB_SUM}(CASE WHEN line_item_type = 'DiscountedUsage' THEN usage_quantity ELSE 0 END),
+           {DUCKDB_SUM}(CASE WHEN coalesce(line_item_type, 'Usage') = 'Usage'
+                    AND coalesce(pricing_term, 'OnDemand') = 'OnDemand'
                     AND instance_type IS NOT NULL THEN usage_quantity ELSE 0 END),
-           sum(CASE WHEN line_item_type = 'RIFee' THEN billed_cost ELSE 0 END)
+           {DUCKDB_SUM}(CASE WHEN line_item_type = 'RIFee' THEN billed_cost ELSE 0 END)
            FROM usage_daily WHERE """) + _where(con, start, end, expression, notes) + Sql(
         " GROUP BY p HAVING sum(CASE WHEN line_item_type IN ('RIFee', 'DiscountedUsage') THEN 1 ELSE 0 END) > 0"
         " ORDER BY p"))
@@ -257,7 +260,7 @@ def free_tier_usage(
         cond += f" AND {_FREE_TIER_KEYS[key]} IN ({', '.join('?' * len(values))})"
         params.extend(values)
     rows = con.execute(
-        f"""SELECT service_name, operation, usage_type, region_id, sum(usage_quantity), min(pricing_unit),
+        f"""SELECT service_name, operation, usage_type, region_id, {DUCKDB_SUM}(usage_quantity), min(pricing_unit),
                    min(description)
             FROM charges WHERE {cond} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4""", params).fetchall()
     items = [{"service": s, "operation": o, "usageType": u, "region": r, "actualUsageAmount": q, "unit": unit,

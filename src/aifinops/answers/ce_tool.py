@@ -36,6 +36,7 @@ from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
 from aifinops.store import exact_sum, from_smallest_table, usage_span
+from aifinops.sums import DUCKDB_SUM
 
 OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
               "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"]
@@ -179,11 +180,12 @@ def _tag_costs(con: duckdb.DuckDBPyConnection, asked: _Asked, and_filter: Sql, k
     period = (asked.start, asked.end)
     if key:
         present = "v IS NOT NULL" if keep_empty else "coalesce(v, '') <> ''"
-        sql = (Sql("SELECT v, sum(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
+        sql = (Sql(f"SELECT v, {DUCKDB_SUM}(billed_cost) FROM (SELECT json_extract_string(tags, ?) AS v, billed_cost "
                    "FROM usage_daily WHERE usage_date >= ? AND usage_date < ?", ('$."' + key + '"', *period))
                + and_filter + Sql(f") WHERE {present} GROUP BY v ORDER BY v"))
     else:
-        sql = (Sql("SELECT substr(k, ?), sum(billed_cost) FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost "
+        sql = (Sql(f"SELECT substr(k, ?), {DUCKDB_SUM}(billed_cost) "
+                   "FROM (SELECT unnest(json_keys(tags)) AS k, billed_cost "
                    "FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND tags <> '{}'",
                    (len(key_prefix) + 1, *period))
                + and_filter + Sql(") WHERE starts_with(k, ?) GROUP BY k ORDER BY k", (key_prefix,)))
@@ -362,7 +364,7 @@ def _workload_correction(
     con: duckdb.DuckDBPyConnection, value: str, workload: str, start: date, end: date
 ) -> dict[str, Any]:
     rows = con.execute(
-        """SELECT usage_type, sum(billed_cost) FROM usage_daily
+        f"""SELECT usage_type, {DUCKDB_SUM}(billed_cost) FROM usage_daily
            WHERE workload = ? AND usage_type IS NOT NULL AND usage_date >= ? AND usage_date < ?
            GROUP BY usage_type ORDER BY 2 DESC, 1""",
         [workload, start, end],
@@ -509,7 +511,7 @@ def usage_forecast(
         raise ArgumentError(f"end_date {end} is not after start_date {start}.", "end_date is exclusive.")
     where = FilterCompiler(con, notes).compile(expression)
     history_start = max(first, last - timedelta(days=120))
-    sql = (Sql("SELECT usage_date, sum(usage_quantity), min(pricing_unit) FROM usage_daily "
+    sql = (Sql(f"SELECT usage_date, {DUCKDB_SUM}(usage_quantity), min(pricing_unit) FROM usage_daily "
                "WHERE usage_date >= ? AND usage_date <= ? AND coalesce(line_item_type, 'Usage') <> 'Tax' AND ",
                (history_start, last)) + where + Sql(" GROUP BY usage_date"))
     rows = con.execute(sql.text, list(sql.params)).fetchall()

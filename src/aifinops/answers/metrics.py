@@ -41,6 +41,7 @@ from aifinops.answers.args import (
 from aifinops.answers.limits import check_time
 from aifinops.errors import ArgumentError
 from aifinops.store import inventory_rows
+from aifinops.sums import DUCKDB_AVG
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 METRICS_INSIGHTS_STATISTICS = {"AVG": "Average", "SUM": "Sum", "MIN": "Minimum", "MAX": "Maximum",
@@ -350,9 +351,9 @@ def series_overview(
 ) -> dict[str, Any]:
     """Matching series ranked by their mean value in the range (top ``TOP_SERIES``)."""
     rows = con.execute(
-        """SELECT namespace, dimensions, statistic, count(*), avg(value), max(value)
+        f"""SELECT namespace, dimensions, statistic, count(*), {DUCKDB_AVG}(value), max(value)
            FROM metrics WHERE metric_name = ? AND ts >= ? AND ts < ? AND namespace IN (SELECT unnest(?))
-           GROUP BY ALL""",
+           GROUP BY ALL ORDER BY ALL""",
         [series[0].metric_name, start, end, sorted({s.namespace for s in series})],
     ).fetchall()
     wanted = {(s.namespace, json.dumps(s.dimensions, sort_keys=True)) for s in series}

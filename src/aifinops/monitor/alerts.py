@@ -36,6 +36,7 @@ from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.gpus import gpus_per_instance
 from aifinops.store import inventory_rows
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -104,8 +105,8 @@ def _endpoints(con: duckdb.DuckDBPyConnection, lookback_days: int) -> list[dict[
 def _monthly_costs(con: duckdb.DuckDBPyConnection, start: date, end: date) -> dict[str, float]:
     days = (end - start).days
     rows = con.execute(
-        "SELECT resource_id, sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
-        "AND resource_id IS NOT NULL GROUP BY 1",
+        f"SELECT resource_id, {DUCKDB_SUM}(billed_cost) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? "
+        "AND resource_id IS NOT NULL GROUP BY 1 ORDER BY 1",
         [start, end],
     ).fetchall()
     return {rid: cost * HOURS_PER_MONTH / (24.0 * days) for rid, cost in rows}
@@ -143,9 +144,9 @@ def _low_gpu(con, endpoints, costs, since, until, params: AlertParams) -> list[A
                     )
                 )
     rows = con.execute(
-        "SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), avg(value), "
+        f"SELECT dimensions['InstanceId'], any_value(dimensions['InstanceType']), {DUCKDB_AVG}(value), "
         "count(DISTINCT dimensions['index']) FROM metrics WHERE namespace = 'CWAgent' AND metric_name = "
-        "'nvidia_smi_utilization_gpu' AND ts >= ? AND ts < ? GROUP BY 1",
+        "'nvidia_smi_utilization_gpu' AND ts >= ? AND ts < ? GROUP BY 1 ORDER BY 1",
         [since, until],
     ).fetchall()
     for instance_id, itype, avg, gpus in rows:

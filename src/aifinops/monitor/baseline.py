@@ -23,6 +23,7 @@ import duckdb
 
 from aifinops.costs.dimensions import Sql
 from aifinops.costs.filters import FilterCompiler
+from aifinops.sums import DUCKDB_SUM
 
 # Line items that are not daily usage: they are posted once a month (or once), so they are kept out
 # of the seasonal baseline and added back by the forecast as a monthly amount.
@@ -148,7 +149,8 @@ def daily_series(
     sql = (
         Sql("SELECT usage_date, ")
         + key_sql
-        + Sql(f" AS k, sum({cost_column}) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ", (start, end))
+        + Sql(f" AS k, {DUCKDB_SUM}({cost_column}) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ",
+              (start, end))
         + condition
         + Sql(" GROUP BY ALL")
     )

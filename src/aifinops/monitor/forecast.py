@@ -31,6 +31,7 @@ from aifinops.model import ForecastDocument
 from aifinops.money import usd
 from aifinops.monitor.anomalies import AnomalyParams, find_anomalies
 from aifinops.monitor.baseline import daily_series, filter_sql, one_off_condition, usage_condition
+from aifinops.sums import DUCKDB_SUM
 
 # Cost Explorer forecast metric → usage_daily cost column.
 FORECAST_METRICS = {
@@ -223,7 +224,7 @@ def _actual(con: duckdb.DuckDBPyConnection, start: date, end: date, ai_only: boo
     cond = Sql("usage_date >= ? AND usage_date < ?", (start, end))
     if ai_only:
         cond = cond + Sql(" AND coalesce(is_ai, false)")
-    sql = Sql(f"SELECT coalesce(sum({column}), 0) FROM usage_daily WHERE ") + cond + Sql(" AND ") + where
+    sql = Sql(f"SELECT coalesce({DUCKDB_SUM}({column}), 0) FROM usage_daily WHERE ") + cond + Sql(" AND ") + where
     return float(con.execute(sql.text, list(sql.params)).fetchall()[0][0])
 
 

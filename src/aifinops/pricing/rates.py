@@ -44,6 +44,7 @@ from aifinops.errors import ArgumentError
 from aifinops.pricing.catalog import Price, PriceNotFound
 from aifinops.pricing.lookups import instance_hourly, sagemaker_component
 from aifinops.pricing.seed import SM_COMPONENTS
+from aifinops.sums import DUCKDB_SUM
 
 if TYPE_CHECKING:
     import duckdb  # annotations only: `aifinops --help` and the simulators import this module without a store
@@ -62,7 +63,7 @@ WITH rows AS (
 ), recent AS (
   SELECT * FROM rows WHERE usage_date > (SELECT max(usage_date) FROM rows) - INTERVAL {days} DAY
 )
-SELECT sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), count(*) FROM recent
+SELECT {fsum}(billed_cost), {fsum}(usage_quantity), min(usage_date), max(usage_date), count(*) FROM recent
 """
 
 
@@ -88,7 +89,7 @@ WITH rows AS (
   FROM rows WHERE {resources}
 )
 SELECT instance_type, region, comp, rid,
-       sum(billed_cost), sum(usage_quantity), min(usage_date), max(usage_date), count(*)
+       {fsum}(billed_cost), {fsum}(usage_quantity), min(usage_date), max(usage_date), count(*)
 FROM windowed WHERE recent
 GROUP BY instance_type, region, comp, rid
 """
@@ -137,7 +138,8 @@ def _one_rate(con: duckdb.DuckDBPyConnection, instance_type: str, region: str, c
     if resource_id is not None:
         where += " AND lower(resource_id) = lower(?)"
         params.append(resource_id)
-    sql = _SQL.format(where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days))
+    sql = _SQL.format(fsum=DUCKDB_SUM, where=where, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL,
+                      days=int(window_days))
     from aifinops.store import one_row  # with duckdb (0.1 s), only when a store is read
 
     cost, hours, first, last, n = one_row(con, sql, params)
@@ -150,7 +152,7 @@ def all_rates(con: duckdb.DuckDBPyConnection, window_days: int = DEFAULT_WINDOW_
     (rid None) when ``resources`` is False, the resources' when True, both when None."""
     if resources is None:
         return {**all_rates(con, window_days, resources=False), **all_rates(con, window_days, resources=True)}
-    sql = _ALL_SQL.format(usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days),
+    sql = _ALL_SQL.format(fsum=DUCKDB_SUM, usage=ON_DEMAND_USAGE_SQL, hours=HOURS_UNIT_SQL, days=int(window_days),
                           rid="lower(resource_id)" if resources else "NULL::VARCHAR",
                           resources="rid IS NOT NULL" if resources else "TRUE")
     return {(t, r, c, rid): (cost, hours, first, last, n)

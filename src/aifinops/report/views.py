@@ -36,6 +36,7 @@ from aifinops.monitor.baseline import baselines, daily_series, usage_condition
 from aifinops.monitor.budgets import Budget, evaluate_budgets
 from aifinops.monitor.forecast import forecast_spend, month_start
 from aifinops.store import demo_version
+from aifinops.sums import DUCKDB_SUM
 from aifinops.tracking import review_changes, savings_report
 
 PERIODS = ("weekly", "monthly", "quarterly")
@@ -289,9 +290,10 @@ def model_performance(
 ) -> dict[str, Any]:
     """Cost per model (the 'model' tag, or the Bedrock model) next to supplied accuracy metrics."""
     rows = con.execute(
-        "SELECT coalesce(json_extract_string(tags, '$.\"model\"'), model) AS m, sum(billed_cost) FROM usage_daily "
+        f"SELECT coalesce(json_extract_string(tags, '$.\"model\"'), model) AS m, {DUCKDB_SUM}(billed_cost) "
+        "FROM usage_daily "
         "WHERE usage_date >= ? AND usage_date < ? AND coalesce(is_ai, false) GROUP BY 1 HAVING m IS NOT NULL "
-        "ORDER BY 2 DESC",
+        "ORDER BY 2 DESC, 1",
         [start, end],
     ).fetchall()
     monthly = HOURS_PER_MONTH / (24.0 * max(1, (end - start).days))
