@@ -152,7 +152,7 @@ def daily_series(
         + Sql(f" AS k, {DUCKDB_SUM}({cost_column}) FROM usage_daily WHERE usage_date >= ? AND usage_date < ? AND ",
               (start, end))
         + condition
-        + Sql(" GROUP BY ALL")
+        + Sql(" GROUP BY ALL ORDER BY 2, 1")  # one order: callers add series up in Python (families, tags)
     )
     n = (end - start).days
     series: dict[Any, list[float]] = {}
