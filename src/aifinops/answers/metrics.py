@@ -41,7 +41,7 @@ from aifinops.answers.args import (
 from aifinops.answers.limits import check_time
 from aifinops.errors import ArgumentError
 from aifinops.store import inventory_rows
-from aifinops.sums import DUCKDB_AVG
+from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
 
 STATISTICS = ["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 METRICS_INSIGHTS_STATISTICS = {"AVG": "Average", "SUM": "Sum", "MIN": "Minimum", "MAX": "Maximum",
@@ -695,6 +695,7 @@ def _insights(
         raise ArgumentError("Metrics Insights takes AVG, SUM, MIN, MAX or COUNT.", "pass statistic AVG or SUM.")
     seconds = period_arg(period)
     reducer = {"Average": "avg", "Sum": "sum", "Minimum": "min", "Maximum": "max", "SampleCount": "sum"}[stat]
+    in_sql = {"avg": DUCKDB_AVG, "sum": DUCKDB_SUM}.get(reducer, reducer)  # metric values are DOUBLE
     held = "Sum" if stat == "SampleCount" else stat
     where = "namespace = ? AND metric_name = ? AND ts >= ? AND ts < ? AND dimensions[?] IS NOT NULL"
     params: list[Any] = [namespace, metric_name, start, end, group_by]
@@ -712,7 +713,7 @@ def _insights(
     if source != held:
         notes.append(f"The store holds {', '.join(held_stats)} for {metric_name}, not {held}: grouped {source}.")
     rows = con.execute(
-        f"""SELECT dimensions[?] AS g, time_bucket(to_seconds(?), ts, ?::TIMESTAMP) AS slot, {reducer}(value)
+        f"""SELECT dimensions[?] AS g, time_bucket(to_seconds(?), ts, ?::TIMESTAMP) AS slot, {in_sql}(value)
             FROM metrics WHERE {where} AND statistic = ? GROUP BY ALL ORDER BY g, slot""",
         [group_by, seconds, start, *params, source]).fetchall()
     groups: dict[str, dict[datetime, float]] = {}
