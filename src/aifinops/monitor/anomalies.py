@@ -367,8 +367,9 @@ def get_anomalies(
 
 
 def _payer(con: duckdb.DuckDBPyConnection) -> str:
+    """The payer account the answer names: the least one (min, not any_value: the same at every call)."""
     row = con.execute(
-        "SELECT coalesce(any_value(billing_account_id), any_value(account_id), '000000000000') FROM usage_daily"
+        "SELECT coalesce(min(billing_account_id), min(account_id), '000000000000') FROM usage_daily"
     ).fetchall()
     return row[0][0] if row else "000000000000"
 
