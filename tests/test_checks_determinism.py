@@ -108,7 +108,7 @@ def test_scan_documents_are_identical_whatever_the_row_order(stores):
             if want_text != got_text:
                 diff = [(a, b) for a, b in zip(want_text.splitlines(), got_text.splitlines(), strict=False) if a != b]
                 pytest.fail(f"{part} of {copy.path.name} differ from the original's; first lines: {diff[:10]}")
-        # The rest too (totals and the source's provider coverage): money is summed exactly (store.exact_sum), so
+        # The rest too (totals and the source's provider coverage): money is summed exactly (sums.exact_sum), so
         # no total lands a cent apart in another storage order (seen before: 3655.23 vs 3655.24). The stores'
         # own paths and the run's time are what may differ.
         rest_want = _without_run_specifics({k: v for k, v in expected.items() if k not in checked})

@@ -1,7 +1,7 @@
 """Two ingests of one bill store the same rollup to the last bit: DuckDB adds a group's rows in whatever order its
 threads read the row groups, and a plain floating-point SUM's last bits follow that order (two ingests of a 10M-row
 bill differed in 40k of 540k rows, and a scan document in its tenth digits); the rollup's sums are compensated
-(rollup.DUCKDB_SUM), which gives one result whatever the order.
+(sums.DUCKDB_SUM), which gives one result whatever the order.
 
 The bill is the benchmark's generator (bench/gen_cur2.py) at 400k rows in 40 row groups, few resources, so each
 usage_daily row sums lines from many row groups; three ingests into fresh stores are compared row for row."""

@@ -22,7 +22,8 @@ from aifinops.model import (
     Totals,
 )
 from aifinops.money import cents
-from aifinops.store import Store, detached_sources, exact_sum, has_rows
+from aifinops.store import Store, detached_sources, has_rows
+from aifinops.sums import exact_sum
 
 
 @dataclass

@@ -29,6 +29,7 @@ import duckdb
 from aifinops import duck
 from aifinops.config import default_store_path
 from aifinops.errors import StoreError
+from aifinops.sums import DUCKDB_SUM, exact_sum
 
 SCHEMA_VERSION = 5  # 2: provider (multi-provider FOCUS files keep every row) and product_family;
 # 3: bedrock_invocations (model invocation logs) and metrics_coverage (per-series GetMetricData coverage)
@@ -657,13 +658,6 @@ def _stored_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
 # per day or month) read a table a fraction of the rollup's size. Money keeps full precision here; answers
 # round it. A question a summary cannot answer (its SQL names a column the summary lacks) reads usage_daily.
 
-def exact_sum(expression: str) -> str:
-    """SQL for a sum of money that does not depend on the order rows are read in: each amount as a 10-decimal
-    DECIMAL, added exactly (128-bit). DOUBLE sums differ in the last bits from one storage order to another, and
-    a total rounded to the cent can then land a cent apart. An aggregate (a FILTER clause may follow); its value
-    is a ``Decimal``: the caller takes ``float()`` of it."""
-    return f"sum(CAST({expression} AS DECIMAL(38, 10)))"
-
 _T = TypeVar("_T")
 SUMMARY_MEASURES = ("usage_quantity", "list_cost", "billed_cost", "effective_cost", "line_items")
 # The AI summary keeps the day, the AI taxonomy and the pricing unit only: what the AI cost overview
@@ -712,8 +706,9 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE VIEW {table} AS SELECT {', '.join(select + casts)} FROM {source}")
             rows[table] = rows[source]
         else:
-            # fsum: the same table whatever order threads add the rows in (rollup.DUCKDB_SUM)
-            sums = [f"sum({m})::BIGINT AS {m}" if m == "line_items" else f"fsum({m}) AS {m}" for m in SUMMARY_MEASURES]
+            # the same table whatever order threads add the rows in (sums.DUCKDB_SUM)
+            sums = [f"sum({m})::BIGINT AS {m}" if m == "line_items" else f"{DUCKDB_SUM}({m}) AS {m}"
+                    for m in SUMMARY_MEASURES]
             con.execute(f"CREATE TABLE {table} AS SELECT {', '.join(select + sums)} FROM {source} GROUP BY ALL")
             rows[table] = groups
         if not monthly:

@@ -22,7 +22,7 @@ from aifinops.config import HOURS_PER_MONTH
 from aifinops.model import Action, Finding
 from aifinops.pricing import Price
 from aifinops.resource_types import EC2_INSTANCE
-from aifinops.sums import DUCKDB_AVG, DUCKDB_SUM
+from aifinops.sums import DUCKDB_AVG, exact_sum
 
 
 class GpuEc2Params(CheckParams):
@@ -218,7 +218,7 @@ def _instance_id(resource_id: str) -> str:
 
 
 # An order of an instance's rows that does not depend on the order they were written in: ``latest`` breaks its ties
-# and ``tail`` is the last row in it. (The sums are DUCKDB_SUM: the same result in any order.)
+# and ``tail`` is the last row in it. (The sums are exact: the same result in any order and any storage layout.)
 _ROW_ORDER = "account_id, region, instance_type, purchase_option, usage_date, hours, billed_cost"
 
 
@@ -236,8 +236,8 @@ def _instances(ctx: CheckContext, window: Window) -> list[dict[str, Any]]:
               WHERE usage_date BETWEEN ? AND ? AND ai_service = 'gpu-ec2' AND COALESCE(resource_id, '') <> ''
                 AND {USAGE_LINE_SQL})
             SELECT resource_id,
-                   COALESCE({DUCKDB_SUM}(hours), 0.0) AS hours,
-                   COALESCE({DUCKDB_SUM}(billed_cost), 0.0) AS billed_cost,
+                   COALESCE(CAST({exact_sum('hours')} AS DOUBLE), 0.0) AS hours,
+                   COALESCE(CAST({exact_sum('billed_cost')} AS DOUBLE), 0.0) AS billed_cost,
                    min(usage_date) AS first_day, max(usage_date) AS last_day,
                    first({{'instance_type': instance_type, 'purchase_option': purchase_option, 'region': region}}
                          ORDER BY usage_date DESC, COALESCE(hours, 0.0) DESC, COALESCE(instance_type, '') DESC,

@@ -39,8 +39,8 @@ import pyarrow as pa
 from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
-from aifinops.store import day_span, exact_sum, one_row
-from aifinops.sums import DUCKDB_SUM
+from aifinops.store import day_span, one_row
+from aifinops.sums import DUCKDB_SUM, exact_sum
 from aifinops.taxonomy import tokens_sql
 
 CLASSES = ("input", "output", "cache-read", "cache-write")

@@ -22,7 +22,8 @@ from aifinops.costs.breakdown import data_period
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.money import cents, largest_remainder_cents
-from aifinops.store import exact_sum, from_smallest_table, one_row
+from aifinops.store import from_smallest_table, one_row
+from aifinops.sums import exact_sum
 
 GUIDE_SOURCE = "AI Workloads Cost Optimization Guide, 'Primary Cost Drivers'"
 

@@ -28,8 +28,9 @@ from aifinops.ingest.registry import (
 )
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import COUNTED_COLUMN, NUMERIC_TYPES, Columns, qident
-from aifinops.rollup import DUCKDB_SUM, TAGS_AS_JSON, rebuild_usage_daily
+from aifinops.rollup import TAGS_AS_JSON, rebuild_usage_daily
 from aifinops.store import Store, clear_demo, has_rows, one_row
+from aifinops.sums import DUCKDB_SUM
 
 
 @dataclass
@@ -513,7 +514,7 @@ def _empty_columns(files: list[dict[str, bool]]) -> set[str]:
 
 def _total(kind: str) -> str:
     """The sum of a measure of type ``kind`` in the raw groups: a compensated sum of floating-point amounts (the same
-    whatever order threads add them in, rollup.DUCKDB_SUM), SUM of exact ones (DECIMAL, integers)."""
+    whatever order threads add them in, sums.DUCKDB_SUM), SUM of exact ones (DECIMAL, integers)."""
     return DUCKDB_SUM if kind.upper() in ("DOUBLE", "FLOAT", "REAL", "FLOAT8", "FLOAT4") else "sum"
 
 
