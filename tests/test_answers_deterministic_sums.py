@@ -20,7 +20,7 @@ from datetime import date
 import pytest
 
 from aifinops.answers.ce_tool import cost_explorer
-from aifinops.monitor.alerts import _monthly_costs
+from aifinops.monitor.alerts import _monthly_costs, evaluate_alerts
 from aifinops.monitor.anomalies import detect_anomalies
 from aifinops.pricing.rates import billed_rate
 from aifinops.report.views import model_performance
@@ -59,17 +59,30 @@ def store(tmp_path_factory):
                        1, 'gpu-ec2', 'compute', 'p4d.24xlarge', 'on-demand', TRUE, 'AWS'
                 FROM range({ROWS}) r(i)"""
         )
+        # the CloudWatch agent's GPU utilization of the four instances, every minute of the store's last week, per
+        # GPU (8); mostly near 0 %, a ninth of the points up to 100 %: each instance's mean is well under 20 %
+        con.execute(
+            f"""INSERT INTO metrics (account_id, region, namespace, metric_name, dimensions, ts, period_s, statistic,
+                       value, unit, source)
+                SELECT '111122223333', 'us-east-1', 'CWAgent', 'nvidia_smi_utilization_gpu',
+                       MAP {{'InstanceId': 'i-' || (i % 4), 'InstanceType': 'p4d.24xlarge',
+                            'index': CAST(i // 4 % 8 AS VARCHAR)}},
+                       TIMESTAMP '2025-06-24' + to_minutes(CAST(i % 10080 AS BIGINT)), 60, 'Average',
+                       CASE WHEN i % 9 = 1 THEN (hash(i) % 1000003) / 1e4 ELSE (hash(i) % 997) / 7e4 END,
+                       'Percent', 'test'
+                FROM range({ROWS}) r(i)"""
+        )
     return store
 
 
-def _repeated(store: Store, ask) -> list[str]:
+def _repeated(store: Store, ask, table: str = "usage_daily") -> list[str]:
     """The answer's JSON at each of RUNS calls, each on its own read-only connection with two threads."""
     out = []
     for _ in range(RUNS):
         with store.connect(read_only=True) as con:
             con.execute("SET threads = 2")
             (groups,) = con.execute(
-                "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('usage_daily')").fetchone()
+                f"SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('{table}')").fetchone()
             assert groups >= 5  # the rows are spread over row groups that threads read in parallel
             out.append(json.dumps(ask(con), sort_keys=True, default=str))
     return out
@@ -164,3 +177,14 @@ def test_anomalies_and_their_root_causes_are_the_same_bytes_at_every_run(store):
     anomalies = json.loads(runs[0])["anomalies"]
     assert anomalies and all(a["root_causes"]["tags"] for a in anomalies)
     assert {a["value"] for a in anomalies} <= {f"{INSTANCE}{n}" for n in range(4)}
+
+
+def test_alerts_low_gpu_utilization_is_the_same_bytes_at_every_run(store):
+    """monitor.alerts.evaluate_alerts: each instance's mean GPU utilization over the last week (CloudWatch agent
+    points, favg) under the 20 % threshold, with its monthly cost; the whole document the same bytes every time."""
+    runs = _repeated(store, evaluate_alerts, table="metrics")
+    assert len(set(runs)) == 1, f"{len(set(runs))} different answers in {RUNS} runs"
+    low = {a["resource_id"]: a for a in json.loads(runs[0])["alerts"] if a["rule"] == "low-gpu-utilization"}
+    means = dict(_second_sql(store, "SELECT dimensions['InstanceId'], avg(value) FROM metrics GROUP BY 1"))
+    assert sorted(low) == sorted(means) == [f"i-{n}" for n in range(4)]
+    assert all(_close(low[i]["value"], means[i]) and low[i]["monthly_cost_usd"] > 1e6 for i in low)

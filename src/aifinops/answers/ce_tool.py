@@ -35,8 +35,8 @@ from aifinops.costs.dimensions import Sql, cost_category_key
 from aifinops.costs.filters import FilterCompiler, dimension_sql
 from aifinops.costs.filters import tag_key as canonical_tag_key
 from aifinops.errors import ArgumentError
-from aifinops.store import exact_sum, from_smallest_table, usage_span
-from aifinops.sums import DUCKDB_SUM
+from aifinops.store import from_smallest_table, usage_span
+from aifinops.sums import DUCKDB_SUM, exact_sum
 
 OPERATIONS = ["getCostAndUsage", "getCostAndUsageWithResources", "getDimensionValues", "getCostForecast",
               "getUsageForecast", "getTagsOrValues", "getCostCategories", "getSavingsPlansUtilization"]
