@@ -192,15 +192,9 @@ def _replace_periods(
     con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({dates})")
     if rows is not None:
         con.register(_ROWS, rows)
-    # One thread writes the rows: two leave part-filled row groups mid-table (122,880 + 11,708 + 122,880 + …
-    # rows), which DuckDB's vacuum rewrites at the next checkpoint (0.65 s CPU at 540k rows); the statement itself
-    # runs on about one core either way. The table's layout then no longer depends on the machine's cores.
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    con.execute("SET threads = 1")
     try:
         con.execute(f"INSERT INTO usage_daily {select(dates)}")
     finally:
-        con.execute(f"SET threads = {int(threads)}")
         if rows is not None:
             con.unregister(_ROWS)
     from aifinops.attribution import apply_ai_attribution
