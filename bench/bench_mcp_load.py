@@ -210,34 +210,44 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60)
     raise SystemExit(f"the server did not listen on 127.0.0.1:{port} within {seconds:.0f} s")
 
 
-def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: str, procs: int,
-         workers: int = 1) -> None:
+def client_load(port: int, start: str, end: str, clients: int, procs: int, seconds: float, kind: str, pid: int
+                ) -> tuple[list[tuple[list[float], list[str], float, float]], float, float, str]:
+    """``clients`` MCP clients in ``procs`` processes calling the server on ``port`` (process ``pid``) for
+    ``seconds`` from a common start: each process's (latencies, errors, last end, CPU), the start and stop wall
+    times, and the server's CPU seconds in between."""
     import multiprocessing
 
+    mix = list(calls_for(start, end).values())
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = max(1, min(procs, clients))
+    share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
+    start_at = time.time() + 20  # time for the processes to start and connect
+    stop_at = start_at + seconds
+    generators = [ctx.Process(target=_client_process, args=(port, mix, kind, (start, end), sum(share[:i]), n,
+                                                            clients, start_at, stop_at, out))
+                  for i, n in enumerate(share)]
+    for g in generators:
+        g.start()
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu_server0 = server_cpu_s(pid)
+    load_before = load_avg()
+    parts = [out.get(timeout=seconds + 120) for _ in generators]
+    cpu_server = server_cpu_s(pid) - cpu_server0
+    for g in generators:
+        g.join(timeout=30)
+    return parts, start_at, cpu_server, load_before
+
+
+def load(store: Path, clients: int, seconds: float, start: str, end: str, kind: str, procs: int,
+         workers: int = 1) -> None:
     port = free_port()
     proc = subprocess.Popen([AIFINOPS, "mcp", "--transport", "http", "--port", str(port), "--store", str(store),
                              "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, proc)
-        mix = list(calls_for(start, end).values())
-        ctx = multiprocessing.get_context("spawn")
-        out = ctx.Queue()
-        procs = max(1, min(procs, clients))
-        share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-        start_at = time.time() + 20  # time for the processes to start and connect
-        stop_at = start_at + seconds
-        generators = [ctx.Process(target=_client_process, args=(port, mix, kind, (start, end), sum(share[:i]), n,
-                                                                clients, start_at, stop_at, out))
-                      for i, n in enumerate(share)]
-        for g in generators:
-            g.start()
-        time.sleep(max(0.0, start_at - time.time()))
-        cpu_server0 = server_cpu_s(proc.pid)
-        load_before = load_avg()
-        parts = [out.get(timeout=seconds + 120) for _ in generators]
-        cpu_server = server_cpu_s(proc.pid) - cpu_server0
-        for g in generators:
-            g.join(timeout=30)
+        parts, start_at, cpu_server, load_before = client_load(port, start, end, clients, procs, seconds, kind,
+                                                               proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -22,7 +22,6 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -37,8 +36,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 from bench_mcp_load import (  # noqa: E402
     DASHBOARD_ROUTES,
-    _client_process,
-    calls_for,
+    client_load,
     free_port,
     load_avg,
     server_cpu_s,
@@ -74,25 +72,9 @@ def _mcp_load(port: int, store: Path, clients: int, procs: int, seconds: float, 
               ) -> tuple[float, float, int, int, float]:
     """The MCP clients' load: (start and stop wall times, calls, errors, the server's CPU seconds in between)."""
     start, end = span(store)
-    mix = list(calls_for(start, end).values())
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = max(1, min(procs, clients))
-    share = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-    start_at = time.time() + 20  # time for the generators to start and connect
-    stop_at = start_at + seconds
-    generators = [ctx.Process(target=_client_process, args=(port, mix, kind, (start, end), sum(share[:i]), n,
-                                                            clients, start_at, stop_at, out))
-                  for i, n in enumerate(share)]
-    for g in generators:
-        g.start()
-    time.sleep(max(0.0, start_at - time.time()))
-    cpu0 = server_cpu_s(pid)
-    parts = [out.get(timeout=seconds + 120) for _ in generators]
-    cpu = server_cpu_s(pid) - cpu0
-    for g in generators:
-        g.join(timeout=30)
-    return start_at, stop_at, sum(len(lat) for lat, _, _, _ in parts), sum(len(e) for _, e, _, _ in parts), cpu
+    parts, start_at, cpu, _ = client_load(port, start, end, clients, procs, seconds, kind, pid)
+    calls, errors = sum(len(lat) for lat, _, _, _ in parts), sum(len(e) for _, e, _, _ in parts)
+    return start_at, start_at + seconds, calls, errors, cpu
 
 
 def _dashboard_load(port: int, clients: int, seconds: float, pid: int) -> tuple[float, float, int, int, float]:
