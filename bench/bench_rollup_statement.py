@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             periods = [r[0] for r in con.execute(
                 f"SELECT DISTINCT billing_period FROM {source} ORDER BY 1").fetchall()]
             w, c = time.perf_counter(), time.process_time()
-            # the grouped source carries the tags as JSON text (ingest_files passes tags_json=True); an older
-            # version's rollup has no such parameter
+            # the grouped source carries the tags as JSON text: versions 3a1b723 to this one's parent were told so
+            # (tags_json=True, as ingest_files passed it); later ones read a grouped source's tags so always
             takes = inspect.signature(rollup.rebuild_usage_daily).parameters
             extra = {"tags_json": True} if "tags_json" in takes else {}
             rollup.rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN, **extra)

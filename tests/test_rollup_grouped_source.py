@@ -1,14 +1,15 @@
-"""The rollup over a source already grouped (rollup.rollup_sql with ``counted``: ingest's temp table of raw groups)
-merges exactly the groups that share every rollup key, NULL keys and the tag set included, and keeps apart the
-groups that differ in one key only. Expectations are written by hand for six hand-made groups; the same rows
-read as one line item each (no ``counted``) must give the same rollup with line items counted per row."""
+"""The rollup over a source already grouped (rollup.rollup_sql with ``counted``: ingest's temp table of raw groups,
+its tags as JSON text, as ingest.pipeline hands them over) merges exactly the groups that share every rollup key,
+NULL keys and the tag set included, and keeps apart the groups that differ in one key only. Expectations are
+written by hand for six hand-made groups; the same rows read as one line item each (no ``counted``) must give the
+same rollup with line items counted per row."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from aifinops.rollup import rollup_sql
+from aifinops.rollup import TAGS_AS_JSON, rollup_sql
 
 COLUMNS = ("billing_period DATE, charge_period_start TIMESTAMP, billing_account_id VARCHAR, sub_account_id VARCHAR, "
            "region_id VARCHAR, service_code VARCHAR, service_name VARCHAR, billing_entity VARCHAR, usage_type VARCHAR, "
@@ -51,6 +52,8 @@ def test_groups_merge_on_every_rollup_key_and_only_on_them(counted):
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE groups ({COLUMNS})")
     con.executemany(f"INSERT INTO groups VALUES ({', '.join('?' for _ in range(27))})", ROWS)
+    if counted:  # the raw groups hold each tag map as its JSON text
+        con.execute(f"CREATE OR REPLACE TEMP TABLE groups AS SELECT * REPLACE ({TAGS_AS_JSON} AS tags) FROM groups")
     sql = rollup_sql("groups", "billing_period IN (DATE '2026-01-01')", counted)
     got = con.execute(f"SELECT service_code, usage_type, tags, billed_cost, line_items, ai_service, "
                       f"list_cost, effective_cost, usage_quantity, workload FROM ({sql}) ORDER BY ALL").fetchall()

@@ -46,7 +46,8 @@ GROUP_KEYS = [
     ("CAST(to_json(COALESCE(tags, CAST(MAP() AS MAP(VARCHAR, VARCHAR)))) AS VARCHAR)", "raw_tags"),
 ]
 TAGS_AS_JSON = GROUP_KEYS[-1][0]  # a row's tag map as the rollup keys it: its JSON text, '{}' for no map
-# raw_tags of a source whose ``tags`` column already holds that text (tags_json: ingest.pipeline's raw groups)
+# raw_tags of a source already grouped (``counted``: ingest.pipeline's raw groups), whose ``tags`` column holds
+# that text already (NULL for no map)
 _RAW_TAGS_OF_TEXT = "COALESCE(tags, '{}')"
 TAG_ENTRIES_OF_JSON = "map_entries(CAST(json(raw_tags) AS MAP(VARCHAR, VARCHAR)))"
 MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
@@ -56,24 +57,20 @@ MEASURES = ["usage_quantity", "list_cost", "billed_cost", "effective_cost"]
 # of 540k rows with SUM). The printed SQL for other engines keeps SUM, which they all know.
 
 
-def grouped_sql(source: str = "charges", where: str = "", counted: str | None = None, total: str = "SUM") -> str:
-    """The rollup's first half: raw rows of ``source`` grouped on the rollup's keys (GROUP_KEYS), with the
-    sums (``total``: SUM, or DUCKDB_SUM in DuckDB) of MEASURES and ``line_items``. The only part that reads line
-    items; its rows are what the rollup returns, before classification.
-
-    ``counted`` names a column of ``source`` holding how many line items each of its rows stands for (a
-    source already grouped on the raw columns, ingest.pipeline); without it every row is one line item."""
+def grouped_sql(source: str = "charges", where: str = "", total: str = "SUM") -> str:
+    """The rollup's first half: raw rows of ``source`` (one line item each) grouped on the rollup's keys
+    (GROUP_KEYS), with the sums (``total``: SUM, or DUCKDB_SUM in DuckDB) of MEASURES and ``line_items``. The only
+    part that reads line items; its rows are what the rollup returns, before classification."""
     keys = ", ".join(name for _, name in GROUP_KEYS)
-    sums = ", ".join(f"{total}(m_{m}) AS {m}" for m in MEASURES) + (
-        ", SUM(m_line_items) AS line_items" if counted else ", COUNT(*) AS line_items")
-    return f"SELECT {keys}, {sums} FROM {_keyed_sql(source, where, counted)} AS c GROUP BY {keys}"
+    sums = ", ".join(f"{total}(m_{m}) AS {m}" for m in MEASURES) + ", COUNT(*) AS line_items"
+    return f"SELECT {keys}, {sums} FROM {_keyed_sql(source, where, None)} AS c GROUP BY {keys}"
 
 
-def _keyed_sql(source: str, where: str, counted: str | None, tags_json: bool = False) -> str:
+def _keyed_sql(source: str, where: str, counted: str | None) -> str:
     """The rows of ``source`` (those ``where`` keeps) with the rollup's keys (GROUP_KEYS) and measures, before
-    grouping, as a parenthesised SELECT; ``tags_json``: the source's ``tags`` are already TAGS_AS_JSON's text
-    (or NULL for no map), taken as they are."""
-    keyed = ", ".join(f"{_RAW_TAGS_OF_TEXT if tags_json and name == 'raw_tags' else expr} AS {name}"
+    grouping, as a parenthesised SELECT. A source already grouped (``counted`` names its column of line-item
+    counts) holds its tags as TAGS_AS_JSON's text (NULL for no map), taken as they are."""
+    keyed = ", ".join(f"{_RAW_TAGS_OF_TEXT if counted and name == 'raw_tags' else expr} AS {name}"
                       for expr, name in GROUP_KEYS)
     measures = ", ".join(f"{m} AS m_{m}" for m in MEASURES) + (f", {counted} AS m_line_items" if counted else "")
     where_sql = f" WHERE {where}" if where else ""
@@ -136,21 +133,18 @@ def classified_sql(grouped: str) -> str:
     )
 
 
-def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None, total: str = "SUM",
-               tags_json: bool = False) -> str:
+def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None, total: str = "SUM") -> str:
     """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
-    grouped_sql, then classified_sql over its rows; or, over a source already grouped (``counted``, in DuckDB),
-    _rollup_of_groups_sql, whose source may hold its tags as JSON text already (``tags_json``, _keyed_sql)."""
+    grouped_sql, then classified_sql over its rows; or, over a source already grouped (``counted``, in DuckDB,
+    its tags as JSON text: _keyed_sql), _rollup_of_groups_sql."""
     if counted is not None:
-        return _rollup_of_groups_sql(source, where, counted, tags_json)
-    if tags_json:
-        raise ValueError("tags as JSON text only in a source already grouped (counted)")
-    return f"WITH g AS ({grouped_sql(source, where, counted, total)}),\n{classified_sql('g')}"
+        return _rollup_of_groups_sql(source, where, counted)
+    return f"WITH g AS ({grouped_sql(source, where, total)}),\n{classified_sql('g')}"
 
 
-def _rollup_of_groups_sql(source: str, where: str, counted: str, tags_json: bool = False) -> str:
+def _rollup_of_groups_sql(source: str, where: str, counted: str) -> str:
     """rollup_sql over a source already grouped on the raw columns (ingest.pipeline's temp table of raw groups,
-    ``counted`` its line-item counts): the same rows, computed in another order.
+    ``counted`` its line-item counts, its tags as JSON text): the same rows, computed in another order.
 
     Line items are read once, so rollup_sql groups them and classifies the distinct tag sets and taxonomy inputs
     of the grouped rows, which DuckDB then materialises. A source already grouped is small and is read again
@@ -162,7 +156,7 @@ def _rollup_of_groups_sql(source: str, where: str, counted: str, tags_json: bool
     where the wide one and its join back took 0.73 s (bench/bench_rollup_statement.py times the whole statement).
     """
     inputs = taxonomy.INPUT_COLUMNS
-    keyed = f"{_keyed_sql(source, where, counted, tags_json)} AS s"
+    keyed = f"{_keyed_sql(source, where, counted)} AS s"
     others = [name for _, name in GROUP_KEYS if name not in inputs and name != "raw_tags"]
     sums = ", ".join(f"{DUCKDB_SUM}(s.m_{m}) AS {m}" for m in MEASURES) + ", SUM(s.m_line_items) AS line_items"
     joined = " AND ".join(f"s.{c} IS NOT DISTINCT FROM k.{c}" for c in inputs)
@@ -207,13 +201,11 @@ _ROWS = "aifinops_rollup_rows"  # the name _replace_periods gives rows computed 
 
 def rebuild_usage_daily(
     con: duckdb.DuckDBPyConnection, periods: list[date], source: str = "charges", counted: str | None = None,
-    tags_json: bool = False,
 ) -> None:
     """Replace the rollup rows of ``periods`` from the ``charges`` view, or from ``source`` when it holds every
-    row of those periods (``counted``: see grouped_sql; ``tags_json``: see _keyed_sql); the caller holds the
-    transaction."""
+    row of those periods (a source already grouped: ``counted``, see rollup_sql); the caller holds the transaction."""
     _replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted,
-                                                            DUCKDB_SUM, tags_json))
+                                                            DUCKDB_SUM))
 
 
 def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grouped) -> None:

@@ -122,7 +122,7 @@ def ingest_files(
         if source is None:
             rebuild_usage_daily(con, periods)
         else:
-            rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN, tags_json=True)
+            rebuild_usage_daily(con, periods, source=source, counted=COUNTED_COLUMN)
             for batch in batches:
                 if batch.grouped is not None:
                     con.execute(f"DROP TABLE IF EXISTS {batch.grouped}")
