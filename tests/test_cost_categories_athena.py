@@ -123,7 +123,7 @@ def test_real_athena_export_with_category_columns(tmp_path):
 
 
 def test_category_columns_alone_mark_an_athena_legacy_file():
-    from aifinops.ingest.cur2_columns import CUR2_REQUIRED
+    from aifinops.ingest.cur2 import REQUIRED as CUR2_REQUIRED
     from aifinops.ingest.cur_legacy import is_athena_legacy
 
     assert is_athena_legacy([*CUR2_REQUIRED, "cost_category_team"])

@@ -145,7 +145,8 @@ def test_an_export_with_only_some_columns(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from aifinops.ingest.cur2_columns import CUR2_REQUIRED, CUR2_SCHEMA
+    from aifinops.ingest.cur2 import REQUIRED as CUR2_REQUIRED
+    from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 
     keep = [*CUR2_REQUIRED, "line_item_usage_amount", "line_item_resource_id", "line_item_usage_account_id"]
     rows = month_rows("2024-10")
@@ -167,7 +168,8 @@ def test_legacy_cur_in_athena_parquet_keeps_its_tags_and_product_name(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from aifinops.ingest.cur2_columns import CUR2_REQUIRED, CUR2_SCHEMA
+    from aifinops.ingest.cur2 import REQUIRED as CUR2_REQUIRED
+    from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 
     rows = month_rows("2024-10")[:1]  # the SageMaker endpoint row, tagged team=vision
     columns = {name: [r.get(name) for r in rows] for name in CUR2_REQUIRED}

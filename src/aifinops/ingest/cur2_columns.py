@@ -6,7 +6,7 @@ product, reservation, savings_plan, resource_tags, cost_category, discount group
 pages table-dictionary-cur2-*): costs are double, **rates are strings**, dates
 are timestamps, and ``product``, ``resource_tags``, ``cost_category`` are map<string,string>
 (``discount`` is map<string,double>). Used by the demo account and the benchmark generator to write
-real-shaped files. The loader recognises the format by ``cur2.REQUIRED`` (``CUR2_REQUIRED`` here) without
+real-shaped files. The loader recognises the format by ``cur2.REQUIRED`` without
 importing this module: pyarrow's types are for writing files, and an ingest imports pyarrow only to read a
 Parquet footer (validate.parquet_footer).
 """
@@ -14,8 +14,6 @@ Parquet footer (validate.parquet_footer).
 from __future__ import annotations
 
 import pyarrow as pa
-
-from aifinops.ingest.cur2 import REQUIRED
 
 _S = pa.string()
 _D = pa.float64()
@@ -142,5 +140,3 @@ CUR2_COLUMNS: list[tuple[str, pa.DataType]] = [
 
 CUR2_SCHEMA = pa.schema(CUR2_COLUMNS)
 CUR2_COLUMN_NAMES = [name for name, _ in CUR2_COLUMNS]
-
-CUR2_REQUIRED = REQUIRED  # the columns a file must have to be read as CUR 2.0 (cur2.REQUIRED)
