@@ -110,3 +110,21 @@ def summary_rebuilds(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(store_module, "refresh_summaries", counting)
     return calls
+
+
+@pytest.fixture
+def grouped_reads(monkeypatch) -> list[bool]:
+    """Every one read of billing files the ingest makes in this test (ingest.pipeline._group_raw wrapped): True
+    when it grouped the rows on their raw columns, False when the files did not allow it."""
+    from aifinops.ingest import pipeline
+
+    reads: list[bool] = []
+    real = pipeline._group_raw
+
+    def recording(con, batches):
+        found = real(con, batches)
+        reads.append(found is not None)
+        return found
+
+    monkeypatch.setattr(pipeline, "_group_raw", recording)
+    return reads

@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from aifinops.errors import InputError
-from aifinops.ingest import pipeline
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 from aifinops.ingest.pipeline import ingest_paths
 from aifinops.ingest.results import IngestResult
@@ -51,27 +50,18 @@ def _write(path: Path, rows: list[dict], row_group_size: int = 250) -> Path:
     return path
 
 
-def _ingest_grouped(paths: list[Path], store: Store, monkeypatch) -> IngestResult:
+def _ingest_grouped(paths: list[Path], store: Store, grouped_reads: list[bool]) -> IngestResult:
     """Ingest ``paths``, checking that the rollup was fed by the one grouped read of the files."""
-    taken = []
-    real = pipeline._group_raw
-
-    def spy(con, batches):
-        found = real(con, batches)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(pipeline, "_group_raw", spy)
     result = ingest_paths(store, paths)
-    assert taken == [True]
+    assert grouped_reads == [True]
     return result
 
 
-def test_a_file_read_alone_keeps_every_line_item(tmp_path, monkeypatch):
+def test_a_file_read_alone_keeps_every_line_item(tmp_path, grouped_reads):
     path = _write(tmp_path / "cur.parquet", _rows(4000, seed=11))
     assert pq.ParquetFile(path).num_row_groups == 16
     store = Store(tmp_path / "s.duckdb")
-    result = _ingest_grouped([path], store, monkeypatch)
+    result = _ingest_grouped([path], store, grouped_reads)
     expected = duckdb.connect().execute(f"""
         SELECT CAST(line_item_usage_start_date AS DATE), line_item_product_code, bill_billing_entity,
                count(*), sum(line_item_unblended_cost)

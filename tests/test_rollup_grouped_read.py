@@ -156,21 +156,13 @@ def test_hand_rows_keep_their_product_name(real_cur2, grouped_store):
 
 
 @pytest.mark.parametrize("marketplace", [True, False])
-def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, monkeypatch, marketplace):
+def test_grouped_read_equals_the_rollup_of_every_line_item(real_cur2, tmp_path, monkeypatch, marketplace,
+                                                           grouped_reads):
     path = real_cur2 if marketplace else _real_as_cur2(tmp_path / "no-marketplace.parquet", marketplace=False)
     assert _marketplace(path) == (marketplace, 3 if marketplace else 0)  # the three hand-written Marketplace rows
-    taken = []
-    real_group = pipeline._group_raw
-
-    def spy(con, batches):
-        found = real_group(con, batches)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(pipeline, "_group_raw", spy)
     grouped = Store(tmp_path / "grouped.duckdb")
     ingest_paths(grouped, [path])
-    assert taken == [True]
+    assert grouped_reads == [True]
     assert_equals_per_item_rollup(grouped, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=1000)
 
 
