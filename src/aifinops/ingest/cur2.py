@@ -140,6 +140,18 @@ def normalize_select(c: Columns, relation: str, tags_json: bool = False) -> str:
     ``tags_json``: the relation's ``resource_tags`` is the map's JSON text (rollup.TAGS_AS_JSON, NULL for no map)
     and has none of the columns TAGS_ADDED_FROM; the ``tags`` column is that text as it is (ingest.pipeline's raw
     groups, whose rollup reads it as its tags' JSON text without parsing and printing it again)."""
+    return normalize_parts(c, relation, relation, tags_json)
+
+
+def normalize_parts(c: Columns, others: str, marketplace: str | None, tags_json: bool = False) -> str:
+    """normalize_select with the rows AWS Marketplace bills read from a relation of their own, ``marketplace``
+    (None: the rows hold none), and the other rows from ``others``; each SELECT keeps its filter on the billing
+    entity, so the two relations may be one. Where the product map is not read apart (no map, or no billing
+    entity) every row is in ``others``, and ``marketplace`` must be None or ``others``.
+
+    ingest.pipeline groups the line items of the two kinds in two reads of the file (only Marketplace rows need
+    the product map), and each read feeds its SELECT as it is grouped, where one relation read by both SELECTs
+    would be held whole in memory (a 10M-row bill of 1M groups: 0.9 GB)."""
     if tags_json and (any(c.has(n) for n in TAGS_ADDED_FROM) or not c.has("resource_tags")):
         raise ValueError(f"tags as JSON text need resource_tags and none of {', '.join(TAGS_ADDED_FROM)}")
     lit = c.text("line_item_line_item_type")
@@ -152,17 +164,22 @@ def normalize_select(c: Columns, relation: str, tags_json: bool = False) -> str:
     entity = c.ref("bill_billing_entity")
     categories = c.string_map("cost_category")  # AWS Cost Categories, carried in the tags (sqlparts)
     if product is None or entity is None or not c.types.get("product", "").upper().startswith("MAP"):
-        return charge_select(c, fields, FORMAT, relation, cost_categories=categories)
+        if marketplace not in (None, others):
+            raise ValueError("Marketplace rows apart need a product map and a billing entity")
+        return charge_select(c, fields, FORMAT, others, cost_categories=categories)
     # Parquet read in place: decoding the `product` map costs more than the rest of a row. Only
     # Marketplace rows need it (their product name names the model, "Claude Sonnet 4.5 (Amazon
     # Bedrock Edition)"); AWS services are named from their product code, so the map is read for
     # those rows alone (a filter DuckDB pushes into the Parquet scan).
     named = _fields(c, lit, _service_name_sql(c), tags_json=tags_json)
+    rest = charge_select(c, named, FORMAT, others, where=f"{entity} IS DISTINCT FROM 'AWS Marketplace'",
+                         cost_categories=categories)
+    if marketplace is None:
+        return rest
     return (
-        charge_select(c, fields, FORMAT, relation, where=f"{entity} = 'AWS Marketplace'", cost_categories=categories)
-        + "\nUNION ALL\n"
-        + charge_select(c, named, FORMAT, relation, where=f"{entity} IS DISTINCT FROM 'AWS Marketplace'",
-                        cost_categories=categories)
+        charge_select(c, fields, FORMAT, marketplace, where=f"{entity} = 'AWS Marketplace'",
+                      cost_categories=categories)
+        + "\nUNION ALL\n" + rest
     )
 
 

@@ -327,33 +327,41 @@ _NAIVE_TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP_S")
 
 
 def _group_raw(con: duckdb.DuckDBPyConnection, batches: list[_Batch]) -> str | None:
-    """Read the line items once: each Parquet batch's rows grouped on the raw columns, then normalised by its
-    loader once per group, into a temp table (``batch.grouped``) that both the summary and the rollup read.
+    """Read the line items: each Parquet batch's rows grouped on the raw columns (the rows AWS Marketplace bills in
+    a read of their own, with their product map), then normalised by its loader once per group as the groups come,
+    into a temp table (``batch.grouped``) that both the summary and the rollup read.
     Returns the rollup's source over those tables, its ``tags`` as their JSON text (rollup.TAGS_AS_JSON), or None
     when a batch does not allow grouping first (_raw_grouped_source)."""
     plans = _raw_grouped_source(batches)
     if plans is None:
         return None
     tables = []
-    for i, (batch, (select, typed, read_back, tags_json)) in enumerate(zip(batches, plans, strict=True)):
+    for i, (batch, (grouped, apart, typed, read_back, tags_json)) in enumerate(zip(batches, plans, strict=True)):
         table = f"aifinops_groups_{i}"
-        # the raw groups a materialised CTE: the loader's SELECT may read its relation twice (Marketplace rows and
-        # the others), the file must be read once
-        relation = f"({read_back} FROM raw_groups) AS raw_groups"
-        normalised = (batch.module.normalize_select(typed, relation, tags_json=True) if tags_json
-                      else batch.module.normalize_select(typed, relation))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS WITH raw_groups AS MATERIALIZED ({select}) {normalised}")
+        if apart is None and batch.marketplace:
+            # Marketplace rows among the others (their product map not read apart): the loader's SELECT may read
+            # its relation twice, the file must be read once, so the groups are held (a materialised CTE)
+            relation = f"({read_back} FROM raw_groups) AS raw_groups"
+            normalised = f"WITH raw_groups AS MATERIALIZED ({grouped}) " + batch.module.normalize_select(
+                typed, relation, tags_json=tags_json)
+        else:  # each read's groups normalised as they come (cur2.normalize_parts), never held whole
+            normalised = batch.module.normalize_parts(
+                typed, f"({read_back} FROM ({grouped}) AS g) AS raw_groups",
+                None if apart is None else f"({read_back} FROM ({apart}) AS g) AS raw_groups", tags_json=tags_json)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {normalised}")
         batch.grouped = table
         tables.append(f"SELECT * FROM {table}" if tags_json
                       else f"SELECT * REPLACE ({TAGS_AS_JSON} AS tags) FROM {table}")
     return "(" + " UNION ALL ".join(tables) + ") AS grouped_charges"
 
 
-def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str, bool]] | None:
-    """Per batch, the SELECT that groups its line items on the raw columns, the columns of its rows, the
-    SELECT list that reads those rows back with their map columns as maps (they are grouped as JSON text), and
-    whether the tag map stays JSON text (below); None when a batch does not allow it (then the rollup reads the
-    ``charges`` view, one normalised row per line item).
+def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, str | None, Columns, str, bool]] | None:
+    """Per batch, the SELECT that groups its line items on the raw columns, the one that groups its Marketplace
+    rows with their product map in a read of their own (None when it has none or its map is not read apart; where it
+    is there, the first SELECT leaves those rows out), the columns of their rows, the SELECT list that reads those rows
+    back with their map columns as maps (they are grouped as JSON text), and whether the tag map stays JSON text
+    (below); None when a batch does not allow it (then the rollup reads the ``charges`` view, one normalised row
+    per line item).
 
     Normalising (service names, tag maps, amortised cost) costs more per row than grouping, and a billing
     file has far fewer groups than rows: so the Parquet file is grouped on every raw column the loader reads
@@ -420,72 +428,19 @@ def _raw_grouped_source(batches: list[_Batch]) -> list[tuple[str, Columns, str, 
         # and a filter spares it), but product JSON text on every row (cur2.normalize_select).
         split = product in keys and entity is not None and product not in left_out and types[product].upper(
         ).startswith("MAP")
-        if split and batch.marketplace:  # the other rows are grouped without the map
+        apart, others = None, ""  # the Marketplace rows' read, grouped with the product map; the others' filter
+        if split:
             assert product is not None and entity is not None
-            others = {**keys, product: f"CAST(NULL AS VARCHAR) AS {qident(product)}"}
-            if entity in keys and entity not in left_out and (
-                    batch.marketplace_rows is not None and batch.marketplace_rows <= _ROW_MATCHED_ROWS):
-                grouped = _marketplace_row_matched(batch, keys, others, sums, measures, product, entity)
-            else:
-                grouped = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
-                           f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL"
-                           f" UNION ALL SELECT {', '.join([*others.values(), *sums])} FROM {batch.relation}"
-                           f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}' GROUP BY ALL")
-        else:
-            if split and product is not None:  # a map, and no Marketplace row (_marketplace_rows): none is read
-                keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"
-            grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation} GROUP BY ALL"
+            if batch.marketplace:
+                apart = (f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}"
+                         f" WHERE {qident(entity)} = '{MARKETPLACE}' GROUP BY ALL")
+                others = f" WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}'"
+            keys[product] = f"CAST(NULL AS VARCHAR) AS {qident(product)}"  # the other rows, without the map
+        grouped = f"SELECT {', '.join([*keys.values(), *sums])} FROM {batch.relation}{others} GROUP BY ALL"
         typed = Columns(names, {**types, COUNTED_COLUMN: "BIGINT", "filename": "VARCHAR"})
-        plans.append((grouped, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *", tags_json))
+        plans.append((grouped, apart, typed, f"SELECT * REPLACE ({', '.join(restore)})" if restore else "SELECT *",
+                      tags_json))
     return plans
-
-
-# Marketplace rows matched to their product maps by row number while the file is read once, up to this many: each
-# is held (its row number and measures, about 200 bytes) until it is grouped, where grouping the Marketplace rows
-# on the map holds one map per group.
-_ROW_MATCHED_ROWS = 1_000_000
-
-
-def _marketplace_row_matched(batch: _Batch, keys: dict[str, str], others: dict[str, str], sums: list[str],
-                             measures: list[str], product: str, entity: str) -> str:
-    """The raw groups of a batch whose loader reads the product map on Marketplace rows only: one read of every
-    row grouped without the map, each Marketplace group keeping its line items' measures and row numbers in a
-    list; a second read of the product map of the Marketplace rows alone (the map and the row number, not every
-    column the groups read, whose nested columns cost as much to skip through as the map does); the Marketplace
-    groups then split by their rows' maps (as JSON text, as ``keys`` holds it) and summed again. The same groups
-    and sums as grouping the Marketplace rows on the map in a read of their own, for about half the cost of that
-    read where Marketplace rows are few."""
-    relation = registry.parquet_relation([str(p) for p in batch.files], row_numbers=True)
-    is_marketplace = f"{qident(entity)} = '{MARKETPLACE}'"
-    multi = len(batch.files) > 1  # row numbers count from 0 in each file: the file name tells them apart
-    row_key = ["file_row_number", "filename"] if multi else ["file_row_number"]
-    filled = [n for n in measures if n not in batch.empty]
-    fields = [f"'m{i}': {qident(n)}" for i, n in enumerate(filled)] + [f"'{k}': {k}" for k in row_key]
-    rows_list = "aifinops_marketplace_rows"
-    products = f"SELECT {', '.join(row_key)}, {keys[product]} FROM {relation} WHERE {is_marketplace}"
-    groups = (f"SELECT {', '.join([*others.values(), *sums])}, list({{{', '.join(fields)}}}) FILTER "
-              f"(WHERE {is_marketplace}) AS {rows_list} FROM {relation} GROUP BY ALL")
-    # the Marketplace groups numbered, their line items matched to their maps by row number and summed per group
-    # and map (narrow rows: a group's number, not its keys), then given their keys back
-    assert batch.columns is not None
-    split = [f"{_total(batch.columns.types[n])}(u.r.m{i}) AS m{i}" for i, n in enumerate(filled)]
-    on = " AND ".join(f"p.{k} = u.r.{k}" for k in row_key)
-    map_ = f"p.{qident(product)}"
-    items = (f"SELECT u.gid, {map_}, {', '.join(split)}{',' if split else ''} count(*) AS n"
-             + (", any_value(u.r.filename) AS filename" if multi else "")
-             + f" FROM (SELECT gid, unnest({rows_list}) AS r FROM aifinops_marketplace) AS u"
-             f" JOIN aifinops_products AS p ON {on} GROUP BY u.gid, {map_}")
-    out = [f"s.{qident(product)}" if n == product else f"g.{qident(n)}" for n in keys]
-    for n in measures:
-        out.append(f"s.m{filled.index(n)} AS {qident(n)}" if n in filled else f"g.{qident(n)}")
-    out.append(f"s.n AS {COUNTED_COLUMN}")
-    if multi:
-        out.append("s.filename")
-    return (f"WITH aifinops_products AS MATERIALIZED ({products}), aifinops_all AS MATERIALIZED ({groups}), "
-            f"aifinops_marketplace AS MATERIALIZED (SELECT row_number() OVER () AS gid, * FROM aifinops_all "
-            f"WHERE {is_marketplace}), aifinops_split AS MATERIALIZED ({items}) "
-            f"SELECT * EXCLUDE ({rows_list}) FROM aifinops_all WHERE {qident(entity)} IS DISTINCT FROM '{MARKETPLACE}'"
-            f" UNION ALL SELECT {', '.join(out)} FROM aifinops_split AS s JOIN aifinops_marketplace AS g USING (gid)")
 
 
 def _marketplace_rows(con: duckdb.DuckDBPyConnection, batch: _Batch) -> int | None:

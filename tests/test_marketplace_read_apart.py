@@ -1,9 +1,9 @@
-"""Marketplace rows read by row number (ingest.pipeline._marketplace_row_matched): the file is grouped once
-without the product map, and the product map of each Marketplace line item comes from a second, narrow read of
-the map, matched by the row's number in its file. Each Marketplace group must still get its own
-product name and region: checked against SQL written here over the same files, to the cent and line for line,
-with several models and regions under one usage type and resource (so only the map tells them apart), over
-several row groups, and over two files whose row numbers overlap.
+"""Marketplace rows read apart (ingest.pipeline._raw_grouped_source, cur2.normalize_parts): the rows AWS
+Marketplace bills are grouped with their product map in a read of their own, the others without it, and each
+read's groups are normalised as they come, never held whole (no materialised CTE: at 1M groups two held copies
+took a scan past its memory limit). Each Marketplace group must still get its own product name and region: checked
+against SQL written here over the same files, to the cent and line for line, with several models and regions under
+one usage type and resource (so only the map tells them apart), over several row groups, and over two files.
 """
 
 from __future__ import annotations
@@ -80,19 +80,33 @@ def _got(store: Store) -> list[tuple]:
 
 
 def _ingest(paths: list[Path], store_path: Path, monkeypatch) -> tuple[Store, int]:
-    """Ingest ``paths``; returns the store and how many batches took the row-matched read."""
-    calls = []
-    real = pipeline._marketplace_row_matched
+    """Ingest ``paths``; returns the store and how many batches read their Marketplace rows apart. Fails if a
+    statement of the grouped read holds its groups in a materialised CTE."""
+    apart: list[int] = []
+    statements: list[str] = []
+    real_plan, real_group = pipeline._raw_grouped_source, pipeline._group_raw
 
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
+    def plan(batches):
+        plans = real_plan(batches)
+        apart.extend(1 for p in plans or [] if p[1] is not None)
+        return plans
 
-    monkeypatch.setattr(pipeline, "_marketplace_row_matched", spy)
+    def group(con, batches):
+        class Recording:  # the connection, its statements recorded
+            def execute(self, sql, *args):
+                statements.append(sql)
+                return con.execute(sql, *args)
+
+        return real_group(Recording(), batches)
+
+    monkeypatch.setattr(pipeline, "_raw_grouped_source", plan)
+    monkeypatch.setattr(pipeline, "_group_raw", group)
     store = Store(store_path)
     ingest_paths(store, paths)
-    monkeypatch.setattr(pipeline, "_marketplace_row_matched", real)
-    return store, len(calls)
+    monkeypatch.setattr(pipeline, "_raw_grouped_source", real_plan)
+    monkeypatch.setattr(pipeline, "_group_raw", real_group)
+    assert statements and not any("MATERIALIZED" in s for s in statements)
+    return store, len(apart)
 
 
 def _assert_same(got: list[tuple], expected: list[tuple]) -> None:
@@ -106,8 +120,8 @@ def _assert_same(got: list[tuple], expected: list[tuple]) -> None:
 def test_each_marketplace_group_keeps_its_product_name_and_region(tmp_path, monkeypatch):
     path = _write(tmp_path / "cur.parquet", _rows(6000, 7, seed=1))
     assert pq.ParquetFile(path).num_row_groups == 15
-    store, matched = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
-    assert matched == 1
+    store, apart = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
+    assert apart == 1
     expected = _expected([path])
     # several models and regions share a day, usage type and resource: only the map tells them apart
     assert len({(d, name, region) for d, name, region, _c, _n in expected}) >= 4 * 4
@@ -116,35 +130,44 @@ def test_each_marketplace_group_keeps_its_product_name_and_region(tmp_path, monk
     _assert_same(_got(store), expected)
 
 
-def test_two_files_whose_row_numbers_overlap(tmp_path, monkeypatch):
-    """Row numbers count from 0 in each file: the second file's Marketplace rows sit at other row numbers and
-    hold other models, and must not take the first file's products."""
+def test_two_files_in_one_batch(tmp_path, monkeypatch):
+    """Two files in one batch, their Marketplace rows at the same row numbers with other models: each group
+    takes its own rows' products."""
     folder = tmp_path / "parts"
     folder.mkdir()
     first = _write(folder / "part-0.parquet", _rows(3000, 5, seed=2))
     second = _write(folder / "part-1.parquet", _rows(3000, 6, seed=3)[::-1])
-    store, matched = _ingest([folder], tmp_path / "s.duckdb", monkeypatch)
-    assert matched == 1
+    store, apart = _ingest([folder], tmp_path / "s.duckdb", monkeypatch)
+    assert apart == 1
     _assert_same(_got(store), _expected([first, second]))
 
 
-def test_more_marketplace_rows_than_the_row_matched_read_holds(tmp_path, monkeypatch):
-    """Above the number of rows the row-matched read holds, the Marketplace rows are grouped with the map."""
+def test_half_the_rows_billed_by_marketplace(tmp_path, monkeypatch):
+    """Every other row a Marketplace row: counted on the billing entity alone, then read apart."""
     path = _write(tmp_path / "cur.parquet", _rows(2000, 2, seed=4))
     counted = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0].marketplace_rows
     (expected,) = duckdb.connect().execute(
         f"SELECT count(*) FROM '{path}' WHERE bill_billing_entity = 'AWS Marketplace'").fetchone() or (None,)
     assert counted == expected == 1000
-    monkeypatch.setattr(pipeline, "_ROW_MATCHED_ROWS", 999)
-    store, matched = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
-    assert matched == 0
+    store, apart = _ingest([path], tmp_path / "s.duckdb", monkeypatch)
+    assert apart == 1
     _assert_same(_got(store), _expected([path]))
 
 
-def test_row_matched_rollup_equals_the_rollup_of_every_line_item(tmp_path, monkeypatch):
+def test_no_marketplace_row_no_read_apart(tmp_path, monkeypatch):
+    """A bill with a product map and no Marketplace row: one read, without the map, its groups not held."""
+    rows = [r for r in _rows(3000, 7, seed=6) if r["bill_billing_entity"] != "AWS Marketplace"]
+    path = _write(tmp_path / "cur.parquet", rows)
+    store, apart = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
+    assert apart == 0
+    assert _got(store) == []
+    assert_equals_per_item_rollup(store, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=50)
+
+
+def test_rollup_equals_the_rollup_of_every_line_item(tmp_path, monkeypatch):
     path = _write(tmp_path / "cur.parquet", _rows(4000, 4, seed=5))
-    grouped, matched = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
-    assert matched == 1
+    grouped, apart = _ingest([path], tmp_path / "grouped.duckdb", monkeypatch)
+    assert apart == 1
     assert_equals_per_item_rollup(grouped, [path], tmp_path / "per-item.duckdb", monkeypatch, at_least=100)
 
 
