@@ -138,8 +138,13 @@ def test_metadata_key_groups(tmp_path):
     ([0.333333, 0.333333, 0.333334], 1.0),
     ([1.005, 2.005, -0.5, 0.001], 2.511),
     ([0.004] * 10, 0.04),
+    # a total within float error of a half cent: the breakdown adds up to the total the answer shows (cents())
+    ([798044.595], 798044.595),
+    ([400000.0, 398044.595], 798044.595),
+    ([839958.165], 839958.165),
 ])
 def test_cents_add_up(values, total):
     cents = largest_remainder_cents(values, total)
     assert round(sum(cents), 2) == round(total, 2)
+    assert round(sum(cents) * 100) == round(round(total, 2) * 100)
     assert all(abs(c - v) < 0.01 + 1e-9 for c, v in zip(cents, values, strict=True))

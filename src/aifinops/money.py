@@ -47,15 +47,17 @@ def cents(usd: float) -> float:
 def largest_remainder_cents(values: list[float], total: float) -> list[float]:
     """``values`` rounded to cents so that they add up to ``total`` rounded to cents (largest remainder).
 
-    The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row.
+    The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row. The target
+    is ``cents(total)``, the total as the answer shows it: ``round(total * 100)`` rounds the binary product, which can
+    land on the other side of a half cent (798044.595 x 100 gives 79804460, where the total shows 798044.59).
     """
-    target = round(total * 100)
+    target = round(cents(total) * 100)
     floors = [int((v * 100) // 1) for v in values]
     rest = target - sum(floors)
     order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
-    cents = list(floors)
+    out = list(floors)
     if order:
         for k in range(abs(rest)):
             i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
-            cents[i] += 1 if rest > 0 else -1
-    return [c / 100 for c in cents]
+            out[i] += 1 if rest > 0 else -1
+    return [c / 100 for c in out]
