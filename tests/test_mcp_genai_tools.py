@@ -7,6 +7,7 @@ logged requests. A store with a bill but no logs gets the refusal that says how 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ DEMO_CALLS: list[tuple[str, dict[str, Any]]] = [
 
 def stdio_session(store: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], list[Any]]:
     """The tools listed and each call's result, in one stdio session with ``aifinops mcp --store store``."""
-    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store)])
+    # the test's environment (conftest points the data, cache and default store folders into tmp): the SDK passes
+    # the server only a few variables of its own otherwise, and the server would use the real home folders
+    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store)], env=dict(os.environ))
 
     async def main() -> tuple[dict[str, Any], list[Any]]:
         async with Client(params) as client:

@@ -8,6 +8,7 @@ non-error result with data, or the precise corrective answer the issue describes
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -160,7 +161,7 @@ def test_guide_calls_in_memory(store):
 
 @pytest.mark.slow  # a subprocess per run: seconds
 def test_guide_calls_over_stdio(store):
-    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store.path)])
+    params = StdioServerParameters(command=AIFINOPS, args=["mcp", "--store", str(store.path)], env=dict(os.environ))
 
     async def main() -> tuple[int, list[Any]]:
         async with Client(params) as client:
