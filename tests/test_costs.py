@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from aifinops.costs import ai_cost_summary, cost_breakdown, data_period, get_cost_and_usage
 from aifinops.costs.dimensions import DIMENSIONS
 from aifinops.errors import ArgumentError, StoreError
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
+from aifinops.store import Store
+from usagerows import insert_usage
 
 SM, BR = "Amazon SageMaker", "Amazon Bedrock"
 CLAUDE = "Claude Sonnet 4.5 (Amazon Bedrock Edition)"
@@ -117,21 +118,11 @@ OCT_TOTAL = 10 + 100 + 2.5 + 0.25 + 3 + 4 + 1 + 20 + 3 + 0.5 + 0.75 + 0.2 - 5  #
 OCT_AI = 10 + 100 + 2.5 + 0.25 + 3 + 4 + 20 + 0.5 + 0.75 - 5  # rows 1-6, 8, 10, 11, 13 = 136.0
 
 
-def _insert(con, rows) -> None:
-    if not rows:
-        return
-    cols = list(USAGE_DAILY_COLUMN_NAMES)
-    con.executemany(
-        f"INSERT INTO usage_daily ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [[r.get(c) for c in cols] for r in rows],
-    )
-
-
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("costs") / "s.duckdb")
     with store.connect() as connection:
-        _insert(connection, ROWS)
+        insert_usage(connection, ROWS)
         yield connection
 
 
@@ -543,7 +534,7 @@ def test_any_single_group_by_sums_to_the_ungrouped_total(
     store = Store(tmp_path_factory.getbasetemp() / "property.duckdb")
     with store.connect() as c:
         c.execute("DELETE FROM usage_daily")
-        _insert(c, rows)
+        insert_usage(c, rows)
         start = date(2026, 9, 28) + timedelta(days=start_day)
         request = {
             "TimePeriod": {"Start": str(start), "End": str(start + timedelta(days=days))},

@@ -16,6 +16,7 @@ from aifinops.monitor.anomalies import (
     resource_family,
 )
 from aifinops.store import Store
+from usagerows import insert_usage
 
 MONDAY = date(2024, 1, 1)
 
@@ -104,11 +105,7 @@ def _row(day, service_code, usage_type, cost, resource=None, tags="{}", line_ite
 def write_rows(path, rows):
     store = Store(path)
     with store.transaction() as con:
-        cols = list(rows[0])
-        con.executemany(
-            f"INSERT INTO usage_daily ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [[r[c] for c in cols] for r in rows],
-        )
+        insert_usage(con, rows)
     return store
 
 

@@ -28,6 +28,7 @@ from aifinops.pricing.catalog import DATA_DIR
 from aifinops.pricing.seed import PRICE_COLUMNS, SPEC_COLUMNS, build_price_rows, build_spec_rows
 from aifinops.store import USAGE_DAILY_COLUMN_NAMES, Store
 from clirun import run_cli
+from usagerows import insert_usage
 
 LITELLM = Path(__file__).parent / "data" / "bedrock-prices" / "litellm_bedrock_prices.json"
 
@@ -177,9 +178,7 @@ def test_effective_rate_from_billing_wins_over_list(tmp_path):
                    line_item_type="SavingsPlanCoveredUsage", usage_quantity=24.0, billed_cost=24 * 5.0),
     ]
     with store.transaction() as con:
-        cols = USAGE_DAILY_COLUMN_NAMES
-        con.executemany(f"INSERT INTO usage_daily ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                        [[r[c] for c in cols] for r in rows])
+        insert_usage(con, rows)
     with store.connect(read_only=True) as con:
         billed = rate(con, "ml.g5.xlarge", "us-east-1", "Hosting")
         listed = rate(con, "ml.g5.xlarge", "us-east-1", "Training")

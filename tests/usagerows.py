@@ -40,12 +40,15 @@ def usage_row(**values) -> dict:
 
 
 def insert_usage(con, rows: list[dict]) -> None:
-    """Write ``rows`` (full usage_daily rows, as ``usage_row`` makes them) to the store."""
+    """Write ``rows`` (usage_daily rows as dicts, as ``usage_row`` makes them; a column a row lacks is NULL) to the
+    store: the tests' one way to write hand-made rollup rows."""
+    if not rows:
+        return
     cols = ", ".join(USAGE_DAILY_COLUMN_NAMES)
     marks = ", ".join("?" for _ in USAGE_DAILY_COLUMN_NAMES)
     con.executemany(
         f"INSERT INTO usage_daily ({cols}) VALUES ({marks})",
-        [[r[c] for c in USAGE_DAILY_COLUMN_NAMES] for r in rows],
+        [[r.get(c) for c in USAGE_DAILY_COLUMN_NAMES] for r in rows],
     )
 
 
