@@ -174,12 +174,13 @@ def classify_grouped(grouped: str) -> str:
     return f"WITH {classified_sql(grouped)}"
 
 
-def _replace_periods(
+def replace_periods(
     con: duckdb.DuckDBPyConnection, periods: list[date], select: Callable[[str], str], rows: Any = None,
 ) -> None:
     """Delete the rollup rows of ``periods``, insert ``select(dates)`` (a SELECT of the usage_daily columns given
     the periods as a SQL list of dates), then attribute the AI spend of those periods; ``rows`` (a pyarrow Table),
-    when given, is readable by that SELECT as ``aifinops_rollup_rows``. The caller holds the transaction."""
+    when given, is readable by that SELECT as ``aifinops_rollup_rows``. The caller holds the transaction. The one way
+    rollup rows enter the store: the ingest's rollup, Spark's grouped rows and rollup files all come through here."""
     if not periods:
         return
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
@@ -196,7 +197,7 @@ def _replace_periods(
     apply_ai_attribution(con, periods)
 
 
-_ROWS = "aifinops_rollup_rows"  # the name _replace_periods gives rows computed elsewhere
+_ROWS = "aifinops_rollup_rows"  # the name replace_periods gives rows computed elsewhere
 
 
 def rebuild_usage_daily(
@@ -204,7 +205,7 @@ def rebuild_usage_daily(
 ) -> None:
     """Replace the rollup rows of ``periods`` from the ``charges`` view, or from ``source`` when it holds every
     row of those periods (a source already grouped: ``counted``, see rollup_sql); the caller holds the transaction."""
-    _replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted,
+    replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted,
                                                             DUCKDB_SUM))
 
 
@@ -212,5 +213,5 @@ def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grou
     """Replace the rollup rows of ``periods`` with ``grouped`` (a pyarrow Table of grouped_sql's rows,
     computed elsewhere, e.g. engines.spark.grouped_on_spark) classified here; the caller holds the
     transaction."""
-    _replace_periods(con, periods, lambda dates: f"SELECT * FROM ({classify_grouped(_ROWS)}) "
+    replace_periods(con, periods, lambda dates: f"SELECT * FROM ({classify_grouped(_ROWS)}) "
                                                  f"WHERE billing_period IN ({dates})", grouped)

@@ -30,6 +30,7 @@ from aifinops.ingest.registry import (
 )
 from aifinops.ingest.results import IngestResult, PeriodTotal, Progress
 from aifinops.ingest.sqlparts import qident
+from aifinops.rollup import replace_periods
 from aifinops.store import USAGE_DAILY_COLUMNS, clear_demo
 
 FORMAT = "rollup"
@@ -105,15 +106,10 @@ def load_rollup_files(con: duckdb.DuckDBPyConnection, files: list[Path], progres
         supersede_periods(con, periods)
         record_sources(con, result.ingest_id, FORMAT, FORMAT, result.files, result.periods,
                        datetime.now(UTC).replace(tzinfo=None))
-        marks = ", ".join("?" for _ in periods)
         ensure_charges_view(con)
         report("store", 0, 1)
-        con.execute(f"DELETE FROM usage_daily WHERE billing_period IN ({marks})", periods)
         names = ", ".join(name for name, _ in USAGE_DAILY_COLUMNS)
-        con.execute(f"INSERT INTO usage_daily ({names}) SELECT {names} FROM aifinops_rollup_file")
-        from aifinops.attribution import apply_ai_attribution
-
-        apply_ai_attribution(con, periods)
+        replace_periods(con, periods, lambda dates: f"SELECT {names} FROM aifinops_rollup_file")
         con.execute("INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [result.ingest_id, started, datetime.now(UTC).replace(tzinfo=None), FORMAT, result.files,
                      periods, result.rows, result.billed_cost, None])
