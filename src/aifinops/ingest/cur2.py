@@ -151,7 +151,8 @@ def normalize_parts(c: Columns, others: str, marketplace: str | None, tags_json:
 
     ingest.pipeline groups the line items of the two kinds in two reads of the file (only Marketplace rows need
     the product map), and each read feeds its SELECT as it is grouped, where one relation read by both SELECTs
-    would be held whole in memory (a 10M-row bill of 1M groups: 0.9 GB)."""
+    would be held whole (a 10M-row bill of 846k groups held them twice, 1.3 GB without the writer's memory limit,
+    and spilled past it)."""
     if tags_json and (any(c.has(n) for n in TAGS_ADDED_FROM) or not c.has("resource_tags")):
         raise ValueError(f"tags as JSON text need resource_tags and none of {', '.join(TAGS_ADDED_FROM)}")
     lit = c.text("line_item_line_item_type")
