@@ -20,6 +20,7 @@ import duckdb
 from aifinops.checks.base import deduplicate
 from aifinops.checks.untagged_ai_spend import NoOwnerParams
 from aifinops.model import Finding
+from aifinops.money import cents, largest_remainder_cents
 from aifinops.store import usage_span
 from aifinops.taxonomy import EMPTY_TAG_VALUES, PRINCIPAL_TAG, canonical_tag_key, inventory_tags
 
@@ -202,6 +203,8 @@ def action_plan(
     totals = deduplicate([Finding.model_validate(f) for f in shown])
     # a finding group (the scan document's, aifinops.finding_groups) is one action but many findings and resources
     n_findings, n_resources = _counts(con, shown, {f["id"] for f in findings if not f.get("group")})
+    # the actions' savings in cents add up to the gross shown beside them (each rounded alone drifts a cent a row)
+    savings = largest_remainder_cents([f["monthly_savings_usd"] for f in shown], totals["gross_monthly_usd"])
     actions = []
     for rank, f in enumerate(shown, start=1):
         state = states.get(f["id"])
@@ -216,8 +219,8 @@ def action_plan(
                 "resource_type": f["resource_type"],
                 "region": f.get("region"),
                 "account_id": f.get("account_id"),
-                "monthly_savings_usd": round(f["monthly_savings_usd"], 2),
-                "monthly_cost_usd": round(f["monthly_cost_usd"], 2),
+                "monthly_savings_usd": savings[rank - 1],
+                "monthly_cost_usd": cents(f["monthly_cost_usd"]),
                 "confidence": f["confidence"],
                 "owner": owners.get(f["resource_id"]),
                 "first_step": first_step(f),
@@ -230,8 +233,8 @@ def action_plan(
             }
         )
     return {
-        "total_monthly_usd": round(totals["total_monthly_usd"], 2),
-        "gross_monthly_usd": round(totals["gross_monthly_usd"], 2),
+        "total_monthly_usd": cents(totals["total_monthly_usd"]),
+        "gross_monthly_usd": cents(totals["gross_monthly_usd"]),
         "resources": n_resources,
         "findings": n_findings,
         "hidden": hidden,

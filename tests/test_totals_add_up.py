@@ -1,0 +1,158 @@
+"""Every total shown beside its breakdown is the sum of the breakdown, to the cent.
+
+A user adding up the rows of an answer must get the total printed beside them. The sums here are computed in the
+test (``Decimal`` of the printed figures), never with the code under test. Each place is checked on the demo
+account, on a store ingested from a real export (tests/data/real), and on hand-made rows whose amounts sit on half
+cents, where rounding each row on its own and the total on its own drifts apart.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from aifinops.actions import action_plan
+from aifinops.mcp_server import build_server
+from aifinops.store import Store, refresh_summaries
+from clirun import run_cli
+from usagerows import insert_usage, usage_row
+
+FOCUS = Path(__file__).parent / "data" / "real" / "focus-sample-1.0" / "focus_sample_1000.csv"
+HALF_CENT_MONTH = {"start_date": "2025-06-01", "end_date": "2025-07-01"}
+
+
+def dollars(value: Any) -> Decimal:
+    """A printed figure (number or CE ``Amount`` string) as the exact decimal a reader sees."""
+    return Decimal(str(value))
+
+
+def to_cent(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def adds_up(parts: list[Any], total: Any) -> bool:
+    """The parts, added by hand, give the total to the cent."""
+    return to_cent(sum((dollars(p) for p in parts), Decimal(0))) == to_cent(dollars(total))
+
+
+def call(store: Store, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    async def main() -> tuple[bool, str]:
+        async with Client(build_server(store)) as client:
+            result = await client.call_tool(name, args)
+            return bool(result.is_error), result.content[0].text
+
+    is_error, text = anyio.run(main)
+    assert not is_error, text
+    return json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def focus_store(tmp_path_factory) -> Store:
+    from aifinops.ingest.pipeline import ingest_paths
+
+    store = Store(tmp_path_factory.mktemp("focus-real") / "s.duckdb")
+    ingest_paths(store, [FOCUS])
+    return store
+
+
+# Rows of half a cent (and less), across services and workloads: rounding each breakdown row alone gives cents the
+# total does not hold (three rows of $0.005 round to $0.03 beside a total of $0.01 or $0.02).
+HALF_CENT_ROWS = [
+    *(usage_row(ai_service="sagemaker", workload="inference", billed_cost=0.005, line_items=1,
+                resource_id=f"endpoint-{i}") for i in range(3)),
+    *(usage_row(service_code="AmazonBedrock", ai_service="bedrock", workload="genai", billed_cost=0.004,
+                line_items=1, usage_date=date(2025, 6, 10 + i)) for i in range(7)),
+    usage_row(service_code="comprehend", ai_service="comprehend", workload="nlp", billed_cost=798044.595,
+              line_items=1, usage_date=date(2025, 6, 2)),
+    usage_row(service_code="AmazonEC2", ai_service=None, workload=None, is_ai=False, billed_cost=0.005,
+              line_items=1, usage_date=date(2025, 6, 3)),
+]
+
+
+@pytest.fixture(scope="module")
+def half_cent_store(tmp_path_factory) -> Store:
+    store = Store(tmp_path_factory.mktemp("half-cents") / "s.duckdb")
+    with store.connect() as con:
+        insert_usage(con, HALF_CENT_ROWS)
+        refresh_summaries(con)
+    return store
+
+
+# ---------------------------------------------------------------- ai_cost_overview (MCP): AI cost by service, workload
+
+
+def _overview_adds_up(doc: dict[str, Any]) -> None:
+    assert doc["by_ai_service"] and doc["by_workload"]
+    assert adds_up(list(doc["by_ai_service"].values()), doc["ai_cost_usd"]), doc
+    assert adds_up(list(doc["by_workload"].values()), doc["ai_cost_usd"]), doc
+
+
+def test_overview_breakdowns_add_up_on_the_demo(demo_store):
+    _overview_adds_up(call(demo_store, "ai_cost_overview", {}))
+
+
+def test_overview_breakdowns_add_up_on_a_real_focus_export(focus_store):
+    _overview_adds_up(call(focus_store, "ai_cost_overview", {}))
+
+
+def test_overview_breakdowns_add_up_on_half_cents(half_cent_store):
+    doc = call(half_cent_store, "ai_cost_overview", HALF_CENT_MONTH)
+    _overview_adds_up(doc)
+    # the total itself is the rows' sum, added here by hand
+    exact = sum((Decimal(str(r["billed_cost"])) for r in HALF_CENT_ROWS if r["is_ai"]), Decimal(0))
+    assert dollars(doc["ai_cost_usd"]) == to_cent(exact)
+
+
+# ---------------------------------------------------------------- aifinops scan --format json
+
+
+def test_scan_json_totals_and_savings_add_up(demo_store_copy, tmp_path):
+    store = demo_store_copy("totals")
+    out = tmp_path / "scan.json"
+    done = run_cli("scan", "--store", str(store.path), "--format", "json", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text())
+    totals = doc["totals"]
+    assert adds_up(list(totals["by_service"].values()), totals["ai_cost_usd"])
+    assert adds_up(list(totals["by_workload"].values()), totals["ai_cost_usd"])
+    assert doc["findings"]
+    assert adds_up([f["monthly_savings_usd"] for f in doc["findings"]], doc["savings"]["gross_monthly_usd"])
+    # the providers' billed cost beside the period's total cost
+    assert adds_up([p["billed_cost_usd"] for p in doc["source"]["providers"]], totals["total_cost_usd"])
+
+
+# ---------------------------------------------------------------- the action plan (dashboard, exports): gross savings
+
+
+def _finding(i: int, savings: float) -> dict[str, Any]:
+    return {"id": f"idle-endpoint:{i:012d}", "check": "idle-endpoint", "title": f"Idle endpoint {i}",
+            "resource_id": f"arn:aws:sagemaker:us-east-1:111122223333:endpoint/e{i}", "resource_type": "endpoint",
+            "region": "us-east-1", "account_id": "111122223333", "monthly_cost_usd": 10.0,
+            "monthly_savings_usd": savings, "confidence": "high"}
+
+
+def test_action_plan_gross_savings_add_up_on_half_cents(con):
+    findings = [_finding(i, 0.005) for i in range(3)] + [_finding(3 + i, 0.004) for i in range(5)]
+    plan = action_plan(con, findings)
+    assert len(plan["actions"]) == len(findings)
+    assert adds_up([a["monthly_savings_usd"] for a in plan["actions"]], plan["gross_monthly_usd"]), plan
+    # each resource is priced once: the deduplicated total is the gross here, and the gross is the findings' sum
+    exact = sum((Decimal(str(f["monthly_savings_usd"])) for f in findings), Decimal(0))
+    assert abs(dollars(plan["gross_monthly_usd"]) - exact) < Decimal("0.01")
+
+
+def test_action_plan_gross_savings_add_up_on_the_demo(demo_store):
+    from aifinops.checks import run_checks
+
+    with demo_store.connect(read_only=True) as con:
+        findings = [f.model_dump(mode="json") for f in run_checks(con).findings]
+        plan = action_plan(con, findings)
+    assert plan["actions"]
+    assert adds_up([a["monthly_savings_usd"] for a in plan["actions"]], plan["gross_monthly_usd"])
