@@ -156,3 +156,16 @@ def test_action_plan_gross_savings_add_up_on_the_demo(demo_store):
         plan = action_plan(con, findings)
     assert plan["actions"]
     assert adds_up([a["monthly_savings_usd"] for a in plan["actions"]], plan["gross_monthly_usd"])
+
+
+# ---------------------------------------------------------------- forecasts: the Total beside its periods
+
+
+def test_cost_forecast_total_is_its_periods(demo_store):
+    for granularity in ("MONTHLY", "DAILY"):
+        doc = call(demo_store, "get_cost_forecast",
+                   {"date_range": {"start_date": "2024-12-01", "end_date": "2025-02-01"},
+                    "granularity": granularity})
+        periods = doc["ForecastResultsByTime"]
+        assert len(periods) > 1
+        assert adds_up([p["MeanValue"] for p in periods], doc["Total"]["Amount"]), granularity

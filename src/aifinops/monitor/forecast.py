@@ -28,7 +28,7 @@ from aifinops.costs.dimensions import Sql
 from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError
 from aifinops.model import ForecastDocument
-from aifinops.money import usd
+from aifinops.money import cents, largest_remainder_cents, usd
 from aifinops.monitor.anomalies import AnomalyParams, find_anomalies
 from aifinops.monitor.baseline import daily_series, filter_sql, one_off_condition, usage_condition
 from aifinops.sums import DUCKDB_SUM
@@ -297,7 +297,8 @@ def get_cost_forecast(con: duckdb.DuckDBPyConnection, request: dict[str, Any], a
     where = filter_sql(con, request.get("Filter"), [])
     model = _fit(con, last, where, ai_only, column, params)
     monthly_usd = doc["monthly_items"]["expected_next_month_usd"]
-    results, total = [], 0.0
+    means: list[float] = []
+    bounds: list[tuple[date, date, float, float]] = []
     cursor = start
     while cursor < end:
         p_end = min(cursor + timedelta(days=1) if granularity == "DAILY" else next_month(cursor), end)
@@ -306,18 +307,22 @@ def get_cost_forecast(con: duckdb.DuckDBPyConnection, request: dict[str, Any], a
         actual = _actual(con, cursor, past_end, ai_only, where, column) if cursor < past_end else 0.0
         mean, lo, hi = model.interval(future, level)
         extra = monthly_usd * sum(1 for d in future if d.day == 1)
-        total += actual + mean + extra
-        results.append(
-            {
-                "TimePeriod": {"Start": cursor.isoformat(), "End": p_end.isoformat()},
-                "MeanValue": amount_string(actual + mean + extra),
-                "PredictionIntervalLowerBound": amount_string(actual + lo + extra),
-                "PredictionIntervalUpperBound": amount_string(actual + hi + extra),
-            }
-        )
+        means.append(actual + mean + extra)
+        bounds.append((cursor, p_end, actual + lo + extra, actual + hi + extra))
         cursor = p_end
+    # the periods' means in cents add up to the Total in cents (each rounded alone drifts a cent a period)
+    total = sum(means)
+    results = [
+        {
+            "TimePeriod": {"Start": p_start.isoformat(), "End": p_end.isoformat()},
+            "MeanValue": amount_string(mean_cents),
+            "PredictionIntervalLowerBound": amount_string(low),
+            "PredictionIntervalUpperBound": amount_string(high),
+        }
+        for (p_start, p_end, low, high), mean_cents in zip(bounds, largest_remainder_cents(means, total), strict=True)
+    ]
     response: dict[str, Any] = {
-        "Total": {"Amount": amount_string(total), "Unit": "USD"},
+        "Total": {"Amount": amount_string(cents(total)), "Unit": "USD"},
         "ForecastResultsByTime": results,
     }
     if notes:
