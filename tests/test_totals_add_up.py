@@ -169,3 +169,40 @@ def test_cost_forecast_total_is_its_periods(demo_store):
         periods = doc["ForecastResultsByTime"]
         assert len(periods) > 1
         assert adds_up([p["MeanValue"] for p in periods], doc["Total"]["Amount"]), granularity
+
+
+# ---------------------------------------------------------------- find_waste (MCP): every page's findings vs the gross
+
+
+def test_find_waste_findings_add_up_to_the_gross_on_the_demo(demo_store):
+    pages = [call(demo_store, "find_waste", {"top": 50})]
+    while pages[-1].get("next_token"):
+        pages.append(call(demo_store, "find_waste", {"top": 50, "next_token": pages[-1]["next_token"]}))
+    savings = [f["monthly_savings_usd"] for p in pages for f in p["findings"]]
+    assert len(savings) == pages[0]["findings_total"] > 1
+    assert adds_up(savings, pages[0]["savings"]["gross_monthly_usd"])
+
+
+# ---------------------------------------------------------------- cost-comparison (MCP): groups vs TotalCostAndUsage
+
+
+def test_cost_comparison_groups_add_up_to_the_total_on_half_cents(half_cent_store):
+    doc = call(half_cent_store, "cost-comparison", {
+        "operation": "getCostAndUsageComparisons", "baseline_start_date": "2025-05-01",
+        "baseline_end_date": "2025-06-01", "comparison_start_date": "2025-06-01", "comparison_end_date": "2025-07-01",
+        "group_by": "SERVICE", "max_results": 50})
+    groups = [g["Metrics"]["UnblendedCost"] for g in doc["CostAndUsageComparisons"]]
+    total = doc["TotalCostAndUsage"]["UnblendedCost"]
+    assert len(groups) == 4 and "NextPageToken" not in doc
+    for key in ("BaselineTimePeriodAmount", "ComparisonTimePeriodAmount", "Difference"):
+        assert adds_up([g[key] for g in groups], total[key]), (key, groups, total)
+
+
+# ---------------------------------------------------------------- the GenAI views (MCP): agents, requests, gateway
+
+
+def test_cost_per_request_rows_add_up_on_the_demo(demo_store):
+    doc = call(demo_store, "cost_per_request", {"group_by": ["model"]})
+    assert doc["rows"] and doc["rows_total"] == len(doc["rows"])
+    assert adds_up([r["cost_usd"] for r in doc["rows"]], doc["allocated_usd"])
+    assert adds_up([doc["allocated_usd"], doc["unallocated_usd"]], doc["billed_bedrock_usd"])

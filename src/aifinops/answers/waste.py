@@ -8,6 +8,7 @@ import duckdb
 
 from aifinops.answers.args import fit, page
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.money import largest_remainder_cents
 
 # The last few check runs, by (data key, check): every check reads the whole store, which takes seconds;
 # the server passes a key that changes whenever the store file does.
@@ -33,9 +34,13 @@ def find_waste(
     findings = [f for f in run.findings if f.monthly_savings_usd >= min_monthly_savings_usd]
     savings = deduplicate(findings)
     request = [check, min_monthly_savings_usd]
+    # every page's savings in cents add up to the gross beside them (each rounded alone drifts a cent a finding)
+    in_cents = largest_remainder_cents([f.monthly_savings_usd for f in findings], savings["gross_monthly_usd"])
+    brief = [{**{k: getattr(f, k) for k in _BRIEF}, "monthly_savings_usd": c} for f, c in zip(findings, in_cents,
+                                                                                                strict=True)]
 
     def build(size: int) -> dict[str, Any]:
-        chunk, token = page(findings, min(size, top), next_token, request)
+        chunk, token = page(brief, min(size, top), next_token, request)
         answer: dict[str, Any] = {
             "as_of": run.as_of.isoformat() if run.as_of else None,
             "currency": "USD",
@@ -44,7 +49,7 @@ def find_waste(
                 "gross_monthly_usd": savings["gross_monthly_usd"],
                 "deduplicated_monthly_usd": savings["total_monthly_usd"],
             },
-            "findings": [{k: getattr(f, k) for k in _BRIEF} for f in chunk],
+            "findings": chunk,
             "checks": {"ran": run.ran, "skipped": [s.__dict__ for s in run.skipped],
                        "errors": [e.__dict__ for e in run.errors]},
             "hint": "explain_finding(finding_id) gives the evidence, assumptions and actions of one finding.",
