@@ -201,8 +201,49 @@ def test_cost_comparison_groups_add_up_to_the_total_on_half_cents(half_cent_stor
 # ---------------------------------------------------------------- the GenAI views (MCP): agents, requests, gateway
 
 
+def _agent_parts_add_up(doc: dict[str, Any]) -> None:
+    assert doc["agents"]
+    for agent in doc["agents"]:
+        parts = [v for k, v in agent.items() if k.endswith("_usd") and k != "total_usd"]
+        assert len(parts) == 4
+        assert adds_up(parts, agent["total_usd"]), agent
+
+
+def test_cost_per_agent_rows_add_up_on_half_cents(tmp_path):
+    from aifinops.ingest.pipeline import ingest_paths
+    from curfixtures import cur2_row, write_cur2
+
+    acct, day, tok = "111122223333", "2026-05-03", "USE1-NovaPro-input-tokens"
+    role = f"arn:aws:iam::{acct}:role/support-agent-exec"
+    bill = [
+        # AgentCore $1.005 + inference $2.005 = $3.01, where the parts rounded alone show $1.00 + $2.00
+        cur2_row("2026-05", day, "AmazonBedrockAgentCore", "USE1-Runtime:Consumption-based:vCPU", 1.005,
+                 line_item_resource_id=f"arn:aws:bedrock-agentcore:us-east-1:{acct}:runtime/support_agent-a1b2"),
+        cur2_row("2026-05", day, "AmazonBedrock", tok, 2.005, line_item_iam_principal=role),
+    ]
+    bill[1]["tags"] = [("iamPrincipal/agent", "support_agent-a1b2")]
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [write_cur2(tmp_path / "cur" / "x.parquet", bill)])
+    doc = call(store, "cost_per_agent", {"start_date": "2026-05-01", "end_date": "2026-06-01"})
+    assert [a["agent"] for a in doc["agents"]] == ["support_agent-a1b2"]
+    assert dollars(doc["agents"][0]["total_usd"]) == Decimal("3.01")
+    _agent_parts_add_up(doc)
+
+
 def test_cost_per_request_rows_add_up_on_the_demo(demo_store):
     doc = call(demo_store, "cost_per_request", {"group_by": ["model"]})
     assert doc["rows"] and doc["rows_total"] == len(doc["rows"])
     assert adds_up([r["cost_usd"] for r in doc["rows"]], doc["allocated_usd"])
     assert adds_up([doc["allocated_usd"], doc["unallocated_usd"]], doc["billed_bedrock_usd"])
+
+
+def test_reconcile_gateway_rows_add_up_on_the_demo(demo_store):
+    """The CLI's reconciliation keeps its rows to six decimals: they add up to the totals in cents. (The MCP answer
+    rounds each row to the cent on its own, and must equal the CLI and each row its own spend log to the cent
+    (tests/test_mcp_genai_tools.py): its rows are facts to check one by one, not a breakdown to re-add.)"""
+    done = run_cli("genai", "reconcile", "--store", str(demo_store.path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert len(doc["rows"]) > 1
+    assert adds_up([r["billed_usd"] for r in doc["rows"]], doc["billed_usd"])
+    assert adds_up([r["gateway_usd"] for r in doc["rows"]], doc["gateway_usd"])

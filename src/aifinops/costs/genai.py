@@ -302,8 +302,10 @@ def agent_costs(
         a["knowledge_base_share_usd"] = shared_kb * a["inference_usd"] / inference_total if inference_total else 0.0
     if not inference_total:
         unassigned["knowledge_base_usd"] += shared_kb
-    out: list[dict[str, Any]] = [{"agent": name, **{k: round(v, 6) for k, v in a.items()},
-                                  "total_usd": round(sum(a.values()), 6)} for name, a in agents.items()]
+    out: list[dict[str, Any]] = []
+    for name, a in agents.items():  # in cents, an agent's parts add up to its total (rounded alone they drift)
+        parts = largest_remainder_cents(list(a.values()), sum(a.values()))
+        out.append({"agent": name, **dict(zip(a, parts, strict=True)), "total_usd": round(sum(parts), 2)})
     out.sort(key=lambda r: (-float(r["total_usd"]), str(r["agent"])))
     return {"start": start.isoformat(), "end": end.isoformat(), "agents": out,
             "unassigned": {k: round(v, 6) for k, v in unassigned.items()},
