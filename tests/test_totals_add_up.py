@@ -247,3 +247,37 @@ def test_reconcile_gateway_rows_add_up_on_the_demo(demo_store):
     assert len(doc["rows"]) > 1
     assert adds_up([r["billed_usd"] for r in doc["rows"]], doc["billed_usd"])
     assert adds_up([r["gateway_usd"] for r in doc["rows"]], doc["gateway_usd"])
+
+
+# ---------------------------------------------------------------- the scan's providers beside its totals
+
+
+def test_providers_add_up_to_the_scan_totals_on_half_cents(tmp_path):
+    from aifinops.costs.summary import ai_cost_summary, coverage
+
+    rows = [*HALF_CENT_ROWS,
+            *(usage_row(provider="Microsoft", service_code="Virtual Machines", ai_service=None, workload=None,
+                        is_ai=False, billed_cost=0.005, line_items=1, usage_date=date(2025, 6, 4 + i))
+              for i in range(3))]
+    with Store(tmp_path / "s.duckdb").connect() as con:
+        insert_usage(con, rows)
+        refresh_summaries(con)
+        summary = ai_cost_summary(con, date(2025, 6, 1), date(2025, 7, 1))
+        providers = coverage(con, date(2025, 6, 1), date(2025, 7, 1))["providers"]
+    assert {p["provider"] for p in providers} == {"AWS", "Microsoft"}
+    assert adds_up([p["billed_cost_usd"] for p in providers], summary["total_cost_usd"]), (providers, summary)
+    assert adds_up([p["ai_cost_usd"] for p in providers], summary["ai_cost_usd"]), (providers, summary)
+    exact = sum((Decimal(str(r["billed_cost"])) for r in rows), Decimal(0))
+    assert dollars(summary["total_cost_usd"]) == to_cent(exact)
+
+
+def test_providers_add_up_to_the_totals_on_a_real_focus_export(focus_store):
+    """The FOCUS sample's AWS, Microsoft and Oracle rows: rounded alone, $18.01 + $0.54 + $1.98 beside $20.52."""
+    from aifinops.costs.summary import ai_cost_summary, coverage
+
+    with focus_store.connect(read_only=True) as con:
+        summary = ai_cost_summary(con)
+        providers = coverage(con, summary["start"], summary["end"])["providers"]
+    assert len(providers) == 3
+    assert adds_up([p["billed_cost_usd"] for p in providers], summary["total_cost_usd"]), (providers, summary)
+    assert adds_up([p["ai_cost_usd"] for p in providers], summary["ai_cost_usd"]), (providers, summary)

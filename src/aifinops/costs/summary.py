@@ -241,19 +241,28 @@ def coverage(con: duckdb.DuckDBPyConnection, start: date | str, end: date | str)
 
 
 def provider_totals(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list | None = None) -> list[dict]:
-    """Line items, billed and AI cost per provider of the ``usage_daily`` rows matching ``where``."""
+    """Line items, billed and AI cost per provider of the ``usage_daily`` rows matching ``where``; in cents, the
+    providers' billed (and AI) cost add up to the rows' total (each rounded alone drifts a cent a provider)."""
+    rows = con.execute(
+        f"SELECT COALESCE(provider, 'AWS'), sum(line_items), {exact_sum('billed_cost')},"
+        f" {exact_sum('billed_cost')} FILTER (WHERE is_ai) FROM usage_daily WHERE {where}"
+        " GROUP BY 1 ORDER BY 3 DESC, 1",
+        params or [],
+    ).fetchall()
+
+    def in_cents(i: int) -> list[float]:
+        with localcontext() as exact:
+            exact.prec = 60  # DECIMAL(38, 10) sums added without rounding
+            total = float(sum((r[i] or 0 for r in rows), Decimal(0)))
+        return largest_remainder_cents([float(r[i] or 0.0) for r in rows], total)
+
     return [
         {
             "provider": provider,
             "line_items": int(items or 0),
-            "billed_cost_usd": cents(float(cost or 0.0)),
-            "ai_cost_usd": cents(float(ai or 0.0)),
+            "billed_cost_usd": cost,
+            "ai_cost_usd": ai,
             "checked": provider == "AWS",
         }
-        for provider, items, cost, ai in con.execute(
-            f"SELECT COALESCE(provider, 'AWS'), sum(line_items), {exact_sum('billed_cost')},"
-            f" {exact_sum('billed_cost')} FILTER (WHERE is_ai) FROM usage_daily WHERE {where}"
-            " GROUP BY 1 ORDER BY 3 DESC, 1",
-            params or [],
-        ).fetchall()
+        for (provider, items, *_), cost, ai in zip(rows, in_cents(2), in_cents(3), strict=True)
     ]
