@@ -281,3 +281,12 @@ def test_providers_add_up_to_the_totals_on_a_real_focus_export(focus_store):
     assert len(providers) == 3
     assert adds_up([p["billed_cost_usd"] for p in providers], summary["total_cost_usd"]), (providers, summary)
     assert adds_up([p["ai_cost_usd"] for p in providers], summary["ai_cost_usd"]), (providers, summary)
+
+
+def test_forecast_spend_month_is_actual_plus_remaining(demo_store):
+    """forecast_spend's current month: the mean is the actual to date plus the forecast of the days left, each
+    shown in cents (a few as-of days of the demo, so a half cent has the chance to fall either way)."""
+    for day in ("2024-11-05", "2024-11-12", "2024-11-19", "2024-11-26"):
+        doc = call(demo_store, "forecast_spend", {"as_of": day})
+        month = doc["current_month"]
+        assert adds_up([month["actual_to_date_usd"], month["forecast_remaining_usd"]], month["mean_usd"]), (day, month)

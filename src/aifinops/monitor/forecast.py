@@ -172,6 +172,9 @@ def forecast_spend(
     nxt_days = _days(following, next_month(following))
     n_mean, n_lo, n_hi = model.interval(nxt_days)
     extra_next = one_offs["expected_next_month_usd"]
+    # in cents, the actual to date and the forecast of the days left add up to the month's mean shown beside them
+    actual_cents, remaining_cents = largest_remainder_cents([actual_to_date, mean + extra_now],
+                                                            actual_to_date + mean + extra_now)
     daily = []
     for d in remaining + nxt_days:
         m, low, high = model.interval([d])
@@ -187,9 +190,9 @@ def forecast_spend(
             "start": this_month.isoformat(),
             "end": following.isoformat(),
             "days_remaining": len(remaining),
-            "actual_to_date_usd": actual_to_date,
-            "forecast_remaining_usd": mean + extra_now,
-            "mean_usd": actual_to_date + mean + extra_now,
+            "actual_to_date_usd": actual_cents,
+            "forecast_remaining_usd": remaining_cents,
+            "mean_usd": cents(actual_to_date + mean + extra_now),
             "lower_usd": actual_to_date + lo + extra_now,
             "upper_usd": actual_to_date + hi + extra_now,
         },
