@@ -290,3 +290,17 @@ def test_forecast_spend_month_is_actual_plus_remaining(demo_store):
         doc = call(demo_store, "forecast_spend", {"as_of": day})
         month = doc["current_month"]
         assert adds_up([month["actual_to_date_usd"], month["forecast_remaining_usd"]], month["mean_usd"]), (day, month)
+
+
+# ---------------------------------------------------------------- aifinops costs --format json: rows vs the summary
+
+
+@pytest.mark.parametrize("which", ["demo", "half-cents"])
+def test_costs_json_rows_add_up_to_the_summary(which, demo_store, half_cent_store):
+    store = demo_store if which == "demo" else half_cent_store
+    done = run_cli("costs", "--store", str(store.path), "--start", "2024-11-01" if which == "demo" else "2025-06-01",
+                   "--end", "2024-12-01" if which == "demo" else "2025-07-01", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert len(doc["rows"]) > 1
+    assert adds_up([r["amount"] for r in doc["rows"]], doc["summary"]["total_cost_usd"])
