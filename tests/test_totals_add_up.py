@@ -304,3 +304,26 @@ def test_costs_json_rows_add_up_to_the_summary(which, demo_store, half_cent_stor
     doc = json.loads(done.stdout)
     assert len(doc["rows"]) > 1
     assert adds_up([r["amount"] for r in doc["rows"]], doc["summary"]["total_cost_usd"])
+
+
+# ---------------------------------------------------------------- aifinops savings: teams beside the totals
+
+
+def test_savings_report_teams_add_up_to_the_totals(demo_store_copy):
+    """The demo scanned, then a December that repeats November without the demo's idle endpoint: the report's
+    teams (each resource belongs to one team, counted once) beside its totals (each resource counted once)."""
+    store = demo_store_copy("tracking")
+    done = run_cli("scan", "--store", str(store.path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    with store.connect() as con:
+        con.execute("INSERT INTO usage_daily SELECT * REPLACE (DATE '2024-12-01' AS billing_period,"
+                    " CAST(usage_date + INTERVAL 30 DAY AS DATE) AS usage_date) FROM usage_daily"
+                    " WHERE billing_period = DATE '2024-11-01' AND coalesce(resource_id, '') NOT LIKE '%demo-chatbot%'")
+        refresh_summaries(con)
+    done = run_cli("savings", "--store", str(store.path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    teams, totals = report["by_team"], report["totals"]
+    assert len(teams) > 1 and totals["fell"] > 0
+    for key in ("predicted_monthly_usd", "realized_monthly_usd"):
+        assert adds_up([t[key] for t in teams], totals[key]), (key, teams, totals)
