@@ -327,3 +327,27 @@ def test_savings_report_teams_add_up_to_the_totals(demo_store_copy):
     assert len(teams) > 1 and totals["fell"] > 0
     for key in ("predicted_monthly_usd", "realized_monthly_usd"):
         assert adds_up([t[key] for t in teams], totals[key]), (key, teams, totals)
+
+
+# ---------------------------------------------------------------- cost_explorer (MCP): the summary's groups vs total
+
+
+@pytest.mark.parametrize("which", ["demo", "half-cents"])
+def test_cost_explorer_summary_groups_add_up_to_its_total(which, demo_store, half_cent_store):
+    store, (start, end) = ((demo_store, ("2024-09-01", "2024-12-01")) if which == "demo"
+                           else (half_cent_store, ("2025-06-01", "2025-07-01")))
+    doc = call(store, "cost_explorer", {"start_date": start, "end_date": end, "granularity": "MONTHLY",
+                                        "group_by": [{"type": "DIMENSION", "key": "REGION"}],
+                                        "metrics": ["UnblendedCost"]})
+    summary = doc["aifinops_summary"]
+    assert 1 <= summary["groups"] == len(summary["top"])  # every group listed: they make the whole total
+    assert adds_up([g["Amount"] for g in summary["top"]], summary["total"]), summary
+
+
+def test_cost_explorer_summary_groups_add_up_on_half_cents_by_service(half_cent_store):
+    doc = call(half_cent_store, "cost_explorer", {"start_date": "2025-06-01", "end_date": "2025-07-01",
+                                                  "group_by": [{"type": "DIMENSION", "key": "SERVICE"}],
+                                                  "metrics": ["UnblendedCost"]})
+    summary = doc["aifinops_summary"]
+    assert summary["groups"] == len(summary["top"]) == 4
+    assert adds_up([g["Amount"] for g in summary["top"]], summary["total"]), summary
