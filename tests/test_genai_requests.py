@@ -148,3 +148,17 @@ def test_cents_add_up(values, total):
     assert round(sum(cents), 2) == round(total, 2)
     assert round(sum(cents) * 100) == round(round(total, 2) * 100)
     assert all(abs(c - v) < 0.01 + 1e-9 for c, v in zip(cents, values, strict=True))
+
+
+def test_cents_stay_at_or_below_their_caps():
+    """A value with a cap (a saving beside the cost it saves) never passes it in cents: the cent the total needs
+    goes to the next value below its cap, or nowhere when every value is at its cap."""
+    # uncapped, the largest remainder (0.49 of a cent) takes the cent: $10.01 beside a cap of $10.00
+    assert largest_remainder_cents([10.0049, 20.003], 30.0079) == [10.01, 20.0]
+    assert largest_remainder_cents([10.0049, 20.003], 30.0079, caps=[10.0049, None]) == [10.0, 20.01]
+    # every value at its cap: they add up to a cent less than the total rather than pass a cap
+    assert largest_remainder_cents([10.004] * 3, 30.012, caps=[10.004] * 3) == [10.0, 10.0, 10.0]
+    # a cap that does not bind changes nothing, and negative amounts still take cents away
+    assert largest_remainder_cents([1.006, 2.004], 3.01, caps=[1.006, None]) == [1.01, 2.0]
+    assert largest_remainder_cents([5.004, -1.006], 3.998, caps=[5.004, None]) == \
+        largest_remainder_cents([5.004, -1.006], 3.998)

@@ -148,6 +148,16 @@ def test_action_plan_gross_savings_add_up_on_half_cents(con):
     assert abs(dollars(plan["gross_monthly_usd"]) - exact) < Decimal("0.01")
 
 
+def test_action_plan_never_shows_a_saving_above_its_cost(con):
+    """Idle resources save all they cost: $10.004 three times. Largest remainder alone would give one of them the
+    cent the gross ($30.01) needs, and show $10.01 of savings beside a cost of $10.00; each stays at its cost."""
+    findings = [{**_finding(i, 10.004), "monthly_cost_usd": 10.004} for i in range(3)]
+    plan = action_plan(con, findings)
+    for action in plan["actions"]:
+        assert dollars(action["monthly_savings_usd"]) <= dollars(action["monthly_cost_usd"]) == Decimal("10.00")
+    assert plan["gross_monthly_usd"] == 30.01  # the findings' sum, 30.012, in cents; the actions show 30.00
+
+
 def test_action_plan_gross_savings_add_up_on_the_demo(demo_store):
     from aifinops.checks import run_checks
 
@@ -181,6 +191,9 @@ def test_find_waste_findings_add_up_to_the_gross_on_the_demo(demo_store):
     savings = [f["monthly_savings_usd"] for p in pages for f in p["findings"]]
     assert len(savings) == pages[0]["findings_total"] > 1
     assert adds_up(savings, pages[0]["savings"]["gross_monthly_usd"])
+    shown = [f for p in pages for f in p["findings"]]
+    assert all(dollars(f["monthly_savings_usd"]) <= dollars(f["monthly_cost_usd"]) for f in shown
+               if f["monthly_savings_usd"] <= f["monthly_cost_usd"] + 0.01)  # none pushed above the cost it saves
 
 
 # ---------------------------------------------------------------- cost-comparison (MCP): groups vs TotalCostAndUsage

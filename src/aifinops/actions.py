@@ -203,8 +203,11 @@ def action_plan(
     totals = deduplicate([Finding.model_validate(f) for f in shown])
     # a finding group (the scan document's, aifinops.finding_groups) is one action but many findings and resources
     n_findings, n_resources = _counts(con, shown, {f["id"] for f in findings if not f.get("group")})
-    # the actions' savings in cents add up to the gross shown beside them (each rounded alone drifts a cent a row)
-    savings = largest_remainder_cents([f["monthly_savings_usd"] for f in shown], totals["gross_monthly_usd"])
+    # the actions' savings in cents add up to the gross shown beside them (each rounded alone drifts a cent a row),
+    # none above the cost shown beside it
+    savings = largest_remainder_cents(
+        [f["monthly_savings_usd"] for f in shown], totals["gross_monthly_usd"],
+        caps=[f["monthly_cost_usd"] if f["monthly_savings_usd"] <= f["monthly_cost_usd"] else None for f in shown])
     actions = []
     for rank, f in enumerate(shown, start=1):
         state = states.get(f["id"])

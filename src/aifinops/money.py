@@ -44,20 +44,37 @@ def cents(usd: float) -> float:
     return round(usd, 2) + 0.0
 
 
-def largest_remainder_cents(values: list[float], total: float) -> list[float]:
+def largest_remainder_cents(values: list[float], total: float, caps: list[float | None] | None = None) -> list[float]:
     """``values`` rounded to cents so that they add up to ``total`` rounded to cents (largest remainder).
 
     The full-precision values add up to ``total``; rounding each one alone can drift by a cent per row. The target
     is ``cents(total)``, the total as the answer shows it: ``round(total * 100)`` rounds the binary product, which can
     land on the other side of a half cent (798044.595 x 100 gives 79804460, where the total shows 798044.59).
+
+    ``caps``: per value, a figure shown beside it that it must not pass once both are in cents (a saving beside the
+    cost it saves: a saving of all of a $10.004 cost is $10.00, never $10.01), or None. A cent the total needs goes
+    to the next value below its cap; when every value is at its cap, the values add up to a cent or more less than
+    the total rather than pass their caps.
     """
     target = round(cents(total) * 100)
     floors = [int((v * 100) // 1) for v in values]
     rest = target - sum(floors)
     order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
+    limits = [None if c is None else round(cents(c) * 100) for c in caps] if caps is not None else [None] * len(values)
     out = list(floors)
-    if order:
-        for k in range(abs(rest)):
-            i = order[k % len(order)] if rest > 0 else order[::-1][k % len(order)]
+    if rest < 0:
+        order.reverse()
+    while rest and order:
+        given = 0
+        for i in order:
+            if rest == 0:
+                break
+            limit = limits[i]
+            if rest > 0 and limit is not None and out[i] + 1 > limit:
+                continue
             out[i] += 1 if rest > 0 else -1
+            rest += -1 if rest > 0 else 1
+            given += 1
+        if not given:
+            break
     return [c / 100 for c in out]
