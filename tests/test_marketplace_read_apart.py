@@ -145,7 +145,8 @@ def test_two_files_in_one_batch(tmp_path, monkeypatch):
 def test_half_the_rows_billed_by_marketplace(tmp_path, monkeypatch):
     """Every other row a Marketplace row: counted on the billing entity alone, then read apart."""
     path = _write(tmp_path / "cur.parquet", _rows(2000, 2, seed=4))
-    counted = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0].marketplace_rows
+    con = duckdb.connect()
+    counted = pipeline._marketplace_rows(con, pipeline._read_batches(con, [path], lambda *a: None, [])[0])
     (expected,) = duckdb.connect().execute(
         f"SELECT count(*) FROM '{path}' WHERE bill_billing_entity = 'AWS Marketplace'").fetchone() or (None,)
     assert counted == expected == 1000

@@ -90,8 +90,9 @@ def _empty(path: Path) -> set[str]:
 
 def _marketplace(path: Path) -> tuple[bool, int | None]:
     """(whether the file has Marketplace rows, how many) as the ingest's plan sees them."""
-    batch = pipeline._read_batches(duckdb.connect(), [path], lambda *a: None, [])[0]
-    return batch.marketplace, batch.marketplace_rows
+    con = duckdb.connect()
+    batch = pipeline._read_batches(con, [path], lambda *a: None, [])[0]
+    return batch.marketplace, pipeline._marketplace_rows(con, batch)
 
 
 @pytest.fixture(scope="module")

@@ -44,8 +44,7 @@ class _Batch:
     columns: Columns | None = None
     summary: list = field(default_factory=list)  # (period, currency, rows, billed cost, a file)
     empty: set[str] = field(default_factory=set)  # Parquet columns holding no value in any row (_empty_columns)
-    marketplace: bool = True  # whether rows are billed by AWS Marketplace (_marketplace_rows)
-    marketplace_rows: int | None = None  # how many of its rows AWS Marketplace bills (None: not counted)
+    marketplace: bool = True  # whether rows are billed by AWS Marketplace (_marketplace_rows; True when not counted)
     grouped: str | None = None  # temp table of its rows grouped on the raw columns, normalised (_group_raw)
 
 
@@ -192,8 +191,7 @@ def _read_batches(
                 # must agree
                 batch.columns = known[batch.files[0]][0] if len(paths) == 1 else registry.parquet_columns(con, paths)
                 batch.empty = _empty_columns([known[p][1] for p in batch.files])
-                batch.marketplace_rows = _marketplace_rows(con, batch)
-                batch.marketplace = batch.marketplace_rows != 0
+                batch.marketplace = _marketplace_rows(con, batch) != 0
             except duckdb.Error as exc:
                 raise InputError(
                     f"{paths[0]} and {len(paths) - 1} other {batch.module.TITLE} file(s) cannot be read together "

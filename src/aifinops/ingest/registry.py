@@ -72,11 +72,10 @@ def _short(name: str, limit: int = 40) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def parquet_relation(paths: list[str], row_numbers: bool = False) -> str:
-    """The rows of Parquet files, with the file each came from (and its row number in that file)."""
+def parquet_relation(paths: list[str]) -> str:
+    """The rows of Parquet files, with the file each came from."""
     quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    numbers = ", file_row_number = true" if row_numbers else ""
-    return f"read_parquet([{quoted}], filename = true, union_by_name = true{numbers})"
+    return f"read_parquet([{quoted}], filename = true, union_by_name = true)"
 
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, paths: list[str]) -> Columns:
