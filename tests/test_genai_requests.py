@@ -160,5 +160,7 @@ def test_cents_stay_at_or_below_their_caps():
     assert largest_remainder_cents([10.004] * 3, 30.012, caps=[10.004] * 3) == [10.0, 10.0, 10.0]
     # a cap that does not bind changes nothing, and negative amounts still take cents away
     assert largest_remainder_cents([1.006, 2.004], 3.01, caps=[1.006, None]) == [1.01, 2.0]
+    # a value already above its cap (a saving larger than the cost beside it) is not held to it
+    assert largest_remainder_cents([10.0049, 20.003], 30.0079, caps=[10.0, None]) == [10.01, 20.0]
     assert largest_remainder_cents([5.004, -1.006], 3.998, caps=[5.004, None]) == \
         largest_remainder_cents([5.004, -1.006], 3.998)

@@ -207,7 +207,7 @@ def action_plan(
     # none above the cost shown beside it
     savings = largest_remainder_cents(
         [f["monthly_savings_usd"] for f in shown], totals["gross_monthly_usd"],
-        caps=[f["monthly_cost_usd"] if f["monthly_savings_usd"] <= f["monthly_cost_usd"] else None for f in shown])
+        caps=[f["monthly_cost_usd"] for f in shown])
     actions = []
     for rank, f in enumerate(shown, start=1):
         state = states.get(f["id"])

@@ -51,16 +51,17 @@ def largest_remainder_cents(values: list[float], total: float, caps: list[float 
     is ``cents(total)``, the total as the answer shows it: ``round(total * 100)`` rounds the binary product, which can
     land on the other side of a half cent (798044.595 x 100 gives 79804460, where the total shows 798044.59).
 
-    ``caps``: per value, a figure shown beside it that it must not pass once both are in cents (a saving beside the
-    cost it saves: a saving of all of a $10.004 cost is $10.00, never $10.01), or None. A cent the total needs goes
-    to the next value below its cap; when every value is at its cap, the values add up to a cent or more less than
-    the total rather than pass their caps.
+    ``caps``: per value, a figure shown beside it (or None) that a value not above it must not pass once both are in
+    cents (a saving beside the cost it saves: a saving of all of a $10.004 cost is $10.00, never $10.01); a value
+    already above its cap is not held to it. A cent the total needs goes to the next value below its cap; when every
+    value is at its cap, the values add up to a cent or more less than the total rather than pass their caps.
     """
     target = round(cents(total) * 100)
     floors = [int((v * 100) // 1) for v in values]
     rest = target - sum(floors)
     order = sorted(range(len(values)), key=lambda i: (-(values[i] * 100 - floors[i]), i))
-    limits = [None if c is None else round(cents(c) * 100) for c in caps] if caps is not None else [None] * len(values)
+    limits = [None if c is None or v > c else round(cents(c) * 100)
+              for v, c in zip(values, caps, strict=True)] if caps is not None else [None] * len(values)
     out = list(floors)
     if rest < 0:
         order.reverse()

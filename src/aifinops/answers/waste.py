@@ -37,7 +37,7 @@ def find_waste(
     # every page's savings in cents add up to the gross beside them (each rounded alone drifts a cent a finding)
     in_cents = largest_remainder_cents(
         [f.monthly_savings_usd for f in findings], savings["gross_monthly_usd"],
-        caps=[f.monthly_cost_usd if f.monthly_savings_usd <= f.monthly_cost_usd else None for f in findings])
+        caps=[f.monthly_cost_usd for f in findings])
     brief = [{**{k: getattr(f, k) for k in _BRIEF}, "monthly_savings_usd": c} for f, c in zip(findings, in_cents,
                                                                                                 strict=True)]
 
