@@ -144,3 +144,16 @@ def test_bench_floor_runs_and_counts_the_groups(tmp_path, capsys):
     assert result["rows"] == 3000 and result["floor_groups"] == groups > 0
     assert result["distinct_resources"] == ids > 0
     assert result["floor_s"] > 0 and result["floor_rss_mib"] > 0 and result["scan_s"] is None
+
+
+def test_bench_usage_layout_writes_both_layouts_and_finds_the_same_rows(demo_store, capsys):
+    """bench/bench_usage_layout.py on the demo (it copies the store): every usage_daily column timed, the narrow
+    layout's view holding exactly the 39-column rows (EXCEPT ALL both ways), every read timed on both."""
+    from aifinops.store import USAGE_DAILY_COLUMNS
+
+    assert load_bench("bench_usage_layout").main(["--store", str(demo_store.path), "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for name, kind in USAGE_DAILY_COLUMNS:
+        assert f"  {name} ({kind})" in out
+    assert "rows of wide not in narrow: 0" in out and "rows of narrow not in wide: 0" in out
+    assert out.count(", wide ") == out.count(", narrow ") == 5
