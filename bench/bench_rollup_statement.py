@@ -5,7 +5,12 @@ scan does (store.Store.connect: the writer's memory limit), reads the file's bat
 (the one pass over the line items), then ``rollup.rebuild_usage_daily`` over those groups, timing the INSERT and
 the AI attribution (apply_ai_attribution) separately. ``--keep STORE`` writes the result to STORE so that two
 versions' usage_daily can be compared: ``python bench/bench_rollup_statement.py --compare A B`` counts the rows of
-each not in the other (SQL EXCEPT ALL). Run one version of the package per process (PYTHONPATH naming another copy
+each not in the other (SQL EXCEPT ALL). ``--parts`` also times, before the rollup, the pieces of each (``--rounds``
+times, alternating): the grouped read's two reads alone (the rows AWS Marketplace does not bill; those it bills, with
+their product map) and a read of only the Marketplace rows' product maps; the rollup's SELECT counted (its computing
+alone), written to a temp table (computing and an in-memory write) and inserted into ``usage_daily`` (the persistent
+write too, rolled back); and how many raw groups the rollup's regroup merges.
+Run one version of the package per process (PYTHONPATH naming another copy
 of src/, e.g. ``git archive HEAD src | tar -x -C /tmp/before``) and alternate the runs. CPU seconds are
 ``time.process_time`` (DuckDB's threads included). Figures are printed, never asserted.
 """
@@ -28,13 +33,15 @@ def timer(name: str):
     w, c = time.perf_counter(), time.process_time()
     yield
     wall, cpu = time.perf_counter() - w, time.process_time() - c
-    print(f"{name:<28} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+    print(f"{name:<32} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", type=Path)
     parser.add_argument("--keep", type=Path, help="write the store here (must not exist)")
+    parser.add_argument("--parts", action="store_true", help="time the grouped read's and the rollup's pieces too")
+    parser.add_argument("--rounds", type=int, default=2, help="with --parts: runs of each piece (default 2)")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="compare two kept stores' rollups")
     args = parser.parse_args(argv)
     if args.compare:
@@ -67,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             assert source is not None, "this file is not read grouped"
             periods = [r[0] for r in con.execute(
                 f"SELECT DISTINCT billing_period FROM {source} ORDER BY 1").fetchall()]
+            if args.parts:
+                parts(con, batches, source, periods, args.rounds)
             w, c = time.perf_counter(), time.process_time()
             # the grouped source carries the tags as JSON text: versions 3a1b723 to this one's parent were told so
             # (tags_json=True, as ingest_files passed it); later ones read a grouped source's tags so always
@@ -84,6 +93,38 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copyfile(path, args.keep)
     print(f"load average {os.getloadavg()}", flush=True)
     return 0
+
+
+def parts(con, batches, source: str, periods: list, rounds: int) -> None:
+    """Time the pieces of the grouped read and of the rollup statement (see the module's docstring)."""
+    from aifinops import rollup
+    from aifinops.ingest import pipeline
+    from aifinops.ingest.sqlparts import COUNTED_COLUMN
+
+    pieces: dict[str, str] = {}
+    for i, (batch, plan) in enumerate(zip(batches, pipeline._raw_grouped_source(batches), strict=True)):
+        grouped, apart = plan[0], plan[1]
+        pieces[f"read {i}: not Marketplace"] = f"SELECT count(*) FROM ({grouped})"
+        if apart is not None:
+            product, entity = batch.columns.ref("product"), batch.columns.ref("bill_billing_entity")
+            pieces[f"read {i}: Marketplace"] = f"SELECT count(*) FROM ({apart})"
+            pieces[f"read {i}: Marketplace maps only"] = (
+                f"SELECT count(*) FROM (SELECT CAST(to_json({product}) AS VARCHAR), count(*) FROM {batch.relation}"
+                f" WHERE {entity} = '{pipeline.MARKETPLACE}' GROUP BY ALL)")
+    dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
+    select = rollup.rollup_sql(source, f"billing_period IN ({dates})", COUNTED_COLUMN)
+    pieces["rollup: computing"] = f"SELECT count(*) FROM ({select})"
+    pieces["rollup: to a temp table"] = f"CREATE TEMP TABLE aifinops_parts AS {select}"
+    pieces["rollup: into usage_daily"] = f"INSERT INTO usage_daily {select}"
+    for _ in range(rounds):
+        for name, sql in pieces.items():
+            con.execute("BEGIN")
+            with timer(name):
+                con.execute(sql)
+            con.execute("ROLLBACK")
+    (groups,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()
+    (rows,) = con.execute(f"SELECT count(*) FROM ({select})").fetchone()
+    print(f"raw groups {groups}, rollup rows {rows}: the regroup merges {groups - rows} of them", flush=True)
 
 
 def compare(a: Path, b: Path) -> int:
