@@ -252,8 +252,8 @@ def test_cost_per_request_rows_add_up_on_the_demo(demo_store):
 
 def test_reconcile_gateway_rows_add_up_on_the_demo(demo_store):
     """The CLI's reconciliation keeps its rows to six decimals: they add up to the totals in cents. (The MCP answer
-    rounds each row to the cent on its own, and must equal the CLI and each row its own spend log to the cent
-    (tests/test_mcp_genai_tools.py): its rows are facts to check one by one, not a breakdown to re-add.)"""
+    shows them in cents that add up, each within a cent of the CLI's and of its spend log:
+    test_reconcile_gateway_mcp_rows_add_up_on_half_cents below, tests/test_mcp_genai_tools.py.)"""
     done = run_cli("genai", "reconcile", "--store", str(demo_store.path), "--format", "json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -364,3 +364,140 @@ def test_cost_explorer_summary_groups_add_up_on_half_cents_by_service(half_cent_
     summary = doc["aifinops_summary"]
     assert summary["groups"] == len(summary["top"]) == 4
     assert adds_up([g["Amount"] for g in summary["top"]], summary["total"]), summary
+
+
+# ---------------------------------------------------------------- reconcile_gateway (MCP) on half cents
+
+
+GATEWAY_DAYS = ("2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04")
+
+
+@pytest.fixture(scope="module")
+def half_cent_gateway(tmp_path_factory) -> dict[str, Any]:
+    """Four days of Nova Lite: each billed $0.0025 of input and $0.0025 of output tokens ($0.005 a day), and the
+    gateway's one request a day logged at $0.005. Rounded alone, each day shows $0.01 billed of $0.00 + $0.00 and
+    $0.01 logged: $0.04 beside totals of $0.02."""
+    from aifinops.ingest.pipeline import ingest_paths
+    from curfixtures import cur2_row, write_cur2
+
+    tmp = tmp_path_factory.mktemp("gateway-half-cents")
+    bill = [cur2_row("2026-05", day, "AmazonBedrock", f"USE1-NovaLite-{kind}-tokens", 0.0025, amount=amount)
+            for day in GATEWAY_DAYS for kind, amount in (("input", 1000.0), ("output", 200.0))]
+    logs = [{"request_id": f"req-{i}", "call_type": "acompletion", "spend": 0.005, "prompt_tokens": 1000,
+             "completion_tokens": 200, "startTime": f"{day}T10:00:00.000Z", "endTime": f"{day}T10:00:02.000Z",
+             "model": "bedrock/amazon.nova-lite-v1:0", "custom_llm_provider": "bedrock", "user": "team-a",
+             "status": "success"} for i, day in enumerate(GATEWAY_DAYS)]
+    spend = tmp / "spend.json"
+    spend.write_text(json.dumps(logs))
+    store = Store(tmp / "s.duckdb")
+    ingest_paths(store, [write_cur2(tmp / "cur" / "x.parquet", bill)])
+    done = run_cli("ingest", str(spend), "--store", str(store.path))
+    assert done.returncode == 0, done.stderr
+    cli = run_cli("genai", "reconcile", "--store", str(store.path), "--format", "json")
+    assert cli.returncode == 0, cli.stderr
+    return {"store": store, "logs": logs, "cli": json.loads(cli.stdout)}
+
+
+def test_reconcile_gateway_mcp_rows_add_up_on_half_cents(half_cent_gateway):
+    doc = call(half_cent_gateway["store"], "reconcile_gateway", {})
+    cli = half_cent_gateway["cli"]
+    assert [(r["day"], r["model"]) for r in doc["rows"]] == [(d, "Nova Lite") for d in GATEWAY_DAYS]
+    # the totals: the bill's and the spend logs' sums, added here by hand
+    assert dollars(doc["billed_usd"]) == to_cent(Decimal("0.0025") * 8)
+    assert dollars(doc["gateway_usd"]) == to_cent(Decimal("0.005") * 4)
+    assert adds_up([r["billed_usd"] for r in doc["rows"]], doc["billed_usd"]), doc["rows"]
+    assert adds_up([r["gateway_usd"] for r in doc["rows"]], doc["gateway_usd"]), doc["rows"]
+    logged = {log["startTime"][:10]: Decimal(str(log["spend"])) for log in half_cent_gateway["logs"]}
+    by_cli = {(r["day"], r["model"]): r for r in cli["rows"]}
+    for row in doc["rows"]:
+        mine = by_cli[(row["day"], row["model"])]
+        # each row within a cent of the CLI's six decimals, and of its day's spend log
+        for key in ("billed_usd", "gateway_usd"):
+            assert abs(dollars(row[key]) - dollars(mine[key])) < Decimal("0.01"), (key, row, mine)
+        assert abs(dollars(row["gateway_usd"]) - logged[row["day"]]) < Decimal("0.01"), row
+        # the gap beside them is their difference, and the classes' billed cost is the row's
+        assert dollars(row["gap_usd"]) == dollars(row["billed_usd"]) - dollars(row["gateway_usd"]), row
+        assert adds_up([c["billed_usd"] for c in row["classes"]], row["billed_usd"]), row
+        for c in row["classes"]:
+            assert adds_up(list(c["billed_by_tier"].values()) or [0], c["billed_usd"]), c
+            assert dollars(c["gap_usd"]) == dollars(c["billed_usd"]) - dollars(c["gateway_usd"]), c
+            assert adds_up([c["volume_gap_usd"], c["rate_gap_usd"]], c["gap_usd"]), c
+
+
+# ---------------------------------------------------------------- aifinops savings (CLI, MCP) on half cents
+
+
+def _tracked_half_cents(path: Path) -> Store:
+    """One recorded scan as of 2025-06-30 with a finding per team on its own resource, each predicting $0.005 a
+    month; each resource billed $1.006 x 24 / 730 on June 30 and nothing in July, so each realizes $1.006 a month.
+    Rounded alone, the four teams show $0.01 predicted and $1.01 realized each: $0.04 and $4.04 beside totals of
+    $0.02 and $4.02 ($4.024)."""
+    store = Store(path)
+    teams = ("team-a", "team-b", "team-c", "team-d")
+    with store.connect() as con:
+        insert_usage(con, [usage_row(resource_id=f"endpoint-{t}", billed_cost=1.006 * 24 / 730, line_items=1)
+                           for t in teams] + [usage_row(resource_id="other", billed_cost=1.0, line_items=1,
+                                                        usage_date=date(2025, 7, 1),
+                                                        billing_period=date(2025, 7, 1))])
+        refresh_summaries(con)
+        con.execute("INSERT INTO scan_runs VALUES ('run-1', TIMESTAMP '2025-07-01 08:00:00', DATE '2025-06-30', "
+                    "DATE '2025-06-01', DATE '2025-07-01', 'test', 4, 0.02)")
+        for t in teams:
+            finding = {"title": f"Idle endpoint of {t}", "monthly_savings_usd": 0.005, "monthly_cost_usd": 0.005}
+            con.execute("INSERT INTO finding_history VALUES ('run-1', ?, 'idle-endpoint', ?, 'endpoint', ?, 0.005, "
+                        "0.005, 'high', ?)", [f"idle-endpoint:{t}", f"endpoint-{t}", t, json.dumps(finding)])
+    return store
+
+
+def _savings_teams_add_up(report: dict[str, Any]) -> None:
+    teams, totals = report["by_team"], report["totals"]
+    assert [t["team"] for t in teams] == ["team-a", "team-b", "team-c", "team-d"] and totals["fell"] == 4
+    assert dollars(totals["predicted_monthly_usd"]) == to_cent(Decimal("0.005") * 4)
+    assert abs(dollars(totals["realized_monthly_usd"]) - Decimal("4.024")) < Decimal("0.005")
+    for key, each in (("predicted_monthly_usd", Decimal("0.005")), ("realized_monthly_usd", Decimal("1.006"))):
+        assert adds_up([t[key] for t in teams], totals[key]), (key, teams, totals)
+        assert all(abs(dollars(t[key]) - each) < Decimal("0.01") for t in teams), (key, teams)
+
+
+def test_savings_teams_add_up_on_half_cents(tmp_path):
+    store = _tracked_half_cents(tmp_path / "s.duckdb")
+    done = run_cli("savings", "--store", str(store.path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    _savings_teams_add_up(json.loads(done.stdout))
+    _savings_teams_add_up(call(store, "savings", {}))
+
+
+# ---------------------------------------------------------------- cost per agent: the shared knowledge-base column
+
+
+def test_cost_per_agent_shares_add_up_to_the_shared_knowledge_base_and_rows_to_totals(tmp_path):
+    """Three agents, each $1.00 of inference by its role's agent tag, share $0.02 of untagged knowledge-base
+    retrieval: a third each, $0.006667. Each row rounded on its own gives every share $0.01 (its total $1.01), and
+    the shares $0.03 beside the $0.02 shared; the shares must add up to it while each row adds up to its total."""
+    from aifinops.ingest.pipeline import ingest_paths
+    from curfixtures import cur2_row, write_cur2
+
+    acct, day, agents = "111122223333", "2026-05-03", ("alpha", "beta", "gamma")
+    bill = [cur2_row("2026-05", day, "AmazonBedrock", "USE1-NovaPro-input-tokens", 1.0,
+                     line_item_iam_principal=f"arn:aws:iam::{acct}:role/{a}-exec") for a in agents]
+    for row, agent in zip(bill, agents, strict=True):
+        row["tags"] = [("iamPrincipal/agent", agent)]
+    bill.append(cur2_row("2026-05", day, "AmazonBedrockAgentCore", "USE1-Knowledge-Base:Consumption-based:Retrieval",
+                         0.02))
+    store = Store(tmp_path / "s.duckdb")
+    ingest_paths(store, [write_cur2(tmp_path / "cur" / "x.parquet", bill)])
+    docs = [call(store, "cost_per_agent", {"start_date": "2026-05-01", "end_date": "2026-06-01"})]
+    done = run_cli("genai", "agents", "--store", str(store.path), "--start", "2026-05-01", "--end", "2026-06-01",
+                   "--format", "json")
+    assert done.returncode == 0, done.stderr
+    docs.append(json.loads(done.stdout))
+    for doc in docs:
+        assert sorted(a["agent"] for a in doc["agents"]) == list(agents)
+        _agent_parts_add_up(doc)
+        shares = [a["knowledge_base_share_usd"] for a in doc["agents"]]
+        assert adds_up(shares, Decimal("0.02")), shares
+        assert adds_up(shares, doc["knowledge_base_shared_usd"]), (shares, doc["knowledge_base_shared_usd"])
+        third = Decimal("0.02") / 3
+        for a in doc["agents"]:
+            assert abs(dollars(a["knowledge_base_share_usd"]) - third) < Decimal("0.01"), a
+            assert abs(dollars(a["total_usd"]) - (1 + third)) < Decimal("0.01"), a

@@ -190,13 +190,14 @@ def reconcile_gateway(con: duckdb.DuckDBPyConnection, start_date: str | None = N
                       principal: str = "auto") -> dict[str, Any]:
     """``aifinops genai reconcile`` over the spend logs ingested into the store: ``principal`` 'auto' finds the
     gateway's role in the bill, 'all' compares with every caller, an ARN names it."""
-    from aifinops.costs.gateway import reconcile_stored
+    from aifinops.costs.gateway import in_cents, reconcile_stored
 
     if principal not in ("auto", "all") and not principal.startswith("arn:"):
         raise ArgumentError(f"Bad principal {principal[:80]!r}.",
                             "pass the gateway's role ARN (arn:aws:iam::ACCOUNT:role/NAME), 'auto' or 'all'.")
     start, end = _period(start_date, end_date)
-    doc = reconcile_stored(con, start, end, None if principal == "all" else principal)
+    # in cents that add up (rows to the totals, classes to their row): the server would round each one alone
+    doc = in_cents(reconcile_stored(con, start, end, None if principal == "all" else principal))
     rows = doc["rows"]
 
     def build(size: int) -> dict[str, Any]:

@@ -111,7 +111,7 @@ def reconcile_cmd(
 ) -> None:
     """A gateway's cost (LiteLLM spend logs) against the bill per model and day, naming the token class behind
     each gap."""
-    from aifinops.costs.gateway import reconcile_gateway, reconcile_stored
+    from aifinops.costs.gateway import in_cents, reconcile_gateway, reconcile_stored
     from aifinops.errors import ArgumentError
     from aifinops.ingest.litellm import read_spend_logs
 
@@ -129,7 +129,8 @@ def reconcile_cmd(
     if fmt == "json":
         emit(json.dumps(doc, indent=2, default=str) + "\n", output)
         return
-    out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", doc["rows"],
+    # the table shows cents: the rows in cents that add up to the totals printed under it
+    out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", in_cents(doc)["rows"],
                      ["day", "model", "requests", "billed_usd", "gateway_usd", "gap_usd", "explained_by"]))
     match = doc.get("principal_match")
     who = f"the caller {doc['principal']}" if doc["principal"] else "every caller"

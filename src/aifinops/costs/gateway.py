@@ -39,6 +39,7 @@ import pyarrow as pa
 from aifinops.costs.dimensions import DIMENSIONS, UNATTRIBUTED
 from aifinops.costs.genai import register_models
 from aifinops.errors import ArgumentError, StoreError
+from aifinops.money import cents, largest_remainder_cents
 from aifinops.store import day_span, one_row
 from aifinops.sums import DUCKDB_SUM, exact_sum
 from aifinops.taxonomy import tokens_sql
@@ -299,6 +300,38 @@ def _row(day: date, model: str, c: dict[str, Any], rate: dict[str, float | None]
         "gap_class": explained.split(":", 1)[0] if explained and explained.split(":", 1)[0] in CLASSES else None,
         "classes": classes,
     }
+
+
+def in_cents(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` (a reconciliation) with its money in cents that add up, for an answer that shows cents (MCP, the
+    CLI's table): the rows' billed and gateway cost add up to the totals, each class's billed cost to its row's,
+    each tier's to its class's (largest remainder: each within a cent of its six decimals), a gap is the billed
+    minus the gateway figure beside it (a row's can be a cent from its six decimals: its billed and gateway cents
+    are each their column's), and a class's volume and rate gaps add up to its gap. ``explained_by``
+    is written again from the class in cents it names. The six-decimal document stays the CLI's JSON."""
+    rows = doc["rows"]
+    billed = largest_remainder_cents([r["billed_usd"] for r in rows], doc["billed_usd"])
+    gateway = largest_remainder_cents([r["gateway_usd"] for r in rows], doc["gateway_usd"])
+    out = []
+    for r, b, g in zip(rows, billed, gateway, strict=True):
+        classes = [_class_in_cents(c, cb) for c, cb in zip(
+            r["classes"], largest_remainder_cents([c["billed_usd"] for c in r["classes"]], b), strict=True)]
+        explained = r["explained_by"]
+        if r["gap_class"] is not None:
+            explained = _explain(next(c for c in classes if c["token_class"] == r["gap_class"]))
+        out.append({**r, "billed_usd": b, "gateway_usd": g, "gap_usd": cents(b - g), "explained_by": explained,
+                    "classes": classes})
+    return {**doc, "rows": out}
+
+
+def _class_in_cents(c: dict[str, Any], billed: float) -> dict[str, Any]:
+    tiers = dict(zip(c["billed_by_tier"], largest_remainder_cents(list(c["billed_by_tier"].values()), billed),
+                     strict=True))
+    # the gateway estimate and the gap add up to the billed cost: a class priced as billed shows no gap
+    gateway, gap = largest_remainder_cents([c["gateway_usd"], c["gap_usd"]], billed)
+    volume, rate = largest_remainder_cents([c["volume_gap_usd"], c["rate_gap_usd"]], gap)
+    return {**c, "billed_usd": billed, "gateway_usd": gateway, "gap_usd": gap, "volume_gap_usd": volume,
+            "rate_gap_usd": rate, "billed_by_tier": tiers}
 
 
 def _explain(e: dict[str, Any]) -> str:
