@@ -26,6 +26,7 @@ from aifinops import resource_types as rt
 from aifinops.actions import finding_states
 from aifinops.config import HOURS_PER_MONTH
 from aifinops.errors import ArgumentError
+from aifinops.money import cents, largest_remainder_cents
 from aifinops.store import usage_span
 from aifinops.sums import DUCKDB_SUM
 
@@ -185,6 +186,20 @@ def _dedup(items: list[dict[str, Any]], month: str | None = None) -> tuple[float
     return sum(predicted.values()), sum(realized.values())
 
 
+def _teams_in_cents(by_team: list[dict[str, Any]], items: list[dict[str, Any]], totals: dict[str, float]) -> None:
+    """The teams' figures in cents that add up to the totals (largest remainder), when each resource is one team's
+    (the teams then split the totals); a resource under two owners counts in both, and each is rounded alone."""
+    teams: dict[str, set[str]] = {}
+    for it in items:
+        teams.setdefault(it["resource_id"], set()).add(it["team"])
+    split = all(len(t) == 1 for t in teams.values())
+    for key, total in totals.items():
+        values = [t[key] for t in by_team]
+        shown = largest_remainder_cents(values, total) if split else [cents(v) for v in values]
+        for t, v in zip(by_team, shown, strict=True):
+            t[key] = v
+
+
 _LISTED_FIRST = {"fell": 0, "rose": 1, "stayed": 2, "no-later-bill": 3, "not-measurable": 4}
 
 
@@ -208,7 +223,9 @@ def savings_report(con: duckdb.DuckDBPyConnection, top: int | None = None) -> di
         items = [o for o in with_bill if o["team"] == team]
         predicted, realized = _dedup(items)
         by_team.append({"team": team, "findings": len(items), "fell": sum(o["status"] == "fell" for o in items),
-                        "predicted_monthly_usd": round(predicted, 2), "realized_monthly_usd": round(realized, 2)})
+                        "predicted_monthly_usd": predicted, "realized_monthly_usd": realized})
+    predicted, realized = _dedup(with_bill)
+    _teams_in_cents(by_team, with_bill, {"predicted_monthly_usd": predicted, "realized_monthly_usd": realized})
     by_check = []
     for check in sorted({o["check"] for o in outcomes}):
         items = [o for o in outcomes if o["check"] == check]
@@ -232,7 +249,6 @@ def savings_report(con: duckdb.DuckDBPyConnection, top: int | None = None) -> di
             "realized_over_predicted": round(sum(o["realized_monthly_usd"] for o in fell) / pred_fell, 4)
             if pred_fell else None,
         })
-    predicted, realized = _dedup(with_bill)
     runs = con.execute("SELECT count(*), min(as_of), max(as_of) FROM scan_runs").fetchall()[0]
     return {
         "scans_recorded": runs[0],
