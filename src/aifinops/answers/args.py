@@ -8,8 +8,10 @@ one Python shape or raises ``ArgumentError`` naming the argument and the fix.
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from aifinops.dates import parse_date as parse_date  # re-exported: the MCP adapters import it from here
@@ -160,35 +162,73 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
         size = max(floor, size // 2)
 
 
-# Keys whose numbers are dollars: rounded to the cent in every answer (STYLE.md: money is rounded at the
-# boundary), so two identical questions give identical bytes whatever order DuckDB summed in.
-_MONEY_SUFFIXES = ("_usd", "Cost", "cost", "Commitment", "Savings", "CostEquivalent", "AmortizedRecurringFee",
-                   "TimePeriodAmount", "Difference", "estimatedMonthlySavings", "estimatedMonthlyCost",
-                   "estimatedTotalDedupedSavings")
-_MONEY_STRINGS = ("MeanValue", "PredictionIntervalLowerBound", "PredictionIntervalUpperBound")
-# Other measures (utilization, hours, tokens, metric values) keep this many decimals.
+# The rounding rule of every answer (STYLE.md: money is rounded at the boundary), so two identical questions give
+# identical bytes whatever order DuckDB summed in:
+# - money (dollars) to the cent;
+# - every other number (usage quantities in their unit: hours, GB-Mo, tokens, requests; utilization; metric values)
+#   to QUANTITY_SIGNIFICANT significant digits, with at least OTHER_DECIMALS decimals (a quantity above 0.1 prints as
+#   it always has) and at most QUANTITY_MAX_DECIMALS (the decimals Cost Explorer prints its amounts with). Fixed
+#   decimals alone would print a forecast of 0.004 GB-Mo a day as 0.00 at two decimals, and 3e-8 GB-Mo (a kilobyte
+#   stored a day) as 0 at six; six significant digits keep them, and float noise (1e-16 of the value, or 1e-13 left
+#   of two sums that cancel) never reaches the digits shown.
+MONEY_DECIMALS = 2
+QUANTITY_SIGNIFICANT = 6
 OTHER_DECIMALS = 6
+QUANTITY_MAX_DECIMALS = 10
+
+# Keys whose numbers are dollars wherever they are.
+_MONEY_SUFFIXES = ("_usd", "Cost", "cost", "Commitment", "Savings", "CostEquivalent", "AmortizedRecurringFee",
+                   "estimatedMonthlySavings", "estimatedMonthlyCost", "estimatedTotalDedupedSavings")
+# Keys whose numbers are in the unit of their Cost Explorer shape: the "Unit" beside them (MetricValue {Amount, Unit};
+# a comparison's {BaselineTimePeriodAmount, ComparisonTimePeriodAmount, Difference, Unit}; aifinops_summary), or,
+# in GetCostForecast / GetUsageForecast, the Unit of the Total beside ForecastResultsByTime. Money when that unit is
+# USD (or absent), a quantity otherwise: a usage forecast's MeanValue is hours or GB-Mo, not dollars. These keep
+# their string form (Cost Explorer prints them as strings), rounded.
+_UNIT_KEYS = ("Amount", "total", "MeanValue", "PredictionIntervalLowerBound", "PredictionIntervalUpperBound",
+              "BaselineTimePeriodAmount", "ComparisonTimePeriodAmount", "Difference")
 
 
-def _is_money(key: str) -> bool:
-    return key.endswith(_MONEY_SUFFIXES) or key in ("total", "Amount")
+def _is_money(key: str, usd: bool) -> bool:
+    return usd if key in _UNIT_KEYS else key.endswith(_MONEY_SUFFIXES)
 
 
 def _decimal_text(value: float, places: int) -> str:
-    text = f"{value:.{places}f}"
+    """``value`` rounded to ``places`` as a plain decimal: the float's shortest digits (never exponent notation, nor
+    the binary expansion's digits past a double's precision: 121365167780.55458, not …554581)."""
+    text = format(Decimal(repr(round(value, places))), "f")
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "") else text
 
 
-def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False) -> Any:
-    """``value`` with money at cents and other floats at ``OTHER_DECIMALS`` places, through dicts and lists.
+def quantity_places(value: float) -> int:
+    """The decimals a quantity keeps under the rule above: 6 for 1234.5678901, 8 for 0.00412345678, 10 at most."""
+    if value == 0 or value != value or value in (float("inf"), float("-inf")):
+        return OTHER_DECIMALS
+    leading = -math.floor(math.log10(abs(value)))  # 3 for 0.004: the first significant digit's decimal place
+    return max(OTHER_DECIMALS, min(QUANTITY_MAX_DECIMALS, leading + QUANTITY_SIGNIFICANT - 1))
 
-    A Cost Explorer ``{"Amount": "…", "Unit": "USD"}`` keeps its string form, rounded; an Amount in another
-    unit (hours, tokens) keeps ``OTHER_DECIMALS`` places.
+
+def quantity_text(value: float) -> str:
+    """A quantity as Cost Explorer's string amounts print it, under the rule above: '0.004', '1234.567', '0'."""
+    return _decimal_text(float(value), quantity_places(float(value)))
+
+
+def _unit_of(value: dict[str, Any], usd: bool) -> bool:
+    """Whether the unit-following numbers of ``value`` (and below it) are dollars: its own Unit, else its Total's."""
+    total = value.get("Total")
+    unit = value.get("Unit", total.get("Unit") if isinstance(total, dict) and "Amount" in total else None)
+    return usd if unit is None else unit == "USD"
+
+
+def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False) -> Any:
+    """``value`` with money at cents and other numbers under the quantity rule above, through dicts and lists.
+
+    Numbers under ``_UNIT_KEYS`` follow their shape's Unit: a Cost Explorer ``{"Amount": "…", "Unit": "USD"}`` keeps
+    its string form at cents; an Amount (or a forecast's MeanValue) in another unit (hours, GB-Mo, tokens) is a
+    quantity.
     """
     if isinstance(value, dict):
-        unit = value.get("Unit")
-        is_usd = unit in (None, "USD") if "Amount" in value else usd
+        is_usd = _unit_of(value, usd)
         # {"aifinops_cost_usd": {"team-a": 1.234}}: the values under a money key are money too.
         under_money = inherited or (key.endswith("_usd") and key != "")
         return {k: rounded(v, str(k), is_usd, under_money) for k, v in value.items()}
@@ -196,17 +236,18 @@ def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False
         return [rounded(v, key, usd, inherited) for v in value]
     if isinstance(value, bool) or not isinstance(value, float | str):
         return value
-    money = inherited or (_is_money(key) and (key != "Amount" or usd)) or key in _MONEY_STRINGS
-    places = 2 if money else OTHER_DECIMALS
+    money = inherited or _is_money(key, usd)
     if isinstance(value, str):
-        if key not in ("Amount", *_MONEY_STRINGS):
+        if key not in _UNIT_KEYS:
             return value
         try:
             number = float(value)
         except ValueError:
             return value
-        return _decimal_text(number, places)
+        if number != number or number in (float("inf"), float("-inf")):
+            return value
+        return _decimal_text(number, MONEY_DECIMALS if money else quantity_places(number))
     if value != value or value in (float("inf"), float("-inf")):
         return None
-    out = round(value, places)
+    out = round(value, MONEY_DECIMALS if money else quantity_places(value))
     return 0.0 if out == 0 else out

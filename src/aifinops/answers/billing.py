@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from aifinops.answers.args import choose, fit, json_arg, page, paged, parse_date
-from aifinops.answers.ce_args import filter_arg, group_by_arg, time_period
+from aifinops.answers.ce_args import filter_arg, group_by_arg, metric_unit, time_period
 from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler
@@ -332,10 +332,12 @@ def cost_comparison(
     metric = metric_for_comparison or "UnblendedCost"
     if op == "getCostComparisonDrivers":
         groups = [*groups, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}]
-    before = _sums(con, base, metric, groups, expression, notes)
-    after = _sums(con, comp, metric, groups, expression, notes)
+    units: set[str] = set()
+    before = _sums(con, base, metric, groups, expression, notes, units)
+    after = _sums(con, comp, metric, groups, expression, notes, units)
     keys = sorted(set(before) | set(after), key=lambda k: (-abs(after.get(k, 0.0) - before.get(k, 0.0)), k))
-    unit = "USD"
+    # the metric's unit as the groups' amounts carry it: UsageQuantity compares hours or GB-Mo, not dollars
+    unit = metric_unit(metric, units)
 
     def amounts(b: float, a: float) -> dict[str, Any]:
         return {metric: {"BaselineTimePeriodAmount": b, "ComparisonTimePeriodAmount": a, "Difference": a - b,
@@ -375,7 +377,8 @@ def cost_comparison(
 
 
 def _sums(con: duckdb.DuckDBPyConnection, period: tuple[date, date], metric: str, groups: list[dict[str, str]],
-          expression: Any, notes: list[str]) -> dict[tuple[str, ...], float]:
+          expression: Any, notes: list[str], units: set[str]) -> dict[tuple[str, ...], float]:
+    """Each group's ``metric`` over ``period``; the groups' units are added to ``units``."""
     request: dict[str, Any] = {"TimePeriod": {"Start": period[0].isoformat(), "End": period[1].isoformat()},
                                "Granularity": "MONTHLY", "Metrics": [metric], "GroupBy": groups}
     if expression:
@@ -388,7 +391,9 @@ def _sums(con: duckdb.DuckDBPyConnection, period: tuple[date, date], metric: str
     for result in answer["ResultsByTime"]:
         for g in result["Groups"]:
             key = tuple(g["Keys"])
-            sums[key] = sums.get(key, 0.0) + float(next(iter(g["Metrics"].values()))["Amount"])
+            amount = next(iter(g["Metrics"].values()))
+            sums[key] = sums.get(key, 0.0) + float(amount["Amount"])
+            units.add(amount["Unit"])
     return sums
 
 

@@ -1,5 +1,6 @@
 """Cost Explorer argument shapes shared by the Cost Explorer tools and the billing tools: the period, the
-filter Expression (the guide's ``filters`` or the real ``filter``, any key case) and GroupBy entries.
+filter Expression (the guide's ``filters`` or the real ``filter``, any key case), GroupBy entries, and the unit of
+a metric summed over groups.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 import duckdb
 
 from aifinops.answers.args import json_arg, parse_date
+from aifinops.costs import METRICS
 from aifinops.costs.dimensions import COST_CATEGORY_DIMENSION
 from aifinops.errors import ArgumentError
 from aifinops.store import usage_span
@@ -18,6 +20,15 @@ _GROUP_EXAMPLE = '[{"Type": "DIMENSION", "Key": "SERVICE"}]'
 _FILTER_EXAMPLE = '{"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}'
 _EXPR_KEYS = {k.lower(): k for k in ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories")}
 _LEAF_KEYS = {k.lower(): k for k in ("Key", "Values", "MatchOptions")}
+
+
+def metric_unit(metric: str, units: set[str]) -> str:
+    """The unit of ``metric`` summed over groups whose amounts carry ``units``: theirs when they agree, 'N/A' when
+    they differ (as Cost Explorer answers UsageQuantity over mixed units), 'USD' for a cost metric with no group.
+    answers.args.rounded reads it: a quantity's sum is not cut to cents."""
+    if len(units) == 1:
+        return next(iter(units))
+    return "USD" if not units and METRICS.get(metric) != "usage" else "N/A"
 
 
 def time_period(con: duckdb.DuckDBPyConnection, start_date: Any, end_date: Any) -> tuple[date, date]:

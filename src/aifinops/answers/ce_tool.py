@@ -27,9 +27,10 @@ from aifinops.answers.args import (
     page,
     paged,
     parse_date,
+    quantity_text,
     string_list,
 )
-from aifinops.answers.ce_args import filter_arg, group_by_arg, last_usage_date, time_period
+from aifinops.answers.ce_args import filter_arg, group_by_arg, last_usage_date, metric_unit, time_period
 from aifinops.costs import get_cost_and_usage
 from aifinops.costs.dimensions import Sql, cost_category_key
 from aifinops.costs.filters import FilterCompiler, dimension_sql
@@ -293,13 +294,17 @@ def _summary(con: duckdb.DuckDBPyConnection, request: dict[str, Any], response: 
         answer = response
     metric = request["Metrics"][0]
     sums: dict[tuple[str, ...], float] = {}
+    units: set[str] = set()
     for period in answer["ResultsByTime"]:
         for group in period["Groups"]:
             key = tuple(group["Keys"])
             sums[key] = sums.get(key, 0.0) + float(group["Metrics"][metric]["Amount"])
+            units.add(group["Metrics"][metric]["Unit"])
     ranked = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
     return {
         "metric": metric,
+        # the metric's unit, as each group's Amount carries it: a UsageQuantity total is hours or GB-Mo, not dollars
+        "Unit": metric_unit(metric, units),
         "total": sum(sums.values()),
         "groups": len(ranked),
         "top": [{"Keys": list(k), "Amount": v} for k, v in ranked[:TOP_GROUPS]],
@@ -528,15 +533,17 @@ def usage_forecast(
         mean, lo, hi = model.interval([d for d in days if d > last], level)
         for i, v in enumerate((mean, lo, hi)):
             total[i] += actual + v
+        # strings, as GetUsageForecast answers them; quantities in the usage type's unit, so not cut to cents
         results.append({"TimePeriod": {"Start": cursor.isoformat(), "End": p_end.isoformat()},
-                        "MeanValue": actual + mean, "PredictionIntervalLowerBound": actual + lo,
-                        "PredictionIntervalUpperBound": actual + hi})
+                        "MeanValue": quantity_text(actual + mean),
+                        "PredictionIntervalLowerBound": quantity_text(actual + lo),
+                        "PredictionIntervalUpperBound": quantity_text(actual + hi)})
         cursor = p_end
     if start <= last:
         notes.append(f"Days up to {last} are in the store: they count as actual usage, not forecast.")
     if len(units) > 1:
         notes.append(f"The filter mixes usage units ({', '.join(units)}): the sum adds them as they are.")
-    answer: dict[str, Any] = {"Total": {"Amount": total[0], "Unit": units[0] if units else "Units"},
+    answer: dict[str, Any] = {"Total": {"Amount": quantity_text(total[0]), "Unit": units[0] if units else "Units"},
                               "ForecastResultsByTime": results}
     return paged(answer, None, notes)
 
