@@ -6,10 +6,12 @@ same rollup with line items counted per row."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pytest
 
-from aifinops.rollup import TAGS_AS_JSON, rollup_sql
+from aifinops.rollup import TAGS_AS_JSON, groups_are_unique, rollup_sql
 
 COLUMNS = ("billing_period DATE, charge_period_start TIMESTAMP, billing_account_id VARCHAR, sub_account_id VARCHAR, "
            "region_id VARCHAR, service_code VARCHAR, service_name VARCHAR, billing_entity VARCHAR, usage_type VARCHAR, "
@@ -62,3 +64,68 @@ def test_groups_merge_on_every_rollup_key_and_only_on_them(counted):
     # the taxonomy read the right inputs: a SageMaker training usage type is training, one without a usage type not
     assert {(g[0], g[1], g[9]) for g in got} >= {("AmazonSageMaker", TRAIN, "training"),
                                                  ("AmazonSageMaker", None, "other")}
+
+
+def _groups(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """A connection holding ``rows`` as the ingest hands raw groups over (tags as their JSON text)."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TEMP TABLE groups ({COLUMNS})")
+    con.executemany(f"INSERT INTO groups VALUES ({', '.join('?' for _ in range(27))})", rows)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE groups AS SELECT * REPLACE ({TAGS_AS_JSON} AS tags) FROM groups")
+    return con
+
+
+JAN = "billing_period IN (DATE '2026-01-01')"
+# rows of January no two of which share every rollup key (each differs from the others in one of them)
+UNIQUE = [ROWS[0], ROWS[1], ROWS[3], ROWS[5], _row(128.0, 2, description=None, instance="ml.g5.xlarge"),
+          _row(256.0, 7, team="")]
+
+
+def test_rows_unique_on_the_rollup_keys_are_rolled_up_as_they_are():
+    con = _groups(UNIQUE + [ROWS[6]])
+    assert groups_are_unique(con, "groups", JAN, "n")
+    as_they_are = rollup_sql("groups", JAN, "n", unique=True)
+    regrouped = rollup_sql("groups", JAN, "n")
+    assert as_they_are != regrouped
+    for a, b in ((as_they_are, regrouped), (regrouped, as_they_are)):  # the same rows, every column
+        assert con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))").fetchone() == (0,)
+    got = con.execute(f"SELECT tags, billed_cost, line_items, workload FROM ({as_they_are}) ORDER BY billed_cost"
+                      ).fetchall()
+    # each row kept with its own sums and line items, February's left out (hand-written)
+    assert [(t, b, n) for t, b, n, _ in got] == [('{"team":"a"}', 1.0, 2), ('{"team":"b"}', 2.0, 3),
+                                                 ('{"team":"a"}', 8.0, 1), ('{"team":"a"}', 32.0, 1),
+                                                 ('{"team":"a"}', 128.0, 2), ("{}", 256.0, 7)]
+    assert got[0][3] == "training"
+
+
+@pytest.mark.parametrize("twin", [
+    ROWS[2],  # differs from ROWS[0] only in a column the rollup drops
+    _row(1.0, 1, period="2026-01-01", description="other"),
+    tuple(None if i == 10 else v for i, v in enumerate(ROWS[0])),  # no resource id ...
+])
+def test_rows_sharing_every_rollup_key_are_merged(twin):
+    rows = UNIQUE + [twin]
+    if twin[10] is None:  # ... beside a row with none either, otherwise alike
+        rows.append(tuple(None if i == 10 else v for i, v in enumerate(ROWS[0][:21])) + ("x", 5.0, 5.0, 5.0, 5.0, 1))
+    con = _groups(rows)
+    assert not groups_are_unique(con, "groups", JAN, "n")
+    assert groups_are_unique(con, "groups", "billing_period IN (DATE '2026-02-01')", "n")  # one row: unique
+
+
+def test_rebuild_merges_what_shares_every_key_and_keeps_the_rest(tmp_path):
+    """Through the store's rebuild: the hand-made rows of the first test come out as EXPECTED whichever plan runs."""
+    from aifinops.rollup import rebuild_usage_daily
+    from aifinops.store import Store
+
+    with Store(tmp_path / "s.duckdb").connect() as con:
+        con.execute(f"CREATE TEMP TABLE groups ({COLUMNS})")
+        con.executemany(f"INSERT INTO groups VALUES ({', '.join('?' for _ in range(27))})", ROWS)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE groups AS SELECT * REPLACE ({TAGS_AS_JSON} AS tags) FROM groups")
+        rebuild_usage_daily(con, [date(2026, 1, 1)], source="groups", counted="n")
+        got = con.execute("SELECT service_code, usage_type, tags, billed_cost, line_items, ai_service FROM usage_daily"
+                          " ORDER BY ALL").fetchall()
+        assert got == [(s, u, t, b, n, a) for s, u, t, b, n, _one, a in EXPECTED]
+        con.execute("DELETE FROM groups WHERE description IN ('d2', 'd3')")  # now unique: rolled up as they are
+        rebuild_usage_daily(con, [date(2026, 1, 1)], source="groups", counted="n")
+        got = con.execute("SELECT billed_cost, line_items FROM usage_daily ORDER BY ALL").fetchall()
+        assert got == [(1.0, 2), (2.0, 3), (8.0, 1), (32.0, 1)]

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from aifinops import taxonomy
-from aifinops.store import USAGE_DAILY_COLUMN_NAMES
+from aifinops.store import USAGE_DAILY_COLUMN_NAMES, one_row
 from aifinops.sums import DUCKDB_SUM
 
 GROUP_KEYS = [
@@ -133,13 +133,32 @@ def classified_sql(grouped: str) -> str:
     )
 
 
-def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None, total: str = "SUM") -> str:
+def rollup_sql(source: str = "charges", where: str = "", counted: str | None = None, total: str = "SUM",
+               unique: bool = False) -> str:
     """The rollup as one SELECT over ``source`` (a table or view with the store's charge columns):
     grouped_sql, then classified_sql over its rows; or, over a source already grouped (``counted``, in DuckDB,
-    its tags as JSON text: _keyed_sql), _rollup_of_groups_sql."""
+    its tags as JSON text: _keyed_sql), _rollup_of_groups_sql, or, where no two of its rows share every rollup key
+    (``unique``, as groups_are_unique tells), classified_sql over its rows as they are."""
+    if counted is not None and unique:
+        measures = ", ".join(f"m_{m} AS {m}" for m in MEASURES) + ", m_line_items AS line_items"
+        keys = ", ".join(name for _, name in GROUP_KEYS)
+        return classify_grouped(f"(SELECT {keys}, {measures} FROM {_keyed_sql(source, where, counted)} AS s)")
     if counted is not None:
         return _rollup_of_groups_sql(source, where, counted)
     return f"WITH g AS ({grouped_sql(source, where, total)}),\n{classified_sql('g')}"
+
+
+def groups_are_unique(con: duckdb.DuckDBPyConnection, source: str, where: str, counted: str) -> bool:
+    """Whether no two rows of ``source`` (a source already grouped, see rollup_sql) that ``where`` keeps share every
+    rollup key (GROUP_KEYS), so that the rollup's regroup would leave each row as it is. Told exactly by counting the
+    distinct hashes of their keys: two rows with one hash, whether their keys are equal or their hashes collide, say
+    no. The ingest's raw groups differ in a rollup key nearly always (a raw column the rollup drops, or an empty
+    string beside a NULL, is what merges two), and this count costs a fraction of the regroup it spares
+    (bench/bench_rollup_statement.py --parts)."""
+    keys = ", ".join(name for _, name in GROUP_KEYS)
+    rows, hashes = one_row(
+        con, f"SELECT count(*), count(DISTINCT hash({keys})) FROM {_keyed_sql(source, where, counted)} AS s")
+    return rows == hashes
 
 
 def _rollup_of_groups_sql(source: str, where: str, counted: str) -> str:
@@ -204,9 +223,14 @@ def rebuild_usage_daily(
     con: duckdb.DuckDBPyConnection, periods: list[date], source: str = "charges", counted: str | None = None,
 ) -> None:
     """Replace the rollup rows of ``periods`` from the ``charges`` view, or from ``source`` when it holds every
-    row of those periods (a source already grouped: ``counted``, see rollup_sql); the caller holds the transaction."""
-    replace_periods(con, periods, lambda dates: rollup_sql(source, f"billing_period IN ({dates})", counted,
-                                                            DUCKDB_SUM))
+    row of those periods (a source already grouped: ``counted``, see rollup_sql; without the regroup where its rows
+    are unique on the rollup's keys, groups_are_unique); the caller holds the transaction."""
+    def select(dates: str) -> str:
+        where = f"billing_period IN ({dates})"
+        unique = counted is not None and groups_are_unique(con, source, where, counted)
+        return rollup_sql(source, where, counted, DUCKDB_SUM, unique)
+
+    replace_periods(con, periods, select)
 
 
 def load_grouped_usage(con: duckdb.DuckDBPyConnection, periods: list[date], grouped) -> None:
