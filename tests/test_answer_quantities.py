@@ -157,3 +157,37 @@ def test_a_usage_quantity_comparison_is_in_the_usage_unit_and_money_in_cents(ans
     assert Decimal(str(money["BaselineTimePeriodAmount"])) == Decimal("1047.56")
     assert Decimal(str(money["ComparisonTimePeriodAmount"])) == Decimal("1013.77")
     assert Decimal(str(money["Difference"])) == Decimal("-33.79")
+
+
+@pytest.fixture(scope="module")
+def spike_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """Bedrock tokens on day i (from April 1) at $10.123456 + (i % 7) x $0.011111, a weekly pattern, then $250.123456
+    on the last day (i = 90): that weekday (90 % 7 = 6) cost $10.190122 every week before."""
+    rows = []
+    for i, day in enumerate(_days(FIRST, LAST)):
+        usd = 250.123456 if day == LAST else 10.123456 + (i % 7) * 0.011111
+        rows.append(usage_row(usage_date=day, billing_period=day.replace(day=1), service_code="AmazonBedrock",
+                              ai_service="bedrock", usage_type="USE1-NovaPro-input-tokens", pricing_unit="tokens",
+                              usage_quantity=usd / 8e-7, billed_cost=usd, line_items=1))
+    store = Store(tmp_path_factory.mktemp("spike") / "s.duckdb")
+    with store.connect() as con:
+        insert_usage(con, rows)
+        refresh_summaries(con)
+    return store
+
+
+def test_an_anomaly_s_impact_and_spend_are_money_in_cents(spike_store):
+    """GetAnomalies' Impact (MaxImpact, TotalImpact, TotalActualSpend, TotalExpectedSpend) and a root cause's
+    Contribution are dollars: in cents, where they printed six decimals ($239.933334)."""
+    _, (result,) = stdio_session(spike_store.path, [("cost_anomaly", {"start_date": "2025-06-01",
+                                                                      "end_date": "2025-06-30"})])
+    assert not result.is_error, result.content[0].text
+    (anomaly,) = json.loads(result.content[0].text)["Anomalies"]
+    impact = anomaly["Impact"]
+    # hand arithmetic: day 90 (90 % 7 = 6) was $10.123456 + 6 x $0.011111 = $10.190122 each week before the spike
+    assert Decimal(str(impact["TotalActualSpend"])) == Decimal("250.12")
+    assert Decimal(str(impact["TotalExpectedSpend"])) == Decimal("10.19")
+    assert Decimal(str(impact["TotalImpact"])) == Decimal("239.93")  # 250.123456 - 10.190122 = 239.933334
+    assert Decimal(str(impact["MaxImpact"])) == Decimal("239.93")
+    (cause,) = anomaly["RootCauses"]
+    assert Decimal(str(cause["Impact"]["Contribution"])) == Decimal("239.93")
