@@ -245,6 +245,21 @@ AGENT_TAG = "agent"  # a cost allocation tag naming the agent a resource serves 
 PRINCIPAL_AGENT_TAG = "iamPrincipal/agent"  # the same tag on the agent's execution role, as the bill carries it
 
 
+def _row_in_cents(values: list[float], fixed: float, total: float) -> list[float]:
+    """``values`` in cents that add up, with ``fixed`` (a figure already in cents: a share whose column adds up to
+    its own total), to ``total`` in cents, or to the cent on its other side when that one cannot be reached
+    without moving a value past its own neighbouring cents: each value is then its floor or ceiling in cents, and the
+    row's total too (with ``fixed`` one of its own two neighbours, one of the two totals always can)."""
+    floors = sum(int((v * 100) // 1) for v in values)
+    room = sum(1 for v in values if v * 100 - (v * 100) // 1 > 0)
+    shown, lower = round(round(total, 2) * 100), int((total * 100) // 1)
+    given = round(fixed * 100)
+    for target in (shown, *(t for t in (lower, lower + 1) if t != shown)):
+        if floors <= target - given <= floors + room:
+            return largest_remainder_cents(values, (target - given) / 100)
+    return largest_remainder_cents(values, total - fixed)
+
+
 def agent_costs(
     con: duckdb.DuckDBPyConnection, start: date, end: date, agent_roles: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -303,9 +318,14 @@ def agent_costs(
     if not inference_total:
         unassigned["knowledge_base_usd"] += shared_kb
     out: list[dict[str, Any]] = []
-    for name, a in agents.items():  # in cents, an agent's parts add up to its total (rounded alone they drift)
-        parts = largest_remainder_cents(list(a.values()), sum(a.values()))
-        out.append({"agent": name, **dict(zip(a, parts, strict=True)), "total_usd": round(sum(parts), 2)})
+    # in cents, an agent's parts add up to its total and the shares to the shared cost (rounded alone they drift)
+    shares = dict(zip(agents, largest_remainder_cents([a["knowledge_base_share_usd"] for a in agents.values()],
+                                                      shared_kb if inference_total else 0.0), strict=True))
+    for name, a in agents.items():
+        parts = _row_in_cents([a["agentcore_usd"], a["inference_usd"], a["knowledge_base_usd"]], shares[name],
+                              sum(a.values()))
+        out.append({"agent": name, **dict(zip(a, [*parts, shares[name]], strict=True)),
+                    "total_usd": round(sum(parts) + shares[name], 2)})
     out.sort(key=lambda r: (-float(r["total_usd"]), str(r["agent"])))
     return {"start": start.isoformat(), "end": end.isoformat(), "agents": out,
             "unassigned": {k: round(v, 6) for k, v in unassigned.items()},
