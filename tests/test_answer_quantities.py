@@ -159,30 +159,49 @@ def test_a_usage_quantity_comparison_is_in_the_usage_unit_and_money_in_cents(ans
     assert Decimal(str(money["Difference"])) == Decimal("-33.79")
 
 
+SP_COVERED_USD_A_DAY = 1.234567  # ml.g5.xlarge hosting covered by a Savings Plan, at its on-demand price
+ON_DEMAND_USD_A_DAY = 0.5
+
+
 @pytest.fixture(scope="module")
-def spike_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def bill_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """Bedrock tokens on day i (from April 1) at $10.123456 + (i % 7) x $0.011111, a weekly pattern, then $250.123456
-    on the last day (i = 90): that weekday (90 % 7 = 6) cost $10.190122 every week before."""
+    on the last day (i = 90): that weekday (90 % 7 = 6) cost $10.190122 every week before. And each June day an
+    ml.g5.xlarge endpoint's hosting covered by a Savings Plan ($1.234567 on demand) and another's billed on demand."""
     rows = []
     for i, day in enumerate(_days(FIRST, LAST)):
         usd = 250.123456 if day == LAST else 10.123456 + (i % 7) * 0.011111
         rows.append(usage_row(usage_date=day, billing_period=day.replace(day=1), service_code="AmazonBedrock",
                               ai_service="bedrock", usage_type="USE1-NovaPro-input-tokens", pricing_unit="tokens",
                               usage_quantity=usd / 8e-7, billed_cost=usd, line_items=1))
-    store = Store(tmp_path_factory.mktemp("spike") / "s.duckdb")
+    for day in _days(date(2025, 6, 1), LAST):
+        hosting = {"usage_date": day, "billing_period": date(2025, 6, 1), "usage_type": HOSTING, "usage_quantity": 1.0,
+                   "instance_type": "ml.g5.xlarge", "line_items": 1}
+        rows += [usage_row(**hosting, line_item_type="SavingsPlanCoveredUsage", billed_cost=SP_COVERED_USD_A_DAY,
+                           effective_cost=0.9, resource_id="endpoint-sp"),
+                 usage_row(**hosting, billed_cost=ON_DEMAND_USD_A_DAY, effective_cost=ON_DEMAND_USD_A_DAY,
+                           resource_id="endpoint-od")]
+    store = Store(tmp_path_factory.mktemp("bill") / "s.duckdb")
     with store.connect() as con:
         insert_usage(con, rows)
         refresh_summaries(con)
     return store
 
 
-def test_an_anomaly_s_impact_and_spend_are_money_in_cents(spike_store):
+@pytest.fixture(scope="module")
+def bill_answers(bill_store: Store) -> list[dict[str, Any]]:
+    calls = [("cost_anomaly", {"start_date": "2025-06-01", "end_date": "2025-06-30"}),
+             ("sp-performance", {"operation": "get_savings_plans_coverage", **JUNE, "granularity": "MONTHLY"})]
+    _, results = stdio_session(bill_store.path, calls)
+    for call, result in zip(calls, results, strict=True):
+        assert not result.is_error, (call, result.content[0].text)
+    return [json.loads(r.content[0].text) for r in results]
+
+
+def test_an_anomaly_s_impact_and_spend_are_money_in_cents(bill_answers):
     """GetAnomalies' Impact (MaxImpact, TotalImpact, TotalActualSpend, TotalExpectedSpend) and a root cause's
     Contribution are dollars: in cents, where they printed six decimals ($239.933334)."""
-    _, (result,) = stdio_session(spike_store.path, [("cost_anomaly", {"start_date": "2025-06-01",
-                                                                      "end_date": "2025-06-30"})])
-    assert not result.is_error, result.content[0].text
-    (anomaly,) = json.loads(result.content[0].text)["Anomalies"]
+    (anomaly,) = bill_answers[0]["Anomalies"]
     impact = anomaly["Impact"]
     # hand arithmetic: day 90 (90 % 7 = 6) was $10.123456 + 6 x $0.011111 = $10.190122 each week before the spike
     assert Decimal(str(impact["TotalActualSpend"])) == Decimal("250.12")
@@ -191,3 +210,12 @@ def test_an_anomaly_s_impact_and_spend_are_money_in_cents(spike_store):
     assert Decimal(str(impact["MaxImpact"])) == Decimal("239.93")
     (cause,) = anomaly["RootCauses"]
     assert Decimal(str(cause["Impact"]["Contribution"])) == Decimal("239.93")
+
+
+def test_the_spend_a_savings_plan_covers_is_money_in_cents(bill_answers):
+    """GetSavingsPlansCoverage's SpendCoveredBySavingsPlans is dollars, in cents (it printed $37.03701)."""
+    (coverage,) = bill_answers[1]["SavingsPlansCoverages"]
+    # 30 June days: covered 30 x $1.234567 = $37.03701, on demand 30 x $0.50 = $15.00
+    assert Decimal(str(coverage["Coverage"]["SpendCoveredBySavingsPlans"])) == Decimal("37.04")
+    assert Decimal(str(coverage["Coverage"]["OnDemandCost"])) == Decimal("15")
+    assert Decimal(str(coverage["Coverage"]["TotalCost"])) == Decimal("52.04")

@@ -177,10 +177,11 @@ OTHER_DECIMALS = 6
 QUANTITY_MAX_DECIMALS = 10
 
 # Keys whose numbers are dollars wherever they are. GetAnomalies' Impact {MaxImpact, TotalImpact, TotalActualSpend,
-# TotalExpectedSpend} and a root cause's Impact {Contribution} are dollars too (TotalImpactPercentage is not).
+# TotalExpectedSpend}, a root cause's Impact {Contribution} and GetSavingsPlansCoverage's SpendCoveredBySavingsPlans are
+# dollars too (TotalImpactPercentage is not).
 _MONEY_SUFFIXES = ("_usd", "Cost", "cost", "Commitment", "Savings", "CostEquivalent", "AmortizedRecurringFee",
                    "estimatedMonthlySavings", "estimatedMonthlyCost", "estimatedTotalDedupedSavings", "Impact",
-                   "Spend", "Contribution")
+                   "Spend", "Contribution", "SpendCoveredBySavingsPlans")
 # Keys whose numbers are in the unit of their Cost Explorer shape: the "Unit" beside them (MetricValue {Amount, Unit};
 # a comparison's {BaselineTimePeriodAmount, ComparisonTimePeriodAmount, Difference, Unit}; aifinops_summary), or,
 # in GetCostForecast / GetUsageForecast, the Unit of the Total beside ForecastResultsByTime. Money when that unit is
