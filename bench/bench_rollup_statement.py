@@ -9,7 +9,8 @@ each not in the other (SQL EXCEPT ALL). ``--parts`` also times, before the rollu
 times, alternating): the grouped read's two reads alone (the rows AWS Marketplace does not bill; those it bills, with
 their product map) and a read of only the Marketplace rows' product maps; the rollup's SELECT counted (its computing
 alone), written to a temp table (computing and an in-memory write) and inserted into ``usage_daily`` (the persistent
-write too, rolled back); and how many raw groups the rollup's regroup merges.
+write too, rolled back), each with the regroup and (since 8f8f0a5) without it, beside the check that decides
+which runs (rollup.groups_are_unique); and how many raw groups the regroup merges.
 Run one version of the package per process (PYTHONPATH naming another copy
 of src/, e.g. ``git archive HEAD src | tar -x -C /tmp/before``) and alternate the runs. CPU seconds are
 ``time.process_time`` (DuckDB's threads included). Figures are printed, never asserted.
@@ -33,7 +34,7 @@ def timer(name: str):
     w, c = time.perf_counter(), time.process_time()
     yield
     wall, cpu = time.perf_counter() - w, time.process_time() - c
-    print(f"{name:<32} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+    print(f"{name:<38} wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,16 +113,25 @@ def parts(con, batches, source: str, periods: list, rounds: int) -> None:
                 f"SELECT count(*) FROM (SELECT CAST(to_json({product}) AS VARCHAR), count(*) FROM {batch.relation}"
                 f" WHERE {entity} = '{pipeline.MARKETPLACE}' GROUP BY ALL)")
     dates = ", ".join(f"DATE '{p.isoformat()}'" for p in periods)
-    select = rollup.rollup_sql(source, f"billing_period IN ({dates})", COUNTED_COLUMN)
+    where = f"billing_period IN ({dates})"
+    select = rollup.rollup_sql(source, where, COUNTED_COLUMN)  # with the regroup
     pieces["rollup: computing"] = f"SELECT count(*) FROM ({select})"
     pieces["rollup: to a temp table"] = f"CREATE TEMP TABLE aifinops_parts AS {select}"
     pieces["rollup: into usage_daily"] = f"INSERT INTO usage_daily {select}"
+    unique = None
+    if hasattr(rollup, "groups_are_unique"):  # since 8f8f0a5: rows unique on the rollup's keys are not regrouped
+        unique = rollup.rollup_sql(source, where, COUNTED_COLUMN, unique=True)
+        pieces["rollup: computing, no regroup"] = f"SELECT count(*) FROM ({unique})"
+        pieces["rollup: into usage_daily, no regroup"] = f"INSERT INTO usage_daily {unique}"
     for _ in range(rounds):
         for name, sql in pieces.items():
             con.execute("BEGIN")
             with timer(name):
                 con.execute(sql)
             con.execute("ROLLBACK")
+        if unique is not None:
+            with timer("rollup: the uniqueness check"):
+                rollup.groups_are_unique(con, source, where, COUNTED_COLUMN)
     (groups,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()
     (rows,) = con.execute(f"SELECT count(*) FROM ({select})").fetchone()
     print(f"raw groups {groups}, rollup rows {rows}: the regroup merges {groups - rows} of them", flush=True)
