@@ -369,51 +369,58 @@ def test_cost_explorer_summary_groups_add_up_on_half_cents_by_service(half_cent_
 # ---------------------------------------------------------------- reconcile_gateway (MCP) on half cents
 
 
-GATEWAY_DAYS = ("2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04")
+# (day, billed input = billed output tokens' cost, the gateway's spend logged that day)
+GATEWAY_DAYS = [(f"2026-05-0{i}", 0.0025, 0.005) for i in range(1, 5)] + [("2026-05-05", 0.0045, 0.001),
+                                                                            ("2026-05-06", 0.0025, 0.005)]
 
 
 @pytest.fixture(scope="module")
 def half_cent_gateway(tmp_path_factory) -> dict[str, Any]:
-    """Four days of Nova Lite: each billed $0.0025 of input and $0.0025 of output tokens ($0.005 a day), and the
-    gateway's one request a day logged at $0.005. Rounded alone, each day shows $0.01 billed of $0.00 + $0.00 and
-    $0.01 logged: $0.04 beside totals of $0.02."""
+    """Nova Lite over six days: on four, $0.0025 of input and $0.0025 of output tokens billed ($0.005) and the
+    gateway's request logged at $0.005; rounded alone, each shows $0.01 billed of $0.00 + $0.00 and $0.01 logged.
+    On the fifth, $0.009 billed against $0.001 logged: one of the three cents the billed total needs goes there, and
+    rounding the gateway column on its own gives its third cent to a $0.005 day the billed column left at $0.00
+    (the third), whose gap ($0) would show -$0.01."""
     from aifinops.ingest.pipeline import ingest_paths
     from curfixtures import cur2_row, write_cur2
 
     tmp = tmp_path_factory.mktemp("gateway-half-cents")
-    bill = [cur2_row("2026-05", day, "AmazonBedrock", f"USE1-NovaLite-{kind}-tokens", 0.0025, amount=amount)
-            for day in GATEWAY_DAYS for kind, amount in (("input", 1000.0), ("output", 200.0))]
-    logs = [{"request_id": f"req-{i}", "call_type": "acompletion", "spend": 0.005, "prompt_tokens": 1000,
+    bill = [cur2_row("2026-05", day, "AmazonBedrock", f"USE1-NovaLite-{kind}-tokens", cost, amount=amount)
+            for day, cost, _ in GATEWAY_DAYS for kind, amount in (("input", 1000.0), ("output", 200.0))]
+    logs = [{"request_id": f"req-{i}", "call_type": "acompletion", "spend": spend, "prompt_tokens": 1000,
              "completion_tokens": 200, "startTime": f"{day}T10:00:00.000Z", "endTime": f"{day}T10:00:02.000Z",
              "model": "bedrock/amazon.nova-lite-v1:0", "custom_llm_provider": "bedrock", "user": "team-a",
-             "status": "success"} for i, day in enumerate(GATEWAY_DAYS)]
-    spend = tmp / "spend.json"
-    spend.write_text(json.dumps(logs))
+             "status": "success"} for i, (day, _, spend) in enumerate(GATEWAY_DAYS)]
+    spend_file = tmp / "spend.json"
+    spend_file.write_text(json.dumps(logs))
     store = Store(tmp / "s.duckdb")
     ingest_paths(store, [write_cur2(tmp / "cur" / "x.parquet", bill)])
-    done = run_cli("ingest", str(spend), "--store", str(store.path))
+    done = run_cli("ingest", str(spend_file), "--store", str(store.path))
     assert done.returncode == 0, done.stderr
     cli = run_cli("genai", "reconcile", "--store", str(store.path), "--format", "json")
     assert cli.returncode == 0, cli.stderr
-    return {"store": store, "logs": logs, "cli": json.loads(cli.stdout)}
+    return {"store": store, "cli": json.loads(cli.stdout)}
 
 
 def test_reconcile_gateway_mcp_rows_add_up_on_half_cents(half_cent_gateway):
     doc = call(half_cent_gateway["store"], "reconcile_gateway", {})
     cli = half_cent_gateway["cli"]
-    assert [(r["day"], r["model"]) for r in doc["rows"]] == [(d, "Nova Lite") for d in GATEWAY_DAYS]
-    # the totals: the bill's and the spend logs' sums, added here by hand
-    assert dollars(doc["billed_usd"]) == to_cent(Decimal("0.0025") * 8)
-    assert dollars(doc["gateway_usd"]) == to_cent(Decimal("0.005") * 4)
+    assert sorted(r["day"] for r in doc["rows"]) == [d for d, _, _ in GATEWAY_DAYS]
+    assert {r["model"] for r in doc["rows"]} == {"Nova Lite"}
+    # the totals: the bill's and the spend logs' sums, added here by hand ($0.034 and $0.026)
+    billed = {d: 2 * Decimal(str(c)) for d, c, _ in GATEWAY_DAYS}
+    logged = {d: Decimal(str(s)) for d, _, s in GATEWAY_DAYS}
+    assert dollars(doc["billed_usd"]) == to_cent(sum(billed.values(), Decimal(0))) == Decimal("0.03")
+    assert dollars(doc["gateway_usd"]) == to_cent(sum(logged.values(), Decimal(0))) == Decimal("0.03")
     assert adds_up([r["billed_usd"] for r in doc["rows"]], doc["billed_usd"]), doc["rows"]
     assert adds_up([r["gateway_usd"] for r in doc["rows"]], doc["gateway_usd"]), doc["rows"]
-    logged = {log["startTime"][:10]: Decimal(str(log["spend"])) for log in half_cent_gateway["logs"]}
     by_cli = {(r["day"], r["model"]): r for r in cli["rows"]}
     for row in doc["rows"]:
         mine = by_cli[(row["day"], row["model"])]
-        # each row within a cent of the CLI's six decimals, and of its day's spend log
-        for key in ("billed_usd", "gateway_usd"):
+        # each figure within a cent of the CLI's six decimals, of its day's bill and of its day's spend log
+        for key in ("billed_usd", "gateway_usd", "gap_usd"):
             assert abs(dollars(row[key]) - dollars(mine[key])) < Decimal("0.01"), (key, row, mine)
+        assert abs(dollars(row["billed_usd"]) - billed[row["day"]]) < Decimal("0.01"), row
         assert abs(dollars(row["gateway_usd"]) - logged[row["day"]]) < Decimal("0.01"), row
         # the gap beside them is their difference, and the classes' billed cost is the row's
         assert dollars(row["gap_usd"]) == dollars(row["billed_usd"]) - dollars(row["gateway_usd"]), row

@@ -306,12 +306,12 @@ def in_cents(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` (a reconciliation) with its money in cents that add up, for an answer that shows cents (MCP, the
     CLI's table): the rows' billed and gateway cost add up to the totals, each class's billed cost to its row's,
     each tier's to its class's (largest remainder: each within a cent of its six decimals), a gap is the billed
-    minus the gateway figure beside it (a row's can be a cent from its six decimals: its billed and gateway cents
-    are each their column's), and a class's volume and rate gaps add up to its gap. ``explained_by``
+    minus the gateway figure beside it (``_split_cents``), and a class's volume and rate gaps add up to its gap.
+    ``explained_by``
     is written again from the class in cents it names. The six-decimal document stays the CLI's JSON."""
     rows = doc["rows"]
     billed = largest_remainder_cents([r["billed_usd"] for r in rows], doc["billed_usd"])
-    gateway = largest_remainder_cents([r["gateway_usd"] for r in rows], doc["gateway_usd"])
+    gateway = _split_cents(billed, [r["gateway_usd"] for r in rows], [r["gap_usd"] for r in rows], doc["gateway_usd"])
     out = []
     for r, b, g in zip(rows, billed, gateway, strict=True):
         classes = [_class_in_cents(c, cb) for c, cb in zip(
@@ -322,6 +322,24 @@ def in_cents(doc: dict[str, Any]) -> dict[str, Any]:
         out.append({**r, "billed_usd": b, "gateway_usd": g, "gap_usd": cents(b - g), "explained_by": explained,
                     "classes": classes})
     return {**doc, "rows": out}
+
+
+def _split_cents(totals: list[float], parts: list[float], others: list[float], parts_total: float) -> list[float]:
+    """``parts`` in cents adding up to ``parts_total`` in cents, such that ``totals[i] - parts[i]`` (``totals`` in
+    cents; ``parts[i] + others[i]`` before rounding) is a neighbouring cent of ``others[i]`` as ``parts[i]``'s is of
+    its own: a row's billed cost, gateway cost and gap each within a cent, the gateway column adding up. Each row
+    whose two floors leave one cent of its total gives it to the part or the other; the parts take the cents their
+    column needs from the rows where the other is the nearer to whole cents. When that cannot reach the column's
+    total, the parts are rounded by largest remainder alone (a gap may then be a cent further)."""
+    floors = [int((v * 100) // 1) for v in parts]
+    rest = [round(t * 100) - f - int((o * 100) // 1) for t, f, o in zip(totals, floors, others, strict=True)]
+    need = round(round(parts_total, 2) * 100) - sum(floors) - rest.count(2)
+    ones = sorted((i for i, r in enumerate(rest) if r == 1),
+                  key=lambda i: (-((parts[i] * 100) % 1 - (others[i] * 100) % 1), i))
+    if any(r not in (0, 1, 2) for r in rest) or not 0 <= need <= len(ones):
+        return largest_remainder_cents(parts, parts_total)
+    up = set(ones[:need])
+    return [(f + (r == 2 or i in up)) / 100 for i, (f, r) in enumerate(zip(floors, rest, strict=True))]
 
 
 def _class_in_cents(c: dict[str, Any], billed: float) -> dict[str, Any]:
