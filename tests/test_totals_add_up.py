@@ -508,3 +508,30 @@ def test_cost_per_agent_shares_add_up_to_the_shared_knowledge_base_and_rows_to_t
         for a in doc["agents"]:
             assert abs(dollars(a["knowledge_base_share_usd"]) - third) < Decimal("0.01"), a
             assert abs(dollars(a["total_usd"]) - (1 + third)) < Decimal("0.01"), a
+
+
+def test_savings_teams_sharing_a_resource_are_each_shown_whole(tmp_path):
+    """A resource whose owner tag changed between two findings on it is each team's: the totals count it once, the
+    teams each count it, so the teams do not split the totals and each keeps its own figure in cents (never pulled
+    to add up to a total they do not split)."""
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        insert_usage(con, [*(usage_row(resource_id="endpoint-x", billed_cost=24.0, line_items=1, usage_date=day)
+                             for day in (date(2025, 6, 29), date(2025, 6, 30))),
+                           usage_row(resource_id="other", billed_cost=1.0, line_items=1, usage_date=date(2025, 7, 1),
+                                     billing_period=date(2025, 7, 1))])
+        refresh_summaries(con)
+        for run, as_of, team, check in (("run-1", "2025-06-29", "team-a", "idle-endpoint"),
+                                        ("run-2", "2025-06-30", "team-b", "oversized-endpoint")):
+            con.execute("INSERT INTO scan_runs VALUES (?, TIMESTAMP '2025-07-01 08:00:00', ?, DATE '2025-06-01', "
+                        "DATE '2025-07-01', 'test', 1, 10.004)", [run, as_of])
+            con.execute("INSERT INTO finding_history VALUES (?, ?, ?, 'endpoint-x', 'endpoint', ?, 10.004, 10.004, "
+                        "'high', ?)", [run, f"{check}:x", check, team, json.dumps({"title": check})])
+    done = run_cli("savings", "--store", str(store.path), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [(t["team"], t["predicted_monthly_usd"]) for t in report["by_team"]] == [("team-a", 10.0), ("team-b", 10.0)]
+    assert report["totals"]["predicted_monthly_usd"] == 10.0
+    # $24 a day before, nothing in July: $730 a month realized, by each team and once in the totals
+    assert [t["realized_monthly_usd"] for t in report["by_team"]] == [730.0, 730.0]
+    assert report["totals"]["realized_monthly_usd"] == 730.0
