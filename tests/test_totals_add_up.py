@@ -9,6 +9,7 @@ cents, where rounding each row on its own and the total on its own drifts apart.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -535,3 +536,19 @@ def test_savings_teams_sharing_a_resource_are_each_shown_whole(tmp_path):
     # $24 a day before, nothing in July: $730 a month realized, by each team and once in the totals
     assert [t["realized_monthly_usd"] for t in report["by_team"]] == [730.0, 730.0]
     assert report["totals"]["realized_monthly_usd"] == 730.0
+
+
+def test_reconcile_gateway_cli_table_adds_up_on_the_demo(demo_store):
+    """The CLI's table shows each row in cents under the totals it prints: on the demo, Nov 30's Nova Lite row
+    ($1.40299 billed and logged) rounded alone showed $1.40, and the rows $78.23 beside "Billed $78.24"."""
+    done = run_cli("genai", "reconcile", "--store", str(demo_store.path), env={"COLUMNS": "250"})
+    assert done.returncode == 0, done.stderr
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in done.stdout.splitlines()
+            if line.startswith("│ 20")]
+    assert len(rows) == 6, done.stdout
+    totals = re.search(r"Billed \$([\d,.]+) .*gateway \$([\d,.]+)\.", " ".join(done.stdout.split()))
+    assert totals, done.stdout
+    for column, total in ((3, totals[1]), (4, totals[2])):
+        assert adds_up([r[column].replace(",", "") for r in rows], total.replace(",", "")), (column, rows, total)
+    for r in rows:
+        assert dollars(r[5]) == dollars(r[3]) - dollars(r[4]), r  # the gap is the difference shown beside it
