@@ -1,6 +1,8 @@
 """GenAI cost attribution for the MCP tools (docs/genai.md): cost per agent, cost per request reconciled to the
 bill, and the stored gateway spend logs against the bill, each the same answer as ``aifinops genai agents |
-requests | reconcile --format json`` (money rounded to the cent by the server) with its output schema below.
+requests | reconcile --format json`` (money rounded to the cent by the server; the reconciliation's six-decimal
+money in cents that add up to its totals, each within a cent: ``costs.gateway.in_cents``) with its output schema
+below.
 
 The work is ``aifinops.costs.genai`` and ``aifinops.costs.gateway``'s; here the tools' arguments are read as the
 CLI reads its options (the same defaults), and a long answer is cut to ``MAX_ANSWER_BYTES`` with a note saying
