@@ -7,7 +7,8 @@ the cent. The store holds hand-written rows (tests/usagerows); every expectation
 
 When this module was written every test failed on the tree before it: the usage forecast's MeanValue was the number
 0.0 (two decimals, as if dollars; Cost Explorer answers strings), the UsageQuantity summary's total 0.13, and the
-UsageQuantity comparison said "Unit": "USD" with amounts in cents.
+UsageQuantity comparison said "Unit": "USD" with amounts in cents, and an anomaly's impact, a Savings Plan's covered
+spend printed six decimals of dollars. Comparisons and Savings Plans coverage answer strings, as Cost Explorer does.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def test_a_usage_quantity_comparison_is_in_the_usage_unit_and_money_in_cents(ans
     usage, cost = answers[3], answers[5]
     total = usage["TotalCostAndUsage"]["UsageQuantity"]
     assert total["Unit"] == "GB-Mo"
+    # strings, as GetCostAndUsageComparisons answers them (botocore's ce model: each amount a GenericString)
+    assert all(isinstance(total[k], str) for k in ("BaselineTimePeriodAmount", "ComparisonTimePeriodAmount",
+                                                   "Difference")), total
     # May has 31 days of 0.0042 GB-Mo, June 30: hand arithmetic
     assert float(total["BaselineTimePeriodAmount"]) == pytest.approx(31 * STORAGE_GB_MO_A_DAY, rel=1e-9)
     assert float(total["ComparisonTimePeriodAmount"]) == pytest.approx(30 * STORAGE_GB_MO_A_DAY, rel=1e-9)
@@ -215,7 +219,10 @@ def test_an_anomaly_s_impact_and_spend_are_money_in_cents(bill_answers):
 def test_the_spend_a_savings_plan_covers_is_money_in_cents(bill_answers):
     """GetSavingsPlansCoverage's SpendCoveredBySavingsPlans is dollars, in cents (it printed $37.03701)."""
     (coverage,) = bill_answers[1]["SavingsPlansCoverages"]
+    assert all(isinstance(v, str) for v in coverage["Coverage"].values()), coverage  # strings, as in Cost Explorer
     # 30 June days: covered 30 x $1.234567 = $37.03701, on demand 30 x $0.50 = $15.00
     assert Decimal(str(coverage["Coverage"]["SpendCoveredBySavingsPlans"])) == Decimal("37.04")
     assert Decimal(str(coverage["Coverage"]["OnDemandCost"])) == Decimal("15")
     assert Decimal(str(coverage["Coverage"]["TotalCost"])) == Decimal("52.04")
+    # 37.03701 / 52.03701 of the spend, a percentage (not money): 71.1747 % to six significant digits
+    assert float(coverage["Coverage"]["CoveragePercentage"]) == pytest.approx(100 * 37.03701 / 52.03701, rel=1e-6)

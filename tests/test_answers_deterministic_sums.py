@@ -135,8 +135,8 @@ def test_savings_plans_utilization_is_the_same_bytes_at_every_run(store):
     ((used, unused),) = _second_sql(
         store, "SELECT sum(effective_cost) FILTER (line_item_type = 'SavingsPlanCoveredUsage'), "
                "sum(effective_cost) FILTER (line_item_type = 'SavingsPlanRecurringFee') FROM usage_daily")
-    assert _close(total["Utilization"]["UsedCommitment"], used)
-    assert _close(total["Utilization"]["UnusedCommitment"], unused)
+    assert _close(float(total["Utilization"]["UsedCommitment"]), used)
+    assert _close(float(total["Utilization"]["UnusedCommitment"]), unused)
 
 
 def test_alerts_monthly_cost_per_resource_is_the_same_at_every_run(store):

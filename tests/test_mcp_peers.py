@@ -314,10 +314,10 @@ def test_savings_plans_utilization_from_the_bill_matches_sql_written_here(store,
                sum(billed_cost) FILTER (WHERE line_item_type = 'SavingsPlanCoveredUsage')
         FROM usage_daily WHERE usage_date >= '2024-09-01' AND usage_date < '2024-12-01'""")[0]
     assert used > 0 and unused > 0
-    assert total["Utilization"]["UsedCommitment"] == round(used, 2)
-    assert total["Utilization"]["TotalCommitment"] == round(used + unused, 2)
-    assert total["Utilization"]["UtilizationPercentage"] == pytest.approx(100 * used / (used + unused), abs=1e-5)
-    assert total["Savings"]["NetSavings"] == pytest.approx(on_demand - used - unused, abs=0.011)
+    assert float(total["Utilization"]["UsedCommitment"]) == round(used, 2)
+    assert float(total["Utilization"]["TotalCommitment"]) == round(used + unused, 2)
+    assert float(total["Utilization"]["UtilizationPercentage"]) == pytest.approx(100 * used / (used + unused), abs=1e-5)
+    assert float(total["Savings"]["NetSavings"]) == pytest.approx(on_demand - used - unused, abs=0.011)
 
 
 def test_period_comparison_totals_match_sql_written_here(store, replay):
@@ -326,9 +326,9 @@ def test_period_comparison_totals_match_sql_written_here(store, replay):
     october, november = (_sql(store, "SELECT sum(billed_cost) FROM usage_daily WHERE usage_date >= ? AND "
                                      "usage_date < ?", [s, e])[0][0]
                          for s, e in (("2024-10-01", "2024-11-01"), ("2024-11-01", "2024-12-01")))
-    assert total["BaselineTimePeriodAmount"] == pytest.approx(october, abs=0.011)
-    assert total["ComparisonTimePeriodAmount"] == pytest.approx(november, abs=0.011)
-    assert total["Difference"] == pytest.approx(november - october, abs=0.011)
+    assert float(total["BaselineTimePeriodAmount"]) == pytest.approx(october, abs=0.011)
+    assert float(total["ComparisonTimePeriodAmount"]) == pytest.approx(november, abs=0.011)
+    assert float(total["Difference"]) == pytest.approx(november - october, abs=0.011)
 
 
 def test_tag_keys_are_the_bills_own(store, replay):

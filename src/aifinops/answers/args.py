@@ -190,6 +190,9 @@ _MONEY_SUFFIXES = ("_usd", "Cost", "cost", "Commitment", "Savings", "CostEquival
 _UNIT_KEYS = ("Amount", "total", "MeanValue", "PredictionIntervalLowerBound", "PredictionIntervalUpperBound",
               "BaselineTimePeriodAmount", "ComparisonTimePeriodAmount", "Difference")
 
+# Keys of Cost Explorer's reservation and Savings Plans answers whose strings are quantities (hours, percentages).
+_QUANTITY_STRING_SUFFIXES = ("Hours", "Percentage")
+
 
 def _is_money(key: str, usd: bool) -> bool:
     return usd if key in _UNIT_KEYS else key.endswith(_MONEY_SUFFIXES)
@@ -241,7 +244,9 @@ def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False
         return value
     money = inherited or _is_money(key, usd)
     if isinstance(value, str):
-        if key not in _UNIT_KEYS:
+        # Cost Explorer prints its numbers as strings: those of a unit-following, money, hours or percentage key
+        # are rounded like numbers; any other string (an id, a name, a dimension value) is left as it is
+        if not (key in _UNIT_KEYS or _is_money(key, usd) or key.endswith(_QUANTITY_STRING_SUFFIXES)):
             return value
         try:
             number = float(value)

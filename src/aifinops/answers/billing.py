@@ -17,7 +17,7 @@ import duckdb
 
 from aifinops.answers.args import choose, fit, json_arg, page, paged, parse_date
 from aifinops.answers.ce_args import filter_arg, group_by_arg, metric_unit, time_period
-from aifinops.costs import get_cost_and_usage
+from aifinops.costs import amount_string, get_cost_and_usage
 from aifinops.costs.dimensions import Sql, join
 from aifinops.costs.filters import FilterCompiler
 from aifinops.errors import ArgumentError
@@ -60,6 +60,13 @@ def _time_period(day: date, start: date, end: date, granularity: str) -> dict[st
 
 def _pct(part: float, whole: float) -> float:
     return 100.0 * part / whole if whole else 0.0
+
+
+def _ce(value: float) -> str:
+    """A number as Cost Explorer's Savings Plans, reservation and comparison answers print it: a decimal string (the
+    botocore ce model types every one a string). Full precision here; answers.args.rounded rounds it at the boundary
+    (money to the cent, hours and percentages under the quantity rule)."""
+    return amount_string(value)
 
 
 # ---------------------------------------------------------------- Savings Plans
@@ -117,10 +124,10 @@ def sp_utilization(con: duckdb.DuckDBPyConnection, start: date, end: date, granu
     def block(used: float, unused: float, on_demand: float) -> dict[str, Any]:
         total = used + unused
         return {
-            "Utilization": {"TotalCommitment": total, "UsedCommitment": used, "UnusedCommitment": unused,
-                            "UtilizationPercentage": _pct(used, total)},
-            "Savings": {"NetSavings": on_demand - total, "OnDemandCostEquivalent": on_demand},
-            "AmortizedCommitment": {"TotalAmortizedCommitment": total},
+            "Utilization": {"TotalCommitment": _ce(total), "UsedCommitment": _ce(used), "UnusedCommitment": _ce(unused),
+                            "UtilizationPercentage": _ce(_pct(used, total))},
+            "Savings": {"NetSavings": _ce(on_demand - total), "OnDemandCostEquivalent": _ce(on_demand)},
+            "AmortizedCommitment": {"TotalAmortizedCommitment": _ce(total)},
         }
 
     by_time = [{"TimePeriod": _time_period(p, start, end, granularity), **block(u, f, o)} for p, u, f, o in rows]
@@ -166,8 +173,9 @@ def _sp_coverage(con: duckdb.DuckDBPyConnection, start: date, end: date, granula
         covered, on_demand = row[-2], row[-1]
         item: dict[str, Any] = {
             "Attributes": {name: row[1 + i] for i, (name, _) in enumerate(keys)},
-            "Coverage": {"SpendCoveredBySavingsPlans": covered, "OnDemandCost": on_demand,
-                         "TotalCost": covered + on_demand, "CoveragePercentage": _pct(covered, covered + on_demand)},
+            "Coverage": {"SpendCoveredBySavingsPlans": _ce(covered), "OnDemandCost": _ce(on_demand),
+                         "TotalCost": _ce(covered + on_demand),
+                         "CoveragePercentage": _ce(_pct(covered, covered + on_demand))},
             "TimePeriod": _time_period(row[0], start, end, gran) if not keys
             else {"Start": start.isoformat(), "End": end.isoformat()},
         }
@@ -222,17 +230,18 @@ def reservations(
                      "no reservation was active, or none matches the filter.")
     if op == "get_reservation_utilization":
         def util(bought: float, used: float, fee: float) -> dict[str, Any]:
-            return {"PurchasedHours": bought, "TotalActualHours": used, "UnusedHours": max(0.0, bought - used),
-                    "UtilizationPercentage": _pct(used, bought), "AmortizedRecurringFee": fee}
+            return {"PurchasedHours": _ce(bought), "TotalActualHours": _ce(used),
+                    "UnusedHours": _ce(max(0.0, bought - used)), "UtilizationPercentage": _ce(_pct(used, bought)),
+                    "AmortizedRecurringFee": _ce(fee)}
 
         by_time = [{"TimePeriod": _time_period(p, start, end, gran), "Total": util(b, u, f)} for p, b, u, _, f in rows]
         total = util(sum(r[1] for r in rows), sum(r[2] for r in rows), sum(r[4] for r in rows))
         return paged({"UtilizationsByTime": by_time, "Total": total}, None, notes)
 
     def cover(reserved: float, on_demand: float) -> dict[str, Any]:
-        return {"CoverageHours": {"ReservedHours": reserved, "OnDemandHours": on_demand,
-                                  "TotalRunningHours": reserved + on_demand,
-                                  "CoverageHoursPercentage": _pct(reserved, reserved + on_demand)}}
+        return {"CoverageHours": {"ReservedHours": _ce(reserved), "OnDemandHours": _ce(on_demand),
+                                  "TotalRunningHours": _ce(reserved + on_demand),
+                                  "CoverageHoursPercentage": _ce(_pct(reserved, reserved + on_demand))}}
 
     by_time = [{"TimePeriod": _time_period(p, start, end, gran), "Total": cover(u, o)} for p, _, u, o, _ in rows]
     total = cover(sum(r[2] for r in rows), sum(r[3] for r in rows))
@@ -340,8 +349,8 @@ def cost_comparison(
     unit = metric_unit(metric, units)
 
     def amounts(b: float, a: float) -> dict[str, Any]:
-        return {metric: {"BaselineTimePeriodAmount": b, "ComparisonTimePeriodAmount": a, "Difference": a - b,
-                         "Unit": unit}}
+        return {metric: {"BaselineTimePeriodAmount": _ce(b), "ComparisonTimePeriodAmount": _ce(a),
+                         "Difference": _ce(a - b), "Unit": unit}}
 
     group = groups[0]
     selector_key = "Tags" if group["Type"] == "TAG" else "Dimensions"
