@@ -6,9 +6,10 @@ a UsageQuantity total or comparison must carry the usage's unit and its digits. 
 the cent. The store holds hand-written rows (tests/usagerows); every expectation is hand arithmetic on them.
 
 When this module was written every test failed on the tree before it: the usage forecast's MeanValue was the number
-0.0 (two decimals, as if dollars; Cost Explorer answers strings), the UsageQuantity summary's total 0.13, and the
-UsageQuantity comparison said "Unit": "USD" with amounts in cents, and an anomaly's impact, a Savings Plan's covered
-spend printed six decimals of dollars. Comparisons and Savings Plans coverage answer strings, as Cost Explorer does.
+0.0 (two decimals, as if dollars; Cost Explorer answers strings), the UsageQuantity summary's total 0.13, the
+UsageQuantity comparison said "Unit": "USD" with amounts in cents, and an anomaly's impact ($239.933334) and the spend
+a Savings Plan covers ($37.03701) printed six decimals of dollars. The comparison and the Savings Plans coverage are
+also asked to answer strings, as Cost Explorer does.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def test_a_usage_quantity_total_keeps_the_unit_and_digits_of_its_usage(answers):
     # the same question in dollars stays at the cent: hosting 30 x $33.7923 = $1,013.769 → $1,013.77
     money = cost["aifinops_summary"]
     assert money["Unit"] == "USD"
-    assert Decimal(str(money["total"])) == Decimal("1013.77") + Decimal("0.00")  # storage costs under half a cent
+    assert Decimal(str(money["total"])) == Decimal("1013.77")  # hosting $1,013.769 and storage $0.0029
     groups = {g["Keys"][0]: g["Metrics"]["UnblendedCost"]["Amount"] for g in cost["ResultsByTime"][0]["Groups"]}
     assert Decimal(groups[HOSTING]) == Decimal("1013.77")
     assert all(_decimals(v) <= 2 for v in [*groups.values(), money["total"], *(t["Amount"] for t in money["top"])])
