@@ -225,5 +225,5 @@ def test_the_spend_a_savings_plan_covers_is_money_in_cents(bill_answers):
     assert Decimal(str(coverage["Coverage"]["SpendCoveredBySavingsPlans"])) == Decimal("37.04")
     assert Decimal(str(coverage["Coverage"]["OnDemandCost"])) == Decimal("15")
     assert Decimal(str(coverage["Coverage"]["TotalCost"])) == Decimal("52.04")
-    # 37.03701 / 52.03701 of the spend, a percentage (not money): 71.1747 % to six significant digits
+    # 37.03701 / 52.03701 of the spend, a percentage (not money): 71.174362 %, not cut to cents
     assert float(coverage["Coverage"]["CoveragePercentage"]) == pytest.approx(100 * 37.03701 / 52.03701, rel=1e-6)
