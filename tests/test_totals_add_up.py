@@ -12,6 +12,7 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -552,3 +553,116 @@ def test_reconcile_gateway_cli_table_adds_up_on_the_demo(demo_store):
         assert adds_up([r[column].replace(",", "") for r in rows], total.replace(",", "")), (column, rows, total)
     for r in rows:
         assert dollars(r[5]) == dollars(r[3]) - dollars(r[4]), r  # the gap is the difference shown beside it
+
+
+# ---------------------------------------------------------------- the HTML report and the dashboard page as printed
+
+
+class _PrintedPage(HTMLParser):
+    """A page as a reader sees it: each table with an id, its rows as (class, [cell text]), and each KPI's label
+    and figure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[tuple[str, list[str]]]] = {}
+        self.kpis: dict[str, str] = {}
+        self._table: list[tuple[str, list[str]]] | None = None
+        self._cells: list[str] | None = None
+        self._text: list[str] | None = None
+        self._kpi: list[str] | None = None
+        self._bold: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self._table = self.tables.setdefault(str(a["id"]), [])
+        elif tag == "tr" and self._table is not None:
+            self._cells = []
+            self._table.append((a.get("class") or "", self._cells))
+        elif tag in ("td", "th") and self._cells is not None:
+            self._text = []
+        elif tag == "div" and a.get("class") == "kpi":
+            self._kpi = []
+        elif tag == "b" and self._kpi is not None:
+            self._bold = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = self._cells = None
+        elif tag in ("td", "th") and self._text is not None and self._cells is not None:
+            self._cells.append(" ".join("".join(self._text).split()))
+            self._text = None
+        elif tag == "b" and self._bold is not None and self._kpi is not None:
+            self.kpis[" ".join("".join(self._kpi).split())] = "".join(self._bold).strip()
+            self._kpi = self._bold = None
+
+    def handle_data(self, data: str) -> None:
+        for text in (self._text, self._bold if self._bold is not None else self._kpi):
+            if text is not None:
+                text.append(data)
+
+
+def _printed(figure: str) -> Decimal:
+    """'$1,234.56' or '-$42.00' as printed, to the decimal a reader adds."""
+    assert re.fullmatch(r"-?\$[\d,]+\.\d\d", figure), figure
+    return dollars(figure.replace("$", "").replace(",", ""))
+
+
+def _kpi(page: _PrintedPage, label: str) -> Decimal:
+    found = [v for k, v in page.kpis.items() if k.startswith(label)]
+    assert len(found) == 1, (label, page.kpis)
+    return _printed(found[0])
+
+
+@pytest.fixture(scope="module")
+def printed_pages(demo_store, tmp_path_factory) -> dict[str, _PrintedPage]:
+    """The demo as the dashboard serves its page over HTTP and as ``aifinops report`` writes its file."""
+    import httpx
+
+    from aifinops.web import create_app
+    from localserver import serving
+
+    pages = {}
+    with serving(create_app(demo_store)) as url:
+        r = httpx.get(url + "/", timeout=300)
+        assert r.status_code == 200, r.text
+        pages["dashboard"] = r.text
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    done = run_cli("report", "--html", str(out), "--store", str(demo_store.path))
+    assert done.returncode == 0, done.stderr
+    pages["report"] = out.read_text(encoding="utf-8")
+    parsed = {}
+    for face, html in pages.items():
+        parsed[face] = _PrintedPage()
+        parsed[face].feed(html)
+    return parsed
+
+
+@pytest.mark.parametrize("face", ["dashboard", "report"])
+def test_gateway_table_adds_up_to_its_totals_on_the_page(printed_pages, face):
+    """The gateway table printed under "Billed" and "Gateway's estimate": on the demo each six-decimal row formatted
+    alone showed $78.23 of billed rows under $78.24 (Nov 30's Nova Lite, $1.40299, printed $1.40)."""
+    page = printed_pages[face]
+    rows = [cells for cls, cells in page.tables["genai-gateway"] if cls == "gap-row"]
+    assert len(rows) == 6, rows  # the demo's spend log: two models on three days
+    billed, gateway, gap = ([_printed(r[i]) for r in rows] for i in (3, 4, 5))
+    assert sum(billed) == _kpi(page, "Billed 2024-11-28"), (face, rows, page.kpis)
+    assert sum(gateway) == _kpi(page, "Gateway's estimate"), (face, rows, page.kpis)
+    assert gap == [b - g for b, g in zip(billed, gateway, strict=True)], rows  # each gap is the difference shown
+
+
+@pytest.mark.parametrize("face", ["dashboard", "report"])
+def test_genai_money_tables_add_up_to_their_totals_on_the_page(printed_pages, face):
+    """Bedrock cost by caller above its Total row (on the demo the callers' rows, each rounded alone, showed
+    $6,039.22 above $6,039.23), and the per-request callers and unallocated rows under their KPIs."""
+    page = printed_pages[face]
+    principals = page.tables["genai-principals"]
+    callers = [_printed(cells[1]) for cls, cells in principals if "caller" in cls.split()]
+    assert len(callers) >= 4 and principals[-1][1][0] == "Total", principals
+    assert sum(callers) == _printed(principals[-1][1][1]), (face, principals)
+    requests = page.tables["genai-request-callers"]
+    carried = [_printed(cells[-1]) for cls, cells in requests if cls == "caller"]
+    unallocated = [_printed(cells[-1]) for cls, cells in requests if cls == "unallocated"]
+    assert carried and sum(carried) == _kpi(page, "Carried by requests"), (face, requests, page.kpis)
+    assert sum(unallocated, Decimal(0)) == _kpi(page, "Unallocated"), (face, requests, page.kpis)
+    assert _kpi(page, "Carried by requests") + _kpi(page, "Unallocated") == _kpi(page, "Billed Bedrock")

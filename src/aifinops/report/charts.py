@@ -19,6 +19,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from aifinops import __version__
 from aifinops.actions import short_resource
+from aifinops.costs.gateway import in_cents
+from aifinops.money import cents, largest_remainder_cents
 from aifinops.scan_text import usd, usd_rate
 
 HERE = Path(__file__).parent
@@ -380,6 +382,29 @@ def _env() -> Environment:
     return env
 
 
+def shown_in_cents(views: dict[str, Any]) -> dict[str, Any]:
+    """``views`` with the money of each table the page prints beside its total in cents that add up to it: the
+    gateway reconciliation (``costs.gateway.in_cents``), Bedrock cost by caller and by inference profile, and
+    training/inference/other beside the period's AI spend (largest remainder, each within a cent of its full
+    figure). The views themselves (the JSON API) keep their full precision; ``views`` is not changed."""
+    shown = dict(views)
+    tvi = views["training_vs_inference"]
+    kinds = list(tvi["total"])
+    split = largest_remainder_cents([tvi["total"][k] for k in kinds], views["period"]["ai_cost_usd"])
+    shown["training_vs_inference"] = {**tvi, "total": dict(zip(kinds, split, strict=True))}
+    g = views.get("genai")
+    if g:
+        shown["genai"] = g = dict(g)
+        for name in ("principals", "inference_profiles"):
+            doc = g[name]
+            split = largest_remainder_cents([r["cost_usd"] for r in doc["rows"]], doc["total_usd"])
+            g[name] = {**doc, "total_usd": cents(doc["total_usd"]),
+                       "rows": [{**r, "cost_usd": c} for r, c in zip(doc["rows"], split, strict=True)]}
+        if (g.get("gateway") or {}).get("available"):
+            g["gateway"] = in_cents(g["gateway"])
+    return shown
+
+
 def render_html(
     views: dict[str, Any],
     inline_js: bool = True,
@@ -390,6 +415,7 @@ def render_html(
 ) -> str:
     """The page: inline plotly.js (a self-contained file) or a link to /static/plotly.min.js. ``generated_at``: the
     text the page gives as the time it was made (now, in UTC, when not given)."""
+    views = shown_in_cents(views)  # the charts' hover figures are the tables' own
     figs = figures(views)
     payload = script_json(figs)
     plotly_js = PLOTLY_JS.read_text(encoding="utf-8") if inline_js else None
