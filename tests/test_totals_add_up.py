@@ -614,6 +614,19 @@ def _kpi(page: _PrintedPage, label: str) -> Decimal:
     return _printed(found[0])
 
 
+def _read_page(html: str) -> _PrintedPage:
+    page = _PrintedPage()
+    page.feed(html)
+    return page
+
+
+def _report(store: Store, out: Path) -> _PrintedPage:
+    """The page ``aifinops report`` writes for ``store``."""
+    done = run_cli("report", "--html", str(out), "--store", str(store.path))
+    assert done.returncode == 0, done.stderr
+    return _read_page(out.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def printed_pages(demo_store, tmp_path_factory) -> dict[str, _PrintedPage]:
     """The demo as the dashboard serves its page over HTTP and as ``aifinops report`` writes its file."""
@@ -622,33 +635,38 @@ def printed_pages(demo_store, tmp_path_factory) -> dict[str, _PrintedPage]:
     from aifinops.web import create_app
     from localserver import serving
 
-    pages = {}
     with serving(create_app(demo_store)) as url:
         r = httpx.get(url + "/", timeout=300)
         assert r.status_code == 200, r.text
-        pages["dashboard"] = r.text
-    out = tmp_path_factory.mktemp("report") / "report.html"
-    done = run_cli("report", "--html", str(out), "--store", str(demo_store.path))
-    assert done.returncode == 0, done.stderr
-    pages["report"] = out.read_text(encoding="utf-8")
-    parsed = {}
-    for face, html in pages.items():
-        parsed[face] = _PrintedPage()
-        parsed[face].feed(html)
-    return parsed
+    return {"dashboard": _read_page(r.text),
+            "report": _report(demo_store, tmp_path_factory.mktemp("report") / "report.html")}
+
+
+def _gateway_rows_add_up(page: _PrintedPage) -> list[list[str]]:
+    """The gateway table's Billed and Gateway columns add up to the KPIs above it, each gap is the difference."""
+    rows = [cells for cls, cells in page.tables["genai-gateway"] if cls == "gap-row"]
+    billed, gateway, gap = ([_printed(r[i]) for r in rows] for i in (3, 4, 5))
+    assert sum(billed, Decimal(0)) == _kpi(page, "Billed 20"), (rows, page.kpis)
+    assert sum(gateway, Decimal(0)) == _kpi(page, "Gateway's estimate"), (rows, page.kpis)
+    assert gap == [b - g for b, g in zip(billed, gateway, strict=True)], rows  # each gap is the difference shown
+    return rows
+
+
+def _callers_add_up(page: _PrintedPage) -> list[Decimal]:
+    """Bedrock cost by caller adds up to the Total row under it."""
+    principals = page.tables["genai-principals"]
+    callers = [_printed(cells[1]) for cls, cells in principals if "caller" in cls.split()]
+    assert principals[-1][1][0] == "Total", principals
+    assert sum(callers, Decimal(0)) == _printed(principals[-1][1][1]), principals
+    return callers
 
 
 @pytest.mark.parametrize("face", ["dashboard", "report"])
 def test_gateway_table_adds_up_to_its_totals_on_the_page(printed_pages, face):
     """The gateway table printed under "Billed" and "Gateway's estimate": on the demo each six-decimal row formatted
     alone showed $78.23 of billed rows under $78.24 (Nov 30's Nova Lite, $1.40299, printed $1.40)."""
-    page = printed_pages[face]
-    rows = [cells for cls, cells in page.tables["genai-gateway"] if cls == "gap-row"]
+    rows = _gateway_rows_add_up(printed_pages[face])
     assert len(rows) == 6, rows  # the demo's spend log: two models on three days
-    billed, gateway, gap = ([_printed(r[i]) for r in rows] for i in (3, 4, 5))
-    assert sum(billed) == _kpi(page, "Billed 2024-11-28"), (face, rows, page.kpis)
-    assert sum(gateway) == _kpi(page, "Gateway's estimate"), (face, rows, page.kpis)
-    assert gap == [b - g for b, g in zip(billed, gateway, strict=True)], rows  # each gap is the difference shown
 
 
 @pytest.mark.parametrize("face", ["dashboard", "report"])
@@ -656,13 +674,32 @@ def test_genai_money_tables_add_up_to_their_totals_on_the_page(printed_pages, fa
     """Bedrock cost by caller above its Total row (on the demo the callers' rows, each rounded alone, showed
     $6,039.22 above $6,039.23), and the per-request callers and unallocated rows under their KPIs."""
     page = printed_pages[face]
-    principals = page.tables["genai-principals"]
-    callers = [_printed(cells[1]) for cls, cells in principals if "caller" in cls.split()]
-    assert len(callers) >= 4 and principals[-1][1][0] == "Total", principals
-    assert sum(callers) == _printed(principals[-1][1][1]), (face, principals)
+    assert len(_callers_add_up(page)) >= 5  # the demo's four callers and the unattributed row
     requests = page.tables["genai-request-callers"]
     carried = [_printed(cells[-1]) for cls, cells in requests if cls == "caller"]
     unallocated = [_printed(cells[-1]) for cls, cells in requests if cls == "unallocated"]
     assert carried and sum(carried) == _kpi(page, "Carried by requests"), (face, requests, page.kpis)
     assert sum(unallocated, Decimal(0)) == _kpi(page, "Unallocated"), (face, requests, page.kpis)
     assert _kpi(page, "Carried by requests") + _kpi(page, "Unallocated") == _kpi(page, "Billed Bedrock")
+
+
+def test_gateway_table_adds_up_on_the_page_on_half_cents(half_cent_gateway, tmp_path):
+    """The half-cent gateway bill above, in the report: formatted alone, its days of $0.005 billed and logged
+    show $0.01 each, six days of cents under totals of $0.03."""
+    rows = _gateway_rows_add_up(_report(half_cent_gateway["store"], tmp_path / "report.html"))
+    assert [r[0] for r in rows] == [d for d, _, _ in GATEWAY_DAYS]
+
+
+def test_callers_add_up_on_the_page_on_half_cents(tmp_path):
+    """Three callers billed $0.005 each for Bedrock: formatted alone each shows $0.01, $0.03 above a total of
+    $0.015 printed $0.01 (or $0.02); in cents that add up, each stays within a cent of its $0.005."""
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        insert_usage(con, [usage_row(service_code="AmazonBedrock", ai_service="bedrock", workload="genai",
+                                     billed_cost=0.005, line_items=1,
+                                     tags=json.dumps({"aws_iamprincipal": f"arn:aws:iam::111122223333:role/r{i}"}))
+                           for i in range(3)])
+        refresh_summaries(con)
+    callers = _callers_add_up(_report(store, tmp_path / "report.html"))
+    assert len(callers) == 4  # the three roles and the unattributed row at $0
+    assert sum(callers) in (Decimal("0.01"), Decimal("0.02")) and all(c in (0, Decimal("0.01")) for c in callers)
