@@ -571,6 +571,7 @@ class _PrintedPage(HTMLParser):
         self._text: list[str] | None = None
         self._kpi: list[str] | None = None
         self._bold: list[str] | None = None
+        self.text = ""  # the page's text, tags dropped
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
@@ -617,6 +618,7 @@ def _kpi(page: _PrintedPage, label: str) -> Decimal:
 def _read_page(html: str) -> _PrintedPage:
     page = _PrintedPage()
     page.feed(html)
+    page.text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     return page
 
 
@@ -703,3 +705,24 @@ def test_callers_add_up_on_the_page_on_half_cents(tmp_path):
     callers = _callers_add_up(_report(store, tmp_path / "report.html"))
     assert len(callers) == 4  # the three roles and the unattributed row at $0
     assert sum(callers) in (Decimal("0.01"), Decimal("0.02")) and all(c in (0, Decimal("0.01")) for c in callers)
+
+
+def _kinds_add_up(page: _PrintedPage) -> list[Decimal]:
+    """Training, inference and other, printed under their chart, add up to the period's AI spend."""
+    found = re.search(r"Totals: training (\S+), inference (\S+), other (\S+)\.", page.text)
+    assert found, page.text[:2000]
+    kinds = [_printed(found[i]) for i in (1, 2, 3)]
+    assert sum(kinds) == _kpi(page, "AI spend in period"), (kinds, page.kpis)
+    return kinds
+
+
+def test_training_inference_and_other_add_up_to_the_ai_spend_on_the_page(printed_pages, tmp_path):
+    """On the demo, and on $0.005 of each kind: formatted alone each showed $0.01, $0.03 beside AI spend of $0.02."""
+    _kinds_add_up(printed_pages["report"])
+    store = Store(tmp_path / "s.duckdb")
+    with store.connect() as con:
+        insert_usage(con, [usage_row(workload=w, billed_cost=0.005, line_items=1, resource_id=f"job-{w}")
+                           for w in ("training", "inference", "notebook")])
+        refresh_summaries(con)
+    kinds = _kinds_add_up(_report(store, tmp_path / "report.html"))
+    assert all(k in (0, Decimal("0.01")) for k in kinds), kinds
