@@ -386,8 +386,13 @@ def shown_in_cents(views: dict[str, Any]) -> dict[str, Any]:
     """``views`` with the money of each table the page prints beside its total in cents that add up to it: the
     gateway reconciliation (``costs.gateway.in_cents``), Bedrock cost by caller and by inference profile, and
     training/inference/other beside the period's AI spend (largest remainder, each within a cent of its full
-    figure). The views themselves (the JSON API) keep their full precision; ``views`` is not changed."""
+    figure). A finding the action plan ranks shows the plan's cents in the findings table too (one figure per finding
+    on the page). The views themselves (the JSON API) keep their full precision; ``views`` is not changed."""
     shown = dict(views)
+    planned = {a["id"]: a for a in views["action_plan"]["actions"]}
+    shown["findings"] = [{**f, "monthly_savings_usd": planned[f["id"]]["monthly_savings_usd"],
+                          "monthly_cost_usd": planned[f["id"]]["monthly_cost_usd"]} if f.get("id") in planned else f
+                         for f in views["findings"]]
     tvi = views["training_vs_inference"]
     kinds = list(tvi["total"])
     split = largest_remainder_cents([tvi["total"][k] for k in kinds], views["period"]["ai_cost_usd"])
