@@ -275,11 +275,6 @@ def _reduce(stat: str, xs: list[float]) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _num(value: float) -> float:
-    """Six significant digits: CloudWatch values are measurements, not money."""
-    return float(f"{value:.6g}")
-
-
 # ---------------------------------------------------------------- GetMetricStatistics
 
 
@@ -320,7 +315,7 @@ def get_metric_statistics(
     agg = aggregate(_rows(con, key, start, end), start, period_s, stats, key.metric_name)
     notes += agg.notes
     datapoints = [
-        {"Timestamp": iso_time(ts), **{s: _num(v) for s, v in values.items()}, "Unit": agg.unit or "None"}
+        {"Timestamp": iso_time(ts), **{s: float(v) for s, v in values.items()}, "Unit": agg.unit or "None"}
         for ts, values in agg.points.items()
     ]
 
@@ -340,7 +335,7 @@ def _summary(agg: Aggregated) -> dict[str, Any]:
         stats = {s for values in agg.points.values() for s in values}
         for stat in sorted(stats):
             xs = [v[stat] for v in agg.points.values() if stat in v]
-            out[stat] = _num(_reduce("Average" if stat.startswith("p") else stat, xs))
+            out[stat] = float(_reduce("Average" if stat.startswith("p") else stat, xs))
         out["first"] = iso_time(min(agg.points))
         out["last"] = iso_time(max(agg.points))
     return out
@@ -364,8 +359,8 @@ def series_overview(
             continue
         named = [{"Name": k, "Value": v} for k, v in dims.items()]
         entry = best.setdefault(key, {"Namespace": ns, "Dimensions": named})
-        entry[f"{stat}_mean"] = _num(mean)
-        entry[f"{stat}_max"] = _num(peak)
+        entry[f"{stat}_mean"] = float(mean)
+        entry[f"{stat}_max"] = float(peak)
         entry["datapoints"] = max(entry.get("datapoints", 0), n)
     ranked = sorted(best.values(), key=lambda e: -max((v for k, v in e.items() if k.endswith("_mean")), default=0))
     by_ns: dict[str, int] = {}
@@ -432,7 +427,7 @@ def _derived_statistics(
     rows = [(ts, p, s, 1.0 if s == "SampleCount" else v, u) for ts, p, s, v, u in rows]
     agg = aggregate(rows, start, period_s, stats, metric_name)
     datapoints = [
-        {"Timestamp": iso_time(ts), **{s: _num(v) for s, v in values.items()}, "Unit": "Seconds"}
+        {"Timestamp": iso_time(ts), **{s: float(v) for s, v in values.items()}, "Unit": "Seconds"}
         for ts, values in agg.points.items()
     ]
     longest = sorted(jobs, key=lambda j: -j["TrainingTimeInSeconds"])[:10]
@@ -660,7 +655,7 @@ def _result(qid: str, label: str, values: dict[datetime, float], scan_by: str, m
         "Id": qid,
         "Label": label,
         "Timestamps": [iso_time(ts) for ts, _ in ordered],
-        "Values": [_num(v) for _, v in ordered],
+        "Values": [float(v) for _, v in ordered],
         "StatusCode": "Complete",
         "Messages": messages,
     }
