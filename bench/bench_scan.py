@@ -23,6 +23,10 @@ distinct non-empty ``line_item_resource_id`` values actually in the file (counte
 runs: a sweep is over what the files hold, not over what was asked for) and the 1-minute load average when
 the file's runs started. Targets (issue 15): scan time at most 1.5x the floor at 10M rows, flat in the
 resource count; scan peak RSS at most 1 GB. Figures are printed, never asserted.
+
+``--fixed-rows N`` also times the floor and the scan on the file's first N rows (same columns, written to a temp
+file): what each costs whatever the size of the bill (the interpreter, imports, the store, the checks, the
+document), and prints each side's time beyond it and their ratio, i.e. how the per-row work compares.
 """
 
 from __future__ import annotations
@@ -196,6 +200,9 @@ class Result:
     scan_cpu_s: float | None = None
     distinct_resources: int | None = None  # non-empty resource ids in the file, counted after the runs
     load_avg_1m: float | None = None  # when the file's runs started
+    fixed_rows: int | None = None  # --fixed-rows: the first rows the fixed costs were timed on
+    floor_fixed_s: float | None = None
+    scan_fixed_s: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -213,6 +220,9 @@ class Result:
             None if self.ratio is None or self.rows < RATIO_TARGET_ROWS else self.ratio <= RATIO_TARGET
         )
         d["rss_target_met"] = None if self.scan_rss_mib is None else self.scan_rss_mib <= RSS_TARGET_MIB
+        scan, scan_fixed, floor_fixed = self.scan_s, self.scan_fixed_s, self.floor_fixed_s
+        d["ratio_beyond_fixed"] = (None if scan is None or scan_fixed is None or floor_fixed is None
+                                   else (scan - scan_fixed) / (self.floor_s - floor_fixed))
         return d
 
 
@@ -225,8 +235,31 @@ def run_floor(sql: str, path: Path, database: str, timeout_s: float) -> tuple[Ch
     return run, int(groups), float(query_s)
 
 
+def run_scan(path: Path, timeout_s: float) -> ChildRun:
+    """``aifinops scan --cur path`` into a fresh store, its document to a file, as a timed child."""
+    aifinops = Path(sys.executable).parent / "aifinops"
+    with tempfile.TemporaryDirectory(prefix="aifinops-bench-") as tmp:
+        return run_child([str(aifinops), "scan", "--cur", str(path), "--store", str(Path(tmp) / "store.duckdb"),
+                          "--format", "json", "--output", str(Path(tmp) / "scan.json")], timeout_s)
+
+
+def time_fixed(result: Result, path: Path, fixed_rows: int, timeout_s: float) -> None:
+    """The floor and the scan on the first ``fixed_rows`` rows of ``path``: what each costs whatever the bill."""
+    with tempfile.TemporaryDirectory(prefix="aifinops-bench-") as tmp:
+        head = Path(tmp) / "head.parquet"
+        with duckdb.connect() as con:
+            con.execute(f"COPY (SELECT * FROM read_parquet(?) LIMIT {int(fixed_rows)}) TO '{head}' (FORMAT parquet)",
+                        [str(path)])
+        floor, _, _ = run_floor(FLOOR_SQL, head, str(Path(tmp) / "floor.duckdb"), timeout_s)
+        scan = run_scan(head, timeout_s)
+    if scan.returncode != 0:
+        raise SystemExit(f"scan of the first {fixed_rows} rows failed:\n{(scan.stderr or scan.stdout)[-2000:]}")
+    result.fixed_rows, result.floor_fixed_s, result.scan_fixed_s = fixed_rows, floor.wall_s, scan.wall_s
+
+
 def bench_one(
-    path: Path, rows: int, generate_s: float | None, skip_scan: bool, timeout_s: float, resources: int | None = None
+    path: Path, rows: int, generate_s: float | None, skip_scan: bool, timeout_s: float, resources: int | None = None,
+    fixed_rows: int = 0,
 ) -> Result:
     load_avg_1m = os.getloadavg()[0]
     narrow, narrow_groups, _ = run_floor(NARROW_SQL, path, ":memory:", timeout_s)
@@ -249,27 +282,13 @@ def bench_one(
     if skip_scan:
         result.distinct_resources = distinct_resources(path)
         return result
-    aifinops = Path(sys.executable).parent / "aifinops"
-    with tempfile.TemporaryDirectory(prefix="aifinops-bench-") as tmp:
-        scan = run_child(
-            [
-                str(aifinops),
-                "scan",
-                "--cur",
-                str(path),
-                "--store",
-                str(Path(tmp) / "store.duckdb"),
-                "--format",
-                "json",
-                "--output",
-                str(Path(tmp) / "scan.json"),
-            ],
-            timeout_s,
-        )
+    scan = run_scan(path, timeout_s)
     if scan.returncode != 0:
         result.scan_error = f"exit {scan.returncode}: {(scan.stderr or scan.stdout).strip()[-500:]}"
     else:
         result.scan_s, result.scan_rss_mib, result.scan_cpu_s = scan.wall_s, scan.peak_rss_mib, scan.cpu_s
+        if fixed_rows:
+            time_fixed(result, path, fixed_rows, timeout_s)
     result.distinct_resources = distinct_resources(path)
     return result
 
@@ -332,6 +351,10 @@ def print_table(results: list[Result]) -> None:
             f"scan peak RSS {r.scan_rss_mib:.0f} MB (target <= {RSS_TARGET_MIB:.0f}: "
             f"{'met' if d['rss_target_met'] else 'NOT met'})"
         )
+        if d["ratio_beyond_fixed"] is not None:
+            print(f"  on the first {r.fixed_rows:,} rows: floor {r.floor_fixed_s:.2f} s, scan {r.scan_fixed_s:.2f} s; "
+                  f"beyond that: floor {r.floor_s - r.floor_fixed_s:.2f} s, scan {r.scan_s - r.scan_fixed_s:.2f} s, "
+                  f"ratio {d['ratio_beyond_fixed']:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--periods", type=int, default=1, help="billing months per file")
     parser.add_argument("--pool", type=parse_pool, action="append", default=[], metavar="CLASS=COUNT",
                         help="gen_cur2.py --pool: resources of one class out of --resources, e.g. notebooks=2000")
+    parser.add_argument("--fixed-rows", type=int, default=0, metavar="N",
+                        help="also time the floor and the scan on each file's first N rows (costs whatever the bill)")
     parser.add_argument("--file", type=Path, nargs="+", default=None,
                         help="bench these CUR 2.0 Parquet files as they are (instead of --rows and --resources)")
     args = parser.parse_args(argv)
@@ -357,11 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             parser.error(f"--file {path}: no such file")
         rows = pq.ParquetFile(path).metadata.num_rows
-        results.append(bench_one(path, rows, None, args.skip_scan, args.timeout_s))
+        results.append(bench_one(path, rows, None, args.skip_scan, args.timeout_s, fixed_rows=args.fixed_rows))
     for rows in [] if args.file else args.rows:
         for resources in args.resources or [None]:
             path, generate_s = ensure_file(rows, args.workdir, args.seed, resources, args.periods, dict(args.pool))
-            results.append(bench_one(path, rows, generate_s, args.skip_scan, args.timeout_s, resources))
+            results.append(bench_one(path, rows, generate_s, args.skip_scan, args.timeout_s, resources,
+                                     args.fixed_rows))
     if args.json:
         env = {
             "python": platform.python_version(),

@@ -146,6 +146,18 @@ def test_bench_floor_runs_and_counts_the_groups(tmp_path, capsys):
     assert result["floor_s"] > 0 and result["floor_rss_mib"] > 0 and result["scan_s"] is None
 
 
+def test_bench_scan_times_the_fixed_cost_on_the_first_rows(tmp_path, capsys):
+    """--fixed-rows: the floor and the scan run again on the file's first rows; the ratio beyond them is computed from
+    the four times it prints."""
+    bench_scan = load_bench("bench_scan")
+    assert bench_scan.main(["--rows", "3000", "--workdir", str(tmp_path), "--fixed-rows", "500", "--json"]) == 0
+    out = capsys.readouterr().out
+    r = json.loads(out[out.index("{") :])["results"][0]
+    assert r["scan_error"] is None and r["fixed_rows"] == 500
+    assert r["floor_fixed_s"] > 0 and r["scan_fixed_s"] > 0
+    assert r["ratio_beyond_fixed"] == (r["scan_s"] - r["scan_fixed_s"]) / (r["floor_s"] - r["floor_fixed_s"])
+
+
 def test_bench_usage_layout_writes_both_layouts_and_finds_the_same_rows(demo_store, capsys):
     """bench/bench_usage_layout.py on the demo (it copies the store): every usage_daily column timed, the narrow
     layout's view holding exactly the 39-column rows (EXCEPT ALL both ways), every read timed on both."""
