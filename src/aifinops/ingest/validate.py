@@ -65,38 +65,35 @@ def check_gzip(path: Path) -> None:
         ) from exc
 
 
-def parquet_footer(path: Path, names: list[str]) -> tuple[int, dict[str, bool]]:
+def parquet_footer(path: Path, names: list[str], con: duckdb.DuckDBPyConnection | None = None,
+                   ) -> tuple[int, dict[str, bool]]:
     """A Parquet file's rows, and for each of its top-level columns ``names`` whether it holds no value in any
-    row, both read from its footer alone: a column is empty when every leaf of it is null in every row group by
-    the statistics (a map or list with no entry counts as empty); a leaf whose statistics lack a null count
-    holds values."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    row, both read from its footer alone (DuckDB's parquet_metadata, on ``con`` or a connection of its own): a column
+    is empty when every leaf of it is null in every row group by the statistics (a map or list with no entry counts
+    as empty); a leaf whose statistics lack a null count holds values."""
+    con = con or duckdb.connect()
     try:
-        meta = pq.read_metadata(path)
-    except (pa.ArrowException, OSError) as exc:
+        (rows,) = one_row(con, "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)])
+        leaves = con.execute("SELECT path_in_schema, num_values, stats_null_count FROM parquet_metadata(?)",
+                             [str(path)]).fetchall()
+    except duckdb.Error as exc:
         raise InputError(
             f"{path}: not a readable Parquet file (its footer is damaged: {short(str(exc), 80)}).",
             "re-download it from the export bucket.",
         ) from exc
-    # each leaf's top-level column: the longest name the leaf's dotted path is, or starts with (a column may
-    # have a dot in its name: product.region)
+    # each leaf's top-level column: the longest name the leaf's path (its names joined by ", ") is, or starts with
+    # (a column may have a dot or a comma in its name: product.region)
     by_length = sorted(names, key=len, reverse=True)
-    tops: list[str | None] = []
-    for i in range(meta.num_columns):
-        leaf = meta.schema.column(i).path
-        tops.append(next((n for n in by_length if leaf == n or leaf.startswith(n + ".")), None))
+    tops: dict[str, str | None] = {}
     empty: dict[str, bool] = {}
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        for i, top in enumerate(tops):
-            if top is None or empty.get(top) is False:
-                continue
-            chunk = group.column(i)
-            stats = chunk.statistics
-            empty[top] = stats is not None and stats.has_null_count and stats.null_count == chunk.num_values
-    return meta.num_rows, empty
+    for leaf, values, nulls in leaves:
+        if leaf not in tops:
+            tops[leaf] = next((n for n in by_length if leaf == n or leaf.startswith(n + ", ")), None)
+        top = tops[leaf]
+        if top is None or empty.get(top) is False:
+            continue
+        empty[top] = nulls is not None and nulls == values
+    return int(rows or 0), empty
 
 
 def check_duplicate_columns(names: list[str], path: str) -> None:
