@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from aifinops import duck
 from aifinops.errors import InputError
 from aifinops.ingest.sqlparts import Columns
 from aifinops.store import one_row
@@ -71,7 +72,7 @@ def parquet_footer(path: Path, names: list[str], con: duckdb.DuckDBPyConnection 
     row, both read from its footer alone (DuckDB's parquet_metadata, on ``con`` or a connection of its own): a column
     is empty when every leaf of it is null in every row group by the statistics (a map or list with no entry counts
     as empty); a leaf whose statistics lack a null count holds values."""
-    con = con or duckdb.connect()
+    con = con or duck.connect()
     try:
         (rows,) = one_row(con, "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)])
         leaves = con.execute("SELECT path_in_schema, num_values, stats_null_count FROM parquet_metadata(?)",
