@@ -84,8 +84,9 @@ def _real_as_cur2(path: Path, marketplace: bool = True) -> Path:
 
 
 def _empty(path: Path) -> set[str]:
-    names = parquet_columns(duckdb.connect(), [str(path)]).names
-    return pipeline._empty_columns([validate.parquet_footer(path, names)[1]])
+    con = duckdb.connect()
+    names = parquet_columns(con, [str(path)]).names
+    return pipeline._empty_columns([validate.parquet_footer(con, path, names)[1]])
 
 
 def _marketplace(path: Path) -> tuple[bool, int | None]:

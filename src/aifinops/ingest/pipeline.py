@@ -165,7 +165,7 @@ def _read_batches(
                 continue
             module = registry.detect_format(columns.names, str(path))
             validate.check_duplicate_columns(columns.names, str(path))
-            rows, empty = validate.parquet_footer(path, columns.names, con)
+            rows, empty = validate.parquet_footer(con, path, columns.names)
             if rows == 0:
                 raise InputError(f"{path}: has the columns but no rows.",
                                  "re-download the export, or leave this file out; it holds no charges.")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 
-from aifinops import duck
 from aifinops.errors import InputError
 from aifinops.ingest.sqlparts import Columns
 from aifinops.store import one_row
@@ -66,17 +65,14 @@ def check_gzip(path: Path) -> None:
         ) from exc
 
 
-def parquet_footer(path: Path, names: list[str], con: duckdb.DuckDBPyConnection | None = None,
-                   ) -> tuple[int, dict[str, bool]]:
+def parquet_footer(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> tuple[int, dict[str, bool]]:
     """A Parquet file's rows, and for each of its top-level columns ``names`` whether it holds no value in any
-    row, both read from its footer alone (DuckDB's parquet_metadata, on ``con`` or a connection of its own): a column
-    is empty when every leaf of it is null in every row group by the statistics (a map or list with no entry counts
-    as empty); a leaf whose statistics lack a null count holds values."""
-    con = con or duck.connect()
+    row, both read from its footer alone, in one read (DuckDB's parquet_metadata: a row per leaf column and row
+    group): a column is empty when every leaf of it is null in every row group by the statistics (a map or list with
+    no entry counts as empty); a leaf whose statistics lack a null count holds values."""
     try:
-        (rows,) = one_row(con, "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)])
-        leaves = con.execute("SELECT path_in_schema, num_values, stats_null_count FROM parquet_metadata(?)",
-                             [str(path)]).fetchall()
+        leaves = con.execute("SELECT row_group_id, row_group_num_rows, path_in_schema, num_values, stats_null_count"
+                             " FROM parquet_metadata(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise InputError(
             f"{path}: not a readable Parquet file (its footer is damaged: {short(str(exc), 80)}).",
@@ -87,14 +83,16 @@ def parquet_footer(path: Path, names: list[str], con: duckdb.DuckDBPyConnection 
     by_length = sorted(names, key=len, reverse=True)
     tops: dict[str, str | None] = {}
     empty: dict[str, bool] = {}
-    for leaf, values, nulls in leaves:
+    group_rows: dict[int, int] = {}
+    for group, rows, leaf, values, nulls in leaves:
+        group_rows[group] = rows
         if leaf not in tops:
             tops[leaf] = next((n for n in by_length if leaf == n or leaf.startswith(n + ", ")), None)
         top = tops[leaf]
         if top is None or empty.get(top) is False:
             continue
         empty[top] = nulls is not None and nulls == values
-    return int(rows or 0), empty
+    return sum(group_rows.values()), empty
 
 
 def check_duplicate_columns(names: list[str], path: str) -> None:
