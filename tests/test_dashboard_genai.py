@@ -12,6 +12,7 @@ import pytest
 from aifinops.store import Store
 from aifinops.web import create_app
 from localserver import serving
+from test_json_answers_rounded import AS_PRINTED
 from test_report import CHROMIUM, CHROMIUM_ARGS
 
 # The caller the bill names: CUR 2.0's line_item_iam_principal, kept in the tags under this key (docs/genai.md).
@@ -100,7 +101,7 @@ def test_token_rates_over_time_equal_cost_over_tokens(server, sql):
             "AND coalesce(line_item_type, 'Usage') NOT IN ('Credit', 'Refund', 'Tax')",
             [r["subject"], r["detail"], r["start"], r["end"]],
         ).fetchone()
-        assert r["usd_per_unit"] == pytest.approx(1000 * cost / tokens, rel=1e-9)
+        assert r["usd_per_unit"] == pytest.approx(1000 * cost / tokens, **AS_PRINTED)
     # Hand-checked anchor: Claude Sonnet 4.5 input is billed at $3 per 1M tokens in the demo = $0.003 per 1K.
     sonnet_input = {r["usd_per_unit"] for r in doc["rows"] if r["subject"] == "Claude Sonnet 4.5"
                     and r["detail"] == "input"}
@@ -114,12 +115,12 @@ def test_endpoint_rates_use_the_endpoints_invocations(server, sql):
     for r in doc["rows"]:
         if r["usd_per_unit"] is None:
             continue
-        assert r["usd_per_unit"] == pytest.approx(r["cost_usd"] / r["units"], rel=1e-9)
+        assert r["usd_per_unit"] == pytest.approx(r["cost_usd"] / r["units"], **AS_PRINTED)
         invocations = sql.execute(
             "SELECT sum(value) FROM metrics WHERE namespace = 'AWS/SageMaker' AND metric_name = 'Invocations' "
             "AND statistic = 'Sum' AND dimensions['EndpointName'] = ? AND ts >= ? AND ts < ?",
             [r["subject"], r["start"], r["end"]]).fetchone()[0]
-        assert r["units"] * 1000 == pytest.approx(invocations, rel=1e-9)
+        assert r["units"] * 1000 == pytest.approx(invocations, **AS_PRINTED)
         checked += 1
     assert checked >= 3
 

@@ -17,6 +17,7 @@ import pytest
 from clirun import run_cli
 from notebook_fleet import ACCOUNTS, NOTEBOOK, RATE, scan_fleet
 from notebook_fleet import notebook_arn as _arn
+from test_json_answers_rounded import AS_PRINTED_USD
 
 # the notebook check's defaults: a 730-hour month, needed 50 h of the week's 168
 SAVING = RATE * 730 * (168 - 50) / 168
@@ -65,15 +66,15 @@ def test_findings_show_a_group_with_its_members_and_the_rest_summed(scanned):
     g = json.loads(shown.stdout)
     assert g["id"] == gid and g["check"] == NOTEBOOK and g["account_id"] == "111111111111"
     assert g["group"]["members_count"] == 25
-    assert g["monthly_savings_usd"] == pytest.approx(25 * SAVING, rel=1e-9)
-    assert g["monthly_cost_usd"] == pytest.approx(25 * COST, rel=1e-9)
+    assert g["monthly_savings_usd"] == pytest.approx(25 * SAVING, **AS_PRINTED_USD)
+    assert g["monthly_cost_usd"] == pytest.approx(25 * COST, **AS_PRINTED_USD)
     members = g["group"]["members"]
     assert len(members) == LISTED
-    assert all(m["monthly_savings_usd"] == pytest.approx(SAVING, rel=1e-9) for m in members)
+    assert all(m["monthly_savings_usd"] == pytest.approx(SAVING, **AS_PRINTED_USD) for m in members)
     assert {m["id"] for m in members} <= _notebook_ids(scanned["store"], "111111111111")
     rest = g["group"]["rest"]
     assert rest["count"] == 25 - LISTED
-    assert rest["monthly_savings_usd"] == pytest.approx((25 - LISTED) * SAVING, rel=1e-9)
+    assert rest["monthly_savings_usd"] == pytest.approx((25 - LISTED) * SAVING, **AS_PRINTED_USD)
     assert f"--group {gid}" in g["group"]["more"]
     # the same group the scan document showed
     assert g == {**scanned["groups"]["111111111111"], "decision": None}

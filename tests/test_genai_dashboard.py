@@ -12,6 +12,7 @@ import duckdb
 import httpx
 import pytest
 
+from aifinops.answers.args import rounded_document
 from aifinops.costs.unit_economics import unit_series
 from aifinops.demo import demo_dir
 from aifinops.ingest.pipeline import ingest_paths
@@ -21,6 +22,7 @@ from clirun import run_cli
 from localserver import serving
 from test_genai_agents import agents_bill_store
 from test_genai_gateway import BILLED_PER_1M, TOKENS, bill_file, spend_logs, write_csv
+from test_json_answers_rounded import AS_PRINTED
 
 GATEWAY_ROLE = "arn:aws:iam::111122223333:role/litellm-gateway"
 PRINCIPAL = """json_extract_string(tags, '$."aws_iamprincipal"')"""
@@ -223,7 +225,7 @@ def test_cost_per_agent_view_equals_the_cli_and_hand_arithmetic(agents_store):
 def test_request_rates_equal_the_library_and_the_bill(demo_url, demo_store, sql):
     doc = get(demo_url, "request-rates", period="monthly")
     with demo_store.connect(read_only=True) as con:
-        assert unit_series(con, "request", doc["granularity"], doc["start"], doc["end"]) == doc
+        assert rounded_document(unit_series(con, "request", doc["granularity"], doc["start"], doc["end"])) == doc
     assert cli_json("costs", "--unit", "request", "--granularity", doc["granularity"], "--start", doc["start"],
                     "--end", doc["end"], "--store", str(demo_store.path)) == doc
     assert doc["granularity"] == "WEEKLY" and len({r["start"] for r in doc["rows"]}) >= 4
@@ -238,13 +240,13 @@ def test_request_rates_equal_the_library_and_the_bill(demo_url, demo_store, sql)
             "AND statistic = 'Sum' AND dimensions['ModelId'] = ? AND ts >= ? AND ts < ?",
             [MODEL_ID[r["subject"]], r["start"], r["end"]]).fetchone()[0]
         assert cents(r["cost_usd"]) == cents(cost) and r["units"] == calls and r["detail"] == "cloudwatch"
-        assert r["usd_per_unit"] == pytest.approx(cost / calls, rel=1e-9)
+        assert r["usd_per_unit"] == pytest.approx(cost / calls, **AS_PRINTED)
 
 
 def test_gpu_hour_rates_equal_the_library_and_the_metrics(demo_url, demo_store, sql):
     doc = get(demo_url, "gpu-hour-rates")
     with demo_store.connect(read_only=True) as con:
-        assert unit_series(con, "gpu-hour", doc["granularity"], doc["start"], doc["end"]) == doc
+        assert rounded_document(unit_series(con, "gpu-hour", doc["granularity"], doc["start"], doc["end"])) == doc
     assert cli_json("costs", "--unit", "gpu-hour", "--granularity", doc["granularity"], "--start", doc["start"],
                     "--end", doc["end"], "--store", str(demo_store.path)) == doc
     assert doc["granularity"] == "MONTHLY"
@@ -259,8 +261,8 @@ def test_gpu_hour_rates_equal_the_library_and_the_metrics(demo_url, demo_store, 
                             "'nvidia_smi_utilization_gpu' AND dimensions['InstanceId'] = ? AND ts >= ? AND ts < ?",
                             [r["subject"], r["start"], r["end"]]).fetchone()
         assert cents(r["cost_usd"]) == cents(cost)
-        assert r["units"] == pytest.approx(used, rel=1e-9)
-        assert r["usd_per_unit"] == pytest.approx(cost / used, rel=1e-9)
+        assert r["units"] == pytest.approx(used, **AS_PRINTED)
+        assert r["usd_per_unit"] == pytest.approx(cost / used, **AS_PRINTED)
 
 
 def test_new_routes_refuse_a_bad_period(demo_url):

@@ -17,6 +17,7 @@ from aifinops.model import Action, Finding, ScanDocument
 from clirun import run_cli
 from notebook_fleet import ACCOUNTS, NOTEBOOK, RATE, scan_fleet
 from notebook_fleet import notebook_arn as _arn
+from test_json_answers_rounded import AS_PRINTED_USD
 
 SCHEMA_FILE = Path(__file__).parent.parent / "docs" / "schema" / "scan.schema.json"
 # the notebook check's defaults: 730-hour month, needed 50 h of the week's 168
@@ -57,14 +58,14 @@ def test_many_notebooks_of_one_account_are_one_group_with_the_same_dollars(many)
         n = ACCOUNTS[account]
         g = group["group"]
         assert g["members_count"] == n
-        assert group["monthly_savings_usd"] == pytest.approx(n * NOTEBOOK_SAVING, rel=1e-9)
-        assert group["monthly_cost_usd"] == pytest.approx(n * NOTEBOOK_MONTHLY_COST, rel=1e-9)
+        assert group["monthly_savings_usd"] == pytest.approx(n * NOTEBOOK_SAVING, **AS_PRINTED_USD)
+        assert group["monthly_cost_usd"] == pytest.approx(n * NOTEBOOK_MONTHLY_COST, **AS_PRINTED_USD)
         listed = g["members"]
         rest = g["rest"] or {"count": 0, "monthly_savings_usd": 0.0, "monthly_cost_usd": 0.0}
         assert len(listed) == min(n, 20) and rest["count"] == n - len(listed)
         assert sum(m["monthly_savings_usd"] for m in listed) + rest["monthly_savings_usd"] == pytest.approx(
-            group["monthly_savings_usd"], rel=1e-9)
-        assert all(m["monthly_savings_usd"] == pytest.approx(NOTEBOOK_SAVING, rel=1e-9) for m in listed)
+            group["monthly_savings_usd"], abs=(len(listed) + 2) * AS_PRINTED_USD["abs"])  # each at 6 decimals
+        assert all(m["monthly_savings_usd"] == pytest.approx(NOTEBOOK_SAVING, **AS_PRINTED_USD) for m in listed)
         assert {m["resource_id"] for m in listed} <= {_arn(account, k) for k in range(n)}
         assert (g["more"] is not None) == (rest["count"] > 0)
         # shared text once: the members' common evidence and assumptions, not one copy per member
@@ -115,7 +116,7 @@ def test_a_member_the_group_does_not_list_is_shown_in_full(many):
     assert shown.returncode == 0, shown.stderr
     finding = json.loads(shown.stdout)
     assert finding["check"] == NOTEBOOK and finding["resource_id"].startswith("arn:aws:sagemaker:us-east-1:1111")
-    assert finding["monthly_savings_usd"] == pytest.approx(NOTEBOOK_SAVING, rel=1e-9)
+    assert finding["monthly_savings_usd"] == pytest.approx(NOTEBOOK_SAVING, **AS_PRINTED_USD)
     assert finding["assumptions"] and finding["actions"]
 
 

@@ -24,6 +24,7 @@ from aifinops.actions import action_plan
 from aifinops.mcp_server import build_server
 from aifinops.store import Store, refresh_summaries
 from clirun import run_cli
+from test_json_answers_rounded import badly_printed
 from usagerows import insert_usage, usage_row
 
 FOCUS = Path(__file__).parent / "data" / "real" / "focus-sample-1.0" / "focus_sample_1000.csv"
@@ -121,6 +122,7 @@ def test_scan_json_totals_and_savings_add_up(demo_store_copy, tmp_path):
     done = run_cli("scan", "--store", str(store.path), "--format", "json", "--output", str(out))
     assert done.returncode == 0, done.stderr
     doc = json.loads(out.read_text())
+    assert doc["findings"] and badly_printed(doc) == []  # every number under the one rule of JSON answers
     totals = doc["totals"]
     assert adds_up(list(totals["by_service"].values()), totals["ai_cost_usd"])
     assert adds_up(list(totals["by_workload"].values()), totals["ai_cost_usd"])

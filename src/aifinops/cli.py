@@ -14,6 +14,7 @@ from aifinops.commands.common import (
     StoreOpt,
     discard_new_empty_stores,
     emit,
+    emit_json,
     err,
     escape,
     format_for,
@@ -97,7 +98,7 @@ def scan(
     if doc["source"]["kind"] == "demo":
         say_demo(st)
     if fmt == "json":
-        emit(json.dumps(doc, indent=2) + "\n", output)
+        emit_json(doc, output)
         return
     from aifinops.commands.common import plan_of
 
@@ -381,11 +382,7 @@ def costs(
         )
         summary = ai_cost_summary(con, start_d, end_d) if not group_by else None
     if fmt == "json":
-        emit(
-            json.dumps({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, indent=2, default=str)
-            + "\n",
-            output,
-        )
+        emit_json({"start": start_d, "end": end_d, "rows": rows, "summary": summary}, output)
         return
     # An untagged row reads 'team$', as Cost Explorer names it (its keys are 'team$value'), not None.
     untagged = {key: f"{key.split(':', 1)[1]}$" for key in (rows[0] if rows else {}) if key.startswith("tag:")}

@@ -7,6 +7,8 @@ thousands separators. Pure functions in the base layer, so analysis (monitor) an
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 def usd(value: float | None) -> str:
     """Dollars and cents: '$1,234.56', '-$120.00', '—' for none."""
@@ -37,6 +39,14 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     if decimals == 0 and float(value) != round(float(value)):
         decimals = 2
     return f"{value:,.{decimals}f}"
+
+
+def decimal_text(value: float, places: int) -> str:
+    """``value`` rounded to ``places`` as a plain decimal, the way Cost Explorer prints its amounts: the float's
+    shortest digits ('121365167780.55458', not the binary expansion's ...554581), never exponent notation nor '-0'."""
+    text = format(Decimal(repr(round(value, places))), "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
 
 
 def cents(usd: float) -> float:

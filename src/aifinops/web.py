@@ -34,6 +34,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from aifinops.answers.args import rounded_document
 from aifinops.answers.kept import KeptAnswers, store_version
 from aifinops.errors import AifinopsError, ArgumentError
 from aifinops.http_guard import LocalOnly
@@ -86,8 +87,9 @@ def create_app(
         return body
 
     def kept(request: Request, compute: Callable[[], Any]) -> Response:
-        """``compute()`` as JSON, kept by route, query values and version of the store file."""
-        body = kept_bytes(request, lambda: bytes(JSONResponse(jsonable_encoder(compute())).body))
+        """``compute()`` as JSON, its numbers rounded (answers.args.rounded_document), kept by route, query values and
+        version of the store file."""
+        body = kept_bytes(request, lambda: bytes(JSONResponse(rounded_document(jsonable_encoder(compute()))).body))
         return Response(body, media_type="application/json")
 
     @app.exception_handler(AifinopsError)

@@ -11,12 +11,12 @@ import json
 import math
 import re
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from aifinops.dates import parse_date as parse_date  # re-exported: the MCP adapters import it from here
 from aifinops.dates import parse_time as parse_time
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.money import decimal_text
 from aifinops.paging import decode_token, encode_token, fingerprint
 
 # No answer should cost the assistant more context than this (the AWS Labs billing server offloads
@@ -172,6 +172,10 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
 #   stored a day) as 0 at six; six significant digits keep them, and float noise (1e-16 of the value, or 1e-13 left
 #   of two sums that cancel) never reaches the digits shown.
 MONEY_DECIMALS = 2
+# The JSON documents of the HTTP API (rounded_document) keep money at six decimals instead: their readers are
+# programs that sum rows, and six decimals keep a breakdown within a millionth of a dollar of its total, while float
+# noise (1191.5063999999995, 0.015000000000000001) never reaches the bytes.
+DOCUMENT_MONEY_DECIMALS = 6
 QUANTITY_SIGNIFICANT = 6
 OTHER_DECIMALS = 6
 QUANTITY_MAX_DECIMALS = 10
@@ -198,14 +202,6 @@ def _is_money(key: str, usd: bool) -> bool:
     return usd if key in _UNIT_KEYS else key.endswith(_MONEY_SUFFIXES)
 
 
-def _decimal_text(value: float, places: int) -> str:
-    """``value`` rounded to ``places`` as a plain decimal: the float's shortest digits (never exponent notation, nor
-    the binary expansion's digits past a double's precision: 121365167780.55458, not …554581)."""
-    text = format(Decimal(repr(round(value, places))), "f")
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return "0" if text in ("-0", "") else text
-
-
 def quantity_places(value: float) -> int:
     """The decimals a quantity keeps under the rule above: 6 for 1234.5678901, 8 for 0.00412345678, 10 at most."""
     if value == 0 or value != value or value in (float("inf"), float("-inf")):
@@ -216,7 +212,7 @@ def quantity_places(value: float) -> int:
 
 def quantity_text(value: float) -> str:
     """A quantity as Cost Explorer's string amounts print it, under the rule above: '0.004', '1234.567', '0'."""
-    return _decimal_text(float(value), quantity_places(float(value)))
+    return decimal_text(float(value), quantity_places(float(value)))
 
 
 def _unit_of(value: dict[str, Any], usd: bool) -> bool:
@@ -226,8 +222,10 @@ def _unit_of(value: dict[str, Any], usd: bool) -> bool:
     return usd if unit is None else unit == "USD"
 
 
-def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False) -> Any:
-    """``value`` with money at cents and other numbers under the quantity rule above, through dicts and lists.
+def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False,
+            money_places: int = MONEY_DECIMALS) -> Any:
+    """``value`` with money at cents (``money_places``) and other numbers under the quantity rule above, through dicts
+    and lists.
 
     Numbers under ``_UNIT_KEYS`` follow their shape's Unit: a Cost Explorer ``{"Amount": "…", "Unit": "USD"}`` keeps
     its string form at cents; an Amount (or a forecast's MeanValue) in another unit (hours, GB-Mo, tokens) is a
@@ -237,9 +235,9 @@ def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False
         is_usd = _unit_of(value, usd)
         # {"aifinops_cost_usd": {"team-a": 1.234}}: the values under a money key are money too.
         under_money = inherited or (key.endswith("_usd") and key != "")
-        return {k: rounded(v, str(k), is_usd, under_money) for k, v in value.items()}
+        return {k: rounded(v, str(k), is_usd, under_money, money_places) for k, v in value.items()}
     if isinstance(value, list):
-        return [rounded(v, key, usd, inherited) for v in value]
+        return [rounded(v, key, usd, inherited, money_places) for v in value]
     if isinstance(value, bool) or not isinstance(value, float | str):
         return value
     money = inherited or _is_money(key, usd)
@@ -254,8 +252,14 @@ def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False
             return value
         if number != number or number in (float("inf"), float("-inf")):
             return value
-        return _decimal_text(number, MONEY_DECIMALS if money else quantity_places(number))
+        return decimal_text(number, money_places if money else quantity_places(number))
     if value != value or value in (float("inf"), float("-inf")):
         return None
-    out = round(value, MONEY_DECIMALS if money else quantity_places(value))
+    out = round(value, money_places if money else quantity_places(value))
     return 0.0 if out == 0 else out
+
+
+def rounded_document(value: Any) -> Any:
+    """A JSON document of the HTTP API under the rule above with money at DOCUMENT_MONEY_DECIMALS: every number as
+    two identical questions print it, whatever order DuckDB summed in."""
+    return rounded(value, money_places=DOCUMENT_MONEY_DECIMALS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -153,6 +154,14 @@ def progress_bar() -> tuple[contextlib.AbstractContextManager[Any], Callable[[st
         bar.update(tasks[what], completed=done, total=max(total, 1))
 
     return bar, report
+
+
+def emit_json(doc: Any, output: Path | None, ensure_ascii: bool = True) -> None:
+    """An answer as indented JSON, its numbers rounded as every JSON answer's (answers.args.rounded_document: the
+    HTTP API's rule, so ``--format json`` prints what the dashboard's /api answers)."""
+    from aifinops.answers.args import rounded_document
+
+    emit(json.dumps(rounded_document(doc), indent=2, default=str, ensure_ascii=ensure_ascii) + "\n", output)
 
 
 def emit(text: str, output: Path | None) -> None:

@@ -3,14 +3,13 @@ weekly, monthly or quarterly review: what changed since the last one, and the re
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from aifinops.commands.common import StoreOpt, emit, err, escape, format_for, out, scanned_store
+from aifinops.commands.common import StoreOpt, emit, emit_json, err, escape, format_for, out, scanned_store
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -48,7 +47,7 @@ def register(app: typer.Typer) -> None:
         elif fmt == "focus":
             emit(findings_focus_csv(plan), output)
         elif fmt == "json":
-            emit(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", output)
+            emit_json(plan, output, ensure_ascii=False)
         else:
             text, count = custodian_policies(plan)
             emit(text, output)
@@ -89,7 +88,7 @@ def register(app: typer.Typer) -> None:
                 views = build_views(con, period, findings=doc["findings"])
             emit(render_html(views, inline_js=True, title=f"aifinops — {period} review"), html)
         if fmt == "json":
-            emit(json.dumps(result, indent=2) + "\n", None)
+            emit_json(result, None)
             return
         say = lambda text: out.print(escape(text), highlight=False)  # noqa: E731
         say(f"{period.capitalize()} review, {start} to {end} (end exclusive): savings available "

@@ -3,14 +3,13 @@ spend logs against the bill, cost per agent."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from aifinops.commands.common import StoreOpt, emit, format_for, out, say_demo, store_of
+from aifinops.commands.common import StoreOpt, emit, emit_json, format_for, out, say_demo, store_of
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -81,7 +80,7 @@ def requests_cmd(
     with _store(store).connect(read_only=True) as con:
         doc = request_costs(con, group_by or ["identity"], _day(start, "start"), _day(end, "end"), limit)
     if fmt == "json":
-        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        emit_json(doc, output)
         return
     keys = doc["group_by"]
     out.print(_table(f"Bedrock cost per request {doc['start']} to {doc['end']} (excl.) by {', '.join(keys)}",
@@ -127,7 +126,7 @@ def reconcile_cmd(
         else:
             doc = reconcile_gateway(con, requests, _day(start, "start"), _day(end, "end"), caller)
     if fmt == "json":
-        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        emit_json(doc, output)
         return
     # the table shows cents: the rows in cents that add up to the totals printed under it
     out.print(_table(f"Gateway vs bill {doc['start']} to {doc['end']} (excl.)", in_cents(doc)["rows"],
@@ -164,7 +163,7 @@ def agents_cmd(
         first, after = data_period(con)
         doc = agent_costs(con, _day(start, "start") or first, _day(end, "end") or after, roles)
     if fmt == "json":
-        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        emit_json(doc, output)
         return
     out.print(_table(f"Cost per agent {doc['start']} to {doc['end']} (excl.)", doc["agents"],
                      ["agent", "agentcore_usd", "inference_usd", "knowledge_base_usd", "knowledge_base_share_usd",
@@ -183,7 +182,7 @@ def print_unit_series(st: Any, unit: str, granularity: str, start: str | None, e
     with st.connect(read_only=True) as con:
         doc = unit_series(con, unit, granularity, _day(start, "start"), _day(end, "end"))
     if fmt == "json":
-        emit(json.dumps(doc, indent=2, default=str) + "\n", output)
+        emit_json(doc, output)
         return
     columns = ["start", "end", "subject", "detail", "cost_usd", "units", "usd_per_unit"]
     if fmt == "csv":

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from aifinops.commands.aws import ProfileOpt, RegionOpt, RoleOpt
-from aifinops.commands.common import StoreOpt, emit, err, escape, format_for, out, say_demo, store_of
+from aifinops.commands.common import StoreOpt, emit, emit_json, err, escape, format_for, out, say_demo, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -87,7 +87,7 @@ def _budgets(con, budgets_file: Path | None, budget: list[str] | None):
 
 
 def _json(doc) -> None:
-    emit(json.dumps(doc, indent=2, default=str) + "\n", None)
+    emit_json(doc, None)
 
 
 def register(app: typer.Typer) -> None:

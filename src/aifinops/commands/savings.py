@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aifinops.commands.common import StoreOpt, emit, escape, format_for, out, scanned_store, store_of
+from aifinops.commands.common import StoreOpt, emit_json, escape, format_for, out, scanned_store, store_of
 from aifinops.errors import ArgumentError
 from aifinops.scan_text import usd
 
@@ -24,7 +24,7 @@ findings_app = typer.Typer(
 
 
 def _json(doc: Any) -> None:
-    emit(json.dumps(doc, indent=2, default=str) + "\n", None)
+    emit_json(doc, None)
 
 
 def _plain(text: str) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aifinops.commands.common import emit, err, format_for, out
+from aifinops.commands.common import emit_json, err, format_for, out
 from aifinops.errors import ArgumentError, did_you_mean
 from aifinops.scan_text import number, usd, usd_rate
 from aifinops.simulate import (
@@ -61,7 +61,7 @@ def _show(title: str, result: Any, fmt: str | None, output: Path | None, hide: t
     fmt = format_for(fmt, output, ("rich", "json"))
     doc = result.to_dict()
     if fmt == "json" or output:
-        emit(json.dumps(doc, indent=2) + "\n", output)
+        emit_json(doc, output)
         if fmt == "json":
             return
     doc = {k: v for k, v in doc.items() if k not in hide}

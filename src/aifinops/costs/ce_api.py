@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import duckdb
@@ -25,6 +24,7 @@ from aifinops.costs.dimensions import Sql, join, tag_value
 from aifinops.costs.filters import FilterCompiler, dimension_sql, tag_key
 from aifinops.dates import parse_date
 from aifinops.errors import ArgumentError, did_you_mean
+from aifinops.money import decimal_text
 from aifinops.paging import decode_token, encode_token, fingerprint
 from aifinops.store import from_smallest_table, usage_span
 from aifinops.sums import DUCKDB_SUM
@@ -198,10 +198,7 @@ AMOUNT_DECIMALS = 8
 
 def amount_string(value: float) -> str:
     """A CE ``Amount``: the decimal to ``AMOUNT_DECIMALS`` places as a string, never exponent notation."""
-    rounded = round(float(value), AMOUNT_DECIMALS)
-    if rounded == 0:
-        return "0"
-    return format(Decimal(repr(rounded)).normalize(), "f")
+    return decimal_text(float(value), AMOUNT_DECIMALS)
 
 
 def _grouped(
