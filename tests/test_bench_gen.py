@@ -17,6 +17,7 @@ import pytest
 
 from aifinops.ingest.cur2_columns import CUR2_SCHEMA
 from benchmods import load_bench
+from clirun import run_cli
 
 ROWS = 600_000  # about 400 hourly series (resource x usage type) over two monthly periods
 
@@ -169,3 +170,24 @@ def test_bench_usage_layout_writes_both_layouts_and_finds_the_same_rows(demo_sto
         assert f"  {name} ({kind})" in out
     assert "rows of wide not in narrow: 0" in out and "rows of narrow not in wide: 0" in out
     assert out.count(", wide ") == out.count(", narrow ") == 5
+
+
+def test_scan_bound_adds_up_its_parts(tmp_path, capsys):
+    """bench/scan_bound.py: the bound is the floor plus the parts it prints, and the scan it prints beside is a real
+    scan of the file (its usage_daily rows are the ones a scan of the file writes)."""
+    path = tmp_path / "cur2.parquet"
+    gen_cur2.generate(3000, path, seed=5, periods=1, batch_rows=3000)
+    assert load_bench("scan_bound").main(["--file", str(path), "--fixed-rows", "500", "--rounds", "1", "--json"]) == 0
+    out = capsys.readouterr().out
+    (b,) = json.loads(out[out.index("{"):])["results"]
+    assert b["bound_s"] == b["floor_s"] + b["fixed_s"] + b["summaries_s"] + b["checks_s"]
+    assert b["bound_ratio"] == b["bound_s"] / b["floor_s"] and b["scan_ratio"] == b["scan_s"] / b["floor_s"]
+    assert b["floor_s"] > 0 and b["scan_s"] > 0 and b["taxonomy_write_s"] > 0
+    from aifinops.store import Store
+
+    store = Store(tmp_path / "store.duckdb")
+    done = run_cli("scan", "--cur", str(path), "--store", str(store.path), "--format", "json", "--output",
+                   str(tmp_path / "scan.json"))
+    assert done.returncode == 0, done.stderr
+    with store.connect(read_only=True) as con:
+        assert b["usage_daily_rows"] == con.execute("SELECT count(*) FROM usage_daily").fetchone()[0] > 0
