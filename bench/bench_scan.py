@@ -235,21 +235,28 @@ def run_floor(sql: str, path: Path, database: str, timeout_s: float) -> tuple[Ch
     return run, int(groups), float(query_s)
 
 
-def run_scan(path: Path, timeout_s: float) -> ChildRun:
-    """``aifinops scan --cur path`` into a fresh store, its document to a file, as a timed child."""
+def run_scan(path: Path, timeout_s: float, store: Path | None = None) -> ChildRun:
+    """``aifinops scan --cur path`` into a fresh store (``store``, kept, or a temp one), its document to a file, as a
+    timed child."""
     aifinops = Path(sys.executable).parent / "aifinops"
     with tempfile.TemporaryDirectory(prefix="aifinops-bench-") as tmp:
-        return run_child([str(aifinops), "scan", "--cur", str(path), "--store", str(Path(tmp) / "store.duckdb"),
-                          "--format", "json", "--output", str(Path(tmp) / "scan.json")], timeout_s)
+        return run_child([str(aifinops), "scan", "--cur", str(path), "--store",
+                          str(store or Path(tmp) / "store.duckdb"), "--format", "json", "--output",
+                          str(Path(tmp) / "scan.json")], timeout_s)
+
+
+def write_head(path: Path, rows: int, head: Path) -> Path:
+    """The first ``rows`` rows of ``path`` (same columns) as the Parquet file ``head``."""
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT * FROM read_parquet(?) LIMIT {int(rows)}) TO '{head}' (FORMAT parquet)",
+                    [str(path)])
+    return head
 
 
 def time_fixed(result: Result, path: Path, fixed_rows: int, timeout_s: float) -> None:
     """The floor and the scan on the first ``fixed_rows`` rows of ``path``: what each costs whatever the bill."""
     with tempfile.TemporaryDirectory(prefix="aifinops-bench-") as tmp:
-        head = Path(tmp) / "head.parquet"
-        with duckdb.connect() as con:
-            con.execute(f"COPY (SELECT * FROM read_parquet(?) LIMIT {int(fixed_rows)}) TO '{head}' (FORMAT parquet)",
-                        [str(path)])
+        head = write_head(path, fixed_rows, Path(tmp) / "head.parquet")
         floor, _, _ = run_floor(FLOOR_SQL, head, str(Path(tmp) / "floor.duckdb"), timeout_s)
         scan = run_scan(head, timeout_s)
     if scan.returncode != 0:

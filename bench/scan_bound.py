@@ -17,10 +17,10 @@ The summaries and checks count beyond what they cost on the first rows' store (t
 
 ``bound`` is the floor plus those three. It is what a scan would cost if the grouped read, normalisation, taxonomy
 join, Marketplace names, rollup and commit cost nothing beyond the floor's GROUP BY. ``+ taxonomy`` also adds the
-write of the 15 taxonomy columns the store's ``usage_daily`` holds beyond the floor's (into a new DuckDB file),
-i.e. the bound with today's store layout. The measured scan (``aifinops scan --cur F``, a child, as
-``bench_scan.py`` times it) is printed beside. Each figure is the least of ``--rounds``. Figures are printed, never
-asserted.
+write of the 13 taxonomy columns (``taxonomy.OUTPUT_COLUMNS``) that the store's ``usage_daily`` holds beyond the
+floor's, into a new DuckDB file: the bound with today's store layout. The measured scan (``aifinops scan --cur F``,
+a child, as ``bench_scan.py`` times it) is printed beside. Each figure is the least of ``--rounds``. Figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -37,9 +37,7 @@ import duckdb
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from bench_scan import FLOOR_SQL, RATIO_TARGET, compile_package, run_child, run_floor  # noqa: E402
-
-TAXONOMY_FROM = "ai_service"  # usage_daily's columns from this one on are the taxonomy (store.USAGE_DAILY_COLUMNS)
+from bench_scan import FLOOR_SQL, RATIO_TARGET, compile_package, run_floor, run_scan, write_head  # noqa: E402
 
 
 @dataclass
@@ -89,11 +87,10 @@ def checks_s(store_path: Path) -> float:
 
 
 def taxonomy_write_s(store_path: Path, tmp: Path) -> float:
-    """The taxonomy columns of usage_daily (held in memory first) written to a new DuckDB file, committed."""
+    """usage_daily's taxonomy columns (taxonomy.OUTPUT_COLUMNS, held in memory first) written to a new DuckDB file."""
     from aifinops.duck import connect
-    from aifinops.store import USAGE_DAILY_COLUMN_NAMES
+    from aifinops.taxonomy import OUTPUT_COLUMNS as columns
 
-    columns = USAGE_DAILY_COLUMN_NAMES[USAGE_DAILY_COLUMN_NAMES.index(TAXONOMY_FROM):]
     target = tmp / f"taxonomy-{time.monotonic_ns()}.duckdb"
     con = connect(str(target))
     try:
@@ -111,9 +108,7 @@ def _floor_and_scan(path: Path, tmp: Path, name: str, timeout_s: float) -> tuple
     """The floor and ``aifinops scan --cur path`` (a child, into a store kept in ``tmp``): their wall seconds."""
     floor, _, _ = run_floor(FLOOR_SQL, path, str(tmp / f"{name}-floor.duckdb"), timeout_s)
     store = tmp / f"{name}-store.duckdb"
-    aifinops = Path(sys.executable).parent / "aifinops"
-    scan = run_child([str(aifinops), "scan", "--cur", str(path), "--store", str(store), "--format", "json",
-                      "--output", str(tmp / f"{name}-scan.json")], timeout_s)
+    scan = run_scan(path, timeout_s, store)
     if scan.returncode != 0:
         raise SystemExit(f"scan of {path} failed:\n{(scan.stderr or scan.stdout)[-2000:]}")
     return floor.wall_s, scan.wall_s, store
@@ -139,10 +134,7 @@ def bound_one(path: Path, fixed_rows: int, rounds: int, timeout_s: float) -> Bou
     rows = 0
     with tempfile.TemporaryDirectory(prefix="aifinops-bound-") as tmp_name:
         tmp = Path(tmp_name)
-        head = tmp / "head.parquet"
-        with duckdb.connect() as con:
-            con.execute(f"COPY (SELECT * FROM read_parquet(?) LIMIT {int(fixed_rows)}) TO '{head}' (FORMAT parquet)",
-                        [str(path)])
+        head = write_head(path, fixed_rows, tmp / "head.parquet")
         for i in range(rounds):
             floor_s, scan_s, store = _floor_and_scan(path, tmp, f"all{i}", timeout_s)
             head_floor_s, head_scan_s, head_store = _floor_and_scan(head, tmp, f"head{i}", timeout_s)

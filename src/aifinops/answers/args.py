@@ -172,9 +172,9 @@ def fit(build: Any, size: int, floor: int = 1) -> dict[str, Any]:
 #   stored a day) as 0 at six; six significant digits keep them, and float noise (1e-16 of the value, or 1e-13 left
 #   of two sums that cancel) never reaches the digits shown.
 MONEY_DECIMALS = 2
-# The JSON documents of the HTTP API (rounded_document) keep money at six decimals instead: their readers are
-# programs that sum rows, and six decimals keep a breakdown within a millionth of a dollar of its total, while float
-# noise (1191.5063999999995, 0.015000000000000001) never reaches the bytes.
+# The JSON documents of the HTTP API and the CLI's --format json (rounded_document) keep money at six decimals
+# instead: their readers are programs that sum rows, and each figure stays within half a millionth of a dollar of its
+# full value, while float noise (1191.5063999999995, 0.015000000000000001) never reaches the bytes.
 DOCUMENT_MONEY_DECIMALS = 6
 QUANTITY_SIGNIFICANT = 6
 OTHER_DECIMALS = 6
@@ -260,6 +260,7 @@ def rounded(value: Any, key: str = "", usd: bool = True, inherited: bool = False
 
 
 def rounded_document(value: Any) -> Any:
-    """A JSON document of the HTTP API under the rule above with money at DOCUMENT_MONEY_DECIMALS: every number as
+    """A JSON document (the HTTP API, the CLI's --format json) under the rule above with money at
+    DOCUMENT_MONEY_DECIMALS: every number as
     two identical questions print it, whatever order DuckDB summed in."""
     return rounded(value, money_places=DOCUMENT_MONEY_DECIMALS)

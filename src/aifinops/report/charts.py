@@ -387,7 +387,7 @@ def shown_in_cents(views: dict[str, Any]) -> dict[str, Any]:
     gateway reconciliation (``costs.gateway.in_cents``), Bedrock cost by caller and by inference profile, and
     training/inference/other beside the period's AI spend (largest remainder, each within a cent of its full
     figure). A finding the action plan ranks shows the plan's cents in the findings table too (one figure per finding
-    on the page). The views themselves (the JSON API) keep their full precision; ``views`` is not changed."""
+    on the page). ``views`` is not changed: the JSON API prints it at six decimals (answers.args.rounded_document)."""
     shown = dict(views)
     planned = {a["id"]: a for a in views["action_plan"]["actions"]}
     shown["findings"] = [{**f, "monthly_savings_usd": planned[f["id"]]["monthly_savings_usd"],
